@@ -1,0 +1,229 @@
+//! Conversation tables: frames and bytes per pair of endpoints, as `tshark -z conv,...` counts.
+//!
+//! A conversation's side A is the sender of its first frame (in capture order); its start and end
+//! are the earliest and latest frame times. Address-pair tables (eth, ip, ipv6) merge every flow
+//! between two addresses; port tables (tcp, udp) have one row per flow record, so with timeouts
+//! off they match tshark's `tcp.stream` / `udp.stream`.
+
+use std::hash::Hash;
+
+use hashbrown::HashMap;
+use iotscope_packet::{Addr, Nanos};
+use serde::Serialize;
+
+use crate::{Flow, Side};
+
+/// Frames and bytes in one direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub frames: u64,
+    pub bytes: u64,
+}
+
+impl std::ops::AddAssign for Count {
+    fn add_assign(&mut self, o: Count) {
+        self.frames += o.frames;
+        self.bytes += o.bytes;
+    }
+}
+
+/// One row of a conversation table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversation<K> {
+    pub a: K,
+    pub b: K,
+    pub a_to_b: Count,
+    pub b_to_a: Count,
+    pub first: Nanos,
+    pub last: Nanos,
+    /// Index of the conversation's first frame, which decides which side is A.
+    pub first_frame: u64,
+}
+
+impl<K> Conversation<K> {
+    pub fn total(&self) -> Count {
+        let mut c = self.a_to_b;
+        c += self.b_to_a;
+        c
+    }
+}
+
+/// Conversations keyed by an unordered pair of endpoints.
+#[derive(Clone, Debug)]
+pub struct Conversations<K> {
+    map: HashMap<(K, K), Conversation<K>, foldhash::fast::RandomState>,
+}
+
+impl<K> Default for Conversations<K> {
+    fn default() -> Self {
+        Conversations {
+            map: HashMap::with_hasher(Default::default()),
+        }
+    }
+}
+
+impl<K: Copy + Ord + Hash> Conversations<K> {
+    /// Adds one frame from `src` to `dst`.
+    pub fn add(&mut self, src: K, dst: K, frame: u64, ts: Nanos, bytes: u32) {
+        let one = Count {
+            frames: 1,
+            bytes: u64::from(bytes),
+        };
+        self.add_counts(src, dst, one, Count::default(), frame, ts, ts);
+    }
+
+    /// Adds frames exchanged by `x` and `y`, the first of them (number `frame`) sent by `x`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_counts(
+        &mut self,
+        x: K,
+        y: K,
+        x_to_y: Count,
+        y_to_x: Count,
+        frame: u64,
+        first: Nanos,
+        last: Nanos,
+    ) {
+        let pair = if x <= y { (x, y) } else { (y, x) };
+        let c = self.map.entry(pair).or_insert_with(|| Conversation {
+            a: x,
+            b: y,
+            a_to_b: Count::default(),
+            b_to_a: Count::default(),
+            first,
+            last,
+            first_frame: frame,
+        });
+        if frame < c.first_frame {
+            // This contribution starts earlier: its first sender becomes side A.
+            if c.a != x {
+                std::mem::swap(&mut c.a, &mut c.b);
+                std::mem::swap(&mut c.a_to_b, &mut c.b_to_a);
+            }
+            c.first_frame = frame;
+        }
+        if c.a == x {
+            c.a_to_b += x_to_y;
+            c.b_to_a += y_to_x;
+        } else {
+            c.a_to_b += y_to_x;
+            c.b_to_a += x_to_y;
+        }
+        c.first = c.first.min(first);
+        c.last = c.last.max(last);
+    }
+
+    /// Adds every conversation of `other`.
+    pub fn merge(&mut self, other: Conversations<K>) {
+        for (_, c) in other.map {
+            self.add_counts(c.a, c.b, c.a_to_b, c.b_to_a, c.first_frame, c.first, c.last);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The rows, busiest first (by frames, then by first frame), as tshark lists them.
+    pub fn into_sorted(self) -> Vec<Conversation<K>> {
+        let mut v: Vec<_> = self.map.into_values().collect();
+        sort_rows(&mut v);
+        v
+    }
+}
+
+fn sort_rows<K>(v: &mut [Conversation<K>]) {
+    v.sort_by(|x, y| {
+        y.total()
+            .frames
+            .cmp(&x.total().frames)
+            .then(x.first_frame.cmp(&y.first_frame))
+    });
+}
+
+fn counts(f: &Flow) -> (Side, Count, Count) {
+    let s = f.first_sender;
+    let c = |d: &crate::DirStats| Count {
+        frames: d.packets,
+        bytes: d.bytes,
+    };
+    (s, c(f.from(s)), c(f.from(s.other())))
+}
+
+/// The IP version of a stored address. (A v4-mapped address inside a real IPv6 header would be
+/// taken for IPv4; such packets are not seen on real networks.)
+pub fn is_v4(a: &Addr) -> bool {
+    a.to_ipv4_mapped().is_some()
+}
+
+/// The address-pair table of one IP version (`tshark -z conv,ip` or `conv,ipv6`).
+pub fn by_address(flows: &[Flow], v6: bool) -> Vec<Conversation<Addr>> {
+    let mut t = Conversations::default();
+    for f in flows.iter().filter(|f| is_v4(&f.key.a) != v6) {
+        let (s, fwd, rev) = counts(f);
+        let x = f.key.end(s).0;
+        let y = f.key.end(s.other()).0;
+        t.add_counts(x, y, fwd, rev, f.first_frame, f.first, f.last);
+    }
+    t.into_sorted()
+}
+
+/// The port table of one transport protocol (`tshark -z conv,tcp` or `conv,udp`): a row per flow.
+pub fn by_port(flows: &[Flow], proto: u8) -> Vec<Conversation<(Addr, u16)>> {
+    let mut rows: Vec<_> = flows
+        .iter()
+        .filter(|f| f.key.proto == proto && f.key.ports_known)
+        .map(|f| {
+            let (s, fwd, rev) = counts(f);
+            Conversation {
+                a: f.key.end(s),
+                b: f.key.end(s.other()),
+                a_to_b: fwd,
+                b_to_a: rev,
+                first: f.first,
+                last: f.last,
+                first_frame: f.first_frame,
+            }
+        })
+        .collect();
+    sort_rows(&mut rows);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_frame_decides_side_a_even_when_merged_late() {
+        let mut t = Conversations::default();
+        t.add(2u8, 1u8, 5, 50, 100);
+        t.add(1u8, 2u8, 7, 40, 10);
+        let mut other = Conversations::default();
+        other.add(1u8, 2u8, 3, 60, 1);
+        t.merge(other);
+        let rows = t.into_sorted();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.a, r.b, r.first_frame), (1, 2, 3));
+        assert_eq!(
+            r.a_to_b,
+            Count {
+                frames: 2,
+                bytes: 11
+            }
+        );
+        assert_eq!(
+            r.b_to_a,
+            Count {
+                frames: 1,
+                bytes: 100
+            }
+        );
+        assert_eq!((r.first, r.last), (40, 60));
+    }
+}

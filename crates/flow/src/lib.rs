@@ -1,0 +1,701 @@
+//! Flows: the state kept between packets.
+//!
+//! A [`FlowTable`] is keyed by the bidirectional 5-tuple plus VLAN ([`FlowKey`]) and keeps, per
+//! flow, who sent the first frame and who initiated, per-direction packets and bytes, first and
+//! last time, TCP flags and state, and the handshake round-trip time. Flows end like a NetFlow
+//! exporter's: on a new TCP connection reusing the ports, some time after FIN/RST, on an idle or an
+//! active timeout, or by eviction when the table is full, so memory stays bounded on endless input.
+//!
+//! Every decision to end a flow is taken when a packet of that flow arrives (or when the table
+//! sweeps flows that can no longer receive one under the same rules), so results do not depend on
+//! how packets were spread over worker threads. The one exception is eviction, which depends on
+//! each table's fill.
+//!
+//! [`conv`] folds flows into the conversation tables tshark prints (`-z conv,...`).
+
+pub mod conv;
+pub mod pipeline;
+
+use std::hash::BuildHasher;
+
+use hashbrown::hash_map::Entry;
+use hashbrown::HashMap;
+use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
+use serde::Serialize;
+
+use conv::Conversations;
+
+/// The two sides of a flow key: `A` is the lower (address, port), `B` the higher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Side {
+    A = 0,
+    B = 1,
+}
+
+impl Side {
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+}
+
+/// The one flow key: both directions of a conversation map to the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub a: Addr,
+    pub b: Addr,
+    pub a_port: u16,
+    pub b_port: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// False when the transport header could not be read (the ports are then 0).
+    pub ports_known: bool,
+    /// VLAN identifiers, outermost first.
+    pub vlan: [u16; 2],
+}
+
+impl FlowKey {
+    /// The key of a decoded IP packet and the side that sent it.
+    pub fn of(d: &Decoded) -> (FlowKey, Side) {
+        let ports_known = matches!(d.transport, Transport::Tcp | Transport::Udp);
+        let (sp, dp) = if ports_known {
+            (d.src_port, d.dst_port)
+        } else {
+            (0, 0)
+        };
+        let src_first = (d.src, sp) <= (d.dst, dp);
+        let (a, a_port, b, b_port, side) = if src_first {
+            (d.src, sp, d.dst, dp, Side::A)
+        } else {
+            (d.dst, dp, d.src, sp, Side::B)
+        };
+        let key = FlowKey {
+            a,
+            b,
+            a_port,
+            b_port,
+            proto: d.ip_proto,
+            ports_known,
+            vlan: d.vlan,
+        };
+        (key, side)
+    }
+
+    /// The address and port of one side.
+    pub fn end(&self, s: Side) -> (Addr, u16) {
+        match s {
+            Side::A => (self.a, self.a_port),
+            Side::B => (self.b, self.b_port),
+        }
+    }
+
+    /// A hash that is the same for both directions and across runs, to spread flows over workers.
+    pub fn shard(&self, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        let h = foldhash::fast::FixedState::with_seed(0x10_75c0_9e).hash_one(self);
+        (h % n as u64) as usize
+    }
+}
+
+/// Counters for one direction of a flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DirStats {
+    pub packets: u64,
+    /// Bytes on the wire (frame lengths, as tshark counts them).
+    pub bytes: u64,
+    /// Transport payload bytes actually captured.
+    pub payload_bytes: u64,
+    /// OR of the TCP flags seen.
+    pub tcp_flags: u8,
+}
+
+/// Where a TCP connection stands, as seen from the packets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TcpState {
+    /// The capture started after the handshake.
+    #[default]
+    Midstream,
+    SynSent,
+    SynReceived,
+    Established,
+    /// One side has sent FIN.
+    Closing,
+    /// Both sides sent FIN, or one sent RST.
+    Closed,
+}
+
+/// TCP bookkeeping of a flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tcp {
+    pub state: TcpState,
+    /// First sequence number seen from each side (tshark's base sequence).
+    pub base_seq: [Option<u32>; 2],
+    pub fin: [bool; 2],
+    pub rst: bool,
+    pub syn_ts: Option<Nanos>,
+    pub synack_ts: Option<Nanos>,
+    pub ack_ts: Option<Nanos>,
+}
+
+impl Tcp {
+    /// Handshake round-trip time (SYN to the ACK of the SYN/ACK), when the whole handshake was seen.
+    pub fn rtt(&self) -> Option<Nanos> {
+        Some(self.ack_ts? - self.syn_ts?).filter(|r| *r >= 0)
+    }
+}
+
+/// Why a flow record ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndReason {
+    /// Still open when the input ended.
+    EndOfInput,
+    /// Closed by FIN or RST and then quiet.
+    Closed,
+    /// A new connection (SYN with a new sequence number) reused the same addresses and ports.
+    PortReuse,
+    Idle,
+    Active,
+    /// Evicted because the table was full.
+    Evicted,
+}
+
+/// One flow record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub key: FlowKey,
+    /// The side that sent the first frame of the record (tshark's address A).
+    pub first_sender: Side,
+    /// The side that opened the conversation: the SYN sender for TCP, else the first sender.
+    pub initiator: Side,
+    /// Counters of frames sent by side A and by side B.
+    pub sent: [DirStats; 2],
+    /// Earliest and latest frame time (captures are not always in time order).
+    pub first: Nanos,
+    pub last: Nanos,
+    /// Time of the most recent frame in capture order, for timeouts.
+    pub recent: Nanos,
+    /// Index (0-based, over all inputs) of the first and last frame.
+    pub first_frame: u64,
+    pub last_frame: u64,
+    /// Ethernet address of each side, from the first frame it sent.
+    pub mac: [Option<Mac>; 2],
+    pub tcp: Option<Tcp>,
+    pub end: EndReason,
+}
+
+impl Flow {
+    fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64) -> Flow {
+        Flow {
+            key,
+            first_sender: side,
+            initiator: side,
+            sent: [DirStats::default(); 2],
+            first: ts,
+            last: ts,
+            recent: ts,
+            first_frame: frame,
+            last_frame: frame,
+            mac: [None; 2],
+            tcp: if key.proto == 6 && key.ports_known {
+                Some(Tcp::default())
+            } else {
+                None
+            },
+            end: EndReason::EndOfInput,
+        }
+    }
+
+    /// Total frames in both directions.
+    pub fn packets(&self) -> u64 {
+        self.sent[0].packets + self.sent[1].packets
+    }
+
+    /// Total wire bytes in both directions.
+    pub fn bytes(&self) -> u64 {
+        self.sent[0].bytes + self.sent[1].bytes
+    }
+
+    /// Counters of the frames the given side sent.
+    pub fn from(&self, s: Side) -> &DirStats {
+        &self.sent[s as usize]
+    }
+}
+
+/// When flows end. `None` disables a timeout.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// A flow quiet for this long ends; the next packet starts a new record.
+    pub idle_timeout: Option<Nanos>,
+    /// A flow older than this is cut into a new record (long connections report periodically).
+    pub active_timeout: Option<Nanos>,
+    /// A TCP flow closed by FIN/RST ends after this much quiet (late ACKs and retransmissions of
+    /// the close still belong to it).
+    pub closed_linger: Option<Nanos>,
+    /// Most flows kept at once; beyond it the least recently active are evicted.
+    pub max_flows: usize,
+    /// Also build the Ethernet conversation table (address pairs), which needs one more lookup
+    /// per frame.
+    pub eth_conversations: bool,
+}
+
+const SECOND: Nanos = 1_000_000_000;
+
+impl Default for Config {
+    /// NetFlow-like defaults: 5 minutes idle (IoT keep-alives are often 1-4 minutes apart, and a
+    /// shorter idle timeout would cut their long-lived channels into pieces), 30 minutes active
+    /// (Cisco's default), 10 s after a close, one million flows (a few hundred MB at most).
+    fn default() -> Self {
+        Config {
+            idle_timeout: Some(300 * SECOND),
+            active_timeout: Some(1800 * SECOND),
+            closed_linger: Some(10 * SECOND),
+            max_flows: 1_000_000,
+            eth_conversations: false,
+        }
+    }
+}
+
+impl Config {
+    /// No timeouts at all: flows end only on TCP port reuse, as tshark's conversations do.
+    pub fn without_timeouts() -> Self {
+        Config {
+            idle_timeout: None,
+            active_timeout: None,
+            closed_linger: None,
+            ..Config::default()
+        }
+    }
+}
+
+/// Counters of the table's own work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TableStats {
+    /// IP frames accounted to flows.
+    pub frames: u64,
+    /// Records ended by eviction.
+    pub evicted: u64,
+    /// Most flows held at once.
+    pub peak_flows: u64,
+    /// Later IP fragments matched to the flow of their first fragment.
+    pub fragments_matched: u64,
+    /// Later IP fragments whose first fragment was not seen (kept in a port-less flow).
+    pub fragments_unmatched: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FragKey {
+    src: Addr,
+    dst: Addr,
+    id: u32,
+    proto: u8,
+}
+
+/// How long a first fragment's ports are remembered for the fragments that follow it.
+const FRAGMENT_LIFETIME: Nanos = 30 * SECOND;
+
+type Hasher = foldhash::fast::RandomState;
+
+/// The flow table. Finished records accumulate in [`FlowTable::finished`] (a `Vec`, so the cost
+/// is per flow, never per packet).
+pub struct FlowTable {
+    cfg: Config,
+    flows: HashMap<FlowKey, Flow, Hasher>,
+    fragments: HashMap<FragKey, (u16, u16, Nanos), Hasher>,
+    pub finished: Vec<Flow>,
+    pub eth: Conversations<Mac>,
+    pub stats: TableStats,
+    next_sweep: Nanos,
+    scratch: Vec<(Nanos, FlowKey)>,
+}
+
+impl FlowTable {
+    pub fn new(cfg: Config) -> FlowTable {
+        FlowTable {
+            cfg,
+            flows: HashMap::with_capacity_and_hasher(1024, Hasher::default()),
+            fragments: HashMap::with_hasher(Hasher::default()),
+            finished: Vec::new(),
+            eth: Conversations::default(),
+            stats: TableStats::default(),
+            next_sweep: Nanos::MIN,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Flows currently open.
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Accounts one frame. `frame` is its index over all inputs, `wire_len` its length on the wire.
+    pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded) {
+        if self.cfg.eth_conversations {
+            if let Some((src, dst)) = d.eth {
+                self.eth.add(src, dst, frame, ts, wire_len);
+            }
+        }
+        if !d.is_ip() {
+            return;
+        }
+        self.stats.frames += 1;
+        let (mut key, mut side) = FlowKey::of(d);
+        if d.fragment {
+            self.match_fragment(d, ts, &mut key, &mut side);
+        }
+        if ts >= self.next_sweep {
+            self.sweep(ts);
+        }
+        let cfg = self.cfg;
+        if self.flows.len() >= cfg.max_flows && !self.flows.contains_key(&key) {
+            self.evict();
+        }
+        let open = self.flows.len() as u64;
+        let flow = match self.flows.entry(key) {
+            Entry::Occupied(e) => {
+                let f = e.into_mut();
+                if let Some(reason) = ends_before(f, &cfg, side, ts, d) {
+                    let mut old = std::mem::replace(f, Flow::new(key, side, ts, frame));
+                    old.end = reason;
+                    self.finished.push(old);
+                }
+                f
+            }
+            Entry::Vacant(v) => {
+                let f = v.insert(Flow::new(key, side, ts, frame));
+                self.stats.peak_flows = self.stats.peak_flows.max(open + 1);
+                f
+            }
+        };
+        update(flow, side, frame, ts, wire_len, d);
+    }
+
+    /// Later fragments carry no ports: give them the key of their first fragment.
+    fn match_fragment(&mut self, d: &Decoded, ts: Nanos, key: &mut FlowKey, side: &mut Side) {
+        let fk = FragKey {
+            src: d.src,
+            dst: d.dst,
+            id: d.frag_id,
+            proto: d.ip_proto,
+        };
+        if d.first_fragment {
+            if key.ports_known {
+                self.fragments.insert(fk, (d.src_port, d.dst_port, ts));
+            }
+            return;
+        }
+        match self.fragments.get(&fk) {
+            Some(&(sp, dp, _)) => {
+                let mut with_ports = *d;
+                with_ports.src_port = sp;
+                with_ports.dst_port = dp;
+                with_ports.transport = if d.ip_proto == 6 {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
+                (*key, *side) = FlowKey::of(&with_ports);
+                self.stats.fragments_matched += 1;
+            }
+            None => self.stats.fragments_unmatched += 1,
+        }
+    }
+
+    /// Ends the flows that no packet can extend any more under the timeout rules.
+    fn sweep(&mut self, now: Nanos) {
+        let cfg = self.cfg;
+        let mut shortest = Nanos::MAX;
+        for t in [cfg.idle_timeout, cfg.closed_linger].into_iter().flatten() {
+            shortest = shortest.min(t);
+        }
+        if shortest == Nanos::MAX {
+            self.next_sweep = Nanos::MAX;
+            return;
+        }
+        // Sweeping at a quarter of the shortest timeout bounds the extra memory to that share.
+        self.next_sweep = now.saturating_add((shortest / 4).max(SECOND));
+        let finished = &mut self.finished;
+        self.flows.retain(|_, f| match quiet_end(f, &cfg, now) {
+            Some(reason) => {
+                let mut f = f.clone();
+                f.end = reason;
+                finished.push(f);
+                false
+            }
+            None => true,
+        });
+        self.fragments
+            .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
+    }
+
+    /// Frees an eighth of the table, least recently active first.
+    fn evict(&mut self) {
+        self.scratch.clear();
+        self.scratch
+            .extend(self.flows.values().map(|f| (f.recent, f.key)));
+        let n = (self.scratch.len() / 8).max(1);
+        self.scratch.select_nth_unstable_by_key(n - 1, |(t, _)| *t);
+        for (_, key) in self.scratch.drain(..n) {
+            if let Some(mut f) = self.flows.remove(&key) {
+                f.end = EndReason::Evicted;
+                self.finished.push(f);
+                self.stats.evicted += 1;
+            }
+        }
+    }
+
+    /// Ends every open flow (end of input) and returns all records, in order of first frame.
+    pub fn finish(mut self) -> FlowOutput {
+        self.finished.extend(self.flows.drain().map(|(_, f)| f));
+        self.finished.sort_unstable_by_key(|f| f.first_frame);
+        FlowOutput {
+            flows: self.finished,
+            eth: self.eth,
+            stats: self.stats,
+        }
+    }
+}
+
+/// Everything a table produced.
+#[derive(Debug, Default)]
+pub struct FlowOutput {
+    /// Flow records in order of their first frame.
+    pub flows: Vec<Flow>,
+    pub eth: Conversations<Mac>,
+    pub stats: TableStats,
+}
+
+impl FlowOutput {
+    /// Merges the outputs of several tables (one per worker thread).
+    pub fn merge(parts: Vec<FlowOutput>) -> FlowOutput {
+        let mut out = FlowOutput::default();
+        for p in parts {
+            out.flows.extend(p.flows);
+            out.eth.merge(p.eth);
+            out.stats.frames += p.stats.frames;
+            out.stats.evicted += p.stats.evicted;
+            out.stats.peak_flows += p.stats.peak_flows;
+            out.stats.fragments_matched += p.stats.fragments_matched;
+            out.stats.fragments_unmatched += p.stats.fragments_unmatched;
+        }
+        out.flows.sort_unstable_by_key(|f| f.first_frame);
+        out
+    }
+}
+
+/// Whether the packet about to be added starts a new record, and why the old one ends.
+fn ends_before(f: &Flow, cfg: &Config, side: Side, ts: Nanos, d: &Decoded) -> Option<EndReason> {
+    if let Some(tcp) = &f.tcp {
+        // tshark's rule for a new stream: a SYN without ACK whose sequence number differs from
+        // the first one seen from that side.
+        let syn_only = d.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        if syn_only && tcp.base_seq[side as usize].is_some_and(|s| s != d.tcp_seq) {
+            return Some(EndReason::PortReuse);
+        }
+    }
+    quiet_end(f, cfg, ts).or_else(|| {
+        let active = cfg.active_timeout?;
+        (ts.saturating_sub(f.first) > active).then_some(EndReason::Active)
+    })
+}
+
+/// Whether a flow has been quiet long enough at time `now` to have ended.
+fn quiet_end(f: &Flow, cfg: &Config, now: Nanos) -> Option<EndReason> {
+    let quiet = now.saturating_sub(f.recent);
+    if let (Some(linger), Some(tcp)) = (cfg.closed_linger, &f.tcp) {
+        if tcp.state == TcpState::Closed && quiet > linger {
+            return Some(EndReason::Closed);
+        }
+    }
+    let idle = cfg.idle_timeout?;
+    (quiet > idle).then_some(EndReason::Idle)
+}
+
+fn update(f: &mut Flow, side: Side, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded) {
+    let s = side as usize;
+    let dir = &mut f.sent[s];
+    dir.packets += 1;
+    dir.bytes += u64::from(wire_len);
+    dir.payload_bytes += u64::from(d.payload_len);
+    dir.tcp_flags |= d.tcp_flags;
+    f.first = f.first.min(ts);
+    f.last = f.last.max(ts);
+    f.recent = ts;
+    f.last_frame = frame;
+    if f.mac[s].is_none() {
+        f.mac[s] = d.eth.map(|(src, _)| src);
+    }
+    let Some(tcp) = &mut f.tcp else { return };
+    if d.transport != Transport::Tcp {
+        return;
+    }
+    let flags = d.tcp_flags;
+    let syn = flags & tcp_flags::SYN != 0;
+    let ack = flags & tcp_flags::ACK != 0;
+    if tcp.base_seq[s].is_none() {
+        tcp.base_seq[s] = Some(d.tcp_seq);
+    }
+    if syn && !ack {
+        if tcp.syn_ts.is_none() {
+            tcp.syn_ts = Some(ts);
+            f.initiator = side;
+        }
+        if tcp.state == TcpState::Midstream {
+            tcp.state = TcpState::SynSent;
+        }
+    } else if syn && ack {
+        if tcp.synack_ts.is_none() {
+            tcp.synack_ts = Some(ts);
+            if tcp.syn_ts.is_none() {
+                // The SYN was not captured: the SYN/ACK's receiver initiated.
+                f.initiator = side.other();
+            }
+        }
+        if matches!(tcp.state, TcpState::Midstream | TcpState::SynSent) {
+            tcp.state = TcpState::SynReceived;
+        }
+    } else if ack && side == f.initiator && tcp.state == TcpState::SynReceived {
+        tcp.ack_ts.get_or_insert(ts);
+        tcp.state = TcpState::Established;
+    }
+    if flags & tcp_flags::RST != 0 {
+        tcp.rst = true;
+        tcp.state = TcpState::Closed;
+    } else if flags & tcp_flags::FIN != 0 {
+        tcp.fin[s] = true;
+        tcp.state = if tcp.fin[0] && tcp.fin[1] {
+            TcpState::Closed
+        } else {
+            TcpState::Closing
+        };
+    } else if tcp.state == TcpState::Midstream && d.payload_len > 0 {
+        tcp.state = TcpState::Established;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iotscope_packet::{Net, Transport};
+
+    fn tcp(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16, flags: u8, seq: u32) -> Decoded {
+        Decoded {
+            net: Net::Ipv4,
+            src: std::net::Ipv4Addr::from(src).to_ipv6_mapped(),
+            dst: std::net::Ipv4Addr::from(dst).to_ipv6_mapped(),
+            ip_proto: 6,
+            transport: Transport::Tcp,
+            src_port: sp,
+            dst_port: dp,
+            tcp_flags: flags,
+            tcp_seq: seq,
+            ..Decoded::default()
+        }
+    }
+
+    const C: [u8; 4] = [192, 168, 1, 9];
+    const S: [u8; 4] = [10, 0, 0, 1];
+    const SYN: u8 = tcp_flags::SYN;
+    const SYNACK: u8 = tcp_flags::SYN | tcp_flags::ACK;
+    const ACK: u8 = tcp_flags::ACK;
+    const MS: Nanos = 1_000_000;
+
+    #[test]
+    fn handshake_rtt_initiator_and_directions() {
+        let mut t = FlowTable::new(Config::default());
+        t.add(0, 0, 74, &tcp(C, 5000, S, 443, SYN, 100));
+        t.add(1, 20 * MS, 74, &tcp(S, 443, C, 5000, SYNACK, 900));
+        t.add(2, 21 * MS, 66, &tcp(C, 5000, S, 443, ACK, 101));
+        let out = t.finish();
+        assert_eq!(out.flows.len(), 1);
+        let f = &out.flows[0];
+        let (caddr, cport) = f.key.end(f.initiator);
+        assert_eq!(
+            (iotscope_packet::ip_of(&caddr).to_string(), cport),
+            ("192.168.1.9".into(), 5000)
+        );
+        assert_eq!(f.from(f.initiator).packets, 2);
+        assert_eq!(f.from(f.initiator).bytes, 140);
+        assert_eq!(f.from(f.initiator.other()).packets, 1);
+        assert_eq!(f.tcp.unwrap().rtt(), Some(21 * MS));
+        assert_eq!(f.tcp.unwrap().state, TcpState::Established);
+    }
+
+    #[test]
+    fn new_syn_splits_like_tshark_and_retransmitted_syn_does_not() {
+        let mut t = FlowTable::new(Config::without_timeouts());
+        t.add(0, 0, 74, &tcp(C, 5000, S, 80, SYN, 100));
+        t.add(1, MS, 74, &tcp(C, 5000, S, 80, SYN, 100)); // retransmission
+        t.add(2, 2 * MS, 60, &tcp(S, 80, C, 5000, tcp_flags::RST | ACK, 0));
+        t.add(3, 3 * MS, 74, &tcp(C, 5000, S, 80, SYN, 555)); // new connection
+        let out = t.finish();
+        assert_eq!(out.flows.len(), 2);
+        assert_eq!(out.flows[0].packets(), 3);
+        assert_eq!(out.flows[0].end, EndReason::PortReuse);
+        assert_eq!(out.flows[1].packets(), 1);
+    }
+
+    #[test]
+    fn idle_and_closed_timeouts() {
+        let mut t = FlowTable::new(Config::default());
+        t.add(0, 0, 60, &tcp(C, 1, S, 2, ACK, 1));
+        t.add(1, 301 * SECOND, 60, &tcp(C, 1, S, 2, ACK, 2));
+        t.add(2, 302 * SECOND, 60, &tcp(C, 1, S, 2, tcp_flags::RST, 3));
+        t.add(3, 305 * SECOND, 60, &tcp(S, 2, C, 1, tcp_flags::RST, 3)); // late, within linger
+        t.add(4, 330 * SECOND, 60, &tcp(S, 2, C, 1, ACK, 4)); // after linger: new record
+        let out = t.finish();
+        let ends: Vec<_> = out.flows.iter().map(|f| (f.packets(), f.end)).collect();
+        assert_eq!(
+            ends,
+            vec![
+                (1, EndReason::Idle),
+                (3, EndReason::Closed),
+                (1, EndReason::EndOfInput)
+            ]
+        );
+    }
+
+    #[test]
+    fn eviction_keeps_the_table_bounded() {
+        let cfg = Config {
+            max_flows: 16,
+            ..Config::without_timeouts()
+        };
+        let mut t = FlowTable::new(cfg);
+        for i in 0..100u16 {
+            t.add(
+                u64::from(i),
+                i64::from(i),
+                60,
+                &tcp(C, 1000 + i, S, 80, SYN, 1),
+            );
+            assert!(t.len() <= 16);
+        }
+        let out = t.finish();
+        assert_eq!(out.flows.len(), 100);
+        assert_eq!(out.stats.evicted, 84);
+        assert!(out
+            .flows
+            .iter()
+            .take(50)
+            .all(|f| f.end == EndReason::Evicted));
+    }
+
+    #[test]
+    fn shard_is_symmetric() {
+        let d = tcp(C, 5000, S, 443, SYN, 1);
+        let r = tcp(S, 443, C, 5000, SYNACK, 1);
+        for n in 1..8 {
+            assert_eq!(FlowKey::of(&d).0.shard(n), FlowKey::of(&r).0.shard(n));
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The commands: run the pipeline with the user's options and print what it found.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use iotscope_flow::conv::{self, Conversation};
+use iotscope_flow::pipeline::{self, Options, Run};
+use iotscope_flow::{Config, Flow};
+use iotscope_packet::{fmt_mac, ip_of, Addr, Nanos};
+use serde_json::{json, Value};
+
+use crate::table::{col, Column, Table};
+use crate::{By, FlowsArgs, ReadArgs, StatsArgs};
+
+const NS: f64 = 1e9;
+
+fn secs(s: f64) -> Option<Nanos> {
+    (s > 0.0).then(|| (s * NS) as Nanos)
+}
+
+fn options(a: &ReadArgs, eth: bool) -> Options {
+    let mut flow = if a.no_timeouts {
+        Config::without_timeouts()
+    } else {
+        Config {
+            idle_timeout: secs(a.idle_timeout),
+            active_timeout: secs(a.active_timeout),
+            closed_linger: secs(a.closed_timeout),
+            ..Config::default()
+        }
+    };
+    flow.max_flows = a.max_flows.max(1);
+    flow.eth_conversations = eth;
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    });
+    Options { flow, threads }
+}
+
+/// Prints read errors and turns them into the exit code: 2 when any input could not be read.
+fn finish(run: &Run) -> ExitCode {
+    for e in &run.errors {
+        eprintln!("iotscope: {e}");
+    }
+    if run.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+fn rel(t: Nanos, origin: Nanos) -> f64 {
+    (t - origin) as f64 / NS
+}
+
+fn round(x: f64, digits: i32) -> Value {
+    let p = 10f64.powi(digits);
+    json!((x * p).round() / p)
+}
+
+static CONV_COLUMNS: [Column; 12] = [
+    col("address_a", "Address A"),
+    col("port_a", "Port A"),
+    col("address_b", "Address B"),
+    col("port_b", "Port B"),
+    col("frames_a_to_b", "Frames A→B"),
+    col("bytes_a_to_b", "Bytes A→B"),
+    col("frames_b_to_a", "Frames B→A"),
+    col("bytes_b_to_a", "Bytes B→A"),
+    col("frames", "Frames"),
+    col("bytes", "Bytes"),
+    col("rel_start", "Rel Start"),
+    col("duration", "Duration"),
+];
+
+fn conv_rows<K>(
+    rows: Vec<Conversation<K>>,
+    origin: Nanos,
+    show: impl Fn(&K) -> (String, Value),
+) -> Vec<Vec<Value>> {
+    rows.into_iter()
+        .map(|c| {
+            let (a, pa) = show(&c.a);
+            let (b, pb) = show(&c.b);
+            let t = c.total();
+            vec![
+                json!(a),
+                pa,
+                json!(b),
+                pb,
+                json!(c.a_to_b.frames),
+                json!(c.a_to_b.bytes),
+                json!(c.b_to_a.frames),
+                json!(c.b_to_a.bytes),
+                json!(t.frames),
+                json!(t.bytes),
+                round(rel(c.first, origin), 6),
+                round(rel(c.last, c.first), 6),
+            ]
+        })
+        .collect()
+}
+
+static FLOW_COLUMNS: [Column; 16] = [
+    col("proto", "Proto"),
+    col("client", "Client"),
+    col("client_port", "Port"),
+    col("server", "Server"),
+    col("server_port", "Port"),
+    col("vlan", "VLAN"),
+    col("packets_up", "Pkts →"),
+    col("bytes_up", "Bytes →"),
+    col("packets_down", "Pkts ←"),
+    col("bytes_down", "Bytes ←"),
+    col("rel_start", "Rel Start"),
+    col("duration", "Duration"),
+    col("tcp_state", "TCP state"),
+    col("rtt_ms", "RTT ms"),
+    col("end", "End"),
+    col("first_frame", "Frame"),
+];
+
+/// Protocol names for the flow table (IANA keywords for the common ones).
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        2 => "igmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        47 => "gre".into(),
+        50 => "esp".into(),
+        58 => "icmpv6".into(),
+        103 => "pim".into(),
+        112 => "vrrp".into(),
+        132 => "sctp".into(),
+        n => n.to_string(),
+    }
+}
+
+fn enum_name<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
+    let c = f.initiator;
+    let (ca, cp) = f.key.end(c);
+    let (sa, sp) = f.key.end(c.other());
+    let port = |p: u16| {
+        if f.key.ports_known {
+            json!(p)
+        } else {
+            json!("")
+        }
+    };
+    let vlan = match f.key.vlan {
+        [0, 0] => String::new(),
+        [v, 0] => v.to_string(),
+        [o, i] => format!("{o}.{i}"),
+    };
+    let tcp = f.tcp.as_ref();
+    vec![
+        json!(proto_name(f.key.proto)),
+        json!(ip_of(&ca).to_string()),
+        port(cp),
+        json!(ip_of(&sa).to_string()),
+        port(sp),
+        json!(vlan),
+        json!(f.from(c).packets),
+        json!(f.from(c).bytes),
+        json!(f.from(c.other()).packets),
+        json!(f.from(c.other()).bytes),
+        round(rel(f.first, origin), 6),
+        round(rel(f.last, f.first), 6),
+        tcp.map_or(json!(""), |t| enum_name(&t.state)),
+        tcp.and_then(|t| t.rtt())
+            .map_or(json!(""), |r| round(r as f64 / 1e6, 3)),
+        enum_name(&f.end),
+        json!(f.first_frame + 1),
+    ]
+}
+
+fn addr_cell(a: &Addr) -> (String, Value) {
+    (ip_of(a).to_string(), json!(""))
+}
+
+pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
+    let run = pipeline::run(&a.read.captures, &options(&a.read, a.by == By::Eth));
+    let origin = run.counters.first_ts.unwrap_or(0);
+    let flows = &run.flows.flows;
+    let table = match a.by {
+        By::Flow => Table {
+            columns: &FLOW_COLUMNS,
+            rows: flows.iter().map(|f| flow_row(f, origin)).collect(),
+        },
+        By::Eth => {
+            let rows = run.flows.eth.clone().into_sorted();
+            Table {
+                columns: &CONV_COLUMNS,
+                rows: conv_rows(rows, origin, |m| (fmt_mac(m), json!(""))),
+            }
+        }
+        By::Ip | By::Ipv6 => Table {
+            columns: &CONV_COLUMNS,
+            rows: conv_rows(conv::by_address(flows, a.by == By::Ipv6), origin, addr_cell),
+        },
+        By::Tcp | By::Udp => {
+            let proto = if a.by == By::Tcp { 6 } else { 17 };
+            let rows = conv::by_port(flows, proto);
+            Table {
+                columns: &CONV_COLUMNS,
+                rows: conv_rows(rows, origin, |(ad, p)| (ip_of(ad).to_string(), json!(p))),
+            }
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    table.write(a.read.format, &mut out)?;
+    out.flush()?;
+    Ok(finish(&run))
+}
+
+/// Formats nanoseconds since the epoch as UTC `YYYY-MM-DD HH:MM:SS.ffffff`.
+pub fn fmt_utc(t: Nanos) -> String {
+    let secs = t.div_euclid(1_000_000_000);
+    let frac = t.rem_euclid(1_000_000_000) / 1000;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{frac:06}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+static STATS_COLUMNS: [Column; 2] = [col("item", "What"), col("value", "Value")];
+
+pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
+    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let c = &run.counters;
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut put = |k: &str, v: Value| rows.push(vec![json!(k), v]);
+    for i in &run.inputs {
+        put("capture", json!(i.name));
+        put(
+            "  format",
+            json!(i.format.clone().unwrap_or_else(|| "unknown".into())),
+        );
+        put("  interfaces", json!(i.interfaces.join(", ")));
+        if i.sections > 1 {
+            put("  sections", json!(i.sections));
+        }
+        put("  frames", json!(i.frames));
+        if let Some(e) = &i.error {
+            put("  error", json!(e));
+        }
+    }
+    put("frames", json!(c.frames));
+    put("bytes captured", json!(c.bytes_captured));
+    put("bytes on the wire", json!(c.bytes_wire));
+    if let (Some(lo), Some(hi)) = (c.min_ts, c.max_ts) {
+        put("first frame time", json!(format!("{} UTC", fmt_utc(lo))));
+        put("last frame time", json!(format!("{} UTC", fmt_utc(hi))));
+        put("span seconds", round((hi - lo) as f64 / NS, 6));
+    }
+    for (l, n) in &c.link_types {
+        put(&format!("link {l}"), json!(n));
+    }
+    for (name, n) in ["ipv4", "ipv6", "arp", "other", "undecoded"]
+        .iter()
+        .zip(c.net)
+    {
+        if n > 0 {
+            put(&format!("network {name}"), json!(n));
+        }
+    }
+    for (name, n) in ["tcp", "udp", "icmp", "icmpv6", "other", "none"]
+        .iter()
+        .zip(c.transport)
+    {
+        if n > 0 {
+            put(&format!("transport {name}"), json!(n));
+        }
+    }
+    for (reason, n) in &c.malformed {
+        put(&format!("undecodable {reason}"), json!(n));
+    }
+    let fs = &run.flows.stats;
+    put("flows", json!(run.flows.flows.len()));
+    put("flows evicted", json!(fs.evicted));
+    if fs.fragments_matched + fs.fragments_unmatched > 0 {
+        put("fragments matched", json!(fs.fragments_matched));
+        put("fragments unmatched", json!(fs.fragments_unmatched));
+    }
+    let table = Table {
+        columns: &STATS_COLUMNS,
+        rows,
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    table.write(a.read.format, &mut out)?;
+    out.flush()?;
+    Ok(finish(&run))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc() {
+        assert_eq!(super::fmt_utc(0), "1970-01-01 00:00:00.000000");
+        assert_eq!(
+            super::fmt_utc(1_461_682_309_056_506_000),
+            "2016-04-26 14:51:49.056506"
+        );
+        assert_eq!(super::fmt_utc(-1_000), "1969-12-31 23:59:59.999999");
+    }
+}

@@ -1,0 +1,117 @@
+//! The `iotscope` command line: parses flags, runs the pipeline, hands the result to a renderer.
+//! It wires the other crates together and does little else.
+
+mod commands;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use table::OutputFormat;
+
+/// What is this device doing on my network? A passive observatory for home, lab and office
+/// networks: reads packet captures and explains who talks to whom, over what, how often.
+#[derive(Parser, Debug)]
+#[command(name = "iotscope", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Flow records or conversation tables (like `tshark -q -z conv,eth|ip|ipv6|tcp|udp`).
+    Flows(FlowsArgs),
+    /// What was read: frames, bytes, link types, time span, undecodable frames by reason.
+    Stats(StatsArgs),
+}
+
+/// Which table `flows` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// One row per flow record: client, server, counters each way, TCP state, RTT, end reason.
+    Flow,
+    /// Ethernet address pairs.
+    Eth,
+    /// IPv4 address pairs.
+    Ip,
+    /// IPv6 address pairs.
+    Ipv6,
+    /// TCP connections (address and port pairs).
+    Tcp,
+    /// UDP conversations (address and port pairs).
+    Udp,
+}
+
+/// Options shared by every command that reads captures.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Capture files (pcap or pcapng, optionally gzip-compressed), read in order as one timeline;
+    /// `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+
+    /// Worker threads for flow tracking [default: the number of CPUs, at most 8].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// A flow quiet for this many seconds ends; its next packet starts a new record.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub idle_timeout: f64,
+
+    /// A flow longer than this many seconds is cut into a new record, like a NetFlow exporter.
+    #[arg(long, value_name = "SECS", default_value_t = 1800.0)]
+    pub active_timeout: f64,
+
+    /// Seconds a TCP flow closed by FIN or RST waits for late packets before it ends.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub closed_timeout: f64,
+
+    /// No timeouts: flows end only when a new TCP connection reuses the same ports, so the
+    /// tables match tshark's conversations exactly.
+    #[arg(long)]
+    pub no_timeouts: bool,
+
+    /// Most flows tracked at once; beyond it the least recently active are evicted (and counted).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_flows: usize,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct FlowsArgs {
+    /// Which table to print.
+    #[arg(long, value_enum, default_value_t = By::Flow)]
+    pub by: By,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Flows(a) => commands::flows(&a),
+        Command::Stats(a) => commands::stats(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`iotscope flows x | head`) is not an error worth a message.
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("iotscope: {e}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

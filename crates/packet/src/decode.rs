@@ -1,0 +1,408 @@
+//! One frame in, one [`Decoded`] summary out.
+
+use etherparse::{ip_number, Ipv6ExtensionSlice, LaxIpSlice, TcpHeaderSlice, UdpHeaderSlice};
+
+use crate::link::{self, ethertype, LinkError, LinkType};
+use crate::{Addr, Mac};
+
+/// The network layer a frame carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Net {
+    /// No network layer could be found (unknown link type, or a broken link header).
+    #[default]
+    None,
+    Ipv4,
+    Ipv6,
+    Arp,
+    /// Any other EtherType (LLDP, 802.3 LLC, PPPoE discovery, EAPOL...).
+    Other,
+}
+
+/// The transport layer, when the network layer is IP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// No transport header: not IP, a later IP fragment, or a header cut off.
+    #[default]
+    None,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    /// Any other IP protocol, by its number in [`Decoded::ip_proto`].
+    Other,
+}
+
+/// The layer at which decoding stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Link,
+    Ip,
+    Transport,
+}
+
+/// Why a frame could not be decoded to the end; counted by the caller, never fatal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Malformed {
+    /// The capture's link type is not one this program decodes.
+    UnsupportedLinkType,
+    /// The frame ends inside its link header.
+    LinkTruncated,
+    /// A raw-IP link carrying something that is not IP.
+    NotIp,
+    /// The IP header is cut off.
+    IpTruncated,
+    /// The IP header is invalid (version, header length).
+    IpInvalid,
+    /// An IPv6 extension header is cut off or invalid; the packet is counted at the IP layer.
+    Ipv6Extension,
+    /// The TCP header is cut off.
+    TcpTruncated,
+    /// The TCP data offset is below the 20-byte minimum.
+    TcpInvalid,
+    /// The UDP header is cut off.
+    UdpTruncated,
+}
+
+impl Malformed {
+    /// A stable name, used in `stats` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Malformed::UnsupportedLinkType => "unsupported-link-type",
+            Malformed::LinkTruncated => "link-truncated",
+            Malformed::NotIp => "raw-link-not-ip",
+            Malformed::IpTruncated => "ip-truncated",
+            Malformed::IpInvalid => "ip-invalid",
+            Malformed::Ipv6Extension => "ipv6-extension-invalid",
+            Malformed::TcpTruncated => "tcp-truncated",
+            Malformed::TcpInvalid => "tcp-invalid",
+            Malformed::UdpTruncated => "udp-truncated",
+        }
+    }
+
+    /// The layer at which decoding stopped.
+    pub fn layer(self) -> Layer {
+        match self {
+            Malformed::UnsupportedLinkType | Malformed::LinkTruncated | Malformed::NotIp => {
+                Layer::Link
+            }
+            Malformed::IpTruncated | Malformed::IpInvalid | Malformed::Ipv6Extension => Layer::Ip,
+            _ => Layer::Transport,
+        }
+    }
+}
+
+/// What one frame says, down to the transport header. Plain data: no borrow, no allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    /// Ethernet (source, destination) when the frame has an Ethernet header.
+    pub eth: Option<(Mac, Mac)>,
+    /// VLAN identifiers, outermost first, 0 where absent.
+    pub vlan: [u16; 2],
+    /// EtherType of the network layer (after VLAN and PPPoE), 0 when there is none.
+    pub ethertype: u16,
+    pub net: Net,
+    /// IP source and destination (IPv4 as IPv4-mapped IPv6); unspecified when not IP.
+    pub src: Addr,
+    pub dst: Addr,
+    /// IP protocol number of the transport header (after IPv6 extension headers).
+    pub ip_proto: u8,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub ttl: u8,
+    /// The IP payload is a fragment of a larger datagram.
+    pub fragment: bool,
+    /// This fragment holds the start of the datagram (and so its transport header).
+    pub first_fragment: bool,
+    /// IPv4 identification or IPv6 fragment identification, for matching fragments.
+    pub frag_id: u32,
+    pub transport: Transport,
+    /// Transport ports; for ICMP and ICMPv6 the type and code are in `icmp`.
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// ICMP type and code.
+    pub icmp: (u8, u8),
+    /// TCP flags byte (CWR ECE URG ACK PSH RST SYN FIN).
+    pub tcp_flags: u8,
+    pub tcp_seq: u32,
+    pub tcp_ack: u32,
+    pub tcp_window: u16,
+    /// Where the transport payload starts in the frame, and how many bytes of it were captured.
+    pub payload_offset: u32,
+    pub payload_len: u32,
+    /// Why decoding stopped before the end, if it did.
+    pub malformed: Option<Malformed>,
+}
+
+/// TCP flag bits.
+pub mod tcp_flags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+}
+
+impl Default for Decoded {
+    fn default() -> Self {
+        Decoded {
+            eth: None,
+            vlan: [0; 2],
+            ethertype: 0,
+            net: Net::None,
+            src: Addr::UNSPECIFIED,
+            dst: Addr::UNSPECIFIED,
+            ip_proto: 0,
+            ttl: 0,
+            fragment: false,
+            first_fragment: false,
+            frag_id: 0,
+            transport: Transport::None,
+            src_port: 0,
+            dst_port: 0,
+            icmp: (0, 0),
+            tcp_flags: 0,
+            tcp_seq: 0,
+            tcp_ack: 0,
+            tcp_window: 0,
+            payload_offset: 0,
+            payload_len: 0,
+            malformed: None,
+        }
+    }
+}
+
+impl Decoded {
+    /// True when the frame carries IPv4 or IPv6.
+    pub fn is_ip(&self) -> bool {
+        matches!(self.net, Net::Ipv4 | Net::Ipv6)
+    }
+
+    /// The captured transport payload, given the frame this summary was made from.
+    pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        let start = self.payload_offset as usize;
+        frame
+            .get(start..start + self.payload_len as usize)
+            .unwrap_or(&[])
+    }
+}
+
+/// Decodes one frame captured on a `link` interface.
+pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
+    let mut d = Decoded::default();
+    let l = match link::parse(link, frame) {
+        Ok(l) => l,
+        Err(e) => {
+            d.malformed = Some(match e {
+                LinkError::Truncated => Malformed::LinkTruncated,
+                LinkError::Unsupported => Malformed::UnsupportedLinkType,
+                LinkError::NotIp => Malformed::NotIp,
+            });
+            return d;
+        }
+    };
+    d.eth = l.eth;
+    d.vlan = l.vlan;
+    d.ethertype = l.ethertype;
+    let rest = &frame[l.offset..];
+    match l.ethertype {
+        ethertype::IPV4 | ethertype::IPV6 => ip(&mut d, rest, l.offset),
+        ethertype::ARP => d.net = Net::Arp,
+        _ => d.net = Net::Other,
+    }
+    d
+}
+
+fn ip(d: &mut Decoded, bytes: &[u8], offset: usize) {
+    d.net = if d.ethertype == ethertype::IPV4 {
+        Net::Ipv4
+    } else {
+        Net::Ipv6
+    };
+    let (ip, ext_err) = match LaxIpSlice::from_slice(bytes) {
+        Ok(r) => r,
+        Err(etherparse::err::ip::LaxHeaderSliceError::Len(_)) => {
+            d.malformed = Some(Malformed::IpTruncated);
+            return;
+        }
+        Err(etherparse::err::ip::LaxHeaderSliceError::Content(_)) => {
+            d.malformed = Some(Malformed::IpInvalid);
+            return;
+        }
+    };
+    match &ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            d.net = Net::Ipv4;
+            d.src = h.source_addr().to_ipv6_mapped();
+            d.dst = h.destination_addr().to_ipv6_mapped();
+            d.ttl = h.ttl();
+            d.frag_id = u32::from(h.identification());
+            d.first_fragment = h.fragments_offset().value() == 0;
+        }
+        LaxIpSlice::Ipv6(v6) => {
+            let h = v6.header();
+            d.net = Net::Ipv6;
+            d.src = h.source_addr();
+            d.dst = h.destination_addr();
+            d.ttl = h.hop_limit();
+            d.first_fragment = true;
+            if v6.is_payload_fragmented() {
+                for ext in v6.extensions().clone() {
+                    if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                        d.frag_id = f.identification();
+                        d.first_fragment = f.fragment_offset().value() == 0;
+                    }
+                }
+            }
+        }
+    }
+    let payload = ip.payload();
+    d.ip_proto = payload.ip_number.0;
+    d.fragment = payload.fragmented;
+    // Where the transport header starts in the frame: the payload is a sub-slice of `bytes`.
+    let t_off = offset + (payload.payload.as_ptr() as usize - bytes.as_ptr() as usize);
+    if ext_err.is_some() {
+        d.malformed = Some(Malformed::Ipv6Extension);
+        return;
+    }
+    if d.fragment && !d.first_fragment {
+        return;
+    }
+    transport(d, payload.payload, t_off);
+}
+
+fn transport(d: &mut Decoded, bytes: &[u8], offset: usize) {
+    let (header_len, transport) = match etherparse::IpNumber(d.ip_proto) {
+        ip_number::TCP => match TcpHeaderSlice::from_slice(bytes) {
+            Ok(t) => {
+                d.src_port = t.source_port();
+                d.dst_port = t.destination_port();
+                d.tcp_seq = t.sequence_number();
+                d.tcp_ack = t.acknowledgment_number();
+                d.tcp_window = t.window_size();
+                d.tcp_flags = bytes[13];
+                (t.slice().len(), Transport::Tcp)
+            }
+            Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
+                d.malformed = Some(Malformed::TcpTruncated);
+                return;
+            }
+            Err(etherparse::err::tcp::HeaderSliceError::Content(_)) => {
+                d.malformed = Some(Malformed::TcpInvalid);
+                return;
+            }
+        },
+        ip_number::UDP => match UdpHeaderSlice::from_slice(bytes) {
+            Ok(u) => {
+                d.src_port = u.source_port();
+                d.dst_port = u.destination_port();
+                (8, Transport::Udp)
+            }
+            Err(_) => {
+                d.malformed = Some(Malformed::UdpTruncated);
+                return;
+            }
+        },
+        ip_number::ICMP | ip_number::IPV6_ICMP => {
+            if bytes.len() >= 2 {
+                d.icmp = (bytes[0], bytes[1]);
+            }
+            let t = if d.ip_proto == ip_number::ICMP.0 {
+                Transport::Icmp
+            } else {
+                Transport::Icmpv6
+            };
+            (bytes.len().min(8), t)
+        }
+        _ => (0, Transport::Other),
+    };
+    d.transport = transport;
+    d.payload_offset = (offset + header_len) as u32;
+    d.payload_len = (bytes.len() - header_len) as u32;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ethernet, IPv4 192.168.1.2 -> 93.184.216.34, TCP 51000 -> 443 SYN, seq 1, one option byte pad.
+    const SYN: [u8; 58] = [
+        // ethernet: dst, src, type
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00,
+        // ipv4: ver/ihl, tos, total len 44, id 0x1234, flags DF, ttl 64, proto 6, checksum
+        0x45, 0x00, 0x00, 0x2c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 192, 168, 1, 2, 93,
+        184, 216, 34,
+        // tcp: ports, seq 1, ack 0, offset 6 words, flags SYN, window 65535, csum, urg
+        0xc7, 0x38, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+        // mss option
+        0x02, 0x04, 0x05, 0xb4,
+    ];
+
+    #[test]
+    fn ethernet_ipv4_tcp_syn() {
+        let d = decode(LinkType::Ethernet, &SYN);
+        assert_eq!(d.malformed, None);
+        assert_eq!(d.net, Net::Ipv4);
+        assert_eq!(d.transport, Transport::Tcp);
+        assert_eq!(crate::ip_of(&d.src).to_string(), "192.168.1.2");
+        assert_eq!(crate::ip_of(&d.dst).to_string(), "93.184.216.34");
+        assert_eq!((d.src_port, d.dst_port), (51000, 443));
+        assert_eq!(d.tcp_flags, tcp_flags::SYN);
+        assert_eq!(d.tcp_seq, 1);
+        assert_eq!((d.payload_offset, d.payload_len), (58, 0));
+        assert_eq!(d.ttl, 64);
+    }
+
+    #[test]
+    fn cut_inside_tcp_header_keeps_ip() {
+        let d = decode(LinkType::Ethernet, &SYN[..40]);
+        assert_eq!(d.net, Net::Ipv4);
+        assert_eq!(d.ip_proto, 6);
+        assert_eq!(d.transport, Transport::None);
+        assert_eq!(d.malformed, Some(Malformed::TcpTruncated));
+    }
+
+    #[test]
+    fn bad_ihl_is_invalid() {
+        let mut f = SYN;
+        f[14] = 0x43;
+        assert_eq!(
+            decode(LinkType::Ethernet, &f).malformed,
+            Some(Malformed::IpInvalid)
+        );
+    }
+
+    #[test]
+    fn later_fragment_has_no_ports() {
+        let mut f = SYN;
+        f[20] = 0x00; // flags 0, offset 0x0010 (128 bytes)
+        f[21] = 0x10;
+        let d = decode(LinkType::Ethernet, &f);
+        assert!(d.fragment && !d.first_fragment);
+        assert_eq!(d.frag_id, 0x1234);
+        assert_eq!(d.transport, Transport::None);
+        assert_eq!(d.malformed, None);
+    }
+
+    #[test]
+    fn raw_ipv6_udp() {
+        let mut f = vec![0x60, 0, 0, 0, 0, 12, 17, 255];
+        f.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        f.extend_from_slice(&[0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+        f.extend_from_slice(&[0x14, 0xe9, 0x14, 0xe9, 0, 12, 0, 0, 1, 2, 3, 4]);
+        let d = decode(LinkType::Raw, &f);
+        assert_eq!((d.net, d.transport), (Net::Ipv6, Transport::Udp));
+        assert_eq!((d.src_port, d.dst_port), (5353, 5353));
+        assert_eq!(d.payload(&f), &[1, 2, 3, 4]);
+        assert_eq!(d.ttl, 255);
+    }
+
+    #[test]
+    fn arp_and_unknown_link() {
+        let mut f = [0u8; 42];
+        f[12] = 0x08;
+        f[13] = 0x06;
+        assert_eq!(decode(LinkType::Ethernet, &f).net, Net::Arp);
+        let d = decode(LinkType::Other(147), &f);
+        assert_eq!(d.malformed, Some(Malformed::UnsupportedLinkType));
+    }
+}

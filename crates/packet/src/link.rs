@@ -1,0 +1,341 @@
+//! Link layers: where the network layer starts in a frame, and what the link layer says about it.
+//!
+//! Field offsets follow the smoltcp habit: each header's layout is a small `mod field` of named
+//! ranges, and a length is checked once before the fields are read.
+
+use crate::Mac;
+
+/// The link type of a capture interface, from the tcpdump.org LINKTYPE registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LinkType {
+    /// BSD loopback: a 4-byte address family in the capturing host's byte order.
+    Null,
+    /// Ethernet II / 802.3.
+    Ethernet,
+    /// Raw IPv4 or IPv6, no link header (LINKTYPE_RAW and the BSD DLT_RAW numbers).
+    Raw,
+    /// OpenBSD loopback: a 4-byte address family in network byte order.
+    Loop,
+    /// Linux cooked capture v1.
+    LinuxSll,
+    /// Linux cooked capture v2.
+    LinuxSll2,
+    /// Raw IPv4 only.
+    Ipv4,
+    /// Raw IPv6 only.
+    Ipv6,
+    /// Any other link type, kept by number so it can be counted.
+    Other(u32),
+}
+
+impl LinkType {
+    /// Maps a LINKTYPE number as stored in pcap and pcapng headers.
+    pub fn from_number(n: u32) -> LinkType {
+        match n {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            // 12 and 14 are DLT_RAW on some BSDs and appear in files written there.
+            12 | 14 | 101 => LinkType::Raw,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            276 => LinkType::LinuxSll2,
+            n => LinkType::Other(n),
+        }
+    }
+
+    /// The LINKTYPE number.
+    pub fn number(self) -> u32 {
+        match self {
+            LinkType::Null => 0,
+            LinkType::Ethernet => 1,
+            LinkType::Raw => 101,
+            LinkType::Loop => 108,
+            LinkType::LinuxSll => 113,
+            LinkType::Ipv4 => 228,
+            LinkType::Ipv6 => 229,
+            LinkType::LinuxSll2 => 276,
+            LinkType::Other(n) => n,
+        }
+    }
+
+    /// A short name, as capinfos and tshark print it where they agree.
+    pub fn name(self) -> String {
+        match self {
+            LinkType::Null => "null".into(),
+            LinkType::Ethernet => "ether".into(),
+            LinkType::Raw => "rawip".into(),
+            LinkType::Loop => "loop".into(),
+            LinkType::LinuxSll => "linux-sll".into(),
+            LinkType::LinuxSll2 => "linux-sll2".into(),
+            LinkType::Ipv4 => "rawip4".into(),
+            LinkType::Ipv6 => "rawip6".into(),
+            LinkType::Other(n) => format!("linktype-{n}"),
+        }
+    }
+}
+
+/// EtherType values this module acts on.
+pub mod ethertype {
+    pub const IPV4: u16 = 0x0800;
+    pub const ARP: u16 = 0x0806;
+    pub const VLAN: u16 = 0x8100;
+    pub const IPV6: u16 = 0x86dd;
+    pub const PPPOE_DISCOVERY: u16 = 0x8863;
+    pub const PPPOE_SESSION: u16 = 0x8864;
+    pub const QINQ: u16 = 0x88a8;
+    pub const QINQ_OLD: u16 = 0x9100;
+    pub const QINQ_OLD2: u16 = 0x9200;
+}
+
+/// What the link layer of one frame says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    /// Ethernet source and destination, when the frame has an Ethernet header.
+    pub eth: Option<(Mac, Mac)>,
+    /// VLAN identifiers, outermost first, 0 where absent (two tags at most are kept).
+    pub vlan: [u16; 2],
+    /// The EtherType of the network layer (after VLAN tags and PPPoE), 0 for 802.3 frames.
+    pub ethertype: u16,
+    /// Offset of the network layer in the frame.
+    pub offset: usize,
+}
+
+/// Why a link header could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// The frame ends inside the link header.
+    Truncated,
+    /// A link type this program does not decode.
+    Unsupported,
+    /// A raw-IP link whose first byte is neither IPv4 nor IPv6.
+    NotIp,
+}
+
+mod field {
+    pub type Field = std::ops::Range<usize>;
+    pub const ETH_DST: Field = 0..6;
+    pub const ETH_SRC: Field = 6..12;
+    pub const ETH_TYPE: Field = 12..14;
+    pub const ETH_LEN: usize = 14;
+    pub const VLAN_TCI: Field = 0..2;
+    pub const VLAN_TYPE: Field = 2..4;
+    pub const VLAN_LEN: usize = 4;
+    pub const PPPOE_PROTO: Field = 6..8;
+    pub const PPPOE_LEN: usize = 8;
+    pub const SLL_PROTO: Field = 14..16;
+    pub const SLL_LEN: usize = 16;
+    pub const SLL2_PROTO: Field = 0..2;
+    pub const SLL2_LEN: usize = 20;
+    pub const NULL_LEN: usize = 4;
+}
+
+#[inline]
+fn be16(b: &[u8], f: field::Field) -> u16 {
+    u16::from_be_bytes([b[f.start], b[f.start + 1]])
+}
+
+/// Most VLAN tags followed before giving up (a loop guard; real frames carry one or two).
+const MAX_TAGS: usize = 8;
+
+/// Reads the link header of `frame` captured on a `link` interface.
+pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
+    match link {
+        LinkType::Ethernet => ethernet(frame),
+        LinkType::Raw => raw(frame, 0),
+        LinkType::Ipv4 => Ok(Link {
+            ethertype: ethertype::IPV4,
+            ..Link::default()
+        }),
+        LinkType::Ipv6 => Ok(Link {
+            ethertype: ethertype::IPV6,
+            ..Link::default()
+        }),
+        LinkType::Null | LinkType::Loop => {
+            if frame.len() < field::NULL_LEN {
+                return Err(LinkError::Truncated);
+            }
+            let raw4 = [frame[0], frame[1], frame[2], frame[3]];
+            // DLT_NULL is in the writer's byte order, DLT_LOOP in network order; a family number
+            // is small, so whichever reading gives a small value is the right one.
+            let family = if link == LinkType::Loop || raw4[0] == 0 && raw4[1] == 0 {
+                u32::from_be_bytes(raw4)
+            } else {
+                u32::from_le_bytes(raw4)
+            };
+            let ethertype = match family {
+                2 => ethertype::IPV4,
+                // AF_INET6 differs by system: Linux, NetBSD/OpenBSD, FreeBSD, macOS.
+                10 | 24 | 28 | 30 => ethertype::IPV6,
+                _ => 0,
+            };
+            Ok(Link {
+                ethertype,
+                offset: field::NULL_LEN,
+                ..Link::default()
+            })
+        }
+        LinkType::LinuxSll => {
+            if frame.len() < field::SLL_LEN {
+                return Err(LinkError::Truncated);
+            }
+            after_ethertype(
+                frame,
+                be16(frame, field::SLL_PROTO),
+                field::SLL_LEN,
+                Link::default(),
+            )
+        }
+        LinkType::LinuxSll2 => {
+            if frame.len() < field::SLL2_LEN {
+                return Err(LinkError::Truncated);
+            }
+            after_ethertype(
+                frame,
+                be16(frame, field::SLL2_PROTO),
+                field::SLL2_LEN,
+                Link::default(),
+            )
+        }
+        LinkType::Other(_) => Err(LinkError::Unsupported),
+    }
+}
+
+fn raw(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
+    let ethertype = match frame.get(offset).map(|b| b >> 4) {
+        Some(4) => ethertype::IPV4,
+        Some(6) => ethertype::IPV6,
+        Some(_) => return Err(LinkError::NotIp),
+        None => return Err(LinkError::Truncated),
+    };
+    Ok(Link {
+        ethertype,
+        offset,
+        ..Link::default()
+    })
+}
+
+fn ethernet(frame: &[u8]) -> Result<Link, LinkError> {
+    if frame.len() < field::ETH_LEN {
+        return Err(LinkError::Truncated);
+    }
+    let mut dst = [0u8; 6];
+    let mut src = [0u8; 6];
+    dst.copy_from_slice(&frame[field::ETH_DST]);
+    src.copy_from_slice(&frame[field::ETH_SRC]);
+    let link = Link {
+        eth: Some((src, dst)),
+        ..Link::default()
+    };
+    after_ethertype(frame, be16(frame, field::ETH_TYPE), field::ETH_LEN, link)
+}
+
+/// Follows VLAN tags and PPPoE from an EtherType found at the end of a link header.
+fn after_ethertype(
+    frame: &[u8],
+    mut ethertype: u16,
+    mut offset: usize,
+    mut link: Link,
+) -> Result<Link, LinkError> {
+    let mut tags = 0;
+    loop {
+        match ethertype {
+            ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2
+                if tags < MAX_TAGS =>
+            {
+                let tag = frame
+                    .get(offset..offset + field::VLAN_LEN)
+                    .ok_or(LinkError::Truncated)?;
+                if tags < 2 {
+                    link.vlan[tags] = be16(tag, field::VLAN_TCI) & 0x0fff;
+                }
+                tags += 1;
+                ethertype = be16(tag, field::VLAN_TYPE);
+                offset += field::VLAN_LEN;
+            }
+            ethertype::PPPOE_SESSION => {
+                let h = frame
+                    .get(offset..offset + field::PPPOE_LEN)
+                    .ok_or(LinkError::Truncated)?;
+                ethertype = match be16(h, field::PPPOE_PROTO) {
+                    0x0021 => ethertype::IPV4,
+                    0x0057 => ethertype::IPV6,
+                    _ => 0,
+                };
+                offset += field::PPPOE_LEN;
+                break;
+            }
+            // Values up to 1500 are an 802.3 length, not a type: LLC follows, never IP here.
+            t if t <= 1500 => {
+                ethertype = 0;
+                break;
+            }
+            _ => break,
+        }
+    }
+    link.ethertype = ethertype;
+    link.offset = offset;
+    Ok(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ethernet_qinq_pppoe() {
+        // dst, src, 0x88a8 tag 10, 0x8100 tag 20, PPPoE session, PPP IPv4, then one byte of IP.
+        let f = [
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14,
+            0x88, 0x64, 0x11, 0x00, 0x00, 0x01, 0x00, 0x10, 0x00, 0x21, 0x45,
+        ];
+        let l = parse(LinkType::Ethernet, &f).unwrap();
+        assert_eq!(l.eth, Some(([6, 7, 8, 9, 10, 11], [0, 1, 2, 3, 4, 5])));
+        assert_eq!(l.vlan, [10, 20]);
+        assert_eq!(l.ethertype, ethertype::IPV4);
+        assert_eq!(l.offset, 30);
+    }
+
+    #[test]
+    fn null_both_byte_orders() {
+        let le = [2, 0, 0, 0, 0x45];
+        let be = [0, 0, 0, 30, 0x60];
+        assert_eq!(
+            parse(LinkType::Null, &le).unwrap().ethertype,
+            ethertype::IPV4
+        );
+        assert_eq!(
+            parse(LinkType::Null, &be).unwrap().ethertype,
+            ethertype::IPV6
+        );
+        assert_eq!(parse(LinkType::Null, &[2, 0]), Err(LinkError::Truncated));
+    }
+
+    #[test]
+    fn truncated_vlan_and_llc() {
+        let f = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0x00];
+        assert_eq!(parse(LinkType::Ethernet, &f), Err(LinkError::Truncated));
+        let llc = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x00, 0x26, 0x42, 0x42];
+        assert_eq!(parse(LinkType::Ethernet, &llc).unwrap().ethertype, 0);
+    }
+
+    #[test]
+    fn sll2_and_raw() {
+        let mut f = [0u8; 21];
+        f[0] = 0x86;
+        f[1] = 0xdd;
+        f[20] = 0x60;
+        let l = parse(LinkType::LinuxSll2, &f).unwrap();
+        assert_eq!((l.ethertype, l.offset), (ethertype::IPV6, 20));
+        assert_eq!(
+            parse(LinkType::Raw, &[0x45]).unwrap().ethertype,
+            ethertype::IPV4
+        );
+        assert_eq!(parse(LinkType::Raw, &[0x15]), Err(LinkError::NotIp));
+        assert_eq!(
+            parse(LinkType::Other(147), &[0]),
+            Err(LinkError::Unsupported)
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! The pcap and pcapng record framing, as a state machine over a window of bytes.
+//!
+//! The rare blocks (pcap file header, pcapng section and interface headers, with their options)
+//! are parsed with `pcap-parser`. The per-packet records (pcap record, pcapng EPB/SPB/PB) are read
+//! here: `pcap-parser` collects every EPB's options into a fresh `Vec`, one allocation per packet
+//! on captures that carry packet flags, and the packet path must not allocate.
+
+use iotscope_packet::{LinkType, Nanos};
+
+use crate::{ErrorKind, Format, Interface};
+
+/// Largest record accepted; anything bigger is taken for corruption, not a packet.
+/// (libpcap's largest snap length is 256 KiB; some link types go beyond, none near this.)
+pub const MAX_RECORD: usize = 16 << 20;
+
+const PCAP_HEADER_LEN: usize = 24;
+const PCAP_RECORD_LEN: usize = 16;
+const SHB: u32 = 0x0A0D_0D0A;
+const IDB: u32 = 1;
+const PB: u32 = 2;
+const SPB: u32 = 3;
+const EPB: u32 = 6;
+const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+
+/// A packet record found in the window: header fields and where its bytes are.
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    pub ts: Nanos,
+    pub origlen: u32,
+    pub interface: u32,
+    pub link: LinkType,
+    /// Range of the packet bytes in the window.
+    pub start: usize,
+    pub len: usize,
+}
+
+/// What the parser found at the front of the window.
+#[derive(Debug)]
+pub enum Step {
+    /// A packet; the record occupies `consumed` bytes of the window.
+    Packet(Record, usize),
+    /// A block that carries no packet (headers, statistics, name resolution...).
+    Skip(usize),
+    /// The window must hold at least this many bytes to go on.
+    Need(usize),
+    Error(ErrorKind),
+}
+
+#[derive(Debug, Default)]
+enum State {
+    #[default]
+    Start,
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        link: LinkType,
+        /// pcap: snap length from the file header, for the record sanity check.
+        snaplen: u32,
+    },
+    PcapNg {
+        big_endian: bool,
+    },
+}
+
+/// Format state for one capture stream.
+#[derive(Debug, Default)]
+pub struct Parser {
+    state: State,
+    /// Interfaces of the current pcapng section (one for pcap).
+    pub interfaces: Vec<Interface>,
+    /// Every interface seen in any section, in order.
+    pub all_interfaces: Vec<Interface>,
+    pub format: Option<Format>,
+    pub sections: u32,
+}
+
+#[inline]
+fn rd32(b: &[u8], at: usize, be: bool) -> u32 {
+    let a = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    if be {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+#[inline]
+fn rd16(b: &[u8], at: usize, be: bool) -> u16 {
+    let a = [b[at], b[at + 1]];
+    if be {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
+}
+
+/// Converts a pcapng timestamp in `units` per second to nanoseconds, plus an offset in seconds.
+fn ng_time(raw: u64, units: u64, offset_s: i64) -> Nanos {
+    let ns = if units == 1_000_000_000 {
+        raw as i128
+    } else {
+        raw as i128 * 1_000_000_000 / units.max(1) as i128
+    };
+    (ns + offset_s as i128 * 1_000_000_000).clamp(i64::MIN as i128, i64::MAX as i128) as Nanos
+}
+
+impl Parser {
+    /// Looks at the front of `w` and says what is there.
+    pub fn step(&mut self, w: &[u8]) -> Step {
+        match self.state {
+            State::Start => self.start(w),
+            State::Pcap {
+                big_endian,
+                nanos,
+                link,
+                snaplen,
+            } => pcap_record(w, big_endian, nanos, link, snaplen),
+            State::PcapNg { big_endian } => self.ng_block(w, big_endian),
+        }
+    }
+
+    fn start(&mut self, w: &[u8]) -> Step {
+        if w.len() < 4 {
+            return Step::Need(4);
+        }
+        let magic = [w[0], w[1], w[2], w[3]];
+        match u32::from_le_bytes(magic) {
+            0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1 => {
+                if w.len() < PCAP_HEADER_LEN {
+                    return Step::Need(PCAP_HEADER_LEN);
+                }
+                let h = match pcap_parser::parse_pcap_header(w) {
+                    Ok((_, h)) => h,
+                    Err(_) => {
+                        return Step::Error(ErrorKind::Corrupt("invalid pcap file header".into()))
+                    }
+                };
+                let big_endian = h.is_bigendian();
+                let nanos = h.is_nanosecond_precision();
+                let link = LinkType::from_number(h.network.0 as u32);
+                self.format = Some(Format::Pcap { nanos, big_endian });
+                let iface = Interface {
+                    link,
+                    units_per_sec: if nanos { 1_000_000_000 } else { 1_000_000 },
+                    snaplen: h.snaplen,
+                    ts_offset: 0,
+                };
+                self.interfaces = vec![iface.clone()];
+                self.all_interfaces = vec![iface];
+                self.sections = 1;
+                self.state = State::Pcap {
+                    big_endian,
+                    nanos,
+                    link,
+                    snaplen: h.snaplen,
+                };
+                Step::Skip(PCAP_HEADER_LEN)
+            }
+            SHB => {
+                self.format = Some(Format::PcapNg);
+                self.ng_block(w, false)
+            }
+            _ => Step::Error(ErrorKind::NotACapture(magic)),
+        }
+    }
+
+    fn ng_block(&mut self, w: &[u8], be: bool) -> Step {
+        if w.len() < 12 {
+            return Step::Need(12);
+        }
+        let mut be = be;
+        let block_type = rd32(w, 0, be);
+        if block_type == SHB {
+            // A new section may change byte order: the magic after the length says which.
+            be = match u32::from_le_bytes([w[8], w[9], w[10], w[11]]) {
+                BYTE_ORDER_MAGIC => false,
+                m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+                _ => {
+                    return Step::Error(ErrorKind::Corrupt(
+                        "pcapng section header with an invalid byte-order magic".into(),
+                    ))
+                }
+            };
+        }
+        let len = rd32(w, 4, be) as usize;
+        if len < 12 || len % 4 != 0 || len > MAX_RECORD {
+            return Step::Error(ErrorKind::Corrupt(format!(
+                "pcapng block of type {block_type:#x} has an invalid length {len}"
+            )));
+        }
+        if w.len() < len {
+            return Step::Need(len);
+        }
+        let block = &w[..len];
+        if rd32(block, len - 4, be) as usize != len {
+            return Step::Error(ErrorKind::Corrupt(format!(
+                "pcapng block of type {block_type:#x}: trailing length differs from leading length {len}"
+            )));
+        }
+        match block_type {
+            SHB => {
+                if pcap_parser::pcapng::parse_sectionheaderblock(block).is_err() {
+                    return Step::Error(ErrorKind::Corrupt("invalid pcapng section header".into()));
+                }
+                self.state = State::PcapNg { big_endian: be };
+                self.interfaces.clear();
+                self.sections += 1;
+                Step::Skip(len)
+            }
+            IDB => {
+                let parsed = if be {
+                    pcap_parser::pcapng::parse_interfacedescriptionblock_be(block)
+                } else {
+                    pcap_parser::pcapng::parse_interfacedescriptionblock_le(block)
+                };
+                let Ok((_, idb)) = parsed else {
+                    return Step::Error(ErrorKind::Corrupt(
+                        "invalid pcapng interface description".into(),
+                    ));
+                };
+                let Some(units) = idb.ts_resolution() else {
+                    return Step::Error(ErrorKind::Corrupt(format!(
+                        "pcapng interface with an invalid timestamp resolution {:#x}",
+                        idb.if_tsresol
+                    )));
+                };
+                let iface = Interface {
+                    link: LinkType::from_number(idb.linktype.0 as u32),
+                    units_per_sec: units,
+                    snaplen: idb.snaplen,
+                    ts_offset: idb.if_tsoffset,
+                };
+                self.interfaces.push(iface.clone());
+                self.all_interfaces.push(iface);
+                Step::Skip(len)
+            }
+            EPB | PB => self.ng_packet(block, block_type, be),
+            SPB => {
+                if len < 16 {
+                    return Step::Error(ErrorKind::Corrupt(
+                        "pcapng simple packet block too short".into(),
+                    ));
+                }
+                let Some(iface) = self.interfaces.first() else {
+                    return Step::Error(ErrorKind::Corrupt(
+                        "pcapng simple packet block before any interface description".into(),
+                    ));
+                };
+                let origlen = rd32(block, 8, be);
+                let mut caplen = (origlen as usize).min(len - 16);
+                if iface.snaplen != 0 {
+                    caplen = caplen.min(iface.snaplen as usize);
+                }
+                let rec = Record {
+                    ts: 0,
+                    origlen,
+                    interface: 0,
+                    link: iface.link,
+                    start: 12,
+                    len: caplen,
+                };
+                Step::Packet(rec, len)
+            }
+            _ => Step::Skip(len),
+        }
+    }
+
+    fn ng_packet(&self, block: &[u8], block_type: u32, be: bool) -> Step {
+        let len = block.len();
+        if len < 32 {
+            return Step::Error(ErrorKind::Corrupt("pcapng packet block too short".into()));
+        }
+        let (if_id, ts_at) = if block_type == EPB {
+            (rd32(block, 8, be), 12)
+        } else {
+            (u32::from(rd16(block, 8, be)), 12)
+        };
+        let Some(iface) = self.interfaces.get(if_id as usize) else {
+            return Step::Error(ErrorKind::Corrupt(format!(
+                "pcapng packet on interface {if_id}, which this section has not described"
+            )));
+        };
+        let raw = (u64::from(rd32(block, ts_at, be)) << 32) | u64::from(rd32(block, ts_at + 4, be));
+        let caplen = rd32(block, 20, be) as usize;
+        let origlen = rd32(block, 24, be);
+        if caplen > len - 32 {
+            return Step::Error(ErrorKind::Corrupt(format!(
+                "pcapng packet of {caplen} captured bytes in a block of {len}"
+            )));
+        }
+        let rec = Record {
+            ts: ng_time(raw, iface.units_per_sec, iface.ts_offset),
+            origlen,
+            interface: if_id,
+            link: iface.link,
+            start: 28,
+            len: caplen,
+        };
+        Step::Packet(rec, len)
+    }
+}
+
+fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) -> Step {
+    if w.len() < PCAP_RECORD_LEN {
+        return Step::Need(PCAP_RECORD_LEN);
+    }
+    let sec = rd32(w, 0, be);
+    let frac = rd32(w, 4, be);
+    let caplen = rd32(w, 8, be) as usize;
+    let origlen = rd32(w, 12, be);
+    // A record longer than both the snap length and any sane packet means the framing is lost.
+    if caplen > MAX_RECORD || (caplen > snaplen.max(262_144) as usize) {
+        return Step::Error(ErrorKind::Corrupt(format!(
+            "pcap record claims {caplen} captured bytes (snap length {snaplen})"
+        )));
+    }
+    let total = PCAP_RECORD_LEN + caplen;
+    if w.len() < total {
+        return Step::Need(total);
+    }
+    let frac_ns = if nanos {
+        i64::from(frac)
+    } else {
+        i64::from(frac) * 1000
+    };
+    let rec = Record {
+        ts: i64::from(sec) * 1_000_000_000 + frac_ns,
+        origlen,
+        interface: 0,
+        link,
+        start: PCAP_RECORD_LEN,
+        len: caplen,
+    };
+    Step::Packet(rec, total)
+}
