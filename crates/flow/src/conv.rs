@@ -164,9 +164,14 @@ pub fn is_v4(a: &Addr) -> bool {
 pub fn by_address(flows: &[Flow], v6: bool) -> Vec<Conversation<Addr>> {
     let mut t = Conversations::default();
     for f in flows.iter().filter(|f| is_v4(&f.key.a) != v6) {
-        let (s, fwd, rev) = counts(f);
+        let (s, mut fwd, mut rev) = counts(f);
         let x = f.key.end(s).0;
         let y = f.key.end(s.other()).0;
+        if x == y {
+            // A host talking to itself (loopback): tshark counts every frame as A to B.
+            fwd += rev;
+            rev = Count::default();
+        }
         t.add_counts(x, y, fwd, rev, f.first_frame, f.first, f.last);
     }
     t.into_sorted()
