@@ -1,19 +1,23 @@
 //! Reading captures into flow tables, on one thread or several.
 //!
-//! One thread reads and decodes every frame (it has to: the flow key decides which worker owns the
-//! frame) and counts what it saw; the flow-table work is spread over `threads` workers by a
-//! symmetric hash of the flow key, so both directions of a flow meet in one table. Workers get
-//! small fixed-size summaries ([`Decoded`]) in recycled batches: nothing is allocated or copied
-//! per packet. With one thread everything runs inline, without channels.
+//! With several threads, the calling thread only reads: it frames the records and picks each
+//! frame's worker from a symmetric hash of its address pair ([`pair_hash`]), so both directions
+//! of a flow, and all fragments of a datagram, meet in one table. Workers receive the chunk the
+//! frames were read into (shared, not copied) and the frames' positions in it, in recycled
+//! batches, then decode, count and track flows; their results are merged at the end. Nothing is
+//! allocated or copied per packet. With one thread everything runs inline, without channels.
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use crossbeam_channel::{bounded, Receiver, Sender};
+use iotscope_packet::link::pair_hash;
 use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
-use iotscope_source::{Capture, Format, Frame, Interface, ReadError};
+use iotscope_source::{Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
-use crate::{Config, FlowKey, FlowOutput, FlowTable};
+use crate::{Config, FlowOutput, FlowTable};
 
 /// Frames per batch handed to a worker: large enough to amortise the channel, small enough to
 /// keep the workers' caches warm.
@@ -55,6 +59,8 @@ pub struct Counters {
     /// Frames that could not be decoded to the end, by reason name.
     pub malformed: Vec<(String, u64)>,
     #[serde(skip)]
+    first_frame: u64,
+    #[serde(skip)]
     link_counts: Vec<(LinkType, u64)>,
     #[serde(skip)]
     malformed_counts: [u64; MALFORMED_KINDS],
@@ -73,17 +79,28 @@ const MALFORMED: [Malformed; MALFORMED_KINDS] = [
     Malformed::UdpTruncated,
 ];
 
+fn min_opt(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {
+    a.into_iter().chain(b).min()
+}
+
+fn max_opt(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {
+    a.into_iter().chain(b).max()
+}
+
 impl Counters {
-    fn count(&mut self, f: &Frame<'_>, d: &Decoded) {
+    fn count(&mut self, it: &Item, caplen: usize, d: &Decoded) {
         self.frames += 1;
-        self.bytes_captured += f.data.len() as u64;
-        self.bytes_wire += u64::from(f.origlen);
-        self.first_ts.get_or_insert(f.ts);
-        self.min_ts = Some(self.min_ts.map_or(f.ts, |t| t.min(f.ts)));
-        self.max_ts = Some(self.max_ts.map_or(f.ts, |t| t.max(f.ts)));
-        match self.link_counts.iter_mut().find(|(l, _)| *l == f.link) {
+        self.bytes_captured += caplen as u64;
+        self.bytes_wire += u64::from(it.wire_len);
+        if self.first_ts.is_none() || it.frame < self.first_frame {
+            self.first_ts = Some(it.ts);
+            self.first_frame = it.frame;
+        }
+        self.min_ts = min_opt(self.min_ts, Some(it.ts));
+        self.max_ts = max_opt(self.max_ts, Some(it.ts));
+        match self.link_counts.iter_mut().find(|(l, _)| *l == it.link) {
             Some((_, n)) => *n += 1,
-            None => self.link_counts.push((f.link, 1)),
+            None => self.link_counts.push((it.link, 1)),
         }
         self.net[match d.net {
             Net::Ipv4 => 0,
@@ -109,7 +126,35 @@ impl Counters {
         }
     }
 
+    fn merge(&mut self, o: Counters) {
+        self.frames += o.frames;
+        self.bytes_captured += o.bytes_captured;
+        self.bytes_wire += o.bytes_wire;
+        if o.first_ts.is_some() && (self.first_ts.is_none() || o.first_frame < self.first_frame) {
+            self.first_ts = o.first_ts;
+            self.first_frame = o.first_frame;
+        }
+        self.min_ts = min_opt(self.min_ts, o.min_ts);
+        self.max_ts = max_opt(self.max_ts, o.max_ts);
+        for (l, n) in o.link_counts {
+            match self.link_counts.iter_mut().find(|(x, _)| *x == l) {
+                Some((_, m)) => *m += n,
+                None => self.link_counts.push((l, n)),
+            }
+        }
+        for i in 0..self.net.len() {
+            self.net[i] += o.net[i];
+        }
+        for i in 0..self.transport.len() {
+            self.transport[i] += o.transport[i];
+        }
+        for i in 0..MALFORMED_KINDS {
+            self.malformed_counts[i] += o.malformed_counts[i];
+        }
+    }
+
     fn finish(&mut self) {
+        self.link_counts.sort_by_key(|(l, _)| l.number());
         self.link_types = self
             .link_counts
             .iter()
@@ -138,58 +183,110 @@ pub struct Run {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub flow: Config,
-    /// Worker threads for the flow tables (1 = all work on the calling thread).
+    /// Worker threads for decoding and flow tracking (1 = all work on the calling thread).
     pub threads: usize,
 }
 
-/// One frame's worth of work for a flow table.
+/// One frame: where it is in its chunk and what its record said.
 #[derive(Clone, Copy)]
 struct Item {
     frame: u64,
     ts: Nanos,
     wire_len: u32,
-    d: Decoded,
+    link: LinkType,
+    start: u32,
+    len: u32,
 }
 
-/// Where decoded frames go: straight into one table, or to the worker that owns the flow.
+/// A worker's state: its flow table and its share of the counters.
+struct Worker {
+    table: FlowTable,
+    counters: Counters,
+}
+
+impl Worker {
+    #[inline]
+    fn process(&mut self, it: &Item, data: &[u8]) {
+        let d = decode(it.link, data);
+        self.counters.count(it, data.len(), &d);
+        self.table.add(it.frame, it.ts, it.wire_len, &d);
+    }
+}
+
+/// Frames of one chunk for one worker.
+struct Batch {
+    chunk: Arc<Vec<u8>>,
+    items: Vec<Item>,
+}
+
+/// Where frames go: straight to the one worker, or in batches to the worker owning their hosts.
 enum Dispatch {
-    Inline(Box<FlowTable>),
+    Inline(Box<Worker>),
     Workers {
         batches: Vec<Vec<Item>>,
-        send: Vec<Sender<Vec<Item>>>,
+        chunk: Arc<Vec<u8>>,
+        send: Vec<Sender<Batch>>,
         recycle: Receiver<Vec<Item>>,
     },
 }
 
 impl Dispatch {
+    fn flush(&mut self, w: usize) {
+        let Dispatch::Workers {
+            batches,
+            chunk,
+            send,
+            recycle,
+        } = self
+        else {
+            return;
+        };
+        if batches[w].is_empty() {
+            return;
+        }
+        let fresh = recycle
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let items = std::mem::replace(&mut batches[w], fresh);
+        // A worker only goes away when it panicked; the join reports that.
+        let _ = send[w].send(Batch {
+            chunk: chunk.clone(),
+            items,
+        });
+    }
+
     #[inline]
-    fn push(&mut self, item: Item) {
+    fn push(&mut self, it: Item, current: &Arc<Vec<u8>>, data: &[u8]) {
         match self {
-            Dispatch::Inline(t) => t.add(item.frame, item.ts, item.wire_len, &item.d),
-            Dispatch::Workers {
-                batches,
-                send,
-                recycle,
-            } => {
-                let n = batches.len();
-                let w = if item.d.is_ip() {
-                    FlowKey::of(&item.d).0.shard(n)
-                } else if let Some((s, d)) = item.d.eth {
-                    // Non-IP frames only feed the Ethernet table: spread them by address pair.
-                    let pair = if s <= d { (s, d) } else { (d, s) };
-                    (pair.0[5] as usize ^ pair.1[5] as usize) % n
-                } else {
-                    0
-                };
-                batches[w].push(item);
-                if batches[w].len() == BATCH {
-                    let fresh = recycle
-                        .try_recv()
-                        .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                    let full = std::mem::replace(&mut batches[w], fresh);
-                    // A worker only goes away when it panicked; the join below reports that.
-                    let _ = send[w].send(full);
+            Dispatch::Inline(w) => w.process(&it, data),
+            Dispatch::Workers { batches, chunk, .. } => {
+                if !Arc::ptr_eq(chunk, current) {
+                    // The reader moved to a new chunk: the batches of the old one go out first.
+                    for w in 0..batches.len() {
+                        self.flush(w);
+                    }
+                    let Dispatch::Workers { chunk, .. } = self else {
+                        return;
+                    };
+                    *chunk = current.clone();
                 }
+                let Dispatch::Workers { batches, .. } = self else {
+                    return;
+                };
+                let n = batches.len();
+                let w = (pair_hash(it.link, data) % n as u64) as usize;
+                batches[w].push(it);
+                if batches[w].len() == BATCH {
+                    self.flush(w);
+                }
+            }
+        }
+    }
+
+    fn flush_all(&mut self) {
+        if let Dispatch::Workers { batches, .. } = self {
+            for w in 0..batches.len() {
+                self.flush(w);
             }
         }
     }
@@ -199,15 +296,21 @@ impl Dispatch {
 pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
     let threads = opts.threads.max(1);
     if threads == 1 {
-        let mut dispatch = Dispatch::Inline(Box::new(FlowTable::new(opts.flow)));
-        let (inputs, counters, errors) = read_all(paths, &mut dispatch);
-        let Dispatch::Inline(table) = dispatch else {
+        let worker = Worker {
+            table: FlowTable::new(opts.flow),
+            counters: Counters::default(),
+        };
+        let mut dispatch = Dispatch::Inline(Box::new(worker));
+        let (inputs, errors) = read_all(paths, &mut dispatch);
+        let Dispatch::Inline(w) = dispatch else {
             unreachable!()
         };
+        let mut counters = w.counters;
+        counters.finish();
         return Run {
             inputs,
             counters,
-            flows: table.finish(),
+            flows: w.table.finish(),
             errors,
         };
     }
@@ -218,39 +321,43 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
         let mut send = Vec::new();
         let mut handles = Vec::new();
         for _ in 0..threads {
-            let (tx, rx) = bounded::<Vec<Item>>(IN_FLIGHT);
+            let (tx, rx) = bounded::<Batch>(IN_FLIGHT);
             send.push(tx);
             let recycle = recycle_tx.clone();
             handles.push(scope.spawn(move || {
-                let mut table = FlowTable::new(cfg);
-                for mut batch in rx {
-                    for it in &batch {
-                        table.add(it.frame, it.ts, it.wire_len, &it.d);
+                let mut w = Worker {
+                    table: FlowTable::new(cfg),
+                    counters: Counters::default(),
+                };
+                for Batch { chunk, mut items } in rx {
+                    for it in &items {
+                        let s = it.start as usize;
+                        w.process(it, &chunk[s..s + it.len as usize]);
                     }
-                    batch.clear();
-                    let _ = recycle.try_send(batch);
+                    items.clear();
+                    let _ = recycle.try_send(items);
                 }
-                table.finish()
+                (w.table.finish(), w.counters)
             }));
         }
         let batches = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut dispatch = Dispatch::Workers {
             batches,
+            chunk: Arc::new(Vec::new()),
             send,
             recycle: recycle_rx,
         };
-        let (inputs, counters, errors) = read_all(paths, &mut dispatch);
-        let Dispatch::Workers { batches, send, .. } = dispatch else {
-            unreachable!()
-        };
-        for (b, tx) in batches.into_iter().zip(&send) {
-            let _ = tx.send(b);
+        let (inputs, errors) = read_all(paths, &mut dispatch);
+        dispatch.flush_all();
+        drop(dispatch);
+        let mut counters = Counters::default();
+        let mut parts = Vec::new();
+        for h in handles {
+            let (flows, c) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            parts.push(flows);
+            counters.merge(c);
         }
-        drop(send);
-        let parts = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
+        counters.finish();
         Run {
             inputs,
             counters,
@@ -260,13 +367,10 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
     })
 }
 
-fn read_all(
-    paths: &[PathBuf],
-    dispatch: &mut Dispatch,
-) -> (Vec<InputSummary>, Counters, Vec<ReadError>) {
-    let mut counters = Counters::default();
+fn read_all(paths: &[PathBuf], dispatch: &mut Dispatch) -> (Vec<InputSummary>, Vec<ReadError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut frame_no = 0u64;
     for path in paths {
         let mut summary = InputSummary {
             name: path.display().to_string(),
@@ -278,7 +382,9 @@ fn read_all(
         };
         let result = Capture::open(path).and_then(|mut cap| {
             let mut frames = cap.frames();
-            let r = read_one(&mut frames, &mut counters, dispatch, &mut summary.frames);
+            let before = frame_no;
+            let r = read_one(&mut frames, dispatch, &mut frame_no);
+            summary.frames = frame_no - before;
             summary.format = frames.format().map(|f: Format| f.to_string());
             summary.interfaces = frames
                 .interfaces()
@@ -294,26 +400,33 @@ fn read_all(
         }
         inputs.push(summary);
     }
-    counters.finish();
-    (inputs, counters, errors)
+    (inputs, errors)
 }
 
 fn read_one(
-    frames: &mut iotscope_source::Frames<'_>,
-    counters: &mut Counters,
+    frames: &mut Frames<'_>,
     dispatch: &mut Dispatch,
-    read: &mut u64,
+    frame_no: &mut u64,
 ) -> Result<(), ReadError> {
-    while let Some(f) = frames.next_frame()? {
-        let d = decode(f.link, f.data);
-        counters.count(&f, &d);
-        *read += 1;
-        dispatch.push(Item {
-            frame: counters.frames - 1,
-            ts: f.ts,
-            wire_len: f.origlen,
-            d,
-        });
+    loop {
+        let (mut it, at) = match frames.next_frame()? {
+            None => return Ok(()),
+            Some(f) => {
+                let it = Item {
+                    frame: *frame_no,
+                    ts: f.ts,
+                    wire_len: f.origlen,
+                    link: f.link,
+                    start: 0,
+                    len: f.data.len() as u32,
+                };
+                (it, f.data.as_ptr() as usize)
+            }
+        };
+        *frame_no += 1;
+        let chunk = frames.chunk();
+        let start = at - chunk.as_ptr() as usize;
+        it.start = start as u32;
+        dispatch.push(it, chunk, &chunk[start..start + it.len as usize]);
     }
-    Ok(())
 }

@@ -279,6 +279,36 @@ fn after_ethertype(
     Ok(link)
 }
 
+/// A hash of the frame's network address pair (IP addresses, else Ethernet addresses), the same in
+/// both directions, read without a full decode. It decides which worker thread owns a frame: every
+/// frame between two hosts, fragments included, goes to the same worker.
+pub fn pair_hash(link: LinkType, frame: &[u8]) -> u64 {
+    let Ok(l) = parse(link, frame) else { return 0 };
+    let ip = &frame[l.offset..];
+    let (x, y) = match l.ethertype {
+        ethertype::IPV4 if ip.len() >= 20 => (mix(&ip[12..16]), mix(&ip[16..20])),
+        ethertype::IPV6 if ip.len() >= 40 => (mix(&ip[8..24]), mix(&ip[24..40])),
+        _ => match l.eth {
+            Some((s, d)) => (mix(&s), mix(&d)),
+            None => return 0,
+        },
+    };
+    // XOR is symmetric; the final multiply spreads the bits for a modulo.
+    let h = x ^ y;
+    (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+}
+
+fn mix(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for chunk in bytes.chunks(4) {
+        let mut w = [0u8; 4];
+        w[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from(u32::from_le_bytes(w)))
+            .wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +348,27 @@ mod tests {
         assert_eq!(parse(LinkType::Ethernet, &f), Err(LinkError::Truncated));
         let llc = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x00, 0x26, 0x42, 0x42];
         assert_eq!(parse(LinkType::Ethernet, &llc).unwrap().ethertype, 0);
+    }
+
+    #[test]
+    fn pair_hash_is_symmetric() {
+        let mut f = [0u8; 34];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[26..30].copy_from_slice(&[10, 0, 0, 1]);
+        f[30..34].copy_from_slice(&[10, 0, 0, 2]);
+        let mut r = f;
+        r[26..30].copy_from_slice(&[10, 0, 0, 2]);
+        r[30..34].copy_from_slice(&[10, 0, 0, 1]);
+        assert_eq!(
+            pair_hash(LinkType::Ethernet, &f),
+            pair_hash(LinkType::Ethernet, &r)
+        );
+        r[33] = 3;
+        assert_ne!(
+            pair_hash(LinkType::Ethernet, &f),
+            pair_hash(LinkType::Ethernet, &r)
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! For now the one source is a capture file: pcap (microsecond or nanosecond, either byte order)
 //! or pcapng (any number of sections and interfaces, each with its own link type and timestamp
 //! resolution), recognised by magic number, optionally gzip-compressed, or read from standard
-//! input. Regular files are memory-mapped and frames borrow from the map, so no packet is copied;
-//! streams (stdin, gzip) are read through one reusable buffer.
+//! input. Every input is read into large reference-counted chunks and frames borrow from them, so
+//! no packet is copied, and a frame can go to another thread with its chunk.
 //!
 //! A read error names the file and the byte offset of the record that broke, after every frame
 //! before it has been handed out.
@@ -15,6 +15,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use iotscope_packet::{LinkType, Nanos};
 use serde::Serialize;
@@ -123,23 +124,22 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-enum Input {
-    Mapped(memmap2::Mmap),
-    Stream(Box<dyn Read + Send>),
-    Empty,
-}
-
 /// An opened capture.
 pub struct Capture {
     name: String,
-    input: Input,
+    input: Box<dyn Read + Send>,
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-const STREAM_BUF: usize = 1 << 20;
+/// Size of one read: large enough that a read costs little per packet, small enough that memory
+/// stays low (a handful are in flight when worker threads hold some).
+pub const CHUNK: usize = 1 << 20;
 
 impl Capture {
     /// Opens a capture file, or standard input when `path` is `-`.
+    ///
+    /// Files are read with plain reads into reusable chunks rather than memory-mapped: it is as
+    /// fast here, and a mapped file counts in full towards the process's resident memory.
     pub fn open(path: &Path) -> Result<Capture, ReadError> {
         let name = path.display().to_string();
         let err = |e: io::Error| ReadError {
@@ -148,37 +148,16 @@ impl Capture {
             kind: ErrorKind::Io(e),
         };
         if path.as_os_str() == "-" {
+            let input = stream(Box::new(io::stdin())).map_err(err)?;
             return Ok(Capture {
                 name: "<stdin>".into(),
-                input: stream(Box::new(io::stdin())).map_err(err)?,
+                input,
             });
         }
-        let file = File::open(path).map_err(err)?;
-        let meta = file.metadata().map_err(err)?;
-        if !meta.is_file() {
-            let input = stream(Box::new(file)).map_err(err)?;
-            return Ok(Capture { name, input });
-        }
-        if meta.len() == 0 {
-            return Ok(Capture {
-                name,
-                input: Input::Empty,
-            });
-        }
-        // SAFETY: the map is read-only; a capture file changed by another process while it is
-        // read can show inconsistent bytes, which the parser treats like any corrupt input.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(err)?;
-        if map.starts_with(&GZIP_MAGIC) {
-            drop(map);
-            let input = File::open(path)
-                .and_then(|f| stream(Box::new(f)))
-                .map_err(err)?;
-            return Ok(Capture { name, input });
-        }
-        Ok(Capture {
-            name,
-            input: Input::Mapped(map),
-        })
+        let input = File::open(path)
+            .and_then(|f| stream(Box::new(f)))
+            .map_err(err)?;
+        Ok(Capture { name, input })
     }
 
     /// Wraps any byte stream (tests, pipes).
@@ -199,74 +178,57 @@ impl Capture {
         &self.name
     }
 
-    /// True when the input is memory-mapped, so frames can outlive the reader (see
-    /// [`Frames::next_mapped`]).
-    pub fn is_mapped(&self) -> bool {
-        matches!(self.input, Input::Mapped(_))
-    }
-
     /// Starts reading frames.
     pub fn frames(&mut self) -> Frames<'_> {
-        let src = match &mut self.input {
-            Input::Mapped(m) => Src::Slice {
-                data: &m[..],
-                at: 0,
-            },
-            Input::Empty => Src::Slice { data: &[], at: 0 },
-            Input::Stream(r) => Src::Stream {
-                r: r.as_mut(),
-                buf: vec![0; STREAM_BUF],
-                start: 0,
-                end: 0,
-                eof: false,
-                base: 0,
-            },
-        };
         Frames {
             name: &self.name,
             parser: Parser::default(),
-            src,
+            r: self.input.as_mut(),
+            chunk: Arc::new(Vec::new()),
+            start: 0,
+            end: 0,
+            eof: false,
+            base: 0,
+            pool: Vec::new(),
         }
     }
 }
 
 /// Reads from `r`, decompressing when it starts with the gzip magic.
-fn stream(r: Box<dyn Read + Send>) -> io::Result<Input> {
+fn stream(r: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let mut br = BufReader::with_capacity(64 << 10, r);
     let head = br.fill_buf()?;
     if head.starts_with(&GZIP_MAGIC) {
-        Ok(Input::Stream(Box::new(
-            flate2::bufread::MultiGzDecoder::new(br),
-        )))
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(br)))
     } else {
-        Ok(Input::Stream(Box::new(br)))
+        // The buffered reader passes large reads straight through to the file.
+        Ok(Box::new(br))
     }
 }
 
-enum Src<'a> {
-    Slice {
-        data: &'a [u8],
-        at: usize,
-    },
-    Stream {
-        r: &'a mut (dyn Read + Send),
-        buf: Vec<u8>,
-        start: usize,
-        end: usize,
-        eof: bool,
-        /// Input offset of `buf[0]`.
-        base: u64,
-    },
-}
-
 /// The frames of a capture, in file order.
+///
+/// Bytes are read into a chunk shared by reference count: a frame's bytes can be handed to another
+/// thread by cloning [`Frames::chunk`] and keeping the frame's range, without copying. When more
+/// bytes are needed and another thread still holds the current chunk, the unread tail moves to a
+/// free chunk from a small pool (at most one partial record is copied per chunk).
 pub struct Frames<'a> {
     name: &'a str,
     parser: Parser,
-    src: Src<'a>,
+    r: &'a mut (dyn Read + Send),
+    chunk: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Input offset of `chunk[0]`.
+    base: u64,
+    pool: Vec<Arc<Vec<u8>>>,
 }
 
-impl<'a> Frames<'a> {
+/// Chunks kept for reuse; beyond this, chunks still held elsewhere are simply dropped.
+const POOL: usize = 64;
+
+impl Frames<'_> {
     /// The container format, once the header has been read.
     pub fn format(&self) -> Option<Format> {
         self.parser.format
@@ -284,10 +246,12 @@ impl<'a> Frames<'a> {
 
     /// Input offset of the next unread byte.
     pub fn position(&self) -> u64 {
-        match &self.src {
-            Src::Slice { at, .. } => *at as u64,
-            Src::Stream { start, base, .. } => base + *start as u64,
-        }
+        self.base + self.start as u64
+    }
+
+    /// The chunk holding the frame returned last (its bytes lie inside it).
+    pub fn chunk(&self) -> &Arc<Vec<u8>> {
+        &self.chunk
     }
 
     fn error(&self, kind: ErrorKind) -> ReadError {
@@ -298,44 +262,29 @@ impl<'a> Frames<'a> {
         }
     }
 
-    /// Finds the next packet record; returns it with its absolute start in the window source.
+    /// Finds the next packet record; returns it with its start in the chunk and input offset.
     fn advance(&mut self) -> Result<Option<(parser::Record, usize, u64)>, ReadError> {
         loop {
-            let (window, offset) = match &self.src {
-                Src::Slice { data, at } => (&data[*at..], *at as u64),
-                Src::Stream {
-                    buf,
-                    start,
-                    end,
-                    base,
-                    ..
-                } => (&buf[*start..*end], base + *start as u64),
-            };
+            let window = &self.chunk[self.start..self.end];
             match self.parser.step(window) {
                 Step::Packet(rec, used) => {
-                    let abs = self.consume(used);
-                    return Ok(Some((rec, abs, offset)));
+                    let at = self.start;
+                    self.start += used;
+                    return Ok(Some((rec, at, self.base + at as u64)));
                 }
-                Step::Skip(used) => {
-                    self.consume(used);
-                }
+                Step::Skip(used) => self.start += used,
                 Step::Need(n) => {
-                    let have = window.len();
                     if n > MAX_RECORD + 64 {
                         return Err(self.error(ErrorKind::Corrupt(format!("record of {n} bytes"))));
                     }
                     if !self.fill(n).map_err(|e| self.error(ErrorKind::Io(e)))? {
-                        let available = match &self.src {
-                            Src::Slice { data, at } => data.len() - at,
-                            Src::Stream { start, end, .. } => end - start,
-                        };
+                        let available = self.end - self.start;
                         if available == 0 && self.parser.format.is_some() {
                             return Ok(None);
                         }
                         if available == 0 && self.position() == 0 {
                             return Err(self.error(ErrorKind::Empty));
                         }
-                        let _ = have;
                         return Err(self.error(ErrorKind::Truncated {
                             needed: n,
                             available,
@@ -347,93 +296,63 @@ impl<'a> Frames<'a> {
         }
     }
 
-    /// Marks `n` window bytes as read; returns where they started in the source buffer.
-    fn consume(&mut self, n: usize) -> usize {
-        match &mut self.src {
-            Src::Slice { at, .. } => {
-                let s = *at;
-                *at += n;
-                s
-            }
-            Src::Stream { start, .. } => {
-                let s = *start;
-                *start += n;
-                s
-            }
-        }
-    }
-
     /// Makes the window hold at least `n` bytes; false when the input ends first.
     fn fill(&mut self, n: usize) -> io::Result<bool> {
-        match &mut self.src {
-            Src::Slice { data, at } => Ok(data.len() - *at >= n),
-            Src::Stream {
-                r,
-                buf,
-                start,
-                end,
-                eof,
-                base,
-            } => {
-                if *end - *start >= n {
-                    return Ok(true);
-                }
-                // Move the partial record to the front: at most one record is copied per refill.
-                buf.copy_within(*start..*end, 0);
-                *base += *start as u64;
-                *end -= *start;
-                *start = 0;
-                if buf.len() < n {
-                    buf.resize(n.next_power_of_two(), 0);
-                }
-                while *end < n && !*eof {
-                    match r.read(&mut buf[*end..]) {
-                        Ok(0) => *eof = true,
-                        Ok(k) => *end += k,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(*end >= n)
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        if self.eof {
+            return Ok(false);
+        }
+        let want = n.max(CHUNK);
+        let tail = self.end - self.start;
+        if let Some(buf) = Arc::get_mut(&mut self.chunk).filter(|b| b.len() >= want) {
+            // Nobody else holds the chunk: move the partial record to its front.
+            buf.copy_within(self.start..self.end, 0);
+        } else {
+            let free = self.pool.iter().position(|c| Arc::strong_count(c) == 1);
+            let mut next = match free {
+                Some(i) => self.pool.swap_remove(i),
+                None => Arc::new(Vec::new()),
+            };
+            let buf = Arc::get_mut(&mut next).expect("a free chunk has one owner");
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            buf[..tail].copy_from_slice(&self.chunk[self.start..self.end]);
+            let old = std::mem::replace(&mut self.chunk, next);
+            if self.pool.len() < POOL && !old.is_empty() {
+                self.pool.push(old);
             }
         }
+        self.base += self.start as u64;
+        self.end = tail;
+        self.start = 0;
+        let buf = Arc::get_mut(&mut self.chunk).expect("the current chunk has one owner");
+        while self.end < n && !self.eof {
+            match self.r.read(&mut buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end >= n)
     }
 
     /// The next frame, or `None` at the clean end of the input.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, ReadError> {
-        let Some((rec, abs, offset)) = self.advance()? else {
+        let Some((rec, at, offset)) = self.advance()? else {
             return Ok(None);
         };
-        let data = match &self.src {
-            Src::Slice { data, .. } => &data[abs + rec.start..abs + rec.start + rec.len],
-            Src::Stream { buf, .. } => &buf[abs + rec.start..abs + rec.start + rec.len],
-        };
+        let from = at + rec.start;
         Ok(Some(Frame {
             ts: rec.ts,
             origlen: rec.origlen,
             interface: rec.interface,
             link: rec.link,
-            data,
+            data: &self.chunk[from..from + rec.len],
             offset,
-        }))
-    }
-
-    /// For a memory-mapped capture: the next frame, borrowed from the map rather than from this
-    /// reader, so frames can be handed to other threads. Streams answer `None` (use
-    /// [`Frames::next_frame`]).
-    pub fn next_mapped(&mut self) -> Option<Result<Option<Frame<'a>>, ReadError>> {
-        let Src::Slice { data, .. } = self.src else {
-            return None;
-        };
-        Some(self.advance().map(|r| {
-            r.map(|(rec, abs, offset)| Frame {
-                ts: rec.ts,
-                origlen: rec.origlen,
-                interface: rec.interface,
-                link: rec.link,
-                data: &data[abs + rec.start..abs + rec.start + rec.len],
-                offset,
-            })
         }))
     }
 }
