@@ -37,6 +37,8 @@ fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
+        // Times and durations: fixed decimals keep the column readable.
+        Value::Number(n) if n.is_f64() => format!("{:.6}", n.as_f64().unwrap_or_default()),
         other => other.to_string(),
     }
 }

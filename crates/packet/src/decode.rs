@@ -1,6 +1,6 @@
 //! One frame in, one [`Decoded`] summary out.
 
-use etherparse::{ip_number, Ipv6ExtensionSlice, LaxIpSlice, TcpHeaderSlice, UdpHeaderSlice};
+use etherparse::{ip_number, LaxIpSlice, TcpHeaderSlice, UdpHeaderSlice};
 
 use crate::link::{self, ethertype, LinkError, LinkType};
 use crate::{Addr, Mac};
@@ -246,11 +246,9 @@ fn ip(d: &mut Decoded, bytes: &[u8], offset: usize) {
             d.ttl = h.hop_limit();
             d.first_fragment = true;
             if v6.is_payload_fragmented() {
-                for ext in v6.extensions().clone() {
-                    if let Ipv6ExtensionSlice::Fragment(f) = ext {
-                        d.frag_id = f.identification();
-                        d.first_fragment = f.fragment_offset().value() == 0;
-                    }
+                if let Some((id, first)) = ipv6_fragment(bytes) {
+                    d.frag_id = id;
+                    d.first_fragment = first;
                 }
             }
         }
@@ -268,6 +266,39 @@ fn ip(d: &mut Decoded, bytes: &[u8], offset: usize) {
         return;
     }
     transport(d, payload.payload, t_off);
+}
+
+/// Finds the IPv6 fragment header: its identification and whether it holds the datagram's start.
+///
+/// Walked here rather than with `etherparse`'s extension iterator, which fuzzing showed reading out
+/// of bounds (etherparse 0.21, `Ipv6ExtensionSliceIter` over a lax slice).
+fn ipv6_fragment(ip: &[u8]) -> Option<(u32, bool)> {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTH: u8 = 51;
+    const DEST_OPTS: u8 = 60;
+    const MOBILITY: u8 = 135;
+    const HIP: u8 = 139;
+    const SHIM6: u8 = 140;
+    let mut next = *ip.get(6)?;
+    let mut off = 40usize;
+    loop {
+        let h = ip.get(off..off + 8)?;
+        match next {
+            FRAGMENT => {
+                let offset = u16::from_be_bytes([h[2], h[3]]) >> 3;
+                let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+                return Some((id, offset == 0));
+            }
+            AUTH => off += (usize::from(h[1]) + 2) * 4,
+            HOP_BY_HOP | ROUTING | DEST_OPTS | MOBILITY | HIP | SHIM6 => {
+                off += (usize::from(h[1]) + 1) * 8
+            }
+            _ => return None,
+        }
+        next = h[0];
+    }
 }
 
 fn transport(d: &mut Decoded, bytes: &[u8], offset: usize) {
@@ -381,6 +412,38 @@ mod tests {
         assert_eq!(d.frag_id, 0x1234);
         assert_eq!(d.transport, Transport::None);
         assert_eq!(d.malformed, None);
+    }
+
+    #[test]
+    fn ipv6_fragment_after_hop_by_hop() {
+        let mut f = vec![0x60, 0, 0, 0, 0, 24, 0, 64];
+        f.extend_from_slice(&[0; 32]);
+        // hop-by-hop (next: fragment, 8 bytes), fragment (next: udp, offset 2, M, id 0xabcd)
+        f.extend_from_slice(&[44, 0, 1, 4, 0, 0, 0, 0]);
+        f.extend_from_slice(&[17, 0, 0x00, 0x11, 0, 0, 0xab, 0xcd]);
+        f.extend_from_slice(&[0; 8]);
+        let d = decode(LinkType::Raw, &f);
+        assert!(d.fragment && !d.first_fragment);
+        assert_eq!(d.frag_id, 0xabcd);
+        assert_eq!(d.ip_proto, 17);
+    }
+
+    /// Found by fuzzing: an IPv6 packet whose fragment header claims more than the frame holds.
+    /// etherparse's extension iterator read past the end of this frame.
+    #[test]
+    fn fuzz_ipv6_fragment_past_the_end() {
+        let hex = "3333000000161c5f2baafd4e86dd6000000001c62c03606a6408004500002849f500000111cd25c000\
+                   24000100ff0200000000010000000100b56d06080000000000000001ba0024e424802a080045000028\
+                   00060000ff06d4f60a0a0a15";
+        let clean: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+        let f: Vec<u8> = (0..clean.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(f.len(), 94);
+        let d = decode(LinkType::Ethernet, &f);
+        assert_eq!(d.net, Net::Ipv6);
+        assert!(d.fragment);
     }
 
     #[test]

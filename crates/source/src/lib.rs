@@ -35,7 +35,7 @@ impl fmt::Display for Format {
         match self {
             Format::Pcap { nanos, big_endian } => write!(
                 f,
-                "pcap ({}-second timestamps, {}-endian)",
+                "pcap ({}second timestamps, {}-endian)",
                 if *nanos { "nano" } else { "micro" },
                 if *big_endian { "big" } else { "little" }
             ),

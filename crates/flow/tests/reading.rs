@@ -1,0 +1,196 @@
+//! Reading real captures end to end: what capinfos says about them, truncated and compressed
+//! inputs, and several inputs as one timeline.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use iotscope_flow::pipeline::{run, Options, Run};
+use iotscope_flow::Config;
+use iotscope_source::ErrorKind;
+
+fn read(paths: &[PathBuf], threads: usize) -> Run {
+    run(
+        paths,
+        &Options {
+            flow: Config::without_timeouts(),
+            threads,
+        },
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iotscope-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// capinfos prints times as seconds with 6 or 9 decimals; ours are nanoseconds.
+fn secs_to_ns(s: &str) -> i64 {
+    let (int, frac) = s.split_once('.').unwrap();
+    let frac = format!("{frac:0<9}");
+    int.parse::<i64>().unwrap() * 1_000_000_000 + frac.parse::<i64>().unwrap()
+}
+
+#[test]
+fn frames_times_and_link_types_match_capinfos() {
+    for path in iotscope_testdata::captures() {
+        // capinfos -T -m -r -c -E -t -a -e -S: name, file type, encapsulation, packets, first, last
+        let golden = iotscope_testdata::golden(&path, "capinfos.txt");
+        let f: Vec<&str> = golden.lines().next().unwrap().split(',').collect();
+        let r = read(&[path.clone()], 1);
+        assert!(r.errors.is_empty(), "{}: {:?}", path.display(), r.errors);
+        let c = &r.counters;
+        assert_eq!(c.frames.to_string(), f[3], "{}: frames", path.display());
+        let format = r.inputs[0].format.clone().unwrap();
+        let want_format = match f[1] {
+            "pcap" => "pcap (microsecond",
+            "nsecpcap" => "pcap (nanosecond",
+            "pcapng" => "pcapng",
+            other => panic!("unexpected capinfos file type {other}"),
+        };
+        assert!(
+            format.starts_with(want_format),
+            "{}: {format} vs {}",
+            path.display(),
+            f[1]
+        );
+        if c.frames > 0 {
+            assert_eq!(
+                c.min_ts,
+                Some(secs_to_ns(f[4])),
+                "{}: first time",
+                path.display()
+            );
+            assert_eq!(
+                c.max_ts,
+                Some(secs_to_ns(f[5])),
+                "{}: last time",
+                path.display()
+            );
+            let links: Vec<&str> = c.link_types.iter().map(|(l, _)| l.as_str()).collect();
+            assert_eq!(links, vec![f[2]], "{}: link types", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_cut_capture_reports_everything_before_the_cut_and_where_it_broke() {
+    let src = iotscope_testdata::capture("IoTSentinel__Aria__Setup-C-1-STA.pcap");
+    let bytes = std::fs::read(&src).unwrap();
+    let whole = read(&[src.clone()], 1);
+    // Cut in the middle of the file: some records are whole, one is cut, the rest are gone.
+    let cut_at = bytes.len() / 2;
+    let cut = tmp("cut.pcap");
+    std::fs::write(&cut, &bytes[..cut_at]).unwrap();
+    for threads in [1, 2] {
+        let r = read(&[cut.clone()], threads);
+        assert_eq!(r.errors.len(), 1);
+        let e = &r.errors[0];
+        assert_eq!(e.file, cut.display().to_string());
+        let ErrorKind::Truncated { needed, available } = e.kind else {
+            panic!("{e}")
+        };
+        // The error points at the start of the cut record: exactly the bytes before it were read.
+        assert_eq!(e.offset as usize + available, cut_at);
+        assert!(needed > available);
+        // Every whole record before the cut was counted, in frames and in flows.
+        let frames = r.counters.frames;
+        assert!(frames > 10 && frames < whole.counters.frames, "{frames}");
+        let in_flows: u64 = r.flows.flows.iter().map(|f| f.packets()).sum();
+        assert_eq!(in_flows, r.flows.stats.frames);
+        assert_eq!(r.inputs[0].frames, frames);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("cut.pcap: at byte") && msg.contains("cut off"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn garbage_and_empty_inputs_are_clear_errors() {
+    let junk = tmp("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture at all").unwrap();
+    let empty = tmp("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let missing = tmp("missing.pcap");
+    let r = read(&[junk, empty, missing], 1);
+    let kinds: Vec<String> = r.errors.iter().map(|e| e.kind.to_string()).collect();
+    assert_eq!(r.errors.len(), 3, "{kinds:?}");
+    assert!(kinds[0].starts_with("not a pcap or pcapng capture"));
+    assert!(kinds[1].contains("empty"));
+    assert!(kinds[2].contains("No such file"));
+}
+
+fn gzip(src: &Path, dst: &Path) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(src).unwrap()).unwrap();
+    std::fs::write(dst, gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn gzip_and_misnamed_captures_read_the_same() {
+    let src = iotscope_testdata::capture("nDPI__upnp.pcap"); // a pcapng named .pcap
+    let gz = tmp("upnp.cap.gz");
+    gzip(&src, &gz);
+    let plain = read(&[src], 1);
+    let packed = read(&[gz], 2);
+    assert!(packed.errors.is_empty(), "{:?}", packed.errors);
+    assert_eq!(packed.inputs[0].format.as_deref(), Some("pcapng"));
+    assert_eq!(plain.flows.flows, packed.flows.flows);
+    assert_eq!(plain.counters.frames, 14);
+}
+
+#[test]
+fn several_captures_form_one_timeline() {
+    let a = iotscope_testdata::capture("IoTSentinel__Aria__Setup-C-1-STA.pcap");
+    let b = iotscope_testdata::capture("IoTSentinel__Withings__Setup-C-2-STA.pcap");
+    let both = read(&[a.clone(), b.clone()], 2);
+    let (ra, rb) = (read(&[a], 1), read(&[b], 1));
+    assert_eq!(
+        both.counters.frames,
+        ra.counters.frames + rb.counters.frames
+    );
+    assert_eq!(both.inputs.len(), 2);
+    // Frame numbers continue across inputs, and a flow seen in both (the DHCP broadcast) is one.
+    let last = both.flows.flows.iter().map(|f| f.last_frame).max();
+    let last_b = rb.flows.flows.iter().map(|f| f.last_frame).max().unwrap();
+    assert_eq!(last, Some(ra.counters.frames + last_b));
+    let spanning = both
+        .flows
+        .flows
+        .iter()
+        .filter(|f| f.first_frame < 50 && f.last_frame >= 50)
+        .count();
+    assert!(spanning >= 1);
+    assert!(both.flows.flows.len() < ra.flows.flows.len() + rb.flows.flows.len());
+}
+
+#[test]
+fn multi_interface_pcapng_and_qinq_pppoe() {
+    let multi = read(
+        &[iotscope_testdata::capture(
+            "zeek__pcapng-multi-interface.pcapng",
+        )],
+        1,
+    );
+    assert!(
+        multi.inputs[0].interfaces.len() >= 2,
+        "{:?}",
+        multi.inputs[0]
+    );
+    let q = read(
+        &[iotscope_testdata::capture("zeek__pppoe-over-qinq.pcap")],
+        1,
+    );
+    assert_eq!(
+        q.counters.net[0] + q.counters.net[1],
+        86,
+        "every frame is IP inside QinQ + PPPoE"
+    );
+    assert!(q
+        .flows
+        .flows
+        .iter()
+        .all(|f| f.key.vlan[0] != 0 && f.key.vlan[1] != 0));
+}

@@ -1,0 +1,24 @@
+//! Any bytes as a frame on any supported link type: decoding must not panic, the payload it points
+//! at must lie inside the frame, and the flow table must accept the result.
+#![no_main]
+
+use iotscope_flow::{Config, FlowTable};
+use iotscope_packet::{decode, link::pair_hash, LinkType};
+use libfuzzer_sys::fuzz_target;
+
+const LINKS: [u32; 9] = [0, 1, 101, 108, 113, 228, 229, 276, 147];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, frame)) = data.split_first() else { return };
+    let link = LinkType::from_number(LINKS[sel as usize % LINKS.len()]);
+    let d = decode(link, frame);
+    let end = d.payload_offset as usize + d.payload_len as usize;
+    assert!(end <= frame.len() || d.payload_len == 0);
+    assert_eq!(d.payload(frame).len(), d.payload_len as usize);
+    let _ = pair_hash(link, frame);
+    let mut table = FlowTable::new(Config { eth_conversations: true, ..Config::default() });
+    table.add(0, 0, frame.len() as u32, &d);
+    table.add(1, 1, frame.len() as u32, &d);
+    let out = table.finish();
+    assert!(out.flows.len() <= 1);
+});
