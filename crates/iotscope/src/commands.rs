@@ -151,13 +151,13 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         if f.key.ports_known {
             json!(p)
         } else {
-            json!("")
+            Value::Null
         }
     };
     let vlan = match f.key.vlan {
-        [0, 0] => String::new(),
-        [v, 0] => v.to_string(),
-        [o, i] => format!("{o}.{i}"),
+        [0, 0] => Value::Null,
+        [v, 0] => json!(v),
+        [o, i] => json!(format!("{o}.{i}")),
     };
     let tcp = f.tcp.as_ref();
     vec![
@@ -166,7 +166,7 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         port(cp),
         json!(ip_of(&sa).to_string()),
         port(sp),
-        json!(vlan),
+        vlan,
         json!(f.from(c).packets),
         json!(f.from(c).bytes),
         json!(f.from(c.other()).packets),
@@ -182,7 +182,7 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
 }
 
 fn addr_cell(a: &Addr) -> (String, Value) {
-    (ip_of(a).to_string(), json!(""))
+    (ip_of(a).to_string(), Value::Null)
 }
 
 pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
@@ -198,7 +198,7 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
             let rows = run.flows.eth.clone().into_sorted();
             Table {
                 columns: &CONV_COLUMNS,
-                rows: conv_rows(rows, origin, |m| (fmt_mac(m), json!(""))),
+                rows: conv_rows(rows, origin, |m| (fmt_mac(m), Value::Null)),
             }
         }
         By::Ip | By::Ipv6 => Table {

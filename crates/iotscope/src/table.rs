@@ -96,11 +96,13 @@ impl Table {
                 *w = (*w).max(c.chars().count());
             }
         }
-        // Numbers align right, text left; the first row decides (all rows share a schema).
-        let numeric: Vec<bool> = match self.rows.first() {
-            Some(r) => r.iter().map(Value::is_number).collect(),
-            None => vec![false; self.columns.len()],
-        };
+        // Numbers align right, text left (a column holding any number is numeric).
+        let mut numeric = vec![false; self.columns.len()];
+        for r in &self.rows {
+            for (n, v) in numeric.iter_mut().zip(r) {
+                *n |= v.is_number();
+            }
+        }
         let line = |vals: &[String]| {
             let mut s = String::new();
             for (i, v) in vals.iter().enumerate() {

@@ -1,0 +1,104 @@
+//! The command line as a user runs it: formats, standard input, exit codes, error messages.
+
+use std::process::{Command, Output, Stdio};
+
+fn iotscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iotscope"))
+        .args(args)
+        .output()
+        .expect("run iotscope")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const ARIA: &str = "IoTSentinel__Aria__Setup-C-1-STA.pcap";
+
+#[test]
+fn tcp_conversations_as_csv() {
+    let cap = iotscope_testdata::capture(ARIA);
+    let out = iotscope(&[
+        "flows",
+        "--by",
+        "tcp",
+        "--format",
+        "csv",
+        cap.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    // The same two connections tshark lists (testdata/golden/<capture>/conv_tcp.txt).
+    assert_eq!(
+        text(&out.stdout),
+        "address_a,port_a,address_b,port_b,frames_a_to_b,bytes_a_to_b,frames_b_to_a,bytes_b_to_a,frames,bytes,rel_start,duration\n\
+         10.10.10.123,62997,104.16.65.50,80,8,679,9,1724,17,2403,4.072599,0.480059\n\
+         10.10.10.123,33635,104.16.65.50,80,7,592,6,1057,13,1649,4.565782,0.301770\n"
+    );
+}
+
+#[test]
+fn json_rows_and_standard_input() {
+    let cap = iotscope_testdata::capture(ARIA);
+    let from_file = iotscope(&["flows", "--format", "json", cap.to_str().unwrap()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iotscope"))
+        .args(["flows", "--format", "json", "-"])
+        .stdin(std::fs::File::open(&cap).unwrap())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(text(&from_file.stdout), stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 5);
+    for r in rows {
+        assert!(
+            r.starts_with("{\"proto\":") && r.contains("\"end\":"),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn a_cut_capture_prints_what_was_read_then_fails_with_the_offset() {
+    let bytes = std::fs::read(iotscope_testdata::capture(ARIA)).unwrap();
+    let dir = std::env::temp_dir().join(format!("iotscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let out = iotscope(&["stats", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cut.pcap: at byte ") && err.contains("capture is cut off"),
+        "{err}"
+    );
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("frames") && report.contains("error"),
+        "{report}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_explains_flags() {
+    assert_eq!(iotscope(&["flows"]).status.code(), Some(2));
+    assert_eq!(
+        iotscope(&["flows", "--by", "nonsense", "x.pcap"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let help = text(&iotscope(&["flows", "--help"]).stdout);
+    for flag in [
+        "--by",
+        "--format",
+        "--threads",
+        "--idle-timeout",
+        "--no-timeouts",
+        "--max-flows",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
