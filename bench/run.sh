@@ -7,7 +7,8 @@
 # environment (optional):
 #   BENCH_RUNS=3                       repetitions per tool (best wall time is kept)
 #   BENCH_BY=ip|flow                   iotscope `flows --by`; tshark uses conv,ip or conv,tcp+conv,udp to match
-#   BENCH_TOOLS="iotscope1 iotscope2 ndpiReader tshark"   subset/order of tools to run
+#   BENCH_TOOLS="cat iotscope1 iotscope2 ndpiReader tshark"   subset/order of tools to run
+#                                      (cat: reading the file alone, the floor any reader pays)
 #
 # A measurement, not a test: prints PASS/MISS against the targets but exits 0 whatever the figures.
 # Exits 2 on a missing prerequisite, 1 if a measured tool itself fails.
@@ -24,7 +25,7 @@ input=${input_arg:-$repo/bench/work/bench.pcap}
 bin=${bin_arg:-$repo/target/release/iotscope}
 runs=${BENCH_RUNS:-3}
 by=${BENCH_BY:-ip}
-tools=${BENCH_TOOLS:-iotscope1 iotscope2 ndpiReader tshark}
+tools=${BENCH_TOOLS:-cat iotscope1 iotscope2 ndpiReader tshark}
 builder=$repo/../shared/tools/build-bench-input.sh
 
 die() { echo "error: $*" >&2; exit 2; }
@@ -69,6 +70,8 @@ tool_cmd() {
     # -q: full DPI, no result printing. -n is ignored for pcap files in nDPI 4.2 (always 1 thread).
     ndpiReader) cmd=(ndpiReader -i "$input" -q) ;;
     tshark)     cmd=(tshark -n -q "${tshark_z[@]}" -r "$input") ;;
+    # The floor: only reading the file from the page cache, no work at all.
+    cat)        cmd=(cat "$input") ;;
     *) die "unknown tool '$1' in BENCH_TOOLS" ;;
   esac
 }
@@ -144,6 +147,7 @@ echo "ratios"
 ratio "iotscope 1-thread pps / ndpiReader pps"  speed iotscope1 ndpiReader ">=" 5
 ratio "iotscope 2-thread pps / 1-thread pps"    speed iotscope2 iotscope1  ">=" 1.7
 ratio "iotscope 1-thread pps / tshark pps"      speed iotscope1 tshark     info
+ratio "reading the file alone (cat) / ndpiReader" speed cat ndpiReader      info
 ratio "iotscope 1-thread RSS / ndpiReader RSS"  rss   iotscope1 ndpiReader "<=" 1
 ratio "iotscope 2-thread RSS / ndpiReader RSS"  rss   iotscope2 ndpiReader "<=" 1
 
