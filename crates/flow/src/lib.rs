@@ -96,7 +96,7 @@ impl FlowKey {
         if n <= 1 {
             return 0;
         }
-        let h = foldhash::fast::FixedState::with_seed(0x10_75c0_9e).hash_one(self);
+        let h = foldhash::fast::FixedState::with_seed(0x1075_c09e).hash_one(self);
         (h % n as u64) as usize
     }
 }

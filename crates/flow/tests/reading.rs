@@ -37,7 +37,7 @@ fn frames_times_and_link_types_match_capinfos() {
         // capinfos -T -m -r -c -E -t -a -e -S: name, file type, encapsulation, packets, first, last
         let golden = iotscope_testdata::golden(&path, "capinfos.txt");
         let f: Vec<&str> = golden.lines().next().unwrap().split(',').collect();
-        let r = read(&[path.clone()], 1);
+        let r = read(std::slice::from_ref(&path), 1);
         assert!(r.errors.is_empty(), "{}: {:?}", path.display(), r.errors);
         let c = &r.counters;
         assert_eq!(c.frames.to_string(), f[3], "{}: frames", path.display());
@@ -77,13 +77,13 @@ fn frames_times_and_link_types_match_capinfos() {
 fn a_cut_capture_reports_everything_before_the_cut_and_where_it_broke() {
     let src = iotscope_testdata::capture("IoTSentinel__Aria__Setup-C-1-STA.pcap");
     let bytes = std::fs::read(&src).unwrap();
-    let whole = read(&[src.clone()], 1);
+    let whole = read(std::slice::from_ref(&src), 1);
     // Cut in the middle of the file: some records are whole, one is cut, the rest are gone.
     let cut_at = bytes.len() / 2;
     let cut = tmp("cut.pcap");
     std::fs::write(&cut, &bytes[..cut_at]).unwrap();
     for threads in [1, 2] {
-        let r = read(&[cut.clone()], threads);
+        let r = read(std::slice::from_ref(&cut), threads);
         assert_eq!(r.errors.len(), 1);
         let e = &r.errors[0];
         assert_eq!(e.file, cut.display().to_string());

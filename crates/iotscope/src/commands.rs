@@ -15,7 +15,7 @@ use crate::{By, FlowsArgs, ReadArgs, StatsArgs};
 const NS: f64 = 1e9;
 
 fn secs(s: f64) -> Option<Nanos> {
-    (s > 0.0).then(|| (s * NS) as Nanos)
+    (s > 0.0).then_some((s * NS) as Nanos)
 }
 
 fn options(a: &ReadArgs, eth: bool) -> Options {

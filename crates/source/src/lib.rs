@@ -236,7 +236,7 @@ impl Frames<'_> {
 
     /// Every interface declared so far, across sections.
     pub fn interfaces(&self) -> &[Interface] {
-        &self.parser.all_interfaces
+        &self.parser.interfaces
     }
 
     /// Number of pcapng sections read so far (1 for pcap).
@@ -382,7 +382,9 @@ mod tests {
         f
     }
 
-    fn read_all(c: &mut Capture) -> (Vec<(Nanos, u32, Vec<u8>)>, Option<ReadError>) {
+    type ReadAll = (Vec<(Nanos, u32, Vec<u8>)>, Option<ReadError>);
+
+    fn read_all(c: &mut Capture) -> ReadAll {
         let mut fr = c.frames();
         let mut out = Vec::new();
         loop {

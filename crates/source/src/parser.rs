@@ -67,9 +67,9 @@ enum State {
 pub struct Parser {
     state: State,
     /// Interfaces of the current pcapng section (one for pcap).
-    pub interfaces: Vec<Interface>,
+    pub section_interfaces: Vec<Interface>,
     /// Every interface seen in any section, in order.
-    pub all_interfaces: Vec<Interface>,
+    pub interfaces: Vec<Interface>,
     pub format: Option<Format>,
     pub sections: u32,
 }
@@ -145,8 +145,8 @@ impl Parser {
                     snaplen: h.snaplen,
                     ts_offset: 0,
                 };
-                self.interfaces = vec![iface.clone()];
-                self.all_interfaces = vec![iface];
+                self.section_interfaces = vec![iface.clone()];
+                self.interfaces = vec![iface];
                 self.sections = 1;
                 self.state = State::Pcap {
                     big_endian,
@@ -203,7 +203,7 @@ impl Parser {
                     return Step::Error(ErrorKind::Corrupt("invalid pcapng section header".into()));
                 }
                 self.state = State::PcapNg { big_endian: be };
-                self.interfaces.clear();
+                self.section_interfaces.clear();
                 self.sections += 1;
                 Step::Skip(len)
             }
@@ -230,8 +230,8 @@ impl Parser {
                     snaplen: idb.snaplen,
                     ts_offset: idb.if_tsoffset,
                 };
-                self.interfaces.push(iface.clone());
-                self.all_interfaces.push(iface);
+                self.section_interfaces.push(iface.clone());
+                self.interfaces.push(iface);
                 Step::Skip(len)
             }
             EPB | PB => self.ng_packet(block, block_type, be),
@@ -241,7 +241,7 @@ impl Parser {
                         "pcapng simple packet block too short".into(),
                     ));
                 }
-                let Some(iface) = self.interfaces.first() else {
+                let Some(iface) = self.section_interfaces.first() else {
                     return Step::Error(ErrorKind::Corrupt(
                         "pcapng simple packet block before any interface description".into(),
                     ));
@@ -275,7 +275,7 @@ impl Parser {
         } else {
             (u32::from(rd16(block, 8, be)), 12)
         };
-        let Some(iface) = self.interfaces.get(if_id as usize) else {
+        let Some(iface) = self.section_interfaces.get(if_id as usize) else {
             return Step::Error(ErrorKind::Corrupt(format!(
                 "pcapng packet on interface {if_id}, which this section has not described"
             )));
