@@ -21,6 +21,7 @@ use std::hash::BuildHasher;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
+use iotscope_proto::app::{AppState, Message, Packet};
 use serde::Serialize;
 
 use conv::Conversations;
@@ -186,7 +187,29 @@ pub struct Flow {
     /// Ethernet address of each side, from the first frame it sent.
     pub mac: [Option<Mac>; 2],
     pub tcp: Option<Tcp>,
+    /// The application and what the parsers know of the flow.
+    pub app: AppState,
     pub end: EndReason,
+}
+
+/// A message an application parser read from a flow, with where and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Index of the frame that carried it.
+    pub frame: u64,
+    pub ts: Nanos,
+    /// The flow record it belongs to, by the index of the record's first frame.
+    pub flow: u64,
+    /// Sender and receiver of the frame.
+    pub src: Addr,
+    pub src_port: u16,
+    pub dst: Addr,
+    pub dst_port: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Sent by the side that opened the flow.
+    pub from_client: bool,
+    pub message: Message,
 }
 
 impl Flow {
@@ -207,6 +230,7 @@ impl Flow {
             } else {
                 None
             },
+            app: AppState::default(),
             end: EndReason::EndOfInput,
         }
     }
@@ -308,6 +332,8 @@ pub struct FlowTable {
     flows: HashMap<FlowKey, Flow, Hasher>,
     fragments: HashMap<FragKey, (u16, u16, Nanos), Hasher>,
     pub finished: Vec<Flow>,
+    /// Messages read by the application parsers, in frame order.
+    pub events: Vec<Event>,
     pub eth: Conversations<Mac>,
     pub stats: TableStats,
     next_sweep: Nanos,
@@ -321,6 +347,7 @@ impl FlowTable {
             flows: HashMap::with_capacity_and_hasher(1024, Hasher::default()),
             fragments: HashMap::with_hasher(Hasher::default()),
             finished: Vec::new(),
+            events: Vec::new(),
             eth: Conversations::default(),
             stats: TableStats::default(),
             next_sweep: Nanos::MIN,
@@ -337,8 +364,9 @@ impl FlowTable {
         self.flows.is_empty()
     }
 
-    /// Accounts one frame. `frame` is its index over all inputs, `wire_len` its length on the wire.
-    pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded) {
+    /// Accounts one frame. `frame` is its index over all inputs, `wire_len` its length on the wire,
+    /// `bytes` the captured frame `d` was decoded from (its payload goes to the parsers).
+    pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded, bytes: &[u8]) {
         if self.cfg.eth_conversations {
             if let Some((src, dst)) = d.eth {
                 self.eth.add(src, dst, frame, ts, wire_len);
@@ -377,6 +405,9 @@ impl FlowTable {
             }
         };
         update(flow, side, frame, ts, wire_len, d);
+        if matches!(d.transport, Transport::Tcp | Transport::Udp) && !flow.app.done() {
+            inspect(flow, side, frame, ts, d, bytes, &mut self.events);
+        }
     }
 
     /// Later fragments carry no ports: give them the key of their first fragment.
@@ -459,6 +490,7 @@ impl FlowTable {
         self.finished.sort_unstable_by_key(|f| f.first_frame);
         FlowOutput {
             flows: self.finished,
+            events: self.events,
             eth: self.eth,
             stats: self.stats,
         }
@@ -470,6 +502,8 @@ impl FlowTable {
 pub struct FlowOutput {
     /// Flow records in order of their first frame.
     pub flows: Vec<Flow>,
+    /// Parser messages in frame order.
+    pub events: Vec<Event>,
     pub eth: Conversations<Mac>,
     pub stats: TableStats,
 }
@@ -480,6 +514,7 @@ impl FlowOutput {
         let mut out = FlowOutput::default();
         for p in parts {
             out.flows.extend(p.flows);
+            out.events.extend(p.events);
             out.eth.merge(p.eth);
             out.stats.frames += p.stats.frames;
             out.stats.evicted += p.stats.evicted;
@@ -488,8 +523,45 @@ impl FlowOutput {
             out.stats.fragments_unmatched += p.stats.fragments_unmatched;
         }
         out.flows.sort_unstable_by_key(|f| f.first_frame);
+        out.events.sort_by_key(|e| e.frame);
         out
     }
+}
+
+/// Shows a packet to the flow's application parsers.
+fn inspect(
+    f: &mut Flow,
+    side: Side,
+    frame: u64,
+    ts: Nanos,
+    d: &Decoded,
+    bytes: &[u8],
+    out: &mut Vec<Event>,
+) {
+    let p = Packet {
+        payload: d.payload(bytes),
+        tcp: d.transport == Transport::Tcp,
+        src_port: d.src_port,
+        dst_port: d.dst_port,
+        from_client: side == f.initiator,
+        seq: d.tcp_seq,
+    };
+    let flow = f.first_frame;
+    let mut emit = |message: Message| {
+        out.push(Event {
+            frame,
+            ts,
+            flow,
+            src: d.src,
+            src_port: d.src_port,
+            dst: d.dst,
+            dst_port: d.dst_port,
+            proto: d.ip_proto,
+            from_client: p.from_client,
+            message,
+        })
+    };
+    f.app.inspect(&p, &mut emit);
 }
 
 /// Whether the packet about to be added starts a new record, and why the old one ends.
@@ -612,9 +684,9 @@ mod tests {
     #[test]
     fn handshake_rtt_initiator_and_directions() {
         let mut t = FlowTable::new(Config::default());
-        t.add(0, 0, 74, &tcp(C, 5000, S, 443, SYN, 100));
-        t.add(1, 20 * MS, 74, &tcp(S, 443, C, 5000, SYNACK, 900));
-        t.add(2, 21 * MS, 66, &tcp(C, 5000, S, 443, ACK, 101));
+        t.add(0, 0, 74, &tcp(C, 5000, S, 443, SYN, 100), &[]);
+        t.add(1, 20 * MS, 74, &tcp(S, 443, C, 5000, SYNACK, 900), &[]);
+        t.add(2, 21 * MS, 66, &tcp(C, 5000, S, 443, ACK, 101), &[]);
         let out = t.finish();
         assert_eq!(out.flows.len(), 1);
         let f = &out.flows[0];
@@ -633,10 +705,16 @@ mod tests {
     #[test]
     fn new_syn_splits_like_tshark_and_retransmitted_syn_does_not() {
         let mut t = FlowTable::new(Config::without_timeouts());
-        t.add(0, 0, 74, &tcp(C, 5000, S, 80, SYN, 100));
-        t.add(1, MS, 74, &tcp(C, 5000, S, 80, SYN, 100)); // retransmission
-        t.add(2, 2 * MS, 60, &tcp(S, 80, C, 5000, tcp_flags::RST | ACK, 0));
-        t.add(3, 3 * MS, 74, &tcp(C, 5000, S, 80, SYN, 555)); // new connection
+        t.add(0, 0, 74, &tcp(C, 5000, S, 80, SYN, 100), &[]);
+        t.add(1, MS, 74, &tcp(C, 5000, S, 80, SYN, 100), &[]); // retransmission
+        t.add(
+            2,
+            2 * MS,
+            60,
+            &tcp(S, 80, C, 5000, tcp_flags::RST | ACK, 0),
+            &[],
+        );
+        t.add(3, 3 * MS, 74, &tcp(C, 5000, S, 80, SYN, 555), &[]); // new connection
         let out = t.finish();
         assert_eq!(out.flows.len(), 2);
         assert_eq!(out.flows[0].packets(), 3);
@@ -647,11 +725,23 @@ mod tests {
     #[test]
     fn idle_and_closed_timeouts() {
         let mut t = FlowTable::new(Config::default());
-        t.add(0, 0, 60, &tcp(C, 1, S, 2, ACK, 1));
-        t.add(1, 301 * SECOND, 60, &tcp(C, 1, S, 2, ACK, 2));
-        t.add(2, 302 * SECOND, 60, &tcp(C, 1, S, 2, tcp_flags::RST, 3));
-        t.add(3, 305 * SECOND, 60, &tcp(S, 2, C, 1, tcp_flags::RST, 3)); // late, within linger
-        t.add(4, 330 * SECOND, 60, &tcp(S, 2, C, 1, ACK, 4)); // after linger: new record
+        t.add(0, 0, 60, &tcp(C, 1, S, 2, ACK, 1), &[]);
+        t.add(1, 301 * SECOND, 60, &tcp(C, 1, S, 2, ACK, 2), &[]);
+        t.add(
+            2,
+            302 * SECOND,
+            60,
+            &tcp(C, 1, S, 2, tcp_flags::RST, 3),
+            &[],
+        );
+        t.add(
+            3,
+            305 * SECOND,
+            60,
+            &tcp(S, 2, C, 1, tcp_flags::RST, 3),
+            &[],
+        ); // late, within linger
+        t.add(4, 330 * SECOND, 60, &tcp(S, 2, C, 1, ACK, 4), &[]); // after linger: new record
         let out = t.finish();
         let ends: Vec<_> = out.flows.iter().map(|f| (f.packets(), f.end)).collect();
         assert_eq!(
@@ -677,6 +767,7 @@ mod tests {
                 i64::from(i),
                 60,
                 &tcp(C, 1000 + i, S, 80, SYN, 1),
+                &[],
             );
             assert!(t.len() <= 16);
         }

@@ -209,7 +209,7 @@ impl Worker {
     fn process(&mut self, it: &Item, data: &[u8]) {
         let d = decode(it.link, data);
         self.counters.count(it, data.len(), &d);
-        self.table.add(it.frame, it.ts, it.wire_len, &d);
+        self.table.add(it.frame, it.ts, it.wire_len, &d, data);
     }
 }
 

@@ -1,0 +1,374 @@
+//! Which application a flow carries, and the messages its first packets hold.
+//!
+//! [`AppState`] lives in each flow. [`AppState::inspect`] is shown the flow's packets until the
+//! flow's application is known and its interesting messages are read; it labels the flow (by
+//! content where the payload says, else by port, remembering which) and hands each message it
+//! reads to a callback. TLS hellos that span segments are joined in a small per-flow buffer; all
+//! else is read in place.
+
+use serde::Serialize;
+
+use crate::{dhcp, dns, http, ntp, tls};
+
+/// Application protocols iotscope names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum App {
+    #[default]
+    Unknown,
+    Dns,
+    Mdns,
+    Llmnr,
+    Nbns,
+    Dhcp,
+    Dhcpv6,
+    Ntp,
+    Tls,
+    Quic,
+    Http,
+    Ssdp,
+    Mqtt,
+    Coap,
+    Rtsp,
+    Rtp,
+    Stun,
+    Sip,
+    Ssh,
+    Smb,
+    Netbios,
+    Telnet,
+    Ftp,
+    Pop3,
+    Imap,
+    Smtp,
+    Tplink,
+    Tuya,
+    Kalay,
+}
+
+impl App {
+    /// The lowercase name used in output (as serialised).
+    pub fn name(self) -> String {
+        format!("{self:?}").to_lowercase()
+    }
+}
+
+/// How a flow's application was decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    #[default]
+    Nothing,
+    /// The payload matched the protocol and the port is its usual one.
+    Both,
+    /// The payload matched, on an unusual port.
+    Content,
+    /// Only the port: no payload (short snap length, or none sent) or no match.
+    Port,
+}
+
+/// A message read from a flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Message {
+    Dns(dns::DnsMessage),
+    Dhcp(dhcp::Dhcp),
+    ClientHello(tls::ClientHello),
+    ServerHello(tls::ServerHello),
+    HttpRequest(http::HttpRequest),
+    HttpResponse(http::HttpResponse),
+    Ntp(ntp::Ntp),
+}
+
+/// What the inspector needs to know about the packet besides its payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    pub payload: &'a [u8],
+    pub tcp: bool,
+    /// Ports of the sender and receiver.
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// Sent by the side that opened the flow.
+    pub from_client: bool,
+    /// TCP sequence number (0 for UDP).
+    pub seq: u32,
+}
+
+/// Payload packets looked at per direction before giving up on a flow that says nothing.
+const INSPECT: u16 = 8;
+/// Largest TLS handshake message joined across segments (certificate chains can be larger;
+/// hellos are far smaller).
+const MAX_JOIN: usize = 32 << 10;
+
+/// A direction's partial TLS handshake stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Join {
+    bytes: Vec<u8>,
+    next_seq: u32,
+    want: usize,
+}
+
+/// Per-flow application state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppState {
+    pub app: App,
+    pub by: By,
+    seen: [u16; 2],
+    done: bool,
+    tls: [Option<Box<Join>>; 2],
+    tls_seen: [bool; 2],
+}
+
+/// The application usually found on a port (either side's).
+pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
+    let one = |p: u16| -> App {
+        match (tcp, p) {
+            (_, 53) => App::Dns,
+            (false, 5353) => App::Mdns,
+            (false, 5355) => App::Llmnr,
+            (false, 137) => App::Nbns,
+            (false, 138) | (true, 139) => App::Netbios,
+            (false, 67 | 68) => App::Dhcp,
+            (false, 546 | 547) => App::Dhcpv6,
+            (false, 123) => App::Ntp,
+            (true, 443 | 8443 | 853 | 993 | 995 | 465 | 8883 | 5223 | 5228) => App::Tls,
+            (false, 443) => App::Quic,
+            (true, 80 | 8080 | 8000 | 8008 | 49152..=49154) => App::Http,
+            (false, 1900) => App::Ssdp,
+            (true, 1883) => App::Mqtt,
+            (false, 5683 | 5684) => App::Coap,
+            (true, 554 | 8554) => App::Rtsp,
+            (false, 3478 | 19302) => App::Stun,
+            (_, 5060) => App::Sip,
+            (true, 22) => App::Ssh,
+            (true, 445) => App::Smb,
+            (true, 23) => App::Telnet,
+            (true, 21) => App::Ftp,
+            (true, 110) => App::Pop3,
+            (true, 143) => App::Imap,
+            (true, 25 | 587) => App::Smtp,
+            (_, 9999) => App::Tplink,
+            (false, 6666 | 6667) | (true, 6668) => App::Tuya,
+            (false, 10001 | 32100) => App::Kalay,
+            _ => App::Unknown,
+        }
+    };
+    // The lower port is more likely the service; try it first.
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    match one(lo) {
+        App::Unknown => one(hi),
+        app => app,
+    }
+}
+
+/// The application a payload's first bytes reveal, when they do.
+fn by_content(p: &Packet<'_>) -> Option<App> {
+    let b = p.payload;
+    if p.tcp {
+        if tls::looks_like_tls(b) {
+            return Some(App::Tls);
+        }
+        if b.starts_with(b"SSH-") {
+            return Some(App::Ssh);
+        }
+        if b.starts_with(b"RTSP/1.0") || b.windows(9).take(16).any(|w| w == b" RTSP/1.0") {
+            return Some(App::Rtsp);
+        }
+        if http::looks_like_http(b) {
+            return Some(App::Http);
+        }
+        // MQTT CONNECT: fixed header 0x10, then "MQTT" or "MQIsdp" as protocol name.
+        if b.first() == Some(&0x10)
+            && (b.windows(4).take(8).any(|w| w == b"MQTT")
+                || b.windows(6).take(8).any(|w| w == b"MQIsdp"))
+        {
+            return Some(App::Mqtt);
+        }
+        if b.len() >= 8 && (b[4..8] == *b"\xffSMB" || b[4..8] == *b"\xfeSMB") {
+            return Some(App::Smb);
+        }
+        if b.starts_with(b"INVITE sip:")
+            || b.starts_with(b"SIP/2.0")
+            || b.starts_with(b"REGISTER sip:")
+        {
+            return Some(App::Sip);
+        }
+    } else {
+        if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
+            return Some(App::Stun);
+        }
+        if http::looks_like_http(b)
+            && (p.src_port == 1900
+                || p.dst_port == 1900
+                || b.starts_with(b"M-SEARCH")
+                || b.starts_with(b"NOTIFY"))
+        {
+            return Some(App::Ssdp);
+        }
+        if b.starts_with(b"INVITE sip:")
+            || b.starts_with(b"SIP/2.0")
+            || b.starts_with(b"REGISTER sip:")
+            || b.starts_with(b"OPTIONS sip:")
+        {
+            return Some(App::Sip);
+        }
+        // Tuya local protocol frames start with 0x000055aa.
+        if b.starts_with(&[0, 0, 0x55, 0xaa]) {
+            return Some(App::Tuya);
+        }
+        // QUIC long header with the fixed bit: an Initial of v1 or v2.
+        if b.len() >= 1200
+            && b[0] & 0xc0 == 0xc0
+            && matches!(
+                b.get(1..5),
+                Some([0, 0, 0, 1]) | Some([0x6b, 0x33, 0x43, 0xcf])
+            )
+        {
+            return Some(App::Quic);
+        }
+    }
+    None
+}
+
+impl AppState {
+    /// True once the flow needs no more inspection.
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    /// Looks at one packet of the flow; `emit` receives every message read.
+    pub fn inspect(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
+        let port_app = by_port(p.tcp, p.src_port, p.dst_port);
+        if self.app == App::Unknown && port_app != App::Unknown {
+            self.app = port_app;
+            self.by = By::Port;
+        }
+        if p.payload.is_empty() || self.done {
+            return;
+        }
+        let dir = usize::from(!p.from_client);
+        self.seen[dir] = self.seen[dir].saturating_add(1);
+        if self.by != By::Content && self.by != By::Both {
+            if let Some(app) = by_content(p) {
+                self.by = if app == port_app {
+                    By::Both
+                } else {
+                    By::Content
+                };
+                self.app = app;
+            }
+        }
+        match self.app {
+            App::Dns | App::Mdns | App::Llmnr => {
+                let msg = if p.tcp {
+                    p.payload.get(2..).unwrap_or(&[])
+                } else {
+                    p.payload
+                };
+                if let Ok(m) = dns::parse(msg) {
+                    if self.by == By::Port {
+                        self.by = By::Both;
+                    }
+                    emit(Message::Dns(m));
+                }
+                // Every message of a name-service flow is worth reading.
+                return;
+            }
+            App::Dhcp => {
+                if let Some(d) = dhcp::parse(p.payload) {
+                    self.by = By::Both;
+                    emit(Message::Dhcp(d));
+                }
+                return;
+            }
+            App::Ssdp => {
+                if let Some(r) = http::request(p.payload) {
+                    self.by = By::Both;
+                    emit(Message::HttpRequest(r));
+                } else if let Some(r) = http::response(p.payload) {
+                    emit(Message::HttpResponse(r));
+                }
+                return;
+            }
+            App::Ntp => {
+                if let Some(n) = ntp::parse(p.payload) {
+                    self.by = By::Both;
+                    emit(Message::Ntp(n));
+                }
+            }
+            App::Http => {
+                if let Some(r) = http::request(p.payload) {
+                    emit(Message::HttpRequest(r));
+                } else if let Some(r) = http::response(p.payload) {
+                    emit(Message::HttpResponse(r));
+                }
+            }
+            App::Tls if p.tcp => self.tls(p, dir, emit),
+            _ => {}
+        }
+        if self.seen[0] >= INSPECT && self.seen[1] >= INSPECT
+            || self.seen[0] + self.seen[1] >= 4 * INSPECT
+            || self.tls_seen[0] && self.tls_seen[1]
+        {
+            self.done = true;
+            self.tls = [None, None];
+        }
+    }
+
+    /// Reads the first handshake message of a direction, joining segments when needed.
+    fn tls(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        if self.tls_seen[dir] {
+            return;
+        }
+        let joined: Option<Vec<u8>> = match self.tls[dir].as_mut() {
+            None => {
+                let Some(want) = tls::first_message_len(p.payload) else {
+                    self.tls_seen[dir] = true;
+                    return;
+                };
+                if p.payload.len() < want && want <= MAX_JOIN {
+                    let mut j = Box::new(Join {
+                        bytes: Vec::with_capacity(want),
+                        next_seq: 0,
+                        want,
+                    });
+                    j.bytes.extend_from_slice(p.payload);
+                    j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+                    self.tls[dir] = Some(j);
+                    return;
+                }
+                None
+            }
+            Some(j) => {
+                if p.seq != j.next_seq {
+                    // Out of order or retransmitted: only in-order bytes are joined.
+                    return;
+                }
+                j.bytes.extend_from_slice(p.payload);
+                j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+                if j.bytes.len() < j.want {
+                    return;
+                }
+                self.tls[dir].take().map(|j| j.bytes)
+            }
+        };
+        let stream = joined.as_deref().unwrap_or(p.payload);
+        self.tls_seen[dir] = true;
+        let mut buf = Vec::new();
+        for m in tls::handshake_messages(stream, &mut buf) {
+            match m[0] {
+                1 => {
+                    if let Some(h) = tls::client_hello(m, false) {
+                        emit(Message::ClientHello(h));
+                    }
+                }
+                2 => {
+                    if let Some(h) = tls::server_hello(m) {
+                        emit(Message::ServerHello(h));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! DNS messages (also mDNS, LLMNR): header, questions and every record of the three answer
+//! sections, with names decompressed.
+//!
+//! Written here rather than taken from a crate because captures cut by a short snap length are
+//! common: this parser keeps what it read before the cut (the questions of a truncated response,
+//! say) instead of rejecting the whole message, and it bounds name decompression explicitly
+//! (pointers must go backwards, at most 255 bytes of name) so hostile messages cannot loop.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+/// A parsed DNS message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsMessage {
+    pub id: u16,
+    pub response: bool,
+    pub opcode: u8,
+    /// Response code (0 no error, 2 server failure, 3 name error...).
+    pub rcode: u8,
+    pub authoritative: bool,
+    pub truncated: bool,
+    pub questions: Vec<Question>,
+    /// Records of the answer, authority and additional sections, in order.
+    pub records: Vec<Record>,
+    /// True when the message ended (or broke) before all the records its header announced.
+    pub incomplete: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Question {
+    pub name: String,
+    pub qtype: u16,
+    /// Class without the mDNS "unicast response" bit.
+    pub qclass: u16,
+}
+
+/// Which section a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    Answer,
+    Authority,
+    Additional,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Record {
+    pub section: Section,
+    pub name: String,
+    pub rtype: u16,
+    /// Time to live, seconds.
+    pub ttl: u32,
+    pub data: RData,
+}
+
+/// Record data for the types this program uses; others keep only their length.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "UPPERCASE")]
+pub enum RData {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    Cname(String),
+    Ptr(String),
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: String,
+    },
+    Txt(Vec<String>),
+    /// SVCB/HTTPS (RFC 9460): priority and target; parameters are not kept.
+    Svcb {
+        priority: u16,
+        target: String,
+    },
+    Other {
+        len: u16,
+    },
+}
+
+/// Record types by number.
+pub mod rtype {
+    pub const A: u16 = 1;
+    pub const CNAME: u16 = 5;
+    pub const PTR: u16 = 12;
+    pub const TXT: u16 = 16;
+    pub const AAAA: u16 = 28;
+    pub const SRV: u16 = 33;
+    pub const SVCB: u16 = 64;
+    pub const HTTPS: u16 = 65;
+}
+
+/// The usual mnemonic of a record type.
+pub fn type_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        13 => "HINFO".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        41 => "OPT".into(),
+        47 => "NSEC".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        n => format!("TYPE{n}"),
+    }
+}
+
+/// Why a message could not be read at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsError {
+    /// Shorter than the 12-byte header.
+    Short,
+    /// A question could not be read (so this is probably not DNS).
+    BadQuestion,
+}
+
+/// Longest name in presentation form, per RFC 1035.
+const MAX_NAME: usize = 255;
+/// Most records read from one message; real messages have far fewer.
+const MAX_RECORDS: usize = 256;
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+        *b.get(at + 2)?,
+        *b.get(at + 3)?,
+    ]))
+}
+
+/// Reads a possibly compressed name at `pos`; returns it and the position after it.
+fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let mut at = pos;
+    let mut end = None;
+    // Every pointer must go strictly backwards, so following them always terminates.
+    let mut limit = pos;
+    loop {
+        let len = *msg.get(at)? as usize;
+        match len & 0xc0 {
+            0x00 => {
+                if len == 0 {
+                    let next = end.unwrap_or(at + 1);
+                    if out.is_empty() {
+                        out.push_str("<Root>");
+                    }
+                    return Some((out, next));
+                }
+                let label = msg.get(at + 1..at + 1 + len)?;
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                for &c in label {
+                    // Printable ASCII as is (mDNS instance names hold spaces), the rest escaped.
+                    if (0x20..0x7f).contains(&c) {
+                        out.push(c as char);
+                    } else {
+                        let _ = write!(out, "\\{c:03}");
+                    }
+                }
+                if out.len() > MAX_NAME * 4 {
+                    return None;
+                }
+                at += 1 + len;
+            }
+            0xc0 => {
+                let target = (usize::from(be16(msg, at)?)) & 0x3fff;
+                if target >= limit {
+                    return None;
+                }
+                end.get_or_insert(at + 2);
+                limit = target;
+                at = target;
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Option<RData> {
+    let body = msg.get(start..start + len)?;
+    Some(match rtype {
+        rtype::A if len == 4 => RData::A(Ipv4Addr::new(body[0], body[1], body[2], body[3])),
+        rtype::AAAA if len == 16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(body);
+            RData::Aaaa(Ipv6Addr::from(a))
+        }
+        rtype::CNAME => RData::Cname(name(msg, start)?.0),
+        rtype::PTR => RData::Ptr(name(msg, start)?.0),
+        rtype::SRV => RData::Srv {
+            priority: be16(body, 0)?,
+            weight: be16(body, 2)?,
+            port: be16(body, 4)?,
+            target: name(msg, start + 6)?.0,
+        },
+        rtype::TXT => {
+            let mut strings = Vec::new();
+            let mut i = 0;
+            while i < body.len() {
+                let n = body[i] as usize;
+                let s = body.get(i + 1..i + 1 + n)?;
+                strings.push(String::from_utf8_lossy(s).into_owned());
+                i += 1 + n;
+            }
+            RData::Txt(strings)
+        }
+        rtype::SVCB | rtype::HTTPS => RData::Svcb {
+            priority: be16(body, 0)?,
+            target: name(msg, start + 2)?.0,
+        },
+        _ => RData::Other { len: len as u16 },
+    })
+}
+
+/// Parses one DNS message (for DNS over TCP, without its 2-byte length prefix).
+pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
+    if msg.len() < 12 {
+        return Err(DnsError::Short);
+    }
+    let flags = be16(msg, 2).unwrap_or(0);
+    let counts: Vec<usize> = (0..4)
+        .map(|i| usize::from(be16(msg, 4 + 2 * i).unwrap_or(0)))
+        .collect();
+    let mut m = DnsMessage {
+        id: be16(msg, 0).unwrap_or(0),
+        response: flags & 0x8000 != 0,
+        opcode: ((flags >> 11) & 0xf) as u8,
+        rcode: (flags & 0xf) as u8,
+        authoritative: flags & 0x0400 != 0,
+        truncated: flags & 0x0200 != 0,
+        questions: Vec::new(),
+        records: Vec::new(),
+        incomplete: false,
+    };
+    let mut pos = 12;
+    for _ in 0..counts[0].min(MAX_RECORDS) {
+        let Some((qname, next)) = name(msg, pos) else {
+            if m.questions.is_empty() {
+                return Err(DnsError::BadQuestion);
+            }
+            m.incomplete = true;
+            return Ok(m);
+        };
+        let (Some(qtype), Some(qclass)) = (be16(msg, next), be16(msg, next + 2)) else {
+            m.incomplete = true;
+            return Ok(m);
+        };
+        m.questions.push(Question {
+            name: qname,
+            qtype,
+            qclass: qclass & 0x7fff,
+        });
+        pos = next + 4;
+    }
+    let sections = [
+        (Section::Answer, counts[1]),
+        (Section::Authority, counts[2]),
+        (Section::Additional, counts[3]),
+    ];
+    for (section, count) in sections {
+        for _ in 0..count {
+            if m.records.len() >= MAX_RECORDS {
+                m.incomplete = true;
+                return Ok(m);
+            }
+            let parsed = (|| {
+                let (rname, next) = name(msg, pos)?;
+                let rtype = be16(msg, next)?;
+                let ttl = be32(msg, next + 4)?;
+                let len = usize::from(be16(msg, next + 8)?);
+                let data = rdata(msg, rtype, next + 10, len)?;
+                Some((
+                    Record {
+                        section,
+                        name: rname,
+                        rtype,
+                        ttl,
+                        data,
+                    },
+                    next + 10 + len,
+                ))
+            })();
+            match parsed {
+                Some((r, next)) => {
+                    m.records.push(r);
+                    pos = next;
+                }
+                None => {
+                    m.incomplete = true;
+                    return Ok(m);
+                }
+            }
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response for www.example.com: CNAME to example.edgekey.net (compressed), then an A record.
+    const RESPONSE: &[u8] = &[
+        0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0,
+        0, // header: id, flags, 1 question, 2 answers
+        3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
+        0, 1, 0, 1, // A IN
+        0xc0, 12, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 18, // CNAME, ttl 3600, 18 bytes
+        7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 7, b'e', b'd', b'g', b'e', b'k', b'e', b'y',
+        0xc0, 24, // "com", by a pointer into the question
+        0xc0, 45, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34, // A for the CNAME target
+    ];
+
+    #[test]
+    fn response_with_compressed_cname_chain() {
+        let m = parse(RESPONSE).unwrap();
+        assert!(m.response && !m.incomplete);
+        assert_eq!(m.id, 0x1234);
+        assert_eq!(m.questions[0].name, "www.example.com");
+        assert_eq!(m.records.len(), 2);
+        assert_eq!(
+            m.records[0].data,
+            RData::Cname("example.edgekey.com".into())
+        );
+        assert_eq!(m.records[0].ttl, 3600);
+        assert_eq!(m.records[1].name, "example.edgekey.com");
+        assert_eq!(m.records[1].data, RData::A(Ipv4Addr::new(93, 184, 216, 34)));
+    }
+
+    #[test]
+    fn pointer_loops_and_forward_pointers_are_rejected() {
+        let mut m = RESPONSE.to_vec();
+        // Make the CNAME's pointer point at itself.
+        m[45 + 16] = 0xc0;
+        m[45 + 17] = 45 + 16;
+        let parsed = parse(&m).unwrap();
+        assert!(parsed.incomplete);
+        assert_eq!(parsed.records.len(), 0);
+        let lone = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12];
+        assert_eq!(parse(&lone), Err(DnsError::BadQuestion));
+    }
+
+    #[test]
+    fn cut_message_keeps_the_question() {
+        let m = parse(&RESPONSE[..40]).unwrap();
+        assert_eq!(m.questions.len(), 1);
+        assert!(m.incomplete);
+        assert_eq!(parse(&RESPONSE[..11]), Err(DnsError::Short));
+    }
+}

@@ -1,0 +1,256 @@
+//! HTTP/1.x request and response heads (also SSDP, which is HTTP over UDP), read with `httparse`.
+//! Query values are dropped from URIs (they often carry tokens and identifiers); an Authorization
+//! header keeps its scheme and, for Basic, the user name, never the password.
+
+use serde::Serialize;
+
+/// Most headers read from one head; the rest are ignored.
+const MAX_HEADERS: usize = 64;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HttpRequest {
+    pub method: String,
+    /// The request target with query values removed (`/a?x=&y=`).
+    pub uri: String,
+    pub version: u8,
+    pub host: Option<String>,
+    pub user_agent: Option<String>,
+    /// Authorization scheme (`Basic`, `Bearer`, `Digest`...).
+    pub auth_scheme: Option<String>,
+    /// The user name of Basic authorization (the password is never kept).
+    pub auth_user: Option<String>,
+    pub content_type: Option<String>,
+    pub content_length: Option<u64>,
+    /// SSDP headers, for M-SEARCH and NOTIFY.
+    pub ssdp: Option<Ssdp>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub reason: String,
+    pub version: u8,
+    pub server: Option<String>,
+    pub content_type: Option<String>,
+    pub content_length: Option<u64>,
+    pub location: Option<String>,
+    pub ssdp: Option<Ssdp>,
+}
+
+/// The SSDP headers of a discovery message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Ssdp {
+    /// Search target (M-SEARCH, responses) or notification type (NOTIFY).
+    pub target: Option<String>,
+    /// ssdp:alive, ssdp:byebye, ssdp:update (NOTIFY).
+    pub nts: Option<String>,
+    pub usn: Option<String>,
+    pub location: Option<String>,
+    pub server: Option<String>,
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).trim().to_string()
+}
+
+/// Removes the values of a query string, keeping the names.
+pub fn strip_query(uri: &str) -> String {
+    let Some((path, query)) = uri.split_once('?') else {
+        return uri.to_string();
+    };
+    let names: Vec<&str> = query
+        .split('&')
+        .map(|kv| kv.split('=').next().unwrap_or(""))
+        .collect();
+    format!(
+        "{path}?{}",
+        names
+            .iter()
+            .map(|n| format!("{n}="))
+            .collect::<Vec<_>>()
+            .join("&")
+    )
+}
+
+fn basic_user(credentials: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(credentials.trim())
+        .ok()?;
+    let s = String::from_utf8_lossy(&raw);
+    Some(s.split_once(':').map_or(s.as_ref(), |(u, _)| u).to_string())
+}
+
+struct Heads {
+    host: Option<String>,
+    user_agent: Option<String>,
+    auth: Option<(String, Option<String>)>,
+    content_type: Option<String>,
+    content_length: Option<u64>,
+    server: Option<String>,
+    location: Option<String>,
+    ssdp: Ssdp,
+    any_ssdp: bool,
+}
+
+fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
+    let mut h = Heads {
+        host: None,
+        user_agent: None,
+        auth: None,
+        content_type: None,
+        content_length: None,
+        server: None,
+        location: None,
+        ssdp: Ssdp::default(),
+        any_ssdp: false,
+    };
+    for x in hs {
+        let v = text(x.value);
+        match x.name.to_ascii_lowercase().as_str() {
+            "host" => h.host = Some(v),
+            "user-agent" => h.user_agent = Some(v),
+            "authorization" => {
+                let (scheme, rest) = v.split_once(' ').unwrap_or((v.as_str(), ""));
+                let user = scheme
+                    .eq_ignore_ascii_case("basic")
+                    .then(|| basic_user(rest))
+                    .flatten();
+                h.auth = Some((scheme.to_string(), user));
+            }
+            "content-type" => h.content_type = Some(v),
+            "content-length" => h.content_length = v.parse().ok(),
+            "server" => h.server = Some(v),
+            "location" => h.location = Some(v),
+            "st" | "nt" => {
+                h.ssdp.target = Some(v);
+                h.any_ssdp = true;
+            }
+            "nts" => {
+                h.ssdp.nts = Some(v);
+                h.any_ssdp = true;
+            }
+            "usn" => {
+                h.ssdp.usn = Some(v);
+                h.any_ssdp = true;
+            }
+            _ => {}
+        }
+    }
+    h
+}
+
+/// Reads a request head; a head cut before its end still yields what was read.
+pub fn request(b: &[u8]) -> Option<HttpRequest> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let status = req.parse(b);
+    // A cut head leaves the headers unfilled; re-read with fewer to keep the request line.
+    let (method, path, version) = (req.method?, req.path?, req.version.unwrap_or(1));
+    if status.is_err() && !matches!(status, Err(httparse::Error::TooManyHeaders)) {
+        return None;
+    }
+    let h = read_headers(req.headers);
+    let ssdp = h.any_ssdp.then(|| Ssdp {
+        location: h.location.clone(),
+        server: h.server.clone(),
+        ..h.ssdp.clone()
+    });
+    Some(HttpRequest {
+        method: method.to_string(),
+        uri: strip_query(path),
+        version,
+        host: h.host,
+        user_agent: h.user_agent,
+        auth_scheme: h.auth.as_ref().map(|a| a.0.clone()),
+        auth_user: h.auth.and_then(|a| a.1),
+        content_type: h.content_type,
+        content_length: h.content_length,
+        ssdp,
+    })
+}
+
+/// Reads a response head.
+pub fn response(b: &[u8]) -> Option<HttpResponse> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut headers);
+    let status = res.parse(b);
+    let code = res.code?;
+    if status.is_err() && !matches!(status, Err(httparse::Error::TooManyHeaders)) {
+        return None;
+    }
+    let h = read_headers(res.headers);
+    let ssdp = h.any_ssdp.then(|| Ssdp {
+        location: h.location.clone(),
+        server: h.server.clone(),
+        ..h.ssdp.clone()
+    });
+    Some(HttpResponse {
+        status: code,
+        reason: res.reason.unwrap_or("").to_string(),
+        version: res.version.unwrap_or(1),
+        server: h.server,
+        content_type: h.content_type,
+        content_length: h.content_length,
+        location: h.location,
+        ssdp,
+    })
+}
+
+/// True when `b` starts like an HTTP/1 request line or status line.
+pub fn looks_like_http(b: &[u8]) -> bool {
+    const STARTS: [&[u8]; 12] = [
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"HEAD ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+        b"HTTP/1.",
+        b"NOTIFY ",
+        b"M-SEARCH ",
+        b"SUBSCRIBE ",
+    ];
+    STARTS.iter().any(|s| b.starts_with(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_keeps_user_not_password_and_drops_query_values() {
+        let r = request(
+            b"GET /api/v1/data?token=abc&id=7 HTTP/1.1\r\nHost: weather.example\r\n\
+              User-Agent: thermo/2.1\r\nAuthorization: Basic aW90dXNlcjpTM2NyZXRQYXNzdzByZCE=\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.uri, "/api/v1/data?token=&id=");
+        assert_eq!(r.host.as_deref(), Some("weather.example"));
+        assert_eq!(r.auth_scheme.as_deref(), Some("Basic"));
+        assert_eq!(r.auth_user.as_deref(), Some("iotuser"));
+        assert!(!format!("{r:?}").contains("S3cret"));
+    }
+
+    #[test]
+    fn ssdp_notify_and_response() {
+        let n = request(
+            b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n\
+              NTS: ssdp:alive\r\nLOCATION: http://10.0.0.5:49153/setup.xml\r\nSERVER: Linux/2.6 UPnP/1.0\r\n\
+              USN: uuid:Socket-1_0::upnp:rootdevice\r\n\r\n",
+        )
+        .unwrap();
+        let s = n.ssdp.unwrap();
+        assert_eq!(s.nts.as_deref(), Some("ssdp:alive"));
+        assert_eq!(
+            s.location.as_deref(),
+            Some("http://10.0.0.5:49153/setup.xml")
+        );
+        let r = response(b"HTTP/1.1 200 OK\r\nSERVER: lighttpd\r\nST: ssdp:all\r\n\r\n").unwrap();
+        assert_eq!((r.status, r.server.as_deref()), (200, Some("lighttpd")));
+        assert!(looks_like_http(b"M-SEARCH * HTTP/1.1\r\n"));
+    }
+}

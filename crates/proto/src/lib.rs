@@ -1,0 +1,11 @@
+//! Application parsers: what the packets say above the transport layer.
+//!
+//! Each parser reads a payload in place and returns a typed message; the flow stage decides which
+//! packets to show them (the first ones of each flow) and turns the messages into events.
+
+pub mod app;
+pub mod dhcp;
+pub mod dns;
+pub mod http;
+pub mod ntp;
+pub mod tls;

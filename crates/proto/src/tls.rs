@@ -1,0 +1,348 @@
+//! TLS handshakes: the ClientHello (server name, ALPN, versions, cipher suites, extensions, JA3
+//! and JA4 fingerprints) and the ServerHello (version and cipher chosen).
+//!
+//! The hello messages are framed by `tls-parser`. Their extension block is walked here, because
+//! fingerprints need every extension's type number in wire order, GREASE values included, even
+//! for extensions `tls-parser` would decode into a variant without its number or reject.
+
+use md5::{Digest, Md5};
+use serde::Serialize;
+use sha2::Sha256;
+use tls_parser::{TlsMessage, TlsMessageHandshake};
+
+/// What a ClientHello says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientHello {
+    /// The legacy version field (0x0303 for TLS 1.2 and 1.3).
+    pub version: u16,
+    /// Highest version offered in supported_versions, else the legacy version.
+    pub max_version: u16,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub ciphers: Vec<u16>,
+    /// Extension type numbers in wire order.
+    pub extensions: Vec<u16>,
+    pub groups: Vec<u16>,
+    pub point_formats: Vec<u8>,
+    pub sig_algs: Vec<u16>,
+    pub versions: Vec<u16>,
+    /// The JA3 string and its MD5 (as tshark's `tls.handshake.ja3_full` and `ja3`).
+    pub ja3_full: String,
+    pub ja3: String,
+    /// JA4 (TLS client fingerprint, the BSD-licensed part of the JA4+ suite).
+    pub ja4: String,
+}
+
+/// What a ServerHello says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerHello {
+    pub version: u16,
+    /// The negotiated version: supported_versions when present (TLS 1.3), else `version`.
+    pub selected_version: u16,
+    pub cipher: u16,
+    pub extensions: Vec<u16>,
+    pub alpn: Option<String>,
+}
+
+/// A handshake message found in a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hello {
+    Client(ClientHello),
+    Server(ServerHello),
+}
+
+/// GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa.
+pub fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+/// Extension numbers used below.
+mod ext {
+    pub const SERVER_NAME: u16 = 0;
+    pub const SUPPORTED_GROUPS: u16 = 10;
+    pub const EC_POINT_FORMATS: u16 = 11;
+    pub const SIGNATURE_ALGORITHMS: u16 = 13;
+    pub const ALPN: u16 = 16;
+    pub const SUPPORTED_VERSIONS: u16 = 43;
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// The (type, body) pairs of an extension block.
+fn extensions(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let t = u16::from_be_bytes([b[0], b[1]]);
+        let n = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        let Some(body) = b.get(4..4 + n) else { break };
+        out.push((t, body));
+        b = &b[4 + n..];
+    }
+    out
+}
+
+/// A list of u16 after a length prefix of `prefix` bytes.
+fn u16_list(body: &[u8], prefix: usize) -> Vec<u16> {
+    body.get(prefix..)
+        .unwrap_or(&[])
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
+}
+
+/// Names in an ALPN body (2-byte list length, then 1-byte-prefixed names).
+fn alpn_names(body: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 2;
+    while let Some(&n) = body.get(i) {
+        let Some(s) = body.get(i + 1..i + 1 + n as usize) else {
+            break;
+        };
+        out.push(String::from_utf8_lossy(s).into_owned());
+        i += 1 + n as usize;
+    }
+    out
+}
+
+/// The host name of a server_name body (the first entry of type host_name).
+fn sni_name(body: &[u8]) -> Option<String> {
+    let mut i = 2;
+    while i + 3 <= body.len() {
+        let kind = body[i];
+        let n = usize::from(be16(body, i + 1)?);
+        let name = body.get(i + 3..i + 3 + n)?;
+        if kind == 0 {
+            return Some(String::from_utf8_lossy(name).into_owned());
+        }
+        i += 3 + n;
+    }
+    None
+}
+
+fn join<T: ToString>(v: impl Iterator<Item = T>, sep: &str) -> String {
+    v.map(|x| x.to_string()).collect::<Vec<_>>().join(sep)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JA4's two-character version code.
+fn ja4_version(v: u16) -> &'static str {
+    match v {
+        0x0304 => "13",
+        0x0303 => "12",
+        0x0302 => "11",
+        0x0301 => "10",
+        0x0300 => "s3",
+        0x0002 => "s2",
+        0xfeff => "d1",
+        0xfefd => "d2",
+        0xfefc => "d3",
+        _ => "00",
+    }
+}
+
+/// First 12 hex digits of the SHA-256 of `s`, or twelve zeros for an empty list (JA4's rule).
+fn ja4_hash(s: &str) -> String {
+    if s.is_empty() {
+        return "000000000000".into();
+    }
+    hex(&Sha256::digest(s.as_bytes()))[..12].to_string()
+}
+
+/// The JA4 fingerprint of a ClientHello; `quic` selects the `q` prefix.
+pub fn ja4(h: &ClientHello, quic: bool) -> String {
+    let ciphers: Vec<u16> = h
+        .ciphers
+        .iter()
+        .copied()
+        .filter(|c| !is_grease(*c))
+        .collect();
+    let exts: Vec<u16> = h
+        .extensions
+        .iter()
+        .copied()
+        .filter(|e| !is_grease(*e))
+        .collect();
+    let alpn = match h.alpn.first().map(|a| a.as_bytes()) {
+        Some([]) | None => "00".to_string(),
+        Some(a) => {
+            let (f, l) = (a[0], a[a.len() - 1]);
+            if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
+                format!("{}{}", f as char, l as char)
+            } else {
+                let x = hex(a);
+                format!("{}{}", &x[..1], &x[x.len() - 1..])
+            }
+        }
+    };
+    let a = format!(
+        "{}{}{}{:02}{:02}{}",
+        if quic { 'q' } else { 't' },
+        ja4_version(h.max_version),
+        if h.sni.is_some() { 'd' } else { 'i' },
+        ciphers.len().min(99),
+        exts.len().min(99),
+        alpn
+    );
+    let mut sorted_c = ciphers.clone();
+    sorted_c.sort_unstable();
+    let b = ja4_hash(&join(sorted_c.iter().map(|c| format!("{c:04x}")), ","));
+    let mut sorted_e: Vec<u16> = exts
+        .into_iter()
+        .filter(|e| *e != ext::SERVER_NAME && *e != ext::ALPN)
+        .collect();
+    sorted_e.sort_unstable();
+    let mut c_in = join(sorted_e.iter().map(|e| format!("{e:04x}")), ",");
+    let sigs: Vec<u16> = h
+        .sig_algs
+        .iter()
+        .copied()
+        .filter(|s| !is_grease(*s))
+        .collect();
+    if !sigs.is_empty() {
+        c_in.push('_');
+        c_in.push_str(&join(sigs.iter().map(|s| format!("{s:04x}")), ","));
+    }
+    let c = ja4_hash(&c_in);
+    format!("{a}_{b}_{c}")
+}
+
+/// Reads a ClientHello handshake message (type 1, with its 4-byte header).
+pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
+    let (_, parsed) = tls_parser::parse_tls_message_handshake(msg).ok()?;
+    let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) = parsed else {
+        return None;
+    };
+    let mut h = ClientHello {
+        version: ch.version.0,
+        max_version: ch.version.0,
+        sni: None,
+        alpn: Vec::new(),
+        ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+        extensions: Vec::new(),
+        groups: Vec::new(),
+        point_formats: Vec::new(),
+        sig_algs: Vec::new(),
+        versions: Vec::new(),
+        ja3_full: String::new(),
+        ja3: String::new(),
+        ja4: String::new(),
+    };
+    for (t, body) in extensions(ch.ext.unwrap_or(&[])) {
+        h.extensions.push(t);
+        match t {
+            ext::SERVER_NAME => h.sni = sni_name(body),
+            ext::ALPN => h.alpn = alpn_names(body),
+            ext::SUPPORTED_GROUPS => h.groups = u16_list(body, 2),
+            ext::EC_POINT_FORMATS => h.point_formats = body.get(1..).unwrap_or(&[]).to_vec(),
+            ext::SIGNATURE_ALGORITHMS => h.sig_algs = u16_list(body, 2),
+            ext::SUPPORTED_VERSIONS => h.versions = u16_list(body, 1),
+            _ => {}
+        }
+    }
+    if let Some(v) = h.versions.iter().copied().filter(|v| !is_grease(*v)).max() {
+        h.max_version = v;
+    }
+    let no_grease = |v: &[u16]| join(v.iter().filter(|x| !is_grease(**x)), "-");
+    h.ja3_full = format!(
+        "{},{},{},{},{}",
+        h.version,
+        no_grease(&h.ciphers),
+        no_grease(&h.extensions),
+        no_grease(&h.groups),
+        join(h.point_formats.iter(), "-")
+    );
+    h.ja3 = hex(&Md5::digest(h.ja3_full.as_bytes()));
+    h.ja4 = ja4(&h, quic);
+    Some(h)
+}
+
+/// Reads a ServerHello handshake message (type 2, with its 4-byte header).
+pub fn server_hello(msg: &[u8]) -> Option<ServerHello> {
+    let (_, parsed) = tls_parser::parse_tls_message_handshake(msg).ok()?;
+    let TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)) = parsed else {
+        return None;
+    };
+    let mut h = ServerHello {
+        version: sh.version.0,
+        selected_version: sh.version.0,
+        cipher: sh.cipher.0,
+        extensions: Vec::new(),
+        alpn: None,
+    };
+    for (t, body) in extensions(sh.ext.unwrap_or(&[])) {
+        h.extensions.push(t);
+        match t {
+            ext::SUPPORTED_VERSIONS => {
+                if let Some(v) = be16(body, 0) {
+                    h.selected_version = v;
+                }
+            }
+            ext::ALPN => h.alpn = alpn_names(body).into_iter().next(),
+            _ => {}
+        }
+    }
+    Some(h)
+}
+
+/// The complete handshake messages (4-byte header included) at the start of a byte stream of TLS
+/// records, as sent on one direction of a TCP connection from its first byte. A message that spans
+/// several records is joined in `buf`; a message cut by the end of `stream` is not returned.
+pub fn handshake_messages<'a>(stream: &'a [u8], buf: &'a mut Vec<u8>) -> Vec<&'a [u8]> {
+    let mut bodies: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    while i + 5 <= stream.len() && stream[i] == 22 {
+        let n = usize::from(u16::from_be_bytes([stream[i + 3], stream[i + 4]]));
+        bodies.push(&stream[i + 5..(i + 5 + n).min(stream.len())]);
+        i += 5 + n;
+    }
+    match bodies.as_slice() {
+        [] => Vec::new(),
+        [one] => split(one),
+        many => {
+            buf.clear();
+            for b in many {
+                buf.extend_from_slice(b);
+            }
+            split(buf)
+        }
+    }
+}
+
+fn split(b: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let n =
+            (usize::from(b[i + 1]) << 16) | (usize::from(b[i + 2]) << 8) | usize::from(b[i + 3]);
+        if i + 4 + n > b.len() {
+            break;
+        }
+        out.push(&b[i..i + 4 + n]);
+        i += 4 + n;
+    }
+    out
+}
+
+/// True when `stream` starts like a TLS handshake record (content type 22, version 3.x).
+pub fn looks_like_tls(stream: &[u8]) -> bool {
+    stream.len() >= 6
+        && stream[0] == 22
+        && stream[1] == 3
+        && stream[2] <= 4
+        && (stream[5] == 1 || stream[5] == 2)
+}
+
+/// Bytes needed before the first handshake message of `stream` is whole (None if not TLS).
+pub fn first_message_len(stream: &[u8]) -> Option<usize> {
+    if stream.len() < 9 || stream[0] != 22 {
+        return None;
+    }
+    let n = (usize::from(stream[6]) << 16) | (usize::from(stream[7]) << 8) | usize::from(stream[8]);
+    // The message plus one 5-byte record header for every 16 KiB record it spans.
+    Some(n + 4 + 5 * (n + 4).div_ceil(16384))
+}
