@@ -3,10 +3,50 @@
 # Needs tshark 4.0 and capinfos (Debian: apt-get install tshark). The tests themselves need neither.
 #   conv_<by>.txt  tshark -n -q -z conv,<by>  for eth, ip, ipv6, tcp, udp
 #   capinfos.txt   capinfos -T -r -a -e -c -s -E -t (tab-separated: packets, size, encapsulation...)
+# Application-layer field dumps (tshark -n -T fields -E header=y -E separator=/t -E occurrence=a
+# -E aggregator=,): one line per matching frame, a header line with the field names, empty cell when
+# the field is absent, repeated occurrences joined with ',' (except tls_cert.tsv: '|', because
+# certificate name strings contain commas). Field names checked against `tshark -G fields` (4.0.17):
+#   dns.tsv        dns || mdns || llmnr (all three use the dns.* fields)
+#   tls.tsv        ClientHello/ServerHello, also those carried in QUIC CRYPTO frames (tshark decrypts
+#                  QUIC Initials). renamed: tls.handshake.extensions_supported_version ->
+#                  tls.handshake.extensions.supported_version
+#   tls_cert.tsv   Certificate messages. x509af.notBefore/notAfter/subject/issuer only hold CHOICE
+#                  indexes (0) in 4.0, so the values come from x509af.utcTime/generalizedTime (notBefore,
+#                  notAfter per cert, in order) and x509if.oid (attribute types, issuer RDNs then subject
+#                  RDNs per cert) with the value fields per string type (x509sat.CountryName,
+#                  printableString, uTF8String, teletexString, IA5String) -- the type split loses the
+#                  pairing of OID and value across columns. tls.handshake.certificate_length: one per cert.
+#   quic.tsv       quic: quic.version repeats once per coalesced QUIC packet; ja3 is tshark's JA3 of the
+#                  QUIC ClientHello.
+#   dhcp.tsv       dhcp.option.client_id does not exist: an Ethernet-type client identifier (option 61)
+#                  shows up as a second dhcp.hw.mac_addr; other types in dhcp.client_id. Added
+#                  dhcp.fqdn.name (option 81).
+#   dhcpv6.tsv     dhcpv6.client_fqdn does not exist in 4.0: option 39's name is dhcpv6.client_domain.
+#   http.tsv       http.request || http.response, minus SSDP (udp.port 1900).
+#   ssdp.tsv       udp.port 1900. tshark has no NT/ST/USN/NTS fields: they are in http.unknown_header
+#                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
+#                  protocol field (prints "ssdp").
+#   ntp.tsv        ntp
+#   protocols.tsv  every frame: frame.protocols, the dissector stack (eth:ethertype:ip:udp:dns ...)
+# ndpi_flows.txt   ndpiReader (nDPI 4.2) -q -v 2 -w: the test-result format (no timings), summary plus
+#                  one line per flow with its detected protocol, host/SNI, JA3 etc.
+# Times are printed in UTC (TZ=UTC) so the dumps do not depend on the machine's zone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 caps="$here/../captures"
 tshark --version | head -1 > "$here/TOOLS.txt"
+echo "ndpiReader ($(ndpiReader -h 2>/dev/null | grep -m1 -o 'nDPI [0-9.]*')), Debian libndpi-bin $(dpkg-query -W -f '${Version}' libndpi-bin 2>/dev/null)" >> "$here/TOOLS.txt"
+
+# tsv OUT FILTER AGG FIELD...  (FILTER may be empty: every frame)
+tsv() {
+  local out=$1 filter=$2 agg=$3; shift 3
+  local args=() e
+  if [ -n "$filter" ]; then args+=(-Y "$filter"); fi
+  for e in "$@"; do args+=(-e "$e"); done
+  TZ=UTC tshark -n -r "$f" -T fields -E header=y -E separator=/t \
+    -E occurrence=a -E "aggregator=$agg" "${args[@]}" > "$out" 2>/dev/null || true
+}
 for f in "$caps"/*.pcap "$caps"/*.pcapng; do
   name=$(basename "$f")
   out="$here/$name"; mkdir -p "$out"
@@ -14,4 +54,36 @@ for f in "$caps"/*.pcap "$caps"/*.pcapng; do
     tshark -n -r "$f" -q -z "conv,$by" > "$out/conv_$by.txt" 2>/dev/null || true
   done
   (cd "$caps" && capinfos -T -m -r -c -E -t -a -e -S "$name") > "$out/capinfos.txt" 2>/dev/null || true
+
+  tsv "$out/dns.tsv" "dns || mdns || llmnr" , frame.number frame.time_epoch \
+    ip.src ipv6.src udp.srcport tcp.srcport ip.dst ipv6.dst udp.dstport tcp.dstport \
+    dns.id dns.flags.response dns.flags.rcode dns.qry.name dns.qry.type dns.resp.name dns.resp.type \
+    dns.resp.ttl dns.a dns.aaaa dns.cname dns.ptr.domain_name dns.srv.target dns.srv.port dns.txt
+  tsv "$out/tls.tsv" "tls.handshake.type == 1 || tls.handshake.type == 2" , frame.number \
+    ip.src ipv6.src tcp.srcport ip.dst ipv6.dst tcp.dstport tls.handshake.type tls.handshake.version \
+    tls.handshake.extensions_server_name tls.handshake.extensions_alpn_str tls.handshake.ja3 \
+    tls.handshake.ja3_full tls.handshake.ja3s tls.handshake.ciphersuite \
+    tls.handshake.extensions.supported_version
+  tsv "$out/tls_cert.tsv" "tls.handshake.type == 11" '|' frame.number tls.handshake.certificate_length \
+    x509af.serialNumber x509if.oid x509sat.CountryName x509sat.printableString x509sat.uTF8String \
+    x509sat.teletexString x509sat.IA5String x509ce.dNSName x509af.utcTime x509af.generalizedTime
+  tsv "$out/quic.tsv" "quic" , frame.number quic.version tls.handshake.extensions_server_name \
+    tls.handshake.extensions_alpn_str tls.handshake.ja3
+  tsv "$out/dhcp.tsv" "dhcp" , frame.number eth.src dhcp.hw.mac_addr dhcp.option.dhcp \
+    dhcp.option.hostname dhcp.option.vendor_class_id dhcp.option.request_list_item \
+    dhcp.option.requested_ip_address dhcp.ip.your dhcp.option.ip_address_lease_time dhcp.client_id \
+    dhcp.fqdn.name
+  tsv "$out/dhcpv6.tsv" "dhcpv6" , frame.number dhcpv6.msgtype dhcpv6.duid.bytes dhcpv6.client_domain \
+    dhcpv6.vendorclass.data
+  tsv "$out/http.tsv" "(http.request || http.response) && !(udp.port == 1900)" , frame.number \
+    ip.src ipv6.src tcp.srcport ip.dst tcp.dstport http.request.method http.host http.request.uri \
+    http.user_agent http.authorization http.response.code http.server http.content_type \
+    http.content_length
+  tsv "$out/ssdp.tsv" "udp.port == 1900" , frame.number ip.src ipv6.src http.request.method \
+    http.request.uri http.response.code http.server http.location http.user_agent ssdp \
+    http.unknown_header
+  tsv "$out/ntp.tsv" "ntp" , frame.number ntp.flags.vn ntp.flags.mode ntp.stratum ntp.refid
+  tsv "$out/protocols.tsv" "" , frame.number frame.protocols
+
+  ndpiReader -i "$f" -q -v 2 -w "$out/ndpi_flows.txt" > /dev/null 2>&1 || true
 done

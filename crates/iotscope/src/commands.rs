@@ -3,10 +3,14 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+use iotscope_analyze::passive_dns;
 use iotscope_flow::conv::{self, Conversation};
 use iotscope_flow::pipeline::{self, Options, Run};
 use iotscope_flow::{Config, Flow};
 use iotscope_packet::{fmt_mac, ip_of, Addr, Nanos};
+use iotscope_proto::app::Message;
+use iotscope_proto::dhcp;
+use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
 
 use crate::table::{col, Column, Table};
@@ -103,13 +107,15 @@ fn conv_rows<K>(
         .collect()
 }
 
-static FLOW_COLUMNS: [Column; 16] = [
+static FLOW_COLUMNS: [Column; 18] = [
     col("proto", "Proto"),
     col("client", "Client"),
     col("client_port", "Port"),
     col("server", "Server"),
     col("server_port", "Port"),
     col("vlan", "VLAN"),
+    col("app", "App"),
+    col("app_by", "By"),
     col("packets_up", "Pkts →"),
     col("bytes_up", "Bytes →"),
     col("packets_down", "Pkts ←"),
@@ -167,6 +173,8 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         json!(ip_of(&sa).to_string()),
         port(sp),
         vlan,
+        json!(f.app.app.name()),
+        enum_name(&f.app.by),
         json!(f.from(c).packets),
         json!(f.from(c).bytes),
         json!(f.from(c.other()).packets),
@@ -326,4 +334,263 @@ mod tests {
         );
         assert_eq!(super::fmt_utc(-1_000), "1969-12-31 23:59:59.999999");
     }
+}
+
+static EVENT_COLUMNS: [Column; 10] = [
+    col("rel_time", "Time"),
+    col("frame", "Frame"),
+    col("flow", "Flow"),
+    col("src", "Source"),
+    col("src_port", "Port"),
+    col("dst", "Destination"),
+    col("dst_port", "Port"),
+    col("type", "Type"),
+    col("summary", "What"),
+    col("detail", "Detail"),
+];
+
+fn list<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
+    v.into_iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A message's type name and a one-line summary for the table.
+fn describe(m: &Message) -> (&'static str, String, String) {
+    match m {
+        Message::Dns(d) => {
+            let q = d.questions.first();
+            let qs = q.map_or(String::new(), |q| {
+                format!("{} {}", dns::type_name(q.qtype), q.name)
+            });
+            if d.response {
+                let answers: Vec<String> = d
+                    .records
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::A(a) => Some(a.to_string()),
+                        RData::Aaaa(a) => Some(a.to_string()),
+                        RData::Cname(c) => Some(format!("CNAME {c}")),
+                        RData::Ptr(p) => Some(format!("PTR {p}")),
+                        RData::Srv { target, port, .. } => Some(format!("SRV {target}:{port}")),
+                        _ => None,
+                    })
+                    .collect();
+                let rcode = if d.rcode == 0 {
+                    String::new()
+                } else {
+                    format!(" rcode {}", d.rcode)
+                };
+                ("dns-response", format!("{qs}{rcode}"), answers.join(" "))
+            } else {
+                ("dns-query", qs, String::new())
+            }
+        }
+        Message::Dhcp(d) => (
+            "dhcp",
+            format!(
+                "{} {}",
+                dhcp::type_name(d.msg_type.unwrap_or(0)),
+                fmt_mac(&d.client_mac)
+            ),
+            [
+                d.hostname.as_ref().map(|h| format!("hostname={h}")),
+                d.vendor_class.as_ref().map(|v| format!("vendor={v}")),
+                (!d.params.is_empty()).then(|| format!("params={}", list(&d.params))),
+                (d.your_addr != std::net::Ipv4Addr::UNSPECIFIED)
+                    .then(|| format!("yiaddr={}", d.your_addr)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
+        Message::ClientHello(h) => (
+            "tls-client-hello",
+            h.sni.clone().unwrap_or_else(|| "(no SNI)".into()),
+            format!("alpn={} ja3={} ja4={}", h.alpn.join(","), h.ja3, h.ja4),
+        ),
+        Message::ServerHello(h) => (
+            "tls-server-hello",
+            format!(
+                "version {:#06x} cipher {:#06x}",
+                h.selected_version, h.cipher
+            ),
+            h.alpn
+                .clone()
+                .map(|a| format!("alpn={a}"))
+                .unwrap_or_default(),
+        ),
+        Message::HttpRequest(r) => (
+            if r.ssdp.is_some() || r.method == "M-SEARCH" || r.method == "NOTIFY" {
+                "ssdp-request"
+            } else {
+                "http-request"
+            },
+            format!("{} {}{}", r.method, r.host.as_deref().unwrap_or(""), r.uri),
+            [
+                r.user_agent.as_ref().map(|u| format!("ua={u}")),
+                r.auth_scheme.as_ref().map(|a| format!("auth={a}")),
+                r.ssdp
+                    .as_ref()
+                    .and_then(|s| s.target.clone())
+                    .map(|t| format!("target={t}")),
+                r.ssdp
+                    .as_ref()
+                    .and_then(|s| s.server.clone())
+                    .map(|t| format!("server={t}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
+        Message::HttpResponse(r) => (
+            if r.ssdp.is_some() {
+                "ssdp-response"
+            } else {
+                "http-response"
+            },
+            format!("{} {}", r.status, r.reason),
+            [
+                r.server.as_ref().map(|s| format!("server={s}")),
+                r.content_type.as_ref().map(|c| format!("type={c}")),
+                r.content_length.map(|c| format!("length={c}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
+        Message::Ntp(n) => (
+            "ntp",
+            format!("v{} mode {}", n.version, n.mode),
+            format!("stratum {} ref {}", n.stratum, n.reference),
+        ),
+    }
+}
+
+fn write_table(table: &Table, fmt: crate::table::OutputFormat) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    table.write(fmt, &mut out)?;
+    out.flush()
+}
+
+pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
+    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let origin = run.counters.first_ts.unwrap_or(0);
+    let events = &run.flows.events;
+    if a.read.format == crate::table::OutputFormat::Json {
+        // NDJSON with the whole message, not only the table's summary.
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        for e in events {
+            let (kind, _, _) = describe(&e.message);
+            let mut obj = serde_json::Map::new();
+            obj.insert("type".into(), json!(kind));
+            obj.insert("ts".into(), json!(e.ts));
+            obj.insert("rel_time".into(), round(rel(e.ts, origin), 6));
+            obj.insert("frame".into(), json!(e.frame + 1));
+            obj.insert("flow".into(), json!(e.flow + 1));
+            obj.insert("src".into(), json!(ip_of(&e.src).to_string()));
+            obj.insert("src_port".into(), json!(e.src_port));
+            obj.insert("dst".into(), json!(ip_of(&e.dst).to_string()));
+            obj.insert("dst_port".into(), json!(e.dst_port));
+            obj.insert("from_client".into(), json!(e.from_client));
+            let mut body = serde_json::to_value(&e.message).unwrap_or(Value::Null);
+            if let Some(m) = body.as_object_mut() {
+                m.remove("kind");
+            }
+            obj.insert("message".into(), body);
+            serde_json::to_writer(&mut out, &obj)?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        return Ok(finish(&run));
+    }
+    let rows = events
+        .iter()
+        .map(|e| {
+            let (kind, summary, detail) = describe(&e.message);
+            vec![
+                round(rel(e.ts, origin), 6),
+                json!(e.frame + 1),
+                json!(e.flow + 1),
+                json!(ip_of(&e.src).to_string()),
+                json!(e.src_port),
+                json!(ip_of(&e.dst).to_string()),
+                json!(e.dst_port),
+                json!(kind),
+                json!(summary),
+                json!(detail),
+            ]
+        })
+        .collect();
+    write_table(
+        &Table {
+            columns: &EVENT_COLUMNS,
+            rows,
+        },
+        a.read.format,
+    )?;
+    Ok(finish(&run))
+}
+
+static DNS_COLUMNS: [Column; 11] = [
+    col("rel_time", "Time"),
+    col("frame", "Frame"),
+    col("host", "Host"),
+    col("via", "Via"),
+    col("name", "Name"),
+    col("type", "Type"),
+    col("cnames", "CNAME chain"),
+    col("addresses", "Addresses"),
+    col("ttl", "TTL"),
+    col("rcode", "Rcode"),
+    col("server", "Server"),
+];
+
+pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
+    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let origin = run.counters.first_ts.unwrap_or(0);
+    let json_lists = a.read.format == crate::table::OutputFormat::Json;
+    let rows = passive_dns::bindings(&run.flows.events)
+        .into_iter()
+        .map(|b| {
+            let chain = if json_lists {
+                json!(b.cnames)
+            } else {
+                json!(b.cnames.join(" → "))
+            };
+            let addrs: Vec<String> = b.addrs.iter().map(|a| a.to_string()).collect();
+            let addrs = if json_lists {
+                json!(addrs)
+            } else {
+                json!(addrs.join(","))
+            };
+            vec![
+                round(rel(b.ts, origin), 6),
+                json!(b.frame + 1),
+                json!(b.host.to_string()),
+                enum_name(&b.via),
+                json!(b.name),
+                json!(dns::type_name(b.qtype)),
+                chain,
+                addrs,
+                b.ttl.map_or(Value::Null, |t| json!(t)),
+                json!(b.rcode),
+                json!(b.server.to_string()),
+            ]
+        })
+        .collect();
+    write_table(
+        &Table {
+            columns: &DNS_COLUMNS,
+            rows,
+        },
+        a.read.format,
+    )?;
+    Ok(finish(&run))
 }

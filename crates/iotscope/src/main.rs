@@ -25,6 +25,10 @@ enum Command {
     Flows(FlowsArgs),
     /// What was read: frames, bytes, link types, time span, undecodable frames by reason.
     Stats(StatsArgs),
+    /// What the application parsers read: DNS, DHCP, TLS hellos, HTTP and SSDP heads, NTP.
+    Events(StatsArgs),
+    /// Name bindings: which host resolved which name, through which CNAMEs, to which addresses.
+    Dns(StatsArgs),
 }
 
 /// Which table `flows` prints.
@@ -103,6 +107,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Flows(a) => commands::flows(&a),
         Command::Stats(a) => commands::stats(&a),
+        Command::Events(a) => commands::events(&a),
+        Command::Dns(a) => commands::dns(&a),
     };
     match result {
         Ok(code) => code,
