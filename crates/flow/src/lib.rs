@@ -394,6 +394,7 @@ impl FlowTable {
                 if let Some(reason) = ends_before(f, &cfg, side, ts, d) {
                     let mut old = std::mem::replace(f, Flow::new(key, side, ts, frame));
                     old.end = reason;
+                    close(&mut old, &mut self.events);
                     self.finished.push(old);
                 }
                 f
@@ -455,10 +456,12 @@ impl FlowTable {
         // Sweeping at a quarter of the shortest timeout bounds the extra memory to that share.
         self.next_sweep = now.saturating_add((shortest / 4).max(SECOND));
         let finished = &mut self.finished;
+        let events = &mut self.events;
         self.flows.retain(|_, f| match quiet_end(f, &cfg, now) {
             Some(reason) => {
                 let mut f = f.clone();
                 f.end = reason;
+                close(&mut f, events);
                 finished.push(f);
                 false
             }
@@ -478,6 +481,7 @@ impl FlowTable {
         for (_, key) in self.scratch.drain(..n) {
             if let Some(mut f) = self.flows.remove(&key) {
                 f.end = EndReason::Evicted;
+                close(&mut f, &mut self.events);
                 self.finished.push(f);
                 self.stats.evicted += 1;
             }
@@ -486,8 +490,12 @@ impl FlowTable {
 
     /// Ends every open flow (end of input) and returns all records, in order of first frame.
     pub fn finish(mut self) -> FlowOutput {
-        self.finished.extend(self.flows.drain().map(|(_, f)| f));
+        for (_, mut f) in self.flows.drain() {
+            close(&mut f, &mut self.events);
+            self.finished.push(f);
+        }
         self.finished.sort_unstable_by_key(|f| f.first_frame);
+        self.events.sort_by_key(|e| e.frame);
         FlowOutput {
             flows: self.finished,
             events: self.events,
@@ -526,6 +534,32 @@ impl FlowOutput {
         out.events.sort_by_key(|e| e.frame);
         out
     }
+}
+
+/// Ends a flow record: messages its parsers still held back become events.
+fn close(f: &mut Flow, out: &mut Vec<Event>) {
+    let (flow, frame, ts, key, client) =
+        (f.first_frame, f.last_frame, f.recent, f.key, f.initiator);
+    f.app.flush(&mut |from_client, message| {
+        let (src, dst) = if from_client {
+            (client, client.other())
+        } else {
+            (client.other(), client)
+        };
+        let ((src, src_port), (dst, dst_port)) = (key.end(src), key.end(dst));
+        out.push(Event {
+            frame,
+            ts,
+            flow,
+            src,
+            src_port,
+            dst,
+            dst_port,
+            proto: key.proto,
+            from_client,
+            message,
+        });
+    });
 }
 
 /// Shows a packet to the flow's application parsers.

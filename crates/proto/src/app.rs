@@ -100,7 +100,71 @@ const INSPECT: u16 = 8;
 /// hellos are far smaller).
 const MAX_JOIN: usize = 32 << 10;
 
-/// A direction's partial TLS handshake stream.
+/// Longest HTTP head joined across segments.
+const MAX_HEAD: usize = 16 << 10;
+
+fn head_len(b: &[u8]) -> Option<usize> {
+    b.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn has_head_end(b: &[u8]) -> bool {
+    head_len(b).is_some()
+}
+
+/// Marks an HTTP message whose body did not arrive whole.
+fn cut(mut m: Message) -> Message {
+    match &mut m {
+        Message::HttpRequest(r) => r.body_cut = true,
+        Message::HttpResponse(r) => r.body_cut = true,
+        _ => {}
+    }
+    m
+}
+
+/// An HTTP message whose body is still arriving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Body {
+    message: Message,
+    /// Sequence number of the body's first byte.
+    start: u32,
+    length: u64,
+    /// Body bytes received, each counted once.
+    covered: u64,
+    /// Received ranges (offsets in the body), merged; a few at most.
+    ranges: Vec<(u64, u64)>,
+}
+
+/// Most separate ranges tracked for one body; past it the body counts as cut.
+const MAX_RANGES: usize = 16;
+
+impl Body {
+    fn add(&mut self, from: u64, to: u64) {
+        if to <= from || self.ranges.len() >= MAX_RANGES {
+            return;
+        }
+        self.ranges.push((from, to));
+        self.ranges.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len());
+        for &(a, b) in &self.ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.covered = merged.iter().map(|(a, b)| b - a).sum();
+        self.ranges = merged;
+    }
+}
+
+/// The later of two sequence positions.
+fn later(a: Option<u32>, b: u32) -> u32 {
+    match a {
+        Some(a) if (a.wrapping_sub(b) as i32) > 0 => a,
+        _ => b,
+    }
+}
+
+/// A direction's partial TLS handshake or HTTP head.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Join {
     bytes: Vec<u8>,
@@ -115,8 +179,13 @@ pub struct AppState {
     pub by: By,
     seen: [u16; 2],
     done: bool,
+    /// A message being joined across segments, per direction (a TLS hello or an HTTP head).
     tls: [Option<Box<Join>>; 2],
     tls_seen: [bool; 2],
+    /// An HTTP message waiting for the end of its body, per direction.
+    body: [Option<Box<Body>>; 2],
+    /// End of the highest TCP sequence seen per direction, to skip retransmissions.
+    next_seq: [Option<u32>; 2],
 }
 
 /// The application usually found on a port (either side's).
@@ -231,6 +300,17 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
 }
 
 impl AppState {
+    /// Hands over what is still held back (an HTTP message whose body never completed), when the
+    /// flow ends.
+    /// `emit` gets whether the message came from the client, and the message.
+    pub fn flush(&mut self, emit: &mut dyn FnMut(bool, Message)) {
+        for (dir, b) in self.body.iter_mut().enumerate() {
+            if let Some(b) = b.take() {
+                emit(dir == 0, cut(b.message));
+            }
+        }
+    }
+
     /// True once the flow needs no more inspection.
     pub fn done(&self) -> bool {
         self.done
@@ -297,11 +377,9 @@ impl AppState {
                 }
             }
             App::Http => {
-                if let Some(r) = http::request(p.payload) {
-                    emit(Message::HttpRequest(r));
-                } else if let Some(r) = http::response(p.payload) {
-                    emit(Message::HttpResponse(r));
-                }
+                // Every request and response head of an HTTP flow counts: keep reading.
+                self.http(p, dir, emit);
+                return;
             }
             App::Tls if p.tcp => self.tls(p, dir, emit),
             _ => {}
@@ -312,6 +390,104 @@ impl AppState {
         {
             self.done = true;
             self.tls = [None, None];
+        }
+    }
+
+    /// Reads HTTP heads, joining a head split over several segments.
+    fn http(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        let end = p.seq.wrapping_add(p.payload.len() as u32);
+        if let Some(b) = self.body[dir].as_mut() {
+            // Body bytes count in any order (segments come out of order); retransmissions once.
+            let off = u64::from(p.seq.wrapping_sub(b.start));
+            if off < b.length {
+                b.add(off, (off + p.payload.len() as u64).min(b.length));
+                self.next_seq[dir] = Some(later(self.next_seq[dir], end));
+                if b.covered >= b.length {
+                    if let Some(b) = self.body[dir].take() {
+                        emit(b.message);
+                    }
+                }
+                return;
+            }
+            if off >= 1 << 31 {
+                // Before the body: a retransmission of the head or of earlier data.
+                return;
+            }
+            // Past the announced body: the body is as complete as it will get.
+            if let Some(b) = self.body[dir].take() {
+                let done = b.covered >= b.length;
+                emit(if done { b.message } else { cut(b.message) });
+            }
+        }
+        // Retransmitted segments carry nothing new.
+        if let Some(seen) = self.next_seq[dir] {
+            if (end.wrapping_sub(seen) as i32) <= 0 {
+                return;
+            }
+        }
+        self.next_seq[dir] = Some(end);
+        let joined: Option<Vec<u8>> = match self.tls[dir].as_mut() {
+            Some(j) => {
+                if p.seq != j.next_seq {
+                    return;
+                }
+                j.bytes.extend_from_slice(p.payload);
+                j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+                if !has_head_end(&j.bytes) {
+                    if j.bytes.len() > MAX_HEAD {
+                        self.tls[dir] = None;
+                    }
+                    return;
+                }
+                self.tls[dir].take().map(|j| j.bytes)
+            }
+            None => {
+                if !http::looks_like_http(p.payload) {
+                    return;
+                }
+                if !has_head_end(p.payload) && p.payload.len() < MAX_HEAD {
+                    let mut j = Box::new(Join {
+                        bytes: Vec::with_capacity(2 * p.payload.len()),
+                        next_seq: 0,
+                        want: 0,
+                    });
+                    j.bytes.extend_from_slice(p.payload);
+                    j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+                    self.tls[dir] = Some(j);
+                    return;
+                }
+                None
+            }
+        };
+        let head = joined.as_deref().unwrap_or(p.payload);
+        let (message, length) = if let Some(r) = http::request(head) {
+            let n = r.content_length.unwrap_or(0);
+            (Message::HttpRequest(r), n)
+        } else if let Some(r) = http::response(head) {
+            let n = r.content_length.unwrap_or(0);
+            (Message::HttpResponse(r), n)
+        } else {
+            return;
+        };
+        // Like tshark, a message is reported with the frame that completes its body.
+        let body_here = head_len(head).map_or(0, |h| head.len() - h) as u64;
+        if body_here >= length {
+            emit(message);
+        } else {
+            // The body starts where the head ends, in the sequence space of this segment.
+            let start = p
+                .seq
+                .wrapping_add(p.payload.len() as u32)
+                .wrapping_sub(body_here as u32);
+            let mut b = Body {
+                message,
+                start,
+                length,
+                covered: 0,
+                ranges: Vec::new(),
+            };
+            b.add(0, body_here);
+            self.body[dir] = Some(Box::new(b));
         }
     }
 

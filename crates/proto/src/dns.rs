@@ -163,12 +163,18 @@ fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                for &c in label {
-                    // Printable ASCII as is (mDNS instance names hold spaces), the rest escaped.
-                    if (0x20..0x7f).contains(&c) {
-                        out.push(c as char);
-                    } else {
-                        let _ = write!(out, "\\{c:03}");
+                match std::str::from_utf8(label) {
+                    // UTF-8 as is (mDNS instance names hold spaces and non-ASCII letters), but
+                    // control characters escaped.
+                    Ok(text) if !text.chars().any(char::is_control) => out.push_str(text),
+                    _ => {
+                        for &c in label {
+                            if (0x20..0x7f).contains(&c) {
+                                out.push(c as char);
+                            } else {
+                                let _ = write!(out, "\\{c:03}");
+                            }
+                        }
                     }
                 }
                 if out.len() > MAX_NAME * 4 {

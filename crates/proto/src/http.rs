@@ -23,6 +23,8 @@ pub struct HttpRequest {
     pub content_length: Option<u64>,
     /// SSDP headers, for M-SEARCH and NOTIFY.
     pub ssdp: Option<Ssdp>,
+    /// The body announced by Content-Length did not all arrive before the flow ended.
+    pub body_cut: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -35,6 +37,8 @@ pub struct HttpResponse {
     pub content_length: Option<u64>,
     pub location: Option<String>,
     pub ssdp: Option<Ssdp>,
+    /// The body announced by Content-Length did not all arrive before the flow ended.
+    pub body_cut: bool,
 }
 
 /// The SSDP headers of a discovery message.
@@ -167,6 +171,7 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
         content_type: h.content_type,
         content_length: h.content_length,
         ssdp,
+        body_cut: false,
     })
 }
 
@@ -194,6 +199,7 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
         content_length: h.content_length,
         location: h.location,
         ssdp,
+        body_cut: false,
     })
 }
 

@@ -44,13 +44,6 @@ pub struct ServerHello {
     pub alpn: Option<String>,
 }
 
-/// A handshake message found in a stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Hello {
-    Client(ClientHello),
-    Server(ServerHello),
-}
-
 /// GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa.
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
