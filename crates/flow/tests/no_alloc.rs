@@ -1,6 +1,7 @@
 //! The packet path allocates nothing per packet: reading a frame, decoding it, accounting it to a
-//! flow that exists already and showing it to the parsers makes no allocation at all, unless a
-//! parser reads a message from it (a DNS answer, a TLS hello: the names it keeps are output). New
+//! flow that exists already and showing it to the parsers makes no allocation at all, unless the
+//! frame carries a message a parser reads (a DNS answer, a TLS hello, an HTTP head: the names it
+//! keeps are output, and a message split over segments gets one buffer when it starts). New
 //! flows cost amortised table growth and each read chunk one buffer: per flow and per chunk.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -53,7 +54,10 @@ fn pass(bytes: &[u8], table: &mut FlowTable) -> (u64, u64, u64) {
         let at = allocs();
         let d = iotscope_packet::decode(f.link, f.data);
         table.add(n, f.ts, f.origlen, &d, f.data);
-        if table.events.len() == events {
+        let payload = d.payload(f.data);
+        let starts_message = iotscope_proto::http::looks_like_http(payload)
+            || iotscope_proto::tls::looks_like_tls(payload);
+        if table.events.len() == events && !starts_message {
             silent += allocs() - at;
         }
         n += 1;

@@ -83,10 +83,7 @@ impl Tally {
     }
 }
 
-fn messages<'a>(
-    ev: &'a BTreeMap<u64, Vec<Event>>,
-    frame: u64,
-) -> impl Iterator<Item = &'a Message> {
+fn messages(ev: &BTreeMap<u64, Vec<Event>>, frame: u64) -> impl Iterator<Item = &Message> {
     ev.get(&frame).into_iter().flatten().map(|e| &e.message)
 }
 

@@ -323,19 +323,6 @@ pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
     Ok(finish(&run))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc() {
-        assert_eq!(super::fmt_utc(0), "1970-01-01 00:00:00.000000");
-        assert_eq!(
-            super::fmt_utc(1_461_682_309_056_506_000),
-            "2016-04-26 14:51:49.056506"
-        );
-        assert_eq!(super::fmt_utc(-1_000), "1969-12-31 23:59:59.999999");
-    }
-}
-
 static EVENT_COLUMNS: [Column; 10] = [
     col("rel_time", "Time"),
     col("frame", "Frame"),
@@ -593,4 +580,17 @@ pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
         a.read.format,
     )?;
     Ok(finish(&run))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc() {
+        assert_eq!(super::fmt_utc(0), "1970-01-01 00:00:00.000000");
+        assert_eq!(
+            super::fmt_utc(1_461_682_309_056_506_000),
+            "2016-04-26 14:51:49.056506"
+        );
+        assert_eq!(super::fmt_utc(-1_000), "1969-12-31 23:59:59.999999");
+    }
 }

@@ -142,17 +142,21 @@ impl Body {
         if to <= from || self.ranges.len() >= MAX_RANGES {
             return;
         }
+        // Merged in place: the vector was sized for MAX_RANGES when the head was read.
         self.ranges.push((from, to));
         self.ranges.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len());
-        for &(a, b) in &self.ranges {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
+        let mut w = 0;
+        for i in 1..self.ranges.len() {
+            let (a, b) = self.ranges[i];
+            if a <= self.ranges[w].1 {
+                self.ranges[w].1 = self.ranges[w].1.max(b);
+            } else {
+                w += 1;
+                self.ranges[w] = (a, b);
             }
         }
-        self.covered = merged.iter().map(|(a, b)| b - a).sum();
-        self.ranges = merged;
+        self.ranges.truncate(w + 1);
+        self.covered = self.ranges.iter().map(|(a, b)| b - a).sum();
     }
 }
 
