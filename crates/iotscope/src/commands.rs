@@ -450,6 +450,20 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             .collect::<Vec<_>>()
             .join(" "),
         ),
+        Message::Login(l) => (
+            "cleartext-login",
+            format!(
+                "{} {} user={}",
+                l.protocol,
+                l.method,
+                l.user.as_deref().unwrap_or("?")
+            ),
+            if l.password {
+                "password sent in clear (not shown)".into()
+            } else {
+                String::new()
+            },
+        ),
         Message::Ntp(n) => (
             "ntp",
             format!("v{} mode {}", n.version, n.mode),

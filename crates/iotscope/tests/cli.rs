@@ -102,3 +102,76 @@ fn usage_errors_exit_2_and_help_explains_flags() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+/// Real clients logging in to real servers (testdata/recorded/record.sh): each login is reported
+/// with its protocol, method and user, and the password appears in no output, in no format.
+#[test]
+fn cleartext_logins_are_reported_and_passwords_never_shown() {
+    let expected = [
+        ("telnet-login.pcap", vec!["telnet prompt user=iotuser"]),
+        ("ftp-login.pcap", vec!["ftp USER/PASS user=iotuser"]),
+        (
+            "pop3-login.pcap",
+            vec![
+                "pop3 AUTH PLAIN user=iotuser",
+                "pop3 AUTH PLAIN user=iotuser",
+                "pop3 USER/PASS user=iotuser",
+            ],
+        ),
+        (
+            "imap-login.pcap",
+            vec![
+                "imap AUTH PLAIN user=iotuser",
+                "imap AUTH PLAIN user=iotuser",
+                "imap LOGIN user=iotuser",
+            ],
+        ),
+        (
+            "smtp-auth.pcap",
+            vec![
+                "smtp AUTH PLAIN user=iotuser",
+                "smtp AUTH LOGIN user=iotuser",
+            ],
+        ),
+        ("http-basic.pcap", vec!["http Basic user=iotuser"]),
+    ];
+    // The password, and the encodings a client sends it in (base64 alone, SASL PLAIN, HTTP Basic).
+    let secrets = [
+        "S3cretPassw0rd!",
+        "UzNjcmV0UGFzc3cwcmQh",
+        "AGlvdHVzZXIAUzNjcmV0UGFzc3cwcmQh",
+        "aW90dXNlcjpTM2NyZXRQYXNzdzByZCE=",
+    ];
+    for (file, logins) in expected {
+        let cap = iotscope_testdata::recorded(file);
+        let cap = cap.to_str().unwrap();
+        let table = text(&iotscope(&["events", cap]).stdout);
+        let found: Vec<String> = table
+            .lines()
+            .filter(|l| l.contains("cleartext-login"))
+            .map(|l| {
+                l.split("cleartext-login")
+                    .nth(1)
+                    .unwrap()
+                    .split("  ")
+                    .find(|s| !s.trim().is_empty())
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(found, logins, "{file}");
+        for cmd in ["events", "flows", "dns", "stats"] {
+            for fmt in ["table", "csv", "json"] {
+                let out = iotscope(&[cmd, "--format", fmt, cap]);
+                let all = text(&out.stdout) + &text(&out.stderr);
+                for s in secrets {
+                    assert!(
+                        !all.contains(s),
+                        "{file}: `{cmd} --format {fmt}` shows a password form {s}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::login::{self, Login, LoginState};
 use crate::{dhcp, dns, http, ntp, tls};
 
 /// Application protocols iotscope names.
@@ -78,6 +79,8 @@ pub enum Message {
     HttpRequest(http::HttpRequest),
     HttpResponse(http::HttpResponse),
     Ntp(ntp::Ntp),
+    /// A login sent in clear (the password is never kept).
+    Login(Login),
 }
 
 /// What the inspector needs to know about the packet besides its payload.
@@ -99,6 +102,9 @@ const INSPECT: u16 = 8;
 /// Largest TLS handshake message joined across segments (certificate chains can be larger;
 /// hellos are far smaller).
 const MAX_JOIN: usize = 32 << 10;
+
+/// Payload packets a cleartext login is followed for.
+const LOGIN_PACKETS: u16 = 400;
 
 /// Longest HTTP head joined across segments.
 const MAX_HEAD: usize = 16 << 10;
@@ -190,6 +196,8 @@ pub struct AppState {
     body: [Option<Box<Body>>; 2],
     /// End of the highest TCP sequence seen per direction, to skip retransmissions.
     next_seq: [Option<u32>; 2],
+    /// A cleartext login being followed (telnet, FTP, POP3, IMAP, SMTP).
+    login: Option<Box<LoginState>>,
 }
 
 /// The application usually found on a port (either side's).
@@ -386,6 +394,32 @@ impl AppState {
                 return;
             }
             App::Tls if p.tcp => self.tls(p, dir, emit),
+            App::Telnet | App::Ftp | App::Pop3 | App::Imap | App::Smtp if p.tcp => {
+                let kind = match self.app {
+                    App::Telnet => login::Kind::Telnet,
+                    App::Ftp => login::Kind::Ftp,
+                    App::Pop3 => login::Kind::Pop3,
+                    App::Imap => login::Kind::Imap,
+                    _ => login::Kind::Smtp,
+                };
+                let state = self
+                    .login
+                    .get_or_insert_with(|| Box::new(LoginState::new(kind)));
+                if p.from_client {
+                    if let Some(l) = state.from_client(p.payload) {
+                        emit(Message::Login(l));
+                    }
+                } else {
+                    state.from_server(p.payload);
+                }
+                // A login can come after many packets (telnet sends a character per packet).
+                if !state.done && self.seen[0] + self.seen[1] < LOGIN_PACKETS {
+                    return;
+                }
+                self.login = None;
+                self.done = true;
+                return;
+            }
             _ => {}
         }
         if self.seen[0] >= INSPECT && self.seen[1] >= INSPECT
@@ -465,6 +499,18 @@ impl AppState {
         };
         let head = joined.as_deref().unwrap_or(p.payload);
         let (message, length) = if let Some(r) = http::request(head) {
+            if r.auth_scheme
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+            {
+                let user = r.auth_user.clone();
+                emit(Message::Login(Login {
+                    protocol: "http".into(),
+                    method: "Basic".into(),
+                    user,
+                    password: true,
+                }));
+            }
             let n = r.content_length.unwrap_or(0);
             (Message::HttpRequest(r), n)
         } else if let Some(r) = http::response(head) {

@@ -7,5 +7,6 @@ pub mod app;
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod login;
 pub mod ntp;
 pub mod tls;
