@@ -103,6 +103,11 @@ fn parsers_agree_with_tshark_fields() {
             .filter(|(_, r)| r["frame.protocols"].contains(":icmp"))
             .map(|(f, _)| f)
             .collect();
+        let quic: std::collections::BTreeSet<u64> = tsv(&cap, "protocols.tsv")
+            .into_iter()
+            .filter(|(_, r)| r["frame.protocols"].contains(":quic"))
+            .map(|(f, _)| f)
+            .collect();
 
         for (frame, row) in tsv(&cap, "dns.tsv") {
             if icmp.contains(&frame) {
@@ -179,6 +184,56 @@ fn parsers_agree_with_tshark_fields() {
             ];
             let ours = ours.unwrap_or_else(|| vec![String::new(); 3]);
             t.eq(&format!("{what} sni/ja3"), ours, theirs);
+        }
+
+        // Server certificates (this file joins lists with '|', as names hold commas).
+        for (frame, row) in tsv(&cap, "tls_cert.tsv") {
+            // tshark decrypts QUIC handshakes with the keys the capture embeds; iotscope does not.
+            if quic.contains(&frame) {
+                continue;
+            }
+            let what = format!("{name} frame {frame} certificate");
+            let c = messages(&ev, frame).find_map(|m| match m {
+                Message::Certificate(c) => Some(c),
+                _ => None,
+            });
+            let bar = |v: &str| -> Vec<String> {
+                v.split('|')
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
+            let serials = bar(&row["x509af.serialNumber"]);
+            let names = bar(&row["x509ce.dNSName"]);
+            let times: Vec<String> = bar(&row["x509af.utcTime"])
+                .into_iter()
+                .chain(bar(&row["x509af.generalizedTime"]))
+                .collect();
+            let day = |t: i64| {
+                format!(
+                    "{} (UTC)",
+                    &iotscope_packet::fmt_utc(t * 1_000_000_000)[..19]
+                )
+            };
+            let ours = c.map(|c| {
+                let in_tshark = c.san.iter().all(|n| names.contains(n));
+                let valid = times.contains(&day(c.not_before)) && times.contains(&day(c.not_after));
+                vec![
+                    c.serial.replace(':', ""),
+                    c.chain_len.to_string(),
+                    in_tshark.to_string(),
+                    valid.to_string(),
+                ]
+            });
+            let theirs = vec![
+                serials.first().cloned().unwrap_or_default(),
+                bar(&row["tls.handshake.certificate_length"])
+                    .len()
+                    .to_string(),
+                "true".to_string(),
+                "true".to_string(),
+            ];
+            t.eq(&what, ours.unwrap_or_default(), theirs);
         }
 
         for (frame, row) in tsv(&cap, "dhcp.tsv") {

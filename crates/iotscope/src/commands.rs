@@ -7,7 +7,7 @@ use iotscope_analyze::passive_dns;
 use iotscope_flow::conv::{self, Conversation};
 use iotscope_flow::pipeline::{self, Options, Run};
 use iotscope_flow::{Config, Flow};
-use iotscope_packet::{fmt_mac, ip_of, Addr, Nanos};
+use iotscope_packet::{fmt_mac, fmt_utc, ip_of, Addr, Nanos};
 use iotscope_proto::app::Message;
 use iotscope_proto::dhcp;
 use iotscope_proto::dns::{self, RData};
@@ -229,30 +229,6 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
     Ok(finish(&run))
 }
 
-/// Formats nanoseconds since the epoch as UTC `YYYY-MM-DD HH:MM:SS.ffffff`.
-pub fn fmt_utc(t: Nanos) -> String {
-    let secs = t.div_euclid(1_000_000_000);
-    let frac = t.rem_euclid(1_000_000_000) / 1000;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{frac:06}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
-}
-
 static STATS_COLUMNS: [Column; 2] = [col("item", "What"), col("value", "Value")];
 
 pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
@@ -463,6 +439,23 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             } else {
                 String::new()
             },
+        ),
+        Message::Certificate(c) => (
+            "tls-certificate",
+            c.common_name.clone().unwrap_or_else(|| c.subject.clone()),
+            format!(
+                "issuer={} valid={}..{} key={}{}{}",
+                c.issuer,
+                &fmt_utc(c.not_before * 1_000_000_000)[..10],
+                &fmt_utc(c.not_after * 1_000_000_000)[..10],
+                c.key,
+                if c.self_signed { " self-signed" } else { "" },
+                if c.san.is_empty() {
+                    String::new()
+                } else {
+                    format!(" san={}", c.san.join(","))
+                }
+            ),
         ),
         Message::Ntp(n) => (
             "ntp",

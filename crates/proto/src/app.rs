@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{dhcp, dns, http, ntp, tls};
+use crate::{cert, dhcp, dns, http, ntp, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -81,6 +81,8 @@ pub enum Message {
     Ntp(ntp::Ntp),
     /// A login sent in clear (the password is never kept).
     Login(Login),
+    /// The leaf of the certificate chain a TLS server sent in clear.
+    Certificate(cert::Certificate),
 }
 
 /// What the inspector needs to know about the packet besides its payload.
@@ -180,6 +182,8 @@ struct Join {
     bytes: Vec<u8>,
     next_seq: u32,
     want: usize,
+    /// Room to join handshake messages that span records.
+    scratch: Vec<u8>,
 }
 
 /// Per-flow application state.
@@ -192,6 +196,8 @@ pub struct AppState {
     /// A message being joined across segments, per direction (a TLS hello or an HTTP head).
     tls: [Option<Box<Join>>; 2],
     tls_seen: [bool; 2],
+    /// Handshake messages already reported per direction: 1 hello, 2 certificate.
+    tls_emitted: [u8; 2],
     /// An HTTP message waiting for the end of its body, per direction.
     body: [Option<Box<Body>>; 2],
     /// End of the highest TCP sequence seen per direction, to skip retransmissions.
@@ -485,9 +491,10 @@ impl AppState {
                 }
                 if !has_head_end(p.payload) && p.payload.len() < MAX_HEAD {
                     let mut j = Box::new(Join {
-                        bytes: Vec::with_capacity(2 * p.payload.len()),
+                        bytes: Vec::with_capacity(MAX_HEAD + 1500),
                         next_seq: 0,
                         want: 0,
+                        scratch: Vec::new(),
                     });
                     j.bytes.extend_from_slice(p.payload);
                     j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
@@ -534,7 +541,7 @@ impl AppState {
                 start,
                 length,
                 covered: 0,
-                ranges: Vec::new(),
+                ranges: Vec::with_capacity(MAX_RANGES + 1),
             };
             b.add(0, body_here);
             self.body[dir] = Some(Box::new(b));
@@ -546,55 +553,74 @@ impl AppState {
         if self.tls_seen[dir] {
             return;
         }
-        let joined: Option<Vec<u8>> = match self.tls[dir].as_mut() {
-            None => {
-                let Some(want) = tls::first_message_len(p.payload) else {
-                    self.tls_seen[dir] = true;
-                    return;
-                };
-                if p.payload.len() < want && want <= MAX_JOIN {
-                    let mut j = Box::new(Join {
-                        bytes: Vec::with_capacity(want),
-                        next_seq: 0,
-                        want,
-                    });
-                    j.bytes.extend_from_slice(p.payload);
-                    j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
-                    self.tls[dir] = Some(j);
-                    return;
-                }
-                None
+        let mut join = self.tls[dir].take();
+        if let Some(j) = join.as_mut() {
+            if p.seq != j.next_seq {
+                // Out of order or retransmitted: only in-order bytes are joined.
+                self.tls[dir] = join;
+                return;
             }
-            Some(j) => {
-                if p.seq != j.next_seq {
-                    // Out of order or retransmitted: only in-order bytes are joined.
-                    return;
-                }
-                j.bytes.extend_from_slice(p.payload);
-                j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
-                if j.bytes.len() < j.want {
-                    return;
-                }
-                self.tls[dir].take().map(|j| j.bytes)
-            }
-        };
-        let stream = joined.as_deref().unwrap_or(p.payload);
-        self.tls_seen[dir] = true;
-        let mut buf = Vec::new();
-        for m in tls::handshake_messages(stream, &mut buf) {
-            match m[0] {
-                1 => {
-                    if let Some(h) = tls::client_hello(m, false) {
-                        emit(Message::ClientHello(h));
-                    }
-                }
-                2 => {
-                    if let Some(h) = tls::server_hello(m) {
-                        emit(Message::ServerHello(h));
-                    }
-                }
-                _ => {}
-            }
+            j.bytes.extend_from_slice(p.payload);
+            j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
         }
+        let mut scratch = join
+            .as_mut()
+            .map(|j| std::mem::take(&mut j.scratch))
+            .unwrap_or_default();
+        let stream: &[u8] = join.as_ref().map_or(p.payload, |j| &j.bytes);
+        if stream.first() != Some(&22) {
+            self.tls_seen[dir] = true;
+            return;
+        }
+        let emitted = &mut self.tls_emitted[dir];
+        let mut finished = false;
+        let other_record = tls::handshake_messages(stream, &mut scratch, &mut |m| match m[0] {
+            1 if *emitted & 1 == 0 => {
+                *emitted |= 1;
+                finished = true;
+                if let Some(h) = tls::client_hello(m, false) {
+                    emit(Message::ClientHello(h));
+                }
+            }
+            2 if *emitted & 1 == 0 => {
+                *emitted |= 1;
+                if let Some(h) = tls::server_hello(m) {
+                    // From TLS 1.3 on, the certificate is encrypted.
+                    finished |= h.selected_version >= 0x0304;
+                    emit(Message::ServerHello(h));
+                }
+            }
+            11 if *emitted & 2 == 0 => {
+                *emitted |= 2;
+                finished = true;
+                if let Some(c) = cert::leaf(&cert::chain(m)) {
+                    emit(Message::Certificate(c));
+                }
+            }
+            // ServerHelloDone: no certificate is coming.
+            14 => finished = true,
+            _ => {}
+        });
+        if finished || other_record || stream.len() >= MAX_JOIN {
+            self.tls_seen[dir] = true;
+            return;
+        }
+        // Not all there yet: keep joining this direction's first bytes.
+        let mut j = join.unwrap_or_else(|| {
+            let mut j = Box::new(Join {
+                bytes: Vec::with_capacity(MAX_JOIN + 1500),
+                next_seq: 0,
+                want: 0,
+                scratch: Vec::new(),
+            });
+            j.bytes.extend_from_slice(p.payload);
+            j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+            j
+        });
+        if scratch.capacity() < MAX_JOIN {
+            scratch.reserve(MAX_JOIN + 1500);
+        }
+        j.scratch = scratch;
+        self.tls[dir] = Some(j);
     }
 }

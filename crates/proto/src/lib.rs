@@ -4,6 +4,7 @@
 //! packets to show them (the first ones of each flow) and turns the messages into events.
 
 pub mod app;
+pub mod cert;
 pub mod dhcp;
 pub mod dns;
 pub mod http;

@@ -282,43 +282,44 @@ pub fn server_hello(msg: &[u8]) -> Option<ServerHello> {
     Some(h)
 }
 
-/// The complete handshake messages (4-byte header included) at the start of a byte stream of TLS
-/// records, as sent on one direction of a TCP connection from its first byte. A message that spans
-/// several records is joined in `buf`; a message cut by the end of `stream` is not returned.
-pub fn handshake_messages<'a>(stream: &'a [u8], buf: &'a mut Vec<u8>) -> Vec<&'a [u8]> {
-    let mut bodies: Vec<&[u8]> = Vec::new();
+/// Calls `f` with each complete handshake message (4-byte header included) at the start of a
+/// byte stream of TLS records, as sent on one direction of a TCP connection from its first byte.
+/// Messages spanning several records are joined in `buf`; a message cut by the end of `stream` is
+/// not passed. Returns true when a record of another type follows the handshake records (from
+/// there on, the handshake is encrypted or over).
+pub fn handshake_messages(stream: &[u8], buf: &mut Vec<u8>, f: &mut dyn FnMut(&[u8])) -> bool {
     let mut i = 0;
+    let mut records = 0;
+    let mut first: &[u8] = &[];
+    buf.clear();
     while i + 5 <= stream.len() && stream[i] == 22 {
         let n = usize::from(u16::from_be_bytes([stream[i + 3], stream[i + 4]]));
-        bodies.push(&stream[i + 5..(i + 5 + n).min(stream.len())]);
+        let body = &stream[i + 5..(i + 5 + n).min(stream.len())];
+        match records {
+            0 => first = body,
+            1 => {
+                buf.extend_from_slice(first);
+                buf.extend_from_slice(body);
+            }
+            _ => buf.extend_from_slice(body),
+        }
+        records += 1;
         i += 5 + n;
     }
-    match bodies.as_slice() {
-        [] => Vec::new(),
-        [one] => split(one),
-        many => {
-            buf.clear();
-            for b in many {
-                buf.extend_from_slice(b);
-            }
-            split(buf)
-        }
-    }
-}
-
-fn split(b: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 4 <= b.len() {
-        let n =
-            (usize::from(b[i + 1]) << 16) | (usize::from(b[i + 2]) << 8) | usize::from(b[i + 3]);
-        if i + 4 + n > b.len() {
+    let other_record = i + 5 <= stream.len() && stream[i] != 22;
+    let joined: &[u8] = if records > 1 { buf } else { first };
+    let mut k = 0;
+    while k + 4 <= joined.len() {
+        let n = (usize::from(joined[k + 1]) << 16)
+            | (usize::from(joined[k + 2]) << 8)
+            | usize::from(joined[k + 3]);
+        if k + 4 + n > joined.len() {
             break;
         }
-        out.push(&b[i..i + 4 + n]);
-        i += 4 + n;
+        f(&joined[k..k + 4 + n]);
+        k += 4 + n;
     }
-    out
+    other_record
 }
 
 /// True when `stream` starts like a TLS handshake record (content type 22, version 3.x).
