@@ -1,5 +1,6 @@
 //! Application parsers against tshark 4.0's fields, frame by frame, on every test capture:
-//! DNS/mDNS/LLMNR names and answers, TLS server names and JA3, DHCP client facts, HTTP request
+//! DNS/mDNS/LLMNR names and answers, TLS and QUIC server names, ALPN and JA3, server certificates,
+//! DHCP client facts, HTTP request
 //! and response heads, SSDP server strings. Golden files: `testdata/golden/<capture>/*.tsv`
 //! (made by `testdata/golden/regen.sh`).
 //!
@@ -184,6 +185,35 @@ fn parsers_agree_with_tshark_fields() {
             ];
             let ours = ours.unwrap_or_else(|| vec![String::new(); 3]);
             t.eq(&format!("{what} sni/ja3"), ours, theirs);
+        }
+
+        // QUIC Initials: the ClientHello inside, once its protection is removed.
+        for (frame, row) in tsv(&cap, "quic.tsv") {
+            let sni = &row["tls.handshake.extensions_server_name"];
+            if sni.is_empty() {
+                continue;
+            }
+            let hello = messages(&ev, frame).find_map(|m| match m {
+                Message::ClientHello(h) => Some(h),
+                _ => None,
+            });
+            let ours = hello.map(|h| {
+                vec![
+                    h.sni.clone().unwrap_or_default(),
+                    h.alpn.join(","),
+                    h.ja3.clone(),
+                ]
+            });
+            let theirs = vec![
+                sni.clone(),
+                row["tls.handshake.extensions_alpn_str"].clone(),
+                row["tls.handshake.ja3"].clone(),
+            ];
+            t.eq(
+                &format!("{name} frame {frame} quic"),
+                ours.unwrap_or_default(),
+                theirs,
+            );
         }
 
         // Server certificates (this file joins lists with '|', as names hold commas).

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, http, ntp, tls};
+use crate::{cert, dhcp, dns, http, ntp, quic, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -400,6 +400,7 @@ impl AppState {
                 return;
             }
             App::Tls if p.tcp => self.tls(p, dir, emit),
+            App::Quic if !p.tcp && p.from_client => self.quic(p, emit),
             App::Telnet | App::Ftp | App::Pop3 | App::Imap | App::Smtp if p.tcp => {
                 let kind = match self.app {
                     App::Telnet => login::Kind::Telnet,
@@ -434,6 +435,54 @@ impl AppState {
         {
             self.done = true;
             self.tls = [None, None];
+        }
+    }
+
+    /// Opens client Initial packets and gathers their CRYPTO data until the ClientHello is whole.
+    fn quic(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
+        if self.tls_seen[0] {
+            return;
+        }
+        let j = self.tls[0].get_or_insert_with(|| {
+            Box::new(Join {
+                bytes: Vec::with_capacity(4096),
+                next_seq: 0,
+                want: 0,
+                scratch: Vec::new(),
+            })
+        });
+        let opened = quic::open_initials(p.payload, &mut |off, data| {
+            let (off, end) = (off as usize, off as usize + data.len());
+            if end > MAX_JOIN {
+                return;
+            }
+            if j.bytes.len() < end {
+                j.bytes.resize(end, 0);
+            }
+            j.bytes[off..end].copy_from_slice(data);
+            // Track how much of the stream, from its start, has arrived.
+            if off <= j.want {
+                j.want = j.want.max(end);
+            }
+        });
+        if opened.is_some() {
+            self.by = if self.by == By::Port {
+                By::Both
+            } else {
+                self.by
+            };
+        }
+        let have = &j.bytes[..j.want.min(j.bytes.len())];
+        if have.len() >= 4 && have[0] == 1 {
+            let n =
+                (usize::from(have[1]) << 16) | (usize::from(have[2]) << 8) | usize::from(have[3]);
+            if have.len() >= 4 + n {
+                if let Some(h) = tls::client_hello(&have[..4 + n], true) {
+                    emit(Message::ClientHello(h));
+                }
+                self.tls_seen[0] = true;
+                self.tls[0] = None;
+            }
         }
     }
 

@@ -10,4 +10,5 @@ pub mod dns;
 pub mod http;
 pub mod login;
 pub mod ntp;
+pub mod quic;
 pub mod tls;

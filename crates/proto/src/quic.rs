@@ -1,0 +1,242 @@
+//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369): their protection uses keys derived from the
+//! client's destination connection ID alone, so a passive observer can remove it and read the
+//! CRYPTO frames, which carry the TLS ClientHello (server name, ALPN, JA4 with the `q` prefix).
+//!
+//! Key derivation uses `hkdf`/`sha2`, packet and header protection `aes-gcm`/`aes`; the header and
+//! frame layouts are read here (no crate reads Initial packets passively).
+
+use aes::cipher::{BlockEncrypt, KeyInit};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, Nonce};
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+pub const V1: u32 = 0x0000_0001;
+pub const V2: u32 = 0x6b33_43cf;
+
+const SALT_V1: [u8; 20] = [
+    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
+    0xcc, 0xbb, 0x7f, 0x0a,
+];
+const SALT_V2: [u8; 20] = [
+    0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
+    0xf9, 0xbd, 0x2e, 0xd9,
+];
+
+/// Packet protection keys of one direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    pub key: [u8; 16],
+    pub iv: [u8; 12],
+    pub hp: [u8; 16],
+}
+
+/// TLS 1.3 HKDF-Expand-Label with an empty context.
+fn expand_label(secret: &[u8], label: &str, out: &mut [u8]) -> Option<()> {
+    let hk = Hkdf::<Sha256>::from_prk(secret).ok()?;
+    let full = format!("tls13 {label}");
+    let mut info = Vec::with_capacity(4 + full.len());
+    info.extend_from_slice(&(out.len() as u16).to_be_bytes());
+    info.push(full.len() as u8);
+    info.extend_from_slice(full.as_bytes());
+    info.push(0);
+    hk.expand(&info, out).ok()
+}
+
+/// The client's Initial keys for a version and destination connection ID.
+pub fn client_keys(version: u32, dcid: &[u8]) -> Option<Keys> {
+    let (salt, prefix) = match version {
+        V1 => (&SALT_V1, "quic"),
+        V2 => (&SALT_V2, "quicv2"),
+        _ => return None,
+    };
+    let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
+    let mut client = [0u8; 32];
+    expand_label(&initial, "client in", &mut client)?;
+    let mut k = Keys {
+        key: [0; 16],
+        iv: [0; 12],
+        hp: [0; 16],
+    };
+    expand_label(&client, &format!("{prefix} key"), &mut k.key)?;
+    expand_label(&client, &format!("{prefix} iv"), &mut k.iv)?;
+    expand_label(&client, &format!("{prefix} hp"), &mut k.hp)?;
+    Some(k)
+}
+
+/// A variable-length integer (RFC 9000, 16); returns it and its length.
+fn varint(b: &[u8]) -> Option<(u64, usize)> {
+    let first = *b.first()?;
+    let len = 1usize << (first >> 6);
+    let bytes = b.get(..len)?;
+    let mut v = u64::from(first & 0x3f);
+    for x in &bytes[1..] {
+        v = (v << 8) | u64::from(*x);
+    }
+    Some((v, len))
+}
+
+/// The CRYPTO frames of one decrypted Initial payload, as (offset, data).
+fn crypto_frames(mut p: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option<()> {
+    while let Some(&t) = p.first() {
+        match t {
+            0x00 | 0x01 => p = &p[1..], // PADDING, PING
+            0x02 | 0x03 => {
+                // ACK: largest, delay, range count, first range, ranges, [ECN counts]
+                let mut at = 1;
+                let mut fields = 4;
+                let mut i = 0;
+                while i < fields {
+                    let (v, n) = varint(p.get(at..)?)?;
+                    at += n;
+                    if i == 2 {
+                        fields += 2 * v as usize;
+                    }
+                    i += 1;
+                }
+                if t == 0x03 {
+                    for _ in 0..3 {
+                        at += varint(p.get(at..)?)?.1;
+                    }
+                }
+                p = p.get(at..)?;
+            }
+            0x06 => {
+                let (off, a) = varint(p.get(1..)?)?;
+                let (len, b) = varint(p.get(1 + a..)?)?;
+                let start = 1 + a + b;
+                let data = p.get(start..start + len as usize)?;
+                out(off, data);
+                p = &p[start + len as usize..];
+            }
+            0x1c => {
+                // CONNECTION_CLOSE: nothing more to read.
+                return Some(());
+            }
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+/// Removes the protection of the client Initial packets in one UDP datagram and passes each
+/// CRYPTO frame's (offset, data) to `out`. Returns the version when at least one packet opened.
+pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option<u32> {
+    let mut rest = datagram;
+    let mut opened = None;
+    // A datagram may coalesce several long-header packets.
+    while rest.len() > 7 && rest[0] & 0x80 != 0 {
+        let version = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
+        let initial_type = match version {
+            V1 => 0,
+            V2 => 1,
+            _ => return opened,
+        };
+        let dcid_len = usize::from(*rest.get(5)?);
+        let dcid = rest.get(6..6 + dcid_len)?;
+        let mut at = 6 + dcid_len;
+        let scid_len = usize::from(*rest.get(at)?);
+        at += 1 + scid_len;
+        let is_initial = (rest[0] >> 4) & 3 == initial_type;
+        if is_initial {
+            let (token_len, n) = varint(rest.get(at..)?)?;
+            at += n + token_len as usize;
+        }
+        let (len, n) = varint(rest.get(at..)?)?;
+        at += n;
+        let end = at.checked_add(len as usize)?;
+        let packet = rest.get(..end)?;
+        if is_initial {
+            if let Some(keys) = client_keys(version, dcid) {
+                if open_one(packet, at, &keys, out).is_some() {
+                    opened = Some(version);
+                }
+            }
+        }
+        rest = &rest[end..];
+    }
+    opened
+}
+
+/// Opens one Initial packet whose packet number starts at `pn_offset`.
+fn open_one(
+    packet: &[u8],
+    pn_offset: usize,
+    k: &Keys,
+    out: &mut dyn FnMut(u64, &[u8]),
+) -> Option<()> {
+    let sample = packet.get(pn_offset + 4..pn_offset + 20)?;
+    let hp = aes::Aes128::new_from_slice(&k.hp).ok()?;
+    let mut mask = aes::Block::clone_from_slice(sample);
+    hp.encrypt_block(&mut mask);
+    let first = packet[0] ^ (mask[0] & 0x0f);
+    let pn_len = usize::from(first & 3) + 1;
+    // The header is authenticated as sent, with protection removed: copy it (one per Initial).
+    let mut buf = packet.to_vec();
+    buf[0] = first;
+    let mut pn: u64 = 0;
+    for i in 0..pn_len {
+        buf[pn_offset + i] ^= mask[1 + i];
+        pn = (pn << 8) | u64::from(buf[pn_offset + i]);
+    }
+    let mut nonce = k.iv;
+    for (i, b) in pn.to_be_bytes().iter().enumerate() {
+        nonce[4 + i] ^= b;
+    }
+    let (header, body) = buf.split_at_mut(pn_offset + pn_len);
+    if body.len() < 16 {
+        return None;
+    }
+    let (ct, tag) = body.split_at_mut(body.len() - 16);
+    let cipher = Aes128Gcm::new_from_slice(&k.key).ok()?;
+    cipher
+        .decrypt_in_place_detached(
+            Nonce::from_slice(&nonce),
+            header,
+            ct,
+            aes_gcm::Tag::from_slice(tag),
+        )
+        .ok()?;
+    crypto_frames(ct, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 9001 Appendix A.1 and RFC 9369 Appendix A.1: client Initial keys for DCID
+    /// 0x8394c8f03e515708.
+    #[test]
+    fn rfc_initial_keys() {
+        let dcid = hex("8394c8f03e515708");
+        let v1 = client_keys(V1, &dcid).unwrap();
+        assert_eq!(v1.key.to_vec(), hex("1f369613dd76d5467730efcbe3b1a22d"));
+        assert_eq!(v1.iv.to_vec(), hex("fa044b2f42a3fd3b46fb255c"));
+        assert_eq!(v1.hp.to_vec(), hex("9f50449e04a0e810283a1e9933adedd2"));
+        let v2 = client_keys(V2, &dcid).unwrap();
+        assert_eq!(v2.key.to_vec(), hex("8b1a0bc121284290a29e0971b5cd045d"));
+        assert_eq!(v2.iv.to_vec(), hex("91f73e2351d8fa91660e909f"));
+        assert_eq!(v2.hp.to_vec(), hex("45b95e15235d6f45a6b19cbcb0294ba9"));
+        assert_eq!(client_keys(0xff00_001d, &dcid), None);
+    }
+
+    #[test]
+    fn varints() {
+        // RFC 9000 A.1 examples.
+        assert_eq!(
+            varint(&hex("c2197c5eff14e88c")),
+            Some((151_288_809_941_952_652, 8))
+        );
+        assert_eq!(varint(&hex("9d7f3e7d")), Some((494_878_333, 4)));
+        assert_eq!(varint(&hex("7bbd")), Some((15_293, 2)));
+        assert_eq!(varint(&hex("25")), Some((37, 1)));
+        assert_eq!(varint(&hex("7b")), None);
+    }
+}
