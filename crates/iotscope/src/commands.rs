@@ -457,6 +457,25 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 }
             ),
         ),
+        Message::Mqtt(c) => (
+            "mqtt-connect",
+            format!(
+                "client={} user={}",
+                c.client_id,
+                c.user.as_deref().unwrap_or("")
+            ),
+            format!(
+                "level {} keep-alive {}s{}",
+                c.level,
+                c.keep_alive,
+                if c.password {
+                    " password sent (not shown)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Message::Banner(b) => ("banner", b.clone(), String::new()),
         Message::Ntp(n) => (
             "ntp",
             format!("v{} mode {}", n.version, n.mode),

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, http, ntp, quic, tls};
+use crate::{cert, dhcp, dns, http, iot, ntp, quic, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -83,6 +83,11 @@ pub enum Message {
     Login(Login),
     /// The leaf of the certificate chain a TLS server sent in clear.
     Certificate(cert::Certificate),
+    /// An MQTT client's CONNECT (the password is never kept).
+    Mqtt(iot::MqttConnect),
+    /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
+    /// greeting).
+    Banner(String),
 }
 
 /// What the inspector needs to know about the packet besides its payload.
@@ -204,6 +209,8 @@ pub struct AppState {
     next_seq: [Option<u32>; 2],
     /// A cleartext login being followed (telnet, FTP, POP3, IMAP, SMTP).
     login: Option<Box<LoginState>>,
+    /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
+    mqtt_votes: u8,
 }
 
 /// The application usually found on a port (either side's).
@@ -299,9 +306,15 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         {
             return Some(App::Sip);
         }
-        // Tuya local protocol frames start with 0x000055aa.
-        if b.starts_with(&[0, 0, 0x55, 0xaa]) {
+        if iot::looks_like_tuya(b) {
             return Some(App::Tuya);
+        }
+        let port = |x: u16| p.src_port == x || p.dst_port == x;
+        if (port(5683) || port(5684)) && iot::looks_like_coap(b) {
+            return Some(App::Coap);
+        }
+        if port(9999) && iot::looks_like_tplink(b, false) {
+            return Some(App::Tplink);
         }
         // QUIC long header with the fixed bit: an Initial of v1 or v2.
         if b.len() >= 1200
@@ -354,6 +367,19 @@ impl AppState {
                     By::Content
                 };
                 self.app = app;
+            } else if p.tcp && iot::mqtt_framing(p.payload) {
+                // MQTT seen mid-connection: payloads framed exactly like MQTT packets in both
+                // directions (one direction alone is too easy to match by chance: the binary
+                // WebSocket frames a server sends, 0x82 and a length, frame like SUBSCRIBE).
+                self.mqtt_votes |= 1 << dir;
+                if self.mqtt_votes == 3 {
+                    self.by = if port_app == App::Mqtt {
+                        By::Both
+                    } else {
+                        By::Content
+                    };
+                    self.app = App::Mqtt;
+                }
             }
         }
         match self.app {
@@ -371,6 +397,43 @@ impl AppState {
                 }
                 // Every message of a name-service flow is worth reading.
                 return;
+            }
+            App::Nbns => {
+                if let Ok(mut m) = dns::parse(p.payload) {
+                    self.by = By::Both;
+                    for q in &mut m.questions {
+                        q.name = iot::netbios_name(&q.name);
+                    }
+                    for r in &mut m.records {
+                        r.name = iot::netbios_name(&r.name);
+                    }
+                    emit(Message::Dns(m));
+                }
+                return;
+            }
+            App::Mqtt if p.tcp && p.from_client && self.seen[0] == 1 => {
+                if let Some(c) = iot::mqtt_connect(p.payload) {
+                    if c.password {
+                        let l = Login {
+                            protocol: "mqtt".into(),
+                            method: "CONNECT".into(),
+                            user: c.user.clone(),
+                            password: true,
+                        };
+                        emit(Message::Login(l));
+                    }
+                    emit(Message::Mqtt(c));
+                }
+            }
+            App::Ssh if self.seen[dir] == 1 => {
+                if let Some(line) = p
+                    .payload
+                    .starts_with(b"SSH-")
+                    .then(|| iot::banner(p.payload))
+                    .flatten()
+                {
+                    emit(Message::Banner(line));
+                }
             }
             App::Dhcp => {
                 if let Some(d) = dhcp::parse(p.payload) {
@@ -417,6 +480,11 @@ impl AppState {
                         emit(Message::Login(l));
                     }
                 } else {
+                    if self.seen[1] == 1 && self.app != App::Telnet {
+                        if let Some(line) = iot::banner(p.payload) {
+                            emit(Message::Banner(line));
+                        }
+                    }
                     state.from_server(p.payload);
                 }
                 // A login can come after many packets (telnet sends a character per packet).

@@ -8,6 +8,7 @@ pub mod cert;
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod iot;
 pub mod login;
 pub mod ntp;
 pub mod quic;

@@ -1,0 +1,238 @@
+//! The protocols smart-home devices speak besides the web ones: MQTT (the CONNECT names the
+//! client and its user), CoAP, RTP/RTCP, the TP-Link smart-home protocol (an XOR autokey cipher
+//! with a fixed first key, so its JSON is readable), Tuya's local protocol, NetBIOS names, and the
+//! banners servers greet with (SSH version strings, FTP/SMTP/POP3/IMAP greetings).
+
+use serde::Serialize;
+
+/// An MQTT CONNECT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MqttConnect {
+    /// 3 = 3.1, 4 = 3.1.1, 5 = 5.0.
+    pub level: u8,
+    pub client_id: String,
+    pub user: Option<String>,
+    /// A password was sent (never kept).
+    pub password: bool,
+    pub keep_alive: u16,
+}
+
+fn mqtt_str(b: &[u8], at: usize) -> Option<(String, usize)> {
+    let n = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
+    let s = b.get(at + 2..at + 2 + n)?;
+    Some((String::from_utf8_lossy(s).into_owned(), at + 2 + n))
+}
+
+/// Reads an MQTT CONNECT packet (the first bytes of a client's stream).
+pub fn mqtt_connect(b: &[u8]) -> Option<MqttConnect> {
+    if b.first()? >> 4 != 1 {
+        return None;
+    }
+    // Remaining length: up to four 7-bit groups.
+    let mut at = 1;
+    while *b.get(at)? & 0x80 != 0 && at < 4 {
+        at += 1;
+    }
+    at += 1;
+    let (name, next) = mqtt_str(b, at)?;
+    if name != "MQTT" && name != "MQIsdp" {
+        return None;
+    }
+    let level = *b.get(next)?;
+    let flags = *b.get(next + 1)?;
+    let keep_alive = u16::from_be_bytes([*b.get(next + 2)?, *b.get(next + 3)?]);
+    let mut at = next + 4;
+    if level >= 5 {
+        // Properties: a variable-length integer, then that many bytes.
+        let mut len = 0usize;
+        let mut shift = 0;
+        loop {
+            let x = *b.get(at)?;
+            len |= usize::from(x & 0x7f) << shift;
+            at += 1;
+            shift += 7;
+            if x & 0x80 == 0 || shift > 21 {
+                break;
+            }
+        }
+        at += len;
+    }
+    let (client_id, mut at) = mqtt_str(b, at)?;
+    if flags & 0x04 != 0 {
+        // Will properties (5.0), topic and message.
+        if level >= 5 {
+            let n = usize::from(*b.get(at)? & 0x7f);
+            at += 1 + n;
+        }
+        at = mqtt_str(b, at)?.1;
+        at = mqtt_str(b, at)?.1;
+    }
+    let user = if flags & 0x80 != 0 {
+        mqtt_str(b, at).map(|(u, _)| u)
+    } else {
+        None
+    };
+    Some(MqttConnect {
+        level,
+        client_id,
+        user,
+        password: flags & 0x40 != 0,
+        keep_alive,
+    })
+}
+
+/// True when a TCP payload is exactly a sequence of well-formed MQTT control packets (valid type
+/// and flags, remaining lengths adding up to the payload's length). Any packet type counts, so
+/// connections captured after their CONNECT are recognised too.
+pub fn mqtt_framing(b: &[u8]) -> bool {
+    let mut at = 0;
+    while at < b.len() {
+        let kind = b[at] >> 4;
+        let flags = b[at] & 0x0f;
+        let flags_ok = match kind {
+            3 => flags & 0x06 != 0x06,
+            6 | 8 | 10 => flags == 2,
+            1..=14 => flags == 0,
+            _ => false,
+        };
+        if !flags_ok {
+            return false;
+        }
+        let mut len = 0usize;
+        let mut i = 1;
+        loop {
+            let Some(&x) = b.get(at + i) else {
+                return false;
+            };
+            len |= usize::from(x & 0x7f) << (7 * (i - 1));
+            i += 1;
+            if x & 0x80 == 0 {
+                break;
+            }
+            if i > 4 {
+                return false;
+            }
+        }
+        at += i + len;
+    }
+    at == b.len() && !b.is_empty()
+}
+
+/// True for a plausible CoAP message (RFC 7252): version 1, token of at most 8 bytes, and a
+/// request method or response class that exists.
+pub fn looks_like_coap(b: &[u8]) -> bool {
+    if b.len() < 4 || b[0] >> 6 != 1 || b[0] & 0x0f > 8 {
+        return false;
+    }
+    let (class, detail) = (b[1] >> 5, b[1] & 0x1f);
+    matches!(
+        (class, detail),
+        (0, 0..=7) | (2, 1..=5) | (4, 0..=15) | (5, 0..=5)
+    )
+}
+
+/// RTP (version 2, a common payload type) or RTCP (packet types 200-204).
+pub fn rtp_kind(b: &[u8]) -> Option<bool> {
+    if b.len() < 12 || b[0] >> 6 != 2 {
+        return None;
+    }
+    match b[1] {
+        200..=204 => Some(false),
+        pt if matches!(pt & 0x7f, 0..=34 | 96..=127) => Some(true),
+        _ => None,
+    }
+}
+
+/// Decrypts the TP-Link smart-home protocol (XOR autokey, first key 171) into `out`.
+pub fn tplink_decrypt(b: &[u8], out: &mut Vec<u8>) {
+    let mut key = 171u8;
+    out.clear();
+    for &c in b {
+        out.push(c ^ key);
+        key = c;
+    }
+}
+
+/// True when `b` (a UDP payload, or a TCP payload after its 4-byte length) decrypts to JSON.
+pub fn looks_like_tplink(b: &[u8], tcp: bool) -> bool {
+    let b = if tcp { b.get(4..).unwrap_or(&[]) } else { b };
+    b.len() >= 2 && b[0] ^ 171 == b'{' && (b[1] ^ b[0]) == b'"'
+}
+
+/// Tuya local protocol frames start with 0x000055aa (3.1-3.4) or 0x00006699 (3.5).
+pub fn looks_like_tuya(b: &[u8]) -> bool {
+    b.starts_with(&[0, 0, 0x55, 0xaa]) || b.starts_with(&[0, 0, 0x66, 0x99])
+}
+
+/// Decodes a NetBIOS first-level encoded name (32 letters 'A'..'P'), dropping padding and the
+/// suffix byte; other names are returned unchanged.
+pub fn netbios_name(encoded: &str) -> String {
+    let label = encoded.split('.').next().unwrap_or(encoded);
+    let b = label.as_bytes();
+    if b.len() != 32 || !b.iter().all(|c| (b'A'..=b'P').contains(c)) {
+        return encoded.to_string();
+    }
+    let raw: Vec<u8> = b
+        .chunks(2)
+        .map(|p| ((p[0] - b'A') << 4) | (p[1] - b'A'))
+        .collect();
+    String::from_utf8_lossy(&raw[..15]).trim_end().to_string()
+}
+
+/// A server's greeting line, for the protocols that announce themselves.
+pub fn banner(b: &[u8]) -> Option<String> {
+    let line = b.split(|c| *c == b'\n').next()?;
+    let line = String::from_utf8_lossy(line)
+        .trim_end_matches('\r')
+        .to_string();
+    (!line.is_empty() && line.len() <= 256 && line.chars().all(|c| !c.is_control())).then_some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mqtt_connect_names_client_and_user() {
+        // CONNECT, MQTT 3.1.1, flags user+password+clean, keep-alive 60, "dev1", "bob", "pw"
+        let mut p = vec![0x10, 0];
+        p.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', 4, 0xc2, 0, 60]);
+        p.extend_from_slice(&[
+            0, 4, b'd', b'e', b'v', b'1', 0, 3, b'b', b'o', b'b', 0, 2, b'p', b'w',
+        ]);
+        p[1] = (p.len() - 2) as u8;
+        let c = mqtt_connect(&p).unwrap();
+        assert_eq!(
+            (
+                c.level,
+                c.client_id.as_str(),
+                c.user.as_deref(),
+                c.password,
+                c.keep_alive
+            ),
+            (4, "dev1", Some("bob"), true, 60)
+        );
+    }
+
+    #[test]
+    fn tplink_and_netbios() {
+        let plain = br#"{"system":{"get_sysinfo":{}}}"#;
+        let mut enc = Vec::new();
+        let mut key = 171u8;
+        for &c in plain {
+            key ^= c;
+            enc.push(key);
+        }
+        assert!(looks_like_tplink(&enc, false));
+        let mut back = Vec::new();
+        tplink_decrypt(&enc, &mut back);
+        assert_eq!(back, plain);
+        assert_eq!(netbios_name("EOEBFDCACACACACACACACACACACACAAA"), "NAS");
+        assert!(looks_like_coap(&[0x40, 0x01, 0x12, 0x34]));
+        assert!(mqtt_framing(&[0xc0, 0x00]));
+        assert!(mqtt_framing(&[0x40, 0x02, 0x00, 0x02, 0xd0, 0x00]));
+        assert!(!mqtt_framing(&[0x82, 0xa5, 0x7f, 0x2f]));
+        assert!(!mqtt_framing(&[0xc0, 0x01]));
+        assert!(!looks_like_coap(&[0x40, 0x25, 0x12, 0x34]));
+    }
+}
