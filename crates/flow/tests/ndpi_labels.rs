@@ -79,7 +79,7 @@ fn labels_agree_with_ndpi() {
     for cap in iotscope_testdata::captures() {
         let name = cap.file_name().unwrap().to_string_lossy().to_string();
         let r = run(
-            &[cap.clone()],
+            std::slice::from_ref(&cap),
             &Options {
                 flow: Config::without_timeouts(),
                 threads: 1,
