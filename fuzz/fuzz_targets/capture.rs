@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(Some(f)) = frames.next_frame() {
         assert!(f.data.len() <= data.len());
         let d = iotscope_packet::decode(f.link, f.data);
-        table.add(n, f.ts, f.origlen, &d);
+        table.add(n, f.ts, f.origlen, &d, f.data);
         n += 1;
     }
     let _ = table.finish();

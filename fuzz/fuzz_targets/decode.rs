@@ -17,8 +17,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(d.payload(frame).len(), d.payload_len as usize);
     let _ = pair_hash(link, frame);
     let mut table = FlowTable::new(Config { eth_conversations: true, ..Config::default() });
-    table.add(0, 0, frame.len() as u32, &d);
-    table.add(1, 1, frame.len() as u32, &d);
+    table.add(0, 0, frame.len() as u32, &d, frame);
+    table.add(1, 1, frame.len() as u32, &d, frame);
     let out = table.finish();
     assert!(out.flows.len() <= 1);
 });

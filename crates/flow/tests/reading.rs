@@ -194,3 +194,70 @@ fn multi_interface_pcapng_and_qinq_pppoe() {
         .iter()
         .all(|f| f.key.vlan[0] != 0 && f.key.vlan[1] != 0));
 }
+
+/// The same capture as if taken with a snap length of `snap` bytes (`tcpdump -s`): every record
+/// keeps its original length and loses the bytes past `snap`. (Only for classic little-endian
+/// microsecond pcap, the format of the captures used here.)
+fn cut_to_snaplen(src: &Path, snap: usize, dst: &Path) {
+    let b = std::fs::read(src).unwrap();
+    assert_eq!(
+        &b[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian pcap expected"
+    );
+    let mut out = b[..24].to_vec();
+    out[16..20].copy_from_slice(&(snap as u32).to_le_bytes());
+    let mut i = 24;
+    while i + 16 <= b.len() {
+        let caplen = u32::from_le_bytes(b[i + 8..i + 12].try_into().unwrap()) as usize;
+        let keep = caplen.min(snap);
+        out.extend_from_slice(&b[i..i + 8]);
+        out.extend_from_slice(&(keep as u32).to_le_bytes());
+        out.extend_from_slice(&b[i + 12..i + 16]);
+        out.extend_from_slice(&b[i + 16..i + 16 + keep]);
+        i += 16 + caplen;
+    }
+    std::fs::write(dst, out).unwrap();
+}
+
+#[test]
+fn headers_only_captures_keep_their_flows_and_get_port_labels() {
+    let src = iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    // 64 bytes: Ethernet and an IPv6 header with one 8-byte extension or the UDP ports fit; TCP
+    // headers with options and nearly all payloads are cut.
+    let cut = tmp("hue-s64.pcap");
+    cut_to_snaplen(&src, 64, &cut);
+    let full = read(std::slice::from_ref(&src), 1);
+    let short = read(std::slice::from_ref(&cut), 1);
+    assert!(short.errors.is_empty());
+    let counts = |r: &Run| {
+        r.flows
+            .flows
+            .iter()
+            .map(|f| (f.key, f.packets(), f.bytes()))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (counts(&full), counts(&short));
+    let diff: Vec<_> = a.iter().zip(&b).filter(|(x, y)| x != y).take(3).collect();
+    assert!(
+        a.len() == b.len() && diff.is_empty(),
+        "flows differ with a short snap length ({} vs {}): {diff:?}",
+        a.len(),
+        b.len()
+    );
+    use iotscope_proto::app::{App, By};
+    let mut by_port = 0;
+    for (f, s) in full.flows.flows.iter().zip(&short.flows.flows) {
+        if f.key.proto != 6 {
+            continue;
+        }
+        // With no payload left, a TCP flow's label can only come from its port, and says so.
+        assert_ne!(s.app.by, By::Content, "{:?}", s.key);
+        assert_ne!(s.app.by, By::Both, "{:?}", s.key);
+        if f.app.app != App::Unknown && s.app.app == f.app.app {
+            assert_eq!(s.app.by, By::Port);
+            by_port += 1;
+        }
+    }
+    assert!(by_port >= 10, "only {by_port} TCP flows labelled by port");
+}

@@ -314,8 +314,24 @@ fn transport(d: &mut Decoded, bytes: &[u8], offset: usize) {
                 (t.slice().len(), Transport::Tcp)
             }
             Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
+                // Cut by a short snap length: the ports (and what else fits) still place the
+                // packet in its connection.
                 d.malformed = Some(Malformed::TcpTruncated);
-                return;
+                if bytes.len() < 4 {
+                    return;
+                }
+                d.src_port = u16::from_be_bytes([bytes[0], bytes[1]]);
+                d.dst_port = u16::from_be_bytes([bytes[2], bytes[3]]);
+                if bytes.len() >= 8 {
+                    d.tcp_seq = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+                }
+                if bytes.len() >= 12 {
+                    d.tcp_ack = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+                }
+                if bytes.len() >= 14 {
+                    d.tcp_flags = bytes[13];
+                }
+                (bytes.len(), Transport::Tcp)
             }
             Err(etherparse::err::tcp::HeaderSliceError::Content(_)) => {
                 d.malformed = Some(Malformed::TcpInvalid);
@@ -330,7 +346,12 @@ fn transport(d: &mut Decoded, bytes: &[u8], offset: usize) {
             }
             Err(_) => {
                 d.malformed = Some(Malformed::UdpTruncated);
-                return;
+                if bytes.len() < 4 {
+                    return;
+                }
+                d.src_port = u16::from_be_bytes([bytes[0], bytes[1]]);
+                d.dst_port = u16::from_be_bytes([bytes[2], bytes[3]]);
+                (bytes.len(), Transport::Udp)
             }
         },
         ip_number::ICMP | ip_number::IPV6_ICMP => {
@@ -384,12 +405,24 @@ mod tests {
     }
 
     #[test]
-    fn cut_inside_tcp_header_keeps_ip() {
-        let d = decode(LinkType::Ethernet, &SYN[..40]);
-        assert_eq!(d.net, Net::Ipv4);
-        assert_eq!(d.ip_proto, 6);
-        assert_eq!(d.transport, Transport::None);
-        assert_eq!(d.malformed, Some(Malformed::TcpTruncated));
+    fn cut_inside_tcp_header_keeps_ports() {
+        // A 54-byte snap length cuts this SYN's options: ports, sequence and flags remain.
+        let d = decode(LinkType::Ethernet, &SYN[..50]);
+        assert_eq!(
+            (d.net, d.ip_proto, d.transport),
+            (Net::Ipv4, 6, Transport::Tcp)
+        );
+        assert_eq!(
+            (d.src_port, d.dst_port, d.tcp_flags, d.tcp_seq),
+            (51000, 443, tcp_flags::SYN, 1)
+        );
+        assert_eq!(
+            (d.payload_len, d.malformed),
+            (0, Some(Malformed::TcpTruncated))
+        );
+        // Cut before the ports: the packet is still counted at the IP layer.
+        let d = decode(LinkType::Ethernet, &SYN[..36]);
+        assert_eq!((d.transport, d.ip_proto), (Transport::None, 6));
     }
 
     #[test]

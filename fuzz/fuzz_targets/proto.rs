@@ -1,0 +1,47 @@
+//! Any bytes as application payloads: every parser must return a result or nothing, never panic.
+//! The first bytes choose the transport, ports and direction; the rest is shown to a flow's
+//! application inspector packet by packet, and to each parser directly.
+#![no_main]
+
+use iotscope_proto::app::{AppState, Packet};
+use iotscope_proto::{cert, dhcp, dns, http, iot, ntp, quic, tls};
+use libfuzzer_sys::fuzz_target;
+
+const PORTS: [u16; 24] = [
+    53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
+    6667, 32100, 40000,
+];
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let (head, body) = data.split_at(3);
+    let tcp = head[0] & 1 == 0;
+    let port = PORTS[head[1] as usize % PORTS.len()];
+    let mut state = AppState::default();
+    let mut seq = u32::from(head[2]) << 24;
+    // Cut the body into packets at 0xfe bytes, alternating directions.
+    for (i, payload) in body.split(|b| *b == 0xfe).enumerate() {
+        let from_client = i % 2 == 0;
+        let (src_port, dst_port) = if from_client { (40000, port) } else { (port, 40000) };
+        let p = Packet { payload, tcp, src_port, dst_port, from_client, seq };
+        state.inspect(&p, &mut |_| {});
+        seq = seq.wrapping_add(payload.len() as u32);
+    }
+    state.flush(&mut |_, _| {});
+    let _ = dns::parse(body);
+    let _ = dhcp::parse(body);
+    let _ = ntp::parse(body);
+    let _ = http::request(body);
+    let _ = http::response(body);
+    let _ = tls::client_hello(body, tcp);
+    let _ = tls::server_hello(body);
+    let _ = cert::leaf(&cert::chain(body));
+    let _ = quic::open_initials(body, &mut |_, _| {});
+    let _ = iot::mqtt_connect(body);
+    let _ = iot::mqtt_framing(body);
+    let _ = iot::netbios_name(&String::from_utf8_lossy(body));
+    let mut buf = Vec::new();
+    let _ = tls::handshake_messages(body, &mut buf, &mut |_| {});
+});
