@@ -296,6 +296,23 @@ fn parsers_agree_with_tshark_fields() {
             t.eq(&what, ours.unwrap_or_default(), theirs);
         }
 
+        for (frame, row) in tsv(&cap, "dhcpv6.tsv") {
+            let d = messages(&ev, frame).find_map(|m| match m {
+                Message::Dhcpv6(d) => Some(d),
+                _ => None,
+            });
+            let ours = d.map(|d| vec![d.msg_type.to_string(), d.duid.clone().unwrap_or_default()]);
+            let theirs = vec![
+                row["dhcpv6.msgtype"].clone(),
+                row["dhcpv6.duid.bytes"].clone(),
+            ];
+            t.eq(
+                &format!("{name} frame {frame} dhcpv6"),
+                ours.unwrap_or_default(),
+                theirs,
+            );
+        }
+
         // HTTP: the messages of each direction of each TCP connection, in order.
         type Conn = (String, String, String, String);
         let mut theirs: BTreeMap<Conn, Vec<Vec<String>>> = BTreeMap::new();

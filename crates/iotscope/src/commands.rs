@@ -476,6 +476,22 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             ),
         ),
         Message::Banner(b) => ("banner", b.clone(), String::new()),
+        Message::Dhcpv6(d) => (
+            "dhcpv6",
+            dhcp::v6_type_name(d.msg_type).to_string(),
+            [
+                d.fqdn.as_ref().map(|f| format!("fqdn={f}")),
+                d.vendor
+                    .as_ref()
+                    .map(|(e, c)| format!("vendor={e}:{}", c.join(","))),
+                (!d.requested.is_empty()).then(|| format!("requested={}", list(&d.requested))),
+                d.duid.as_ref().map(|u| format!("duid={u}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
         Message::Ntp(n) => (
             "ntp",
             format!("v{} mode {}", n.version, n.mode),

@@ -74,6 +74,7 @@ pub enum By {
 pub enum Message {
     Dns(dns::DnsMessage),
     Dhcp(dhcp::Dhcp),
+    Dhcpv6(dhcp::Dhcpv6),
     ClientHello(tls::ClientHello),
     ServerHello(tls::ServerHello),
     HttpRequest(http::HttpRequest),
@@ -439,6 +440,13 @@ impl AppState {
                 if let Some(d) = dhcp::parse(p.payload) {
                     self.by = By::Both;
                     emit(Message::Dhcp(d));
+                }
+                return;
+            }
+            App::Dhcpv6 => {
+                if let Some(d) = dhcp::parse_v6(p.payload) {
+                    self.by = By::Both;
+                    emit(Message::Dhcpv6(d));
                 }
                 return;
             }

@@ -116,3 +116,103 @@ pub fn parse(b: &[u8]) -> Option<Dhcp> {
     }
     Some(d)
 }
+
+/// A DHCPv6 message: what a client says about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dhcpv6 {
+    /// 1 solicit, 2 advertise, 3 request, 5 renew, 7 reply, 11 information-request...
+    pub msg_type: u8,
+    /// Client DUID (option 1), hex.
+    pub duid: Option<String>,
+    /// Client FQDN (option 39).
+    pub fqdn: Option<String>,
+    /// Vendor class (option 16): enterprise number and the class strings.
+    pub vendor: Option<(u32, Vec<String>)>,
+    /// Options requested (option 6, in order): a fingerprint of the client's stack.
+    pub requested: Vec<u16>,
+}
+
+/// The name of a DHCPv6 message type.
+pub fn v6_type_name(t: u8) -> &'static str {
+    match t {
+        1 => "solicit",
+        2 => "advertise",
+        3 => "request",
+        4 => "confirm",
+        5 => "renew",
+        6 => "rebind",
+        7 => "reply",
+        8 => "release",
+        9 => "decline",
+        10 => "reconfigure",
+        11 => "information-request",
+        12 => "relay-forward",
+        13 => "relay-reply",
+        _ => "other",
+    }
+}
+
+/// Parses a DHCPv6 message (the UDP payload of ports 546/547). Relay messages are not unwrapped.
+pub fn parse_v6(b: &[u8]) -> Option<Dhcpv6> {
+    let msg_type = *b.first()?;
+    if !(1..=13).contains(&msg_type) || b.len() < 4 {
+        return None;
+    }
+    let mut d = Dhcpv6 {
+        msg_type,
+        duid: None,
+        fqdn: None,
+        vendor: None,
+        requested: Vec::new(),
+    };
+    let mut i = if msg_type >= 12 { 34 } else { 4 };
+    while i + 4 <= b.len() {
+        let code = u16::from_be_bytes([b[i], b[i + 1]]);
+        let n = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        let Some(v) = b.get(i + 4..i + 4 + n) else {
+            break;
+        };
+        match code {
+            1 => d.duid = Some(v.iter().map(|x| format!("{x:02x}")).collect()),
+            6 => {
+                d.requested = v
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect()
+            }
+            16 if v.len() >= 4 => {
+                let enterprise = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+                let mut classes = Vec::new();
+                let mut j = 4;
+                while j + 2 <= v.len() {
+                    let m = usize::from(u16::from_be_bytes([v[j], v[j + 1]]));
+                    let Some(s) = v.get(j + 2..j + 2 + m) else {
+                        break;
+                    };
+                    classes.push(String::from_utf8_lossy(s).into_owned());
+                    j += 2 + m;
+                }
+                d.vendor = Some((enterprise, classes));
+            }
+            39 if v.len() > 1 => {
+                // Flags, then the name as DNS labels.
+                let mut labels = Vec::new();
+                let mut j = 1;
+                while let Some(&len) = v.get(j) {
+                    if len == 0 {
+                        break;
+                    }
+                    let Some(l) = v.get(j + 1..j + 1 + len as usize) else {
+                        break;
+                    };
+                    labels.push(String::from_utf8_lossy(l).into_owned());
+                    j += 1 + len as usize;
+                }
+                d.fqdn = Some(labels.join("."));
+            }
+            _ => {}
+        }
+        i += 4 + n;
+    }
+    Some(d)
+}
