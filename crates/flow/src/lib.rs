@@ -266,6 +266,13 @@ pub struct Config {
     /// Also build the Ethernet conversation table (address pairs), which needs one more lookup
     /// per frame.
     pub eth_conversations: bool,
+    /// Run the application parsers to the end and keep their messages as events (DNS answers,
+    /// TLS hellos, HTTP heads...). Without it, flows still get their application label (from
+    /// ports and the first payload bytes), which costs far less.
+    pub messages: bool,
+    /// Keep the parsers' messages as events (else they are counted in `TableStats::events` and
+    /// dropped).
+    pub keep_events: bool,
 }
 
 const SECOND: Nanos = 1_000_000_000;
@@ -281,6 +288,8 @@ impl Default for Config {
             closed_linger: Some(10 * SECOND),
             max_flows: 1_000_000,
             eth_conversations: false,
+            messages: false,
+            keep_events: true,
         }
     }
 }
@@ -310,6 +319,8 @@ pub struct TableStats {
     pub fragments_matched: u64,
     /// Later IP fragments whose first fragment was not seen (kept in a port-less flow).
     pub fragments_unmatched: u64,
+    /// Messages the application parsers read.
+    pub events: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -406,8 +417,20 @@ impl FlowTable {
             }
         };
         update(flow, side, frame, ts, wire_len, d);
-        if matches!(d.transport, Transport::Tcp | Transport::Udp) && !flow.app.done() {
-            inspect(flow, side, frame, ts, d, bytes, &mut self.events);
+        if matches!(d.transport, Transport::Tcp | Transport::Udp) {
+            if cfg.messages {
+                if !flow.app.done() {
+                    let before = self.events.len();
+                    inspect(flow, side, frame, ts, d, bytes, &mut self.events);
+                    self.stats.events += (self.events.len() - before) as u64;
+                    if !cfg.keep_events {
+                        self.events.clear();
+                    }
+                }
+            } else if !flow.app.labelled() {
+                let p = packet(flow, side, d, bytes);
+                flow.app.label(&p);
+            }
         }
     }
 
@@ -529,6 +552,7 @@ impl FlowOutput {
             out.stats.peak_flows += p.stats.peak_flows;
             out.stats.fragments_matched += p.stats.fragments_matched;
             out.stats.fragments_unmatched += p.stats.fragments_unmatched;
+            out.stats.events += p.stats.events;
         }
         out.flows.sort_unstable_by_key(|f| f.first_frame);
         out.events.sort_by_key(|e| e.frame);
@@ -563,6 +587,18 @@ fn close(f: &mut Flow, out: &mut Vec<Event>) {
 }
 
 /// Shows a packet to the flow's application parsers.
+fn packet<'a>(f: &Flow, side: Side, d: &Decoded, bytes: &'a [u8]) -> Packet<'a> {
+    Packet {
+        payload: d.payload(bytes),
+        tcp: d.transport == Transport::Tcp,
+        src_port: d.src_port,
+        dst_port: d.dst_port,
+        from_client: side == f.initiator,
+        seq: d.tcp_seq,
+    }
+}
+
+/// Shows a packet to the flow's application parsers, keeping what they read as events.
 fn inspect(
     f: &mut Flow,
     side: Side,
@@ -572,14 +608,7 @@ fn inspect(
     bytes: &[u8],
     out: &mut Vec<Event>,
 ) {
-    let p = Packet {
-        payload: d.payload(bytes),
-        tcp: d.transport == Transport::Tcp,
-        src_port: d.src_port,
-        dst_port: d.dst_port,
-        from_client: side == f.initiator,
-        seq: d.tcp_seq,
-    };
+    let p = packet(f, side, d, bytes);
     let flow = f.first_frame;
     let mut emit = |message: Message| {
         out.push(Event {

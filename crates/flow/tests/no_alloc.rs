@@ -75,6 +75,7 @@ fn frames_of_known_flows_allocate_nothing() {
         let bytes = std::fs::read(iotscope_testdata::capture(name)).unwrap();
         let mut table = FlowTable::new(Config {
             eth_conversations: true,
+            messages: true,
             ..Config::without_timeouts()
         });
         let (frames, _, _) = pass(&bytes, &mut table);

@@ -48,7 +48,10 @@ fn events(capture: &Path) -> BTreeMap<u64, Vec<Event>> {
     let r = run(
         &[capture.to_path_buf()],
         &Options {
-            flow: Config::without_timeouts(),
+            flow: Config {
+                messages: true,
+                ..Config::without_timeouts()
+            },
             threads: 1,
         },
     );

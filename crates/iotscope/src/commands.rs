@@ -23,6 +23,11 @@ fn secs(s: f64) -> Option<Nanos> {
 }
 
 fn options(a: &ReadArgs, eth: bool) -> Options {
+    options_with(a, eth, false)
+}
+
+/// Options for commands that need the parsers' messages (`events`, `dns`).
+fn options_with(a: &ReadArgs, eth: bool, messages: bool) -> Options {
     let mut flow = if a.no_timeouts {
         Config::without_timeouts()
     } else {
@@ -35,6 +40,8 @@ fn options(a: &ReadArgs, eth: bool) -> Options {
     };
     flow.max_flows = a.max_flows.max(1);
     flow.eth_conversations = eth;
+    flow.messages = messages || a.all_parsers;
+    flow.keep_events = messages;
     let threads = a.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -284,6 +291,9 @@ pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
     let fs = &run.flows.stats;
     put("flows", json!(run.flows.flows.len()));
     put("flows evicted", json!(fs.evicted));
+    if a.read.all_parsers {
+        put("parser messages", json!(fs.events));
+    }
     if fs.fragments_matched + fs.fragments_unmatched > 0 {
         put("fragments matched", json!(fs.fragments_matched));
         put("fragments unmatched", json!(fs.fragments_unmatched));
@@ -508,7 +518,7 @@ fn write_table(table: &Table, fmt: crate::table::OutputFormat) -> io::Result<()>
 }
 
 pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
     let origin = run.counters.first_ts.unwrap_or(0);
     let events = &run.flows.events;
     if a.read.format == crate::table::OutputFormat::Json {
@@ -582,7 +592,7 @@ static DNS_COLUMNS: [Column; 11] = [
 ];
 
 pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
     let origin = run.counters.first_ts.unwrap_or(0);
     let json_lists = a.read.format == crate::table::OutputFormat::Json;
     let rows = passive_dns::bindings(&run.flows.events)

@@ -84,6 +84,11 @@ pub struct ReadArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// Run every application parser to the end, as `events` does, even where this command prints
+    /// only flows or counts (to measure their cost; `stats` then counts the messages read).
+    #[arg(long)]
+    pub all_parsers: bool,
 }
 
 #[derive(Args, Debug)]

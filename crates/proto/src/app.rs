@@ -111,6 +111,9 @@ const INSPECT: u16 = 8;
 /// hellos are far smaller).
 const MAX_JOIN: usize = 32 << 10;
 
+/// Payload packets per direction that content detection looks at.
+const CONTENT_TRIES: u16 = 4;
+
 /// Payload packets a cleartext login is followed for.
 const LOGIN_PACKETS: u16 = 400;
 
@@ -212,6 +215,8 @@ pub struct AppState {
     login: Option<Box<LoginState>>,
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
     mqtt_votes: u8,
+    /// Labelling has seen enough packets.
+    labelled: bool,
 }
 
 /// The application usually found on a port (either side's).
@@ -349,20 +354,27 @@ impl AppState {
     }
 
     /// Looks at one packet of the flow; `emit` receives every message read.
-    pub fn inspect(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
-        let port_app = by_port(p.tcp, p.src_port, p.dst_port);
-        if self.app == App::Unknown && port_app != App::Unknown {
-            self.app = port_app;
-            self.by = By::Port;
+    /// Labels the flow from its ports and the first payload bytes of each direction, and says
+    /// whether this packet's payload is worth showing to the parsers.
+    pub fn label(&mut self, p: &Packet<'_>) -> bool {
+        if self.by == By::Nothing && self.seen == [0, 0] {
+            // The port speaks first; the payload may correct it below.
+            let port_app = by_port(p.tcp, p.src_port, p.dst_port);
+            if port_app != App::Unknown {
+                self.app = port_app;
+                self.by = By::Port;
+            }
         }
         if p.payload.is_empty() || self.done {
-            return;
+            return false;
         }
         let dir = usize::from(!p.from_client);
         self.seen[dir] = self.seen[dir].saturating_add(1);
-        if self.by != By::Content && self.by != By::Both {
+        // Content decides from the first payloads of each direction; later ones are data.
+        if self.by != By::Content && self.by != By::Both && self.seen[dir] <= CONTENT_TRIES {
+            let port_app = || by_port(p.tcp, p.src_port, p.dst_port);
             if let Some(app) = by_content(p) {
-                self.by = if app == port_app {
+                self.by = if app == port_app() {
                     By::Both
                 } else {
                     By::Content
@@ -374,7 +386,7 @@ impl AppState {
                 // WebSocket frames a server sends, 0x82 and a length, frame like SUBSCRIBE).
                 self.mqtt_votes |= 1 << dir;
                 if self.mqtt_votes == 3 {
-                    self.by = if port_app == App::Mqtt {
+                    self.by = if port_app() == App::Mqtt {
                         By::Both
                     } else {
                         By::Content
@@ -383,6 +395,26 @@ impl AppState {
                 }
             }
         }
+        if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
+            || self.seen[0].max(self.seen[1]) > 4 * CONTENT_TRIES
+        {
+            // Labelling alone has seen enough; `inspect` decides for itself when parsing is done.
+            self.labelled = true;
+        }
+        true
+    }
+
+    /// True once labelling needs no more packets (parsers may still want them).
+    pub fn labelled(&self) -> bool {
+        self.labelled || self.done
+    }
+
+    /// Looks at one packet of the flow; `emit` receives every message read.
+    pub fn inspect(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
+        if !self.label(p) {
+            return;
+        }
+        let dir = usize::from(!p.from_client);
         match self.app {
             App::Dns | App::Mdns | App::Llmnr => {
                 let msg = if p.tcp {

@@ -73,8 +73,38 @@ fn key_name(spki: &SubjectPublicKeyInfo<'_>) -> String {
     }
 }
 
-/// Reads the leaf of a certificate chain.
+/// Certificates kept per thread: a device meets the same few servers again and again.
+const CACHE: usize = 512;
+
+thread_local! {
+    static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), Option<Certificate>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Reads the leaf of a certificate chain (remembered by its bytes' hash, so a certificate met
+/// again is not parsed again).
 pub fn leaf(chain: &[&[u8]]) -> Option<Certificate> {
+    use std::hash::BuildHasher;
+    let der = chain.first()?;
+    let key = (
+        foldhash::fast::FixedState::with_seed(11).hash_one(der),
+        chain.len(),
+    );
+    if let Some(hit) = SEEN.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let parsed = parse_leaf(chain);
+    SEEN.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE {
+            c.clear();
+        }
+        c.insert(key, parsed.clone());
+    });
+    parsed
+}
+
+fn parse_leaf(chain: &[&[u8]]) -> Option<Certificate> {
     let (_, c) = X509Certificate::from_der(chain.first()?).ok()?;
     let common_name = c
         .subject()

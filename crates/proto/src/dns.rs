@@ -143,7 +143,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// Reads a possibly compressed name at `pos`; returns it and the position after it.
 fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(48);
     let mut at = pos;
     let mut end = None;
     // Every pointer must go strictly backwards, so following them always terminates.

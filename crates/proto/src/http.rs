@@ -110,35 +110,41 @@ fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
         any_ssdp: false,
     };
     for x in hs {
-        let v = text(x.value);
-        match x.name.to_ascii_lowercase().as_str() {
-            "host" => h.host = Some(v),
-            "user-agent" => h.user_agent = Some(v),
-            "authorization" => {
-                let (scheme, rest) = v.split_once(' ').unwrap_or((v.as_str(), ""));
-                let user = scheme
-                    .eq_ignore_ascii_case("basic")
-                    .then(|| basic_user(rest))
-                    .flatten();
-                h.auth = Some((scheme.to_string(), user));
-            }
-            "content-type" => h.content_type = Some(v),
-            "content-length" => h.content_length = v.parse().ok(),
-            "server" => h.server = Some(v),
-            "location" => h.location = Some(v),
-            "st" | "nt" => {
-                h.ssdp.target = Some(v);
-                h.any_ssdp = true;
-            }
-            "nts" => {
-                h.ssdp.nts = Some(v);
-                h.any_ssdp = true;
-            }
-            "usn" => {
-                h.ssdp.usn = Some(v);
-                h.any_ssdp = true;
-            }
-            _ => {}
+        let name = x.name.as_bytes();
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        // Values are turned into text only for the headers kept.
+        let v = || text(x.value);
+        if is("host") {
+            h.host = Some(v());
+        } else if is("user-agent") {
+            h.user_agent = Some(v());
+        } else if is("authorization") {
+            let v = v();
+            let (scheme, rest) = v.split_once(' ').unwrap_or((v.as_str(), ""));
+            let user = scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| basic_user(rest))
+                .flatten();
+            h.auth = Some((scheme.to_string(), user));
+        } else if is("content-type") {
+            h.content_type = Some(v());
+        } else if is("content-length") {
+            h.content_length = std::str::from_utf8(x.value)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+        } else if is("server") {
+            h.server = Some(v());
+        } else if is("location") {
+            h.location = Some(v());
+        } else if is("st") || is("nt") {
+            h.ssdp.target = Some(v());
+            h.any_ssdp = true;
+        } else if is("nts") {
+            h.ssdp.nts = Some(v());
+            h.any_ssdp = true;
+        } else if is("usn") {
+            h.ssdp.usn = Some(v());
+            h.any_ssdp = true;
         }
     }
     h

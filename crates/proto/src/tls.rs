@@ -114,12 +114,40 @@ fn sni_name(body: &[u8]) -> Option<String> {
     None
 }
 
-fn join<T: ToString>(v: impl Iterator<Item = T>, sep: &str) -> String {
-    v.map(|x| x.to_string()).collect::<Vec<_>>().join(sep)
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lowercase hex of `bytes` (a table, not one `format!` per byte: fingerprints are made for every
+/// TLS connection).
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Numbers joined by `sep`, in decimal.
+fn join_dec(v: impl Iterator<Item = u16>, sep: char, out: &mut String) {
+    use std::fmt::Write;
+    for (i, x) in v.enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        let _ = write!(out, "{x}");
+    }
+}
+
+/// Numbers as four hex digits, joined by commas.
+fn join_hex4(v: impl Iterator<Item = u16>, out: &mut String) {
+    for (i, x) in v.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for shift in [12, 8, 4, 0] {
+            out.push(HEX[usize::from((x >> shift) & 15)] as char);
+        }
+    }
 }
 
 /// JA4's two-character version code.
@@ -183,13 +211,16 @@ pub fn ja4(h: &ClientHello, quic: bool) -> String {
     );
     let mut sorted_c = ciphers.clone();
     sorted_c.sort_unstable();
-    let b = ja4_hash(&join(sorted_c.iter().map(|c| format!("{c:04x}")), ","));
+    let mut b_in = String::with_capacity(5 * sorted_c.len());
+    join_hex4(sorted_c.iter().copied(), &mut b_in);
+    let b = ja4_hash(&b_in);
     let mut sorted_e: Vec<u16> = exts
         .into_iter()
         .filter(|e| *e != ext::SERVER_NAME && *e != ext::ALPN)
         .collect();
     sorted_e.sort_unstable();
-    let mut c_in = join(sorted_e.iter().map(|e| format!("{e:04x}")), ",");
+    let mut c_in = String::with_capacity(5 * (sorted_e.len() + h.sig_algs.len()) + 1);
+    join_hex4(sorted_e.iter().copied(), &mut c_in);
     let sigs: Vec<u16> = h
         .sig_algs
         .iter()
@@ -198,10 +229,17 @@ pub fn ja4(h: &ClientHello, quic: bool) -> String {
         .collect();
     if !sigs.is_empty() {
         c_in.push('_');
-        c_in.push_str(&join(sigs.iter().map(|s| format!("{s:04x}")), ","));
+        join_hex4(sigs.iter().copied(), &mut c_in);
     }
     let c = ja4_hash(&c_in);
     format!("{a}_{b}_{c}")
+}
+
+type Prints = (String, String, String);
+
+thread_local! {
+    static PRINTS: std::cell::RefCell<std::collections::HashMap<u64, Prints>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// Reads a ClientHello handshake message (type 1, with its 4-byte header).
@@ -240,17 +278,59 @@ pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
     if let Some(v) = h.versions.iter().copied().filter(|v| !is_grease(*v)).max() {
         h.max_version = v;
     }
-    let no_grease = |v: &[u16]| join(v.iter().filter(|x| !is_grease(**x)), "-");
-    h.ja3_full = format!(
-        "{},{},{},{},{}",
-        h.version,
-        no_grease(&h.ciphers),
-        no_grease(&h.extensions),
-        no_grease(&h.groups),
-        join(h.point_formats.iter(), "-")
+    // The fingerprints depend only on these fields; clients repeat them connection after
+    // connection, so they are computed once per distinct hello (per thread).
+    let key = {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut st = foldhash::fast::FixedState::with_seed(13).build_hasher();
+        (
+            h.version,
+            &h.ciphers,
+            &h.extensions,
+            &h.groups,
+            &h.point_formats,
+        )
+            .hash(&mut st);
+        (
+            &h.sig_algs,
+            &h.versions,
+            h.alpn.first(),
+            h.sni.is_some(),
+            quic,
+        )
+            .hash(&mut st);
+        st.finish()
+    };
+    if let Some((full, ja3, ja4)) = PRINTS.with(|c| c.borrow().get(&key).cloned()) {
+        (h.ja3_full, h.ja3, h.ja4) = (full, ja3, ja4);
+        return Some(h);
+    }
+    let mut full = String::with_capacity(256);
+    join_dec(std::iter::once(h.version), '-', &mut full);
+    for part in [&h.ciphers, &h.extensions, &h.groups] {
+        full.push(',');
+        join_dec(
+            part.iter().copied().filter(|x| !is_grease(*x)),
+            '-',
+            &mut full,
+        );
+    }
+    full.push(',');
+    join_dec(
+        h.point_formats.iter().map(|p| u16::from(*p)),
+        '-',
+        &mut full,
     );
-    h.ja3 = hex(&Md5::digest(h.ja3_full.as_bytes()));
+    h.ja3 = hex(&Md5::digest(full.as_bytes()));
+    h.ja3_full = full;
     h.ja4 = ja4(&h, quic);
+    PRINTS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 1024 {
+            c.clear();
+        }
+        c.insert(key, (h.ja3_full.clone(), h.ja3.clone(), h.ja4.clone()));
+    });
     Some(h)
 }
 
