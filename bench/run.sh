@@ -7,7 +7,8 @@
 # environment (optional):
 #   BENCH_RUNS=3                       repetitions per tool (best wall time is kept)
 #   BENCH_BY=ip|flow                   iotscope `flows --by`; tshark uses conv,ip or conv,tcp+conv,udp to match
-#   BENCH_TOOLS="cat iotscope1 iotscope2 ndpiReader tshark"   subset/order of tools to run
+#   BENCH_TOOLS="cat iotscope1 iotscope2 iotscope1p iotscope2p ndpiReader tshark"
+#                                      subset/order of tools to run (iotscope*p: --all-parsers)
 #                                      (cat: reading the file alone, the floor any reader pays)
 #
 # A measurement, not a test: prints PASS/MISS against the targets but exits 0 whatever the figures.
@@ -25,7 +26,7 @@ input=${input_arg:-$repo/bench/work/bench.pcap}
 bin=${bin_arg:-$repo/target/release/iotscope}
 runs=${BENCH_RUNS:-3}
 by=${BENCH_BY:-ip}
-tools=${BENCH_TOOLS:-cat iotscope1 iotscope2 ndpiReader tshark}
+tools=${BENCH_TOOLS:-cat iotscope1 iotscope2 iotscope1p iotscope2p ndpiReader tshark}
 builder=$repo/../shared/tools/build-bench-input.sh
 
 die() { echo "error: $*" >&2; exit 2; }
@@ -67,6 +68,9 @@ tool_cmd() {
   case "$1" in
     iotscope1)  cmd=("$bin" flows --by "$by" --threads 1 "$input") ;;
     iotscope2)  cmd=("$bin" flows --by "$by" --threads 2 "$input") ;;
+    # The same with every application parser run to the end (DNS, TLS, HTTP, certificates...).
+    iotscope1p) cmd=("$bin" flows --by "$by" --all-parsers --threads 1 "$input") ;;
+    iotscope2p) cmd=("$bin" flows --by "$by" --all-parsers --threads 2 "$input") ;;
     # -q: full DPI, no result printing. -n is ignored for pcap files in nDPI 4.2 (always 1 thread).
     ndpiReader) cmd=(ndpiReader -i "$input" -q) ;;
     tshark)     cmd=(tshark -n -q "${tshark_z[@]}" -r "$input") ;;
@@ -146,6 +150,8 @@ echo
 echo "ratios"
 ratio "iotscope 1-thread pps / ndpiReader pps"  speed iotscope1 ndpiReader ">=" 5
 ratio "iotscope 2-thread pps / 1-thread pps"    speed iotscope2 iotscope1  ">=" 1.7
+ratio "all parsers, 1-thread / ndpiReader pps"   speed iotscope1p ndpiReader ">=" 4
+ratio "all parsers, 2-thread / 1-thread pps"     speed iotscope2p iotscope1p info
 ratio "iotscope 1-thread pps / tshark pps"      speed iotscope1 tshark     info
 ratio "reading the file alone (cat) / ndpiReader" speed cat ndpiReader      info
 ratio "iotscope 1-thread RSS / ndpiReader RSS"  rss   iotscope1 ndpiReader "<=" 1
