@@ -107,22 +107,23 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
             (ip_of(&e.dst), ip_of(&e.src))
         };
         let via = if multicast { Via::Mdns } else { Via::Dns };
+        let binding = |name: String, qtype, cnames, addrs, ttl| NameBinding {
+            ts: e.ts,
+            frame: e.frame,
+            host,
+            server,
+            via,
+            name,
+            qtype,
+            cnames,
+            addrs,
+            ttl,
+            rcode: m.rcode,
+        };
         if !multicast || !m.questions.is_empty() {
             for q in &m.questions {
                 let (cnames, addrs, ttl) = resolve(m, &q.name);
-                out.push(NameBinding {
-                    ts: e.ts,
-                    frame: e.frame,
-                    host,
-                    server,
-                    via,
-                    name: q.name.clone(),
-                    qtype: q.qtype,
-                    cnames,
-                    addrs,
-                    ttl,
-                    rcode: m.rcode,
-                });
+                out.push(binding(q.name.clone(), q.qtype, cnames, addrs, ttl));
             }
             if !multicast {
                 continue;
@@ -152,19 +153,7 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
         }
         for name in order {
             let (qtype, addrs, ttl) = by_name.remove(&name).unwrap_or_default();
-            out.push(NameBinding {
-                ts: e.ts,
-                frame: e.frame,
-                host,
-                server,
-                via,
-                name,
-                qtype,
-                cnames: Vec::new(),
-                addrs,
-                ttl: Some(ttl),
-                rcode: m.rcode,
-            });
+            out.push(binding(name, qtype, Vec::new(), addrs, Some(ttl)));
         }
     }
     out
