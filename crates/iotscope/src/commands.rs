@@ -180,7 +180,7 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         json!(ip_of(&sa).to_string()),
         port(sp),
         vlan,
-        json!(f.app.app.name()),
+        json!(f.app.display()),
         enum_name(&f.app.by),
         json!(f.from(c).packets),
         json!(f.from(c).bytes),

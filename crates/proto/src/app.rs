@@ -217,6 +217,10 @@ pub struct AppState {
     mqtt_votes: u8,
     /// Labelling has seen enough packets.
     labelled: bool,
+    /// For TLS flows, the service the port says runs inside (mqtt on 8883, dns on 853...).
+    pub inner: App,
+    /// Synchronisation source and sequence number of the last RTP-looking packet.
+    rtp: Option<(u32, u16)>,
 }
 
 /// The application usually found on a port (either side's).
@@ -259,6 +263,20 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
         App::Unknown => one(hi),
         app => app,
     }
+}
+
+/// The service usually carried in TLS on a port.
+fn inside_tls(port: u16) -> Option<App> {
+    Some(match port {
+        443 | 8443 => App::Http,
+        853 => App::Dns,
+        993 => App::Imap,
+        995 => App::Pop3,
+        465 => App::Smtp,
+        8883 => App::Mqtt,
+        5061 => App::Sip,
+        _ => return None,
+    })
 }
 
 /// The application a payload's first bytes reveal, when they do.
@@ -380,6 +398,14 @@ impl AppState {
                     By::Content
                 };
                 self.app = app;
+                if app == App::Tls {
+                    self.inner = inside_tls(p.src_port)
+                        .or(inside_tls(p.dst_port))
+                        .unwrap_or_default();
+                }
+            } else if !p.tcp && self.app == App::Unknown && self.rtp_like(p.payload) {
+                self.app = App::Rtp;
+                self.by = By::Content;
             } else if p.tcp && iot::mqtt_framing(p.payload) {
                 // MQTT seen mid-connection: payloads framed exactly like MQTT packets in both
                 // directions (one direction alone is too easy to match by chance: the binary
@@ -402,6 +428,31 @@ impl AppState {
             self.labelled = true;
         }
         true
+    }
+
+    /// RTP has no fixed port and a short header: a flow is taken for RTP when two packets carry
+    /// the same synchronisation source with sequence numbers a few apart, or for RTCP when a
+    /// control packet's length field matches the payload.
+    fn rtp_like(&mut self, b: &[u8]) -> bool {
+        match iot::rtp_kind(b) {
+            Some(false) => usize::from(u16::from_be_bytes([b[2], b[3]])) * 4 + 4 <= b.len(),
+            Some(true) => {
+                let seq = u16::from_be_bytes([b[2], b[3]]);
+                let ssrc = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+                let seen = self.rtp.replace((ssrc, seq));
+                seen.is_some_and(|(s, q)| s == ssrc && (1..=10).contains(&seq.wrapping_sub(q)))
+            }
+            None => false,
+        }
+    }
+
+    /// The label shown for the flow: the application, and for TLS the service inside when the
+    /// port names one (`tls/dns` is DNS over TLS).
+    pub fn display(&self) -> String {
+        match (self.app, self.inner) {
+            (App::Tls, App::Unknown) | (_, App::Unknown) => self.app.name(),
+            (app, inner) => format!("{}/{}", app.name(), inner.name()),
+        }
     }
 
     /// True once labelling needs no more packets (parsers may still want them).
@@ -779,5 +830,71 @@ impl AppState {
         }
         j.scratch = scratch;
         self.tls[dir] = Some(j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn udp(payload: &[u8], from_client: bool) -> Packet<'_> {
+        Packet {
+            payload,
+            tcp: false,
+            src_port: 40000,
+            dst_port: 40002,
+            from_client,
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn rtp_needs_two_packets_of_one_source() {
+        let mut a = AppState::default();
+        let p1 = [0x80, 0x60, 0, 10, 0, 0, 0, 0, 9, 9, 9, 9, 1, 2];
+        let p2 = [0x80, 0x60, 0, 11, 0, 0, 0, 160, 9, 9, 9, 9, 3, 4];
+        a.label(&udp(&p1, true));
+        assert_eq!(a.app, App::Unknown);
+        a.label(&udp(&p2, true));
+        assert_eq!((a.app, a.by), (App::Rtp, By::Content));
+        // Another source, or a jump in sequence numbers, is not a stream.
+        let mut b = AppState::default();
+        b.label(&udp(&p1, true));
+        b.label(&udp(
+            &[0x80, 0x60, 0, 90, 0, 0, 0, 0, 8, 8, 8, 8, 1, 2],
+            true,
+        ));
+        assert_eq!(b.app, App::Unknown);
+    }
+
+    #[test]
+    fn tls_on_a_service_port_names_the_service_inside() {
+        let mut a = AppState::default();
+        let hello = [22, 3, 1, 0, 5, 1, 0, 0, 1, 0];
+        let p = Packet {
+            payload: &hello,
+            tcp: true,
+            src_port: 50000,
+            dst_port: 853,
+            from_client: true,
+            seq: 1,
+        };
+        a.label(&p);
+        assert_eq!(a.display(), "tls/dns");
+    }
+
+    #[test]
+    fn port_label_is_corrected_by_content() {
+        let mut a = AppState::default();
+        let p = Packet {
+            payload: b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            tcp: true,
+            src_port: 50000,
+            dst_port: 443,
+            from_client: true,
+            seq: 1,
+        };
+        a.label(&p);
+        assert_eq!((a.app, a.by), (App::Http, By::Content));
     }
 }

@@ -229,6 +229,14 @@ mod tests {
         assert_eq!(back, plain);
         assert_eq!(netbios_name("EOEBFDCACACACACACACACACACACACAAA"), "NAS");
         assert!(looks_like_coap(&[0x40, 0x01, 0x12, 0x34]));
+        assert_eq!(
+            rtp_kind(&[0x80, 0x00, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]),
+            Some(true)
+        );
+        assert_eq!(
+            rtp_kind(&[0x80, 200, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]),
+            Some(false)
+        );
         assert!(mqtt_framing(&[0xc0, 0x00]));
         assert!(mqtt_framing(&[0x40, 0x02, 0x00, 0x02, 0xd0, 0x00]));
         assert!(!mqtt_framing(&[0x82, 0xa5, 0x7f, 0x2f]));
