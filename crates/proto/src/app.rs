@@ -468,15 +468,29 @@ impl AppState {
         let dir = usize::from(!p.from_client);
         match self.app {
             App::Dns | App::Mdns | App::Llmnr => {
-                let msg = if p.tcp {
-                    p.payload.get(2..).unwrap_or(&[])
-                } else {
-                    p.payload
-                };
-                if let Ok(m) = dns::parse(msg) {
-                    if self.by == By::Port {
-                        self.by = By::Both;
+                if p.tcp {
+                    // DNS over TCP: each message behind a 2-byte length, several per segment
+                    // possible (a message split over segments is not joined).
+                    let mut rest = p.payload;
+                    while rest.len() >= 2 {
+                        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+                        let Some(msg) = rest.get(2..2 + n) else { break };
+                        if let Ok(m) = dns::parse(msg) {
+                            self.by = if self.by == By::Port {
+                                By::Both
+                            } else {
+                                self.by
+                            };
+                            emit(Message::Dns(m));
+                        }
+                        rest = &rest[2 + n..];
                     }
+                } else if let Ok(m) = dns::parse(p.payload) {
+                    self.by = if self.by == By::Port {
+                        By::Both
+                    } else {
+                        self.by
+                    };
                     emit(Message::Dns(m));
                 }
                 // Every message of a name-service flow is worth reading.
@@ -881,6 +895,32 @@ mod tests {
         };
         a.label(&p);
         assert_eq!(a.display(), "tls/dns");
+    }
+
+    #[test]
+    fn dns_over_tcp_reads_every_message_of_a_segment() {
+        // Two queries for "a" (type A), each behind its 2-byte length.
+        let q = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1];
+        let mut seg = Vec::new();
+        for _ in 0..2 {
+            seg.extend_from_slice(&(q.len() as u16).to_be_bytes());
+            seg.extend_from_slice(&q);
+        }
+        let mut a = AppState::default();
+        let p = Packet {
+            payload: &seg,
+            tcp: true,
+            src_port: 50000,
+            dst_port: 53,
+            from_client: true,
+            seq: 1,
+        };
+        let mut n = 0;
+        a.inspect(&p, &mut |m| {
+            assert!(matches!(m, Message::Dns(ref d) if d.questions[0].name == "a"));
+            n += 1;
+        });
+        assert_eq!(n, 2);
     }
 
     #[test]
