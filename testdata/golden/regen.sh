@@ -87,3 +87,38 @@ for f in "$caps"/*.pcap "$caps"/*.pcapng; do
 
   ndpiReader -i "$f" -q -v 2 -w "$out/ndpi_flows.txt" > /dev/null 2>&1 || true
 done
+
+# Vendors of every source MAC, as Wireshark's manuf file (/usr/share/wireshark/manuf, from the IEEE
+# registries) names them: eth_vendors.tsv = MAC, Wireshark's short name, its full name.
+for f in "$caps"/*.pcap "$caps"/*.pcapng; do
+  name=$(basename "$f")
+  tshark -n -r "$f" -T fields -e eth.src 2>/dev/null | sort -u | python3 -c '
+import sys
+table = {}
+for line in open("/usr/share/wireshark/manuf", encoding="utf-8", errors="replace"):
+    if line.startswith("#") or not line.strip():
+        continue
+    parts = line.rstrip("\n").split("\t")
+    prefix, short = parts[0], parts[1] if len(parts) > 1 else ""
+    full = parts[2] if len(parts) > 2 else short
+    bits = 24
+    if "/" in prefix:
+        prefix, b = prefix.split("/")
+        bits = int(b)
+    hexs = prefix.replace(":", "").replace("-", "").upper()
+    table[(hexs[: bits // 4], bits)] = (short, full)
+print("mac\tshort\tfull")
+for mac in sys.stdin:
+    mac = mac.strip()
+    if not mac:
+        continue
+    h = mac.replace(":", "").upper()
+    hit = None
+    for bits in (36, 28, 24):
+        hit = table.get((h[: bits // 4], bits))
+        if hit:
+            break
+    short, full = hit if hit else ("", "")
+    print(f"{mac}\t{short}\t{full}")
+' > "$here/$name/eth_vendors.tsv"
+done

@@ -1,6 +1,8 @@
 //! Analysis: turning flows and parser events into knowledge.
 //!
-//! For now, passive DNS: which names each host resolved, through which CNAME chain, to which
-//! addresses, for how long; and the names hosts announce for themselves over mDNS and LLMNR.
+//! Passive DNS: which names each host resolved, through which CNAME chain, to which addresses,
+//! for how long, and the names hosts announce for themselves over mDNS and LLMNR. Devices: the
+//! local hosts, with vendor, names and fingerprints, each claim with its evidence.
 
+pub mod devices;
 pub mod passive_dns;

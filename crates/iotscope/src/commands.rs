@@ -3,7 +3,8 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use iotscope_analyze::passive_dns;
+use iotscope_analyze::devices::DeviceKey;
+use iotscope_analyze::{devices, passive_dns};
 use iotscope_flow::conv::{self, Conversation};
 use iotscope_flow::pipeline::{self, Options, Run};
 use iotscope_flow::{Config, Flow};
@@ -14,7 +15,7 @@ use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
 
 use crate::table::{col, Column, Table};
-use crate::{By, FlowsArgs, ReadArgs, StatsArgs};
+use crate::{By, DevicesArgs, FlowsArgs, ReadArgs, StatsArgs};
 
 const NS: f64 = 1e9;
 
@@ -627,6 +628,77 @@ pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
     write_table(
         &Table {
             columns: &DNS_COLUMNS,
+            rows,
+        },
+        a.read.format,
+    )?;
+    Ok(finish(&run))
+}
+
+static DEVICE_COLUMNS: [Column; 13] = [
+    col("device", "Device"),
+    col("vendor", "Vendor"),
+    col("names", "Names"),
+    col("addresses", "Addresses"),
+    col("first", "First seen"),
+    col("last", "Last seen"),
+    col("packets_up", "Pkts ↑"),
+    col("bytes_up", "Bytes ↑"),
+    col("packets_down", "Pkts ↓"),
+    col("bytes_down", "Bytes ↓"),
+    col("flows", "Flows"),
+    col("randomised_mac", "Random MAC"),
+    col("evidence", "Evidence"),
+];
+
+pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
+    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
+    let json = a.read.format == crate::table::OutputFormat::Json;
+    let time = |t: Nanos| {
+        if t == Nanos::MAX || t == Nanos::MIN {
+            Value::Null
+        } else {
+            json!(fmt_utc(t))
+        }
+    };
+    let rows = devices::devices(&run.flows.flows, &run.flows.events)
+        .into_iter()
+        .map(|d| {
+            let key = match d.key {
+                DeviceKey::Mac(m) => fmt_mac(&m),
+                DeviceKey::Ip(ip) => ip.to_string(),
+            };
+            let addrs: Vec<String> = d.addresses.iter().map(|x| x.to_string()).collect();
+            let evidence: Vec<String> = d
+                .claims
+                .iter()
+                .map(|c| format!("{}={} (frame {})", c.kind, c.value, c.frame))
+                .collect();
+            let list = |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
+            vec![
+                json!(key),
+                d.vendor.clone().map_or(Value::Null, |v| json!(v)),
+                list(d.names(), ","),
+                list(addrs, ","),
+                time(d.first),
+                time(d.last),
+                json!(d.packets_up),
+                json!(d.bytes_up),
+                json!(d.packets_down),
+                json!(d.bytes_down),
+                json!(d.flows),
+                json!(d.randomised),
+                if a.evidence || json {
+                    list(evidence, "; ")
+                } else {
+                    Value::Null
+                },
+            ]
+        })
+        .collect();
+    write_table(
+        &Table {
+            columns: &DEVICE_COLUMNS,
             rows,
         },
         a.read.format,

@@ -29,6 +29,8 @@ enum Command {
     Events(StatsArgs),
     /// Name bindings: which host resolved which name, through which CNAMEs, to which addresses.
     Dns(StatsArgs),
+    /// The local hosts: MAC, vendor, names, addresses, traffic (like ntopng's MAC list).
+    Devices(DevicesArgs),
 }
 
 /// Which table `flows` prints.
@@ -102,6 +104,17 @@ pub struct FlowsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct DevicesArgs {
+    /// Also list every claim about each device and the frame that made it (host names, DHCP
+    /// fingerprints, User-Agents, SSDP server strings...).
+    #[arg(long)]
+    pub evidence: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub read: ReadArgs,
@@ -114,6 +127,7 @@ fn main() -> ExitCode {
         Command::Stats(a) => commands::stats(&a),
         Command::Events(a) => commands::events(&a),
         Command::Dns(a) => commands::dns(&a),
+        Command::Devices(a) => commands::devices(&a),
     };
     match result {
         Ok(code) => code,

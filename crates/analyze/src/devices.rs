@@ -1,0 +1,269 @@
+//! Devices: the local hosts of the capture, keyed by MAC address where layer 2 is visible and by
+//! IP address elsewhere, with what the traffic says about each: vendor (IEEE registry, shipped
+//! with the program by the `oui-data` crate), the names it gives itself or is given (DHCP host
+//! name and FQDN, mDNS and NBNS names), the stack fingerprints it shows (DHCP vendor class and
+//! parameter list, User-Agents, SSDP server strings), its addresses, and its traffic.
+//!
+//! Every claim keeps where it came from. Device *types* are not guessed here yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use iotscope_flow::{Event, Flow, Side};
+use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
+use iotscope_proto::app::Message;
+use iotscope_proto::dns::RData;
+use serde::Serialize;
+
+/// How a device is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "by", content = "value", rename_all = "lowercase")]
+pub enum DeviceKey {
+    Mac(#[serde(serialize_with = "ser_mac")] Mac),
+    Ip(IpAddr),
+}
+
+fn ser_mac<S: serde::Serializer>(m: &Mac, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&fmt_mac(m))
+}
+
+/// Something the traffic says about a device, and where it said it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Claim {
+    /// What is claimed: "hostname", "mdns-name", "nbns-name", "dhcp-vendor-class",
+    /// "dhcp-parameters", "user-agent", "ssdp-server", "dhcpv6-fqdn"...
+    pub kind: String,
+    pub value: String,
+    /// The frame (1-based) that said it first.
+    pub frame: u64,
+}
+
+/// One local host.
+#[derive(Clone, Debug, Serialize)]
+pub struct Device {
+    pub key: DeviceKey,
+    /// The MAC is locally administered (randomised by a phone or laptop, or set by hand): its
+    /// prefix names no vendor.
+    pub randomised: bool,
+    /// Vendor registered for the MAC's prefix (IEEE MA-L/MA-M/MA-S).
+    pub vendor: Option<String>,
+    /// IP addresses the device sent from or was given by DHCP.
+    pub addresses: BTreeSet<IpAddr>,
+    pub claims: BTreeSet<Claim>,
+    pub first: Nanos,
+    pub last: Nanos,
+    /// Frames and bytes the device sent (up) and received (down), in IP flows.
+    pub packets_up: u64,
+    pub packets_down: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub flows: u64,
+}
+
+impl Device {
+    fn new(key: DeviceKey) -> Device {
+        let (vendor, randomised) = match key {
+            DeviceKey::Mac(m) => (vendor(&m), m[0] & 0x02 != 0),
+            DeviceKey::Ip(_) => (None, false),
+        };
+        Device {
+            key,
+            randomised,
+            vendor,
+            addresses: BTreeSet::new(),
+            claims: BTreeSet::new(),
+            first: Nanos::MAX,
+            last: Nanos::MIN,
+            packets_up: 0,
+            packets_down: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            flows: 0,
+        }
+    }
+
+    /// The names the device is known by (host names first), without repeats.
+    pub fn names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for kind in ["hostname", "dhcpv6-fqdn", "mdns-name", "nbns-name"] {
+            for c in self.claims.iter().filter(|c| c.kind == kind) {
+                if !out.contains(&c.value) {
+                    out.push(c.value.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn claim(&mut self, kind: &str, value: &str, frame: u64) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        // Keep the earliest frame for each (kind, value).
+        if let Some(c) = self
+            .claims
+            .iter()
+            .find(|c| c.kind == kind && c.value == value)
+            .cloned()
+        {
+            if c.frame <= frame + 1 {
+                return;
+            }
+            self.claims.remove(&c);
+        }
+        self.claims.insert(Claim {
+            kind: kind.into(),
+            value: value.into(),
+            frame: frame + 1,
+        });
+    }
+}
+
+/// The registered vendor of a MAC address, unless the address is locally administered.
+pub fn vendor(m: &Mac) -> Option<String> {
+    if m[0] & 0x02 != 0 || *m == [0; 6] {
+        return None;
+    }
+    oui_data::lookup(&fmt_mac(m)).map(|o| o.organization().to_string())
+}
+
+/// Addresses of this network rather than of the internet: private, link-local, unique local.
+pub fn is_local(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => v.is_private() || v.is_link_local(),
+        IpAddr::V6(v) => {
+            let s = v.segments()[0];
+            (s & 0xffc0) == 0xfe80 || (s & 0xfe00) == 0xfc00
+        }
+    }
+}
+
+fn is_group_mac(m: &Mac) -> bool {
+    m[0] & 0x01 != 0
+}
+
+/// Builds the device inventory from flows and parser events.
+pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
+    let mut by_key: BTreeMap<DeviceKey, Device> = BTreeMap::new();
+    let mut by_ip: BTreeMap<IpAddr, DeviceKey> = BTreeMap::new();
+    for f in flows {
+        for side in [Side::A, Side::B] {
+            let (addr, _) = f.key.end(side);
+            let ip = ip_of(&addr);
+            let unspecified = ip.is_unspecified();
+            if !(is_local(&ip) || unspecified) {
+                continue;
+            }
+            let key = match f.mac[side as usize] {
+                Some(m) if !is_group_mac(&m) => DeviceKey::Mac(m),
+                // A host that never sent a frame in this flow is known only by address.
+                _ if unspecified || f.from(side).packets == 0 => continue,
+                _ => DeviceKey::Ip(ip),
+            };
+            let d = by_key.entry(key).or_insert_with(|| Device::new(key));
+            if !unspecified {
+                d.addresses.insert(ip);
+                by_ip.entry(ip).or_insert(key);
+            }
+            let (up, down) = (f.from(side), f.from(side.other()));
+            d.packets_up += up.packets;
+            d.bytes_up += up.bytes;
+            d.packets_down += down.packets;
+            d.bytes_down += down.bytes;
+            d.first = d.first.min(f.first);
+            d.last = d.last.max(f.last);
+            d.flows += 1;
+        }
+    }
+    for e in events {
+        let src = ip_of(&e.src);
+        let sender = by_ip.get(&src).copied();
+        match &e.message {
+            Message::Dhcp(m) => {
+                if m.client_mac == [0; 6] || is_group_mac(&m.client_mac) {
+                    continue;
+                }
+                let key = DeviceKey::Mac(m.client_mac);
+                let d = by_key.entry(key).or_insert_with(|| Device::new(key));
+                if let Some(h) = &m.hostname {
+                    d.claim("hostname", h, e.frame);
+                }
+                if let Some(v) = &m.vendor_class {
+                    d.claim("dhcp-vendor-class", v, e.frame);
+                }
+                if !m.params.is_empty() {
+                    let p: Vec<String> = m.params.iter().map(|x| x.to_string()).collect();
+                    d.claim("dhcp-parameters", &p.join(","), e.frame);
+                }
+                if let Some(f) = &m.fqdn {
+                    d.claim("dhcp-fqdn", f, e.frame);
+                }
+                let given = m.your_addr;
+                if !given.is_unspecified() && m.msg_type == Some(5) {
+                    d.addresses.insert(IpAddr::V4(given));
+                }
+            }
+            Message::Dhcpv6(m) => {
+                let Some(key) = sender else { continue };
+                if let (Some(f), Some(d)) = (&m.fqdn, by_key.get_mut(&key)) {
+                    d.claim("dhcpv6-fqdn", f, e.frame);
+                }
+            }
+            Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355 | 137) => {
+                // Announcements: the names bound to the announcer's own addresses.
+                let kind = if e.src_port == 137 {
+                    "nbns-name"
+                } else {
+                    "mdns-name"
+                };
+                for r in &m.records {
+                    let a = match r.data {
+                        RData::A(a) => IpAddr::V4(a),
+                        RData::Aaaa(a) => IpAddr::V6(a),
+                        _ => continue,
+                    };
+                    let owner = by_ip
+                        .get(&a)
+                        .copied()
+                        .or(if a == src { sender } else { None });
+                    if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
+                        d.claim(kind, &r.name, e.frame);
+                    }
+                }
+                // NBNS registrations name the sender itself.
+                if e.src_port == 137 {
+                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                        for q in &m.questions {
+                            d.claim("nbns-name", &q.name, e.frame);
+                        }
+                    }
+                }
+            }
+            Message::HttpRequest(r) => {
+                let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
+                    continue;
+                };
+                if let Some(ua) = &r.user_agent {
+                    d.claim("user-agent", ua, e.frame);
+                }
+                if let Some(s) = r.ssdp.as_ref().and_then(|s| s.server.as_ref()) {
+                    d.claim("ssdp-server", s, e.frame);
+                }
+            }
+            Message::HttpResponse(r) if r.ssdp.is_some() => {
+                if let (Some(s), Some(d)) = (&r.server, sender.and_then(|k| by_key.get_mut(&k))) {
+                    d.claim("ssdp-server", s, e.frame);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<Device> = by_key.into_values().collect();
+    out.sort_by(|a, b| {
+        (b.packets_up + b.packets_down)
+            .cmp(&(a.packets_up + a.packets_down))
+            .then(a.key.cmp(&b.key))
+    });
+    out
+}
