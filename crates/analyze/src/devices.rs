@@ -181,6 +181,12 @@ pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
         let sender = by_ip.get(&src).copied();
         match &e.message {
             Message::Dhcp(m) => {
+                if matches!(m.msg_type, Some(2) | Some(5)) {
+                    // Offers and acks come from the network's DHCP server.
+                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                        d.claim("dhcp-server", "offers addresses", e.frame);
+                    }
+                }
                 if m.client_mac == [0; 6] || is_group_mac(&m.client_mac) {
                     continue;
                 }
@@ -210,7 +216,31 @@ pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
                     d.claim("dhcpv6-fqdn", f, e.frame);
                 }
             }
+            Message::Dns(m) if !m.response && e.dst_port == 53 => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    for q in &m.questions {
+                        d.claim("contacts", &q.name.to_ascii_lowercase(), e.frame);
+                    }
+                }
+            }
+            Message::ClientHello(h) => {
+                if let (Some(sni), Some(d)) = (&h.sni, sender.and_then(|k| by_key.get_mut(&k))) {
+                    d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);
+                }
+            }
             Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355 | 137) => {
+                // Services the announcer offers (mDNS PTR records of service types).
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    for r in &m.records {
+                        if let RData::Ptr(target) = &r.data {
+                            if r.name.starts_with('_') && !r.name.starts_with("_services.") {
+                                d.claim("mdns-service", &r.name.to_ascii_lowercase(), e.frame);
+                            } else if target.starts_with('_') {
+                                d.claim("mdns-service", &target.to_ascii_lowercase(), e.frame);
+                            }
+                        }
+                    }
+                }
                 // Announcements: the names bound to the announcer's own addresses.
                 let kind = if e.src_port == 137 {
                     "nbns-name"
@@ -250,10 +280,22 @@ pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
                 if let Some(s) = r.ssdp.as_ref().and_then(|s| s.server.as_ref()) {
                     d.claim("ssdp-server", s, e.frame);
                 }
+                // What a device announces itself as (NOTIFY), not what it searches for.
+                if r.method == "NOTIFY" {
+                    if let Some(t) = r.ssdp.as_ref().and_then(|s| s.target.as_ref()) {
+                        d.claim("ssdp-type", t, e.frame);
+                    }
+                }
             }
             Message::HttpResponse(r) if r.ssdp.is_some() => {
-                if let (Some(s), Some(d)) = (&r.server, sender.and_then(|k| by_key.get_mut(&k))) {
+                let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
+                    continue;
+                };
+                if let Some(s) = &r.server {
                     d.claim("ssdp-server", s, e.frame);
+                }
+                if let Some(t) = r.ssdp.as_ref().and_then(|s| s.target.as_ref()) {
+                    d.claim("ssdp-type", t, e.frame);
                 }
             }
             _ => {}

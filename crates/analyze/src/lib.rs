@@ -5,4 +5,5 @@
 //! local hosts, with vendor, names and fingerprints, each claim with its evidence.
 
 pub mod devices;
+pub mod identify;
 pub mod passive_dns;

@@ -108,3 +108,72 @@ fn iot_sentinel_devices_are_found_with_vendor_and_names() {
     // Every device's traffic is accounted: what it sent plus what it received.
     assert!(aria.iter().all(|d| d.packets_up + d.packets_down > 0));
 }
+
+/// Each IoT Sentinel capture is one device's setup; the folder it came from names the model
+/// (testdata/captures/INDEX.md). Its MAC is the device's own, found by its vendor prefix.
+const SENTINEL: [(&str, &str, &str); 13] = [
+    ("Aria", "20:f8:5e:ca:91:52", "scale/health"),
+    ("D-LinkCam", "b0:c5:54:25:5b:0e", "camera"),
+    ("D-LinkHomeHub", "1c:5f:2b:aa:fd:4e", "hub"),
+    ("EdimaxCam1", "74:da:38:80:7a:08", "camera"),
+    ("EdnetCam1", "3c:49:37:03:17:db", "camera"),
+    ("HomeMaticPlug", "00:1a:22:05:c4:2e", "plug/switch"),
+    ("HueBridge", "00:17:88:24:76:ff", "light/bridge"),
+    ("Lightify", "84:18:26:7b:5f:6b", "light/bridge"),
+    ("TP-LinkPlugHS110", "50:c7:bf:00:c7:03", "plug/switch"),
+    ("WeMoInsightSwitch", "94:10:3e:41:c2:05", "plug/switch"),
+    ("WeMoLink", "94:10:3e:cd:37:65", "light/bridge"),
+    ("Withings", "00:24:e4:24:80:2a", "scale/health"),
+    ("iKettle2", "5c:cf:7f:06:d9:02", "unknown"),
+];
+
+#[test]
+fn iot_sentinel_device_types_are_right_or_unknown() {
+    use iotscope_analyze::identify::identify;
+    let mut right = 0;
+    let mut table = Vec::new();
+    for (model, m, truth) in SENTINEL {
+        let file = iotscope_testdata::captures()
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("IoTSentinel__{model}__"))
+            })
+            .unwrap();
+        let inv = inventory(file.file_name().unwrap().to_str().unwrap());
+        let d = device(&inv, m);
+        assert!(d.vendor.is_some(), "{model}: no vendor");
+        let id = identify(d);
+        let got = id.kind.name();
+        table.push(format!(
+            "{model:18} {m}  {:30} {got:13} {:?} {}",
+            d.vendor.clone().unwrap_or_default(),
+            id.confidence,
+            id.because.clone().unwrap_or_default()
+        ));
+        // Right, or honestly unknown; never another kind.
+        assert!(
+            got == truth || got == "unknown",
+            "{model}: {got} (truth {truth}) because {:?}",
+            id.because
+        );
+        right += usize::from(got == truth);
+    }
+    println!(
+        "{right} of {} IoT Sentinel devices identified\n{}",
+        SENTINEL.len(),
+        table.join("\n")
+    );
+    assert!(right >= 9, "only {right} identified");
+}
+
+#[test]
+fn no_device_in_the_corpus_is_confidently_contradictory() {
+    use iotscope_analyze::identify::{identify, Kind};
+    // The routers of the IoT Sentinel lab hand out addresses: they are routers, never anything else.
+    let inv = inventory("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    let router = device(&inv, "00:b5:6d:06:08:ba");
+    assert_eq!(identify(router).kind, Kind::RouterAp);
+}

@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use iotscope_analyze::devices::DeviceKey;
+use iotscope_analyze::identify::identify;
 use iotscope_analyze::{devices, passive_dns};
 use iotscope_flow::conv::{self, Conversation};
 use iotscope_flow::pipeline::{self, Options, Run};
@@ -635,9 +636,12 @@ pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
     Ok(finish(&run))
 }
 
-static DEVICE_COLUMNS: [Column; 13] = [
+static DEVICE_COLUMNS: [Column; 16] = [
     col("device", "Device"),
     col("vendor", "Vendor"),
+    col("kind", "Kind"),
+    col("confidence", "Confidence"),
+    col("kind_because", "Because"),
     col("names", "Names"),
     col("addresses", "Addresses"),
     col("first", "First seen"),
@@ -675,9 +679,13 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
                 .map(|c| format!("{}={} (frame {})", c.kind, c.value, c.frame))
                 .collect();
             let list = |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
+            let id = identify(&d);
             vec![
                 json!(key),
                 d.vendor.clone().map_or(Value::Null, |v| json!(v)),
+                json!(id.kind.name()),
+                id.confidence.map_or(Value::Null, |c| enum_name(&c)),
+                id.because.map_or(Value::Null, |b| json!(b)),
                 list(d.names(), ","),
                 list(addrs, ","),
                 time(d.first),

@@ -1,0 +1,276 @@
+//! What kind of device a host is, from what it says about itself, with a confidence and the
+//! claim that decided it. The rules are product knowledge written down once: mDNS service types
+//! and SSDP device types that name a kind of device (high confidence), host names that carry a
+//! product line's model prefix, and vendors that make one kind of device only (medium), the
+//! cloud a device phones (low). When two rules of the same confidence disagree the answer is
+//! `unknown`: never confidently wrong.
+
+use serde::Serialize;
+
+use crate::devices::Device;
+
+/// Kinds of device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Camera,
+    Doorbell,
+    Lock,
+    PlugSwitch,
+    LightBridge,
+    Thermostat,
+    SpeakerAssistant,
+    TvStreamer,
+    Hub,
+    Sensor,
+    ScaleHealth,
+    Printer,
+    Nas,
+    Phone,
+    Computer,
+    RouterAp,
+    Unknown,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Camera => "camera",
+            Kind::Doorbell => "doorbell",
+            Kind::Lock => "lock",
+            Kind::PlugSwitch => "plug/switch",
+            Kind::LightBridge => "light/bridge",
+            Kind::Thermostat => "thermostat",
+            Kind::SpeakerAssistant => "speaker/assistant",
+            Kind::TvStreamer => "tv/streamer",
+            Kind::Hub => "hub",
+            Kind::Sensor => "sensor",
+            Kind::ScaleHealth => "scale/health",
+            Kind::Printer => "printer",
+            Kind::Nas => "nas",
+            Kind::Phone => "phone",
+            Kind::Computer => "computer",
+            Kind::RouterAp => "router/ap",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// The verdict and what it rests on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub kind: Kind,
+    pub confidence: Option<Confidence>,
+    /// The claim that decided, e.g. `ssdp-type=urn:Belkin:device:insight:1`.
+    pub because: Option<String>,
+}
+
+/// How a rule matches a claim's value.
+#[derive(Clone, Copy)]
+enum Match {
+    Prefix(&'static str),
+    Contains(&'static str),
+    Suffix(&'static str),
+}
+
+impl Match {
+    fn hit(self, v: &str) -> bool {
+        let v = v.to_ascii_lowercase();
+        match self {
+            Match::Prefix(p) => v.starts_with(p),
+            Match::Contains(p) => v.contains(p),
+            Match::Suffix(p) => v.ends_with(p) || v.ends_with(&format!("{p}.")),
+        }
+    }
+}
+
+use Confidence::{High, Low, Medium};
+use Kind::*;
+use Match::{Contains, Prefix, Suffix};
+
+/// (claim kind, match on its lowercase value, device kind, confidence)
+const RULES: &[(&str, Match, Kind, Confidence)] = &[
+    // The network's own DHCP server.
+    ("dhcp-server", Prefix(""), RouterAp, High),
+    // SSDP device types (UPnP forum and vendor namespaces).
+    (
+        "ssdp-type",
+        Contains(":device:internetgatewaydevice:"),
+        RouterAp,
+        High,
+    ),
+    ("ssdp-type", Contains("networkcamera"), Camera, High),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:controllee"),
+        PlugSwitch,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:insight"),
+        PlugSwitch,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:lightswitch"),
+        PlugSwitch,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:dimmer"),
+        PlugSwitch,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:bridge"),
+        LightBridge,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:belkin:device:sensor"),
+        Sensor,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Contains(":device:zoneplayer:"),
+        SpeakerAssistant,
+        High,
+    ),
+    (
+        "ssdp-type",
+        Prefix("urn:dial-multiscreen-org:device:dial"),
+        TvStreamer,
+        High,
+    ),
+    ("ssdp-type", Contains(":device:printer:"), Printer, High),
+    (
+        "ssdp-type",
+        Prefix("urn:roku-com:device:player"),
+        TvStreamer,
+        High,
+    ),
+    // mDNS service types.
+    ("mdns-service", Prefix("_hue._tcp"), LightBridge, High),
+    ("mdns-service", Prefix("_googlecast._tcp"), TvStreamer, High),
+    ("mdns-service", Prefix("_amzn-wplay._tcp"), TvStreamer, High),
+    ("mdns-service", Prefix("_airplay._tcp"), TvStreamer, High),
+    (
+        "mdns-service",
+        Prefix("_raop._tcp"),
+        SpeakerAssistant,
+        Medium,
+    ),
+    (
+        "mdns-service",
+        Prefix("_spotify-connect._tcp"),
+        SpeakerAssistant,
+        High,
+    ),
+    (
+        "mdns-service",
+        Prefix("_sonos._tcp"),
+        SpeakerAssistant,
+        High,
+    ),
+    ("mdns-service", Prefix("_ipp._tcp"), Printer, High),
+    ("mdns-service", Prefix("_ipps._tcp"), Printer, High),
+    ("mdns-service", Prefix("_printer._tcp"), Printer, High),
+    (
+        "mdns-service",
+        Prefix("_pdl-datastream._tcp"),
+        Printer,
+        High,
+    ),
+    ("mdns-service", Prefix("_nest-cam"), Camera, High),
+    // Host names that carry a product line's model prefix.
+    ("hostname", Prefix("philips-hue"), LightBridge, Medium),
+    ("hostname", Prefix("lightify"), LightBridge, Medium),
+    ("hostname", Prefix("dcs-"), Camera, Medium),
+    ("hostname", Prefix("dch-g"), Hub, Medium),
+    ("hostname", Prefix("hs1"), PlugSwitch, Medium),
+    ("hostname", Prefix("hs2"), PlugSwitch, Medium),
+    ("hostname", Prefix("wemo"), PlugSwitch, Medium),
+    ("hostname", Prefix("chromecast"), TvStreamer, Medium),
+    ("hostname", Prefix("google-home"), SpeakerAssistant, Medium),
+    ("hostname", Prefix("sonos"), SpeakerAssistant, Medium),
+    ("hostname", Prefix("android-"), Phone, Medium),
+    ("hostname", Prefix("iphone"), Phone, Medium),
+    ("hostname", Prefix("ipad"), Phone, Medium),
+    ("hostname", Prefix("galaxy-"), Phone, Medium),
+    ("hostname", Prefix("desktop-"), Computer, Medium),
+    ("hostname", Prefix("laptop-"), Computer, Medium),
+    ("hostname", Prefix("macbook"), Computer, Medium),
+    ("hostname", Prefix("raspberrypi"), Computer, Medium),
+    ("dhcp-vendor-class", Prefix("android-dhcp"), Phone, Medium),
+    ("dhcp-vendor-class", Prefix("msft "), Computer, Medium),
+    ("dhcp-vendor-class", Prefix("withings"), ScaleHealth, Medium),
+    // Dalvik is Android's runtime: phones, but also emulators on computers and boxes on Android.
+    ("user-agent", Prefix("dalvik/"), Phone, Low),
+    ("user-agent", Prefix("withings"), ScaleHealth, Medium),
+    // Vendors that make one kind of device only.
+    ("vendor", Prefix("philips lighting"), LightBridge, Medium),
+    ("vendor", Prefix("signify"), LightBridge, Medium),
+    ("vendor", Prefix("withings"), ScaleHealth, Medium),
+    ("vendor", Prefix("sonos"), SpeakerAssistant, Medium),
+    ("vendor", Prefix("roku"), TvStreamer, Medium),
+    ("vendor", Prefix("raspberry pi"), Computer, Medium),
+    // The cloud a device contacts (weak: a phone's app contacts it too).
+    ("contacts", Suffix("meethue.com"), LightBridge, Low),
+    ("contacts", Suffix("withings.net"), ScaleHealth, Low),
+    ("contacts", Suffix("fitbit.com"), ScaleHealth, Low),
+    ("contacts", Suffix("ring.com"), Doorbell, Low),
+    ("contacts", Suffix("august.com"), Lock, Low),
+];
+
+/// Decides what kind of device `d` is.
+pub fn identify(d: &Device) -> Identity {
+    let mut best: Option<(Confidence, Kind, String)> = None;
+    let mut conflict = false;
+    let vendor = d.vendor.clone().unwrap_or_default();
+    let claims = d
+        .claims
+        .iter()
+        .map(|c| (c.kind.as_str(), c.value.as_str()))
+        .chain(std::iter::once(("vendor", vendor.as_str())));
+    for (kind, value) in claims {
+        for &(rule_kind, m, device, conf) in RULES {
+            if rule_kind != kind || value.is_empty() || !m.hit(value) {
+                continue;
+            }
+            match &best {
+                Some((c, k, _)) if *c > conf || (*c == conf && *k == device) => {}
+                Some((c, _, _)) if *c == conf => conflict = true,
+                _ => {
+                    best = Some((conf, device, format!("{kind}={value}")));
+                    conflict = false;
+                }
+            }
+        }
+    }
+    match best {
+        Some((conf, kind, because)) if !conflict => Identity {
+            kind,
+            confidence: Some(conf),
+            because: Some(because),
+        },
+        _ => Identity {
+            kind: Unknown,
+            confidence: None,
+            because: None,
+        },
+    }
+}
