@@ -5,5 +5,6 @@
 //! local hosts, with vendor, names and fingerprints, each claim with its evidence.
 
 pub mod devices;
+pub mod endpoints;
 pub mod identify;
 pub mod passive_dns;

