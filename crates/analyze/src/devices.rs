@@ -128,6 +128,61 @@ pub fn vendor(m: &Mac) -> Option<String> {
     oui_data::lookup(&fmt_mac(m)).map(|o| o.organization().to_string())
 }
 
+/// Which addresses belong to this network rather than to the internet: private, link-local and
+/// unique local addresses, and any networks the user names (`--local CIDR`).
+#[derive(Clone, Debug, Default)]
+pub struct Local {
+    nets: Vec<(IpAddr, u8)>,
+}
+
+impl Local {
+    /// Parses networks like "203.0.113.0/24" or "2001:db8::/48".
+    pub fn new(cidrs: &[String]) -> Result<Local, String> {
+        let mut nets = Vec::new();
+        for c in cidrs {
+            let (a, n) = c.split_once('/').unwrap_or((c.as_str(), ""));
+            let addr: IpAddr = a.parse().map_err(|_| format!("not a network: {c}"))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let len: u8 = if n.is_empty() {
+                max
+            } else {
+                n.parse().map_err(|_| format!("not a prefix length: {c}"))?
+            };
+            if len > max {
+                return Err(format!("prefix too long: {c}"));
+            }
+            nets.push((addr, len));
+        }
+        Ok(Local { nets })
+    }
+
+    pub fn contains(&self, a: &IpAddr) -> bool {
+        is_local(a) || self.nets.iter().any(|(n, len)| within(a, n, *len))
+    }
+}
+
+fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {
+    match (a, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            u32::from(*a) & mask == u32::from(*n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            u128::from(*a) & mask == u128::from(*n) & mask
+        }
+        _ => false,
+    }
+}
+
 /// Addresses of this network rather than of the internet: private, link-local, unique local.
 pub fn is_local(a: &IpAddr) -> bool {
     match a {
@@ -144,7 +199,7 @@ fn is_group_mac(m: &Mac) -> bool {
 }
 
 /// Builds the device inventory from flows and parser events.
-pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
+pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut by_key: BTreeMap<DeviceKey, Device> = BTreeMap::new();
     let mut by_ip: BTreeMap<IpAddr, DeviceKey> = BTreeMap::new();
     for f in flows {
@@ -152,7 +207,7 @@ pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
             let (addr, _) = f.key.end(side);
             let ip = ip_of(&addr);
             let unspecified = ip.is_unspecified();
-            if !(is_local(&ip) || unspecified) {
+            if !(local.contains(&ip) || unspecified) {
                 continue;
             }
             let key = match f.mac[side as usize] {
@@ -308,4 +363,21 @@ pub fn devices(flows: &[Flow], events: &[Event]) -> Vec<Device> {
             .then(a.key.cmp(&b.key))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_networks_are_local_too() {
+        let l = Local::new(&["203.0.113.0/24".into(), "2001:db8::/32".into()]).unwrap();
+        assert!(l.contains(&"203.0.113.7".parse().unwrap()));
+        assert!(!l.contains(&"203.0.114.7".parse().unwrap()));
+        assert!(l.contains(&"2001:db8:1::5".parse().unwrap()));
+        assert!(l.contains(&"192.168.0.1".parse().unwrap()));
+        assert!(!l.contains(&"8.8.8.8".parse().unwrap()));
+        assert!(Local::new(&["10.0.0.0/33".into()]).is_err());
+        assert!(Local::new(&["nonsense".into()]).is_err());
+    }
 }

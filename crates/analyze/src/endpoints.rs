@@ -14,7 +14,7 @@ use iotscope_packet::{ip_of, Nanos};
 use iotscope_proto::app::Message;
 use serde::Serialize;
 
-use crate::devices::is_local;
+use crate::devices::Local;
 use crate::passive_dns::{bindings, Via};
 
 /// How an endpoint got its name.
@@ -66,7 +66,7 @@ fn proto_name(p: u8) -> &'static str {
 type Resolution = (Nanos, String, Vec<String>);
 
 /// The endpoints of every local device, busiest first within each device.
-pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel) -> Vec<Endpoint> {
+pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel, local: &Local) -> Vec<Endpoint> {
     // Names each host resolved, per (host, address), in time order.
     let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
     for b in bindings(events) {
@@ -100,7 +100,11 @@ pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel) -> Vec<Endpoin
         let client = f.key.end(f.initiator);
         let server = f.key.end(f.initiator.other());
         let (device, addr) = (ip_of(&client.0), ip_of(&server.0));
-        if !is_local(&device) || is_local(&addr) || addr.is_multicast() || is_broadcast(&addr) {
+        if !local.contains(&device)
+            || local.contains(&addr)
+            || addr.is_multicast()
+            || is_broadcast(&addr)
+        {
             continue;
         }
         let e = out.entry((device, addr)).or_insert_with(|| Endpoint {

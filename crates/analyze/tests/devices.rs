@@ -73,7 +73,7 @@ fn inventory(name: &str) -> Vec<Device> {
             threads: 1,
         },
     );
-    devices(&r.flows.flows, &r.flows.events)
+    devices(&r.flows.flows, &r.flows.events, &Default::default())
 }
 
 fn device<'a>(inv: &'a [Device], m: &str) -> &'a Device {

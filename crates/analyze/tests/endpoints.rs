@@ -25,7 +25,12 @@ fn unnamed_endpoints_were_never_resolved_by_their_device() {
         if binds.is_empty() {
             continue;
         }
-        let eps = endpoints(&r.flows.flows, &r.flows.events, Intel::get());
+        let eps = endpoints(
+            &r.flows.flows,
+            &r.flows.events,
+            Intel::get(),
+            &Default::default(),
+        );
         let total: u64 = eps.iter().map(|e| e.bytes_up).sum();
         let named: u64 = eps
             .iter()
@@ -85,7 +90,12 @@ fn the_hue_bridge_talks_to_philips_through_google() {
             threads: 1,
         },
     );
-    let eps = endpoints(&r.flows.flows, &r.flows.events, Intel::get());
+    let eps = endpoints(
+        &r.flows.flows,
+        &r.flows.events,
+        Intel::get(),
+        &Default::default(),
+    );
     let e = eps
         .iter()
         .find(|e| e.name.as_deref() == Some("bridge.meethue.com"))

@@ -665,7 +665,8 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
             json!(fmt_utc(t))
         }
     };
-    let rows = devices::devices(&run.flows.flows, &run.flows.events)
+    let local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    let rows = devices::devices(&run.flows.flows, &run.flows.events, &local)
         .into_iter()
         .map(|d| {
             let key = match d.key {
@@ -739,41 +740,44 @@ pub fn endpoints(a: &StatsArgs) -> io::Result<ExitCode> {
     let json = a.read.format == crate::table::OutputFormat::Json;
     let intel = iotscope_intel::Intel::get();
     let opt = |v: Option<String>| v.map_or(Value::Null, |s| json!(s));
-    let rows = iotscope_analyze::endpoints::endpoints(&run.flows.flows, &run.flows.events, intel)
-        .into_iter()
-        .map(|e| {
-            let list = |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
-            let cdn = e.place.cdn.clone().or_else(|| {
-                e.cnames
-                    .iter()
-                    .find_map(|c| iotscope_intel::cdn_of_name(c))
-                    .map(String::from)
-            });
-            let service = match (&e.place.provider, &e.place.service) {
-                (Some(p), Some(s)) => Some(format!("{p} {s}")),
-                (p, _) => p.clone(),
-            };
-            vec![
-                json!(e.device.to_string()),
-                json!(e.addr.to_string()),
-                opt(e.name.clone()),
-                enum_name(&e.named_by),
-                list(e.cnames.clone(), " → "),
-                opt(e.place.org.clone()),
-                e.place.asn.map_or(Value::Null, |n| json!(n)),
-                opt(service),
-                opt(e.place.region.clone()),
-                opt(cdn),
-                opt(e.place.country.clone()),
-                list(e.services.iter().cloned().collect(), ", "),
-                json!(e.flows),
-                json!(e.bytes_up),
-                json!(e.bytes_down),
-                json!(fmt_utc(e.first)),
-                json!(fmt_utc(e.last)),
-            ]
-        })
-        .collect();
+    let local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    let rows =
+        iotscope_analyze::endpoints::endpoints(&run.flows.flows, &run.flows.events, intel, &local)
+            .into_iter()
+            .map(|e| {
+                let list =
+                    |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
+                let cdn = e.place.cdn.clone().or_else(|| {
+                    e.cnames
+                        .iter()
+                        .find_map(|c| iotscope_intel::cdn_of_name(c))
+                        .map(String::from)
+                });
+                let service = match (&e.place.provider, &e.place.service) {
+                    (Some(p), Some(s)) => Some(format!("{p} {s}")),
+                    (p, _) => p.clone(),
+                };
+                vec![
+                    json!(e.device.to_string()),
+                    json!(e.addr.to_string()),
+                    opt(e.name.clone()),
+                    enum_name(&e.named_by),
+                    list(e.cnames.clone(), " → "),
+                    opt(e.place.org.clone()),
+                    e.place.asn.map_or(Value::Null, |n| json!(n)),
+                    opt(service),
+                    opt(e.place.region.clone()),
+                    opt(cdn),
+                    opt(e.place.country.clone()),
+                    list(e.services.iter().cloned().collect(), ", "),
+                    json!(e.flows),
+                    json!(e.bytes_up),
+                    json!(e.bytes_down),
+                    json!(fmt_utc(e.first)),
+                    json!(fmt_utc(e.last)),
+                ]
+            })
+            .collect();
     write_table(
         &Table {
             columns: &ENDPOINT_COLUMNS,

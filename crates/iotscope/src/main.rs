@@ -103,6 +103,11 @@ pub struct ReadArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
+    /// A network of this site besides the private, link-local and unique-local ranges (repeatable):
+    /// its hosts are devices, not internet endpoints.
+    #[arg(long = "local", value_name = "CIDR")]
+    pub local: Vec<String>,
+
     /// Run every application parser to the end, as `events` does, even where this command prints
     /// only flows or counts (to measure their cost; `stats` then counts the messages read).
     #[arg(long)]
