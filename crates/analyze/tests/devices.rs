@@ -66,10 +66,7 @@ fn inventory(name: &str) -> Vec<Device> {
     let r = run(
         &[cap],
         &Options {
-            flow: Config {
-                messages: true,
-                ..Config::default()
-            },
+            flow: Config::with_messages(),
             threads: 1,
         },
     );

@@ -14,10 +14,7 @@ fn unnamed_endpoints_were_never_resolved_by_their_device() {
         let r = run(
             std::slice::from_ref(&cap),
             &Options {
-                flow: Config {
-                    messages: true,
-                    ..Config::default()
-                },
+                flow: Config::with_messages(),
                 threads: 1,
             },
         );
@@ -83,10 +80,7 @@ fn the_hue_bridge_talks_to_philips_through_google() {
     let r = run(
         &[cap],
         &Options {
-            flow: Config {
-                messages: true,
-                ..Config::default()
-            },
+            flow: Config::with_messages(),
             threads: 1,
         },
     );

@@ -10,10 +10,7 @@ fn bind(name: &str) -> Vec<iotscope_analyze::passive_dns::NameBinding> {
     let r = run(
         &[cap],
         &Options {
-            flow: Config {
-                messages: true,
-                ..Config::default()
-            },
+            flow: Config::with_messages(),
             threads: 1,
         },
     );

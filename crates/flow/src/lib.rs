@@ -295,6 +295,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Default timeouts, with every parser run to the end and its messages kept as events.
+    pub fn with_messages() -> Self {
+        Config {
+            messages: true,
+            ..Config::default()
+        }
+    }
+
     /// No timeouts at all: flows end only on TCP port reuse, as tshark's conversations do.
     pub fn without_timeouts() -> Self {
         Config {
