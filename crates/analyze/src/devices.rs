@@ -1,6 +1,7 @@
 //! Devices: the local hosts of the capture, keyed by MAC address where layer 2 is visible and by
 //! IP address elsewhere, with what the traffic says about each: vendor (IEEE registry, shipped
-//! with the program by the `oui-data` crate), the names it gives itself or is given (DHCP host
+//! with the program by the `oui-data` crate), the addresses it holds (from its traffic, DHCP acks
+//! and ARP), the names it gives itself or is given (DHCP host
 //! name and FQDN, mDNS and NBNS names), the stack fingerprints it shows (DHCP vendor class and
 //! parameter list, User-Agents, SSDP server strings), its addresses, and its traffic.
 //!
@@ -264,6 +265,21 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 if !given.is_unspecified() && m.msg_type == Some(5) {
                     d.addresses.insert(IpAddr::V4(given));
                 }
+            }
+            Message::Arp { mac, ip } => {
+                let ip = IpAddr::V4(*ip);
+                if is_group_mac(mac)
+                    || *mac == [0; 6]
+                    || ip.is_unspecified()
+                    || !local.contains(&ip)
+                {
+                    continue;
+                }
+                let key = DeviceKey::Mac(*mac);
+                let d = by_key.entry(key).or_insert_with(|| Device::new(key));
+                d.addresses.insert(ip);
+                d.first = d.first.min(e.ts);
+                d.last = d.last.max(e.ts);
             }
             Message::Dhcpv6(m) => {
                 let Some(key) = sender else { continue };

@@ -174,3 +174,23 @@ fn no_device_in_the_corpus_is_confidently_contradictory() {
     let router = device(&inv, "00:b5:6d:06:08:ba");
     assert_eq!(identify(router).kind, Kind::RouterAp);
 }
+
+#[test]
+fn arp_gives_addresses_to_hosts_that_send_no_ip() {
+    // In the HomeMatic capture the router only answers ARP: it is a device with its address.
+    let inv = inventory("IoTSentinel__HomeMaticPlug__Setup-C-8-STA.pcap");
+    let router = device(&inv, "00:b5:6d:06:08:ba");
+    assert!(
+        router
+            .addresses
+            .iter()
+            .any(|a| a.to_string() == "10.10.10.1"),
+        "{:?}",
+        router.addresses
+    );
+    assert_eq!(
+        router.packets_up + router.packets_down,
+        0,
+        "no IP traffic of its own"
+    );
+}

@@ -355,6 +355,8 @@ pub struct FlowTable {
     pub events: Vec<Event>,
     pub eth: Conversations<Mac>,
     pub stats: TableStats,
+    /// (MAC, IPv4) pairs ARP has shown already.
+    arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
     next_sweep: Nanos,
     scratch: Vec<(Nanos, FlowKey)>,
 }
@@ -369,6 +371,7 @@ impl FlowTable {
             events: Vec::new(),
             eth: Conversations::default(),
             stats: TableStats::default(),
+            arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             next_sweep: Nanos::MIN,
             scratch: Vec::new(),
         }
@@ -389,6 +392,28 @@ impl FlowTable {
         if self.cfg.eth_conversations {
             if let Some((src, dst)) = d.eth {
                 self.eth.add(src, dst, frame, ts, wire_len);
+            }
+        }
+        if let (Some((mac, ip, target)), true) = (d.arp, self.cfg.messages) {
+            // Which MAC holds which address: reported once per pair.
+            if self.arp_seen.insert((mac, ip)) {
+                let ip = std::net::Ipv4Addr::from(ip);
+                self.events.push(Event {
+                    frame,
+                    ts,
+                    flow: frame,
+                    src: ip.to_ipv6_mapped(),
+                    src_port: 0,
+                    dst: std::net::Ipv4Addr::from(target).to_ipv6_mapped(),
+                    dst_port: 0,
+                    proto: 0,
+                    from_client: true,
+                    message: Message::Arp { mac, ip },
+                });
+                self.stats.events += 1;
+                if !self.cfg.keep_events {
+                    self.events.clear();
+                }
             }
         }
         if !d.is_ip() {

@@ -488,6 +488,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             ),
         ),
         Message::Banner(b) => ("banner", b.clone(), String::new()),
+        Message::Arp { mac, ip } => (
+            "arp",
+            format!("{} is at {}", ip, fmt_mac(mac)),
+            String::new(),
+        ),
         Message::Dhcpv6(d) => (
             "dhcpv6",
             dhcp::v6_type_name(d.msg_type).to_string(),

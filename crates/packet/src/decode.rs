@@ -130,6 +130,9 @@ pub struct Decoded {
     pub payload_len: u32,
     /// Why decoding stopped before the end, if it did.
     pub malformed: Option<Malformed>,
+    /// ARP over Ethernet for IPv4: the sender's hardware and protocol address (which MAC says it
+    /// holds which address), and the target protocol address.
+    pub arp: Option<(Mac, [u8; 4], [u8; 4])>,
 }
 
 /// TCP flag bits.
@@ -166,6 +169,7 @@ impl Default for Decoded {
             payload_offset: 0,
             payload_len: 0,
             malformed: None,
+            arp: None,
         }
     }
 }
@@ -205,10 +209,28 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
     let rest = &frame[l.offset..];
     match l.ethertype {
         ethertype::IPV4 | ethertype::IPV6 => ip(&mut d, rest, l.offset),
-        ethertype::ARP => d.net = Net::Arp,
+        ethertype::ARP => {
+            d.net = Net::Arp;
+            d.arp = arp_sender(rest);
+        }
         _ => d.net = Net::Other,
     }
     d
+}
+
+/// The sender of an Ethernet/IPv4 ARP packet: hardware type 1, protocol 0x0800, lengths 6 and 4.
+fn arp_sender(b: &[u8]) -> Option<(Mac, [u8; 4], [u8; 4])> {
+    let h = b.get(..28)?;
+    if h[0..2] != [0, 1] || h[2..4] != [8, 0] || h[4] != 6 || h[5] != 4 {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    mac.copy_from_slice(&h[8..14]);
+    Some((
+        mac,
+        [h[14], h[15], h[16], h[17]],
+        [h[24], h[25], h[26], h[27]],
+    ))
 }
 
 fn ip(d: &mut Decoded, bytes: &[u8], offset: usize) {
@@ -498,6 +520,14 @@ mod tests {
         f[12] = 0x08;
         f[13] = 0x06;
         assert_eq!(decode(LinkType::Ethernet, &f).net, Net::Arp);
+        // A request from 00:1a:22:05:c4:2e for 10.10.10.1, sent from 10.10.10.89.
+        f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+        f[22..28].copy_from_slice(&[0x00, 0x1a, 0x22, 0x05, 0xc4, 0x2e]);
+        f[28..32].copy_from_slice(&[10, 10, 10, 89]);
+        f[38..42].copy_from_slice(&[10, 10, 10, 1]);
+        let d = decode(LinkType::Ethernet, &f);
+        let sender = [0x00, 0x1a, 0x22, 0x05, 0xc4, 0x2e];
+        assert_eq!(d.arp, Some((sender, [10, 10, 10, 89], [10, 10, 10, 1])));
         let d = decode(LinkType::Other(147), &f);
         assert_eq!(d.malformed, Some(Malformed::UnsupportedLinkType));
     }

@@ -89,6 +89,11 @@ pub enum Message {
     /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
     /// greeting).
     Banner(String),
+    /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
+    Arp {
+        mac: [u8; 6],
+        ip: std::net::Ipv4Addr,
+    },
 }
 
 /// What the inspector needs to know about the packet besides its payload.
