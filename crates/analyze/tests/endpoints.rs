@@ -27,6 +27,7 @@ fn unnamed_endpoints_were_never_resolved_by_their_device() {
             &r.flows.events,
             Intel::get(),
             &Default::default(),
+            None,
         );
         let total: u64 = eps.iter().map(|e| e.bytes_up).sum();
         let named: u64 = eps
@@ -89,6 +90,7 @@ fn the_hue_bridge_talks_to_philips_through_google() {
         &r.flows.events,
         Intel::get(),
         &Default::default(),
+        None,
     );
     let e = eps
         .iter()
@@ -101,4 +103,45 @@ fn the_hue_bridge_talks_to_philips_through_google() {
         vec!["ghs-svc-https-c157.ghs-ssl.googlehosted.com".to_string()]
     );
     assert_eq!(e.place.asn, Some(15169));
+}
+
+#[test]
+fn round_trips_too_short_for_the_registered_country_mark_an_edge() {
+    use iotscope_intel::Site;
+    // The IoT Sentinel lab is in Darmstadt, Germany. Google's address is registered in the US, yet
+    // the Hue bridge's handshakes with it take a few milliseconds: too short to cross the
+    // Atlantic, so it answered from a nearby edge. A German address measured from Germany is not
+    // flagged.
+    let cap = iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    let r = run(
+        &[cap],
+        &Options {
+            flow: Config::with_messages(),
+            threads: 1,
+        },
+    );
+    let site = Site::parse("49.87,8.65").unwrap();
+    let eps = endpoints(
+        &r.flows.flows,
+        &r.flows.events,
+        Intel::get(),
+        &Default::default(),
+        Some(&site),
+    );
+    let google = eps
+        .iter()
+        .find(|e| e.name.as_deref() == Some("bridge.meethue.com"))
+        .unwrap();
+    let check = google.location.as_ref().expect("a TCP handshake was seen");
+    assert_eq!(google.place.country.as_deref(), Some("US"));
+    assert!(check.edge, "{check:?}");
+    assert!(check.max_km < check.country_km);
+    for e in eps
+        .iter()
+        .filter(|e| e.place.country.as_deref() == Some("DE"))
+    {
+        if let Some(c) = &e.location {
+            assert!(!c.edge, "{} {c:?}", e.addr);
+        }
+    }
 }

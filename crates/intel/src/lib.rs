@@ -256,3 +256,104 @@ impl Intel {
         p
     }
 }
+
+const CITIES: &[u8] = include_bytes!("../data/cities.tsv.gz");
+
+/// Where the capture was taken, for the distance check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Site {
+    /// Latitude and longitude in degrees.
+    Point(f64, f64),
+    /// Somewhere in a country (ISO 3166 alpha-2).
+    Country(String),
+}
+
+impl Site {
+    /// "DE", or "52.52,13.40".
+    pub fn parse(s: &str) -> Result<Site, String> {
+        if let Some((a, b)) = s.split_once(',') {
+            let lat: f64 = a
+                .trim()
+                .parse()
+                .map_err(|_| format!("not a latitude: {a}"))?;
+            let lon: f64 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("not a longitude: {b}"))?;
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return Err(format!("not a place on earth: {s}"));
+            }
+            return Ok(Site::Point(lat, lon));
+        }
+        let cc = s.trim().to_ascii_uppercase();
+        if cc.len() == 2 && cc.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(Site::Country(cc))
+        } else {
+            Err(format!("not a country code or latitude,longitude: {s}"))
+        }
+    }
+}
+
+/// Great-circle distance in kilometres.
+fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+/// Light in fibre covers about 200 000 km/s: 100 km of distance per millisecond of round trip.
+pub const KM_PER_RTT_MS: f64 = 100.0;
+
+/// Towns of each country, for distance bounds.
+pub struct Geo {
+    towns: HashMap<String, Vec<(f64, f64)>>,
+}
+
+impl Geo {
+    pub fn get() -> &'static Geo {
+        static GEO: OnceLock<Geo> = OnceLock::new();
+        GEO.get_or_init(|| {
+            let mut towns: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
+            for l in gunzip(CITIES).lines() {
+                let mut f = l.split('\t');
+                let (Some(cc), Some(lat), Some(lon)) = (f.next(), f.next(), f.next()) else {
+                    continue;
+                };
+                if let (Ok(lat), Ok(lon)) = (lat.parse(), lon.parse()) {
+                    towns.entry(cc.to_string()).or_default().push((lat, lon));
+                }
+            }
+            Geo { towns }
+        })
+    }
+
+    /// A lower bound of the distance (km) from the site to anywhere in country `cc`: the distance
+    /// to its nearest town (of the site's nearest town, for a site given as a country). None when
+    /// the country is unknown to the data.
+    pub fn min_km(&self, site: &Site, cc: &str) -> Option<f64> {
+        let there = self.towns.get(cc)?;
+        match site {
+            Site::Country(c) if c == cc => Some(0.0),
+            Site::Country(c) => {
+                let here = self.towns.get(c)?;
+                let mut best = f64::MAX;
+                for a in here {
+                    for b in there {
+                        best = best.min(haversine(*a, *b));
+                    }
+                }
+                Some(best)
+            }
+            Site::Point(lat, lon) => there
+                .iter()
+                .map(|b| haversine((*lat, *lon), *b))
+                .reduce(f64::min),
+        }
+    }
+}

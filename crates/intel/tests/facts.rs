@@ -50,3 +50,18 @@ fn cdn_names() {
     );
     assert_eq!(cdn_of_name("example.com"), None);
 }
+
+#[test]
+fn distances_from_a_site() {
+    use iotscope_intel::{Geo, Site};
+    let geo = Geo::get();
+    let berlin = Site::parse("52.52,13.40").unwrap();
+    // Germany contains Berlin; the nearest US town is thousands of km away.
+    assert!(geo.min_km(&berlin, "DE").unwrap() < 20.0);
+    let us = geo.min_km(&berlin, "US").unwrap();
+    assert!((5_000.0..7_500.0).contains(&us), "{us}");
+    assert_eq!(geo.min_km(&Site::parse("de").unwrap(), "DE"), Some(0.0));
+    let fr = geo.min_km(&Site::Country("DE".into()), "FR").unwrap();
+    assert!(fr < 50.0, "neighbours touch: {fr}");
+    assert!(Site::parse("95,0").is_err() && Site::parse("Germany").is_err());
+}

