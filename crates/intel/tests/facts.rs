@@ -65,3 +65,17 @@ fn distances_from_a_site() {
     assert!(fr < 50.0, "neighbours touch: {fr}");
     assert!(Site::parse("95,0").is_err() && Site::parse("Germany").is_err());
 }
+
+#[test]
+fn akamai_and_fastly_are_recognised_as_cdns() {
+    // 2.16.0.0/23 is announced by Akamai (AS20940); 151.101.0.0/16 by Fastly (AS54113).
+    let a = place("2.16.0.1");
+    assert_eq!(
+        (a.asn, a.cdn.as_deref()),
+        (Some(20940), Some("akamai")),
+        "{a:?}"
+    );
+    assert!(a.org.as_deref().unwrap_or("").contains("Akamai"));
+    let f = place("151.101.1.1");
+    assert_eq!(f.cdn.as_deref(), Some("fastly"), "{f:?}");
+}
