@@ -70,6 +70,16 @@ fn split(v: &str) -> Vec<String> {
     }
 }
 
+/// A record's value as tshark prints it in `field` (dns.a, dns.aaaa or dns.cname), if it has one.
+fn rdata_text(d: &RData, field: &str) -> Option<String> {
+    match (d, field) {
+        (RData::A(a), "dns.a") => Some(a.to_string()),
+        (RData::Aaaa(a), "dns.aaaa") => Some(a.to_string()),
+        (RData::Cname(c), "dns.cname") => Some(c.clone()),
+        _ => None,
+    }
+}
+
 /// Tallies agreement and keeps the disagreements for the failure message.
 #[derive(Default)]
 struct Tally {
@@ -131,33 +141,15 @@ fn parsers_agree_with_tshark_fields() {
                 qnames,
                 split(&row["dns.qry.name"]),
             );
-            let pick = |f: &dyn Fn(&RData) -> Option<String>| -> Vec<String> {
-                m.records.iter().filter_map(|r| f(&r.data)).collect()
-            };
-            t.eq(
-                &format!("{what} a"),
-                pick(&|d| match d {
-                    RData::A(a) => Some(a.to_string()),
-                    _ => None,
-                }),
-                split(&row["dns.a"]),
-            );
-            t.eq(
-                &format!("{what} aaaa"),
-                pick(&|d| match d {
-                    RData::Aaaa(a) => Some(a.to_string()),
-                    _ => None,
-                }),
-                split(&row["dns.aaaa"]),
-            );
-            t.eq(
-                &format!("{what} cname"),
-                pick(&|d| match d {
-                    RData::Cname(c) => Some(c.clone()),
-                    _ => None,
-                }),
-                split(&row["dns.cname"]),
-            );
+            // Each answer field against its records, from every section as tshark lists them.
+            for field in ["dns.a", "dns.aaaa", "dns.cname"] {
+                let ours = m
+                    .records
+                    .iter()
+                    .filter_map(|r| rdata_text(&r.data, field))
+                    .collect();
+                t.eq(&format!("{what} {field}"), ours, split(&row[field]));
+            }
         }
 
         for (frame, row) in tsv(&cap, "tls.tsv") {

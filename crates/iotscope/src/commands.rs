@@ -231,11 +231,7 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
             }
         }
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    table.write(a.read.format, &mut out)?;
-    out.flush()?;
-    Ok(finish(&run))
+    print(table.columns, table.rows, a.read.format, &run)
 }
 
 static STATS_COLUMNS: [Column; 2] = [col("item", "What"), col("value", "Value")];
@@ -300,15 +296,7 @@ pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
         put("fragments matched", json!(fs.fragments_matched));
         put("fragments unmatched", json!(fs.fragments_unmatched));
     }
-    let table = Table {
-        columns: &STATS_COLUMNS,
-        rows,
-    };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    table.write(a.read.format, &mut out)?;
-    out.flush()?;
-    Ok(finish(&run))
+    print(&STATS_COLUMNS, rows, a.read.format, &run)
 }
 
 static EVENT_COLUMNS: [Column; 10] = [
@@ -517,11 +505,19 @@ fn describe(m: &Message) -> (&'static str, String, String) {
     }
 }
 
-fn write_table(table: &Table, fmt: crate::table::OutputFormat) -> io::Result<()> {
+/// Prints rows under `columns` in the chosen format, then reports the run's read errors as the
+/// exit code.
+fn print(
+    columns: &'static [Column],
+    rows: Vec<Vec<Value>>,
+    fmt: crate::table::OutputFormat,
+    run: &Run,
+) -> io::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    table.write(fmt, &mut out)?;
-    out.flush()
+    Table { columns, rows }.write(fmt, &mut out)?;
+    out.flush()?;
+    Ok(finish(run))
 }
 
 pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
@@ -574,14 +570,7 @@ pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
             ]
         })
         .collect();
-    write_table(
-        &Table {
-            columns: &EVENT_COLUMNS,
-            rows,
-        },
-        a.read.format,
-    )?;
-    Ok(finish(&run))
+    print(&EVENT_COLUMNS, rows, a.read.format, &run)
 }
 
 static DNS_COLUMNS: [Column; 11] = [
@@ -631,14 +620,7 @@ pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
             ]
         })
         .collect();
-    write_table(
-        &Table {
-            columns: &DNS_COLUMNS,
-            rows,
-        },
-        a.read.format,
-    )?;
-    Ok(finish(&run))
+    print(&DNS_COLUMNS, rows, a.read.format, &run)
 }
 
 static DEVICE_COLUMNS: [Column; 16] = [
@@ -710,14 +692,7 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
             ]
         })
         .collect();
-    write_table(
-        &Table {
-            columns: &DEVICE_COLUMNS,
-            rows,
-        },
-        a.read.format,
-    )?;
-    Ok(finish(&run))
+    print(&DEVICE_COLUMNS, rows, a.read.format, &run)
 }
 
 static ENDPOINT_COLUMNS: [Column; 19] = [
@@ -810,14 +785,7 @@ pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
         ]
     })
     .collect();
-    write_table(
-        &Table {
-            columns: &ENDPOINT_COLUMNS,
-            rows,
-        },
-        a.read.format,
-    )?;
-    Ok(finish(&run))
+    print(&ENDPOINT_COLUMNS, rows, a.read.format, &run)
 }
 
 #[cfg(test)]
