@@ -84,6 +84,14 @@ impl Device {
     }
 
     /// The names the device is known by (host names first), without repeats.
+    /// The device's stable identifier in output: its MAC, else its address.
+    pub fn id(&self) -> String {
+        match self.key {
+            DeviceKey::Mac(m) => iotscope_packet::fmt_mac(&m),
+            DeviceKey::Ip(ip) => ip.to_string(),
+        }
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for kind in ["hostname", "dhcpv6-fqdn", "mdns-name", "nbns-name"] {

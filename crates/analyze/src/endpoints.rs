@@ -50,6 +50,8 @@ pub struct Endpoint {
     pub bytes_down: u64,
     pub first: Nanos,
     pub last: Nanos,
+    /// The first frame (1-based) of the earliest flow.
+    pub frame: u64,
     /// Smallest TCP handshake round trip to the address seen from the capture point (SYN to
     /// SYN/ACK), milliseconds.
     pub rtt_ms: Option<f64>,
@@ -83,6 +85,81 @@ fn proto_name(p: u8) -> &'static str {
 /// When a host resolved a name to an address, the name, and its CNAME chain.
 type Resolution = (Nanos, String, Vec<String>);
 
+/// Names flows' servers the way their clients named them: the latest name the client resolved to
+/// the address before the flow began, else the server name the flow itself carried.
+pub struct Namer {
+    /// Names each host resolved, per (host, address), in time order.
+    resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>>,
+    /// Server names sent in each flow (by the flow's first frame).
+    sent: HashMap<u64, (NamedBy, String)>,
+}
+
+/// A server's name and how it was learned.
+pub struct Naming<'a> {
+    pub by: NamedBy,
+    pub name: &'a str,
+    pub cnames: &'a [String],
+}
+
+impl Namer {
+    pub fn new(events: &[Event]) -> Namer {
+        let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
+        for b in bindings(events) {
+            if b.via != Via::Dns {
+                continue;
+            }
+            for a in &b.addrs {
+                resolved.entry((b.host, *a)).or_default().push((
+                    b.ts,
+                    b.name.clone(),
+                    b.cnames.clone(),
+                ));
+            }
+        }
+        let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
+        for e in events.iter().filter(|e| e.from_client) {
+            let named = match &e.message {
+                Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
+                Message::HttpRequest(r) if r.ssdp.is_none() => {
+                    r.host.clone().map(|h| (NamedBy::Host, strip_port(&h)))
+                }
+                _ => None,
+            };
+            if let Some(n) = named {
+                sent.entry(e.flow).or_insert(n);
+            }
+        }
+        Namer { resolved, sent }
+    }
+
+    /// The name `client` knew the server of flow `f` (at `server`) by.
+    pub fn name(&self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'_>> {
+        let by_dns = self
+            .resolved
+            .get(&(client, server))
+            .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()));
+        if let Some((_, name, cnames)) = by_dns {
+            return Some(Naming {
+                by: NamedBy::Dns,
+                name,
+                cnames,
+            });
+        }
+        self.sent.get(&f.first_frame).map(|(by, name)| Naming {
+            by: *by,
+            name,
+            cnames: &[],
+        })
+    }
+
+    /// The name for flow `f` as its initiator knew it.
+    pub fn of_flow(&self, f: &Flow) -> Option<Naming<'_>> {
+        let client = ip_of(&f.key.end(f.initiator).0);
+        let server = ip_of(&f.key.end(f.initiator.other()).0);
+        self.name(client, server, f)
+    }
+}
+
 /// The endpoints of every local device, busiest first within each device.
 pub fn endpoints(
     flows: &[Flow],
@@ -91,34 +168,7 @@ pub fn endpoints(
     local: &Local,
     site: Option<&Site>,
 ) -> Vec<Endpoint> {
-    // Names each host resolved, per (host, address), in time order.
-    let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
-    for b in bindings(events) {
-        if b.via != Via::Dns {
-            continue;
-        }
-        for a in &b.addrs {
-            resolved.entry((b.host, *a)).or_default().push((
-                b.ts,
-                b.name.clone(),
-                b.cnames.clone(),
-            ));
-        }
-    }
-    // Server names sent in each flow (by the flow's first frame).
-    let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
-    for e in events.iter().filter(|e| e.from_client) {
-        let named = match &e.message {
-            Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
-            Message::HttpRequest(r) if r.ssdp.is_none() => {
-                r.host.clone().map(|h| (NamedBy::Host, strip_port(&h)))
-            }
-            _ => None,
-        };
-        if let Some(n) = named {
-            sent.entry(e.flow).or_insert(n);
-        }
-    }
+    let namer = Namer::new(events);
     let mut out: BTreeMap<(IpAddr, IpAddr), Endpoint> = BTreeMap::new();
     for f in flows {
         let client = f.key.end(f.initiator);
@@ -144,6 +194,7 @@ pub fn endpoints(
             bytes_down: 0,
             first: Nanos::MAX,
             last: Nanos::MIN,
+            frame: 0,
             rtt_ms: None,
             location: None,
         });
@@ -155,19 +206,15 @@ pub fn endpoints(
             let ms = rtt as f64 / 1e6;
             e.rtt_ms = Some(e.rtt_ms.map_or(ms, |m: f64| m.min(ms)));
         }
-        // The latest resolution of this address by this device before the flow began.
-        let by_dns = resolved
-            .get(&(device, addr))
-            .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()));
-        match (by_dns, sent.get(&f.first_frame)) {
-            (Some((_, name, cnames)), _) if e.named_by != NamedBy::Dns => {
-                e.name = Some(name.clone());
-                e.cnames = cnames.clone();
+        match namer.name(device, addr, f) {
+            Some(n) if n.by == NamedBy::Dns && e.named_by != NamedBy::Dns => {
+                e.name = Some(n.name.to_string());
+                e.cnames = n.cnames.to_vec();
                 e.named_by = NamedBy::Dns;
             }
-            (None, Some((how, name))) if e.named_by == NamedBy::None => {
-                e.name = Some(name.clone());
-                e.named_by = *how;
+            Some(n) if e.named_by == NamedBy::None => {
+                e.name = Some(n.name.to_string());
+                e.named_by = n.by;
             }
             _ => {}
         }
@@ -182,6 +229,9 @@ pub fn endpoints(
         e.flows += 1;
         e.bytes_up += f.from(f.initiator).bytes;
         e.bytes_down += f.from(f.initiator.other()).bytes;
+        if f.first < e.first {
+            e.frame = f.first_frame + 1;
+        }
         e.first = e.first.min(f.first);
         e.last = e.last.max(f.last);
     }

@@ -4,7 +4,10 @@
 //! for how long, and the names hosts announce for themselves over mDNS and LLMNR. Devices: the
 //! local hosts, with vendor, names and fingerprints, each claim with its evidence.
 
+pub mod behaviour;
 pub mod devices;
 pub mod endpoints;
+pub mod findings;
 pub mod identify;
 pub mod passive_dns;
+pub mod text;

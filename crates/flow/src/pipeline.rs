@@ -293,7 +293,24 @@ impl Dispatch {
 }
 
 /// Reads `paths` in order, as one timeline, into flow tables.
+/// How far reading has got, for a progress indicator on another thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Frames read so far (updated every [`PROGRESS_EVERY`] frames).
+    pub frames: std::sync::atomic::AtomicU64,
+    /// Index of the input being read.
+    pub input: std::sync::atomic::AtomicUsize,
+}
+
+/// Frames between updates of [`Progress`]: rare enough to cost nothing per packet.
+pub const PROGRESS_EVERY: u64 = 1 << 14;
+
 pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
+    run_with_progress(paths, opts, None)
+}
+
+/// [`run`], reporting how far it has got in `progress`.
+pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Progress>) -> Run {
     let threads = opts.threads.max(1);
     if threads == 1 {
         let worker = Worker {
@@ -301,7 +318,7 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
             counters: Counters::default(),
         };
         let mut dispatch = Dispatch::Inline(Box::new(worker));
-        let (inputs, errors) = read_all(paths, &mut dispatch);
+        let (inputs, errors) = read_all(paths, &mut dispatch, progress);
         let Dispatch::Inline(w) = dispatch else {
             unreachable!()
         };
@@ -347,7 +364,7 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
             send,
             recycle: recycle_rx,
         };
-        let (inputs, errors) = read_all(paths, &mut dispatch);
+        let (inputs, errors) = read_all(paths, &mut dispatch, progress);
         dispatch.flush_all();
         drop(dispatch);
         let mut counters = Counters::default();
@@ -367,11 +384,18 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
     })
 }
 
-fn read_all(paths: &[PathBuf], dispatch: &mut Dispatch) -> (Vec<InputSummary>, Vec<ReadError>) {
+fn read_all(
+    paths: &[PathBuf],
+    dispatch: &mut Dispatch,
+    progress: Option<&Progress>,
+) -> (Vec<InputSummary>, Vec<ReadError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut frame_no = 0u64;
-    for path in paths {
+    for (n, path) in paths.iter().enumerate() {
+        if let Some(p) = progress {
+            p.input.store(n, std::sync::atomic::Ordering::Relaxed);
+        }
         let mut summary = InputSummary {
             name: path.display().to_string(),
             format: None,
@@ -383,7 +407,7 @@ fn read_all(paths: &[PathBuf], dispatch: &mut Dispatch) -> (Vec<InputSummary>, V
         let result = Capture::open(path).and_then(|mut cap| {
             let mut frames = cap.frames();
             let before = frame_no;
-            let r = read_one(&mut frames, dispatch, &mut frame_no);
+            let r = read_one(&mut frames, dispatch, &mut frame_no, progress);
             summary.frames = frame_no - before;
             summary.format = frames.format().map(|f: Format| f.to_string());
             summary.interfaces = frames
@@ -407,8 +431,15 @@ fn read_one(
     frames: &mut Frames<'_>,
     dispatch: &mut Dispatch,
     frame_no: &mut u64,
+    progress: Option<&Progress>,
 ) -> Result<(), ReadError> {
     loop {
+        if *frame_no % PROGRESS_EVERY == 0 {
+            if let Some(p) = progress {
+                p.frames
+                    .store(*frame_no, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         let (mut it, at) = match frames.next_frame()? {
             None => return Ok(()),
             Some(f) => {

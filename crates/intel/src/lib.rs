@@ -161,6 +161,95 @@ pub fn cdn_of_name(name: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
+/// Public recursive resolvers by address, with their operator: a device that sends DNS (plain or
+/// encrypted) to one of these bypasses the network's own resolver. From the operators' published
+/// service addresses.
+const PUBLIC_RESOLVERS: [(&str, &str); 24] = [
+    ("1.1.1.1", "Cloudflare"),
+    ("1.0.0.1", "Cloudflare"),
+    ("1.1.1.2", "Cloudflare"),
+    ("1.1.1.3", "Cloudflare"),
+    ("2606:4700:4700::1111", "Cloudflare"),
+    ("2606:4700:4700::1001", "Cloudflare"),
+    ("8.8.8.8", "Google"),
+    ("8.8.4.4", "Google"),
+    ("2001:4860:4860::8888", "Google"),
+    ("2001:4860:4860::8844", "Google"),
+    ("9.9.9.9", "Quad9"),
+    ("149.112.112.112", "Quad9"),
+    ("2620:fe::fe", "Quad9"),
+    ("208.67.222.222", "OpenDNS"),
+    ("208.67.220.220", "OpenDNS"),
+    ("94.140.14.14", "AdGuard"),
+    ("94.140.15.15", "AdGuard"),
+    ("185.228.168.9", "CleanBrowsing"),
+    ("76.76.2.0", "Control D"),
+    ("76.76.19.19", "Alternate DNS"),
+    ("45.90.28.0", "NextDNS"),
+    ("45.90.30.0", "NextDNS"),
+    ("223.5.5.5", "AliDNS"),
+    ("119.29.29.29", "DNSPod"),
+];
+
+/// The operator of a public resolver at this address.
+pub fn public_resolver(a: IpAddr) -> Option<&'static str> {
+    PUBLIC_RESOLVERS
+        .iter()
+        .find(|(ip, _)| ip.parse::<IpAddr>().is_ok_and(|x| x == a))
+        .map(|(_, who)| *who)
+}
+
+/// DNS-over-HTTPS and DNS-over-TLS service names (as sent in SNI) and their operators.
+const DOH_NAMES: [(&str, &str); 14] = [
+    ("cloudflare-dns.com", "Cloudflare"),
+    ("one.one.one.one", "Cloudflare"),
+    ("dns.google", "Google"),
+    ("dns.google.com", "Google"),
+    ("dns.quad9.net", "Quad9"),
+    ("doh.opendns.com", "OpenDNS"),
+    ("dns.adguard.com", "AdGuard"),
+    ("dns.adguard-dns.com", "AdGuard"),
+    ("dns.nextdns.io", "NextDNS"),
+    ("doh.cleanbrowsing.org", "CleanBrowsing"),
+    ("dns.controld.com", "Control D"),
+    ("doh.mullvad.net", "Mullvad"),
+    ("dns.alidns.com", "AliDNS"),
+    ("doh.pub", "DNSPod"),
+];
+
+/// The operator of an encrypted-DNS service known by this server name (subdomains included,
+/// as in `mozilla.cloudflare-dns.com`).
+pub fn doh_service(name: &str) -> Option<&'static str> {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    DOH_NAMES
+        .iter()
+        .find(|(s, _)| n == *s || n.ends_with(&format!(".{s}")))
+        .map(|(_, who)| *who)
+}
+
+/// Hosts whose only job is to tell a device whether it is online (captive-portal and
+/// connectivity probes of the major platforms).
+const CONNECTIVITY_HOSTS: [&str; 12] = [
+    "connectivitycheck.gstatic.com",
+    "connectivitycheck.android.com",
+    "clients3.google.com",
+    "clients1.google.com",
+    "captive.apple.com",
+    "www.msftconnecttest.com",
+    "www.msftncsi.com",
+    "detectportal.firefox.com",
+    "nmcheck.gnome.org",
+    "connectivity-check.ubuntu.com",
+    "network-test.debian.org",
+    "conncheck.opensuse.org",
+];
+
+/// True when `name` is a well-known connectivity probe.
+pub fn is_connectivity_check(name: &str) -> bool {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    CONNECTIVITY_HOSTS.contains(&n.as_str())
+}
+
 impl Intel {
     /// The shipped tables, parsed on first use.
     pub fn get() -> &'static Intel {

@@ -16,7 +16,7 @@ use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
 
 use crate::table::{col, Column, Table};
-use crate::{By, DevicesArgs, EndpointsArgs, FlowsArgs, ReadArgs, StatsArgs};
+use crate::{By, DevicesArgs, EndpointsArgs, FlowsArgs, Inputs, StatsArgs};
 
 const NS: f64 = 1e9;
 
@@ -24,12 +24,12 @@ fn secs(s: f64) -> Option<Nanos> {
     (s > 0.0).then_some((s * NS) as Nanos)
 }
 
-fn options(a: &ReadArgs, eth: bool) -> Options {
+fn options(a: &Inputs, eth: bool) -> Options {
     options_with(a, eth, false)
 }
 
 /// Options for commands that need the parsers' messages (`events`, `dns`).
-fn options_with(a: &ReadArgs, eth: bool, messages: bool) -> Options {
+pub fn options_with(a: &Inputs, eth: bool, messages: bool) -> Options {
     let mut flow = if a.no_timeouts {
         Config::without_timeouts()
     } else {
@@ -203,7 +203,7 @@ fn addr_cell(a: &Addr) -> (String, Value) {
 }
 
 pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options(&a.read, a.by == By::Eth));
+    let run = pipeline::run(&a.read.paths()?, &options(&a.read, a.by == By::Eth));
     let origin = run.counters.first_ts.unwrap_or(0);
     let flows = &run.flows.flows;
     let table = match a.by {
@@ -237,7 +237,7 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
 static STATS_COLUMNS: [Column; 2] = [col("item", "What"), col("value", "Value")];
 
 pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options(&a.read, false));
+    let run = pipeline::run(&a.read.paths()?, &options(&a.read, false));
     let c = &run.counters;
     let mut rows: Vec<Vec<Value>> = Vec::new();
     let mut put = |k: &str, v: Value| rows.push(vec![json!(k), v]);
@@ -521,7 +521,7 @@ fn print(
 }
 
 pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
+    let run = pipeline::run(&a.read.paths()?, &options_with(&a.read, false, true));
     let origin = run.counters.first_ts.unwrap_or(0);
     let events = &run.flows.events;
     if a.read.format == crate::table::OutputFormat::Json {
@@ -588,7 +588,7 @@ static DNS_COLUMNS: [Column; 11] = [
 ];
 
 pub fn dns(a: &StatsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
+    let run = pipeline::run(&a.read.paths()?, &options_with(&a.read, false, true));
     let origin = run.counters.first_ts.unwrap_or(0);
     let json_lists = a.read.format == crate::table::OutputFormat::Json;
     let rows = passive_dns::bindings(&run.flows.events)
@@ -643,7 +643,7 @@ static DEVICE_COLUMNS: [Column; 16] = [
 ];
 
 pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
+    let run = pipeline::run(&a.read.paths()?, &options_with(&a.read, false, true));
     let json = a.read.format == crate::table::OutputFormat::Json;
     let time = |t: Nanos| {
         if t == Nanos::MAX || t == Nanos::MIN {
@@ -724,7 +724,7 @@ pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
         .map(iotscope_intel::Site::parse)
         .transpose()
         .map_err(io::Error::other)?;
-    let run = pipeline::run(&a.read.captures, &options_with(&a.read, false, true));
+    let run = pipeline::run(&a.read.paths()?, &options_with(&a.read, false, true));
     let json = a.read.format == crate::table::OutputFormat::Json;
     let intel = iotscope_intel::Intel::get();
     let opt = |v: Option<String>| v.map_or(Value::Null, |s| json!(s));

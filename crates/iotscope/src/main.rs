@@ -2,12 +2,14 @@
 //! It wires the other crates together and does little else.
 
 mod commands;
+mod report;
 mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use iotscope_analyze::findings::Severity;
 use table::OutputFormat;
 
 /// `iotscope --version`: the program and the offline data it ships, with the attribution the
@@ -35,6 +37,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The assessment: per device, who it talks to, how and how often, what is worrying, and a
+    /// verdict in plain words, with the evidence (terminal, JSON, HTML or CSV).
+    Report(ReportArgs),
     /// Flow records or conversation tables (like `tshark -q -z conv,eth|ip|ipv6|tcp|udp`).
     Flows(FlowsArgs),
     /// What was read: frames, bytes, link types, time span, undecodable frames by reason.
@@ -69,9 +74,9 @@ pub enum By {
 
 /// Options shared by every command that reads captures.
 #[derive(Args, Debug, Clone)]
-pub struct ReadArgs {
-    /// Capture files (pcap or pcapng, optionally gzip-compressed), read in order as one timeline;
-    /// `-` reads standard input.
+pub struct Inputs {
+    /// Capture files (pcap or pcapng, optionally gzip-compressed) and directories of them, read
+    /// in order as one timeline; `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
 
@@ -100,10 +105,6 @@ pub struct ReadArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_flows: usize,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-
     /// A network of this site besides the private, link-local and unique-local ranges (repeatable):
     /// its hosts are devices, not internet endpoints.
     #[arg(long = "local", value_name = "CIDR")]
@@ -113,6 +114,69 @@ pub struct ReadArgs {
     /// only flows or counts (to measure their cost; `stats` then counts the messages read).
     #[arg(long)]
     pub all_parsers: bool,
+}
+
+/// The inputs and the table format of the table commands.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub input: Inputs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+impl std::ops::Deref for ReadArgs {
+    type Target = Inputs;
+    fn deref(&self) -> &Inputs {
+        &self.input
+    }
+}
+
+impl Inputs {
+    /// The capture files: each argument, with a directory replaced by the capture files in it
+    /// (recursively, in name order).
+    pub fn paths(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for p in &self.captures {
+            if p.is_dir() {
+                let before = out.len();
+                collect(p, &mut out)?;
+                if out.len() == before {
+                    return Err(std::io::Error::other(format!(
+                        "{}: no capture files (.pcap, .pcapng, .cap, .gz) in this directory",
+                        p.display()
+                    )));
+                }
+            } else {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+            let n = name.to_ascii_lowercase();
+            if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
+                .iter()
+                .any(|x| n.ends_with(x))
+            {
+                out.push(p);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -149,6 +213,67 @@ pub struct EndpointsArgs {
     pub read: ReadArgs,
 }
 
+/// How `report` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For reading in a terminal.
+    Text,
+    /// The whole report model (schema: docs/report-schema.md).
+    Json,
+    /// One self-contained page with charts (no scripts, no network access).
+    Html,
+    /// One of the tables (see --table).
+    Csv,
+}
+
+/// The table `report --format csv` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CsvTable {
+    Findings,
+    Endpoints,
+    Devices,
+}
+
+fn severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("{s}: expected info, low, medium or high"))
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: Inputs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// With --format csv: which table.
+    #[arg(long, value_enum, default_value_t = CsvTable::Findings)]
+    pub table: CsvTable,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Replace MAC serials, the owner's public addresses and personal names in host names with
+    /// stable pseudonyms, so the report can be shared.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Exit with status 1 when a finding reaches this severity (info, low, medium, high).
+    #[arg(long, value_name = "SEVERITY", value_parser = severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Countries devices may talk to (ISO codes, repeatable or comma-separated); destinations
+    /// elsewhere become `country` findings.
+    #[arg(long = "allow-country", value_name = "CC", value_delimiter = ',')]
+    pub allow_country: Vec<String>,
+
+    /// No progress indicator on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct StatsArgs {
     #[command(flatten)]
@@ -158,6 +283,7 @@ pub struct StatsArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Report(a) => report::report(&a),
         Command::Flows(a) => commands::flows(&a),
         Command::Stats(a) => commands::stats(&a),
         Command::Events(a) => commands::events(&a),

@@ -23,6 +23,8 @@ pub struct HttpRequest {
     pub content_length: Option<u64>,
     /// SSDP headers, for M-SEARCH and NOTIFY.
     pub ssdp: Option<Ssdp>,
+    /// The SOAP action a UPnP control request invokes (`urn:...:WANIPConnection:1#AddPortMapping`).
+    pub soap_action: Option<String>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
 }
@@ -95,6 +97,7 @@ struct Heads {
     location: Option<String>,
     ssdp: Ssdp,
     any_ssdp: bool,
+    soap_action: Option<String>,
 }
 
 fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
@@ -108,6 +111,7 @@ fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
         location: None,
         ssdp: Ssdp::default(),
         any_ssdp: false,
+        soap_action: None,
     };
     for x in hs {
         let name = x.name.as_bytes();
@@ -142,6 +146,8 @@ fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
         } else if is("nts") {
             h.ssdp.nts = Some(v());
             h.any_ssdp = true;
+        } else if is("soapaction") {
+            h.soap_action = Some(v().trim_matches('"').to_string());
         } else if is("usn") {
             h.ssdp.usn = Some(v());
             h.any_ssdp = true;
@@ -177,6 +183,7 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
         content_type: h.content_type,
         content_length: h.content_length,
         ssdp,
+        soap_action: h.soap_action,
         body_cut: false,
     })
 }

@@ -1,0 +1,275 @@
+//! Behaviours: what a device does over time, read from its flow records.
+//!
+//! Beacons are connections a device opens to the same destination *name* at a steady rhythm (so
+//! a beacon survives a CDN rotating its addresses); long-lived connections are those held open
+//! far longer than a request needs, the channel a cloud uses to command a device. Both look only
+//! at flow starts and ends: the regular packets *inside* one UDP flow (an NTP client on a fixed
+//! port) are not beats.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use iotscope_flow::{EndReason, Flow, FlowKey};
+use iotscope_packet::{ip_of, Nanos};
+use iotscope_proto::app::App;
+use serde::Serialize;
+
+use crate::devices::Local;
+use crate::endpoints::Namer;
+
+const SEC: Nanos = 1_000_000_000;
+
+/// Connections opened closer together than this are one beat (a device often opens two at once).
+pub const BURST: Nanos = SEC / 2;
+/// Fewest beats that can show a rhythm: four intervals, so one odd interval cannot fake one.
+pub const MIN_BEATS: usize = 5;
+/// Shortest period called a beacon; faster repetition is a burst of work, not a heartbeat.
+pub const MIN_PERIOD: Nanos = SEC;
+/// The median distance of the intervals from the period, as a share of the period, at most: a
+/// timer-driven client stays within a few percent; human or event-driven use does not.
+pub const MAX_JITTER: f64 = 0.10;
+/// Share of intervals that must lie within a quarter period of the period (a missed beat or a
+/// retry leaves some intervals off the rhythm without breaking it).
+pub const MIN_ON_BEAT: f64 = 0.75;
+/// A connection open this long is long-lived: Zeek's conn-long default, far beyond any request.
+pub const LONG_LIVED: Nanos = 600 * SEC;
+
+/// Applications whose repetition is plumbing, not a device's own rhythm.
+fn is_plumbing(app: App) -> bool {
+    matches!(
+        app,
+        App::Dns | App::Mdns | App::Llmnr | App::Nbns | App::Netbios | App::Dhcp | App::Dhcpv6
+    )
+}
+
+/// Where a flow goes, as its initiator sees it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Destination {
+    /// The name the device used (DNS, SNI or Host), else the address.
+    pub name: String,
+    pub named: bool,
+    /// "tcp/443 tls".
+    pub service: String,
+}
+
+/// A rhythm: connections from one device to one destination at a steady period.
+#[derive(Clone, Debug, Serialize)]
+pub struct Beacon {
+    pub device: IpAddr,
+    pub destination: Destination,
+    /// Median interval between beats, nanoseconds.
+    pub period: Nanos,
+    /// Median absolute distance of the intervals from the period, nanoseconds.
+    pub jitter: Nanos,
+    pub beats: usize,
+    /// Median bytes (both ways) per beat.
+    pub bytes_per_beat: u64,
+    pub first: Nanos,
+    pub last: Nanos,
+    /// Addresses the beats went to (more than one when the name rotates over a CDN).
+    pub addresses: Vec<IpAddr>,
+    /// First frames (1-based) of the flows.
+    pub frames: Vec<u64>,
+}
+
+/// One connection held open for a long time (its flow records joined across active timeouts).
+#[derive(Clone, Debug, Serialize)]
+pub struct LongLived {
+    pub device: IpAddr,
+    pub server: IpAddr,
+    pub destination: Destination,
+    pub first: Nanos,
+    pub last: Nanos,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub packets: u64,
+    /// Still open when the capture ended.
+    pub open_at_end: bool,
+    /// First frame (1-based).
+    pub frame: u64,
+}
+
+impl LongLived {
+    pub fn duration(&self) -> Nanos {
+        self.last - self.first
+    }
+}
+
+fn service(f: &Flow) -> String {
+    let proto = match f.key.proto {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        _ => "ip",
+    };
+    let port = f.key.end(f.initiator.other()).1;
+    if f.key.ports_known {
+        format!("{proto}/{port} {}", f.app.display())
+    } else {
+        format!("{proto} {}", f.app.display())
+    }
+}
+
+/// The local client, the server and the destination of a flow a local device opened towards a
+/// single host.
+fn outbound(f: &Flow, local: &Local, namer: &Namer) -> Option<(IpAddr, IpAddr, Destination)> {
+    let client = ip_of(&f.key.end(f.initiator).0);
+    let server = ip_of(&f.key.end(f.initiator.other()).0);
+    if !local.contains(&client)
+        || server.is_multicast()
+        || matches!(server, IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255)
+        || is_plumbing(f.app.app)
+    {
+        return None;
+    }
+    let (name, named) = match namer.of_flow(f) {
+        Some(n) => (n.name.to_ascii_lowercase(), true),
+        None => (server.to_string(), false),
+    };
+    Some((
+        client,
+        server,
+        Destination {
+            name,
+            named,
+            service: service(f),
+        },
+    ))
+}
+
+fn median(v: &mut [Nanos]) -> Nanos {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Steady rhythms per device and destination name.
+pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<Beacon> {
+    type Beat = (Nanos, u64, IpAddr, u64);
+    let mut starts: BTreeMap<(IpAddr, Destination), Vec<Beat>> = BTreeMap::new();
+    for f in flows {
+        // A record cut by the active timeout continues a connection: not a new beat.
+        if f.tcp.is_some_and(|t| t.syn_ts.is_none()) && f.key.proto == 6 {
+            continue;
+        }
+        if let Some((client, server, dest)) = outbound(f, local, namer) {
+            starts.entry((client, dest)).or_default().push((
+                f.first,
+                f.bytes(),
+                server,
+                f.first_frame + 1,
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for ((device, destination), mut v) in starts {
+        if v.len() < MIN_BEATS {
+            continue;
+        }
+        v.sort_unstable_by_key(|b| b.0);
+        // Join connections opened together into one beat.
+        let mut beats: Vec<Beat> = Vec::with_capacity(v.len());
+        for b in v {
+            match beats.last_mut() {
+                Some(last) if b.0 - last.0 < BURST => last.1 += b.1,
+                _ => beats.push(b),
+            }
+        }
+        if beats.len() < MIN_BEATS {
+            continue;
+        }
+        let mut gaps: Vec<Nanos> = beats.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        let period = median(&mut gaps.clone());
+        if period < MIN_PERIOD {
+            continue;
+        }
+        let on_beat = gaps
+            .iter()
+            .filter(|g| (**g - period).abs() <= period / 4)
+            .count();
+        if (on_beat as f64) < MIN_ON_BEAT * gaps.len() as f64 {
+            continue;
+        }
+        for g in gaps.iter_mut() {
+            *g = (*g - period).abs();
+        }
+        let jitter = median(&mut gaps);
+        if jitter as f64 > MAX_JITTER * period as f64 {
+            continue;
+        }
+        let mut bytes: Vec<Nanos> = beats.iter().map(|b| b.1 as Nanos).collect();
+        let bytes_per_beat = median(&mut bytes) as u64;
+        let mut addresses: Vec<IpAddr> = beats.iter().map(|b| b.2).collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        out.push(Beacon {
+            device,
+            destination,
+            period,
+            jitter,
+            beats: beats.len(),
+            bytes_per_beat,
+            first: beats[0].0,
+            last: beats[beats.len() - 1].0,
+            addresses,
+            frames: beats.iter().map(|b| b.3).collect(),
+        });
+    }
+    out
+}
+
+/// Connections a local device held open for at least [`LONG_LIVED`].
+pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<LongLived> {
+    // Records of one connection share the key; each record but the last ended by the active
+    // timeout.
+    let mut by_key: HashMap<FlowKey, Vec<&Flow>> = HashMap::new();
+    for f in flows {
+        by_key.entry(f.key).or_default().push(f);
+    }
+    let mut out = Vec::new();
+    for (_, mut recs) in by_key {
+        recs.sort_unstable_by_key(|f| f.first);
+        let mut i = 0;
+        while i < recs.len() {
+            let head = recs[i];
+            let mut j = i;
+            while j + 1 < recs.len() && recs[j].end == EndReason::Active {
+                j += 1;
+            }
+            let chain = &recs[i..=j];
+            i = j + 1;
+            let last = chain.iter().map(|f| f.last).max().unwrap_or(head.last);
+            if last - head.first < LONG_LIVED {
+                continue;
+            }
+            let Some((device, server, destination)) = outbound(head, local, namer) else {
+                continue;
+            };
+            // NTP keeps a fixed port pair for days; it is a clock, not a channel.
+            if head.app.app == App::Ntp {
+                continue;
+            }
+            let (mut up, mut down, mut packets) = (0, 0, 0);
+            for f in chain {
+                up += f.from(head.initiator).bytes;
+                down += f.from(head.initiator.other()).bytes;
+                packets += f.packets();
+            }
+            let tail = chain[chain.len() - 1];
+            out.push(LongLived {
+                device,
+                server,
+                destination,
+                first: head.first,
+                last,
+                bytes_up: up,
+                bytes_down: down,
+                packets,
+                open_at_end: tail.end == EndReason::EndOfInput,
+                frame: head.first_frame + 1,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.device.cmp(&b.device).then(a.first.cmp(&b.first)));
+    out
+}

@@ -1,0 +1,1334 @@
+//! Findings: what a person should know about a device, each derived from its traffic.
+//!
+//! The catalogue below is the one place a finding is declared: a stable id, the usual severity,
+//! a title, why it matters in words a non-expert understands, and what to do. Detectors only
+//! gather evidence (names, counts, times, frames) and pick the severity the evidence warrants.
+//! What is not in the traffic is not claimed: a password is never kept, only that one was sent.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use iotscope_flow::{Event, Flow};
+use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
+use iotscope_packet::{ip_of, Nanos};
+use iotscope_proto::app::{App, Message};
+use serde::{Deserialize, Serialize};
+
+use crate::behaviour::{Beacon, LongLived};
+use crate::devices::{Device, Local};
+use crate::endpoints::{Endpoint, NamedBy, Namer};
+use crate::text::{bytes, duration};
+
+const SEC: Nanos = 1_000_000_000;
+
+/// How much a finding matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; nothing to fix.
+    Info,
+    /// A weakness that needs an unusual attacker or position.
+    Low,
+    /// A weakness an attacker on the network path can use.
+    Medium,
+    /// Secrets exposed, or the device opened to the internet.
+    High,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+        ]
+        .into_iter()
+        .find(|v| v.name().eq_ignore_ascii_case(s))
+    }
+}
+
+/// The closed list of findings (the order of [`CATALOGUE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    CleartextCredentials,
+    UnsafeProtocol,
+    ExposedService,
+    Upnp,
+    CleartextHttp,
+    TlsWeak,
+    EncryptedDns,
+    DnsBypass,
+    NoDns,
+    Country,
+    Firmware,
+    Upload,
+    LanPeer,
+    LongLived,
+    Periodic,
+    ConnectivityCheck,
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub id: FindingId,
+    /// The severity the finding usually has; the evidence can raise or lower it.
+    pub severity: Severity,
+    pub title: &'static str,
+    /// Why it matters, for someone who is not a network engineer.
+    pub explanation: &'static str,
+    /// What the owner can do.
+    pub remedy: &'static str,
+}
+
+/// Every finding iotscope can report.
+pub static CATALOGUE: [Entry; 16] = [
+    Entry {
+        id: FindingId::CleartextCredentials,
+        severity: Severity::High,
+        title: "Credentials sent in clear",
+        explanation: "A user name and password crossed the network unencrypted. Anyone who can \
+            see this traffic (another device on the Wi-Fi, the operator of a network on the path) \
+            can read the password and log in as this user.",
+        remedy: "Change the password, and use it only over an encrypted connection (HTTPS, SSH, \
+            TLS-protected mail). If the device offers no encrypted login, keep it off untrusted \
+            networks.",
+    },
+    Entry {
+        id: FindingId::UnsafeProtocol,
+        severity: Severity::High,
+        title: "Unencrypted login protocol",
+        explanation: "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything \
+            after them in clear, and telnet services on devices are the first thing botnets such \
+            as Mirai try with factory passwords.",
+        remedy:
+            "Turn the service off in the device's settings if it can be; otherwise block it at \
+            the router and change any default password. Prefer SSH, SFTP and mail over TLS.",
+    },
+    Entry {
+        id: FindingId::ExposedService,
+        severity: Severity::Low,
+        title: "Accepts inbound connections",
+        explanation: "The device answered connections that others opened to it. Every listening \
+            service is a door: from the LAN it lets any other device (a compromised one \
+            included) talk to it; from the internet, anyone can.",
+        remedy: "If the service is not needed, turn it off. A service reachable from the internet \
+            should be closed at the router (remove port forwards, disable UPnP) unless you meant \
+            to publish it.",
+    },
+    Entry {
+        id: FindingId::Upnp,
+        severity: Severity::Low,
+        title: "UPnP",
+        explanation: "UPnP lets devices announce themselves and ask the router to open ports from \
+            the internet to them, without asking you. Its implementations have a long history of \
+            flaws, and a port opened this way exposes the device to the whole internet.",
+        remedy: "Disable UPnP on the router unless something you rely on needs it, and check the \
+            router's list of port mappings.",
+    },
+    Entry {
+        id: FindingId::CleartextHttp,
+        severity: Severity::Medium,
+        title: "Plain HTTP",
+        explanation: "The device talked HTTP without encryption. Anyone on the path can read what \
+            it sends and change what it receives; a parser bug in the device could turn a \
+            tampered answer into control of the device.",
+        remedy: "Nothing to change on the device itself in most cases; ask the vendor to move to \
+            HTTPS. On the LAN, keep such devices on a separate network.",
+    },
+    Entry {
+        id: FindingId::TlsWeak,
+        severity: Severity::Medium,
+        title: "Weak TLS",
+        explanation: "The connection is encrypted, but in a way that does not prove who is on the \
+            other side (a self-signed, expired or mismatched certificate), uses an obsolete \
+            version of TLS, or leaves out the server name. A device that accepts such a \
+            certificate may accept an attacker's too.",
+        remedy: "Update the device's firmware; if the server is yours, give it a certificate from \
+            a trusted authority and TLS 1.2 or newer.",
+    },
+    Entry {
+        id: FindingId::EncryptedDns,
+        severity: Severity::Medium,
+        title: "Encrypted DNS around the local resolver",
+        explanation:
+            "The device looks names up over DNS-over-TLS, DNS-over-HTTPS or DNS-over-QUIC. \
+            That protects the lookups from eavesdroppers, but also hides them from you: the \
+            network's resolver, its filters and its logs are bypassed.",
+        remedy: "If you filter or log DNS at home, block the public encrypted-DNS services at the \
+            router or point the device at your resolver.",
+    },
+    Entry {
+        id: FindingId::DnsBypass,
+        severity: Severity::Medium,
+        title: "DNS to another resolver",
+        explanation: "The device sent plain DNS to a resolver other than the one the network \
+            uses. Its lookups escape the network's filters, and hard-coded resolvers are a common \
+            trait of devices that ignore local settings.",
+        remedy: "Redirect outgoing DNS (port 53) to your resolver at the router, or block it.",
+    },
+    Entry {
+        id: FindingId::NoDns,
+        severity: Severity::Low,
+        title: "Addresses contacted without a DNS lookup",
+        explanation: "The device connected to internet addresses it never looked up. Hard-coded \
+            addresses are how some devices reach peer-to-peer relays or fallback servers; they \
+            cannot be moved, filtered by name, or checked against what the vendor documents.",
+        remedy: "Check that the organisation and country are ones you expect for this device; \
+            block them at the router if not.",
+    },
+    Entry {
+        id: FindingId::Country,
+        severity: Severity::Medium,
+        title: "Destinations outside the allowed countries",
+        explanation: "The device talks to servers registered in a country that is not on your \
+            list of allowed countries.",
+        remedy: "Check why the vendor uses servers there; block the addresses if they are not \
+            needed.",
+    },
+    Entry {
+        id: FindingId::Firmware,
+        severity: Severity::Info,
+        title: "Large download",
+        explanation: "The device downloaded a large binary, most often a firmware or app update. \
+            Over plain HTTP an attacker on the path could replace it unless the device checks a \
+            signature.",
+        remedy: "None when it comes over HTTPS from the vendor. Over HTTP, ask the vendor whether \
+            updates are signed.",
+    },
+    Entry {
+        id: FindingId::Upload,
+        severity: Severity::Low,
+        title: "Sends more than it receives",
+        explanation: "The device uploads much more than it downloads to this destination. For a \
+            camera or a voice assistant that can be recordings; for a sensor it is unusual.",
+        remedy: "Check that the destination and the volume match what the device is for, and \
+            the vendor's privacy settings.",
+    },
+    Entry {
+        id: FindingId::LanPeer,
+        severity: Severity::Info,
+        title: "Talks to other local devices",
+        explanation: "Traffic between two devices of the network. Normal for hubs, speakers and \
+            phone apps; from a device that has no reason to, it can be a scan or a compromised \
+            device looking for others.",
+        remedy: "If the two have no business together, put IoT devices on their own network.",
+    },
+    Entry {
+        id: FindingId::LongLived,
+        severity: Severity::Info,
+        title: "Long-lived connection",
+        explanation: "A connection held open for a long time: the channel a cloud service keeps \
+            to a device so it can command it at any moment (how the phone app reaches it).",
+        remedy: "Expected for cloud-managed devices; check that the destination is the vendor's.",
+    },
+    Entry {
+        id: FindingId::Periodic,
+        severity: Severity::Info,
+        title: "Periodic connection",
+        explanation: "The device contacts this destination on a timer: a heartbeat, a status \
+            report or a poll.",
+        remedy: "None; it describes the device's normal rhythm (a change in it is worth noticing).",
+    },
+    Entry {
+        id: FindingId::ConnectivityCheck,
+        severity: Severity::Info,
+        title: "Connectivity check",
+        explanation: "The device checks whether it is online by pinging or fetching a well-known \
+            address.",
+        remedy: "None.",
+    },
+];
+
+impl FindingId {
+    pub fn entry(self) -> &'static Entry {
+        &CATALOGUE[self as usize]
+    }
+
+    /// The stable id as text (`cleartext-http`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingId::CleartextCredentials => "cleartext-credentials",
+            FindingId::UnsafeProtocol => "unsafe-protocol",
+            FindingId::ExposedService => "exposed-service",
+            FindingId::Upnp => "upnp",
+            FindingId::CleartextHttp => "cleartext-http",
+            FindingId::TlsWeak => "tls-weak",
+            FindingId::EncryptedDns => "encrypted-dns",
+            FindingId::DnsBypass => "dns-bypass",
+            FindingId::NoDns => "no-dns",
+            FindingId::Country => "country",
+            FindingId::Firmware => "firmware",
+            FindingId::Upload => "upload",
+            FindingId::LanPeer => "lan-peer",
+            FindingId::LongLived => "long-lived",
+            FindingId::Periodic => "periodic",
+            FindingId::ConnectivityCheck => "connectivity-check",
+        }
+    }
+}
+
+/// A labelled fact of a finding's evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// One finding about one device.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub severity: Severity,
+    /// The device's id (MAC, else address).
+    pub device: String,
+    /// What the finding is about: a name, an address, a service.
+    pub subject: String,
+    /// The evidence in one line.
+    pub summary: String,
+    pub facts: Vec<Fact>,
+    /// Occurrences: requests, connections, logins, beats...
+    pub count: u64,
+    pub first: Nanos,
+    pub last: Nanos,
+    /// First frames (1-based, over all inputs) of supporting flows, at most [`MAX_FRAMES`].
+    pub frames: Vec<u64>,
+}
+
+/// Supporting frames kept per finding.
+pub const MAX_FRAMES: usize = 20;
+/// Distinct values listed per fact before "and N more".
+const MAX_VALUES: usize = 4;
+
+/// A lookup made before the capture began is invisible: a first contact this soon after the
+/// start may have been resolved earlier (five minutes is a common TTL for device endpoints).
+pub const DNS_GRACE: Nanos = 300 * SEC;
+/// Upload to one destination that makes it worth a look, bytes (a sensor sends kilobytes).
+pub const UPLOAD_MIN: u64 = 1 << 20;
+/// Upload this many times the download marks a destination as a sink.
+pub const UPLOAD_RATIO: u64 = 2;
+/// Upload that is a lot for any home device, bytes (hours of video).
+pub const UPLOAD_HIGH: u64 = 100 << 20;
+/// A binary over plain HTTP at least this large is a download worth naming (firmware images
+/// and update bundles; icons and configuration files are smaller).
+pub const BINARY_HTTP_MIN: u64 = 64 << 10;
+/// An encrypted download this large in one connection is most likely an update.
+pub const BIG_DOWNLOAD: u64 = 5 << 20;
+/// Echo requests to one public host that make a connectivity probe rather than a one-off ping.
+pub const MIN_PINGS: u64 = 3;
+
+/// What the findings are computed from.
+pub struct Input<'a> {
+    pub flows: &'a [Flow],
+    pub events: &'a [Event],
+    pub devices: &'a [Device],
+    pub endpoints: &'a [Endpoint],
+    pub beacons: &'a [Beacon],
+    pub long_lived: &'a [LongLived],
+    pub local: &'a Local,
+    pub namer: &'a Namer,
+    pub intel: &'a Intel,
+    /// Countries allowed (ISO codes, upper case); `None` reports no country finding.
+    pub allow_countries: Option<&'a BTreeSet<String>>,
+    /// Start of the capture.
+    pub start: Nanos,
+}
+
+/// Evidence being gathered for one finding.
+struct Acc {
+    severity: Severity,
+    count: u64,
+    first: Nanos,
+    last: Nanos,
+    frames: BTreeSet<u64>,
+    facts: Vec<(String, BTreeSet<String>)>,
+    summary: Option<String>,
+}
+
+impl Acc {
+    fn new(severity: Severity) -> Acc {
+        Acc {
+            severity,
+            count: 0,
+            first: Nanos::MAX,
+            last: Nanos::MIN,
+            frames: BTreeSet::new(),
+            facts: Vec::new(),
+            summary: None,
+        }
+    }
+
+    fn at(&mut self, first: Nanos, last: Nanos, frame: u64) -> &mut Self {
+        self.first = self.first.min(first);
+        self.last = self.last.max(last);
+        if self.frames.len() < MAX_FRAMES || frame < *self.frames.last().unwrap_or(&0) {
+            self.frames.insert(frame);
+            if self.frames.len() > MAX_FRAMES {
+                self.frames.pop_last();
+            }
+        }
+        self
+    }
+
+    fn fact(&mut self, label: &str, value: impl Into<String>) -> &mut Self {
+        let value = value.into();
+        if value.is_empty() {
+            return self;
+        }
+        match self.facts.iter_mut().find(|(l, _)| l == label) {
+            Some((_, v)) => {
+                v.insert(value);
+            }
+            None => self
+                .facts
+                .push((label.to_string(), BTreeSet::from([value]))),
+        }
+        self
+    }
+
+    fn raise(&mut self, s: Severity) -> &mut Self {
+        self.severity = self.severity.max(s);
+        self
+    }
+
+    fn values(&self, label: &str) -> Vec<&str> {
+        self.facts
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn join_values(v: &BTreeSet<String>) -> String {
+    let mut s: Vec<&str> = v.iter().take(MAX_VALUES).map(String::as_str).collect();
+    let more = v.len().saturating_sub(MAX_VALUES);
+    let tail = format!("and {more} more");
+    if more > 0 {
+        s.push(&tail);
+    }
+    s.join(", ")
+}
+
+/// Findings gathered per (id, device, subject).
+#[derive(Default)]
+struct Findings {
+    map: BTreeMap<(FindingId, String, String), Acc>,
+}
+
+impl Findings {
+    fn get(&mut self, id: FindingId, device: &str, subject: &str, sev: Severity) -> &mut Acc {
+        self.map
+            .entry((id, device.to_string(), subject.to_string()))
+            .or_insert_with(|| Acc::new(sev))
+    }
+}
+
+/// Where each address's device is, and what every flow is.
+struct Index<'a> {
+    device_of: HashMap<IpAddr, String>,
+    events_of: HashMap<u64, Vec<&'a Event>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(i: &Input<'a>) -> Index<'a> {
+        let mut device_of = HashMap::new();
+        for d in i.devices {
+            for a in &d.addresses {
+                device_of.insert(*a, d.id());
+            }
+        }
+        let mut events_of: HashMap<u64, Vec<&Event>> = HashMap::new();
+        for e in i.events {
+            events_of.entry(e.flow).or_default().push(e);
+        }
+        Index {
+            device_of,
+            events_of,
+        }
+    }
+
+    fn device(&self, a: IpAddr) -> Option<&str> {
+        self.device_of.get(&a).map(String::as_str)
+    }
+
+    fn events(&self, f: &Flow) -> &[&'a Event] {
+        self.events_of
+            .get(&f.first_frame)
+            .map_or(&[][..], |v| v.as_slice())
+    }
+}
+
+/// The two ends of a flow: (client, server).
+fn ends(f: &Flow) -> ((IpAddr, u16), (IpAddr, u16)) {
+    let c = f.key.end(f.initiator);
+    let s = f.key.end(f.initiator.other());
+    ((ip_of(&c.0), c.1), (ip_of(&s.0), s.1))
+}
+
+fn is_unicast(a: IpAddr) -> bool {
+    !(a.is_multicast()
+        || a.is_unspecified()
+        || matches!(a, IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255))
+}
+
+fn proto_name(p: u8) -> &'static str {
+    match p {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        _ => "ip",
+    }
+}
+
+/// "Amazon, US" for an address, from the offline data.
+fn where_is(intel: &Intel, a: IpAddr, local: &Local) -> String {
+    if local.contains(&a) {
+        return "local network".into();
+    }
+    let p = intel.place(a);
+    let mut parts = Vec::new();
+    if let Some(o) = p.org {
+        parts.push(o);
+    }
+    if let Some(r) = p.region {
+        parts.push(r);
+    }
+    if let Some(c) = p.country {
+        parts.push(c);
+    }
+    if parts.is_empty() {
+        "unknown network".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn tls_version(v: u16) -> &'static str {
+    match v {
+        0x0300 => "SSL 3.0",
+        0x0301 => "TLS 1.0",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        _ => "unknown version",
+    }
+}
+
+/// Does `pattern` (a certificate name, maybe `*.example.com`) cover `name`?
+fn name_matches(pattern: &str, name: &str) -> bool {
+    let (p, n) = (pattern.to_ascii_lowercase(), name.to_ascii_lowercase());
+    match p.strip_prefix("*.") {
+        Some(rest) => n
+            .split_once('.')
+            .is_some_and(|(head, tail)| !head.is_empty() && tail == rest),
+        None => p == n,
+    }
+}
+
+/// Every finding for every device, most severe first within each device.
+pub fn findings(i: &Input) -> Vec<Finding> {
+    let ix = Index::new(i);
+    let mut out = Findings::default();
+    let resolvers = network_resolvers(i, &ix);
+    let encrypted_dns_users = flows_and_apps(i, &ix, &mut out);
+    credentials(i, &ix, &mut out);
+    dns_bypass(i, &ix, &resolvers, &mut out);
+    endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
+    for b in i.beacons {
+        let Some(dev) = ix.device(b.device) else {
+            continue;
+        };
+        let acc = out.get(
+            FindingId::Periodic,
+            dev,
+            &b.destination.name,
+            Severity::Info,
+        );
+        acc.count = b.beats as u64;
+        for f in &b.frames {
+            acc.at(b.first, b.last, *f);
+        }
+        acc.fact("service", b.destination.service.clone())
+            .fact("period", duration(b.period))
+            .fact("jitter", duration(b.jitter))
+            .fact("bytes per beat", bytes(b.bytes_per_beat));
+        for a in &b.addresses {
+            acc.fact("addresses", a.to_string());
+        }
+        acc.summary = Some(format!(
+            "{} · every {} ± {} · {} times · {} per beat",
+            b.destination.service,
+            duration(b.period),
+            duration(b.jitter),
+            b.beats,
+            bytes(b.bytes_per_beat)
+        ));
+    }
+    for l in i.long_lived {
+        let Some(dev) = ix.device(l.device) else {
+            continue;
+        };
+        let acc = out.get(
+            FindingId::LongLived,
+            dev,
+            &l.destination.name,
+            Severity::Info,
+        );
+        acc.count += 1;
+        acc.at(l.first, l.last, l.frame);
+        let place = where_is(i.intel, l.server, i.local);
+        acc.fact("service", l.destination.service.clone())
+            .fact("server", format!("{} ({place})", l.server))
+            .fact("open for", duration(l.duration()))
+            .fact(
+                "bytes up/down",
+                format!("{}/{}", bytes(l.bytes_up), bytes(l.bytes_down)),
+            );
+        if l.open_at_end {
+            acc.fact("state", "still open when the capture ended");
+        }
+        acc.summary = Some(format!(
+            "{} → {} ({place}) · open {} · {} up, {} down{}",
+            l.destination.service,
+            l.server,
+            duration(l.duration()),
+            bytes(l.bytes_up),
+            bytes(l.bytes_down),
+            if l.open_at_end {
+                " · still open at the end"
+            } else {
+                ""
+            }
+        ));
+    }
+    let mut v: Vec<Finding> = out
+        .map
+        .into_iter()
+        .map(|((id, device, subject), acc)| {
+            let summary = acc.summary.clone().unwrap_or_else(|| {
+                acc.facts
+                    .iter()
+                    .map(|(l, v)| format!("{l}: {}", join_values(v)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            });
+            Finding {
+                id,
+                severity: acc.severity,
+                device,
+                subject,
+                summary,
+                facts: acc
+                    .facts
+                    .iter()
+                    .map(|(l, v)| Fact {
+                        label: l.clone(),
+                        value: join_values(v),
+                    })
+                    .collect(),
+                count: acc.count,
+                first: acc.first,
+                last: acc.last,
+                frames: acc.frames.into_iter().collect(),
+            }
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        a.device
+            .cmp(&b.device)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.id.cmp(&b.id))
+            .then(a.first.cmp(&b.first))
+    });
+    v
+}
+
+/// The resolvers the network uses: DNS servers on the local network that devices query, else
+/// (a network whose router hands out a public resolver) the one most devices use.
+fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
+    let mut users: BTreeMap<IpAddr, BTreeSet<IpAddr>> = BTreeMap::new();
+    for f in i.flows {
+        let (c, s) = ends(f);
+        if f.app.app == App::Dns && s.1 == 53 && ix.device(c.0).is_some() && is_unicast(s.0) {
+            users.entry(s.0).or_default().insert(c.0);
+        }
+    }
+    let locals: BTreeSet<IpAddr> = users
+        .keys()
+        .filter(|a| i.local.contains(a))
+        .copied()
+        .collect();
+    if !locals.is_empty() {
+        return locals;
+    }
+    users
+        .iter()
+        .max_by_key(|(_, u)| u.len())
+        .map(|(a, _)| BTreeSet::from([*a]))
+        .unwrap_or_default()
+}
+
+fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Findings) {
+    for f in i.flows {
+        let (c, s) = ends(f);
+        if f.app.app != App::Dns || s.1 != 53 || !is_unicast(s.0) || resolvers.contains(&s.0) {
+            continue;
+        }
+        // A resolver of the network forwarding upstream is doing its job.
+        if resolvers.contains(&c.0) {
+            continue;
+        }
+        let Some(dev) = ix.device(c.0) else { continue };
+        let who = public_resolver(s.0)
+            .map(|w| format!("{w} public resolver"))
+            .unwrap_or_else(|| where_is(i.intel, s.0, i.local));
+        let subject = s.0.to_string();
+        let acc = out.get(FindingId::DnsBypass, dev, &subject, Severity::Medium);
+        acc.at(f.first, f.last, f.first_frame + 1);
+        acc.fact("resolver", format!("{} ({who})", s.0));
+        for r in resolvers {
+            acc.fact("network's resolver", r.to_string());
+        }
+        for e in ix.events(f) {
+            if let Message::Dns(m) = &e.message {
+                if !m.response {
+                    acc.count += 1;
+                    for q in &m.questions {
+                        acc.fact("names asked", q.name.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Logins and user names sent in clear.
+fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
+    let flow_of: HashMap<u64, &Flow> = i.flows.iter().map(|f| (f.first_frame, f)).collect();
+    for e in i.events {
+        let (protocol, method, user, password) = match &e.message {
+            Message::Login(l) => (
+                l.protocol.clone(),
+                l.method.clone(),
+                l.user.clone(),
+                l.password,
+            ),
+            Message::HttpRequest(r) if r.auth_user.is_some() => (
+                "http".into(),
+                r.auth_scheme.clone().unwrap_or_default(),
+                r.auth_user.clone(),
+                true,
+            ),
+            Message::Mqtt(m) if m.user.is_some() || m.password => {
+                ("mqtt".into(), "CONNECT".into(), m.user.clone(), m.password)
+            }
+            _ => continue,
+        };
+        let (client, server) = (ip_of(&e.src), ip_of(&e.dst));
+        let (client, server) = if e.from_client {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        let Some(dev) = ix.device(client).or_else(|| ix.device(server)) else {
+            continue;
+        };
+        let subject = format!("{protocol} to {server}");
+        let acc = out.get(
+            FindingId::CleartextCredentials,
+            dev,
+            &subject,
+            Severity::High,
+        );
+        if !password {
+            acc.severity = acc.severity.max(Severity::Medium);
+        }
+        acc.count += 1;
+        let (first, last) = flow_of
+            .get(&e.flow)
+            .map_or((e.ts, e.ts), |f| (f.first, f.last));
+        acc.at(first, last, e.frame + 1);
+        acc.fact("protocol", protocol.clone())
+            .fact("method", method)
+            .fact("user", user.unwrap_or_else(|| "(none)".into()))
+            .fact(
+                "server",
+                format!("{server} ({})", where_is(i.intel, server, i.local)),
+            )
+            .fact(
+                "password",
+                if password {
+                    "sent in clear (not shown)"
+                } else {
+                    "not seen"
+                },
+            );
+    }
+    // A login without a password proves less.
+    for ((id, _, _), acc) in out.map.iter_mut() {
+        if *id == FindingId::CleartextCredentials && acc.values("password") == ["not seen"] {
+            acc.severity = Severity::Medium;
+        }
+    }
+}
+
+/// Findings read flow by flow. Returns the devices seen using encrypted DNS.
+fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr> {
+    let mut encrypted_dns = BTreeSet::new();
+    for f in i.flows {
+        let ((c, _), (s, sport)) = ends(f);
+        let (cdev, sdev) = (ix.device(c), ix.device(s));
+        let frame = f.first_frame + 1;
+        let naming = i.namer.of_flow(f);
+        let name = naming
+            .as_ref()
+            .map(|n| n.name.to_ascii_lowercase())
+            .unwrap_or_else(|| s.to_string());
+        let service = format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display());
+        let app = f.app.app;
+        let server_public = !i.local.contains(&s) && is_unicast(s);
+
+        // Plain HTTP.
+        if app == App::Http {
+            if let Some(dev) = cdev {
+                let sev = if server_public {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
+                let subject = if sport == 80 {
+                    name.clone()
+                } else {
+                    format!("{name}:{sport}")
+                };
+                let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
+                acc.raise(sev).at(f.first, f.last, frame);
+                acc.fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
+                let mut requests = 0;
+                for e in ix.events(f) {
+                    match &e.message {
+                        Message::HttpRequest(r) if r.ssdp.is_none() => {
+                            requests += 1;
+                            acc.fact("requests", format!("{} {}", r.method, r.uri));
+                            if let Some(ua) = &r.user_agent {
+                                acc.fact("user agent", ua.clone());
+                            }
+                        }
+                        Message::HttpResponse(r) if r.ssdp.is_none() => {
+                            if let Some(ct) = &r.content_type {
+                                let ct = ct.split(';').next().unwrap_or("").trim();
+                                acc.fact("content", ct.to_string());
+                            }
+                            if let Some(sv) = &r.server {
+                                acc.fact("server software", sv.clone());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                acc.count += requests.max(1);
+            }
+        }
+
+        // Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
+        let unsafe_level = match app {
+            App::Telnet => Some(Severity::High),
+            App::Ftp | App::Pop3 | App::Imap | App::Smtp => Some(Severity::Medium),
+            _ => None,
+        };
+        if let Some(sev) = unsafe_level {
+            let answered = f.from(f.initiator.other()).packets > 0;
+            if let (Some(dev), true) = (sdev, answered) {
+                let subject = format!(
+                    "offers {} on {}/{sport}",
+                    app.name(),
+                    proto_name(f.key.proto)
+                );
+                let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+                acc.count += 1;
+                acc.at(f.first, f.last, frame)
+                    .fact("clients", c.to_string());
+            }
+            if let Some(dev) = cdev {
+                let subject = format!("uses {} to {name}", app.name());
+                let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+                acc.count += 1;
+                acc.at(f.first, f.last, frame)
+                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
+                    .fact("service", service.clone());
+            }
+        }
+
+        // Inbound connections the device accepted.
+        if let Some(dev) = sdev {
+            let accepted = match f.tcp {
+                Some(t) => t.syn_ts.is_some() && t.synack_ts.is_some(),
+                None => {
+                    f.key.proto == 17
+                        && f.key.ports_known
+                        && f.from(f.initiator.other()).packets > 0
+                        && !matches!(
+                            app,
+                            App::Mdns
+                                | App::Llmnr
+                                | App::Nbns
+                                | App::Netbios
+                                | App::Dhcp
+                                | App::Dhcpv6
+                                | App::Ssdp
+                                | App::Unknown
+                        )
+                        && sport < 49152
+                }
+            };
+            if accepted && is_unicast(s) && c != s {
+                let from_internet = !i.local.contains(&c);
+                let sev = if from_internet {
+                    Severity::High
+                } else {
+                    Severity::Low
+                };
+                let subject = format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display());
+                let acc = out.get(FindingId::ExposedService, dev, &subject, sev);
+                acc.raise(sev).at(f.first, f.last, frame);
+                acc.count += 1;
+                acc.fact(
+                    if from_internet {
+                        "clients on the internet"
+                    } else {
+                        "clients on the LAN"
+                    },
+                    if from_internet {
+                        format!("{c} ({})", where_is(i.intel, c, i.local))
+                    } else {
+                        c.to_string()
+                    },
+                );
+            }
+        }
+
+        // Encrypted DNS.
+        let dns_kind = match (app, f.app.inner, f.key.proto, sport) {
+            (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => Some("DNS over TLS"),
+            (App::Quic, _, 17, 853) | (App::Quic, App::Dns, 17, _) => Some("DNS over QUIC"),
+            (App::Tls | App::Quic | App::Http, _, _, 443) => {
+                let by_name = naming.as_ref().and_then(|n| doh_service(n.name));
+                by_name
+                    .or_else(|| public_resolver(s))
+                    .map(|_| "DNS over HTTPS")
+            }
+            _ => None,
+        };
+        if let (Some(kind), Some(dev)) = (dns_kind, cdev) {
+            encrypted_dns.insert(c);
+            let sev = if server_public {
+                Severity::Medium
+            } else {
+                Severity::Info
+            };
+            let operator = naming
+                .as_ref()
+                .and_then(|n| doh_service(n.name))
+                .or_else(|| public_resolver(s));
+            let subject = operator.map_or_else(|| name.clone(), |o| format!("{o} ({kind})"));
+            let acc = out.get(FindingId::EncryptedDns, dev, &subject, sev);
+            acc.raise(sev).at(f.first, f.last, frame);
+            acc.count += 1;
+            acc.fact("protocol", kind)
+                .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
+            if naming.is_some() {
+                acc.fact("name", name.clone());
+            }
+        }
+
+        // Weak TLS.
+        if matches!(app, App::Tls | App::Quic) {
+            if let Some(dev) = cdev.or(sdev) {
+                tls_checks(i, ix, f, dev, &name, server_public, out);
+            }
+        }
+
+        // Binary downloads.
+        if let Some(dev) = cdev {
+            let down = f.from(f.initiator.other()).bytes;
+            if app == App::Http {
+                let mut uri = None;
+                for e in ix.events(f) {
+                    match &e.message {
+                        Message::HttpRequest(r) => uri = Some(r.uri.clone()),
+                        Message::HttpResponse(r) if r.ssdp.is_none() => {
+                            let ct = r.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+                            let size = r.content_length.unwrap_or(0);
+                            let path = uri.as_deref().unwrap_or("").to_ascii_lowercase();
+                            let path = path.split('?').next().unwrap_or("");
+                            let binary = ct.starts_with("application/octet-stream")
+                                || ct.starts_with("application/x-")
+                                || ct.starts_with("application/zip")
+                                || [".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".ota"]
+                                    .iter()
+                                    .any(|x| path.ends_with(x));
+                            if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
+                                let acc =
+                                    out.get(FindingId::Firmware, dev, &name, Severity::Medium);
+                                acc.count += 1;
+                                acc.at(f.first, f.last, frame)
+                                    .fact("over", "plain HTTP")
+                                    .fact("file", uri.clone().unwrap_or_default())
+                                    .fact("size", bytes(size))
+                                    .fact("content type", ct.clone())
+                                    .fact(
+                                        "server",
+                                        format!("{s} ({})", where_is(i.intel, s, i.local)),
+                                    );
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            } else if server_public && down >= BIG_DOWNLOAD && matches!(app, App::Tls | App::Quic) {
+                let acc = out.get(FindingId::Firmware, dev, &name, Severity::Info);
+                acc.count += 1;
+                acc.at(f.first, f.last, frame)
+                    .fact("over", f.app.display())
+                    .fact("size", bytes(down))
+                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
+            }
+        }
+
+        // Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
+        if let Some(dev) = cdev {
+            let pings = matches!(f.key.proto, 1 | 58) && server_public;
+            let probe = naming
+                .as_ref()
+                .is_some_and(|n| is_connectivity_check(n.name));
+            if pings || probe {
+                let subject = if pings {
+                    format!("ping {name}")
+                } else {
+                    name.clone()
+                };
+                let acc = out.get(FindingId::ConnectivityCheck, dev, &subject, Severity::Info);
+                acc.count += if pings {
+                    f.from(f.initiator).packets
+                } else {
+                    1
+                };
+                acc.at(f.first, f.last, frame)
+                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
+                    .fact("service", service.clone());
+            }
+        }
+
+        // Device to device.
+        if let (Some(a), Some(b)) = (cdev, sdev) {
+            let plumbing = matches!(
+                app,
+                App::Dns
+                    | App::Mdns
+                    | App::Llmnr
+                    | App::Nbns
+                    | App::Netbios
+                    | App::Dhcp
+                    | App::Dhcpv6
+                    | App::Ssdp
+                    | App::Ntp
+            );
+            if a != b && !plumbing && is_unicast(s) {
+                let acc = out.get(FindingId::LanPeer, a, &s.to_string(), Severity::Info);
+                acc.count += 1;
+                acc.at(f.first, f.last, frame)
+                    .fact("peer", format!("{b} ({s})"))
+                    .fact("services", service.clone());
+            }
+        }
+    }
+    // One ping is not a probe.
+    out.map.retain(|(id, _, subject), acc| {
+        !(*id == FindingId::ConnectivityCheck
+            && subject.starts_with("ping ")
+            && acc.count < MIN_PINGS)
+    });
+    // Connection and byte totals of encrypted DNS.
+    for ((id, _, _), acc) in out.map.iter_mut() {
+        if *id == FindingId::EncryptedDns {
+            acc.facts
+                .retain(|(l, _)| l != "connections" && l != "bytes");
+            let n = acc.count;
+            acc.fact("connections", n.to_string());
+        }
+    }
+    upnp(i, ix, out);
+    encrypted_dns
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tls_checks(
+    i: &Input,
+    ix: &Index,
+    f: &Flow,
+    dev: &str,
+    name: &str,
+    server_public: bool,
+    out: &mut Findings,
+) {
+    let frame = f.first_frame + 1;
+    let mut problems: Vec<(Severity, String)> = Vec::new();
+    let mut sni: Option<String> = None;
+    let mut saw_hello = false;
+    for e in ix.events(f) {
+        match &e.message {
+            Message::ClientHello(h) if e.from_client => {
+                saw_hello = true;
+                sni = h.sni.clone();
+                let best = h
+                    .versions
+                    .iter()
+                    .copied()
+                    .filter(|v| v & 0x0f0f == 0x0303 || *v == 0x0304)
+                    .max()
+                    .unwrap_or(h.max_version);
+                if best < 0x0303 && best != 0 {
+                    problems.push((
+                        Severity::Medium,
+                        format!("client offers at most {}", tls_version(best)),
+                    ));
+                }
+            }
+            Message::ServerHello(h) => {
+                let v = if h.selected_version != 0 {
+                    h.selected_version
+                } else {
+                    h.version
+                };
+                if v < 0x0303 {
+                    problems.push((Severity::Medium, format!("{} agreed", tls_version(v))));
+                }
+            }
+            Message::Certificate(c) => {
+                let shown = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
+                if c.self_signed {
+                    let sev = if server_public {
+                        Severity::Medium
+                    } else {
+                        Severity::Low
+                    };
+                    problems.push((sev, format!("self-signed certificate ({shown})")));
+                }
+                let when = f.first / SEC;
+                if c.not_after < when {
+                    problems.push((
+                        Severity::Medium,
+                        format!(
+                            "certificate expired {} ({shown})",
+                            iotscope_packet::fmt_utc(c.not_after * SEC)
+                                .split(' ')
+                                .next()
+                                .unwrap_or("")
+                        ),
+                    ));
+                } else if c.not_before > when {
+                    problems.push((
+                        Severity::Medium,
+                        format!("certificate not yet valid ({shown})"),
+                    ));
+                }
+                if let Some(sni) = &sni {
+                    let names: Vec<&String> = c.san.iter().chain(c.common_name.iter()).collect();
+                    if !names.is_empty() && !names.iter().any(|p| name_matches(p, sni)) {
+                        problems.push((
+                            Severity::Medium,
+                            format!("certificate for {shown} does not cover {sni}"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if saw_hello && sni.is_none() && server_public && f.app.app == App::Tls {
+        problems.push((Severity::Low, "no server name (SNI) sent".into()));
+    }
+    if problems.is_empty() {
+        return;
+    }
+    let acc = out.get(FindingId::TlsWeak, dev, name, Severity::Info);
+    acc.count += 1;
+    acc.at(f.first, f.last, frame);
+    for (sev, p) in problems {
+        acc.raise(sev).fact("problems", p);
+    }
+    let (s, _) = ends(f).1;
+    acc.fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
+}
+
+fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
+    let flow_of: HashMap<u64, &Flow> = i.flows.iter().map(|f| (f.first_frame, f)).collect();
+    for e in i.events {
+        let src = ip_of(&e.src);
+        let Some(dev) = ix.device(src) else { continue };
+        let (first, last) = flow_of
+            .get(&e.flow)
+            .map_or((e.ts, e.ts), |f| (f.first, f.last));
+        match &e.message {
+            Message::HttpRequest(r) => {
+                if let Some(action) = &r.soap_action {
+                    let verb = action.rsplit('#').next().unwrap_or(action).to_string();
+                    if verb.contains("PortMapping") {
+                        let sev = if verb.starts_with("Add") {
+                            Severity::High
+                        } else {
+                            Severity::Low
+                        };
+                        let acc = out.get(FindingId::Upnp, dev, "port mapping", sev);
+                        acc.raise(sev).at(first, last, e.frame + 1);
+                        acc.count += 1;
+                        acc.fact("requests", verb)
+                            .fact("router", format!("{}:{}", ip_of(&e.dst), e.dst_port));
+                    }
+                    continue;
+                }
+                let Some(ssdp) = &r.ssdp else { continue };
+                let target = ssdp.target.clone().unwrap_or_default();
+                if r.method.eq_ignore_ascii_case("NOTIFY") {
+                    let acc = out.get(FindingId::Upnp, dev, "announces", Severity::Low);
+                    acc.count += 1;
+                    acc.at(first, last, e.frame + 1).fact("types", target);
+                    if let Some(s) = &ssdp.server {
+                        acc.fact("server", s.clone());
+                    }
+                    if let Some(l) = &ssdp.location {
+                        acc.fact("description", l.clone());
+                    }
+                } else if target.contains("InternetGatewayDevice")
+                    || target.contains("WANIPConnection")
+                    || target.contains("WANPPPConnection")
+                {
+                    let acc = out.get(FindingId::Upnp, dev, "looks for the router", Severity::Low);
+                    acc.count += 1;
+                    acc.at(first, last, e.frame + 1).fact("searches", target);
+                }
+            }
+            Message::HttpResponse(r) => {
+                let Some(ssdp) = &r.ssdp else { continue };
+                let acc = out.get(FindingId::Upnp, dev, "announces", Severity::Low);
+                acc.count += 1;
+                acc.at(first, last, e.frame + 1)
+                    .fact("types", ssdp.target.clone().unwrap_or_default());
+                if let Some(s) = &ssdp.server {
+                    acc.fact("server", s.clone());
+                }
+                if let Some(l) = &ssdp.location {
+                    acc.fact("description", l.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Findings about where a device's endpoints are: no lookup, countries, upload volume.
+fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, out: &mut Findings) {
+    for e in i.endpoints {
+        let Some(dev) = ix.device(e.device) else {
+            continue;
+        };
+        let place = where_is(i.intel, e.addr, i.local);
+        let shown = e.name.clone().unwrap_or_else(|| e.addr.to_string());
+        let frame = e.frame;
+        // Services that are DNS or pings have their own findings.
+        let only_dns_or_ping = e.services.iter().all(|s| {
+            s.starts_with("icmp")
+                || s.ends_with(" dns")
+                || s.contains("/53 ")
+                || s.contains("/853 ")
+                || s.contains("tls/dns")
+        });
+        if e.named_by == NamedBy::None && !only_dns_or_ping && public_resolver(e.addr).is_none() {
+            let org = e
+                .place
+                .org
+                .clone()
+                .unwrap_or_else(|| "unknown network".into());
+            let early = e.first - i.start < DNS_GRACE;
+            let sev = if encrypted_dns.contains(&e.device) || early {
+                Severity::Info
+            } else {
+                Severity::Low
+            };
+            let acc = out.get(FindingId::NoDns, dev, &org, sev);
+            acc.severity = acc.severity.max(sev);
+            acc.count += e.flows;
+            acc.at(e.first, e.last, frame)
+                .fact("addresses", format!("{} ({place})", e.addr));
+            for s in &e.services {
+                acc.fact("services", s.clone());
+            }
+            if let Some(c) = &e.place.country {
+                acc.fact("countries", c.clone());
+            }
+            if encrypted_dns.contains(&e.device) {
+                acc.fact(
+                    "note",
+                    "the device uses encrypted DNS, so its lookups cannot be seen",
+                );
+            } else if early {
+                acc.fact(
+                    "note",
+                    format!(
+                        "first contact {} after the capture began; a lookup made before it would not be seen",
+                        duration(e.first - i.start)
+                    ),
+                );
+            }
+        }
+        if let (Some(allowed), Some(cc)) = (i.allow_countries, &e.place.country) {
+            if !allowed.contains(&cc.to_ascii_uppercase()) {
+                let acc = out.get(FindingId::Country, dev, cc, Severity::Medium);
+                acc.count += e.flows;
+                acc.at(e.first, e.last, frame)
+                    .fact("destinations", format!("{shown} ({place})"));
+            }
+        }
+        if e.bytes_up >= UPLOAD_MIN && e.bytes_up >= UPLOAD_RATIO * e.bytes_down {
+            let sev = if e.bytes_up >= UPLOAD_HIGH {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
+            let acc = out.get(FindingId::Upload, dev, &shown, sev);
+            acc.count += e.flows;
+            acc.at(e.first, e.last, frame)
+                .fact("up", bytes(e.bytes_up))
+                .fact("down", bytes(e.bytes_down))
+                .fact("server", format!("{} ({place})", e.addr));
+        }
+    }
+    // Country totals.
+    for ((id, dev, cc), acc) in out.map.iter_mut() {
+        if *id != FindingId::Country {
+            continue;
+        }
+        let (mut up, mut down) = (0, 0);
+        for e in i.endpoints {
+            if ix.device(e.device) == Some(dev.as_str()) && e.place.country.as_ref() == Some(cc) {
+                up += e.bytes_up;
+                down += e.bytes_down;
+            }
+        }
+        acc.facts.retain(|(l, _)| l != "bytes up/down");
+        acc.fact("bytes up/down", format!("{}/{}", bytes(up), bytes(down)));
+    }
+}

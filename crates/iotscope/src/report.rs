@@ -1,0 +1,120 @@
+//! `iotscope report`: the per-device assessment, with a progress indicator while reading.
+
+use std::collections::BTreeSet;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use iotscope_analyze::devices::Local;
+use iotscope_flow::pipeline::{self, Progress};
+use iotscope_report::csv::Table;
+use iotscope_report::{csv, html, redact, terminal};
+
+use crate::commands::options_with;
+use crate::{CsvTable, ReportArgs, ReportFormat};
+
+/// Shows frames read and the rate on standard error, redrawn in place, until `done`.
+fn show_progress(p: &Progress, done: &AtomicBool, names: &[String]) {
+    let start = Instant::now();
+    let mut shown = false;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        let t = start.elapsed().as_secs_f64();
+        // Short runs finish before an indicator would help.
+        if t < 1.0 || done.load(Ordering::Relaxed) {
+            continue;
+        }
+        let frames = p.frames.load(Ordering::Relaxed);
+        let i = p.input.load(Ordering::Relaxed);
+        let name = names.get(i).map_or("", |s| s.as_str());
+        eprint!(
+            "\r\x1b[Kreading {}/{} {name} · {} frames · {:.0} k frames/s",
+            i + 1,
+            names.len(),
+            frames,
+            frames as f64 / t / 1e3
+        );
+        shown = true;
+    }
+    if shown {
+        eprint!("\r\x1b[K");
+    }
+}
+
+pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
+    let local = Local::new(&a.input.local).map_err(io::Error::other)?;
+    let allow: Option<BTreeSet<String>> = (!a.allow_country.is_empty()).then(|| {
+        a.allow_country
+            .iter()
+            .map(|c| c.trim().to_ascii_uppercase())
+            .collect()
+    });
+    if let Some(bad) = allow
+        .iter()
+        .flatten()
+        .find(|c| c.len() != 2 || !c.chars().all(|x| x.is_ascii_alphabetic()))
+    {
+        return Err(io::Error::other(format!(
+            "--allow-country {bad}: expected a two-letter country code (DE, US...)"
+        )));
+    }
+    let paths = a.input.paths()?;
+    let opts = options_with(&a.input, false, true);
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let run = std::thread::scope(|s| {
+        if std::io::stderr().is_terminal() && !a.quiet {
+            s.spawn(|| show_progress(&progress, &done, &names));
+        }
+        let run = pipeline::run_with_progress(&paths, &opts, Some(&progress));
+        done.store(true, Ordering::Relaxed);
+        run
+    });
+    for e in &run.errors {
+        eprintln!("iotscope: {e} (the report covers what was read before)");
+    }
+    let mut model = iotscope_report::from_run(&run, &local, allow.as_ref());
+    if a.redact {
+        redact::redact(&mut model);
+    }
+    let text = match a.format {
+        ReportFormat::Text => terminal::render(&model),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&model).map_err(io::Error::other)?;
+            s.push('\n');
+            s
+        }
+        ReportFormat::Html => html::render(&model),
+        ReportFormat::Csv => csv::render(
+            &model,
+            match a.table {
+                CsvTable::Findings => Table::Findings,
+                CsvTable::Endpoints => Table::Endpoints,
+                CsvTable::Devices => Table::Devices,
+            },
+        ),
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    if !run.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let worst = model
+        .devices
+        .iter()
+        .flat_map(|d| d.findings.iter().map(|f| f.severity))
+        .max();
+    Ok(match (a.fail_on, worst) {
+        (Some(limit), Some(w)) if w >= limit => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}

@@ -1,0 +1,821 @@
+//! The report model: plain data, the one thing every renderer reads.
+//!
+//! Declared once here, each field documented; `docs/report-schema.md` is its contract for JSON
+//! users and changes only with [`SCHEMA_VERSION`]. Times are UTC text (`2026-11-20 00:00:41.000000`)
+//! so the JSON reads without a converter; durations are seconds; volumes are wire bytes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use iotscope_analyze::behaviour::{self, Beacon, LongLived};
+use iotscope_analyze::devices::{self, Device, DeviceKey, Local};
+use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
+use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
+use iotscope_analyze::identify::{identify, Kind};
+use iotscope_analyze::text::{bytes, duration};
+use iotscope_flow::{Event, Flow};
+use iotscope_intel::Intel;
+use iotscope_packet::{fmt_utc, ip_of, Nanos};
+use iotscope_proto::app::{App, Message};
+use serde::{Deserialize, Serialize};
+
+/// Version of the report schema: major changes break readers, minor ones add fields.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// Most connections per device kept for the timeline chart.
+pub const MAX_TIMELINE: usize = 2000;
+/// Destinations per device given their own lane in the timeline.
+pub const TIMELINE_LANES: usize = 12;
+/// Claims per device listed as identity evidence.
+const MAX_EVIDENCE: usize = 12;
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// Always "iotscope-report".
+    pub schema: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The program that wrote it ("iotscope 0.1.0").
+    pub generator: String,
+    /// True when addresses, MACs and personal names were replaced by pseudonyms.
+    pub redacted: bool,
+    pub inputs: Vec<InputFile>,
+    pub network: Network,
+    /// Devices, the most severe findings first.
+    pub devices: Vec<DeviceReport>,
+    /// The catalogue entries of the findings that occur (explanation and remedy).
+    pub catalogue: Vec<CatalogueEntry>,
+}
+
+/// One capture file read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InputFile {
+    pub name: String,
+    /// "pcap", "pcapng"...
+    pub format: Option<String>,
+    pub frames: u64,
+    /// Why reading stopped early (the report covers what was read before).
+    pub error: Option<String>,
+}
+
+/// The network at a glance.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Network {
+    /// First and last frame time.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Seconds between them.
+    pub duration_s: f64,
+    pub packets: u64,
+    /// Wire bytes.
+    pub bytes: u64,
+    pub devices: usize,
+    /// Devices identified as IoT (anything but phones, computers, routers and unknowns).
+    pub iot_devices: usize,
+    /// Distinct internet addresses the devices opened flows to.
+    pub endpoints: usize,
+    /// Countries of those addresses (ISO codes), most bytes first.
+    pub countries: Vec<String>,
+    /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1).
+    pub encrypted_share: Option<f64>,
+    /// Findings per severity.
+    pub findings: SeverityCounts,
+    /// The device with the most severe findings.
+    pub worst_device: Option<String>,
+    /// Frames that could not be decoded to the end.
+    pub malformed_frames: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    fn add(&mut self, s: Severity) {
+        match s {
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+}
+
+/// One local device.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// Stable identifier: the MAC, else the address.
+    pub id: String,
+    /// What to call it: its own name, else vendor and type.
+    pub label: String,
+    pub mac: Option<String>,
+    pub vendor: Option<String>,
+    /// The MAC is locally administered (randomised).
+    pub randomised_mac: bool,
+    pub addresses: Vec<String>,
+    /// Names it gave itself (DHCP, mDNS, NetBIOS).
+    pub names: Vec<String>,
+    /// Device type ("camera", "plug-switch"...), "unknown" when nothing tells.
+    pub kind: String,
+    /// "high", "medium", "low"; absent when unknown.
+    pub confidence: Option<String>,
+    /// The claim that decided the type.
+    pub because: Option<String>,
+    /// Identity claims with their frame ("hostname=XL824 (frame 12)").
+    pub evidence: Vec<String>,
+    pub first: String,
+    pub last: String,
+    pub packets_up: u64,
+    pub bytes_up: u64,
+    pub packets_down: u64,
+    pub bytes_down: u64,
+    pub flows: u64,
+    pub verdict: Verdict,
+    /// Most severe first.
+    pub findings: Vec<FindingReport>,
+    /// What it talks to on the internet, one row per destination name, busiest first.
+    pub endpoints: Vec<EndpointReport>,
+    /// Its connections over time, for the timeline chart.
+    pub timeline: Vec<Connection>,
+}
+
+/// The plain-language judgement of a device.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Verdict {
+    /// "behaves well", "mostly fine", "needs attention", "at risk".
+    pub rating: String,
+    /// The worst severity among its findings (absent when it has none).
+    pub worst: Option<Severity>,
+    /// One paragraph.
+    pub text: String,
+}
+
+/// A finding as reported.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FindingReport {
+    /// Stable id from the catalogue ("cleartext-http").
+    pub id: FindingId,
+    pub severity: Severity,
+    /// The catalogue title.
+    pub title: String,
+    /// What it is about (a name, an address, a service).
+    pub subject: String,
+    /// The evidence in one line.
+    pub summary: String,
+    pub facts: Vec<Fact>,
+    /// Occurrences (requests, connections, logins, beats).
+    pub count: u64,
+    pub first: String,
+    pub last: String,
+    /// Frame numbers (1-based over all inputs, as Wireshark counts) of supporting flows.
+    pub frames: Vec<u64>,
+}
+
+/// One destination of a device.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EndpointReport {
+    /// The name the device used, else the address.
+    pub name: String,
+    /// How the name was learned: "dns", "sni", "host", "none".
+    pub named_by: String,
+    /// CNAMEs followed from the name.
+    pub cnames: Vec<String>,
+    pub addresses: Vec<String>,
+    pub org: Option<String>,
+    pub asn: Option<u32>,
+    /// Cloud provider and service ("aws EC2").
+    pub cloud: Option<String>,
+    pub region: Option<String>,
+    pub cdn: Option<String>,
+    pub country: Option<String>,
+    /// "tcp/443 tls", "udp/123 ntp".
+    pub services: Vec<String>,
+    /// TLS versions agreed ("TLS 1.3").
+    pub tls: Vec<String>,
+    /// Every byte went inside TLS, QUIC or SSH.
+    pub encrypted: bool,
+    /// "every 5 min 0 s ± 2 s" when the device contacts it on a timer.
+    pub periodic: Option<String>,
+    pub flows: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub first: String,
+    pub last: String,
+}
+
+/// One connection on the timeline.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Connection {
+    /// Seconds from the start of the capture.
+    pub start_s: f64,
+    pub duration_s: f64,
+    /// The destination's name (an `endpoints[].name`), or "other" beyond the busiest lanes.
+    pub destination: String,
+    pub bytes: u64,
+    pub encrypted: bool,
+}
+
+/// A catalogue entry, for readers of the JSON.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CatalogueEntry {
+    pub id: FindingId,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub remedy: String,
+}
+
+/// What the report is built from.
+pub struct Input<'a> {
+    pub flows: &'a [Flow],
+    pub events: &'a [Event],
+    pub files: Vec<InputFile>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first: Option<Nanos>,
+    pub last: Option<Nanos>,
+    pub malformed: u64,
+    pub local: &'a Local,
+    pub allow_countries: Option<&'a BTreeSet<String>>,
+}
+
+fn time(t: Nanos) -> String {
+    if t == Nanos::MAX || t == Nanos::MIN {
+        String::new()
+    } else {
+        fmt_utc(t)
+    }
+}
+
+fn is_encrypted(f: &Flow) -> bool {
+    matches!(f.app.app, App::Tls | App::Quic | App::Ssh)
+}
+
+fn is_iot(k: Kind) -> bool {
+    !matches!(
+        k,
+        Kind::Phone | Kind::Computer | Kind::RouterAp | Kind::Unknown
+    )
+}
+
+fn tls_name(v: u16) -> Option<&'static str> {
+    match v {
+        0x0300 => Some("SSL 3.0"),
+        0x0301 => Some("TLS 1.0"),
+        0x0302 => Some("TLS 1.1"),
+        0x0303 => Some("TLS 1.2"),
+        0x0304 => Some("TLS 1.3"),
+        _ => None,
+    }
+}
+
+/// Builds the report: analysis, findings, verdicts.
+pub fn build(i: &Input) -> Report {
+    let intel = Intel::get();
+    let namer = Namer::new(i.events);
+    let devs = devices::devices(i.flows, i.events, i.local);
+    let eps = endpoints::endpoints(i.flows, i.events, intel, i.local, None);
+    let beacons = behaviour::beacons(i.flows, i.local, &namer);
+    let long = behaviour::long_lived(i.flows, i.local, &namer);
+    let start = i.first.unwrap_or(0);
+    let found = findings::findings(&findings::Input {
+        flows: i.flows,
+        events: i.events,
+        devices: &devs,
+        endpoints: &eps,
+        beacons: &beacons,
+        long_lived: &long,
+        local: i.local,
+        namer: &namer,
+        intel,
+        allow_countries: i.allow_countries,
+        start,
+    });
+
+    // TLS versions agreed per flow.
+    let mut tls_of: HashMap<u64, &'static str> = HashMap::new();
+    for e in i.events {
+        if let Message::ServerHello(h) = &e.message {
+            let v = if h.selected_version != 0 {
+                h.selected_version
+            } else {
+                h.version
+            };
+            if let Some(n) = tls_name(v) {
+                tls_of.insert(e.flow, n);
+            }
+        }
+    }
+
+    let mut by_device: BTreeMap<String, Vec<FindingReport>> = BTreeMap::new();
+    let mut used: BTreeSet<FindingId> = BTreeSet::new();
+    let mut counts = SeverityCounts::default();
+    for f in found {
+        used.insert(f.id);
+        counts.add(f.severity);
+        by_device
+            .entry(f.device.clone())
+            .or_default()
+            .push(FindingReport {
+                id: f.id,
+                severity: f.severity,
+                title: f.id.entry().title.to_string(),
+                subject: f.subject,
+                summary: f.summary,
+                facts: f.facts,
+                count: f.count,
+                first: time(f.first),
+                last: time(f.last),
+                frames: f.frames,
+            });
+    }
+
+    // Internet traffic totals for the network summary.
+    let (mut enc, mut total) = (0u64, 0u64);
+    for f in i.flows {
+        let c = ip_of(&f.key.end(f.initiator).0);
+        let s = ip_of(&f.key.end(f.initiator.other()).0);
+        if i.local.contains(&c) != i.local.contains(&s) {
+            total += f.bytes();
+            if is_encrypted(f) {
+                enc += f.bytes();
+            }
+        }
+    }
+    let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &eps {
+        if let Some(c) = &e.place.country {
+            *country_bytes.entry(c.clone()).or_default() += e.bytes_up + e.bytes_down;
+        }
+    }
+    let mut countries: Vec<(String, u64)> = country_bytes.into_iter().collect();
+    countries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let mut reports: Vec<DeviceReport> = devs
+        .iter()
+        .map(|d| {
+            let id = d.id();
+            let findings = by_device.remove(&id).unwrap_or_default();
+            device_report(d, findings, i, &eps, &beacons, &long, &tls_of, start)
+        })
+        .collect();
+    reports.sort_by(|a, b| {
+        b.verdict
+            .worst
+            .cmp(&a.verdict.worst)
+            .then(severity_weight(&b.findings).cmp(&severity_weight(&a.findings)))
+            .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
+    });
+    let worst_device = reports
+        .first()
+        .filter(|d| d.verdict.worst.is_some_and(|w| w > Severity::Info))
+        .map(|d| d.label.clone());
+    let endpoints_n = eps
+        .iter()
+        .map(|e| e.addr)
+        .collect::<BTreeSet<IpAddr>>()
+        .len();
+    Report {
+        schema: "iotscope-report".into(),
+        schema_version: SCHEMA_VERSION.into(),
+        generator: format!("iotscope {}", env!("CARGO_PKG_VERSION")),
+        redacted: false,
+        inputs: i.files.clone(),
+        network: Network {
+            first: i.first.map(time),
+            last: i.last.map(time),
+            duration_s: match (i.first, i.last) {
+                (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+                _ => 0.0,
+            },
+            packets: i.packets,
+            bytes: i.bytes,
+            devices: reports.len(),
+            iot_devices: devs.iter().filter(|d| is_iot(identify(d).kind)).count(),
+            endpoints: endpoints_n,
+            countries: countries.into_iter().map(|c| c.0).collect(),
+            encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
+            findings: counts,
+            worst_device,
+            malformed_frames: i.malformed,
+        },
+        devices: reports,
+        catalogue: CATALOGUE
+            .iter()
+            .filter(|e| used.contains(&e.id))
+            .map(|e| CatalogueEntry {
+                id: e.id,
+                severity: e.severity,
+                title: e.title.into(),
+                explanation: e.explanation.into(),
+                remedy: e.remedy.into(),
+            })
+            .collect(),
+    }
+}
+
+/// Orders devices with equal worst severity: more high, then more medium... findings first.
+fn severity_weight(f: &[FindingReport]) -> u64 {
+    f.iter()
+        .map(|x| match x.severity {
+            Severity::High => 1_000_000,
+            Severity::Medium => 1_000,
+            Severity::Low => 1,
+            Severity::Info => 0,
+        })
+        .sum()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn device_report(
+    d: &Device,
+    findings: Vec<FindingReport>,
+    i: &Input,
+    eps: &[Endpoint],
+    beacons: &[Beacon],
+    long: &[LongLived],
+    tls_of: &HashMap<u64, &'static str>,
+    start: Nanos,
+) -> DeviceReport {
+    let idn = identify(d);
+    let mac = match d.key {
+        DeviceKey::Mac(m) => Some(iotscope_packet::fmt_mac(&m)),
+        DeviceKey::Ip(_) => None,
+    };
+    let names = d.names();
+    let kind = idn.kind.name().to_string();
+    let label = names.first().cloned().unwrap_or_else(|| {
+        let v = d.vendor.clone().unwrap_or_else(|| "unknown vendor".into());
+        if idn.kind == Kind::Unknown {
+            format!("{v} device")
+        } else {
+            format!("{v} {kind}")
+        }
+    });
+    // Endpoints of this device, grouped by destination name.
+    let mine: Vec<&Endpoint> = eps
+        .iter()
+        .filter(|e| d.addresses.contains(&e.device))
+        .collect();
+    let mut rows: BTreeMap<String, EndpointReport> = BTreeMap::new();
+    for e in &mine {
+        let name = e.name.clone().unwrap_or_else(|| e.addr.to_string());
+        let r = rows.entry(name.clone()).or_insert_with(|| EndpointReport {
+            name: name.clone(),
+            named_by: match e.named_by {
+                NamedBy::Dns => "dns",
+                NamedBy::Sni => "sni",
+                NamedBy::Host => "host",
+                NamedBy::None => "none",
+            }
+            .into(),
+            cnames: e.cnames.clone(),
+            addresses: Vec::new(),
+            org: e.place.org.clone(),
+            asn: e.place.asn,
+            cloud: match (&e.place.provider, &e.place.service) {
+                (Some(p), Some(s)) => Some(format!("{p} {s}")),
+                (p, _) => p.clone(),
+            },
+            region: e.place.region.clone(),
+            cdn: e.place.cdn.clone().or_else(|| {
+                e.cnames
+                    .iter()
+                    .find_map(|c| iotscope_intel::cdn_of_name(c))
+                    .map(String::from)
+            }),
+            country: e.place.country.clone(),
+            services: Vec::new(),
+            tls: Vec::new(),
+            encrypted: true,
+            periodic: None,
+            flows: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            first: time(e.first),
+            last: time(e.last),
+        });
+        r.addresses.push(e.addr.to_string());
+        for s in &e.services {
+            if !r.services.contains(s) {
+                r.services.push(s.clone());
+            }
+        }
+        r.flows += e.flows;
+        r.bytes_up += e.bytes_up;
+        r.bytes_down += e.bytes_down;
+        let (f, l) = (time(e.first), time(e.last));
+        if f < r.first {
+            r.first = f;
+        }
+        if l > r.last {
+            r.last = l;
+        }
+    }
+    // Encryption and TLS versions from the flows themselves.
+    let mut timeline_all: Vec<(Nanos, Nanos, String, u64, bool)> = Vec::new();
+    let namer_rows: BTreeMap<IpAddr, String> = mine
+        .iter()
+        .map(|e| (e.addr, e.name.clone().unwrap_or_else(|| e.addr.to_string())))
+        .collect();
+    for f in i.flows {
+        let c = ip_of(&f.key.end(f.initiator).0);
+        let s = ip_of(&f.key.end(f.initiator.other()).0);
+        if !d.addresses.contains(&c) {
+            continue;
+        }
+        let Some(name) = namer_rows.get(&s) else {
+            continue;
+        };
+        let enc = is_encrypted(f);
+        if let Some(r) = rows.get_mut(name) {
+            r.encrypted &= enc;
+            if let Some(v) = tls_of.get(&f.first_frame) {
+                if !r.tls.iter().any(|x| x == v) {
+                    r.tls.push(v.to_string());
+                }
+            }
+        }
+        timeline_all.push((f.first, f.last, name.clone(), f.bytes(), enc));
+    }
+    for b in beacons.iter().filter(|b| d.addresses.contains(&b.device)) {
+        if let Some(r) = rows.get_mut(&b.destination.name) {
+            r.periodic = Some(format!(
+                "every {} ± {}",
+                duration(b.period),
+                duration(b.jitter)
+            ));
+        }
+    }
+    let mut endpoints: Vec<EndpointReport> = rows.into_values().collect();
+    endpoints.sort_by(|a, b| {
+        (b.bytes_up + b.bytes_down)
+            .cmp(&(a.bytes_up + a.bytes_down))
+            .then(a.name.cmp(&b.name))
+    });
+    // The busiest destinations get their own lane; the rest share one.
+    let lanes: BTreeSet<&str> = endpoints
+        .iter()
+        .take(TIMELINE_LANES)
+        .map(|e| e.name.as_str())
+        .collect();
+    timeline_all.sort_by_key(|t| t.0);
+    let step = timeline_all.len().div_ceil(MAX_TIMELINE).max(1);
+    let timeline = timeline_all
+        .iter()
+        .step_by(step)
+        .map(|(a, b, name, by, enc)| Connection {
+            start_s: (a - start) as f64 / 1e9,
+            duration_s: (b - a) as f64 / 1e9,
+            destination: if lanes.contains(name.as_str()) {
+                name.clone()
+            } else {
+                "other".into()
+            },
+            bytes: *by,
+            encrypted: *enc,
+        })
+        .collect();
+    let verdict = verdict(d, &findings, &endpoints, long, &label);
+    DeviceReport {
+        id: d.id(),
+        label,
+        mac,
+        vendor: d.vendor.clone(),
+        randomised_mac: d.randomised,
+        addresses: d.addresses.iter().map(|a| a.to_string()).collect(),
+        names,
+        kind,
+        confidence: idn
+            .confidence
+            .map(|c| format!("{c:?}").to_ascii_lowercase()),
+        because: idn.because,
+        evidence: d
+            .claims
+            .iter()
+            .take(MAX_EVIDENCE)
+            .map(|c| format!("{}={} (frame {})", c.kind, c.value, c.frame))
+            .collect(),
+        first: time(d.first),
+        last: time(d.last),
+        packets_up: d.packets_up,
+        bytes_up: d.bytes_up,
+        packets_down: d.packets_down,
+        bytes_down: d.bytes_down,
+        flows: d.flows,
+        verdict,
+        findings,
+        endpoints,
+        timeline,
+    }
+}
+
+/// A phrase for a weakness, to list in the verdict.
+fn weakness(f: &FindingReport) -> String {
+    let fact = |l: &str| {
+        f.facts
+            .iter()
+            .find(|x| x.label == l)
+            .map(|x| x.value.clone())
+            .unwrap_or_default()
+    };
+    match f.id {
+        FindingId::CleartextCredentials => format!(
+            "it sends a {} login in clear (user {})",
+            fact("protocol"),
+            fact("user")
+        ),
+        FindingId::UnsafeProtocol => format!("it {}", f.subject),
+        FindingId::ExposedService => format!(
+            "it accepts {} connections from {}",
+            f.subject,
+            if f.severity == Severity::High {
+                "the internet"
+            } else {
+                "the local network"
+            }
+        ),
+        FindingId::Upnp => match f.subject.as_str() {
+            "port mapping" => "it asks the router to open ports to it (UPnP)".into(),
+            "announces" => "it announces itself over UPnP".into(),
+            _ => "it looks for a UPnP router".into(),
+        },
+        FindingId::CleartextHttp => format!("it talks plain HTTP to {}", f.subject),
+        FindingId::TlsWeak => format!("weak TLS with {} ({})", f.subject, fact("problems")),
+        FindingId::EncryptedDns => {
+            format!(
+                "it resolves names with {}, around the network's resolver",
+                f.subject
+            )
+        }
+        FindingId::DnsBypass => format!(
+            "it sends DNS to {} instead of the network's resolver",
+            f.subject
+        ),
+        FindingId::NoDns => format!("it contacts {} addresses it never looked up", f.subject),
+        FindingId::Country => format!("it talks to servers in {}", f.subject),
+        FindingId::Firmware => format!(
+            "it downloads a {} binary over {} from {}",
+            fact("size"),
+            fact("over"),
+            f.subject
+        ),
+        FindingId::Upload => format!("it uploads {} to {}", fact("up"), f.subject),
+        _ => f.title.to_lowercase(),
+    }
+}
+
+fn verdict(
+    d: &Device,
+    findings: &[FindingReport],
+    endpoints: &[EndpointReport],
+    long: &[LongLived],
+    label: &str,
+) -> Verdict {
+    let worst = findings.iter().map(|f| f.severity).max();
+    let rating = match worst {
+        Some(Severity::High) => "at risk",
+        Some(Severity::Medium) => "needs attention",
+        Some(Severity::Low) => "mostly fine",
+        _ => "behaves well",
+    };
+    let mut s: Vec<String> = Vec::new();
+    s.push(format!("{}{}.", rating[..1].to_uppercase(), &rating[1..]));
+    // Direction.
+    let inbound: Vec<&FindingReport> = findings
+        .iter()
+        .filter(|f| f.id == FindingId::ExposedService)
+        .collect();
+    let outbound = if inbound.is_empty() {
+        "It only makes outbound connections".to_string()
+    } else if inbound.iter().any(|f| f.severity == Severity::High) {
+        "It accepts connections from the internet".to_string()
+    } else {
+        let services: Vec<&str> = inbound.iter().map(|f| f.subject.as_str()).collect();
+        format!(
+            "It accepts connections from the local network ({})",
+            services.join(", ")
+        )
+    };
+    // Where it goes.
+    let total: u64 = endpoints.iter().map(|e| e.bytes_up + e.bytes_down).sum();
+    if endpoints.is_empty() {
+        s.push(format!("{outbound}, and none to the internet was seen."));
+    } else {
+        let mut orgs: BTreeMap<String, u64> = BTreeMap::new();
+        for e in endpoints {
+            let who = e
+                .org
+                .clone()
+                .or_else(|| e.cloud.clone())
+                .unwrap_or_else(|| "unregistered networks".into());
+            *orgs.entry(who).or_default() += e.bytes_up + e.bytes_down;
+        }
+        let mut orgs: Vec<(String, u64)> = orgs.into_iter().collect();
+        orgs.sort_by(|a, b| b.1.cmp(&a.1));
+        let countries: BTreeSet<&str> = endpoints
+            .iter()
+            .filter_map(|e| e.country.as_deref())
+            .collect();
+        let enc: u64 = endpoints
+            .iter()
+            .filter(|e| e.encrypted)
+            .map(|e| e.bytes_up + e.bytes_down)
+            .sum();
+        let share = |x: u64| {
+            if total == 0 {
+                0
+            } else {
+                (x * 100 / total) as u32
+            }
+        };
+        let top: Vec<String> = orgs
+            .iter()
+            .take(2)
+            .map(|(o, b)| format!("{o} ({} %)", share(*b)))
+            .collect();
+        s.push(format!(
+            "{outbound}; on the internet it talks to {} destination{} in {} countr{} ({}), mostly {}, and {} % of those bytes are encrypted.",
+            endpoints.len(),
+            if endpoints.len() == 1 { "" } else { "s" },
+            countries.len(),
+            if countries.len() == 1 { "y" } else { "ies" },
+            countries.iter().copied().collect::<Vec<_>>().join(", "),
+            top.join(" and "),
+            share(enc)
+        ));
+    }
+    let channels: Vec<String> = long
+        .iter()
+        .filter(|l| d.addresses.contains(&l.device))
+        .map(|l| format!("{} (open {})", l.destination.name, duration(l.duration())))
+        .collect();
+    if !channels.is_empty() {
+        s.push(format!(
+            "It keeps a connection open to {}: the channel a cloud service can command it through.",
+            channels.join(", ")
+        ));
+    }
+    let weak: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Low)
+        .take(6)
+        .map(weakness)
+        .collect();
+    match weak.len() {
+        0 => s.push("No weakness was seen in its traffic.".into()),
+        1 => s.push(format!("One weakness: {}.", weak[0])),
+        n => s.push(format!(
+            "{} weaknesses: {}.",
+            n.min(
+                findings
+                    .iter()
+                    .filter(|f| f.severity >= Severity::Low)
+                    .count()
+            ),
+            weak.join("; ")
+        )),
+    }
+    let _ = label;
+    let _ = bytes;
+    Verdict {
+        rating: rating.into(),
+        worst,
+        text: s.join(" "),
+    }
+}
+
+/// The report of a pipeline run (the flows and events of every input, as one timeline).
+pub fn from_run(
+    run: &iotscope_flow::pipeline::Run,
+    local: &Local,
+    allow_countries: Option<&BTreeSet<String>>,
+) -> Report {
+    let c = &run.counters;
+    build(&Input {
+        flows: &run.flows.flows,
+        events: &run.flows.events,
+        files: run
+            .inputs
+            .iter()
+            .map(|i| InputFile {
+                name: i.name.clone(),
+                format: i.format.clone(),
+                frames: i.frames,
+                error: i.error.clone(),
+            })
+            .collect(),
+        packets: c.frames,
+        bytes: c.bytes_wire,
+        first: c.min_ts,
+        last: c.max_ts,
+        malformed: c.malformed.iter().map(|m| m.1).sum(),
+        local,
+        allow_countries,
+    })
+}

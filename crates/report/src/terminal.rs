@@ -1,0 +1,277 @@
+//! The terminal report: the verdict first, then the findings by severity with why they matter
+//! and what to do, then the table of destinations.
+
+use std::fmt::Write;
+
+use iotscope_analyze::findings::{FindingId, Severity};
+use iotscope_analyze::text::{bytes, duration};
+
+use crate::model::{CatalogueEntry, DeviceReport, Report};
+
+/// Width text is wrapped to.
+const WIDTH: usize = 100;
+/// Destinations listed per device before "and N more".
+const MAX_ROWS: usize = 15;
+
+fn wrap(text: &str, indent: usize, first_indent: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut width = WIDTH - first_indent;
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            line.clear();
+            width = WIDTH - indent;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out
+}
+
+fn pad(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len >= n {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        if len > n {
+            t.push('…');
+        } else {
+            t = s.to_string();
+        }
+        t
+    } else {
+        format!("{s}{}", " ".repeat(n - len))
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Renders the whole report.
+pub fn render(r: &Report) -> String {
+    let mut o = String::new();
+    let files: Vec<&str> = r.inputs.iter().map(|i| i.name.as_str()).collect();
+    let n = &r.network;
+    let _ = writeln!(
+        o,
+        "iotscope report {}\n{} · {} packets · {}{}",
+        files.join(" "),
+        duration((n.duration_s * 1e9) as i64),
+        n.packets,
+        plural(n.devices, "device", "devices"),
+        match (&n.first, &n.last) {
+            (Some(a), Some(b)) =>
+                format!(" · {} → {}", &a[..19.min(a.len())], &b[..19.min(b.len())]),
+            _ => String::new(),
+        }
+    );
+    for i in &r.inputs {
+        if let Some(e) = &i.error {
+            let _ = writeln!(o, "! {}: read stopped early: {e}", i.name);
+        }
+    }
+    if r.redacted {
+        let _ = writeln!(
+            o,
+            "(redacted: MAC serials, public addresses and personal names replaced)"
+        );
+    }
+    let _ = writeln!(o, "\nNETWORK");
+    let enc = n
+        .encrypted_share
+        .map(|s| format!(" · {:.0} % of internet traffic encrypted", s * 100.0))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "  {} ({} IoT) · {} on the internet in {}{enc}",
+        plural(n.devices, "device", "devices"),
+        n.iot_devices,
+        plural(n.endpoints, "endpoint", "endpoints"),
+        plural(n.countries.len(), "country", "countries"),
+    );
+    let f = &n.findings;
+    let mark = if f.high > 0 { "!" } else { " " };
+    let _ = write!(
+        o,
+        "{mark} {} high · {} medium · {} low · {} info findings",
+        f.high, f.medium, f.low, f.info
+    );
+    if let Some(w) = &n.worst_device {
+        let _ = write!(o, "        worst device: {w}");
+    }
+    o.push('\n');
+    if !n.countries.is_empty() {
+        let _ = writeln!(
+            o,
+            "  countries (most traffic first): {}",
+            n.countries.join(", ")
+        );
+    }
+    if n.malformed_frames > 0 {
+        let _ = writeln!(
+            o,
+            "  {} frames could not be decoded to the end",
+            n.malformed_frames
+        );
+    }
+    for d in &r.devices {
+        device(&mut o, d, &r.catalogue);
+    }
+    o
+}
+
+fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
+    let who = match (&d.vendor, &d.mac) {
+        (Some(v), Some(m)) => format!("{v} {m}"),
+        (None, Some(m)) if d.randomised_mac => format!("randomised MAC {m}"),
+        (None, Some(m)) => m.clone(),
+        _ => String::new(),
+    };
+    let kind = match &d.confidence {
+        Some(c) => format!("type {}, confidence {c}", d.kind),
+        None => "type unknown".to_string(),
+    };
+    let _ = writeln!(o, "\n{}  ({who})  {kind}", d.label.to_uppercase());
+    let _ = writeln!(
+        o,
+        "  {} · {} flows · {} up, {} down",
+        d.addresses.join(", "),
+        d.flows,
+        bytes(d.bytes_up),
+        bytes(d.bytes_down)
+    );
+    if let Some(b) = &d.because {
+        let _ = writeln!(o, "  identified by: {b}");
+    }
+    let _ = writeln!(o, "\n  Verdict: {}", wrap(&d.verdict.text, 2, 11));
+    if !d.findings.is_empty() {
+        o.push('\n');
+    }
+    for f in &d.findings {
+        let sev = f.severity.name().to_uppercase();
+        let head = format!("{} · {}", f.subject, f.summary);
+        let _ = writeln!(
+            o,
+            "  {} {} {}",
+            pad(&sev, 7),
+            pad(f.id.name(), 21),
+            wrap(&head, 33, 33)
+        );
+        let when = if f.first == f.last || f.last.is_empty() {
+            format!("at {}", short(&f.first))
+        } else {
+            format!("first {}, last {}", short(&f.first), short(&f.last))
+        };
+        let frames: Vec<String> = f.frames.iter().take(6).map(|x| x.to_string()).collect();
+        let _ = writeln!(
+            o,
+            "{}{} · {}{}",
+            " ".repeat(33),
+            plural(f.count as usize, "time", "times"),
+            when,
+            if frames.is_empty() {
+                String::new()
+            } else {
+                format!(" · frames {}", frames.join(", "))
+            }
+        );
+        if f.severity >= Severity::Low && f.id != FindingId::Periodic {
+            if let Some(c) = cat.iter().find(|c| c.id == f.id) {
+                let _ = writeln!(
+                    o,
+                    "{}why it matters: {}",
+                    " ".repeat(33),
+                    wrap(&c.explanation, 49, 49)
+                );
+                let _ = writeln!(
+                    o,
+                    "{}what to do:     {}",
+                    " ".repeat(33),
+                    wrap(&c.remedy, 49, 49)
+                );
+            }
+        }
+    }
+    if d.endpoints.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n  {} {} {} {} {:>6}  up/down",
+        pad("talks to", 34),
+        pad("via", 12),
+        pad("where", 34),
+        pad("how", 22),
+        "flows"
+    );
+    for e in d.endpoints.iter().take(MAX_ROWS) {
+        let via = match e.named_by.as_str() {
+            "dns" if !e.cnames.is_empty() => "DNS+CNAME".to_string(),
+            "dns" => "DNS".into(),
+            "sni" => "TLS SNI".into(),
+            "host" => "HTTP Host".into(),
+            _ => "no lookup".into(),
+        };
+        let mut place = Vec::new();
+        if let Some(c) = &e.cloud {
+            place.push(match &e.region {
+                Some(r) => format!("{c} {r}"),
+                None => c.clone(),
+            });
+        } else if let Some(org) = &e.org {
+            place.push(org.clone());
+        }
+        if let Some(c) = &e.cdn {
+            if !place.iter().any(|p| p.to_lowercase().contains(c)) {
+                place.push(c.clone());
+            }
+        }
+        let place = format!(
+            "{} · {}",
+            if place.is_empty() {
+                "?".to_string()
+            } else {
+                place.join(", ")
+            },
+            e.country.as_deref().unwrap_or("?")
+        );
+        let how = if !e.tls.is_empty() {
+            e.tls.join("/")
+        } else {
+            e.services
+                .iter()
+                .map(|s| s.rsplit(' ').next().unwrap_or(s).to_uppercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let how = match &e.periodic {
+            Some(p) => format!("{how} {}", p.replace("every ", "↻")),
+            None => how,
+        };
+        let _ = writeln!(
+            o,
+            "  {} {} {} {} {:>6}  {}/{}",
+            pad(&e.name, 34),
+            pad(&via, 12),
+            pad(&place, 34),
+            pad(&how, 22),
+            e.flows,
+            bytes(e.bytes_up),
+            bytes(e.bytes_down)
+        );
+    }
+    if d.endpoints.len() > MAX_ROWS {
+        let _ = writeln!(o, "  and {} more", d.endpoints.len() - MAX_ROWS);
+    }
+}
+
+/// "11-20 00:00:41" from a full UTC time.
+fn short(t: &str) -> String {
+    t.get(5..19).unwrap_or(t).to_string()
+}
