@@ -104,7 +104,7 @@ fn service(f: &Flow) -> String {
         _ => "ip",
     };
     let port = f.key.end(f.initiator.other()).1;
-    if f.key.ports_known {
+    if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
         format!("{proto}/{port} {}", f.app.display())
     } else {
         format!("{proto} {}", f.app.display())

@@ -125,7 +125,12 @@ impl Namer {
                 }
                 _ => None,
             };
-            if let Some(n) = named {
+            // An address written where a name belongs (`Host: 52.94.1.2`) names nothing.
+            if let Some(n) = named.filter(|(_, n)| {
+                n.trim_matches(|c| c == '[' || c == ']')
+                    .parse::<IpAddr>()
+                    .is_err()
+            }) {
                 sent.entry(e.flow).or_insert(n);
             }
         }
@@ -219,13 +224,12 @@ pub fn endpoints(
             _ => {}
         }
         let app = f.app.display();
-        let port = if f.key.ports_known {
-            format!("/{}", server.1)
-        } else {
-            String::new()
-        };
         e.services
-            .insert(format!("{}{port} {app}", proto_name(f.key.proto)));
+            .insert(if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+                format!("{}/{} {app}", proto_name(f.key.proto), server.1)
+            } else {
+                proto_name(f.key.proto).to_string()
+            });
         e.flows += 1;
         e.bytes_up += f.from(f.initiator).bytes;
         e.bytes_down += f.from(f.initiator.other()).bytes;

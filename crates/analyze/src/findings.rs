@@ -788,6 +788,15 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
 /// Findings read flow by flow. Returns the devices seen using encrypted DNS.
 fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
+    let ftp_pairs: BTreeSet<(IpAddr, IpAddr)> = i
+        .flows
+        .iter()
+        .filter(|f| f.app.app == App::Ftp)
+        .map(|f| {
+            let (c, s) = ends(f);
+            (c.0, s.0)
+        })
+        .collect();
     for f in i.flows {
         let ((c, _), (s, sport)) = ends(f);
         let (cdev, sdev) = (ix.device(c), ix.device(s));
@@ -797,7 +806,11 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             .as_ref()
             .map(|n| n.name.to_ascii_lowercase())
             .unwrap_or_else(|| s.to_string());
-        let service = format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display());
+        let service = if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+            format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display())
+        } else {
+            proto_name(f.key.proto).to_string()
+        };
         let app = f.app.app;
         let server_public = !i.local.contains(&s) && is_unicast(s);
 
@@ -872,8 +885,10 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             }
         }
 
-        // Inbound connections the device accepted.
-        if let Some(dev) = sdev {
+        // Inbound connections the device accepted (an FTP data connection belongs to its
+        // control connection, already reported).
+        let ftp_data = app == App::Unknown && ftp_pairs.contains(&(c, s));
+        if let (Some(dev), false) = (sdev, ftp_data) {
             let accepted = match f.tcp {
                 Some(t) => t.syn_ts.is_some() && t.synack_ts.is_some(),
                 None => {
@@ -1145,13 +1160,16 @@ fn tls_checks(
                         format!("certificate not yet valid ({shown})"),
                     ));
                 }
-                if let Some(sni) = &sni {
+                if let Some(sni) = sni.as_ref().filter(|n| n.parse::<IpAddr>().is_err()) {
                     let names: Vec<&String> = c.san.iter().chain(c.common_name.iter()).collect();
                     if !names.is_empty() && !names.iter().any(|p| name_matches(p, sni)) {
-                        problems.push((
-                            Severity::Medium,
-                            format!("certificate for {shown} does not cover {sni}"),
-                        ));
+                        let sev = if server_public {
+                            Severity::Medium
+                        } else {
+                            Severity::Low
+                        };
+                        problems
+                            .push((sev, format!("certificate for {shown} does not cover {sni}")));
                     }
                 }
             }

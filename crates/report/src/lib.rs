@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod model;
 pub mod redact;
+pub mod svg;
 pub mod terminal;
 
 pub use model::{build, from_run, Input, Report, SCHEMA_VERSION};

@@ -153,6 +153,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     if !d.findings.is_empty() {
         o.push('\n');
     }
+    let mut explained: Vec<FindingId> = Vec::new();
     for f in &d.findings {
         let sev = f.severity.name().to_uppercase();
         let head = format!("{} · {}", f.subject, f.summary);
@@ -161,7 +162,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             "  {} {} {}",
             pad(&sev, 7),
             pad(f.id.name(), 21),
-            wrap(&head, 33, 33)
+            wrap(&head, 32, 32)
         );
         let when = if f.first == f.last || f.last.is_empty() {
             format!("at {}", short(&f.first))
@@ -172,7 +173,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         let _ = writeln!(
             o,
             "{}{} · {}{}",
-            " ".repeat(33),
+            " ".repeat(32),
             plural(f.count as usize, "time", "times"),
             when,
             if frames.is_empty() {
@@ -181,19 +182,21 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
                 format!(" · frames {}", frames.join(", "))
             }
         );
-        if f.severity >= Severity::Low && f.id != FindingId::Periodic {
+        // The catalogue text once per device and finding kind.
+        if f.severity >= Severity::Low && !explained.contains(&f.id) {
+            explained.push(f.id);
             if let Some(c) = cat.iter().find(|c| c.id == f.id) {
                 let _ = writeln!(
                     o,
                     "{}why it matters: {}",
-                    " ".repeat(33),
-                    wrap(&c.explanation, 49, 49)
+                    " ".repeat(32),
+                    wrap(&c.explanation, 48, 48)
                 );
                 let _ = writeln!(
                     o,
                     "{}what to do:     {}",
-                    " ".repeat(33),
-                    wrap(&c.remedy, 49, 49)
+                    " ".repeat(32),
+                    wrap(&c.remedy, 48, 48)
                 );
             }
         }

@@ -1,0 +1,353 @@
+//! Findings on real traffic: recorded programs (testdata/recorded, made by record.sh) for the
+//! behaviours the corpus lacks, corpus captures for the rest, and the absence of findings where
+//! the behaviour does not occur.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use iotscope_analyze::devices::Local;
+use iotscope_analyze::findings::{FindingId, Severity};
+use iotscope_flow::pipeline::{run, Options};
+use iotscope_flow::Config;
+use iotscope_report::model::{DeviceReport, FindingReport, Report};
+use iotscope_testdata::{capture, captures, recorded};
+
+fn report_with(paths: &[PathBuf], allow: Option<&BTreeSet<String>>) -> Report {
+    let r = run(
+        paths,
+        &Options {
+            flow: Config::with_messages(),
+            threads: 1,
+        },
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), allow)
+}
+
+fn report(path: PathBuf) -> Report {
+    report_with(&[path], None)
+}
+
+fn all(r: &Report) -> Vec<(&DeviceReport, &FindingReport)> {
+    r.devices
+        .iter()
+        .flat_map(|d| d.findings.iter().map(move |f| (d, f)))
+        .collect()
+}
+
+fn of(r: &Report, id: FindingId) -> Vec<(&DeviceReport, &FindingReport)> {
+    all(r).into_iter().filter(|(_, f)| f.id == id).collect()
+}
+
+fn fact<'a>(f: &'a FindingReport, label: &str) -> &'a str {
+    f.facts
+        .iter()
+        .find(|x| x.label == label)
+        .map_or("", |x| x.value.as_str())
+}
+
+/// The fixed test password of record.sh, in every form it crossed the wire.
+const SECRETS: [&str; 3] = [
+    "S3cretPassw0rd!",
+    "UzNjcmV0UGFzc3cwcmQh",
+    "AGlvdHVzZXIAUzNjcmV0UGFzc3cwcmQh",
+];
+
+#[test]
+fn logins_in_clear_name_the_user_never_the_password() {
+    for (file, protocol) in [
+        ("telnet-login.pcap", "telnet"),
+        ("ftp-login.pcap", "ftp"),
+        ("pop3-login.pcap", "pop3"),
+        ("imap-login.pcap", "imap"),
+        ("smtp-auth.pcap", "smtp"),
+        ("http-basic.pcap", "http"),
+    ] {
+        let r = report(recorded(file));
+        let creds = of(&r, FindingId::CleartextCredentials);
+        assert_eq!(creds.len(), 1, "{file}");
+        let (dev, f) = creds[0];
+        assert_eq!(f.severity, Severity::High, "{file}");
+        assert_eq!(fact(f, "protocol"), protocol, "{file}");
+        assert_eq!(fact(f, "user"), "iotuser", "{file}");
+        assert!(dev.addresses.contains(&"10.99.0.2".to_string()), "{file}");
+        assert!(!f.frames.is_empty());
+        let json = serde_json::to_string(&r).unwrap();
+        for s in SECRETS {
+            assert!(
+                !json.contains(s),
+                "{file}: the password leaked into the report"
+            );
+        }
+        let text = iotscope_report::terminal::render(&r);
+        assert!(text.contains("cleartext-credentials"));
+        assert!(!text.contains(SECRETS[0]));
+    }
+}
+
+#[test]
+fn telnet_is_unsafe_on_both_sides_and_an_exposed_service() {
+    let r = report(recorded("telnet-login.pcap"));
+    let unsafe_ = of(&r, FindingId::UnsafeProtocol);
+    let subjects: BTreeSet<&str> = unsafe_.iter().map(|(_, f)| f.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        BTreeSet::from(["offers telnet on tcp/23", "uses telnet to 10.99.0.1"])
+    );
+    assert!(unsafe_.iter().all(|(_, f)| f.severity == Severity::High));
+    let exposed = of(&r, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    let (server, f) = exposed[0];
+    assert!(server.addresses.contains(&"10.99.0.1".to_string()));
+    assert_eq!(f.subject, "tcp/23 telnet");
+    assert_eq!(f.severity, Severity::Low, "a LAN client, not the internet");
+    assert_eq!(fact(f, "clients on the LAN"), "10.99.0.2");
+    // The verdict says it in words.
+    assert_eq!(server.verdict.rating, "at risk");
+    assert!(server.verdict.text.contains("offers telnet"));
+}
+
+#[test]
+fn a_client_polling_every_two_seconds_is_periodic() {
+    let r = report(recorded("http-poll.pcap"));
+    let p = of(&r, FindingId::Periodic);
+    assert_eq!(p.len(), 1);
+    let (dev, f) = p[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.count, 8, "8 runs of curl");
+    assert_eq!(fact(f, "period"), "2.01 s");
+    assert_eq!(f.frames.len(), 8);
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].1.count, 8);
+    assert_eq!(
+        http[0].1.severity,
+        Severity::Low,
+        "the server is on the LAN"
+    );
+    assert_eq!(fact(http[0].1, "requests"), "GET /status.json");
+    assert_eq!(fact(http[0].1, "content"), "application/json");
+    assert!(of(&r, FindingId::CleartextCredentials).is_empty());
+    assert!(of(&r, FindingId::LongLived).is_empty());
+}
+
+#[test]
+fn dns_over_tls_to_the_local_resolver_is_only_noted() {
+    let r = report(recorded("dot-dns.pcap"));
+    let e = of(&r, FindingId::EncryptedDns);
+    assert_eq!(e.len(), 1);
+    assert_eq!(fact(e[0].1, "protocol"), "DNS over TLS");
+    assert_eq!(e[0].1.count, 3, "three kdig +tls sessions");
+    assert_eq!(
+        e[0].1.severity,
+        Severity::Info,
+        "the resolver is the network's own"
+    );
+    assert!(of(&r, FindingId::DnsBypass).is_empty());
+}
+
+#[test]
+fn a_device_that_ignores_the_network_resolver() {
+    let r = report(recorded("bypass.pcap"));
+    let client = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.99.0.2".to_string()))
+        .unwrap();
+    let find = |id: FindingId| -> Vec<&FindingReport> {
+        client.findings.iter().filter(|f| f.id == id).collect()
+    };
+    // Plain DNS straight to 8.8.8.8.
+    let bypass = find(FindingId::DnsBypass);
+    assert_eq!(bypass.len(), 1);
+    assert_eq!(bypass[0].subject, "8.8.8.8");
+    assert_eq!(fact(bypass[0], "names asked"), "time.example.com");
+    assert_eq!(fact(bypass[0], "network's resolver"), "10.99.0.1");
+    // DNS over HTTPS to 1.1.1.1.
+    let doh = find(FindingId::EncryptedDns);
+    assert_eq!(doh.len(), 1);
+    assert_eq!(fact(doh[0], "protocol"), "DNS over HTTPS");
+    assert_eq!(doh[0].severity, Severity::Medium);
+    // The firmware fetched from a hard-coded address, over plain HTTP.
+    let fw = find(FindingId::Firmware);
+    assert_eq!(fw.len(), 1);
+    assert_eq!(fact(fw[0], "file"), "/firmware.bin");
+    assert_eq!(fw[0].severity, Severity::Medium);
+    let nodns = find(FindingId::NoDns);
+    assert_eq!(nodns.len(), 1);
+    assert!(fact(nodns[0], "addresses").starts_with("52.94.236.248 (Amazon"));
+    assert_eq!(fact(nodns[0], "countries"), "US");
+    // Lowered: the device resolves over DoH, so its lookups are invisible.
+    assert_eq!(nodns[0].severity, Severity::Info);
+    let http = find(FindingId::CleartextHttp);
+    let subjects: BTreeSet<&str> = http.iter().map(|f| f.subject.as_str()).collect();
+    assert!(subjects.contains("52.94.236.248"), "{subjects:?}");
+    assert!(subjects.contains("api.example.com"), "{subjects:?}");
+    // The network's resolver itself is not accused of bypassing anything.
+    let server = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
+        .unwrap();
+    assert!(server.findings.iter().all(|f| f.id != FindingId::DnsBypass));
+}
+
+#[test]
+fn upnp_port_mapping_requests() {
+    let r = report(recorded("upnp.pcap"));
+    let u = of(&r, FindingId::Upnp);
+    let mapping: Vec<_> = u
+        .iter()
+        .filter(|(_, f)| f.subject == "port mapping")
+        .collect();
+    assert_eq!(mapping.len(), 1);
+    let (dev, f) = mapping[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.severity, Severity::High);
+    assert!(fact(f, "requests").contains("AddPortMapping"));
+    assert!(u.iter().any(|(d, f)| f.subject == "looks for the router"
+        && d.addresses.contains(&"10.99.0.2".to_string())));
+    // The router announces itself.
+    assert!(u
+        .iter()
+        .any(|(d, f)| f.subject == "announces" && d.addresses.contains(&"10.99.0.1".to_string())));
+}
+
+#[test]
+fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
+    let r = report(recorded("long-tls.pcap"));
+    let l = of(&r, FindingId::LongLived);
+    assert_eq!(l.len(), 1);
+    let (dev, f) = l[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(
+        f.subject, "cloud.example.net",
+        "named by the lookup before it"
+    );
+    assert!(fact(f, "open for").contains("min"));
+    assert!(dev
+        .verdict
+        .text
+        .contains("keeps a connection open to cloud.example.net"));
+}
+
+#[test]
+fn the_hue_bridge() {
+    let r = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    let hue = r
+        .devices
+        .iter()
+        .find(|d| d.mac.as_deref() == Some("00:17:88:24:76:ff"))
+        .unwrap();
+    let ids: BTreeSet<FindingId> = hue.findings.iter().map(|f| f.id).collect();
+    // It polls its cloud over plain HTTP, serves its API on port 80 and announces itself.
+    assert!(ids.contains(&FindingId::CleartextHttp));
+    assert!(ids.contains(&FindingId::ExposedService));
+    assert!(ids.contains(&FindingId::Upnp));
+    let poll = hue
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::CleartextHttp && f.subject == "bridge.meethue.com")
+        .unwrap();
+    assert_eq!(poll.severity, Severity::Medium);
+    assert!(fact(poll, "server").contains("Google"));
+    // Nothing it does not do.
+    for id in [
+        FindingId::CleartextCredentials,
+        FindingId::UnsafeProtocol,
+        FindingId::DnsBypass,
+        FindingId::EncryptedDns,
+        FindingId::LongLived,
+        FindingId::TlsWeak,
+    ] {
+        assert!(!ids.contains(&id), "{id:?}");
+    }
+    assert_eq!(hue.verdict.rating, "needs attention");
+    assert!(hue.verdict.text.contains("bridge.meethue.com"));
+    let ep = hue
+        .endpoints
+        .iter()
+        .find(|e| e.name == "bridge.meethue.com")
+        .unwrap();
+    assert!(!ep.encrypted);
+    assert_eq!(ep.named_by, "dns");
+}
+
+#[test]
+fn tls_without_server_name_and_obsolete_versions() {
+    let r = report(capture("IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap"));
+    let weak = of(&r, FindingId::TlsWeak);
+    assert!(!weak.is_empty());
+    assert!(weak
+        .iter()
+        .any(|(_, f)| fact(f, "problems").contains("no server name (SNI) sent")));
+    assert!(weak
+        .iter()
+        .any(|(_, f)| fact(f, "problems").contains("TLS 1.0 agreed")
+            && f.severity == Severity::Medium));
+}
+
+#[test]
+fn allowed_countries() {
+    let path = capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    let allow = BTreeSet::from(["US".to_string()]);
+    let r = report_with(&[path], Some(&allow));
+    let c = of(&r, FindingId::Country);
+    let countries: BTreeSet<&str> = c.iter().map(|(_, f)| f.subject.as_str()).collect();
+    assert_eq!(countries, BTreeSet::from(["DE", "GB", "NL"]));
+    assert!(c.iter().all(|(_, f)| f.severity == Severity::Medium));
+}
+
+/// What the corpus does not contain is not reported anywhere in it.
+#[test]
+fn no_false_findings_in_the_corpus() {
+    for path in captures() {
+        let r = report(path.clone());
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for (d, f) in all(&r) {
+            // None of these captures carries a cleartext login.
+            assert_ne!(f.id, FindingId::CleartextCredentials, "{name}: {}", d.label);
+            assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
+            // Nor was any taken from the internet side of a router.
+            assert!(
+                !(f.id == FindingId::ExposedService && f.severity == Severity::High),
+                "{name}: {} {}",
+                d.label,
+                f.summary
+            );
+        }
+        // Every finding points at frames of the capture.
+        for (_, f) in all(&r) {
+            assert!(
+                f.frames.iter().all(|n| *n >= 1 && *n <= r.network.packets),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn several_captures_form_one_timeline() {
+    let a = capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
+    let b = capture("IoTSentinel__Aria__Setup-C-1-STA.pcap");
+    let one = report(a.clone());
+    let two = report(b.clone());
+    let both = report_with(&[a, b], None);
+    assert_eq!(both.inputs.len(), 2);
+    assert_eq!(
+        both.network.packets,
+        one.network.packets + two.network.packets
+    );
+    assert!(both.devices.len() >= one.devices.len().max(two.devices.len()));
+}
+
+#[test]
+fn the_nest_keeps_a_channel_to_its_cloud() {
+    let r = report(capture("nDPI__nest_log_sink.pcap"));
+    let l = of(&r, FindingId::LongLived);
+    assert_eq!(l.len(), 1);
+    let f = l[0].1;
+    assert!(f.subject.ends_with(".nest.com"), "{}", f.subject);
+    assert_eq!(fact(f, "state"), "still open when the capture ended");
+    assert!(fact(f, "server").contains("Amazon"));
+}
