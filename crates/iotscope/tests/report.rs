@@ -1,0 +1,206 @@
+//! `iotscope report` as a user runs it: the terminal report, JSON, CSV, directories, redaction,
+//! exit codes.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn iotscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iotscope"))
+        .args(args)
+        .output()
+        .expect("run iotscope")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn path(p: std::path::PathBuf) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+const HUE: &str = "IoTSentinel__HueBridge__Setup-A-2-STA.pcap";
+
+#[test]
+fn the_terminal_report_reads_top_down() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    let out = iotscope(&["report", &hue]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    let at = |s: &str| t.find(s).unwrap_or_else(|| panic!("{s} missing:\n{t}"));
+    // Network summary, then the device: verdict, findings, then the table of destinations.
+    assert!(at("NETWORK") < at("PHILIPS-HUE"));
+    assert!(at("PHILIPS-HUE") < at("Verdict: Needs attention."));
+    assert!(at("Verdict:") < at("MEDIUM  cleartext-http"));
+    assert!(at("MEDIUM  cleartext-http") < at("why it matters:"));
+    assert!(at("why it matters:") < at("\n  talks to "));
+    assert!(t.contains("bridge.meethue.com"));
+    // Nothing on standard error when it is not a terminal (no progress indicator).
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    // Its worst finding is medium.
+    assert_eq!(
+        iotscope(&["report", "--fail-on", "medium", &hue])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        iotscope(&["report", "--fail-on", "high", &hue])
+            .status
+            .code(),
+        Some(0)
+    );
+    let telnet = path(iotscope_testdata::recorded("telnet-login.pcap"));
+    assert_eq!(
+        iotscope(&["report", "--fail-on", "high", &telnet])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A severity that does not exist is a usage error.
+    let bad = iotscope(&["report", "--fail-on", "severe", &hue]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("expected info, low, medium or high"));
+    let bad = iotscope(&["report", "--allow-country", "Germany", &hue]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("two-letter country code"));
+}
+
+#[test]
+fn json_is_the_versioned_model() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    let out = iotscope(&["report", "--format", "json", &hue]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "iotscope-report");
+    assert_eq!(v["schema_version"], "1.0");
+    assert_eq!(v["network"]["packets"], 1557);
+    let dev = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["mac"] == "00:17:88:24:76:ff")
+        .unwrap();
+    assert_eq!(dev["kind"], "light/bridge");
+    let f = &dev["findings"][0];
+    for key in [
+        "id", "severity", "title", "subject", "summary", "facts", "count", "first", "last",
+        "frames",
+    ] {
+        assert!(!f[key].is_null(), "{key}");
+    }
+    // Every finding id used has its catalogue entry.
+    let ids: Vec<&str> = v["catalogue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"cleartext-http"));
+}
+
+#[test]
+fn csv_tables() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    let out = iotscope(&["report", "--format", "csv", &hue]);
+    let t = text(&out.stdout);
+    assert!(t.starts_with("device,label,severity,id,"));
+    assert!(t.contains(",medium,cleartext-http,"));
+    let out = iotscope(&["report", "--format", "csv", "--table", "endpoints", &hue]);
+    assert!(text(&out.stdout).contains("bridge.meethue.com,dns,"));
+}
+
+#[test]
+fn a_directory_is_read_as_its_captures_in_order() {
+    let dir = std::env::temp_dir().join(format!("iotscope-report-dir-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::copy(iotscope_testdata::capture(HUE), dir.join("a.pcap")).unwrap();
+    std::fs::copy(
+        iotscope_testdata::recorded("http-poll.pcap"),
+        dir.join("sub/b.pcap"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a capture").unwrap();
+    let out = iotscope(&["report", "--format", "json", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names[0].ends_with("a.pcap") && names[1].ends_with("b.pcap"));
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = iotscope(&["report", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no capture files"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_cut_capture_is_reported_up_to_the_cut() {
+    let bytes = std::fs::read(iotscope_testdata::capture(HUE)).unwrap();
+    let dir = std::env::temp_dir().join(format!("iotscope-report-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = iotscope(&["report", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cut.pcap: at byte "));
+    let t = text(&out.stdout);
+    assert!(
+        t.contains("read stopped early") && t.contains("PHILIPS-HUE"),
+        "{t}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn redaction_keeps_vendors_and_hides_the_owner() {
+    let iphone = path(iotscope_testdata::capture("nDPI__iphone.pcap"));
+    let plain = text(&iotscope(&["report", "--format", "json", &iphone]).stdout);
+    assert!(plain.contains("Lucas"));
+    let out = iotscope(&["report", "--format", "json", "--redact", &iphone]);
+    assert!(out.status.success());
+    let red = text(&out.stdout);
+    let v: Value = serde_json::from_str(&red).unwrap();
+    assert_eq!(v["redacted"], true);
+    assert!(
+        !red.to_lowercase().contains("lucas"),
+        "a personal name is left"
+    );
+    for d in v["devices"].as_array().unwrap() {
+        if let Some(mac) = d["mac"].as_str() {
+            // The vendor prefix stays, the serial goes.
+            assert!(mac.contains(":xx:xx:"), "{mac}");
+            let real = &plain[plain.find(&mac[..8]).unwrap()..][..17];
+            assert!(!red.contains(real), "{real}");
+        }
+    }
+    // Stable: the same input gets the same pseudonyms.
+    let again = text(&iotscope(&["report", "--format", "json", "--redact", &iphone]).stdout);
+    assert_eq!(red, again);
+    // A public address declared local (the owner's) is replaced too.
+    let hue = path(iotscope_testdata::capture(HUE));
+    let out = iotscope(&[
+        "report",
+        "--format",
+        "json",
+        "--redact",
+        "--local",
+        "74.125.34.157/32",
+        &hue,
+    ]);
+    let red = text(&out.stdout);
+    assert!(!red.contains("74.125.34.157"));
+    assert!(red.contains("public-address-1"));
+}
