@@ -1350,3 +1350,32 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
         acc.fact("bytes up/down", format!("{}/{}", bytes(up), bytes(down)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_is_in_enum_order_and_names_match_the_json() {
+        for (k, e) in CATALOGUE.iter().enumerate() {
+            assert_eq!(e.id as usize, k, "{:?}", e.id);
+            assert_eq!(e.id.entry().id, e.id);
+            assert_eq!(
+                serde_json::to_string(&e.id).unwrap(),
+                format!("\"{}\"", e.id.name())
+            );
+            assert!(!e.explanation.is_empty() && !e.remedy.is_empty());
+        }
+        assert_eq!(Severity::parse("Medium"), Some(Severity::Medium));
+        assert_eq!(Severity::parse("severe"), None);
+        assert!(Severity::High > Severity::Medium && Severity::Low > Severity::Info);
+    }
+
+    #[test]
+    fn certificate_names() {
+        assert!(name_matches("*.example.com", "api.example.com"));
+        assert!(!name_matches("*.example.com", "example.com"));
+        assert!(!name_matches("*.example.com", "a.b.example.com"));
+        assert!(name_matches("Example.COM", "example.com"));
+    }
+}

@@ -272,4 +272,20 @@ mod tests {
         assert_eq!((r.status, r.server.as_deref()), (200, Some("lighttpd")));
         assert!(looks_like_http(b"M-SEARCH * HTTP/1.1\r\n"));
     }
+
+    #[test]
+    fn upnp_soap_action() {
+        // The head miniupnpc's upnpc sends to create a port mapping.
+        let r = request(
+            b"POST /ctl/IPConn HTTP/1.1\r\nHost: 10.99.0.1:5000\r\n\
+              Content-Type: text/xml\r\n\
+              SOAPAction: \"urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping\"\r\n\
+              Content-Length: 600\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            r.soap_action.as_deref(),
+            Some("urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping")
+        );
+    }
 }
