@@ -7,8 +7,9 @@
 # environment (optional):
 #   BENCH_RUNS=3                       repetitions per tool (best wall time is kept)
 #   BENCH_BY=ip|flow                   iotscope `flows --by`; tshark uses conv,ip or conv,tcp+conv,udp to match
-#   BENCH_TOOLS="cat iotscope1 iotscope2 iotscope1p iotscope2p ndpiReader tshark"
-#                                      subset/order of tools to run (iotscope*p: --all-parsers)
+#   BENCH_TOOLS="cat iotscope1 iotscope2 iotscope1p iotscope2p report1 report2 ndpiReader tshark"
+#                                      subset/order of tools to run (iotscope*p: --all-parsers;
+#                                      report*: `iotscope report --format json`)
 #                                      (cat: reading the file alone, the floor any reader pays)
 #
 # A measurement, not a test: prints PASS/MISS against the targets but exits 0 whatever the figures.
@@ -26,7 +27,7 @@ input=${input_arg:-$repo/bench/work/bench.pcap}
 bin=${bin_arg:-$repo/target/release/iotscope}
 runs=${BENCH_RUNS:-3}
 by=${BENCH_BY:-ip}
-tools=${BENCH_TOOLS:-cat iotscope1 iotscope2 iotscope1p iotscope2p ndpiReader tshark}
+tools=${BENCH_TOOLS:-cat iotscope1 iotscope2 iotscope1p iotscope2p report1 report2 ndpiReader tshark}
 builder=$repo/../shared/tools/build-bench-input.sh
 
 die() { echo "error: $*" >&2; exit 2; }
@@ -71,6 +72,9 @@ tool_cmd() {
     # The same with every application parser run to the end (DNS, TLS, HTTP, certificates...).
     iotscope1p) cmd=("$bin" flows --by "$by" --all-parsers --threads 1 "$input") ;;
     iotscope2p) cmd=("$bin" flows --by "$by" --all-parsers --threads 2 "$input") ;;
+    # The whole assessment (every parser, analysis, findings), written as JSON.
+    report1)    cmd=("$bin" report --threads 1 --quiet --format json "$input") ;;
+    report2)    cmd=("$bin" report --threads 2 --quiet --format json "$input") ;;
     # -q: full DPI, no result printing. -n is ignored for pcap files in nDPI 4.2 (always 1 thread).
     ndpiReader) cmd=(ndpiReader -i "$input" -q) ;;
     tshark)     cmd=(tshark -n -q "${tshark_z[@]}" -r "$input") ;;
@@ -152,9 +156,12 @@ ratio "iotscope 1-thread pps / ndpiReader pps"  speed iotscope1 ndpiReader ">=" 
 ratio "iotscope 2-thread pps / 1-thread pps"    speed iotscope2 iotscope1  ">=" 1.7
 ratio "all parsers, 1-thread / ndpiReader pps"   speed iotscope1p ndpiReader ">=" 4
 ratio "all parsers, 2-thread / 1-thread pps"     speed iotscope2p iotscope1p info
+ratio "report, 1-thread / ndpiReader pps"        speed report1 ndpiReader ">=" 3
+ratio "report, 2-thread / 1-thread pps"         speed report2 report1    info
 ratio "iotscope 1-thread pps / tshark pps"      speed iotscope1 tshark     info
 ratio "reading the file alone (cat) / ndpiReader" speed cat ndpiReader      info
 ratio "iotscope 1-thread RSS / ndpiReader RSS"  rss   iotscope1 ndpiReader "<=" 1
 ratio "iotscope 2-thread RSS / ndpiReader RSS"  rss   iotscope2 ndpiReader "<=" 1
+ratio "report 1-thread RSS / ndpiReader RSS"    rss   report1 ndpiReader   info
 
 exit "$status"

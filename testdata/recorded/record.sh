@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Record real cleartext-login traffic of real Debian servers and clients as
-# pcap fixtures for iotscope's tests.  Nothing here hand-crafts packets: every
-# byte in the captures was sent by the programs named in README.md.
+# Record real traffic (cleartext logins, DNS, TLS, UPnP) of real Debian servers
+# and clients as pcap fixtures for iotscope's tests.  Nothing here hand-crafts
+# packets: every byte in the captures was sent by the programs named in
+# README.md.
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp pop3 imap smtp http-basic http-poll dot-dns
+#   long-tls bypass upnp
 #   (default: all).  Each run regenerates the selected .pcap files.
+#   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
 #   iots-cli (10.99.0.2, veth-iots-c)  <---->  iots-srv (10.99.0.1, veth-iots-s)
 # Servers run in iots-srv, clients in iots-cli, tcpdump listens on veth-iots-s.
+# Some captures add more to this for their own duration only: public-looking
+# addresses on iots-srv's lo, a default or multicast route in iots-cli, a
+# "WAN" veth pair inside iots-srv.  Those addresses exist only inside the
+# namespaces; no packet leaves them.
 # The namespaces, the servers and the temporary files are removed on exit.
 #
 # Test account: user "iotuser", password "S3cretPassw0rd!" (fixed test
@@ -40,9 +47,10 @@ PACKAGES=(
   exim4-daemon-light
   nginx
   unbound knot-dnsutils
+  miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns)
+ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -160,6 +168,19 @@ setup_network() {
 # banners and prompts show $SRV_NAME instead of this machine's host name.
 in_srv() { ip netns exec "$NS_S" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$SRV_NAME" "$@"; }
 in_cli() { ip netns exec "$NS_C" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$CLI_NAME" "$@"; }
+# The same for a client that resolves names with the C library: a private
+# mount namespace where $WORK/resolv.conf (the resolver 10.99.0.1) is bind-
+# mounted over /etc/resolv.conf.  Nothing on the host's /etc changes.
+in_cli_resolv() {
+  ip netns exec "$NS_C" unshare --uts --mount --propagation private \
+    sh -c 'mount --bind "$0" /etc/resolv.conf && hostname "$1" && shift && exec "$@"' \
+    "$WORK/resolv.conf" "$CLI_NAME" "$@"
+}
+
+write_resolv_conf() {
+  printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$SRV_IP" >"$WORK/resolv.conf"
+  chmod 644 "$WORK/resolv.conf"
+}
 
 # Start a foreground daemon in the server namespace; remember its pid.
 start_server() {
@@ -430,7 +451,10 @@ EOF
   stop_servers
 }
 
+# start_nginx [ADDR...]: nginx on $SRV_IP:80 and on each extra ADDR:80.
 start_nginx() {
+  local listen="listen $SRV_IP:80;" a
+  for a in "$@"; do listen+=" listen $a:80;"; done
   mkdir -p "$WORK/www/private" "$WORK/nginx-tmp"
   printf 'top secret sensor config\n' >"$WORK/www/private/config.txt"
   printf '{"status":"ok","temperature":21.5,"uptime":12345}\n' >"$WORK/www/status.json"
@@ -454,7 +478,7 @@ http {
   types { application/json json; text/plain txt; text/html html; }
   default_type application/octet-stream;
   server {
-    listen $SRV_IP:80;
+    $listen
     server_name $SRV_NAME;
     root $WORK/www;
     location /private/ {
@@ -537,12 +561,252 @@ EOF
   stop_servers
 }
 
+# A self-signed P-256 certificate: make_cert NAME SUBJECT SUBJECT_ALT_NAME
+make_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "$2" -addext "subjectAltName=$3" \
+    -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
+  chmod 644 "$WORK/$1.key" "$WORK/$1.pem"
+}
+
+# unbound answering from local-data only.  write_unbound_conf FILE then lines
+# of extra "server:" settings on stdin.
+write_unbound_conf() {
+  {
+    cat <<EOF2
+server:
+  verbosity: 1
+  access-control: 10.99.0.0/24 allow
+  do-ip6: no
+  username: ""
+  chroot: ""
+  directory: "$WORK"
+  pidfile: "$WORK/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  module-config: "iterator"
+EOF2
+    cat
+  } >"$1"
+}
+
+LONG_TLS_NAME=cloud.example.net
+LONG_TLS_ROUNDS=12     # one line each way every 60 s, at about 1, 61, ..., 661 s
+LONG_TLS_PERIOD=60
+
+record_long_tls() {
+  make_cert cloud "/CN=$LONG_TLS_NAME" "DNS:$LONG_TLS_NAME"
+  write_unbound_conf "$WORK/unbound.conf" <<EOF2
+  interface: $SRV_IP@53
+  local-zone: "example.net." static
+  local-data: "$LONG_TLS_NAME. 300 IN A $SRV_IP"
+EOF2
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  # openssl s_server -rev: a TLS echo server that answers every line it
+  # receives with the same line reversed; it exits after one connection.
+  start_server s_server openssl s_server -accept "$SRV_IP:443" -naccept 1 -rev \
+    -cert "$WORK/cloud.pem" -key "$WORK/cloud.key"
+  wait_listen udp 53
+  wait_listen tcp 443
+  write_resolv_conf
+  cap_start long-tls.pcap
+  # s_client resolves the name itself (getaddrinfo -> /etc/resolv.conf ->
+  # 10.99.0.1), verifies the certificate against it, sends the SNI, and then
+  # sends one telemetry line every 60 s on the same connection.  On the end of
+  # its input it sends close_notify and closes.
+  in_cli_resolv sh -c '
+    rounds=$1 period=$2; shift 2
+    { sleep 1
+      i=1
+      while [ "$i" -le "$rounds" ]; do
+        echo "telemetry seq=$i temp=21.$i"
+        [ "$i" -lt "$rounds" ] && sleep "$period"
+        i=$((i + 1))
+      done
+      sleep 2
+    } | exec "$@"' long-tls "$LONG_TLS_ROUNDS" "$LONG_TLS_PERIOD" \
+    openssl s_client -connect "$LONG_TLS_NAME:443" -servername "$LONG_TLS_NAME" \
+      -CAfile "$WORK/cloud.pem" -verify_hostname "$LONG_TLS_NAME" -verify_return_error \
+      -nocommands -no_ign_eof \
+    >"$WORK/s_client.log" 2>&1 || { cat "$WORK/s_client.log" >&2; die "openssl s_client failed"; }
+  cap_stop
+  local last="telemetry seq=$LONG_TLS_ROUNDS temp=21.$LONG_TLS_ROUNDS" rev='' k
+  for ((k = ${#last} - 1; k >= 0; k--)); do rev+=${last:k:1}; done
+  grep -qF "$rev" "$WORK/s_client.log" \
+    || { cat "$WORK/s_client.log" >&2; die "no reversed echo for the last line"; }
+  stop_servers
+}
+
+# Addresses that look public but exist only on iots-srv's lo, for `bypass`.
+PUB_DNS=8.8.8.8
+PUB_DOH=1.1.1.1
+PUB_CLOUD=52.94.236.248
+
+record_bypass() {
+  local a
+  for a in "$PUB_DNS" "$PUB_DOH" "$PUB_CLOUD"; do
+    ip -n "$NS_S" addr add "$a/32" dev lo
+  done
+  # The client reaches them through its default route, the server's veth.
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  make_cert doh "/CN=doh.iotscope.test" "IP:$PUB_DOH"
+  # One unbound: the network's resolver on 10.99.0.1:53, the same data on
+  # 8.8.8.8:53, and DNS over HTTPS (HTTP/2, /dns-query) on 1.1.1.1:443.
+  write_unbound_conf "$WORK/unbound.conf" <<EOF2
+  interface: $SRV_IP@53
+  interface: $PUB_DNS@53
+  interface: $PUB_DOH@443
+  https-port: 443
+  tls-service-key: "$WORK/doh.key"
+  tls-service-pem: "$WORK/doh.pem"
+  local-zone: "example.com." static
+  local-data: "api.example.com. 300 IN A $SRV_IP"
+  local-data: "time.example.com. 300 IN A 192.0.2.123"
+  local-data: "update.example.com. 300 IN A $SRV_IP"
+EOF2
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  start_nginx "$PUB_CLOUD"
+  printf '{"status":"ok","api":"v1"}\n' >"$WORK/www/status.json"
+  printf '{"version":"1.4.2","url":"http://%s/firmware.bin"}\n' "$PUB_CLOUD" >"$WORK/www/latest.json"
+  head -c 204800 /dev/urandom >"$WORK/www/firmware.bin"
+  chmod a+r "$WORK/www/"*
+  wait_listen udp 53
+  wait_listen tcp 443
+  write_resolv_conf
+  cap_start bypass.pcap
+  # a. Well behaved: getaddrinfo through the network's resolver, then HTTP.
+  in_cli_resolv curl -sS --fail -o "$WORK/api.json" "http://api.example.com/status.json"
+  sleep 2
+  # b. Plain DNS straight to 8.8.8.8, ignoring the network's resolver.
+  in_cli_resolv kdig @"$PUB_DNS" time.example.com A >"$WORK/kdig.log"
+  sleep 2
+  # c. DNS over HTTPS to 1.1.1.1, then HTTP to the name it resolved.
+  in_cli_resolv curl -sS --fail --doh-url "https://$PUB_DOH/dns-query" --doh-insecure \
+    -o "$WORK/latest.json" "http://update.example.com/latest.json"
+  sleep 2
+  # d. A hard-coded address, no DNS at all.
+  in_cli_resolv curl -sS --fail -o "$WORK/firmware.dl" "http://$PUB_CLOUD/firmware.bin"
+  cap_stop
+  grep -q '"status":"ok"' "$WORK/api.json" || die "GET api.example.com failed"
+  grep -q '192.0.2.123' "$WORK/kdig.log" || die "kdig @$PUB_DNS got no answer"
+  grep -q '1.4.2' "$WORK/latest.json" || die "GET update.example.com via DoH failed"
+  cmp -s "$WORK/www/firmware.bin" "$WORK/firmware.dl" || die "firmware download differs"
+  stop_servers
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  for a in "$PUB_DNS" "$PUB_DOH" "$PUB_CLOUD"; do
+    ip -n "$NS_S" addr del "$a/32" dev lo
+  done
+}
+
+# UPnP IGD: miniupnpd's LAN side is veth-iots-s; its WAN side is a second veth
+# pair that lives entirely inside iots-srv, with a public-looking address
+# (miniupnpd refuses port forwarding on a private or reserved WAN address).
+UPNP_WAN_IF=wan-iots
+UPNP_WAN_PEER=wan-iots-peer
+UPNP_WAN_IP=81.2.69.142
+UPNP_HTTP_PORT=5000
+UPNP_UUID=6d4f2b1a-3c5e-4f60-8a7b-9c0d1e2f3a4b
+
+record_upnp() {
+  ip link add "$UPNP_WAN_IF" netns "$NS_S" type veth peer name "$UPNP_WAN_PEER" netns "$NS_S"
+  ip -n "$NS_S" addr add "$UPNP_WAN_IP/24" dev "$UPNP_WAN_IF"
+  ip -n "$NS_S" link set "$UPNP_WAN_IF" up
+  ip -n "$NS_S" link set "$UPNP_WAN_PEER" up
+  # SSDP multicast from the client goes out on its veth.
+  ip -n "$NS_C" route add 239.0.0.0/8 dev "$VETH_C"
+  cat >"$WORK/miniupnpd.conf" <<EOF2
+ext_ifname=$UPNP_WAN_IF
+listening_ip=$VETH_S
+port=$UPNP_HTTP_PORT
+ipv6_disable=yes
+enable_natpmp=no
+enable_upnp=yes
+secure_mode=yes
+system_uptime=no
+notify_interval=600
+uuid=$UPNP_UUID
+friendly_name=iotscope-srv router
+model_number=1
+serial=IOTSCOPE0001
+lease_file=$WORK/upnp.leases
+allow 1024-65535 10.99.0.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF2
+  # The nftables table and chains miniupnpd adds its rules to, as upstream's
+  # netfilter_nft/scripts/nft_init.sh creates them with its default names
+  # (Debian's /etc/miniupnpd/nft_init.sh needs iptables and writes to /tmp).
+  cat >"$WORK/miniupnpd.nft" <<'EOF2'
+table inet filter {
+    chain forward {
+        type filter hook forward priority 0;
+        policy drop;
+        jump miniupnpd
+    }
+    chain miniupnpd {
+    }
+    chain prerouting {
+        type nat hook prerouting priority -100;
+        policy accept;
+        jump prerouting_miniupnpd
+    }
+    chain postrouting {
+        type nat hook postrouting priority 100;
+        policy accept;
+        jump postrouting_miniupnpd
+    }
+    chain prerouting_miniupnpd {
+    }
+    chain postrouting_miniupnpd {
+    }
+}
+EOF2
+  ip netns exec "$NS_S" nft -f "$WORK/miniupnpd.nft"
+  start_server miniupnpd miniupnpd -d -f "$WORK/miniupnpd.conf" -P "$WORK/miniupnpd.pid"
+  wait_listen tcp "$UPNP_HTTP_PORT"
+  wait_listen udp 1900
+  sleep 1
+  cap_start upnp.pcap
+  # Each upnpc run discovers the IGD (SSDP M-SEARCH), fetches rootDesc.xml,
+  # then sends its SOAP requests.
+  in_cli upnpc -l >"$WORK/upnpc.log" 2>&1 || { cat "$WORK/upnpc.log" >&2; die "upnpc -l failed"; }
+  sleep 1
+  in_cli upnpc -a "$CLI_IP" 8080 8080 TCP >>"$WORK/upnpc.log" 2>&1 \
+    || { cat "$WORK/upnpc.log" >&2; cat "$WORK/miniupnpd.out" >&2; die "upnpc -a failed"; }
+  sleep 1
+  in_cli upnpc -l >>"$WORK/upnpc.log" 2>&1 || { cat "$WORK/upnpc.log" >&2; die "upnpc -l failed"; }
+  sleep 1
+  in_cli upnpc -d 8080 TCP >>"$WORK/upnpc.log" 2>&1 || { cat "$WORK/upnpc.log" >&2; die "upnpc -d failed"; }
+  cap_stop
+  grep -q "ExternalIPAddress = $UPNP_WAN_IP" "$WORK/upnpc.log" \
+    || { cat "$WORK/upnpc.log" >&2; die "upnpc did not get the external address"; }
+  grep -q "TCP  8080->$CLI_IP:8080" "$WORK/upnpc.log" \
+    || { cat "$WORK/upnpc.log" >&2; die "upnpc -l did not list the new mapping"; }
+  stop_servers
+  ip -n "$NS_C" route del 239.0.0.0/8 dev "$VETH_C"
+  ip -n "$NS_S" link del "$UPNP_WAN_IF"
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
   local file=$OUT/$1 filter=$2 min=$3 n
   n=$(tshark -r "$file" -Y "$filter" 2>/dev/null | wc -l)
   [[ $n -ge $min ]] || die "$1: expected >= $min packets matching '$filter', got $n"
+}
+
+# FILE must have no packet matching FILTER.
+expect_no_packets() {
+  local file=$OUT/$1 filter=$2 n
+  n=$(tshark -r "$file" -Y "$filter" 2>/dev/null | wc -l)
+  [[ $n -eq 0 ]] || die "$1: expected no packet matching '$filter', got $n"
+}
+
+# The packets of FILE matching FILTER must span at least MIN seconds.
+expect_span() {
+  local file=$OUT/$1 filter=$2 min=$3 span
+  span=$(tshark -r "$file" -Y "$filter" -T fields -e frame.time_relative 2>/dev/null \
+    | awk 'NR == 1 { first = $1 } { last = $1 } END { printf "%d", last - first }')
+  [[ $span -ge $min ]] || die "$1: packets matching '$filter' span ${span} s, expected >= $min s"
 }
 
 verify() {
@@ -567,6 +831,28 @@ verify() {
                 expect_packets http-poll.pcap 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 8 ;;
     dot-dns)    expect_packets dot-dns.pcap 'udp.port == 53 && dns.flags.response == 1' 2
                 expect_packets dot-dns.pcap 'tcp.port == 853 && tls.handshake.type == 1' 3 ;;
+    long-tls)   expect_packets long-tls.pcap 'dns.flags.response == 1 && dns.qry.name == "cloud.example.net" && dns.a == 10.99.0.1' 1
+                expect_packets long-tls.pcap 'tls.handshake.extensions_server_name == "cloud.example.net"' 1
+                expect_packets long-tls.pcap 'tcp.port == 443 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_no_packets long-tls.pcap 'tcp.stream > 0'
+                expect_packets long-tls.pcap 'ip.src == 10.99.0.2 && tls.app_data' 13
+                expect_packets long-tls.pcap 'ip.src == 10.99.0.1 && tls.app_data' 13
+                expect_span long-tls.pcap 'tcp.port == 443' 600 ;;
+    bypass)     expect_packets bypass.pcap 'ip.dst == 10.99.0.1 && udp.dstport == 53 && dns.qry.name == "api.example.com"' 1
+                expect_packets bypass.pcap 'http.host == "api.example.com" && http.request.uri == "/status.json"' 1
+                expect_packets bypass.pcap 'ip.dst == 8.8.8.8 && udp.dstport == 53 && dns.qry.name == "time.example.com"' 1
+                expect_packets bypass.pcap 'ip.src == 8.8.8.8 && dns.a == 192.0.2.123' 1
+                expect_packets bypass.pcap 'ip.dst == 1.1.1.1 && tcp.dstport == 443 && tls.handshake.type == 1' 1
+                expect_packets bypass.pcap 'http.host == "update.example.com" && http.request.uri == "/latest.json"' 1
+                expect_no_packets bypass.pcap 'dns.qry.name == "update.example.com"'
+                expect_packets bypass.pcap 'ip.dst == 52.94.236.248 && http.request.uri == "/firmware.bin"' 1
+                expect_packets bypass.pcap 'ip.src == 52.94.236.248 && http.content_type == "application/octet-stream"' 1
+                expect_no_packets bypass.pcap 'dns.a == 52.94.236.248' ;;
+    upnp)       expect_packets upnp.pcap 'ip.dst == 239.255.255.250 && udp.dstport == 1900 && http.request.method == "M-SEARCH"' 1
+                expect_packets upnp.pcap 'ip.src == 10.99.0.1 && udp.srcport == 1900 && http.response.code == 200' 1
+                expect_packets upnp.pcap 'tcp.dstport == 5000 && http.request.method == "GET" && http.request.uri == "/rootDesc.xml"' 1
+                expect_packets upnp.pcap 'http.request.method == "POST" && http.request.line contains "#AddPortMapping"' 1
+                expect_packets upnp.pcap 'http.request.method == "POST" && http.request.line contains "#DeletePortMapping"' 1 ;;
   esac
 }
 

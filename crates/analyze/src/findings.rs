@@ -547,6 +547,20 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
+    // The rhythm of plain HTTP that runs on a timer.
+    for b in i.beacons {
+        let Some(dev) = ix.device(b.device) else {
+            continue;
+        };
+        for ((id, d, subject), acc) in out.map.iter_mut() {
+            if *id == FindingId::CleartextHttp && d == dev && subject == &b.destination.name {
+                acc.fact(
+                    "period",
+                    format!("every {} ± {}", duration(b.period), duration(b.jitter)),
+                );
+            }
+        }
+    }
     for b in i.beacons {
         let Some(dev) = ix.device(b.device) else {
             continue;

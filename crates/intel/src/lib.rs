@@ -193,9 +193,16 @@ const PUBLIC_RESOLVERS: [(&str, &str); 24] = [
 
 /// The operator of a public resolver at this address.
 pub fn public_resolver(a: IpAddr) -> Option<&'static str> {
-    PUBLIC_RESOLVERS
+    static PARSED: OnceLock<Vec<(IpAddr, &'static str)>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            PUBLIC_RESOLVERS
+                .iter()
+                .filter_map(|(ip, who)| Some((ip.parse().ok()?, *who)))
+                .collect()
+        })
         .iter()
-        .find(|(ip, _)| ip.parse::<IpAddr>().is_ok_and(|x| x == a))
+        .find(|(ip, _)| *ip == a)
         .map(|(_, who)| *who)
 }
 

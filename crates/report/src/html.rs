@@ -10,7 +10,9 @@ use std::fmt::Write;
 use iotscope_analyze::findings::Severity;
 use iotscope_analyze::text::{bytes, duration};
 
-use crate::model::{CatalogueEntry, DeviceReport, EndpointReport, FindingReport, Report};
+use crate::model::{
+    CatalogueEntry, DeviceReport, EndpointReport, FindingReport, InputFile, Report,
+};
 use crate::svg::{self, esc};
 
 /// Destinations shown per device before the rest folds away.
@@ -34,7 +36,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans M
 .card{background:#fff;border:1px solid #dde2e8;border-radius:10px;padding:18px 22px;margin:16px 0}
 header.card{border-top:4px solid #334e68}
 .meta{margin:6px 0 0;color:#3e4c59}
-.meta span+span:before{content:" · ";color:#9aa5b1}
+.meta span+span:before,.who span+span:before{content:" · ";color:#9aa5b1}
 .error{color:#b71c1c}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(165px,1fr));gap:12px;margin-top:12px}
 .stat{border:1px solid #e4e8ed;border-radius:8px;padding:10px 14px;background:#fbfcfd}
@@ -53,7 +55,10 @@ header.card{border-top:4px solid #334e68}
 .count{font-weight:650;margin-right:10px;white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th{text-align:left;color:#52606d;font-weight:600;border-bottom:2px solid #d9dee4;padding:4px 8px;white-space:nowrap}
-td{border-bottom:1px solid #eceff3;padding:4px 8px;vertical-align:top;overflow-wrap:anywhere}
+td{border-bottom:1px solid #eceff3;padding:4px 8px;vertical-align:top;overflow-wrap:break-word}
+.scroll{overflow-x:auto}
+table.endpoints td:first-child{min-width:15em}
+.nowrap{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}
 .yes{color:#1b7a5a;font-weight:600}
 .no{color:#c2410c;font-weight:600}
@@ -154,20 +159,35 @@ fn sev(s: Option<Severity>) -> &'static str {
 
 fn header(o: &mut String, r: &Report) {
     let n = &r.network;
-    o.push_str("<header class=\"card\">\n<h1>iotscope report</h1>\n<p class=\"meta\">");
-    for i in &r.inputs {
-        let _ = write!(
-            o,
-            "<span><code>{}</code> ({}{})</span>",
+    o.push_str("<header class=\"card\">\n<h1>iotscope report</h1>\n");
+    let file = |i: &InputFile| {
+        format!(
+            "<code>{}</code> <span class=\"muted\">({}{})</span>",
             esc(&i.name),
             i.format
                 .as_deref()
                 .map(|f| format!("{}, ", esc(f)))
                 .unwrap_or_default(),
             plural(i.frames as usize, "frame", "frames")
+        )
+    };
+    if r.inputs.len() <= 3 {
+        let files: Vec<String> = r.inputs.iter().map(file).collect();
+        let _ = write!(o, "<p class=\"meta\">{}", spans(&files));
+    } else {
+        let _ = write!(
+            o,
+            "<details class=\"meta\"><summary>{} capture files</summary><ul class=\"small\">{}</ul></details>\n<p class=\"meta\">",
+            r.inputs.len(),
+            r.inputs
+                .iter()
+                .map(|i| format!("<li>{}</li>", file(i)))
+                .collect::<String>()
         );
     }
-    o.push_str("</p>\n<p class=\"meta\">");
+    if r.inputs.len() <= 3 {
+        o.push_str("</p>\n<p class=\"meta\">");
+    }
     if let (Some(a), Some(b)) = (&n.first, &n.last) {
         let _ = write!(
             o,
@@ -386,15 +406,15 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
         who.push(format!(
             "<code>{}</code>{}",
             esc(m),
-            if d.randomised_mac { " (randomised)" } else { "" }
+            if d.randomised_mac {
+                " (randomised)"
+            } else {
+                ""
+            }
         ));
     }
     who.push(match &d.confidence {
-        Some(c) => format!(
-            "type <b>{}</b>, confidence {}",
-            esc(&d.kind),
-            esc(c)
-        ),
+        Some(c) => format!("type <b>{}</b>, confidence {}", esc(&d.kind), esc(c)),
         None => "type unknown".into(),
     });
     if let Some(b) = &d.because {
@@ -519,7 +539,15 @@ fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry]) {
         esc(&f.title),
         esc(&f.subject)
     );
-    if !f.summary.is_empty() {
+    // Without a summary of its own, a finding's summary is its facts in one line: the table
+    // below says it better.
+    let facts_line = f
+        .facts
+        .iter()
+        .map(|x| format!("{}: {}", x.label, x.value))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    if !f.summary.is_empty() && f.summary != facts_line {
         let _ = writeln!(o, "<p class=\"summary\">{}</p>", esc(&f.summary));
     }
     if !f.facts.is_empty() {
@@ -591,7 +619,7 @@ fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry]) {
 
 fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
     o.push_str(
-        "<table class=\"endpoints\">\n<thead><tr><th>destination</th><th>via</th><th>where</th><th>country</th>\
+        "<div class=\"scroll\"><table class=\"endpoints\">\n<thead><tr><th>destination</th><th>via</th><th>where</th><th>country</th>\
          <th>services</th><th>encrypted</th><th>periodic</th><th class=\"num\">flows</th><th class=\"num\">sent</th>\
          <th class=\"num\">received</th></tr></thead>\n<tbody>\n",
     );
@@ -603,7 +631,10 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
             if e.addresses.len() > 3 {
                 a.push(format!("+{}", e.addresses.len() - 3));
             }
-            format!("<br><span class=\"muted small mono\">{}</span>", a.join(", "))
+            format!(
+                "<br><span class=\"muted small mono\">{}</span>",
+                a.join(", ")
+            )
         };
         let via = match e.named_by.as_str() {
             "dns" => "DNS",
@@ -639,7 +670,11 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
         if let Some(a) = e.asn {
             place.push(format!("<span class=\"muted\">AS{a}</span>"));
         }
-        let mut how: Vec<String> = e.services.iter().map(|s| esc(s)).collect();
+        let mut how: Vec<String> = e
+            .services
+            .iter()
+            .map(|s| format!("<span class=\"nowrap\">{}</span>", esc(s)))
+            .collect();
         how.extend(e.tls.iter().map(|t| esc(t)));
         let _ = writeln!(
             o,
@@ -657,5 +692,5 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
             esc(&bytes(e.bytes_down))
         );
     }
-    o.push_str("</tbody>\n</table>\n");
+    o.push_str("</tbody>\n</table></div>\n");
 }

@@ -12,7 +12,7 @@ use iotscope_analyze::devices::{self, Device, DeviceKey, Local};
 use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
 use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
 use iotscope_analyze::identify::{identify, Kind};
-use iotscope_analyze::text::{bytes, duration};
+use iotscope_analyze::text::duration;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::Intel;
 use iotscope_packet::{fmt_utc, ip_of, Nanos};
@@ -356,12 +356,26 @@ pub fn build(i: &Input) -> Report {
     let mut countries: Vec<(String, u64)> = country_bytes.into_iter().collect();
     countries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 
+    // Flows by the device that opened them, so each device reads only its own.
+    let mut dev_of: HashMap<IpAddr, usize> = HashMap::new();
+    for (k, d) in devs.iter().enumerate() {
+        for a in &d.addresses {
+            dev_of.entry(*a).or_insert(k);
+        }
+    }
+    let mut opened: Vec<Vec<&Flow>> = vec![Vec::new(); devs.len()];
+    for f in i.flows {
+        if let Some(k) = dev_of.get(&ip_of(&f.key.end(f.initiator).0)) {
+            opened[*k].push(f);
+        }
+    }
     let mut reports: Vec<DeviceReport> = devs
         .iter()
-        .map(|d| {
+        .zip(opened)
+        .map(|(d, flows)| {
             let id = d.id();
             let findings = by_device.remove(&id).unwrap_or_default();
-            device_report(d, findings, i, &eps, &beacons, &long, &tls_of, start)
+            device_report(d, findings, &flows, &eps, &beacons, &long, &tls_of, start)
         })
         .collect();
     reports.sort_by(|a, b| {
@@ -435,7 +449,7 @@ fn severity_weight(f: &[FindingReport]) -> u64 {
 fn device_report(
     d: &Device,
     findings: Vec<FindingReport>,
-    i: &Input,
+    flows: &[&Flow],
     eps: &[Endpoint],
     beacons: &[Beacon],
     long: &[LongLived],
@@ -523,12 +537,8 @@ fn device_report(
         .iter()
         .map(|e| (e.addr, e.name.clone().unwrap_or_else(|| e.addr.to_string())))
         .collect();
-    for f in i.flows {
-        let c = ip_of(&f.key.end(f.initiator).0);
+    for f in flows {
         let s = ip_of(&f.key.end(f.initiator.other()).0);
-        if !d.addresses.contains(&c) {
-            continue;
-        }
         let Some(name) = namer_rows.get(&s) else {
             continue;
         };
@@ -581,7 +591,7 @@ fn device_report(
             encrypted: *enc,
         })
         .collect();
-    let verdict = verdict(d, &findings, &endpoints, long, &label);
+    let verdict = verdict(d, &findings, &endpoints, long);
     DeviceReport {
         id: d.id(),
         label,
@@ -613,6 +623,66 @@ fn device_report(
         endpoints,
         timeline,
     }
+}
+
+/// Kinds of weakness listed in a verdict before "and more".
+const MAX_WEAKNESSES: usize = 6;
+
+/// The verdict's list of weaknesses: one phrase per kind of finding (low and above), the
+/// subjects of the same kind joined ("plain HTTP to a, b and c").
+fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
+    let mut kinds: Vec<FindingId> = Vec::new();
+    for f in findings.iter().filter(|f| f.severity >= Severity::Low) {
+        if !kinds.contains(&f.id) {
+            kinds.push(f.id);
+        }
+    }
+    let mut out = Vec::new();
+    for id in kinds.iter().take(MAX_WEAKNESSES) {
+        let same: Vec<&FindingReport> = findings
+            .iter()
+            .filter(|f| f.id == *id && f.severity >= Severity::Low)
+            .collect();
+        let joined = |v: Vec<String>| -> String {
+            match v.len() {
+                0 => String::new(),
+                1 => v[0].clone(),
+                n if n <= 4 => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+                n => format!("{} and {} more", v[..3].join(", "), n - 3),
+            }
+        };
+        let subjects = || joined(same.iter().map(|f| f.subject.clone()).collect());
+        let phrase = match id {
+            FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
+            FindingId::NoDns => Some(format!(
+                "it contacts addresses of {} it never looked up",
+                subjects()
+            )),
+            FindingId::Country => Some(format!("it talks to servers in {}", subjects())),
+            FindingId::TlsWeak => Some(format!("weak TLS with {}", subjects())),
+            FindingId::ExposedService => Some(format!(
+                "it accepts {} connections from {}",
+                subjects(),
+                if same.iter().any(|f| f.severity == Severity::High) {
+                    "the internet"
+                } else {
+                    "the local network"
+                }
+            )),
+            _ => None,
+        };
+        match phrase {
+            Some(p) => out.push(p),
+            None => out.extend(same.iter().map(|f| weakness(f))),
+        }
+    }
+    if kinds.len() > MAX_WEAKNESSES {
+        out.push(format!(
+            "{} more kinds of finding below",
+            kinds.len() - MAX_WEAKNESSES
+        ));
+    }
+    out
 }
 
 /// A phrase for a weakness, to list in the verdict.
@@ -675,7 +745,6 @@ fn verdict(
     findings: &[FindingReport],
     endpoints: &[EndpointReport],
     long: &[LongLived],
-    label: &str,
 ) -> Verdict {
     let worst = findings.iter().map(|f| f.severity).max();
     let rating = match worst {
@@ -761,28 +830,12 @@ fn verdict(
             channels.join(", ")
         ));
     }
-    let weak: Vec<String> = findings
-        .iter()
-        .filter(|f| f.severity >= Severity::Low)
-        .take(6)
-        .map(weakness)
-        .collect();
+    let weak: Vec<String> = weaknesses(findings);
     match weak.len() {
         0 => s.push("No weakness was seen in its traffic.".into()),
         1 => s.push(format!("One weakness: {}.", weak[0])),
-        n => s.push(format!(
-            "{} weaknesses: {}.",
-            n.min(
-                findings
-                    .iter()
-                    .filter(|f| f.severity >= Severity::Low)
-                    .count()
-            ),
-            weak.join("; ")
-        )),
+        _ => s.push(format!("Weaknesses: {}.", weak.join("; "))),
     }
-    let _ = label;
-    let _ = bytes;
     Verdict {
         rating: rating.into(),
         worst,

@@ -168,7 +168,11 @@ pub fn sankey(r: &Report) -> Option<String> {
             let id = *index.entry((c, key.clone())).or_insert_with(|| {
                 let other = key == OTHER;
                 let label = if other {
-                    let what = ["devices", "names", "organisations", "countries"][c];
+                    let what = if dropped[c] == 1 {
+                        ["device", "name", "organisation", "country"][c]
+                    } else {
+                        ["devices", "names", "organisations", "countries"][c]
+                    };
                     format!("{} other {what}", dropped[c])
                 } else if c == 0 {
                     let i: usize = key.parse().unwrap_or(0);
@@ -226,7 +230,7 @@ pub fn sankey(r: &Report) -> Option<String> {
     let flow_h = (24.0 * most as f64).clamp(240.0, 520.0);
     let height = top + flow_h + gap * (most - 1) as f64 + 12.0;
     let k = ratio(flow_h, total);
-    let (left, right, nw) = (190.0, 150.0, 10.0);
+    let (left, right, nw) = (215.0, 140.0, 10.0);
     let xs: Vec<f64> = (0..4)
         .map(|c| left + c as f64 * ratio(W - left - right - nw, 3.0))
         .collect();
@@ -330,7 +334,7 @@ pub fn sankey(r: &Report) -> Option<String> {
         } else {
             (x + nw + 5.0, "start")
         };
-        let max = if n.col == 0 { 28 } else { 34 };
+        let max = if n.col == 0 { 26 } else { 34 };
         let _ = write!(
             s,
             r#"<text class="label{}" x="{}" y="{}" text-anchor="{anchor}" dominant-baseline="middle">{}<tspan class="value"> {}</tspan></text>"#,
@@ -348,14 +352,54 @@ pub fn sankey(r: &Report) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Timeline
 
-/// Seconds since midnight of a model time ("2026-11-20 00:00:41.000000").
-fn second_of_day(t: &str) -> Option<f64> {
-    let clock = t.get(11..)?;
-    let mut parts = clock.split(':');
-    let h: f64 = parts.next()?.parse().ok()?;
-    let m: f64 = parts.next()?.parse().ok()?;
-    let s: f64 = parts.next()?.parse().ok()?;
-    Some(h * 3600.0 + m * 60.0 + s)
+/// Seconds since 1970 of a model time ("2026-11-20 00:00:41.000000", UTC).
+fn unix_seconds(t: &str) -> Option<f64> {
+    let (date, clock) = t.split_once(' ')?;
+    let mut d = date.split('-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    let mut c = clock.split(':');
+    let h: f64 = c.next()?.parse().ok()?;
+    let min: f64 = c.next()?.parse().ok()?;
+    let s: f64 = c.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let v = days_from_civil(y, m, day) as f64 * 86400.0 + h * 3600.0 + min * 60.0 + s;
+    v.is_finite().then_some(v)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// A round step for about `n` ticks over `span` seconds.
@@ -395,33 +439,74 @@ fn tick_step(span: f64, n: f64) -> f64 {
         31536000.0,
         157680000.0,
     ];
+    let last = STEPS[STEPS.len() - 1];
     STEPS
         .iter()
         .copied()
         .find(|s| span / s <= n)
-        .unwrap_or(STEPS[STEPS.len() - 1] * (span / n / STEPS[STEPS.len() - 1]).ceil().max(1.0))
+        .unwrap_or_else(|| last * (span / n / last).ceil().max(1.0))
 }
 
-/// A tick label: the clock time when the capture spans less than a day, else the offset.
-fn tick_label(t: f64, step: f64, start: Option<f64>, span: f64) -> String {
-    match start {
-        Some(s0) if span < 86400.0 => {
-            let x = (s0 + t).rem_euclid(86400.0);
-            let (h, m, s) = ((x / 3600.0) as u32, (x / 60.0) as u32 % 60, x % 60.0);
-            if step >= 60.0 {
-                format!("{h:02}:{m:02}")
-            } else if step >= 1.0 {
-                format!("{h:02}:{m:02}:{:02}", s as u32)
+/// How the time axis reads: UTC clock and dates when the capture's start is known, else the
+/// offset from the first frame.
+#[derive(Clone, Copy)]
+struct Clock {
+    /// Seconds since 1970 of the capture's first frame.
+    origin: Option<f64>,
+}
+
+impl Clock {
+    /// The absolute time (or offset) of `t` seconds after the first frame.
+    fn at(self, t: f64) -> f64 {
+        self.origin.unwrap_or(0.0) + t
+    }
+
+    /// A label for the absolute time `a` on an axis of ticks `step` apart over `span` seconds.
+    fn label(self, a: f64, step: f64, span: f64) -> String {
+        if self.origin.is_none() {
+            return if a <= 0.0 {
+                "0".into()
             } else {
-                format!("{h:02}:{m:02}:{s:06.3}")
-            }
+                format!("+{}", duration((a * 1e9).min(i64::MAX as f64) as i64))
+            };
         }
-        _ if t == 0.0 => "0".into(),
-        _ => format!("+{}", duration((t * 1e9) as i64)),
+        let days = (a / 86400.0).floor();
+        let (y, m, d) = civil_from_days(days as i64);
+        let x = a - days * 86400.0;
+        let (h, min, s) = ((x / 3600.0) as u32, (x / 60.0) as u32 % 60, x % 60.0);
+        if step >= 86400.0 {
+            format!("{y}-{m:02}-{d:02}")
+        } else if step >= 60.0 && span >= 86400.0 {
+            format!("{m:02}-{d:02} {h:02}:{min:02}")
+        } else if step >= 60.0 {
+            format!("{h:02}:{min:02}")
+        } else if step >= 1.0 {
+            format!("{h:02}:{min:02}:{:02}", s as u32)
+        } else {
+            format!("{h:02}:{min:02}:{s:06.3}")
+        }
+    }
+
+    /// `a` in full, for a tooltip ("2016-04-26 14:52:15").
+    fn full(self, a: f64) -> String {
+        match self.date(a) {
+            Some(day) => format!("{day} {}", self.label(a, 1.0, 0.0)),
+            None => self.label(a, 1.0, 0.0),
+        }
+    }
+
+    /// The date of `a`, for the axis note.
+    fn date(self, a: f64) -> Option<String> {
+        self.origin?;
+        let (y, m, d) = civil_from_days((a / 86400.0).floor() as i64);
+        Some(format!("{y}-{m:02}-{d:02}"))
     }
 }
 
 /// The timeline of one device's connections, one lane per destination; `None` without any.
+///
+/// The axis covers the whole capture, so devices compare; when the device was active in less
+/// than a tenth of it, the axis zooms to the device's own connections and says so.
 pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
     if d.timeline.is_empty() {
         return None;
@@ -444,17 +529,33 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
     let lane_of: HashMap<&str, usize> = lanes.iter().enumerate().map(|(i, l)| (*l, i)).collect();
 
     let clean = |x: f64| if x.is_finite() { x.max(0.0) } else { 0.0 };
-    let end = d
+    let first = d
+        .timeline
+        .iter()
+        .map(|c| clean(c.start_s))
+        .fold(f64::INFINITY, f64::min);
+    let last = d
         .timeline
         .iter()
         .map(|c| clean(c.start_s) + clean(c.duration_s))
-        .fold(clean(r.network.duration_s), f64::max);
-    let span = if end > 0.0 { end } else { 1.0 };
+        .fold(0.0, f64::max);
+    let whole = last.max(clean(r.network.duration_s));
+    let zoomed = last - first < whole / 10.0;
+    let (lo, hi) = if zoomed {
+        let pad = ((last - first) * 0.03).max(0.5);
+        ((first - pad).max(0.0), last + pad)
+    } else {
+        (0.0, whole)
+    };
+    let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
     let (left, right, top, lane_h) = (230.0, 24.0, 6.0, 18.0);
     let pw = W - left - right;
     let plot_h = lane_h * lanes.len() as f64;
     let height = top + plot_h + 34.0;
-    let px = |t: f64| left + ratio(clean(t), span) * pw;
+    let px = |t: f64| left + (ratio(clean(t) - lo, span) * pw).clamp(0.0, pw);
+    let clock = Clock {
+        origin: r.network.first.as_deref().and_then(unix_seconds),
+    };
 
     let mut s = String::new();
     let _ = write!(
@@ -484,34 +585,41 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
             esc(&trunc(l, 34))
         );
     }
-    // The axis.
+    // The axis: ticks on round times of the clock.
     let step = tick_step(span, 8.0);
-    let start = r.network.first.as_deref().and_then(second_of_day);
-    let ticks = ((span / step).floor() as usize).min(40);
-    for i in 0..=ticks {
-        let t = i as f64 * step;
-        let x = px(t);
+    let mut tick = (clock.at(lo) / step).ceil() * step;
+    for _ in 0..40 {
+        if !tick.is_finite() || tick > clock.at(hi) {
+            break;
+        }
+        let x = px(tick - clock.at(0.0));
         let _ = write!(
             s,
             r#"<line class="grid" x1="{x}" y1="{}" x2="{x}" y2="{}"/><text class="tick" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
             num(top),
             num(top + plot_h + 4.0),
             num(top + plot_h + 16.0),
-            esc(&tick_label(t, step, start, span)),
+            esc(&clock.label(tick, step, span)),
             x = num(x),
         );
+        tick += step;
     }
+    let note = match clock.date(clock.at(lo)) {
+        Some(day) if span < 86400.0 => format!("UTC, {day}"),
+        Some(_) => "UTC".into(),
+        None => "time since the first frame".into(),
+    };
     let _ = write!(
         s,
-        r#"<text class="tick axis-note" x="{}" y="{}" text-anchor="start">{}</text>"#,
+        r#"<text class="tick axis-note" x="{}" y="{}" text-anchor="start">{}{}</text>"#,
         num(left),
         num(top + plot_h + 30.0),
-        esc(&match (&r.network.first, start) {
-            (Some(f), Some(_)) if span < 86400.0 =>
-                format!("UTC, capture from {}", &f[..19.min(f.len())]),
-            (Some(f), _) => format!("time since {} UTC", &f[..19.min(f.len())]),
-            _ => "time since the first frame".into(),
-        })
+        esc(&note),
+        if zoomed {
+            " · zoomed to this device's connections"
+        } else {
+            ""
+        }
     );
     // Connections: those that would overlap on screen in one lane are merged into one bar, so a
     // busy device does not make a huge page; evenly spaced ticks show a timer.
@@ -576,7 +684,7 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
                     lanes.get(lane).copied().unwrap_or(""),
                     bytes(b.bytes),
                     if clear { "not encrypted" } else { "encrypted" },
-                    tick_label(b.t0, 1.0, start, span),
+                    clock.full(clock.at(b.t0)),
                     duration(((b.t1 - b.t0) * 1e9) as i64)
                 ))
             );
@@ -703,7 +811,25 @@ mod tests {
         assert_eq!(tick_step(162.0, 8.0), 30.0);
         assert_eq!(tick_step(0.0, 8.0), 0.001);
         assert!(tick_step(1e12, 8.0).is_finite());
-        assert_eq!(tick_label(90.0, 30.0, Some(3600.0), 162.0), "01:01:30");
-        assert_eq!(tick_label(0.0, 1e6, None, 1e7), "0");
+    }
+
+    #[test]
+    fn clock_reads_model_times() {
+        let t = unix_seconds("2016-04-26 14:51:49.500000").unwrap();
+        assert_eq!(t, 1_461_682_309.5);
+        assert_eq!(unix_seconds("1970-01-01 00:00:00.000000"), Some(0.0));
+        assert_eq!(unix_seconds("garbage"), None);
+        for z in [-800_000, -1, 0, 59, 60, 11_016, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        let c = Clock { origin: Some(t) };
+        assert_eq!(c.label(t + 10.5, 30.0, 162.0), "14:52:00");
+        assert_eq!(c.label(t, 60.0, 2.0 * 86400.0), "04-26 14:51");
+        assert_eq!(c.label(t, 86400.0, 9e6), "2016-04-26");
+        assert_eq!(c.full(t), "2016-04-26 14:51:49");
+        let rel = Clock { origin: None };
+        assert_eq!(rel.label(0.0, 1.0, 10.0), "0");
+        assert_eq!(rel.label(90.0, 30.0, 300.0), "+1 min 30 s");
     }
 }

@@ -132,9 +132,9 @@ fn html_report_draws_the_three_charts_with_finite_geometry() {
         .iter()
         .position(|d| !d.timeline.is_empty())
         .expect("a device with connections");
-    assert!(charts.iter().any(|s| s
-        .starts_with(&format!(r#"<svg class="chart timeline" id="timeline-{dev}""#))
-        && s.contains("<rect class=\"conn")));
+    assert!(charts.iter().any(|s| s.starts_with(&format!(
+        r#"<svg class="chart timeline" id="timeline-{dev}""#
+    )) && s.contains("<rect class=\"conn")));
     assert!(charts
         .iter()
         .any(|s| s.starts_with(&format!(r#"<svg class="chart bytes" id="bytes-{dev}""#))));
@@ -321,7 +321,10 @@ fn html_report_opens_in_chromium_without_console_messages() {
     let page = dir.join("report.html");
     std::fs::write(&page, iotscope_report::html::render(&r)).unwrap();
     let (dom, err) = chromium(&dir, &page, &["--dump-dom".into()]);
-    assert!(dom.contains("<h1>iotscope report</h1>"), "{dom:.2000}\n{err}");
+    assert!(
+        dom.contains("<h1>iotscope report</h1>"),
+        "{dom:.2000}\n{err}"
+    );
     for chart in [
         r#"class="chart sankey""#,
         r#"class="chart timeline""#,

@@ -60,12 +60,13 @@ fn every_field_is_documented() {
         .collect();
     assert!(missing.is_empty(), "not documented: {missing:?}");
     // And the documented version is the one written.
-    assert!(doc.contains(&format!(
-        "Schema **{}**",
-        iotscope_report::SCHEMA_VERSION
-    )));
+    assert!(doc.contains(&format!("Schema **{}**", iotscope_report::SCHEMA_VERSION)));
     // Every catalogue id is documented.
     for e in iotscope_analyze::findings::CATALOGUE.iter() {
-        assert!(doc.contains(&format!("| `{}` |", e.id.name())), "{:?}", e.id);
+        assert!(
+            doc.contains(&format!("| `{}` |", e.id.name())),
+            "{:?}",
+            e.id
+        );
     }
 }
