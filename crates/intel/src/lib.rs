@@ -257,6 +257,38 @@ pub fn is_connectivity_check(name: &str) -> bool {
     CONNECTIVITY_HOSTS.contains(&n.as_str())
 }
 
+type CloudRanges = (
+    Vec<(u32, u32, u32)>,
+    Vec<(u128, u128, u32)>,
+    Vec<(String, String, String)>,
+);
+
+/// The cloud ranges, with their (provider, service, region) labels numbered.
+fn load_clouds() -> CloudRanges {
+    let mut clouds = Vec::new();
+    let mut index: HashMap<(String, String, String), u32> = HashMap::new();
+    let (mut cloud4, mut cloud6) = (Vec::new(), Vec::new());
+    for l in gunzip(CLOUD).lines() {
+        let f: Vec<&str> = l.split('\t').collect();
+        if f.len() < 4 {
+            continue;
+        }
+        let label = (f[1].to_string(), f[2].to_string(), f[3].to_string());
+        let id = *index.entry(label.clone()).or_insert_with(|| {
+            clouds.push(label);
+            (clouds.len() - 1) as u32
+        });
+        if let Some((a, b)) = cidr4(f[0]) {
+            cloud4.push((a, b, id));
+        } else if let Some((a, b)) = cidr6(f[0]) {
+            cloud6.push((a, b, id));
+        }
+    }
+    cloud4.sort_unstable();
+    cloud6.sort_unstable();
+    (cloud4, cloud6, clouds)
+}
+
 impl Intel {
     /// The shipped tables, parsed on first use.
     pub fn get() -> &'static Intel {
@@ -265,43 +297,38 @@ impl Intel {
     }
 
     fn load() -> Intel {
-        let mut clouds = Vec::new();
-        let mut index: HashMap<(String, String, String), u32> = HashMap::new();
-        let (mut cloud4, mut cloud6) = (Vec::new(), Vec::new());
-        for l in gunzip(CLOUD).lines() {
-            let f: Vec<&str> = l.split('\t').collect();
-            if f.len() < 4 {
-                continue;
-            }
-            let label = (f[1].to_string(), f[2].to_string(), f[3].to_string());
-            let id = *index.entry(label.clone()).or_insert_with(|| {
-                clouds.push(label);
-                (clouds.len() - 1) as u32
+        // The tables are independent: each is inflated and parsed on its own thread, so the
+        // start-up cost is that of the largest table, not of all of them.
+        std::thread::scope(|s| {
+            let asn4 = s.spawn(|| ranges(&gunzip(ASN4), v4, |s| s.parse().ok()));
+            let asn6 = s.spawn(|| ranges(&gunzip(ASN6), v6, |s| s.parse().ok()));
+            let names = s.spawn(|| {
+                gunzip(NAMES)
+                    .lines()
+                    .filter_map(|l| {
+                        let (a, n) = l.split_once('\t')?;
+                        Some((a.parse().ok()?, n.to_string()))
+                    })
+                    .collect()
             });
-            if let Some((a, b)) = cidr4(f[0]) {
-                cloud4.push((a, b, id));
-            } else if let Some((a, b)) = cidr6(f[0]) {
-                cloud6.push((a, b, id));
+            let cc4 = s.spawn(|| ranges(&gunzip(CC4), v4, cc));
+            let cc6 = s.spawn(|| ranges(&gunzip(CC6), v6, cc));
+            let (cloud4, cloud6, clouds) = load_clouds();
+            // A panic while parsing the shipped data is a bug of the build; pass it on.
+            fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             }
-        }
-        cloud4.sort_unstable();
-        cloud6.sort_unstable();
-        Intel {
-            asn4: ranges(&gunzip(ASN4), v4, |s| s.parse().ok()),
-            asn6: ranges(&gunzip(ASN6), v6, |s| s.parse().ok()),
-            names: gunzip(NAMES)
-                .lines()
-                .filter_map(|l| {
-                    let (a, n) = l.split_once('\t')?;
-                    Some((a.parse().ok()?, n.to_string()))
-                })
-                .collect(),
-            cc4: ranges(&gunzip(CC4), v4, cc),
-            cc6: ranges(&gunzip(CC6), v6, cc),
-            cloud4,
-            cloud6,
-            clouds,
-        }
+            Intel {
+                asn4: join(asn4),
+                asn6: join(asn6),
+                names: join(names),
+                cc4: join(cc4),
+                cc6: join(cc6),
+                cloud4,
+                cloud6,
+                clouds,
+            }
+        })
     }
 
     /// What the data says about an address.

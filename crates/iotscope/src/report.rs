@@ -60,6 +60,8 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         )));
     }
     let paths = a.input.paths()?;
+    // The offline address data takes a moment to unpack: do it while the packets are read.
+    let intel = std::thread::spawn(iotscope_intel::Intel::get);
     let opts = options_with(&a.input, false, true);
     let progress = Progress::default();
     let done = AtomicBool::new(false);
@@ -72,6 +74,9 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         run
     });
+    intel
+        .join()
+        .map_err(|_| io::Error::other("loading the offline address data failed"))?;
     for e in &run.errors {
         eprintln!("iotscope: {e} (the report covers what was read before)");
     }

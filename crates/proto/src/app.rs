@@ -73,17 +73,17 @@ pub enum By {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
     Dns(dns::DnsMessage),
-    Dhcp(dhcp::Dhcp),
-    Dhcpv6(dhcp::Dhcpv6),
-    ClientHello(tls::ClientHello),
-    ServerHello(tls::ServerHello),
-    HttpRequest(http::HttpRequest),
-    HttpResponse(http::HttpResponse),
+    Dhcp(Box<dhcp::Dhcp>),
+    Dhcpv6(Box<dhcp::Dhcpv6>),
+    ClientHello(Box<tls::ClientHello>),
+    ServerHello(Box<tls::ServerHello>),
+    HttpRequest(Box<http::HttpRequest>),
+    HttpResponse(Box<http::HttpResponse>),
     Ntp(ntp::Ntp),
     /// A login sent in clear (the password is never kept).
     Login(Login),
     /// The leaf of the certificate chain a TLS server sent in clear.
-    Certificate(cert::Certificate),
+    Certificate(Box<cert::Certificate>),
     /// An MQTT client's CONNECT (the password is never kept).
     Mqtt(iot::MqttConnect),
     /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
@@ -369,6 +369,11 @@ impl AppState {
                 emit(dir == 0, cut(b.message));
             }
         }
+        // The record is over: its reassembly buffers are not needed by anyone any more (a flow
+        // table holds thousands of ended records until the input ends).
+        self.tls = [None, None];
+        self.login = None;
+        self.done = true;
     }
 
     /// True once the flow needs no more inspection.
@@ -541,23 +546,23 @@ impl AppState {
             App::Dhcp => {
                 if let Some(d) = dhcp::parse(p.payload) {
                     self.by = By::Both;
-                    emit(Message::Dhcp(d));
+                    emit(Message::Dhcp(Box::new(d)));
                 }
                 return;
             }
             App::Dhcpv6 => {
                 if let Some(d) = dhcp::parse_v6(p.payload) {
                     self.by = By::Both;
-                    emit(Message::Dhcpv6(d));
+                    emit(Message::Dhcpv6(Box::new(d)));
                 }
                 return;
             }
             App::Ssdp => {
                 if let Some(r) = http::request(p.payload) {
                     self.by = By::Both;
-                    emit(Message::HttpRequest(r));
+                    emit(Message::HttpRequest(Box::new(r)));
                 } else if let Some(r) = http::response(p.payload) {
-                    emit(Message::HttpResponse(r));
+                    emit(Message::HttpResponse(Box::new(r)));
                 }
                 return;
             }
@@ -656,7 +661,7 @@ impl AppState {
                 (usize::from(have[1]) << 16) | (usize::from(have[2]) << 8) | usize::from(have[3]);
             if have.len() >= 4 + n {
                 if let Some(h) = tls::client_hello(&have[..4 + n], true) {
-                    emit(Message::ClientHello(h));
+                    emit(Message::ClientHello(Box::new(h)));
                 }
                 self.tls_seen[0] = true;
                 self.tls[0] = None;
@@ -746,10 +751,10 @@ impl AppState {
                 }));
             }
             let n = r.content_length.unwrap_or(0);
-            (Message::HttpRequest(r), n)
+            (Message::HttpRequest(Box::new(r)), n)
         } else if let Some(r) = http::response(head) {
             let n = r.content_length.unwrap_or(0);
-            (Message::HttpResponse(r), n)
+            (Message::HttpResponse(Box::new(r)), n)
         } else {
             return;
         };
@@ -806,7 +811,7 @@ impl AppState {
                 *emitted |= 1;
                 finished = true;
                 if let Some(h) = tls::client_hello(m, false) {
-                    emit(Message::ClientHello(h));
+                    emit(Message::ClientHello(Box::new(h)));
                 }
             }
             2 if *emitted & 1 == 0 => {
@@ -814,14 +819,14 @@ impl AppState {
                 if let Some(h) = tls::server_hello(m) {
                     // From TLS 1.3 on, the certificate is encrypted.
                     finished |= h.selected_version >= 0x0304;
-                    emit(Message::ServerHello(h));
+                    emit(Message::ServerHello(Box::new(h)));
                 }
             }
             11 if *emitted & 2 == 0 => {
                 *emitted |= 2;
                 finished = true;
                 if let Some(c) = cert::leaf(&cert::chain(m)) {
-                    emit(Message::Certificate(c));
+                    emit(Message::Certificate(Box::new(c)));
                 }
             }
             // ServerHelloDone: no certificate is coming.

@@ -18,7 +18,7 @@ use crate::svg::{self, esc};
 /// Destinations shown per device before the rest folds away.
 const SHOWN_ROWS: usize = 15;
 /// Destinations listed per device at most (the JSON has them all).
-const MAX_ROWS: usize = 300;
+const MAX_ROWS: usize = 100;
 /// Frame numbers listed per finding.
 const MAX_FRAMES: usize = 12;
 
@@ -58,6 +58,8 @@ th{text-align:left;color:#52606d;font-weight:600;border-bottom:2px solid #d9dee4
 td{border-bottom:1px solid #eceff3;padding:4px 8px;vertical-align:top;overflow-wrap:break-word}
 .scroll{overflow-x:auto}
 table.endpoints td:first-child{min-width:15em}
+table.endpoints td:nth-child(2){max-width:17em}
+table.endpoints td:nth-child(3){min-width:11em}
 .nowrap{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}
 .yes{color:#1b7a5a;font-weight:600}
@@ -196,9 +198,9 @@ fn header(o: &mut String, r: &Report) {
             esc(second(b))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<span>{}</span><span>{} packets</span><span>{}</span><span>{}</span></p>\n",
+        "<span>{}</span><span>{} packets</span><span>{}</span><span>{}</span></p>",
         esc(&duration(secs_to_nanos(n.duration_s))),
         n.packets,
         esc(&bytes(n.bytes)),
@@ -247,9 +249,9 @@ fn network(o: &mut String, r: &Report) {
     );
     stat(
         o,
-        "internet endpoints",
+        "endpoints",
         n.endpoints.to_string(),
-        "addresses the devices opened flows to".into(),
+        "internet addresses contacted".into(),
     );
     let countries: Vec<String> = n.countries.iter().take(12).map(|c| esc(c)).collect();
     stat(
@@ -420,7 +422,7 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
     if let Some(b) = &d.because {
         who.push(format!("because <code>{}</code>", esc(b)));
     }
-    let _ = write!(o, "<p class=\"who\">{}</p>\n", spans(&who));
+    let _ = writeln!(o, "<p class=\"who\">{}</p>", spans(&who));
     let mut more: Vec<String> = Vec::new();
     if !d.addresses.is_empty() {
         more.push(
@@ -447,17 +449,17 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
             esc(second(&d.last))
         ));
     }
-    let _ = write!(o, "<p class=\"meta small\">{}</p>\n", spans(&more));
-    let _ = write!(
+    let _ = writeln!(o, "<p class=\"meta small\">{}</p>", spans(&more));
+    let _ = writeln!(
         o,
-        "<p class=\"verdict w-{}\">{}</p>\n",
+        "<p class=\"verdict w-{}\">{}</p>",
         sev(d.verdict.worst),
         esc(&d.verdict.text)
     );
     if !d.evidence.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<details class=\"evidence\"><summary>Identity evidence ({})</summary><ul class=\"small\">{}</ul></details>\n",
+            "<details class=\"evidence\"><summary>Identity evidence ({})</summary><ul class=\"small\">{}</ul></details>",
             d.evidence.len(),
             d.evidence
                 .iter()
@@ -469,16 +471,19 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
     if !d.findings.is_empty() {
         let _ = writeln!(o, "<h3>Findings ({})</h3>", d.findings.len());
         let mut fs: Vec<&FindingReport> = d.findings.iter().collect();
-        fs.sort_by(|a, b| b.severity.cmp(&a.severity));
+        fs.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        // The advice of a kind of finding is given once per device, with its first finding.
+        let mut advised = std::collections::BTreeSet::new();
         for f in fs {
-            finding(o, f, &r.catalogue);
+            let first = advised.insert(f.id);
+            finding(o, f, &r.catalogue, first);
         }
     }
     // Charts.
     if let Some(t) = svg::timeline(d, r, &i.to_string()) {
         let _ = write!(
             o,
-            "<h3>Connections over time</h3>\n<p class=\"legend\">One lane per destination; a bar per connection (neighbours closer than a pixel merge). \
+            "<h3>Connections over time</h3>\n<p class=\"legend\">One lane per destination, a bar per connection (bars that would touch on screen merge); evenly spaced bars are a timer. \
              <i style=\"background:{}\"></i>encrypted<i style=\"background:{}\"></i>not encrypted</p>\n{t}\n",
             svg::ENCRYPTED,
             svg::CLEAR
@@ -502,9 +507,9 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
         endpoint_table(o, &d.endpoints[..shown]);
         if d.endpoints.len() > shown {
             let rest = &d.endpoints[shown..d.endpoints.len().min(MAX_ROWS)];
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<details><summary>{} more</summary>\n",
+                "<details><summary>{} more</summary>",
                 plural(d.endpoints.len() - shown, "destination", "destinations")
             );
             endpoint_table(o, rest);
@@ -529,7 +534,7 @@ fn spans(items: &[String]) -> String {
         .collect::<String>()
 }
 
-fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry]) {
+fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry], advise: bool) {
     let s = f.severity.name();
     let _ = write!(
         o,
@@ -598,7 +603,13 @@ fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry]) {
         "<p class=\"when\">{}{when}{frames}</p>",
         plural(f.count as usize, "time", "times")
     );
-    if let Some(c) = cat.iter().find(|c| c.id == f.id) {
+    if !advise {
+        let _ = writeln!(
+            o,
+            "<p class=\"when\">Why it matters and what to do: as for the first <code>{}</code> finding above.</p>",
+            esc(f.id.name())
+        );
+    } else if let Some(c) = cat.iter().find(|c| c.id == f.id) {
         let advice = format!(
             "<div class=\"advice\"><div><b>Why it matters</b>{}</div><div><b>What to do</b>{}</div></div>",
             esc(&c.explanation),

@@ -18,6 +18,9 @@ const W: f64 = 1100.0;
 const SANKEY_NAMES: usize = 14;
 /// Devices, organisations and countries given their own node.
 const SANKEY_OTHERS: usize = 12;
+/// Bars per timeline at most (each carries a tooltip; this bounds a busy device's share of the
+/// page).
+const MAX_BARS: usize = 600;
 /// Destinations in the bytes chart.
 const BAR_ROWS: usize = 12;
 /// Colours for nodes and links (Tableau 10, readable on white and in print).
@@ -83,6 +86,21 @@ fn trunc(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// At most `n` characters, cut in the middle: the end of a name tells most (a domain's owner, a
+/// device's type).
+fn trunc_mid(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len <= n || n < 3 {
+        return trunc(s, n);
+    }
+    let head = (n - 1) / 2;
+    let tail = n - 1 - head;
+    let mut t: String = s.chars().take(head).collect();
+    t.push('…');
+    t.extend(s.chars().skip(len - tail));
+    t
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,9 +169,9 @@ pub fn sankey(r: &Report) -> Option<String> {
         kept.push(k);
     }
     for p in &mut paths {
-        for c in 0..4 {
-            if !kept[c].contains(&p.keys[c]) {
-                p.keys[c] = OTHER.into();
+        for (key, kept) in p.keys.iter_mut().zip(&kept) {
+            if !kept.contains(key) {
+                *key = OTHER.into();
             }
         }
     }
@@ -230,7 +248,7 @@ pub fn sankey(r: &Report) -> Option<String> {
     let flow_h = (24.0 * most as f64).clamp(240.0, 520.0);
     let height = top + flow_h + gap * (most - 1) as f64 + 12.0;
     let k = ratio(flow_h, total);
-    let (left, right, nw) = (215.0, 140.0, 10.0);
+    let (left, right, nw) = (228.0, 140.0, 10.0);
     let xs: Vec<f64> = (0..4)
         .map(|c| left + c as f64 * ratio(W - left - right - nw, 3.0))
         .collect();
@@ -334,14 +352,18 @@ pub fn sankey(r: &Report) -> Option<String> {
         } else {
             (x + nw + 5.0, "start")
         };
-        let max = if n.col == 0 { 26 } else { 34 };
+        let label = match n.col {
+            0 => trunc_mid(&n.label, 28),
+            1 => trunc_mid(&n.label, 34),
+            _ => trunc(&n.label, 34),
+        };
         let _ = write!(
             s,
             r#"<text class="label{}" x="{}" y="{}" text-anchor="{anchor}" dominant-baseline="middle">{}<tspan class="value"> {}</tspan></text>"#,
             if n.other { " other" } else { "" },
             num(tx),
             num(n.y + n.h / 2.0),
-            esc(&trunc(&n.label, max)),
+            esc(&label),
             esc(&bytes(n.value))
         );
     }
@@ -582,7 +604,7 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
             r#"<text class="label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>"#,
             num(left - 8.0),
             num(y + lane_h / 2.0),
-            esc(&trunc(l, 34))
+            esc(&trunc_mid(l, 36))
         );
     }
     // The axis: ticks on round times of the clock.
@@ -623,6 +645,7 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
     );
     // Connections: those that would overlap on screen in one lane are merged into one bar, so a
     // busy device does not make a huge page; evenly spaced ticks show a timer.
+    #[derive(Clone, Copy)]
     struct Bar {
         x0: f64,
         x1: f64,
@@ -631,38 +654,51 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
         t0: f64,
         t1: f64,
     }
-    let mut groups: BTreeMap<(bool, usize), Vec<(f64, f64, u64, f64, f64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(bool, usize), Vec<Bar>> = BTreeMap::new();
     for c in &d.timeline {
         let lane = lane_of.get(c.destination.as_str()).copied().unwrap_or(0);
         let (t0, t1) = (clean(c.start_s), clean(c.start_s) + clean(c.duration_s));
         let x0 = px(t0);
-        let x1 = px(t1).max(x0 + 2.0);
-        groups
-            .entry((!c.encrypted, lane))
-            .or_default()
-            .push((x0, x1, c.bytes, t0, t1));
+        groups.entry((!c.encrypted, lane)).or_default().push(Bar {
+            x0,
+            x1: px(t1).max(x0 + 2.0),
+            n: 1,
+            bytes: c.bytes,
+            t0,
+            t1,
+        });
     }
-    for ((clear, lane), mut v) in groups {
-        v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut bars: Vec<Bar> = Vec::new();
-        for (x0, x1, b, t0, t1) in v {
-            match bars.last_mut() {
-                Some(l) if x0 <= l.x1 + 0.5 => {
-                    l.x1 = l.x1.max(x1);
-                    l.n += 1;
-                    l.bytes = l.bytes.saturating_add(b);
-                    l.t1 = l.t1.max(t1);
+    // Bars closer than `gap` pixels merge; the gap widens until the device fits its budget.
+    for v in groups.values_mut() {
+        v.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    }
+    let merge = |gap: f64| -> Vec<((bool, usize), Vec<Bar>)> {
+        groups
+            .iter()
+            .map(|(&k, v)| {
+                let mut bars: Vec<Bar> = Vec::new();
+                for &c in v {
+                    match bars.last_mut() {
+                        Some(l) if c.x0 <= l.x1 + gap => {
+                            l.x1 = l.x1.max(c.x1);
+                            l.n += c.n;
+                            l.bytes = l.bytes.saturating_add(c.bytes);
+                            l.t1 = l.t1.max(c.t1);
+                        }
+                        _ => bars.push(c),
+                    }
                 }
-                _ => bars.push(Bar {
-                    x0,
-                    x1,
-                    n: 1,
-                    bytes: b,
-                    t0,
-                    t1,
-                }),
-            }
-        }
+                (k, bars)
+            })
+            .collect()
+    };
+    let mut gap = 0.5;
+    let mut merged = merge(gap);
+    while merged.iter().map(|m| m.1.len()).sum::<usize>() > MAX_BARS && gap < W {
+        gap *= 2.0;
+        merged = merge(gap);
+    }
+    for ((clear, lane), bars) in merged {
         let y = top + lane as f64 * lane_h + 3.0;
         for b in bars {
             let what = if b.n == 1 {
@@ -743,7 +779,7 @@ pub fn bytes_chart(d: &DeviceReport, id: &str) -> Option<String> {
             r#"<text class="label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>"#,
             num(label_w - 8.0),
             num(mid),
-            esc(&trunc(&e.name, 36))
+            esc(&trunc_mid(&e.name, 38))
         );
         let _ = write!(
             s,
@@ -804,6 +840,13 @@ mod tests {
             esc("<a href='x'>\"&\u{0}"),
             "&lt;a href=&#39;x&#39;&gt;&quot;&amp;\u{fffd}"
         );
+    }
+
+    #[test]
+    fn long_names_keep_their_ends() {
+        assert_eq!(trunc_mid("abcdefghij", 5), "ab…ij");
+        assert_eq!(trunc_mid("short", 10), "short");
+        assert_eq!(trunc("abcdefghij", 5), "abcd…");
     }
 
     #[test]

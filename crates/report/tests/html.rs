@@ -219,6 +219,51 @@ fn html_charts_cope_with_empty_single_zero_and_huge() {
     assert!(html.contains("No traffic to the internet was seen."));
 }
 
+/// The timeline chart of device `i` in a page.
+fn timeline_of(html: &str, i: usize) -> &str {
+    let id = format!(r#"id="timeline-{i}""#);
+    svgs(html)
+        .into_iter()
+        .find(|s| s.contains(&id))
+        .expect("a timeline")
+}
+
+#[test]
+fn timeline_shows_a_timer_as_separate_ticks_and_bounds_a_busy_device() {
+    let mut r = report_of(HUE);
+    r.network.duration_s = 400.0;
+    let name = r.devices[0].endpoints[0].name.clone();
+    let beat = |t: f64| Connection {
+        start_s: t,
+        duration_s: 0.2,
+        destination: name.clone(),
+        bytes: 1900,
+        encrypted: true,
+    };
+    // A timer: one connection every 10 s, each its own tick.
+    r.devices[0].timeline = (0..40).map(|i| beat(i as f64 * 10.0)).collect();
+    let html = iotscope_report::html::render(&r);
+    assert_eq!(
+        timeline_of(&html, 0).matches("<rect class=\"conn").count(),
+        40
+    );
+
+    // Thousands of connections over many lanes: merged to a bounded number of bars.
+    r.devices[0].timeline = (0..20_000)
+        .map(|i| Connection {
+            destination: r.devices[0].endpoints[i % r.devices[0].endpoints.len()]
+                .name
+                .clone(),
+            encrypted: i % 3 == 0,
+            ..beat(i as f64 * 0.02)
+        })
+        .collect();
+    let html = iotscope_report::html::render(&r);
+    let bars = timeline_of(&html, 0).matches("<rect class=\"conn").count();
+    assert!((1..=600).contains(&bars), "{bars} bars");
+    assert_finite_charts(&html);
+}
+
 /// Devices that get a timeline and a bytes chart.
 fn with_charts(r: &Report) -> usize {
     r.devices
