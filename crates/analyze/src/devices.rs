@@ -92,6 +92,14 @@ impl Device {
         }
     }
 
+    /// A short name for the device in other devices' findings: its own name, else its vendor.
+    pub fn short_name(&self) -> Option<String> {
+        self.names()
+            .into_iter()
+            .next()
+            .or_else(|| self.vendor.clone())
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for kind in ["hostname", "dhcpv6-fqdn", "mdns-name", "nbns-name"] {

@@ -438,15 +438,22 @@ impl Findings {
 /// Where each address's device is, and what every flow is.
 struct Index<'a> {
     device_of: HashMap<IpAddr, String>,
+    /// Short names of the devices, by address.
+    name_of: HashMap<IpAddr, String>,
     events_of: HashMap<u64, Vec<&'a Event>>,
 }
 
 impl<'a> Index<'a> {
     fn new(i: &Input<'a>) -> Index<'a> {
         let mut device_of = HashMap::new();
+        let mut name_of = HashMap::new();
         for d in i.devices {
+            let name = d.short_name();
             for a in &d.addresses {
                 device_of.insert(*a, d.id());
+                if let Some(n) = &name {
+                    name_of.insert(*a, n.clone());
+                }
             }
         }
         let mut events_of: HashMap<u64, Vec<&Event>> = HashMap::new();
@@ -455,7 +462,16 @@ impl<'a> Index<'a> {
         }
         Index {
             device_of,
+            name_of,
             events_of,
+        }
+    }
+
+    /// "Philips-hue (10.10.10.6)" for a device's address; the address alone otherwise.
+    fn named(&self, a: IpAddr) -> String {
+        match self.name_of.get(&a) {
+            Some(n) => format!("{n} ({a})"),
+            None => a.to_string(),
         }
     }
 
@@ -829,7 +845,23 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
         let server_public = !i.local.contains(&s) && is_unicast(s);
 
         // Plain HTTP.
-        if app == App::Http {
+        // The host a request names is what it addressed (several names can share an address).
+        let host = ix.events(f).iter().find_map(|e| match &e.message {
+            Message::HttpRequest(r) if r.ssdp.is_none() => r
+                .host
+                .as_deref()
+                .map(|h| h.rsplit_once(':').map_or(h, |(a, _)| a).to_ascii_lowercase())
+                .filter(|h| h.parse::<IpAddr>().is_err() && !h.is_empty()),
+            _ => None,
+        });
+        // A local server without a name is called by its device's name.
+        let name = host.unwrap_or(if naming.is_none() && sdev.is_some() {
+            ix.named(s)
+        } else {
+            name
+        });
+        // A connectivity probe is plain HTTP by design; it has its own finding.
+        if app == App::Http && !is_connectivity_check(&name) {
             if let Some(dev) = cdev {
                 let sev = if server_public {
                     Severity::Medium
@@ -1040,9 +1072,10 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
         // Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
         if let Some(dev) = cdev {
             let pings = matches!(f.key.proto, 1 | 58) && server_public;
-            let probe = naming
-                .as_ref()
-                .is_some_and(|n| is_connectivity_check(n.name));
+            let probe = is_connectivity_check(&name)
+                || naming
+                    .as_ref()
+                    .is_some_and(|n| is_connectivity_check(n.name));
             if pings || probe {
                 let subject = if pings {
                     format!("ping {name}")
@@ -1076,7 +1109,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                     | App::Ntp
             );
             if a != b && !plumbing && is_unicast(s) {
-                let acc = out.get(FindingId::LanPeer, a, &s.to_string(), Severity::Info);
+                let acc = out.get(FindingId::LanPeer, a, &ix.named(s), Severity::Info);
                 acc.count += 1;
                 acc.at(f.first, f.last, frame)
                     .fact("peer", format!("{b} ({s})"))

@@ -80,7 +80,18 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
     for e in &run.errors {
         eprintln!("iotscope: {e} (the report covers what was read before)");
     }
+    let show = std::io::stderr().is_terminal() && !a.quiet && run.counters.frames > 1_000_000;
+    if show {
+        eprint!(
+            "\r\x1b[Kanalysing {} flows and {} parser messages",
+            run.flows.flows.len(),
+            run.flows.events.len()
+        );
+    }
     let mut model = iotscope_report::from_run(&run, &local, allow.as_ref());
+    if show {
+        eprint!("\r\x1b[K");
+    }
     if a.redact {
         redact::redact(&mut model);
     }

@@ -774,7 +774,7 @@ fn verdict(
     // Where it goes.
     let total: u64 = endpoints.iter().map(|e| e.bytes_up + e.bytes_down).sum();
     if endpoints.is_empty() {
-        s.push(format!("{outbound}, and none to the internet was seen."));
+        s.push(format!("{outbound}; none of its traffic went to the internet."));
     } else {
         let mut orgs: BTreeMap<String, u64> = BTreeMap::new();
         for e in endpoints {
@@ -786,7 +786,7 @@ fn verdict(
             *orgs.entry(who).or_default() += e.bytes_up + e.bytes_down;
         }
         let mut orgs: Vec<(String, u64)> = orgs.into_iter().collect();
-        orgs.sort_by(|a, b| b.1.cmp(&a.1));
+        orgs.sort_by_key(|o| std::cmp::Reverse(o.1));
         let countries: BTreeSet<&str> = endpoints
             .iter()
             .filter_map(|e| e.country.as_deref())
@@ -796,13 +796,7 @@ fn verdict(
             .filter(|e| e.encrypted)
             .map(|e| e.bytes_up + e.bytes_down)
             .sum();
-        let share = |x: u64| {
-            if total == 0 {
-                0
-            } else {
-                (x * 100 / total) as u32
-            }
-        };
+        let share = |x: u64| (x * 100).checked_div(total).unwrap_or(0) as u32;
         let top: Vec<String> = orgs
             .iter()
             .take(2)

@@ -48,7 +48,7 @@ fn is_device_word(w: &str) -> bool {
 pub fn personal_names(host: &str) -> Vec<String> {
     let base = host.split('.').next().unwrap_or(host);
     let words: Vec<&str> = base
-        .split(|c: char| c == '-' || c == '_' || c == ' ')
+        .split(['-', '_', ' '])
         .filter(|w| !w.is_empty())
         .collect();
     let mut out = Vec::new();
@@ -122,7 +122,7 @@ pub fn redact(r: &mut Report) {
     }
     // Longest first, so a name inside a longer one is not half replaced.
     let mut pairs: Vec<(String, String)> = map.into_iter().collect();
-    pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
     let Ok(mut v) = serde_json::to_value(&*r) else {
         return;
     };

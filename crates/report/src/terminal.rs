@@ -156,14 +156,12 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     let mut explained: Vec<FindingId> = Vec::new();
     for f in &d.findings {
         let sev = f.severity.name().to_uppercase();
-        let head = format!("{} · {}", f.subject, f.summary);
-        let _ = writeln!(
-            o,
-            "  {} {} {}",
-            pad(&sev, 7),
-            pad(f.id.name(), 21),
-            wrap(&head, 32, 32)
-        );
+        let _ = writeln!(o, "  {} {} {}", pad(&sev, 7), pad(f.id.name(), 21), f.subject);
+        // One fact a line, cut to the width (the JSON has them whole).
+        for fact in &f.facts {
+            let line = format!("{}: {}", fact.label, fact.value);
+            let _ = writeln!(o, "{}{}", " ".repeat(32), cut(&line, WIDTH - 32));
+        }
         let when = if f.first == f.last || f.last.is_empty() {
             format!("at {}", short(&f.first))
         } else {
@@ -249,7 +247,12 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         } else {
             e.services
                 .iter()
-                .map(|s| s.rsplit(' ').next().unwrap_or(s).to_uppercase())
+                .map(|s| match s.split_once(' ') {
+                    // An unrecognised application is named by its port.
+                    Some((port, "unknown")) => port.to_string(),
+                    Some((_, app)) => app.to_uppercase(),
+                    None => s.to_uppercase(),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -271,6 +274,17 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     }
     if d.endpoints.len() > MAX_ROWS {
         let _ = writeln!(o, "  and {} more", d.endpoints.len() - MAX_ROWS);
+    }
+}
+
+/// The text, shortened to `n` characters with an ellipsis.
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
     }
 }
 
