@@ -850,7 +850,11 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             Message::HttpRequest(r) if r.ssdp.is_none() => r
                 .host
                 .as_deref()
-                .map(|h| h.rsplit_once(':').map_or(h, |(a, _)| a).to_ascii_lowercase())
+                .map(|h| {
+                    h.rsplit_once(':')
+                        .map_or(h, |(a, _)| a)
+                        .to_ascii_lowercase()
+                })
                 .filter(|h| h.parse::<IpAddr>().is_err() && !h.is_empty()),
             _ => None,
         });

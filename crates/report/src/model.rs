@@ -774,7 +774,9 @@ fn verdict(
     // Where it goes.
     let total: u64 = endpoints.iter().map(|e| e.bytes_up + e.bytes_down).sum();
     if endpoints.is_empty() {
-        s.push(format!("{outbound}; none of its traffic went to the internet."));
+        s.push(format!(
+            "{outbound}; none of its traffic went to the internet."
+        ));
     } else {
         let mut orgs: BTreeMap<String, u64> = BTreeMap::new();
         for e in endpoints {

@@ -156,7 +156,13 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     let mut explained: Vec<FindingId> = Vec::new();
     for f in &d.findings {
         let sev = f.severity.name().to_uppercase();
-        let _ = writeln!(o, "  {} {} {}", pad(&sev, 7), pad(f.id.name(), 21), f.subject);
+        let _ = writeln!(
+            o,
+            "  {} {} {}",
+            pad(&sev, 7),
+            pad(f.id.name(), 21),
+            f.subject
+        );
         // One fact a line, cut to the width (the JSON has them whole).
         for fact in &f.facts {
             let line = format!("{}: {}", fact.label, fact.value);
