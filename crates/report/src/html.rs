@@ -297,7 +297,10 @@ fn network(o: &mut String, r: &Report) {
     );
     match &n.worst_device {
         Some(w) => {
-            let found = r.devices.iter().position(|d| &d.label == w);
+            let found = r
+                .devices
+                .iter()
+                .position(|d| Some(&d.id) == n.worst_device_id.as_ref());
             let link = found
                 .map(|i| format!("<a href=\"#device-{i}\">{}</a>", esc(w)))
                 .unwrap_or_else(|| esc(w));

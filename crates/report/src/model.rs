@@ -20,7 +20,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -81,8 +81,10 @@ pub struct Network {
     pub encrypted_share: Option<f64>,
     /// Findings per severity.
     pub findings: SeverityCounts,
-    /// The device with the most severe findings.
+    /// The label of the device with the most severe findings.
     pub worst_device: Option<String>,
+    /// Its id.
+    pub worst_device_id: Option<String>,
     /// Frames that could not be decoded to the end.
     pub malformed_frames: u64,
 }
@@ -186,6 +188,9 @@ pub struct EndpointReport {
     /// CNAMEs followed from the name.
     pub cnames: Vec<String>,
     pub addresses: Vec<String>,
+    /// Each address with its own organisation, country and traffic (a name can lead to several
+    /// networks); the fields above are those of the busiest address.
+    pub by_address: Vec<AddressShare>,
     pub org: Option<String>,
     pub asn: Option<u32>,
     /// Cloud provider and service ("aws EC2").
@@ -206,6 +211,16 @@ pub struct EndpointReport {
     pub bytes_down: u64,
     pub first: String,
     pub last: String,
+}
+
+/// One address behind a destination name.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AddressShare {
+    pub address: String,
+    pub org: Option<String>,
+    pub country: Option<String>,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
 }
 
 /// One connection on the timeline.
@@ -385,10 +400,11 @@ pub fn build(i: &Input) -> Report {
             .then(severity_weight(&b.findings).cmp(&severity_weight(&a.findings)))
             .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
     });
-    let worst_device = reports
+    let worst = reports
         .first()
-        .filter(|d| d.verdict.worst.is_some_and(|w| w > Severity::Info))
-        .map(|d| d.label.clone());
+        .filter(|d| d.verdict.worst.is_some_and(|w| w > Severity::Info));
+    let (worst_device, worst_device_id) =
+        (worst.map(|d| d.label.clone()), worst.map(|d| d.id.clone()));
     let endpoints_n = eps
         .iter()
         .map(|e| e.addr)
@@ -416,6 +432,7 @@ pub fn build(i: &Input) -> Report {
             encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
             findings: counts,
             worst_device,
+            worst_device_id,
             malformed_frames: i.malformed,
         },
         devices: reports,
@@ -490,6 +507,7 @@ fn device_report(
             .into(),
             cnames: e.cnames.clone(),
             addresses: Vec::new(),
+            by_address: Vec::new(),
             org: e.place.org.clone(),
             asn: e.place.asn,
             cloud: match (&e.place.provider, &e.place.service) {
@@ -515,6 +533,13 @@ fn device_report(
             last: time(e.last),
         });
         r.addresses.push(e.addr.to_string());
+        r.by_address.push(AddressShare {
+            address: e.addr.to_string(),
+            org: e.place.org.clone(),
+            country: e.place.country.clone(),
+            bytes_up: e.bytes_up,
+            bytes_down: e.bytes_down,
+        });
         for s in &e.services {
             if !r.services.contains(s) {
                 r.services.push(s.clone());

@@ -134,20 +134,23 @@ pub fn sankey(r: &Report) -> Option<String> {
     let mut paths: Vec<Path> = Vec::new();
     for (i, d) in r.devices.iter().enumerate() {
         for e in &d.endpoints {
-            let b = e.bytes_up.saturating_add(e.bytes_down);
-            if b == 0 {
-                continue;
+            // Each address of the name through its own organisation and country.
+            for a in &e.by_address {
+                let b = a.bytes_up.saturating_add(a.bytes_down);
+                if b == 0 {
+                    continue;
+                }
+                let org = a
+                    .org
+                    .clone()
+                    .or_else(|| e.cloud.clone())
+                    .unwrap_or_else(|| "unknown organisation".into());
+                let country = a.country.clone().unwrap_or_else(|| "unknown".into());
+                paths.push(Path {
+                    keys: [format!("{i}"), e.name.clone(), org, country],
+                    bytes: b,
+                });
             }
-            let org = e
-                .org
-                .clone()
-                .or_else(|| e.cloud.clone())
-                .unwrap_or_else(|| "unknown organisation".into());
-            let country = e.country.clone().unwrap_or_else(|| "unknown".into());
-            paths.push(Path {
-                keys: [format!("{i}"), e.name.clone(), org, country],
-                bytes: b,
-            });
         }
     }
     if paths.is_empty() {
