@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         malformed: 0,
         local: &local,
         allow_countries: Some(&allow),
+        thresholds: Default::default(),
     });
     let _ = iotscope_report::terminal::render(&r);
     let _ = iotscope_report::html::render(&r);

@@ -34,6 +34,24 @@ pub const MIN_ON_BEAT: f64 = 0.75;
 /// A connection open this long is long-lived: Zeek's conn-long default, far beyond any request.
 pub const LONG_LIVED: Nanos = 600 * SEC;
 
+/// The thresholds a user may want to change (`iotscope report --long-lived`, `--min-beats`).
+#[derive(Clone, Copy, Debug)]
+pub struct Thresholds {
+    /// A connection open this long is long-lived.
+    pub long_lived: Nanos,
+    /// Fewest beats that make a rhythm.
+    pub min_beats: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            long_lived: LONG_LIVED,
+            min_beats: MIN_BEATS,
+        }
+    }
+}
+
 /// Applications whose repetition is plumbing, not a device's own rhythm.
 fn is_plumbing(app: App) -> bool {
     matches!(
@@ -144,7 +162,8 @@ fn median(v: &mut [Nanos]) -> Nanos {
 }
 
 /// Steady rhythms per device and destination name.
-pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<Beacon> {
+pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> Vec<Beacon> {
+    let min_beats = t.min_beats.max(3);
     type Beat = (Nanos, u64, IpAddr, u64);
     let mut starts: BTreeMap<(IpAddr, Destination), Vec<Beat>> = BTreeMap::new();
     for f in flows {
@@ -163,7 +182,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<Beacon> {
     }
     let mut out = Vec::new();
     for ((device, destination), mut v) in starts {
-        if v.len() < MIN_BEATS {
+        if v.len() < min_beats {
             continue;
         }
         v.sort_unstable_by_key(|b| b.0);
@@ -175,7 +194,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<Beacon> {
                 _ => beats.push(b),
             }
         }
-        if beats.len() < MIN_BEATS {
+        if beats.len() < min_beats {
             continue;
         }
         let mut gaps: Vec<Nanos> = beats.windows(2).map(|w| w[1].0 - w[0].0).collect();
@@ -218,8 +237,8 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<Beacon> {
     out
 }
 
-/// Connections a local device held open for at least [`LONG_LIVED`].
-pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<LongLived> {
+/// Connections a local device held open for at least `t.long_lived`.
+pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> Vec<LongLived> {
     // Records of one connection share the key; each record but the last ended by the active
     // timeout.
     let mut by_key: HashMap<FlowKey, Vec<&Flow>> = HashMap::new();
@@ -239,7 +258,7 @@ pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer) -> Vec<LongLived
             let chain = &recs[i..=j];
             i = j + 1;
             let last = chain.iter().map(|f| f.last).max().unwrap_or(head.last);
-            if last - head.first < LONG_LIVED {
+            if last - head.first < t.long_lived {
                 continue;
             }
             let Some((device, server, destination)) = outbound(head, local, namer) else {

@@ -269,6 +269,14 @@ pub struct ReportArgs {
     #[arg(long = "allow-country", value_name = "CC", value_delimiter = ',')]
     pub allow_country: Vec<String>,
 
+    /// A connection open at least this many seconds is reported as long-lived.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub long_lived: f64,
+
+    /// Fewest connections at a steady period that are reported as periodic (at least 3).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub min_beats: usize,
+
     /// No progress indicator on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use iotscope_analyze::behaviour::Thresholds;
 use iotscope_analyze::devices::Local;
 use iotscope_flow::pipeline::{self, Progress};
 use iotscope_report::csv::Table;
@@ -88,7 +89,11 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
             run.flows.events.len()
         );
     }
-    let mut model = iotscope_report::from_run(&run, &local, allow.as_ref());
+    let thresholds = Thresholds {
+        long_lived: (a.long_lived * 1e9) as i64,
+        min_beats: a.min_beats,
+    };
+    let mut model = iotscope_report::from_run(&run, &local, allow.as_ref(), thresholds);
     if show {
         eprint!("\r\x1b[K");
     }

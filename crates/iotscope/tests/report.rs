@@ -204,3 +204,30 @@ fn redaction_keeps_vendors_and_hides_the_owner() {
     assert!(!red.contains("74.125.34.157"));
     assert!(red.contains("public-address-1"));
 }
+
+#[test]
+fn thresholds_a_user_can_change() {
+    let ids = |args: &[&str]| -> Vec<String> {
+        let out = iotscope(args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["findings"].as_array().unwrap().clone())
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let long = path(iotscope_testdata::recorded("long-tls.pcap"));
+    assert!(ids(&["report", "-f", "json", &long]).contains(&"long-lived".into()));
+    // The connection lasted 11 minutes: not long-lived by a one-hour standard.
+    assert!(
+        !ids(&["report", "-f", "json", "--long-lived", "3600", &long])
+            .contains(&"long-lived".into())
+    );
+    let poll = path(iotscope_testdata::recorded("http-poll.pcap"));
+    assert!(ids(&["report", "-f", "json", &poll]).contains(&"periodic".into()));
+    // Eight polls: not a rhythm for someone who asks for nine.
+    assert!(!ids(&["report", "-f", "json", "--min-beats", "9", &poll]).contains(&"periodic".into()));
+}

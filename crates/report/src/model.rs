@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use iotscope_analyze::behaviour::{self, Beacon, LongLived};
+use iotscope_analyze::behaviour::{self, Beacon, LongLived, Thresholds};
 use iotscope_analyze::devices::{self, Device, DeviceKey, Local};
 use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
 use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
@@ -257,6 +257,7 @@ pub struct Input<'a> {
     pub malformed: u64,
     pub local: &'a Local,
     pub allow_countries: Option<&'a BTreeSet<String>>,
+    pub thresholds: Thresholds,
 }
 
 fn time(t: Nanos) -> String {
@@ -295,8 +296,8 @@ pub fn build(i: &Input) -> Report {
     let namer = Namer::new(i.events);
     let devs = devices::devices(i.flows, i.events, i.local);
     let eps = endpoints::endpoints(i.flows, i.events, intel, i.local, None);
-    let beacons = behaviour::beacons(i.flows, i.local, &namer);
-    let long = behaviour::long_lived(i.flows, i.local, &namer);
+    let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
+    let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
     let found = findings::findings(&findings::Input {
         flows: i.flows,
@@ -869,6 +870,7 @@ pub fn from_run(
     run: &iotscope_flow::pipeline::Run,
     local: &Local,
     allow_countries: Option<&BTreeSet<String>>,
+    thresholds: Thresholds,
 ) -> Report {
     let c = &run.counters;
     build(&Input {
@@ -891,5 +893,6 @@ pub fn from_run(
         malformed: c.malformed.iter().map(|m| m.1).sum(),
         local,
         allow_countries,
+        thresholds,
     })
 }

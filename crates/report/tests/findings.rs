@@ -21,7 +21,7 @@ fn report_with(paths: &[PathBuf], allow: Option<&BTreeSet<String>>) -> Report {
         },
     );
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), allow)
+    iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), allow, Default::default())
 }
 
 fn report(path: PathBuf) -> Report {

@@ -28,7 +28,7 @@ fn report_of(name: &str) -> Report {
         !r.flows.events.is_empty() || r.counters.frames == 0,
         "events must be kept"
     );
-    iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None)
+    iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None, Default::default())
 }
 
 /// Every `<svg>…</svg>` element of a page.

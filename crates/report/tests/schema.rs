@@ -51,7 +51,8 @@ fn every_field_is_documented() {
                 threads: 1,
             },
         );
-        let model = iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None);
+        let model =
+            iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None, Default::default());
         paths(&serde_json::to_value(&model).unwrap(), "", &mut seen);
     }
     let missing: Vec<&String> = seen
