@@ -836,10 +836,12 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             .as_ref()
             .map(|n| n.name.to_ascii_lowercase())
             .unwrap_or_else(|| s.to_string());
-        let service = if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
-            format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display())
-        } else {
-            proto_name(f.key.proto).to_string()
+        let service = || {
+            if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+                format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display())
+            } else {
+                proto_name(f.key.proto).to_string()
+            }
         };
         let app = f.app.app;
         let server_public = !i.local.contains(&s) && is_unicast(s);
@@ -931,7 +933,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 acc.count += 1;
                 acc.at(f.first, f.last, frame)
                     .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service.clone());
+                    .fact("service", service());
             }
         }
 
@@ -1094,7 +1096,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 };
                 acc.at(f.first, f.last, frame)
                     .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service.clone());
+                    .fact("service", service());
             }
         }
 
@@ -1117,7 +1119,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 acc.count += 1;
                 acc.at(f.first, f.last, frame)
                     .fact("peer", format!("{b} ({s})"))
-                    .fact("services", service.clone());
+                    .fact("services", service());
             }
         }
     }

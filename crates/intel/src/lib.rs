@@ -31,21 +31,22 @@ pub struct Place {
 
 /// The loaded tables.
 pub struct Intel {
-    asn4: Vec<(u32, u32, u32)>,
-    asn6: Vec<(u128, u128, u32)>,
+    asn4: Table<4>,
+    asn6: Table<16>,
     names: HashMap<u32, String>,
-    cc4: Vec<(u32, u32, [u8; 2])>,
-    cc6: Vec<(u128, u128, [u8; 2])>,
+    cc4: Table<4>,
+    cc6: Table<16>,
     cloud4: Vec<(u32, u32, u32)>,
     cloud6: Vec<(u128, u128, u32)>,
     clouds: Vec<(String, String, String)>,
 }
 
-const ASN4: &[u8] = include_bytes!("../data/asn-v4.tsv.gz");
-const ASN6: &[u8] = include_bytes!("../data/asn-v6.tsv.gz");
+// Range tables as fixed-size records made by build.rs from data/*.tsv.gz, searched in place.
+const ASN4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-v4.bin"));
+const ASN6: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-v6.bin"));
+const CC4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/country-v4.bin"));
+const CC6: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/country-v6.bin"));
 const NAMES: &[u8] = include_bytes!("../data/asn-names.tsv.gz");
-const CC4: &[u8] = include_bytes!("../data/country-v4.tsv.gz");
-const CC6: &[u8] = include_bytes!("../data/country-v6.tsv.gz");
 const CLOUD: &[u8] = include_bytes!("../data/cloud.tsv.gz");
 
 /// The shipped data's provenance, for `--version` and reports.
@@ -64,24 +65,6 @@ fn v4(s: &str) -> Option<u32> {
 
 fn v6(s: &str) -> Option<u128> {
     s.parse::<std::net::Ipv6Addr>().ok().map(u128::from)
-}
-
-fn ranges<T: Copy, V>(
-    text: &str,
-    addr: impl Fn(&str) -> Option<T>,
-    val: impl Fn(&str) -> Option<V>,
-) -> Vec<(T, T, V)> {
-    text.lines()
-        .filter_map(|l| {
-            let mut f = l.split('\t');
-            Some((addr(f.next()?)?, addr(f.next()?)?, val(f.next()?)?))
-        })
-        .collect()
-}
-
-fn cc(s: &str) -> Option<[u8; 2]> {
-    let b = s.as_bytes();
-    (b.len() == 2).then(|| [b[0], b[1]])
 }
 
 /// Parses "a.b.c.d/n" or "x::/n" into its first and last address.
@@ -107,11 +90,55 @@ fn cidr6(s: &str) -> Option<(u128, u128)> {
     Some((a & mask, (a & mask) | !mask))
 }
 
-/// The value of the range holding `x` in ranges sorted by start and not overlapping.
-fn find<T: Ord + Copy, V: Copy>(v: &[(T, T, V)], x: T) -> Option<V> {
-    let i = v.partition_point(|r| r.0 <= x);
-    let r = v.get(i.checked_sub(1)?)?;
-    (x <= r.1).then_some(r.2)
+/// Sorted, non-overlapping address ranges with a value each, read in place from records of
+/// `start, end` (`B` bytes each, little-endian) and a `u32` value (see build.rs).
+struct Table<const B: usize> {
+    data: &'static [u8],
+}
+
+impl<const B: usize> Table<B> {
+    const RECORD: usize = 2 * B + 4;
+
+    fn len(&self) -> usize {
+        self.data.len() / Self::RECORD
+    }
+
+    fn addr(&self, i: usize, at: usize) -> u128 {
+        let off = i * Self::RECORD + at;
+        let mut b = [0u8; 16];
+        b[..B].copy_from_slice(&self.data[off..off + B]);
+        u128::from_le_bytes(b)
+    }
+
+    fn value(&self, i: usize) -> u32 {
+        let off = i * Self::RECORD + 2 * B;
+        u32::from_le_bytes([
+            self.data[off],
+            self.data[off + 1],
+            self.data[off + 2],
+            self.data[off + 3],
+        ])
+    }
+
+    /// The value of the range holding `x`.
+    fn find(&self, x: u128) -> Option<u32> {
+        // The number of ranges starting at or before x.
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.addr(mid, 0) <= x {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo.checked_sub(1)?;
+        (x <= self.addr(i, B)).then(|| self.value(i))
+    }
+}
+
+fn country_code(v: u32) -> String {
+    String::from_utf8_lossy(&[v as u8, (v >> 8) as u8]).into_owned()
 }
 
 /// Most ranges looked at backwards for the narrowest one holding an address (cloud ranges nest:
@@ -297,11 +324,9 @@ impl Intel {
     }
 
     fn load() -> Intel {
-        // The tables are independent: each is inflated and parsed on its own thread, so the
-        // start-up cost is that of the largest table, not of all of them.
+        // The range tables are read in place; the organisation names and the cloud ranges
+        // (small text tables) are parsed side by side.
         std::thread::scope(|s| {
-            let asn4 = s.spawn(|| ranges(&gunzip(ASN4), v4, |s| s.parse().ok()));
-            let asn6 = s.spawn(|| ranges(&gunzip(ASN6), v6, |s| s.parse().ok()));
             let names = s.spawn(|| {
                 gunzip(NAMES)
                     .lines()
@@ -311,19 +336,17 @@ impl Intel {
                     })
                     .collect()
             });
-            let cc4 = s.spawn(|| ranges(&gunzip(CC4), v4, cc));
-            let cc6 = s.spawn(|| ranges(&gunzip(CC6), v6, cc));
             let (cloud4, cloud6, clouds) = load_clouds();
             // A panic while parsing the shipped data is a bug of the build; pass it on.
             fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             }
             Intel {
-                asn4: join(asn4),
-                asn6: join(asn6),
+                asn4: Table { data: ASN4 },
+                asn6: Table { data: ASN6 },
                 names: join(names),
-                cc4: join(cc4),
-                cc6: join(cc6),
+                cc4: Table { data: CC4 },
+                cc6: Table { data: CC6 },
                 cloud4,
                 cloud6,
                 clouds,
@@ -337,16 +360,16 @@ impl Intel {
             IpAddr::V4(v) => {
                 let x = u32::from(v);
                 (
-                    find(&self.asn4, x),
-                    find(&self.cc4, x),
+                    self.asn4.find(u128::from(x)),
+                    self.cc4.find(u128::from(x)),
                     narrowest(&self.cloud4, x),
                 )
             }
             IpAddr::V6(v) => {
                 let x = u128::from(v);
                 (
-                    find(&self.asn6, x),
-                    find(&self.cc6, x),
+                    self.asn6.find(x),
+                    self.cc6.find(x),
                     narrowest(&self.cloud6, x),
                 )
             }
@@ -354,7 +377,7 @@ impl Intel {
         let mut p = Place {
             asn,
             org: asn.and_then(|n| self.names.get(&n).cloned()),
-            country: country.map(|c| String::from_utf8_lossy(&c).into_owned()),
+            country: country.map(country_code),
             ..Place::default()
         };
         if let Some((prov, svc, region)) = cloud.and_then(|i| self.clouds.get(i as usize)) {

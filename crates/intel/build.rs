@@ -1,0 +1,78 @@
+//! Turns the shipped range tables (`data/*.tsv.gz`, text that reviewers can diff) into fixed-size
+//! little-endian records in `OUT_DIR`, which the library embeds and searches in place: the program
+//! then starts without inflating or parsing a million lines.
+//!
+//! Record layouts: IPv4 `start u32, end u32, value u32` (12 bytes); IPv6 `start u128, end u128,
+//! value u32` (36 bytes). A country code is its two ASCII bytes as a little-endian u32.
+
+use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+fn text(path: &Path) -> String {
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("open data file"))
+        .read_to_string(&mut s)
+        .expect("inflate data file");
+    s
+}
+
+fn value(v: &str, country: bool) -> u32 {
+    if country {
+        let b = v.as_bytes();
+        assert_eq!(b.len(), 2, "country code {v:?}");
+        u32::from(b[0]) | u32::from(b[1]) << 8
+    } else {
+        v.parse().expect("AS number")
+    }
+}
+
+fn convert(src: &Path, dst: &Path, v6: bool, country: bool) {
+    let mut out = Vec::new();
+    let mut last: Option<u128> = None;
+    for l in text(src).lines() {
+        let mut f = l.split('\t');
+        let (Some(a), Some(b), Some(v)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let (a, b) = if v6 {
+            let a: Ipv6Addr = a.parse().expect("IPv6 address");
+            let b: Ipv6Addr = b.parse().expect("IPv6 address");
+            out.extend_from_slice(&u128::from(a).to_le_bytes());
+            out.extend_from_slice(&u128::from(b).to_le_bytes());
+            (u128::from(a), u128::from(b))
+        } else {
+            let a: Ipv4Addr = a.parse().expect("IPv4 address");
+            let b: Ipv4Addr = b.parse().expect("IPv4 address");
+            out.extend_from_slice(&u32::from(a).to_le_bytes());
+            out.extend_from_slice(&u32::from(b).to_le_bytes());
+            (u128::from(u32::from(a)), u128::from(u32::from(b)))
+        };
+        // Binary search needs sorted ranges that do not overlap.
+        assert!(a <= b && last.is_none_or(|l| l < a), "{src:?}: {l}");
+        last = Some(b);
+        out.extend_from_slice(&value(v, country).to_le_bytes());
+    }
+    std::fs::write(dst, out).expect("write table");
+}
+
+fn main() {
+    let out = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let data = Path::new("data");
+    for (name, v6, country) in [
+        ("asn-v4", false, false),
+        ("asn-v6", true, false),
+        ("country-v4", false, true),
+        ("country-v6", true, true),
+    ] {
+        let src = data.join(format!("{name}.tsv.gz"));
+        println!("cargo:rerun-if-changed={}", src.display());
+        convert(
+            &src,
+            &Path::new(&out).join(format!("{name}.bin")),
+            v6,
+            country,
+        );
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+}
