@@ -6,7 +6,7 @@
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp pop3 imap smtp http-basic http-poll dot-dns
-#   long-tls bypass upnp
+#   long-tls bypass upnp tls-weak
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -50,7 +50,7 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp)
+ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -185,7 +185,13 @@ write_resolv_conf() {
 # Start a foreground daemon in the server namespace; remember its pid.
 start_server() {
   local name=$1; shift
-  in_srv "$@" >"$WORK/$name.out" 2>&1 &
+  # in_srv spelled out as one simple command: run in the background like this,
+  # $! is the daemon itself (ip netns exec, unshare and sh all exec), so
+  # stop_servers stops the daemon.  (`in_srv ... &` would fork a subshell
+  # for the function; $! would be that subshell, and killing it would leave
+  # the daemon running, e.g. an old unbound still answering on 10.99.0.1:53.)
+  ip netns exec "$NS_S" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$SRV_NAME" "$@" \
+    >"$WORK/$name.out" 2>&1 &
   SERVER_PIDS+=($!)
 }
 
@@ -569,6 +575,46 @@ make_cert() {
   chmod 644 "$WORK/$1.key" "$WORK/$1.pem"
 }
 
+# A self-signed P-256 certificate with a validity period in the past:
+# make_expired_cert NAME SUBJECT SUBJECT_ALT_NAME STARTDATE ENDDATE
+# (dates as YYYYMMDDHHMMSSZ).  OpenSSL 3.0's `req -x509` cannot set dates (its
+# -not_before/-not_after came in 3.4), so `openssl ca -selfsign` signs the
+# request with its own key, from a throwaway CA directory.
+make_expired_cert() {
+  local dir=$WORK/$1-ca
+  rm -rf "$dir"
+  mkdir -p "$dir/newcerts"
+  : >"$dir/index.txt"
+  echo 1000 >"$dir/serial"
+  cat >"$dir/ca.cnf" <<EOF2
+[ ca ]
+default_ca = throwaway_ca
+[ throwaway_ca ]
+dir = $dir
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+default_md = sha256
+policy = policy_cn
+unique_subject = no
+x509_extensions = server_ext
+[ policy_cn ]
+commonName = supplied
+[ server_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = $3
+EOF2
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "$2" -keyout "$WORK/$1.key" -out "$dir/req.csr" 2>/dev/null
+  openssl ca -batch -notext -selfsign -config "$dir/ca.cnf" -keyfile "$WORK/$1.key" \
+    -in "$dir/req.csr" -out "$WORK/$1.pem" -startdate "$4" -enddate "$5" \
+    >"$dir/ca.log" 2>&1 || { cat "$dir/ca.log" >&2; die "openssl ca -selfsign failed"; }
+  chmod 644 "$WORK/$1.key" "$WORK/$1.pem"
+}
+
 # unbound answering from local-data only.  write_unbound_conf FILE then lines
 # of extra "server:" settings on stdin.
 write_unbound_conf() {
@@ -698,6 +744,99 @@ EOF2
   done
 }
 
+# TLS a security report should flag, from the public-looking $PUB_CLOUD (on
+# iots-srv's lo, reached through the client's default route, as in `bypass`).
+TLS_WEAK_CERT_NAME=device.example.com   # the expired certificate's CN and SAN
+TLS_WEAK_SNI=api.example.net            # what the client asks for in session 1
+TLS_WEAK_LEGACY=legacy.example.net      # certificate and SNI of session 2
+TLS_WEAK_PORT=443
+TLS_WEAK_LEGACY_CIPHERS='DEFAULT:@SECLEVEL=0'   # OpenSSL 3 refuses TLS 1.0 above level 0
+TLS_WEAK_SERVER_PID=
+
+# tls_weak_server ARGS...: one `openssl s_server -rev` on $PUB_CLOUD:443 for a
+# single connection (it exits after it); waits until it listens.
+tls_weak_server() {
+  start_server s_server openssl s_server -accept "$PUB_CLOUD:$TLS_WEAK_PORT" -naccept 1 -rev "$@"
+  TLS_WEAK_SERVER_PID=${SERVER_PIDS[-1]}
+  wait_listen tcp "$TLS_WEAK_PORT"
+}
+
+# Wait (at most 10 s) for the single-connection s_server to exit, so the next
+# one can take the port.
+tls_weak_server_done() {
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$TLS_WEAK_SERVER_PID" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  cat "$WORK/s_server.out" >&2
+  die "openssl s_server did not exit after its connection"
+}
+
+# tls_weak_session N LINE PROTOCOL CLIENT...: CLIENT (an openssl s_client
+# command) sends LINE, gets it back reversed, and closes on the end of its
+# input (close_notify).  PROTOCOL is what s_client must report (TLSv1.2, TLSv1).
+tls_weak_session() {
+  local n=$1 line=$2 proto=$3 log=$WORK/s_client-$1.log rev='' k
+  shift 3
+  { sleep 0.5; printf '%s\n' "$line"; sleep 1; } | "$@" >"$log" 2>&1 \
+    || { cat "$log" >&2; die "tls-weak session $n: openssl s_client failed"; }
+  for ((k = ${#line} - 1; k >= 0; k--)); do rev+=${line:k:1}; done
+  grep -qF "$rev" "$log" || { cat "$log" >&2; die "tls-weak session $n: no reversed echo"; }
+  grep -Eq "^ *Protocol *: $proto\$" "$log" \
+    || { cat "$log" >&2; die "tls-weak session $n: protocol is not $proto"; }
+}
+
+record_tls_weak() {
+  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  # Session 1's certificate: self-signed, valid only during 2020, for a name
+  # that is not the one the client asks for.
+  make_expired_cert expired "/CN=$TLS_WEAK_CERT_NAME" "DNS:$TLS_WEAK_CERT_NAME" \
+    20200101000000Z 20210101000000Z
+  # Sessions 2 and 3: self-signed, valid from now on for 10 years.
+  make_cert legacy "/CN=$TLS_WEAK_LEGACY" "DNS:$TLS_WEAK_LEGACY"
+  write_unbound_conf "$WORK/unbound.conf" <<EOF2
+  interface: $SRV_IP@53
+  local-zone: "example.net." static
+  local-data: "$TLS_WEAK_SNI. 300 IN A $PUB_CLOUD"
+EOF2
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  wait_listen udp 53
+  write_resolv_conf
+  tls_weak_server -tls1_2 -cert "$WORK/expired.pem" -key "$WORK/expired.key"
+  cap_start tls-weak.pcap
+  # 1. TLS 1.2, expired self-signed certificate for device.example.com, SNI
+  #    api.example.net.  s_client looks the name up with the C library
+  #    (10.99.0.1 answers $PUB_CLOUD) and, by default, carries on after the
+  #    verification errors.
+  tls_weak_session 1 'status seq=1' 'TLSv1.2' in_cli_resolv \
+    openssl s_client -connect "$TLS_WEAK_SNI:$TLS_WEAK_PORT" -servername "$TLS_WEAK_SNI" \
+      -tls1_2 -nocommands -no_ign_eof
+  tls_weak_server_done
+  grep -q 'certificate has expired' "$WORK/s_client-1.log" \
+    || { cat "$WORK/s_client-1.log" >&2; die "tls-weak session 1: certificate not reported expired"; }
+  # 2. TLS 1.0 on both sides, straight to the address.
+  tls_weak_server -tls1 -cipher "$TLS_WEAK_LEGACY_CIPHERS" \
+    -cert "$WORK/legacy.pem" -key "$WORK/legacy.key"
+  sleep 2
+  tls_weak_session 2 'status seq=2' 'TLSv1' in_cli \
+    openssl s_client -connect "$PUB_CLOUD:$TLS_WEAK_PORT" -servername "$TLS_WEAK_LEGACY" \
+      -tls1 -cipher "$TLS_WEAK_LEGACY_CIPHERS" -nocommands -no_ign_eof
+  tls_weak_server_done
+  # 3. TLS 1.2 with no server_name extension at all.
+  tls_weak_server -tls1_2 -cert "$WORK/legacy.pem" -key "$WORK/legacy.key"
+  sleep 2
+  tls_weak_session 3 'status seq=3' 'TLSv1.2' in_cli \
+    openssl s_client -connect "$PUB_CLOUD:$TLS_WEAK_PORT" -noservername \
+      -tls1_2 -nocommands -no_ign_eof
+  tls_weak_server_done
+  cap_stop
+  stop_servers
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+}
+
 # UPnP IGD: miniupnpd's LAN side is veth-iots-s; its WAN side is a second veth
 # pair that lives entirely inside iots-srv, with a public-looking address
 # (miniupnpd refuses port forwarding on a private or reserved WAN address).
@@ -801,6 +940,15 @@ expect_no_packets() {
   [[ $n -eq 0 ]] || die "$1: expected no packet matching '$filter', got $n"
 }
 
+# In the first packet of FILE matching FILTER, the Nth occurrence (from 1) of
+# FIELD must match the extended regular expression RE.
+expect_field() {
+  local file=$OUT/$1 filter=$2 field=$3 occ=$4 re=$5 v
+  v=$(tshark -r "$file" -Y "$filter" -T fields -E occurrence=a -E aggregator='|' -e "$field" 2>/dev/null \
+    | awk -F'|' -v n="$occ" 'NR == 1 { print $n }')
+  [[ $v =~ $re ]] || die "$1: $field #$occ of the first packet matching '$filter' is '$v', expected /$re/"
+}
+
 # The packets of FILE matching FILTER must span at least MIN seconds.
 expect_span() {
   local file=$OUT/$1 filter=$2 min=$3 span
@@ -853,6 +1001,25 @@ verify() {
                 expect_packets upnp.pcap 'tcp.dstport == 5000 && http.request.method == "GET" && http.request.uri == "/rootDesc.xml"' 1
                 expect_packets upnp.pcap 'http.request.method == "POST" && http.request.line contains "#AddPortMapping"' 1
                 expect_packets upnp.pcap 'http.request.method == "POST" && http.request.line contains "#DeletePortMapping"' 1 ;;
+    tls-weak)   expect_packets tls-weak.pcap 'ip.dst == 10.99.0.1 && udp.dstport == 53 && dns.qry.name == "api.example.net"' 1
+                expect_packets tls-weak.pcap 'ip.src == 10.99.0.1 && dns.qry.name == "api.example.net" && dns.a == 52.94.236.248' 1
+                expect_packets tls-weak.pcap 'ip.dst == 52.94.236.248 && tcp.dstport == 443 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 3
+                expect_no_packets tls-weak.pcap 'tcp.stream > 2'
+                # 1: TLS 1.2, SNI api.example.net, expired self-signed certificate for device.example.com.
+                expect_packets tls-weak.pcap 'tcp.stream == 0 && tls.handshake.type == 1 && tls.handshake.extensions_server_name == "api.example.net"' 1
+                expect_packets tls-weak.pcap 'tcp.stream == 0 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
+                expect_packets tls-weak.pcap 'tcp.stream == 0 && tls.handshake.type == 11 && x509sat.uTF8String == "device.example.com" && x509ce.dNSName == "device.example.com"' 1
+                expect_field tls-weak.pcap 'tcp.stream == 0 && tls.handshake.type == 11' x509af.utcTime 1 '^2020-01-01 00:00:00'
+                expect_field tls-weak.pcap 'tcp.stream == 0 && tls.handshake.type == 11' x509af.utcTime 2 '^(19[0-9]{2}|20[01][0-9]|202[01])-'
+                # 2: TLS 1.0 agreed, SNI legacy.example.net.
+                expect_packets tls-weak.pcap 'tcp.stream == 1 && tls.handshake.type == 1 && tls.handshake.version == 0x0301 && tls.handshake.extensions_server_name == "legacy.example.net"' 1
+                expect_packets tls-weak.pcap 'tcp.stream == 1 && tls.handshake.type == 2 && tls.handshake.version == 0x0301' 1
+                expect_packets tls-weak.pcap 'tcp.stream == 1 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1
+                # 3: TLS 1.2 ClientHello without server_name.
+                expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 1 && tls.handshake.version == 0x0303 && !tls.handshake.extensions_server_name' 1
+                expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
+                expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
+                expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
   esac
 }
 

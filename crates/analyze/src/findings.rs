@@ -411,9 +411,15 @@ impl Acc {
     }
 }
 
-fn join_values(v: &BTreeSet<String>) -> String {
-    let mut s: Vec<&str> = v.iter().take(MAX_VALUES).map(String::as_str).collect();
-    let more = v.len().saturating_sub(MAX_VALUES);
+fn join_values(label: &str, v: &BTreeSet<String>) -> String {
+    // Every TLS problem is worth reading; they are few.
+    let max = if label == "problems" {
+        usize::MAX
+    } else {
+        MAX_VALUES
+    };
+    let mut s: Vec<&str> = v.iter().take(max).map(String::as_str).collect();
+    let more = v.len().saturating_sub(max);
     let tail = format!("and {more} more");
     if more > 0 {
         s.push(&tail);
@@ -651,7 +657,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             let summary = acc.summary.clone().unwrap_or_else(|| {
                 acc.facts
                     .iter()
-                    .map(|(l, v)| format!("{l}: {}", join_values(v)))
+                    .map(|(l, v)| format!("{l}: {}", join_values(l, v)))
                     .collect::<Vec<_>>()
                     .join(" · ")
             });
@@ -666,7 +672,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                     .iter()
                     .map(|(l, v)| Fact {
                         label: l.clone(),
-                        value: join_values(v),
+                        value: join_values(l, v),
                     })
                     .collect(),
                 count: acc.count,
@@ -1235,7 +1241,12 @@ fn tls_checks(
     if problems.is_empty() {
         return;
     }
-    let acc = out.get(FindingId::TlsWeak, dev, name, Severity::Info);
+    // The name the client asked this server for is what its certificate answers to.
+    let subject = match sni.as_deref() {
+        Some(n) if n.parse::<IpAddr>().is_err() => n.to_ascii_lowercase(),
+        _ => name.to_string(),
+    };
+    let acc = out.get(FindingId::TlsWeak, dev, &subject, Severity::Info);
     acc.count += 1;
     acc.at(f.first, f.last, frame);
     for (sev, p) in problems {

@@ -351,3 +351,42 @@ fn the_nest_keeps_a_channel_to_its_cloud() {
     assert_eq!(fact(f, "state"), "still open when the capture ended");
     assert!(fact(f, "server").contains("Amazon"));
 }
+
+#[test]
+fn expired_mismatched_self_signed_and_obsolete_tls() {
+    let r = report(recorded("tls-weak.pcap"));
+    let weak = of(&r, FindingId::TlsWeak);
+    let by = |subject: &str| -> &FindingReport {
+        weak.iter()
+            .find(|(_, f)| f.subject == subject)
+            .unwrap_or_else(|| panic!("{subject}: {weak:?}"))
+            .1
+    };
+    // Session 1: TLS 1.2, a self-signed certificate for device.example.com that expired on
+    // 2021-01-01, offered to a client that asked for api.example.net.
+    let api = by("api.example.net");
+    assert_eq!(api.severity, Severity::Medium);
+    let p = fact(api, "problems");
+    for expected in [
+        "certificate expired 2021-01-01 (device.example.com)",
+        "certificate for device.example.com does not cover api.example.net",
+        "self-signed certificate (device.example.com)",
+        // Session 3 went to the same server without any server name.
+        "no server name (SNI) sent",
+    ] {
+        assert!(p.contains(expected), "{expected} not in {p}");
+    }
+    assert!(fact(api, "server").starts_with("52.94.236.248 (Amazon"));
+    // Session 2: TLS 1.0 on both sides.
+    let legacy = by("legacy.example.net");
+    let p = fact(legacy, "problems");
+    assert!(
+        p.contains("TLS 1.0 agreed") && p.contains("client offers at most TLS 1.0"),
+        "{p}"
+    );
+    assert!(
+        !p.contains("expired") && !p.contains("does not cover"),
+        "{p}"
+    );
+    assert_eq!(weak.len(), 2);
+}
