@@ -692,8 +692,8 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     v
 }
 
-/// The resolvers the network uses: DNS servers on the local network that devices query, else
-/// (a network whose router hands out a public resolver) the one most devices use.
+/// The resolvers the network uses: those its DHCP server hands out and the DNS servers on the
+/// local network that devices query; failing both, the one most devices use.
 fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
     let mut users: BTreeMap<IpAddr, BTreeSet<IpAddr>> = BTreeMap::new();
     for f in i.flows {
@@ -702,11 +702,21 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
             users.entry(s.0).or_default().insert(c.0);
         }
     }
-    let locals: BTreeSet<IpAddr> = users
+    // The resolvers the network's DHCP server hands out are the network's, wherever they are.
+    let mut handed: BTreeSet<IpAddr> = BTreeSet::new();
+    for e in i.events {
+        if let Message::Dhcp(m) = &e.message {
+            if matches!(m.msg_type, Some(2) | Some(5)) {
+                handed.extend(m.dns_servers.iter().map(|a| IpAddr::V4(*a)));
+            }
+        }
+    }
+    let mut locals: BTreeSet<IpAddr> = users
         .keys()
         .filter(|a| i.local.contains(a))
         .copied()
         .collect();
+    locals.extend(handed);
     if !locals.is_empty() {
         return locals;
     }

@@ -363,6 +363,8 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 (!d.params.is_empty()).then(|| format!("params={}", list(&d.params))),
                 (d.your_addr != std::net::Ipv4Addr::UNSPECIFIED)
                     .then(|| format!("yiaddr={}", d.your_addr)),
+                (!d.routers.is_empty()).then(|| format!("router={}", list(&d.routers))),
+                (!d.dns_servers.is_empty()).then(|| format!("dns={}", list(&d.dns_servers))),
             ]
             .into_iter()
             .flatten()

@@ -26,6 +26,10 @@ pub struct Dhcp {
     pub server_id: Option<Ipv4Addr>,
     /// Option 81 domain name.
     pub fqdn: Option<String>,
+    /// Option 6: the DNS servers the network's DHCP server hands out.
+    pub dns_servers: Vec<Ipv4Addr>,
+    /// Option 3: the routers (default gateways).
+    pub routers: Vec<Ipv4Addr>,
 }
 
 const MAGIC: [u8; 4] = [99, 130, 83, 99];
@@ -79,6 +83,8 @@ pub fn parse(b: &[u8]) -> Option<Dhcp> {
         lease_secs: None,
         server_id: None,
         fqdn: None,
+        dns_servers: Vec::new(),
+        routers: Vec::new(),
     };
     d.client_mac.copy_from_slice(&b[28..34]);
     let mut i = 240;
@@ -109,6 +115,16 @@ pub fn parse(b: &[u8]) -> Option<Dhcp> {
                     .map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
             }
             54 => d.server_id = addr(v),
+            3 | 6 => {
+                let list = v
+                    .chunks_exact(4)
+                    .map(|x| Ipv4Addr::new(x[0], x[1], x[2], x[3]));
+                if code == 3 {
+                    d.routers.extend(list);
+                } else {
+                    d.dns_servers.extend(list);
+                }
+            }
             81 if v.len() > 3 => d.fqdn = Some(text(&v[3..])),
             _ => {}
         }

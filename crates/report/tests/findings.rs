@@ -390,3 +390,11 @@ fn expired_mismatched_self_signed_and_obsolete_tls() {
     );
     assert_eq!(weak.len(), 2);
 }
+
+#[test]
+fn resolvers_the_dhcp_server_hands_out_are_the_networks() {
+    // The router's DHCP ack names 168.95.1.1, 8.8.8.8, 168.95.192.1 and 8.8.4.4 as resolvers:
+    // a device that asks 8.8.8.8 follows the network's settings.
+    let r = report(capture("nDPI__1kxun.pcap"));
+    assert!(of(&r, FindingId::DnsBypass).is_empty());
+}
