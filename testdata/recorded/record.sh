@@ -6,7 +6,7 @@
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp pop3 imap smtp http-basic http-poll dot-dns
-#   long-tls bypass upnp tls-weak
+#   long-tls bypass upnp tls-weak inbound
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -14,9 +14,9 @@
 #   iots-cli (10.99.0.2, veth-iots-c)  <---->  iots-srv (10.99.0.1, veth-iots-s)
 # Servers run in iots-srv, clients in iots-cli, tcpdump listens on veth-iots-s.
 # Some captures add more to this for their own duration only: public-looking
-# addresses on iots-srv's lo, a default or multicast route in iots-cli, a
-# "WAN" veth pair inside iots-srv.  Those addresses exist only inside the
-# namespaces; no packet leaves them.
+# addresses on iots-srv's or iots-cli's lo, a default or multicast route in
+# iots-cli, a host route in iots-srv, a "WAN" veth pair inside iots-srv.
+# Those addresses exist only inside the namespaces; no packet leaves them.
 # The namespaces, the servers and the temporary files are removed on exit.
 #
 # Test account: user "iotuser", password "S3cretPassw0rd!" (fixed test
@@ -50,7 +50,7 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak)
+ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -235,12 +235,18 @@ cap_stop() {
 }
 
 # ---------------------------------------------------------------- captures --
-record_telnet() {
+# inetutils-telnetd (-h: no banner before the login prompt) on tcp/23, started
+# by inetutils-inetd for each connection.
+start_telnetd() {
   cat >"$WORK/inetd.conf" <<EOF
 telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h
 EOF
   start_server inetd inetutils-inetd -d -p "$WORK/inetd.pid" "$WORK/inetd.conf"
   wait_listen tcp 23
+}
+
+record_telnet() {
+  start_telnetd
   cat >"$WORK/telnet.exp" <<'EOF'
 set timeout 30
 set srv [lindex $argv 0]
@@ -925,6 +931,71 @@ EOF2
   ip -n "$NS_S" link del "$UPNP_WAN_IF"
 }
 
+# A host on the internet reaching a LAN device through a router's port
+# forward (DNAT without SNAT): the device sees the public source address.
+# iots-cli plays the router and the internet host behind it: $INBOUND_SRC is
+# on iots-cli's lo, its clients bind to it, and iots-srv (the camera) routes
+# the answers to it via 10.99.0.2.  arp_announce=2 on the client's veth makes
+# its ARP requests say 10.99.0.2, as a router forwarding the packets would.
+INBOUND_SRC=45.33.32.156
+
+record_inbound() {
+  ip -n "$NS_C" addr add "$INBOUND_SRC/32" dev lo
+  ip -n "$NS_S" route add "$INBOUND_SRC/32" via "$CLI_IP" dev "$VETH_S"
+  ip netns exec "$NS_C" sysctl -q -w "net.ipv4.conf.$VETH_C.arp_announce=2"
+  start_nginx
+  cat >"$WORK/www/index.html" <<'EOF2'
+<!DOCTYPE html>
+<html><head><title>IP Camera</title></head>
+<body><h1>IP Camera</h1><p><a href="/live">Live view</a> | <a href="/setup">Setup</a></p></body></html>
+EOF2
+  chmod a+r "$WORK/www/index.html"
+  start_telnetd
+  # Connect, wait for the login prompt, then leave without typing anything:
+  # the telnet escape character (^]) and `quit` close the connection.
+  cat >"$WORK/telnet-inbound.exp" <<'EOF2'
+set timeout 30
+set srv [lindex $argv 0]
+set src [lindex $argv 1]
+spawn telnet -b $src $srv
+expect {
+  "login: " {}
+  timeout { puts stderr "no login prompt"; exit 1 }
+}
+send "\035"
+expect {
+  "telnet> " {}
+  timeout { puts stderr "no telnet> prompt"; exit 1 }
+}
+send "quit\r"
+expect eof
+EOF2
+  cap_start inbound.pcap
+  # 1. The web UI, from the internet.
+  local code
+  code=$(in_cli curl -sS --interface "$INBOUND_SRC" -o "$WORK/inbound-1.html" -w '%{http_code}' \
+    "http://$SRV_IP/")
+  [[ $code == 200 ]] || die "inbound: GET / from $INBOUND_SRC: expected 200, got $code"
+  sleep 2
+  # 2. Telnet from the internet: the login prompt, then nothing.
+  in_cli env TERM=vt100 LANG=C expect -f "$WORK/telnet-inbound.exp" "$SRV_IP" "$INBOUND_SRC" \
+    >"$WORK/telnet-inbound.log" 2>&1 \
+    || { cat "$WORK/telnet-inbound.log" >&2; die "inbound: telnet from $INBOUND_SRC failed"; }
+  sleep 2
+  # 3. Control: the same request from the LAN.
+  code=$(in_cli curl -sS -o "$WORK/inbound-3.html" -w '%{http_code}' "http://$SRV_IP/")
+  [[ $code == 200 ]] || die "inbound: GET / from $CLI_IP: expected 200, got $code"
+  cap_stop
+  cmp -s "$WORK/www/index.html" "$WORK/inbound-1.html" || die "inbound: page from $INBOUND_SRC differs"
+  cmp -s "$WORK/www/index.html" "$WORK/inbound-3.html" || die "inbound: page from $CLI_IP differs"
+  grep -q "$SRV_NAME login: " "$WORK/telnet-inbound.log" \
+    || { cat "$WORK/telnet-inbound.log" >&2; die "inbound: no login prompt in the telnet log"; }
+  stop_servers
+  ip netns exec "$NS_C" sysctl -q -w "net.ipv4.conf.$VETH_C.arp_announce=0"
+  ip -n "$NS_S" route del "$INBOUND_SRC/32" via "$CLI_IP" dev "$VETH_S"
+  ip -n "$NS_C" addr del "$INBOUND_SRC/32" dev lo
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1020,6 +1091,20 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    inbound)    # Three TCP connections: HTTP and telnet from 45.33.32.156, then HTTP from 10.99.0.2.
+                expect_no_packets inbound.pcap 'tcp.stream > 2'
+                expect_packets inbound.pcap 'tcp.stream == 0 && ip.src == 45.33.32.156 && ip.dst == 10.99.0.1 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_packets inbound.pcap 'tcp.stream == 0 && ip.src == 10.99.0.1 && ip.dst == 45.33.32.156 && tcp.srcport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 1' 1
+                expect_packets inbound.pcap 'tcp.stream == 0 && ip.src == 45.33.32.156 && http.request.method == "GET" && http.request.uri == "/"' 1
+                expect_packets inbound.pcap 'tcp.stream == 0 && ip.dst == 45.33.32.156 && http.response.code == 200 && http.content_type == "text/html"' 1
+                expect_packets inbound.pcap 'tcp.stream == 1 && ip.src == 45.33.32.156 && ip.dst == 10.99.0.1 && tcp.dstport == 23 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_packets inbound.pcap 'tcp.stream == 1 && ip.src == 10.99.0.1 && ip.dst == 45.33.32.156 && tcp.srcport == 23 && tcp.flags.syn == 1 && tcp.flags.ack == 1' 1
+                expect_packets inbound.pcap 'tcp.stream == 1 && ip.src == 10.99.0.1 && telnet.data contains "login:"' 1
+                expect_no_packets inbound.pcap 'telnet.data contains "Password:"'
+                expect_no_packets inbound.pcap 'ip.addr == 10.99.0.2 && tcp.port == 23'
+                expect_packets inbound.pcap 'tcp.stream == 2 && ip.src == 10.99.0.2 && ip.dst == 10.99.0.1 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_packets inbound.pcap 'tcp.stream == 2 && ip.src == 10.99.0.2 && http.request.method == "GET" && http.request.uri == "/"' 1
+                expect_packets inbound.pcap 'tcp.stream == 2 && ip.dst == 10.99.0.2 && http.response.code == 200' 1 ;;
   esac
 }
 

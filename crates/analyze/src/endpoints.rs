@@ -173,7 +173,17 @@ pub fn endpoints(
     local: &Local,
     site: Option<&Site>,
 ) -> Vec<Endpoint> {
-    let namer = Namer::new(events);
+    endpoints_named(flows, &Namer::new(events), intel, local, site)
+}
+
+/// [`endpoints`], with the names already learned.
+pub fn endpoints_named(
+    flows: &[Flow],
+    namer: &Namer,
+    intel: &Intel,
+    local: &Local,
+    site: Option<&Site>,
+) -> Vec<Endpoint> {
     let mut out: BTreeMap<(IpAddr, IpAddr), Endpoint> = BTreeMap::new();
     for f in flows {
         let client = f.key.end(f.initiator);

@@ -295,7 +295,7 @@ pub fn build(i: &Input) -> Report {
     let intel = Intel::get();
     let namer = Namer::new(i.events);
     let devs = devices::devices(i.flows, i.events, i.local);
-    let eps = endpoints::endpoints(i.flows, i.events, intel, i.local, None);
+    let eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);

@@ -398,3 +398,39 @@ fn resolvers_the_dhcp_server_hands_out_are_the_networks() {
     let r = report(capture("nDPI__1kxun.pcap"));
     assert!(of(&r, FindingId::DnsBypass).is_empty());
 }
+
+#[test]
+fn services_reached_from_the_internet() {
+    let r = report(recorded("inbound.pcap"));
+    let camera = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
+        .unwrap();
+    let exposed: Vec<&FindingReport> = camera
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::ExposedService)
+        .collect();
+    let subjects: BTreeSet<&str> = exposed.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, BTreeSet::from(["tcp/23 telnet", "tcp/80 http"]));
+    for f in &exposed {
+        assert_eq!(f.severity, Severity::High, "{}", f.subject);
+        assert!(fact(f, "clients on the internet").starts_with("45.33.32.156 ("));
+    }
+    // The web page was also fetched from the LAN; telnet only from the internet.
+    let web = exposed.iter().find(|f| f.subject == "tcp/80 http").unwrap();
+    assert_eq!(fact(web, "clients on the LAN"), "10.99.0.2");
+    let telnet = exposed
+        .iter()
+        .find(|f| f.subject == "tcp/23 telnet")
+        .unwrap();
+    assert_eq!(fact(telnet, "clients on the LAN"), "");
+    assert_eq!(camera.verdict.rating, "at risk");
+    assert!(camera
+        .verdict
+        .text
+        .contains("It accepts connections from the internet"));
+    // Nobody logged in: no credentials were sent.
+    assert!(of(&r, FindingId::CleartextCredentials).is_empty());
+}
