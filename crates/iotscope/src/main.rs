@@ -277,6 +277,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub min_beats: usize,
 
+    /// Only this device (repeatable): its MAC, one of its addresses, or its name. The network
+    /// summary still covers every device.
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Vec<String>,
+
     /// No progress indicator on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,

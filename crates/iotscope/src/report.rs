@@ -97,6 +97,23 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
     if show {
         eprint!("\r\x1b[K");
     }
+    if !a.device.is_empty() {
+        let wanted = |d: &iotscope_report::model::DeviceReport| {
+            a.device.iter().any(|w| {
+                d.id.eq_ignore_ascii_case(w)
+                    || d.label.eq_ignore_ascii_case(w)
+                    || d.addresses.iter().any(|x| x == w)
+                    || d.names.iter().any(|n| n.eq_ignore_ascii_case(w))
+            })
+        };
+        model.devices.retain(wanted);
+        if model.devices.is_empty() {
+            return Err(io::Error::other(format!(
+                "--device {}: no such device (the MAC, an address or a name `iotscope devices` lists)",
+                a.device.join(", ")
+            )));
+        }
+    }
     if a.redact {
         redact::redact(&mut model);
     }

@@ -231,3 +231,21 @@ fn thresholds_a_user_can_change() {
     // Eight polls: not a rhythm for someone who asks for nine.
     assert!(!ids(&["report", "-f", "json", "--min-beats", "9", &poll]).contains(&"periodic".into()));
 }
+
+#[test]
+fn one_device_by_mac_address_or_name() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    for sel in ["00:17:88:24:76:ff", "10.10.10.6", "philips-hue"] {
+        let out = iotscope(&["report", "-f", "json", "--device", sel, &hue]);
+        assert!(out.status.success(), "{sel}: {}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let devs = v["devices"].as_array().unwrap();
+        assert_eq!(devs.len(), 1, "{sel}");
+        assert_eq!(devs[0]["id"], "00:17:88:24:76:ff");
+        // The summary still speaks of the whole network.
+        assert_eq!(v["network"]["devices"], 3);
+    }
+    let out = iotscope(&["report", "--device", "10.10.10.99", &hue]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no such device"));
+}
