@@ -15,7 +15,7 @@ use iotscope_proto::app::App;
 use serde::Serialize;
 
 use crate::devices::Local;
-use crate::endpoints::Namer;
+use crate::endpoints::{service, Namer};
 
 const SEC: Nanos = 1_000_000_000;
 
@@ -110,22 +110,6 @@ pub struct LongLived {
 impl LongLived {
     pub fn duration(&self) -> Nanos {
         self.last - self.first
-    }
-}
-
-fn service(f: &Flow) -> String {
-    let proto = match f.key.proto {
-        6 => "tcp",
-        17 => "udp",
-        1 => "icmp",
-        58 => "icmpv6",
-        _ => "ip",
-    };
-    let port = f.key.end(f.initiator.other()).1;
-    if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
-        format!("{proto}/{port} {}", f.app.display())
-    } else {
-        format!("{proto} {}", f.app.display())
     }
 }
 

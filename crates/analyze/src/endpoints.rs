@@ -72,13 +72,25 @@ pub struct LocationCheck {
     pub edge: bool,
 }
 
-fn proto_name(p: u8) -> &'static str {
+/// "tcp", "udp", "icmp"... for an IP protocol number.
+pub fn proto_name(p: u8) -> &'static str {
     match p {
         6 => "tcp",
         17 => "udp",
         1 => "icmp",
         58 => "icmpv6",
         _ => "ip",
+    }
+}
+
+/// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp".
+pub fn service(f: &Flow) -> String {
+    let proto = proto_name(f.key.proto);
+    if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+        let port = f.key.end(f.initiator.other()).1;
+        format!("{proto}/{port} {}", f.app.display())
+    } else {
+        proto.to_string()
     }
 }
 
@@ -233,13 +245,7 @@ pub fn endpoints_named(
             }
             _ => {}
         }
-        let app = f.app.display();
-        e.services
-            .insert(if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
-                format!("{}/{} {app}", proto_name(f.key.proto), server.1)
-            } else {
-                proto_name(f.key.proto).to_string()
-            });
+        e.services.insert(service(f));
         e.flows += 1;
         e.bytes_up += f.from(f.initiator).bytes;
         e.bytes_down += f.from(f.initiator.other()).bytes;

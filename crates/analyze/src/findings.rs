@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Beacon, LongLived};
 use crate::devices::{Device, Local};
-use crate::endpoints::{Endpoint, NamedBy, Namer};
+use crate::endpoints::{proto_name, service, Endpoint, NamedBy, Namer};
 use crate::text::{bytes, duration};
 
 const SEC: Nanos = 1_000_000_000;
@@ -505,16 +505,6 @@ fn is_unicast(a: IpAddr) -> bool {
         || matches!(a, IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255))
 }
 
-fn proto_name(p: u8) -> &'static str {
-    match p {
-        6 => "tcp",
-        17 => "udp",
-        1 => "icmp",
-        58 => "icmpv6",
-        _ => "ip",
-    }
-}
-
 /// "Amazon, US" for an address, from the offline data.
 fn where_is(intel: &Intel, a: IpAddr, local: &Local) -> String {
     if local.contains(&a) {
@@ -852,13 +842,6 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             .as_ref()
             .map(|n| n.name.to_ascii_lowercase())
             .unwrap_or_else(|| s.to_string());
-        let service = || {
-            if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
-                format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display())
-            } else {
-                proto_name(f.key.proto).to_string()
-            }
-        };
         let app = f.app.app;
         let server_public = !i.local.contains(&s) && is_unicast(s);
 
@@ -949,7 +932,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 acc.count += 1;
                 acc.at(f.first, f.last, frame)
                     .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service());
+                    .fact("service", service(f));
             }
         }
 
@@ -984,7 +967,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 } else {
                     Severity::Low
                 };
-                let subject = format!("{}/{sport} {}", proto_name(f.key.proto), f.app.display());
+                let subject = service(f);
                 let acc = out.get(FindingId::ExposedService, dev, &subject, sev);
                 acc.raise(sev).at(f.first, f.last, frame);
                 acc.count += 1;
@@ -1112,7 +1095,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 };
                 acc.at(f.first, f.last, frame)
                     .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service());
+                    .fact("service", service(f));
             }
         }
 
@@ -1135,7 +1118,7 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                 acc.count += 1;
                 acc.at(f.first, f.last, frame)
                     .fact("peer", format!("{b} ({s})"))
-                    .fact("services", service());
+                    .fact("services", service(f));
             }
         }
     }
