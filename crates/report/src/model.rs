@@ -617,7 +617,7 @@ fn device_report(
             encrypted: *enc,
         })
         .collect();
-    let verdict = verdict(d, &findings, &endpoints, long);
+    let verdict = verdict(d, &findings, &endpoints, long, &local_talk(flows));
     DeviceReport {
         id: d.id(),
         label,
@@ -651,6 +651,16 @@ fn device_report(
     }
 }
 
+/// "a, b and c"; beyond `max` items, "a, b, c and N more".
+fn and_list(v: &[String], max: usize) -> String {
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].clone(),
+        n if n <= max => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+        n => format!("{} and {} more", v[..max - 1].join(", "), n - (max - 1)),
+    }
+}
+
 /// Kinds of weakness listed in a verdict before "and more".
 const MAX_WEAKNESSES: usize = 6;
 
@@ -669,15 +679,12 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
             .iter()
             .filter(|f| f.id == *id && f.severity >= Severity::Low)
             .collect();
-        let joined = |v: Vec<String>| -> String {
-            match v.len() {
-                0 => String::new(),
-                1 => v[0].clone(),
-                n if n <= 4 => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
-                n => format!("{} and {} more", v[..3].join(", "), n - 3),
-            }
+        let subjects = || {
+            and_list(
+                &same.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
+                4,
+            )
         };
-        let subjects = || joined(same.iter().map(|f| f.subject.clone()).collect());
         let phrase = match id {
             FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
             FindingId::NoDns => Some(format!(
@@ -766,11 +773,51 @@ fn weakness(f: &FindingReport) -> String {
     }
 }
 
+/// What a device says on the local network, from the flows it opened there: "mdns (multicast)",
+/// "tuya (broadcast)", "http". Unlabelled traffic is named by its port; ICMP, IGMP, DNS, DHCP and
+/// NTP are left out.
+fn local_talk(flows: &[&Flow]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in flows {
+        // Plumbing every host does (ICMP, IGMP, DNS, DHCP, NTP) says nothing about the device.
+        if !matches!(f.key.proto, 6 | 17)
+            || matches!(f.app.app, App::Dns | App::Dhcp | App::Dhcpv6 | App::Ntp)
+        {
+            continue;
+        }
+        let s = ip_of(&f.key.end(f.initiator.other()).0);
+        let scope = match s {
+            IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255 => " (broadcast)",
+            a if a.is_multicast() => " (multicast)",
+            a if devices::is_local(&a) => "",
+            _ => continue,
+        };
+        let what = match f.app.app {
+            App::Unknown if f.key.ports_known => format!(
+                "{}/{}",
+                endpoints::proto_name(f.key.proto),
+                f.key.end(f.initiator.other()).1
+            ),
+            App::Unknown => endpoints::proto_name(f.key.proto).to_string(),
+            _ => f.app.display(),
+        };
+        let item = format!("{what}{scope}");
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Items of the verdict's local-network sentence before "and N more".
+const MAX_LOCAL_TALK: usize = 6;
+
 fn verdict(
     d: &Device,
     findings: &[FindingReport],
     endpoints: &[EndpointReport],
     long: &[LongLived],
+    local: &[String],
 ) -> Verdict {
     let worst = findings.iter().map(|f| f.severity).max();
     let rating = match worst {
@@ -839,6 +886,12 @@ fn verdict(
             countries.iter().copied().collect::<Vec<_>>().join(", "),
             top.join(" and "),
             share(enc)
+        ));
+    }
+    if !local.is_empty() {
+        s.push(format!(
+            "On the local network it uses {}.",
+            and_list(local, MAX_LOCAL_TALK)
         ));
     }
     let channels: Vec<String> = long

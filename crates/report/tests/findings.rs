@@ -434,3 +434,33 @@ fn services_reached_from_the_internet() {
     // Nobody logged in: no credentials were sent.
     assert!(of(&r, FindingId::CleartextCredentials).is_empty());
 }
+
+#[test]
+fn the_verdict_says_what_a_device_does_on_the_lan() {
+    let r = report(capture("nDPI__tuya_lp.pcap"));
+    let tuya: Vec<&DeviceReport> = r
+        .devices
+        .iter()
+        .filter(|d| d.vendor.as_deref() == Some("Tuya Smart Inc."))
+        .collect();
+    assert!(!tuya.is_empty());
+    for d in tuya {
+        assert!(
+            d.verdict
+                .text
+                .contains("On the local network it uses tuya (broadcast)."),
+            "{}",
+            d.verdict.text
+        );
+    }
+    let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    let bridge = hue
+        .devices
+        .iter()
+        .find(|d| d.label == "Philips-hue")
+        .unwrap();
+    assert!(bridge
+        .verdict
+        .text
+        .contains("it uses mdns (multicast) and ssdp (multicast)"));
+}
