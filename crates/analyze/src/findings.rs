@@ -1099,20 +1099,21 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             }
         }
 
-        // Device to device.
+        // Device to device (pings and name, address and time services are plumbing).
         if let (Some(a), Some(b)) = (cdev, sdev) {
-            let plumbing = matches!(
-                app,
-                App::Dns
-                    | App::Mdns
-                    | App::Llmnr
-                    | App::Nbns
-                    | App::Netbios
-                    | App::Dhcp
-                    | App::Dhcpv6
-                    | App::Ssdp
-                    | App::Ntp
-            );
+            let plumbing = matches!(f.key.proto, 1 | 58)
+                || matches!(
+                    app,
+                    App::Dns
+                        | App::Mdns
+                        | App::Llmnr
+                        | App::Nbns
+                        | App::Netbios
+                        | App::Dhcp
+                        | App::Dhcpv6
+                        | App::Ssdp
+                        | App::Ntp
+                );
             if a != b && !plumbing && is_unicast(s) {
                 let acc = out.get(FindingId::LanPeer, a, &ix.named(s), Severity::Info);
                 acc.count += 1;

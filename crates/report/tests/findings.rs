@@ -464,3 +464,25 @@ fn the_verdict_says_what_a_device_does_on_the_lan() {
         .text
         .contains("it uses mdns (multicast) and ssdp (multicast)"));
 }
+
+#[test]
+fn pings_of_a_public_host_and_lan_peers() {
+    // The WeMo Link pings 4.2.2.2 (Level 3's old public resolver) to check it is online.
+    let r = report(capture("IoTSentinel__WeMoLink__Setup-C-1-STA.pcap"));
+    let c = of(&r, FindingId::ConnectivityCheck);
+    assert!(
+        c.iter()
+            .any(|(_, f)| f.subject == "ping 4.2.2.2" && f.count >= 3),
+        "{c:?}"
+    );
+    // A ping of the router is not a conversation between devices.
+    assert!(of(&r, FindingId::LanPeer)
+        .iter()
+        .all(|(_, f)| fact(f, "services") != "icmp"));
+    // curl on one namespace polling nginx on the other is.
+    let r = report(recorded("http-poll.pcap"));
+    let peers = of(&r, FindingId::LanPeer);
+    assert_eq!(peers.len(), 1);
+    assert_eq!(fact(peers[0].1, "services"), "tcp/80 http");
+    assert_eq!(peers[0].1.count, 8);
+}
