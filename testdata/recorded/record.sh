@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Record real traffic (cleartext logins, DNS, TLS, UPnP) of real Debian servers
-# and clients as pcap fixtures for iotscope's tests.  Nothing here hand-crafts
-# packets: every byte in the captures was sent by the programs named in
-# README.md.
+# Record real traffic (cleartext logins, DNS, TLS, UPnP, an HTTP upload) of
+# real Debian servers and clients as pcap fixtures for iotscope's tests.
+# Nothing here hand-crafts packets: every byte in the captures was sent by the
+# programs named in README.md.
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp pop3 imap smtp http-basic http-poll dot-dns
-#   long-tls bypass upnp tls-weak inbound
+#   long-tls bypass upnp tls-weak inbound upload
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -50,7 +50,7 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound)
+ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -464,6 +464,9 @@ EOF
 }
 
 # start_nginx [ADDR...]: nginx on $SRV_IP:80 and on each extra ADDR:80.
+# NGINX_SERVER_EXTRA: more lines for its server block (empty unless a capture
+# sets it for one call: NGINX_SERVER_EXTRA=... start_nginx ...).
+NGINX_SERVER_EXTRA=
 start_nginx() {
   local listen="listen $SRV_IP:80;" a
   for a in "$@"; do listen+=" listen $a:80;"; done
@@ -497,6 +500,7 @@ http {
       auth_basic "iotscope device";
       auth_basic_user_file $WORK/htpasswd;
     }
+$NGINX_SERVER_EXTRA
   }
 }
 EOF
@@ -996,6 +1000,57 @@ EOF2
   ip -n "$NS_C" addr del "$INBOUND_SRC/32" dev lo
 }
 
+# A camera uploading its recordings to the cloud: $UPLOAD_NAME resolves (on
+# 10.99.0.1) to the public-looking $PUB_CLOUD, on iots-srv's lo and reached
+# through the client's default route, as in `bypass`.  nginx takes each clip
+# with a WebDAV PUT (dav_methods PUT), which reads the whole body into a file
+# before it answers 201 Created.  (A POST to `return 201` is answered as soon
+# as the request headers are in, before the body.)
+UPLOAD_NAME=clips.example-cam.com
+UPLOAD_CLIPS=3
+UPLOAD_SIZE=1000000     # random bytes per clip
+UPLOAD_RATE=30/m        # curl --rate: one transfer start every 2 s
+
+record_upload() {
+  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  write_unbound_conf "$WORK/unbound.conf" <<EOF2
+  interface: $SRV_IP@53
+  local-zone: "example-cam.com." static
+  local-data: "$UPLOAD_NAME. 300 IN A $PUB_CLOUD"
+EOF2
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  NGINX_SERVER_EXTRA="    location /upload/ {
+      client_max_body_size 5m;
+      dav_methods PUT;
+    }" start_nginx "$PUB_CLOUD"
+  # The worker (not root) writes the clips here.
+  mkdir -p "$WORK/www/upload"
+  chmod 777 "$WORK/www/upload"
+  local i args=()
+  for ((i = 1; i <= UPLOAD_CLIPS; i++)); do
+    head -c "$UPLOAD_SIZE" /dev/urandom >"$WORK/clip-$i.mp4"
+    args+=(-T "$WORK/clip-$i.mp4" "http://$UPLOAD_NAME/upload/clip-$i.mp4")
+  done
+  chmod a+r "$WORK"/clip-*.mp4
+  wait_listen udp 53
+  write_resolv_conf
+  cap_start upload.pcap
+  # One curl: one lookup through the C library (10.99.0.1 answers $PUB_CLOUD),
+  # then one PUT per clip on the same connection, started 2 s apart.
+  local codes
+  codes=$(in_cli_resolv curl -sS --fail --rate "$UPLOAD_RATE" -H 'Content-Type: video/mp4' \
+    -w '%{http_code} ' "${args[@]}") || die "upload: curl failed"
+  cap_stop
+  [[ $codes == "201 201 201 " ]] || die "upload: expected 201 201 201, got '$codes'"
+  for ((i = 1; i <= UPLOAD_CLIPS; i++)); do
+    cmp -s "$WORK/clip-$i.mp4" "$WORK/www/upload/clip-$i.mp4" || die "upload: clip $i differs on the server"
+  done
+  stop_servers
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1026,6 +1081,26 @@ expect_span() {
   span=$(tshark -r "$file" -Y "$filter" -T fields -e frame.time_relative 2>/dev/null \
     | awk 'NR == 1 { first = $1 } { last = $1 } END { printf "%d", last - first }')
   [[ $span -ge $min ]] || die "$1: packets matching '$filter' span ${span} s, expected >= $min s"
+}
+
+# The first packet of FILE matching FILTER_A must come before the first one
+# matching FILTER_B.
+expect_before() {
+  local file=$OUT/$1 a=$2 b=$3 fa fb
+  fa=$(tshark -r "$file" -Y "$a" -T fields -e frame.number 2>/dev/null | head -n 1)
+  fb=$(tshark -r "$file" -Y "$b" -T fields -e frame.number 2>/dev/null | head -n 1)
+  [[ -n $fa && -n $fb && $fa -lt $fb ]] \
+    || die "$1: first '$a' (frame ${fa:-none}) is not before first '$b' (frame ${fb:-none})"
+}
+
+# The sum of FIELD over the packets of FILE matching FILTER must be between
+# MIN and MAX.
+expect_sum() {
+  local file=$OUT/$1 filter=$2 field=$3 min=$4 max=$5 sum
+  sum=$(tshark -r "$file" -Y "$filter" -T fields -e "$field" 2>/dev/null \
+    | awk '{ s += $1 } END { printf "%d", s }')
+  [[ $sum -ge $min && $sum -le $max ]] \
+    || die "$1: sum of $field over '$filter' is $sum, expected $min..$max"
 }
 
 verify() {
@@ -1105,6 +1180,23 @@ verify() {
                 expect_packets inbound.pcap 'tcp.stream == 2 && ip.src == 10.99.0.2 && ip.dst == 10.99.0.1 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
                 expect_packets inbound.pcap 'tcp.stream == 2 && ip.src == 10.99.0.2 && http.request.method == "GET" && http.request.uri == "/"' 1
                 expect_packets inbound.pcap 'tcp.stream == 2 && ip.dst == 10.99.0.2 && http.response.code == 200' 1 ;;
+    upload)     # The lookup, then one TCP connection with three 1 MB PUTs and their 201s.
+                expect_packets upload.pcap 'ip.dst == 10.99.0.1 && udp.dstport == 53 && dns.qry.name == "clips.example-cam.com"' 1
+                expect_packets upload.pcap 'ip.src == 10.99.0.1 && dns.qry.name == "clips.example-cam.com" && dns.a == 52.94.236.248' 1
+                expect_before upload.pcap 'dns.qry.name == "clips.example-cam.com" && dns.a == 52.94.236.248' 'tcp.flags.syn == 1'
+                expect_before upload.pcap 'dns.qry.name == "clips.example-cam.com"' 'http.request'
+                expect_no_packets upload.pcap 'tcp.stream > 0'
+                expect_no_packets upload.pcap 'tcp.flags.reset == 1'
+                expect_packets upload.pcap 'ip.dst == 52.94.236.248 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_packets upload.pcap 'ip.dst == 52.94.236.248 && http.request.method == "PUT" && http.host == "clips.example-cam.com" && http.request.uri matches "^/upload/clip-[1-3]\\.mp4$" && http.content_type == "video/mp4" && http.content_length == 1000000' 3
+                expect_no_packets upload.pcap 'http.request && !(http.request.method == "PUT")'
+                expect_packets upload.pcap 'ip.src == 52.94.236.248 && http.response.code == 201' 3
+                expect_no_packets upload.pcap 'http.response.code >= 300'
+                expect_span upload.pcap 'http.request.method == "PUT"' 3
+                # About 3 MB up, almost nothing down.
+                expect_sum upload.pcap 'ip.src == 10.99.0.2 && tcp' tcp.len 3000000 3010000
+                expect_sum upload.pcap 'ip.src == 52.94.236.248 && tcp' tcp.len 1 4000
+                log "$(tshark -r "$OUT/upload.pcap" -q -z conv,tcp 2>/dev/null | grep '<->')" ;;
   esac
 }
 

@@ -890,6 +890,11 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
                             if let Some(ua) = &r.user_agent {
                                 acc.fact("user agent", ua.clone());
                             }
+                            // What the device itself sends in clear.
+                            if let Some(ct) = &r.content_type {
+                                let ct = ct.split(';').next().unwrap_or("").trim();
+                                acc.fact("sent", ct.to_string());
+                            }
                         }
                         Message::HttpResponse(r) if r.ssdp.is_none() => {
                             if let Some(ct) = &r.content_type {

@@ -486,3 +486,28 @@ fn pings_of_a_public_host_and_lan_peers() {
     assert_eq!(fact(peers[0].1, "services"), "tcp/80 http");
     assert_eq!(peers[0].1.count, 8);
 }
+
+#[test]
+fn a_camera_uploading_clips_in_clear() {
+    // Three 1 MB PUTs of video/mp4 to the name it resolved, and almost nothing back.
+    let r = report(recorded("upload.pcap"));
+    let up = of(&r, FindingId::Upload);
+    assert_eq!(up.len(), 1);
+    let (dev, f) = up[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.subject, "clips.example-cam.com");
+    assert_eq!(f.severity, Severity::Low);
+    assert_eq!(fact(f, "up"), "3.1 MB");
+    assert!(fact(f, "server").starts_with("52.94.236.248 (Amazon"));
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(fact(http[0].1, "sent"), "video/mp4");
+    assert_eq!(http[0].1.count, 3);
+    assert!(dev
+        .verdict
+        .text
+        .contains("it uploads 3.1 MB to clips.example-cam.com"));
+    // Elsewhere nothing is a sink: the Hue bridge receives about as much as it sends.
+    let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    assert!(of(&hue, FindingId::Upload).is_empty());
+}
