@@ -227,7 +227,7 @@ pub fn endpoints_named(
         });
         if let Some(rtt) = f
             .tcp
-            .and_then(|t| Some(t.synack_ts? - t.syn_ts?))
+            .and_then(|t| Some(t.synack_ts.get()? - t.syn_ts.get()?))
             .filter(|r| *r >= 0)
         {
             let ms = rtt as f64 / 1e6;
