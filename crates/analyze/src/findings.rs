@@ -555,7 +555,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let ix = Index::new(i);
     let mut out = Findings::default();
     let resolvers = network_resolvers(i, &ix);
-    let encrypted_dns_users = flows_and_apps(i, &ix, &mut out);
+    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &mut out);
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
@@ -822,7 +822,12 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
 }
 
 /// Findings read flow by flow. Returns the devices seen using encrypted DNS.
-fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr> {
+fn flows_and_apps(
+    i: &Input,
+    ix: &Index,
+    resolvers: &BTreeSet<IpAddr>,
+    out: &mut Findings,
+) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
     let ftp_pairs: BTreeSet<(IpAddr, IpAddr)> = i
         .flows
@@ -967,8 +972,12 @@ fn flows_and_apps(i: &Input, ix: &Index, out: &mut Findings) -> BTreeSet<IpAddr>
             };
             if accepted && is_unicast(s) && c != s {
                 let from_internet = !i.local.contains(&c);
+                // The network's resolver answering the LAN is doing its job.
+                let resolving = app == App::Dns && resolvers.contains(&s);
                 let sev = if from_internet {
                     Severity::High
+                } else if resolving {
+                    Severity::Info
                 } else {
                     Severity::Low
                 };
