@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Beacon, LongLived};
 use crate::devices::{Device, Local};
-use crate::endpoints::{proto_name, service, Endpoint, NamedBy, Namer};
+use crate::endpoints::{proto_name, service, Endpoint, NamedBy, Namer, Naming};
 use crate::text::{bytes, duration};
 
 const SEC: Nanos = 1_000_000_000;
@@ -821,36 +821,31 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
     }
 }
 
-/// Findings read flow by flow. Returns the devices seen using encrypted DNS.
-fn flows_and_apps(
-    i: &Input,
-    ix: &Index,
-    resolvers: &BTreeSet<IpAddr>,
-    out: &mut Findings,
-) -> BTreeSet<IpAddr> {
-    let mut encrypted_dns = BTreeSet::new();
-    let ftp_pairs: BTreeSet<(IpAddr, IpAddr)> = i
-        .flows
-        .iter()
-        .filter(|f| f.app.app == App::Ftp)
-        .map(|f| {
-            let (c, s) = ends(f);
-            (c.0, s.0)
-        })
-        .collect();
-    for f in i.flows {
+/// One flow as the per-flow findings see it.
+struct View<'a> {
+    f: &'a Flow,
+    /// Client and server addresses, and the server's port.
+    c: IpAddr,
+    s: IpAddr,
+    sport: u16,
+    /// The devices at either end, when they are local devices.
+    cdev: Option<&'a str>,
+    sdev: Option<&'a str>,
+    /// First frame, 1-based.
+    frame: u64,
+    naming: Option<Naming<'a>>,
+    /// What the client called the server: the HTTP Host it asked for, else the name it
+    /// resolved or sent, else the server device's name, else the address.
+    name: String,
+    app: App,
+    server_public: bool,
+}
+
+impl<'a> View<'a> {
+    fn new(i: &'a Input, ix: &'a Index, f: &'a Flow) -> View<'a> {
         let ((c, _), (s, sport)) = ends(f);
         let (cdev, sdev) = (ix.device(c), ix.device(s));
-        let frame = f.first_frame + 1;
         let naming = i.namer.of_flow(f);
-        let name = naming
-            .as_ref()
-            .map(|n| n.name.to_ascii_lowercase())
-            .unwrap_or_else(|| s.to_string());
-        let app = f.app.app;
-        let server_public = !i.local.contains(&s) && is_unicast(s);
-
-        // Plain HTTP.
         // The host a request names is what it addressed (several names can share an address).
         let host = ix.events(f).iter().find_map(|e| match &e.message {
             Message::HttpRequest(r) if r.ssdp.is_none() => r
@@ -864,278 +859,70 @@ fn flows_and_apps(
                 .filter(|h| h.parse::<IpAddr>().is_err() && !h.is_empty()),
             _ => None,
         });
-        // A local server without a name is called by its device's name.
-        let name = host.unwrap_or(if naming.is_none() && sdev.is_some() {
-            ix.named(s)
-        } else {
-            name
-        });
-        // A connectivity probe is plain HTTP by design; it has its own finding.
-        if app == App::Http && !is_connectivity_check(&name) {
-            if let Some(dev) = cdev {
-                let sev = if server_public {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                };
-                let subject = if sport == 80 {
-                    name.clone()
-                } else {
-                    format!("{name}:{sport}")
-                };
-                let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
-                acc.raise(sev).at(f.first, f.last, frame);
-                acc.fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
-                let mut requests = 0;
-                for e in ix.events(f) {
-                    match &e.message {
-                        Message::HttpRequest(r) if r.ssdp.is_none() => {
-                            requests += 1;
-                            acc.fact("requests", format!("{} {}", r.method, r.uri));
-                            if let Some(ua) = &r.user_agent {
-                                acc.fact("user agent", ua.clone());
-                            }
-                            // What the device itself sends in clear.
-                            if let Some(ct) = &r.content_type {
-                                let ct = ct.split(';').next().unwrap_or("").trim();
-                                acc.fact("sent", ct.to_string());
-                            }
-                        }
-                        Message::HttpResponse(r) if r.ssdp.is_none() => {
-                            if let Some(ct) = &r.content_type {
-                                let ct = ct.split(';').next().unwrap_or("").trim();
-                                acc.fact("content", ct.to_string());
-                            }
-                            if let Some(sv) = &r.server {
-                                acc.fact("server software", sv.clone());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                acc.count += requests.max(1);
-            }
-        }
-
-        // Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
-        let unsafe_level = match app {
-            App::Telnet => Some(Severity::High),
-            App::Ftp | App::Pop3 | App::Imap | App::Smtp => Some(Severity::Medium),
-            _ => None,
+        let name = match (host, &naming) {
+            (Some(h), _) => h,
+            (None, Some(n)) => n.name.to_ascii_lowercase(),
+            // A local server without a name is called by its device's name.
+            (None, None) if sdev.is_some() => ix.named(s),
+            (None, None) => s.to_string(),
         };
-        if let Some(sev) = unsafe_level {
-            let answered = f.from(f.initiator.other()).packets > 0;
-            if let (Some(dev), true) = (sdev, answered) {
-                let subject = format!(
-                    "offers {} on {}/{sport}",
-                    app.name(),
-                    proto_name(f.key.proto)
-                );
-                let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
-                acc.count += 1;
-                acc.at(f.first, f.last, frame)
-                    .fact("clients", c.to_string());
-            }
-            if let Some(dev) = cdev {
-                let subject = format!("uses {} to {name}", app.name());
-                let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
-                acc.count += 1;
-                acc.at(f.first, f.last, frame)
-                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service(f));
-            }
+        View {
+            f,
+            c,
+            s,
+            sport,
+            cdev,
+            sdev,
+            frame: f.first_frame + 1,
+            naming,
+            name,
+            app: f.app.app,
+            server_public: !i.local.contains(&s) && is_unicast(s),
         }
+    }
 
-        // Inbound connections the device accepted (an FTP data connection belongs to its
-        // control connection, already reported).
-        let ftp_data = app == App::Unknown && ftp_pairs.contains(&(c, s));
-        if let (Some(dev), false) = (sdev, ftp_data) {
-            let accepted = match f.tcp {
-                Some(t) => t.syn_ts.is_some() && t.synack_ts.is_some(),
-                None => {
-                    f.key.proto == 17
-                        && f.key.ports_known
-                        && f.from(f.initiator.other()).packets > 0
-                        && !matches!(
-                            app,
-                            App::Mdns
-                                | App::Llmnr
-                                | App::Nbns
-                                | App::Netbios
-                                | App::Dhcp
-                                | App::Dhcpv6
-                                | App::Ssdp
-                                | App::Unknown
-                        )
-                        && sport < 49152
-                }
-            };
-            if accepted && is_unicast(s) && c != s {
-                let from_internet = !i.local.contains(&c);
-                // The network's resolver answering the LAN is doing its job.
-                let resolving = app == App::Dns && resolvers.contains(&s);
-                let sev = if from_internet {
-                    Severity::High
-                } else if resolving {
-                    Severity::Info
-                } else {
-                    Severity::Low
-                };
-                let subject = service(f);
-                let acc = out.get(FindingId::ExposedService, dev, &subject, sev);
-                acc.raise(sev).at(f.first, f.last, frame);
-                acc.count += 1;
-                acc.fact(
-                    if from_internet {
-                        "clients on the internet"
-                    } else {
-                        "clients on the LAN"
-                    },
-                    if from_internet {
-                        format!("{c} ({})", where_is(i.intel, c, i.local))
-                    } else {
-                        c.to_string()
-                    },
-                );
-            }
-        }
+    /// "52.94.236.248 (Amazon.com, Inc., us-east-1, US)".
+    fn server(&self, i: &Input) -> String {
+        format!("{} ({})", self.s, where_is(i.intel, self.s, i.local))
+    }
+}
 
-        // Encrypted DNS.
-        let dns_kind = match (app, f.app.inner, f.key.proto, sport) {
-            (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => Some("DNS over TLS"),
-            (App::Quic, _, 17, 853) | (App::Quic, App::Dns, 17, _) => Some("DNS over QUIC"),
-            (App::Tls | App::Quic | App::Http, _, _, 443) => {
-                let by_name = naming.as_ref().and_then(|n| doh_service(n.name));
-                by_name
-                    .or_else(|| public_resolver(s))
-                    .map(|_| "DNS over HTTPS")
-            }
-            _ => None,
-        };
-        if let (Some(kind), Some(dev)) = (dns_kind, cdev) {
-            encrypted_dns.insert(c);
-            let sev = if server_public {
-                Severity::Medium
-            } else {
-                Severity::Info
-            };
-            let operator = naming
-                .as_ref()
-                .and_then(|n| doh_service(n.name))
-                .or_else(|| public_resolver(s));
-            let subject = operator.map_or_else(|| name.clone(), |o| format!("{o} ({kind})"));
-            let acc = out.get(FindingId::EncryptedDns, dev, &subject, sev);
-            acc.raise(sev).at(f.first, f.last, frame);
-            acc.count += 1;
-            acc.fact("protocol", kind)
-                .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
-            if naming.is_some() {
-                acc.fact("name", name.clone());
+/// Findings read flow by flow. Returns the devices seen using encrypted DNS.
+fn flows_and_apps(
+    i: &Input,
+    ix: &Index,
+    resolvers: &BTreeSet<IpAddr>,
+    out: &mut Findings,
+) -> BTreeSet<IpAddr> {
+    let mut encrypted_dns = BTreeSet::new();
+    // An FTP data connection belongs to its control connection, reported on its own.
+    let ftp_pairs: BTreeSet<(IpAddr, IpAddr)> = i
+        .flows
+        .iter()
+        .filter(|f| f.app.app == App::Ftp)
+        .map(|f| {
+            let (c, s) = ends(f);
+            (c.0, s.0)
+        })
+        .collect();
+    for f in i.flows {
+        let v = View::new(i, ix, f);
+        plain_http(i, ix, &v, out);
+        unsafe_protocol(i, &v, out);
+        if !(v.app == App::Unknown && ftp_pairs.contains(&(v.c, v.s))) {
+            inbound(i, &v, resolvers, out);
+        }
+        if encrypted_dns_flow(i, &v, out) {
+            encrypted_dns.insert(v.c);
+        }
+        if matches!(v.app, App::Tls | App::Quic) {
+            if let Some(dev) = v.cdev.or(v.sdev) {
+                tls_checks(i, ix, f, dev, &v.name, v.server_public, out);
             }
         }
-
-        // Weak TLS.
-        if matches!(app, App::Tls | App::Quic) {
-            if let Some(dev) = cdev.or(sdev) {
-                tls_checks(i, ix, f, dev, &name, server_public, out);
-            }
-        }
-
-        // Binary downloads.
-        if let Some(dev) = cdev {
-            let down = f.from(f.initiator.other()).bytes;
-            if app == App::Http {
-                let mut uri = None;
-                for e in ix.events(f) {
-                    match &e.message {
-                        Message::HttpRequest(r) => uri = Some(r.uri.clone()),
-                        Message::HttpResponse(r) if r.ssdp.is_none() => {
-                            let ct = r.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
-                            let size = r.content_length.unwrap_or(0);
-                            let path = uri.as_deref().unwrap_or("").to_ascii_lowercase();
-                            let path = path.split('?').next().unwrap_or("");
-                            let binary = ct.starts_with("application/octet-stream")
-                                || ct.starts_with("application/x-")
-                                || ct.starts_with("application/zip")
-                                || [".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".ota"]
-                                    .iter()
-                                    .any(|x| path.ends_with(x));
-                            if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
-                                let acc =
-                                    out.get(FindingId::Firmware, dev, &name, Severity::Medium);
-                                acc.count += 1;
-                                acc.at(f.first, f.last, frame)
-                                    .fact("over", "plain HTTP")
-                                    .fact("file", uri.clone().unwrap_or_default())
-                                    .fact("size", bytes(size))
-                                    .fact("content type", ct.clone())
-                                    .fact(
-                                        "server",
-                                        format!("{s} ({})", where_is(i.intel, s, i.local)),
-                                    );
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            } else if server_public && down >= BIG_DOWNLOAD && matches!(app, App::Tls | App::Quic) {
-                let acc = out.get(FindingId::Firmware, dev, &name, Severity::Info);
-                acc.count += 1;
-                acc.at(f.first, f.last, frame)
-                    .fact("over", f.app.display())
-                    .fact("size", bytes(down))
-                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
-            }
-        }
-
-        // Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
-        if let Some(dev) = cdev {
-            let pings = matches!(f.key.proto, 1 | 58) && server_public;
-            let probe = is_connectivity_check(&name)
-                || naming
-                    .as_ref()
-                    .is_some_and(|n| is_connectivity_check(n.name));
-            if pings || probe {
-                let subject = if pings {
-                    format!("ping {name}")
-                } else {
-                    name.clone()
-                };
-                let acc = out.get(FindingId::ConnectivityCheck, dev, &subject, Severity::Info);
-                acc.count += if pings {
-                    f.from(f.initiator).packets
-                } else {
-                    1
-                };
-                acc.at(f.first, f.last, frame)
-                    .fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)))
-                    .fact("service", service(f));
-            }
-        }
-
-        // Device to device (pings and name, address and time services are plumbing).
-        if let (Some(a), Some(b)) = (cdev, sdev) {
-            let plumbing = matches!(f.key.proto, 1 | 58)
-                || matches!(
-                    app,
-                    App::Dns
-                        | App::Mdns
-                        | App::Llmnr
-                        | App::Nbns
-                        | App::Netbios
-                        | App::Dhcp
-                        | App::Dhcpv6
-                        | App::Ssdp
-                        | App::Ntp
-                );
-            if a != b && !plumbing && is_unicast(s) {
-                let acc = out.get(FindingId::LanPeer, a, &ix.named(s), Severity::Info);
-                acc.count += 1;
-                acc.at(f.first, f.last, frame)
-                    .fact("peer", format!("{b} ({s})"))
-                    .fact("services", service(f));
-            }
-        }
+        downloads(i, ix, &v, out);
+        connectivity(i, &v, out);
+        lan_peer(ix, &v, out);
     }
     // One ping is not a probe.
     out.map.retain(|(id, _, subject), acc| {
@@ -1143,17 +930,291 @@ fn flows_and_apps(
             && subject.starts_with("ping ")
             && acc.count < MIN_PINGS)
     });
-    // Connection and byte totals of encrypted DNS.
+    // Connection totals of encrypted DNS.
     for ((id, _, _), acc) in out.map.iter_mut() {
         if *id == FindingId::EncryptedDns {
-            acc.facts
-                .retain(|(l, _)| l != "connections" && l != "bytes");
+            acc.facts.retain(|(l, _)| l != "connections");
             let n = acc.count;
             acc.fact("connections", n.to_string());
         }
     }
     upnp(i, ix, out);
     encrypted_dns
+}
+
+/// Plain HTTP from a device: the server, what was asked, sent and received.
+fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    // A connectivity probe is plain HTTP by design; it has its own finding.
+    let (Some(dev), App::Http) = (v.cdev, v.app) else {
+        return;
+    };
+    if is_connectivity_check(&v.name) {
+        return;
+    }
+    let sev = if v.server_public {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let subject = if v.sport == 80 {
+        v.name.clone()
+    } else {
+        format!("{}:{}", v.name, v.sport)
+    };
+    let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
+    acc.raise(sev).at(v.f.first, v.f.last, v.frame);
+    acc.fact("server", v.server(i));
+    let mut requests = 0;
+    for e in ix.events(v.f) {
+        match &e.message {
+            Message::HttpRequest(r) if r.ssdp.is_none() => {
+                requests += 1;
+                acc.fact("requests", format!("{} {}", r.method, r.uri));
+                if let Some(ua) = &r.user_agent {
+                    acc.fact("user agent", ua.clone());
+                }
+                // What the device itself sends in clear.
+                if let Some(ct) = &r.content_type {
+                    let ct = ct.split(';').next().unwrap_or("").trim();
+                    acc.fact("sent", ct.to_string());
+                }
+            }
+            Message::HttpResponse(r) if r.ssdp.is_none() => {
+                if let Some(ct) = &r.content_type {
+                    let ct = ct.split(';').next().unwrap_or("").trim();
+                    acc.fact("content", ct.to_string());
+                }
+                if let Some(sv) = &r.server {
+                    acc.fact("server software", sv.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    acc.count += requests.max(1);
+}
+
+/// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
+fn unsafe_protocol(i: &Input, v: &View, out: &mut Findings) {
+    let sev = match v.app {
+        App::Telnet => Severity::High,
+        App::Ftp | App::Pop3 | App::Imap | App::Smtp => Severity::Medium,
+        _ => return,
+    };
+    let f = v.f;
+    let answered = f.from(f.initiator.other()).packets > 0;
+    if let (Some(dev), true) = (v.sdev, answered) {
+        let subject = format!(
+            "offers {} on {}/{}",
+            v.app.name(),
+            proto_name(f.key.proto),
+            v.sport
+        );
+        let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+        acc.count += 1;
+        acc.at(f.first, f.last, v.frame)
+            .fact("clients", v.c.to_string());
+    }
+    if let Some(dev) = v.cdev {
+        let subject = format!("uses {} to {}", v.app.name(), v.name);
+        let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+        acc.count += 1;
+        acc.at(f.first, f.last, v.frame)
+            .fact("server", v.server(i))
+            .fact("service", service(f));
+    }
+}
+
+/// Inbound connections a device accepted, from the LAN or from the internet.
+fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings) {
+    let Some(dev) = v.sdev else { return };
+    let f = v.f;
+    let accepted = match f.tcp {
+        Some(t) => t.syn_ts.is_some() && t.synack_ts.is_some(),
+        // UDP: the device answered on a service port (discovery protocols answer everyone).
+        None => {
+            f.key.proto == 17
+                && f.key.ports_known
+                && f.from(f.initiator.other()).packets > 0
+                && !matches!(
+                    v.app,
+                    App::Mdns
+                        | App::Llmnr
+                        | App::Nbns
+                        | App::Netbios
+                        | App::Dhcp
+                        | App::Dhcpv6
+                        | App::Ssdp
+                        | App::Unknown
+                )
+                && v.sport < 49152
+        }
+    };
+    if !accepted || !is_unicast(v.s) || v.c == v.s {
+        return;
+    }
+    let from_internet = !i.local.contains(&v.c);
+    // The network's resolver answering the LAN is doing its job.
+    let resolving = v.app == App::Dns && resolvers.contains(&v.s);
+    let sev = if from_internet {
+        Severity::High
+    } else if resolving {
+        Severity::Info
+    } else {
+        Severity::Low
+    };
+    let acc = out.get(FindingId::ExposedService, dev, &service(f), sev);
+    acc.raise(sev).at(f.first, f.last, v.frame);
+    acc.count += 1;
+    if from_internet {
+        acc.fact(
+            "clients on the internet",
+            format!("{} ({})", v.c, where_is(i.intel, v.c, i.local)),
+        );
+    } else {
+        acc.fact("clients on the LAN", v.c.to_string());
+    }
+}
+
+/// DNS over TLS, QUIC or HTTPS. True when the flow is one.
+fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
+    let f = v.f;
+    let kind = match (v.app, f.app.inner, f.key.proto, v.sport) {
+        (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => "DNS over TLS",
+        (App::Quic, _, 17, 853) | (App::Quic, App::Dns, 17, _) => "DNS over QUIC",
+        (App::Tls | App::Quic | App::Http, _, _, 443)
+            if v.naming
+                .as_ref()
+                .and_then(|n| doh_service(n.name))
+                .or_else(|| public_resolver(v.s))
+                .is_some() =>
+        {
+            "DNS over HTTPS"
+        }
+        _ => return false,
+    };
+    let Some(dev) = v.cdev else { return false };
+    let sev = if v.server_public {
+        Severity::Medium
+    } else {
+        Severity::Info
+    };
+    let operator = v
+        .naming
+        .as_ref()
+        .and_then(|n| doh_service(n.name))
+        .or_else(|| public_resolver(v.s));
+    let subject = operator.map_or_else(|| v.name.clone(), |o| format!("{o} ({kind})"));
+    let acc = out.get(FindingId::EncryptedDns, dev, &subject, sev);
+    acc.raise(sev).at(f.first, f.last, v.frame);
+    acc.count += 1;
+    acc.fact("protocol", kind).fact("server", v.server(i));
+    if v.naming.is_some() {
+        acc.fact("name", v.name.clone());
+    }
+    true
+}
+
+/// Large downloads: binaries over plain HTTP, big transfers inside TLS or QUIC.
+fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    let Some(dev) = v.cdev else { return };
+    let f = v.f;
+    let down = f.from(f.initiator.other()).bytes;
+    if v.app == App::Http {
+        let mut uri = None;
+        for e in ix.events(f) {
+            match &e.message {
+                Message::HttpRequest(r) => uri = Some(r.uri.clone()),
+                Message::HttpResponse(r) if r.ssdp.is_none() => {
+                    let ct = r.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+                    let size = r.content_length.unwrap_or(0);
+                    let path = uri.as_deref().unwrap_or("").to_ascii_lowercase();
+                    let path = path.split('?').next().unwrap_or("");
+                    let binary = ct.starts_with("application/octet-stream")
+                        || ct.starts_with("application/x-")
+                        || ct.starts_with("application/zip")
+                        || [".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".ota"]
+                            .iter()
+                            .any(|x| path.ends_with(x));
+                    if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
+                        let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Medium);
+                        acc.count += 1;
+                        acc.at(f.first, f.last, v.frame)
+                            .fact("over", "plain HTTP")
+                            .fact("file", uri.clone().unwrap_or_default())
+                            .fact("size", bytes(size))
+                            .fact("content type", ct.clone())
+                            .fact("server", v.server(i));
+                    }
+                }
+                _ => {}
+            }
+        }
+    } else if v.server_public && down >= BIG_DOWNLOAD && matches!(v.app, App::Tls | App::Quic) {
+        let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Info);
+        acc.count += 1;
+        acc.at(f.first, f.last, v.frame)
+            .fact("over", f.app.display())
+            .fact("size", bytes(down))
+            .fact("server", v.server(i));
+    }
+}
+
+/// Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
+fn connectivity(i: &Input, v: &View, out: &mut Findings) {
+    let Some(dev) = v.cdev else { return };
+    let f = v.f;
+    let pings = matches!(f.key.proto, 1 | 58) && v.server_public;
+    let probe = is_connectivity_check(&v.name)
+        || v.naming
+            .as_ref()
+            .is_some_and(|n| is_connectivity_check(n.name));
+    if !(pings || probe) {
+        return;
+    }
+    let subject = if pings {
+        format!("ping {}", v.name)
+    } else {
+        v.name.clone()
+    };
+    let acc = out.get(FindingId::ConnectivityCheck, dev, &subject, Severity::Info);
+    acc.count += if pings {
+        f.from(f.initiator).packets
+    } else {
+        1
+    };
+    acc.at(f.first, f.last, v.frame)
+        .fact("server", v.server(i))
+        .fact("service", service(f));
+}
+
+/// Device to device (pings and name, address and time services are plumbing).
+fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
+    let (Some(a), Some(b)) = (v.cdev, v.sdev) else {
+        return;
+    };
+    let f = v.f;
+    let plumbing = matches!(f.key.proto, 1 | 58)
+        || matches!(
+            v.app,
+            App::Dns
+                | App::Mdns
+                | App::Llmnr
+                | App::Nbns
+                | App::Netbios
+                | App::Dhcp
+                | App::Dhcpv6
+                | App::Ssdp
+                | App::Ntp
+        );
+    if a == b || plumbing || !is_unicast(v.s) {
+        return;
+    }
+    let acc = out.get(FindingId::LanPeer, a, &ix.named(v.s), Severity::Info);
+    acc.count += 1;
+    acc.at(f.first, f.last, v.frame)
+        .fact("peer", format!("{b} ({})", v.s))
+        .fact("services", service(f));
 }
 
 #[allow(clippy::too_many_arguments)]
