@@ -1,10 +1,10 @@
 //! Behaviours: what a device does over time, read from its flow records.
 //!
 //! Beacons are connections a device opens to the same destination *name* at a steady rhythm (so
-//! a beacon survives a CDN rotating its addresses); long-lived connections are those held open
-//! far longer than a request needs, the channel a cloud uses to command a device. Both look only
-//! at flow starts and ends: the regular packets *inside* one UDP flow (an NTP client on a fixed
-//! port) are not beats.
+//! a beacon survives a CDN rotating its addresses), or packets it sends at a steady rhythm inside
+//! one connection (a keep-alive; each flow record measures its initiator's rhythm as it goes).
+//! Long-lived connections are those held open far longer than a request needs, the channel a
+//! cloud uses to command a device.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -88,6 +88,8 @@ pub struct Beacon {
     pub addresses: Vec<IpAddr>,
     /// First frames (1-based) of the flows.
     pub frames: Vec<u64>,
+    /// The beats are packets inside one connection (a keep-alive), not new connections.
+    pub within: bool,
 }
 
 /// One connection held open for a long time (its flow records joined across active timeouts).
@@ -216,6 +218,39 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
             last: beats[beats.len() - 1].0,
             addresses,
             frames: beats.iter().map(|b| b.3).collect(),
+            within: false,
+        });
+    }
+    // Heartbeats inside one connection.
+    for f in flows {
+        let Some((mean, sd)) = f.rhythm.period() else {
+            continue;
+        };
+        let (gaps, on) = f.rhythm.gaps();
+        let beats = usize::from(on) + 1;
+        let period = (mean * 1e9) as Nanos;
+        if beats < min_beats
+            || f64::from(on) < MIN_ON_BEAT * f64::from(gaps)
+            || period < MIN_PERIOD
+            || sd > MAX_JITTER * mean
+        {
+            continue;
+        }
+        let Some((device, server, destination)) = outbound(f, local, namer) else {
+            continue;
+        };
+        out.push(Beacon {
+            device,
+            destination,
+            period,
+            jitter: (sd * 1e9) as Nanos,
+            beats,
+            bytes_per_beat: f.bytes() / beats as u64,
+            first: f.first,
+            last: f.last,
+            addresses: vec![server],
+            frames: vec![f.first_frame + 1],
+            within: true,
         });
     }
     out

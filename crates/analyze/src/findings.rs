@@ -583,10 +583,18 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             &b.destination.name,
             Severity::Info,
         );
-        acc.count = b.beats as u64;
+        acc.count += b.beats as u64;
         for f in &b.frames {
             acc.at(b.first, b.last, *f);
         }
+        acc.fact(
+            "beats",
+            if b.within {
+                "packets inside one connection"
+            } else {
+                "a new connection each time"
+            },
+        );
         acc.fact("service", b.destination.service.clone())
             .fact("period", duration(b.period))
             .fact("jitter", duration(b.jitter))

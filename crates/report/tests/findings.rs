@@ -116,6 +116,7 @@ fn a_client_polling_every_two_seconds_is_periodic() {
     assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
     assert_eq!(f.count, 8, "8 runs of curl");
     assert_eq!(fact(f, "period"), "2.01 s");
+    assert_eq!(fact(f, "beats"), "a new connection each time");
     assert_eq!(f.frames.len(), 8);
     let http = of(&r, FindingId::CleartextHttp);
     assert_eq!(http.len(), 1);
@@ -229,6 +230,17 @@ fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
         .verdict
         .text
         .contains("keeps a connection open to cloud.example.net"));
+    // Inside it, a line every 60 s: a heartbeat in one connection.
+    let p = of(&r, FindingId::Periodic);
+    assert_eq!(p.len(), 1);
+    let f = p[0].1;
+    assert_eq!(f.subject, "cloud.example.net");
+    assert_eq!(fact(f, "beats"), "packets inside one connection");
+    assert_eq!(fact(f, "period"), "1 min 0 s");
+    assert_eq!(
+        f.count, 12,
+        "the 12 telemetry lines, not the handshake or the close"
+    );
 }
 
 #[test]
