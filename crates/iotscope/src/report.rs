@@ -78,6 +78,13 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
     intel
         .join()
         .map_err(|_| io::Error::other("loading the offline address data failed"))?;
+    // Nothing could be read at all: there is nothing to report on.
+    if run.counters.frames == 0 && !run.errors.is_empty() && run.errors.len() == paths.len() {
+        for e in &run.errors {
+            eprintln!("iotscope: {e}");
+        }
+        return Ok(ExitCode::from(2));
+    }
     for e in &run.errors {
         eprintln!("iotscope: {e} (the report covers what was read before)");
     }

@@ -249,3 +249,16 @@ fn one_device_by_mac_address_or_name() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no such device"));
 }
+
+#[test]
+fn an_input_that_cannot_be_read_is_an_error_not_an_empty_report() {
+    let out = iotscope(&["report", "/nonexistent/capture.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("capture.pcap"));
+    // An empty capture is read fine: a report of nothing.
+    let empty = path(iotscope_testdata::capture("tcpdump__empty.pcapng"));
+    let out = iotscope(&["report", &empty]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("0 devices"));
+}
