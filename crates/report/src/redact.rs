@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::model::Report;
 
-/// Words that name a kind of personal device: the word before them (possessive) or after
-/// "de"/"von"/"di" is taken for a person's name.
-const DEVICE_WORDS: [&str; 22] = [
+/// Words that name a kind of personal device: the word before them (possessive, or the first word
+/// of the name) or after "de"/"von"/"di" is taken for a person's name.
+const DEVICE_WORDS: [&str; 26] = [
     "iphone",
     "ipad",
     "ipod",
@@ -37,6 +37,10 @@ const DEVICE_WORDS: [&str; 22] = [
     "surface",
     "thinkpad",
     "chromebook",
+    "notebook",
+    "qemu",
+    "vm",
+    "virtualbox",
 ];
 
 fn is_device_word(w: &str) -> bool {
@@ -68,6 +72,11 @@ pub fn personal_names(host: &str) -> Vec<String> {
                         (prev.len() > 2 && prev.ends_with('s')).then(|| &prev[..prev.len() - 1])
                     })
                     .map(|_| prev)
+                    // "maria-pc", "johanna-QEMU-Virtual-Machine": a first word of letters.
+                    .or_else(|| {
+                        (k == 1 && prev.len() >= 3 && prev.chars().all(char::is_alphabetic))
+                            .then_some(prev)
+                    })
             };
             if let Some(n) = name {
                 if !is_device_word(n) {
@@ -170,5 +179,12 @@ mod tests {
         assert!(personal_names("XL824-thermostat").is_empty());
         assert!(personal_names("Philips-hue").is_empty());
         assert!(personal_names("android-4f2a9c").is_empty());
+        assert_eq!(
+            personal_names("johanna-QEMU-Virtual-Machine.local"),
+            ["johanna"]
+        );
+        assert_eq!(personal_names("maria-pc"), ["maria"]);
+        assert!(personal_names("living-room-echo").is_empty());
+        assert!(personal_names("ESP-4F2A9C").is_empty());
     }
 }
