@@ -41,26 +41,46 @@ pub fn fmt_mac(m: &Mac) -> String {
     )
 }
 
-/// Formats nanoseconds since the epoch as UTC `YYYY-MM-DD HH:MM:SS.ffffff`.
-pub fn fmt_utc(t: Nanos) -> String {
-    let secs = t.div_euclid(1_000_000_000);
-    let frac = t.rem_euclid(1_000_000_000) / 1000;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+/// The proleptic Gregorian date (year, month, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Formats nanoseconds since the epoch as UTC `YYYY-MM-DD HH:MM:SS.ffffff`.
+pub fn fmt_utc(t: Nanos) -> String {
+    let secs = t.div_euclid(1_000_000_000);
+    let frac = t.rem_euclid(1_000_000_000) / 1000;
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{frac:06}",
         sod / 3600,
         sod % 3600 / 60,
         sod % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        use super::civil_from_days as c;
+        assert_eq!(c(0), (1970, 1, 1));
+        assert_eq!(c(-1), (1969, 12, 31));
+        assert_eq!(c(11_016), (2000, 2, 29));
+        assert_eq!(c(16_917), (2016, 4, 26));
+        assert_eq!(
+            super::fmt_utc(1_461_682_309_500_000_000),
+            "2016-04-26 14:51:49.500000"
+        );
+    }
 }

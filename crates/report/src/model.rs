@@ -20,7 +20,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -64,6 +64,8 @@ pub struct InputFile {
 pub struct Network {
     /// First and last frame time.
     pub first: Option<String>,
+    /// The first frame time as seconds since 1970 (for clocks; `first` in another form).
+    pub first_unix_s: Option<f64>,
     pub last: Option<String>,
     /// Seconds between them.
     pub duration_s: f64,
@@ -419,6 +421,7 @@ pub fn build(i: &Input) -> Report {
         inputs: i.files.clone(),
         network: Network {
             first: i.first.map(time),
+            first_unix_s: i.first.map(|t| t as f64 / 1e9),
             last: i.last.map(time),
             duration_s: match (i.first, i.last) {
                 (Some(a), Some(b)) => (b - a) as f64 / 1e9,

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use iotscope_analyze::text::{bytes, duration};
+use iotscope_packet::civil_from_days;
 
 use crate::model::{DeviceReport, Report};
 
@@ -377,56 +378,6 @@ pub fn sankey(r: &Report) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Timeline
 
-/// Seconds since 1970 of a model time ("2026-11-20 00:00:41.000000", UTC).
-fn unix_seconds(t: &str) -> Option<f64> {
-    let (date, clock) = t.split_once(' ')?;
-    let mut d = date.split('-');
-    let y: i64 = d.next()?.parse().ok()?;
-    let m: u32 = d.next()?.parse().ok()?;
-    let day: u32 = d.next()?.parse().ok()?;
-    let mut c = clock.split(':');
-    let h: f64 = c.next()?.parse().ok()?;
-    let min: f64 = c.next()?.parse().ok()?;
-    let s: f64 = c.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let v = days_from_civil(y, m, day) as f64 * 86400.0 + h * 3600.0 + min * 60.0 + s;
-    v.is_finite().then_some(v)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
 /// A round step for about `n` ticks over `span` seconds.
 fn tick_step(span: f64, n: f64) -> f64 {
     const STEPS: [f64; 33] = [
@@ -579,7 +530,7 @@ pub fn timeline(d: &DeviceReport, r: &Report, id: &str) -> Option<String> {
     let height = top + plot_h + 34.0;
     let px = |t: f64| left + (ratio(clean(t) - lo, span) * pw).clamp(0.0, pw);
     let clock = Clock {
-        origin: r.network.first.as_deref().and_then(unix_seconds),
+        origin: r.network.first_unix_s.filter(|t| t.is_finite()),
     };
 
     let mut s = String::new();
@@ -861,14 +812,7 @@ mod tests {
 
     #[test]
     fn clock_reads_model_times() {
-        let t = unix_seconds("2016-04-26 14:51:49.500000").unwrap();
-        assert_eq!(t, 1_461_682_309.5);
-        assert_eq!(unix_seconds("1970-01-01 00:00:00.000000"), Some(0.0));
-        assert_eq!(unix_seconds("garbage"), None);
-        for z in [-800_000, -1, 0, 59, 60, 11_016, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
-        }
+        let t = 1_461_682_309.5;
         let c = Clock { origin: Some(t) };
         assert_eq!(c.label(t + 10.5, 30.0, 162.0), "14:52:00");
         assert_eq!(c.label(t, 60.0, 2.0 * 86400.0), "04-26 14:51");
