@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::devices::Local;
 use crate::endpoints::{service, Namer};
+use crate::text::duration;
 
 const SEC: Nanos = 1_000_000_000;
 
@@ -90,6 +91,17 @@ pub struct Beacon {
     pub frames: Vec<u64>,
     /// The beats are packets inside one connection (a keep-alive), not new connections.
     pub within: bool,
+}
+
+impl Beacon {
+    /// "every 5 min 0 s ± 2 s".
+    pub fn every(&self) -> String {
+        format!(
+            "every {} ± {}",
+            duration(self.period),
+            duration(self.jitter)
+        )
+    }
 }
 
 /// One connection held open for a long time (its flow records joined across active timeouts).

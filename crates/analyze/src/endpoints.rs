@@ -59,6 +59,26 @@ pub struct Endpoint {
     pub location: Option<LocationCheck>,
 }
 
+impl Endpoint {
+    /// Cloud provider and service ("aws EC2"), or the provider alone.
+    pub fn cloud(&self) -> Option<String> {
+        match (&self.place.provider, &self.place.service) {
+            (Some(p), Some(s)) => Some(format!("{p} {s}")),
+            (p, _) => p.clone(),
+        }
+    }
+
+    /// The CDN, from the address's network or else from a CNAME of the chain.
+    pub fn cdn(&self) -> Option<String> {
+        self.place.cdn.clone().or_else(|| {
+            self.cnames
+                .iter()
+                .find_map(|c| iotscope_intel::cdn_of_name(c))
+                .map(String::from)
+        })
+    }
+}
+
 /// Can the address be where the registry says? Light in fibre covers about 100 km per
 /// millisecond of round trip, so a round trip of `rtt_ms` puts the server within `max_km`; if
 /// the registered country is farther than that from the site, the address answered from nearer:

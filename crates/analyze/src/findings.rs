@@ -559,24 +559,19 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
-    // The rhythm of plain HTTP that runs on a timer.
     for b in i.beacons {
         let Some(dev) = ix.device(b.device) else {
             continue;
         };
-        for ((id, d, subject), acc) in out.map.iter_mut() {
-            if *id == FindingId::CleartextHttp && d == dev && subject == &b.destination.name {
-                acc.fact(
-                    "period",
-                    format!("every {} ± {}", duration(b.period), duration(b.jitter)),
-                );
-            }
+        // Plain HTTP on a timer says so.
+        let http = (
+            FindingId::CleartextHttp,
+            dev.to_string(),
+            b.destination.name.clone(),
+        );
+        if let Some(acc) = out.map.get_mut(&http) {
+            acc.fact("period", b.every());
         }
-    }
-    for b in i.beacons {
-        let Some(dev) = ix.device(b.device) else {
-            continue;
-        };
         let acc = out.get(
             FindingId::Periodic,
             dev,
@@ -603,10 +598,9 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             acc.fact("addresses", a.to_string());
         }
         acc.summary = Some(format!(
-            "{} · every {} ± {} · {} times · {} per beat",
+            "{} · {} · {} times · {} per beat",
             b.destination.service,
-            duration(b.period),
-            duration(b.jitter),
+            b.every(),
             b.beats,
             bytes(b.bytes_per_beat)
         ));
@@ -797,9 +791,6 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             &subject,
             Severity::High,
         );
-        if !password {
-            acc.severity = acc.severity.max(Severity::Medium);
-        }
         acc.count += 1;
         let (first, last) = flow_of
             .get(&e.flow)

@@ -741,16 +741,7 @@ pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
     .into_iter()
     .map(|e| {
         let list = |v: Vec<String>, sep: &str| if json { json!(v) } else { json!(v.join(sep)) };
-        let cdn = e.place.cdn.clone().or_else(|| {
-            e.cnames
-                .iter()
-                .find_map(|c| iotscope_intel::cdn_of_name(c))
-                .map(String::from)
-        });
-        let service = match (&e.place.provider, &e.place.service) {
-            (Some(p), Some(s)) => Some(format!("{p} {s}")),
-            (p, _) => p.clone(),
-        };
+        let (cdn, service) = (e.cdn(), e.cloud());
         vec![
             json!(e.device.to_string()),
             json!(e.addr.to_string()),

@@ -1,17 +1,10 @@
 //! The command line as a user runs it: formats, standard input, exit codes, error messages.
 
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn iotscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iotscope"))
-        .args(args)
-        .output()
-        .expect("run iotscope")
-}
+use std::process::{Command, Stdio};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{iotscope, text};
 
 const ARIA: &str = "IoTSentinel__Aria__Setup-C-1-STA.pcap";
 

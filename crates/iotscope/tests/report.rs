@@ -1,20 +1,10 @@
 //! `iotscope report` as a user runs it: the terminal report, JSON, CSV, directories, redaction,
 //! exit codes.
 
-use std::process::{Command, Output};
+mod common;
 
+use common::{iotscope, text};
 use serde_json::Value;
-
-fn iotscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iotscope"))
-        .args(args)
-        .output()
-        .expect("run iotscope")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn path(p: std::path::PathBuf) -> String {
     p.to_str().unwrap().to_string()

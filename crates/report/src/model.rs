@@ -514,17 +514,9 @@ fn device_report(
             by_address: Vec::new(),
             org: e.place.org.clone(),
             asn: e.place.asn,
-            cloud: match (&e.place.provider, &e.place.service) {
-                (Some(p), Some(s)) => Some(format!("{p} {s}")),
-                (p, _) => p.clone(),
-            },
+            cloud: e.cloud(),
             region: e.place.region.clone(),
-            cdn: e.place.cdn.clone().or_else(|| {
-                e.cnames
-                    .iter()
-                    .find_map(|c| iotscope_intel::cdn_of_name(c))
-                    .map(String::from)
-            }),
+            cdn: e.cdn(),
             country: e.place.country.clone(),
             services: Vec::new(),
             tls: Vec::new(),
@@ -584,11 +576,7 @@ fn device_report(
     }
     for b in beacons.iter().filter(|b| d.addresses.contains(&b.device)) {
         if let Some(r) = rows.get_mut(&b.destination.name) {
-            r.periodic = Some(format!(
-                "every {} ± {}",
-                duration(b.period),
-                duration(b.jitter)
-            ));
+            r.periodic = Some(b.every());
         }
     }
     let mut endpoints: Vec<EndpointReport> = rows.into_values().collect();

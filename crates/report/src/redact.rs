@@ -92,15 +92,11 @@ pub fn personal_names(host: &str) -> Vec<String> {
     out
 }
 
-fn is_private(a: &str) -> bool {
-    match a.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v)) => v.is_private() || v.is_link_local() || v.is_loopback(),
-        Ok(std::net::IpAddr::V6(v)) => {
-            let s = v.segments()[0];
-            v.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
-        }
-        Err(_) => true,
-    }
+/// A device address the owner's provider assigned (outside the private, link-local and
+/// unique-local ranges): it identifies the owner.
+fn is_public(a: &str) -> bool {
+    a.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| !ip.is_loopback() && !iotscope_analyze::devices::is_local(&ip))
 }
 
 /// Replaces identifying strings in the whole report.
@@ -115,7 +111,7 @@ pub fn redact(r: &mut Report) {
             }
         }
         for a in &d.addresses {
-            if !is_private(a) && !map.contains_key(a) {
+            if is_public(a) && !map.contains_key(a) {
                 publics += 1;
                 map.insert(a.clone(), format!("public-address-{publics}"));
             }
