@@ -523,3 +523,28 @@ fn a_camera_uploading_clips_in_clear() {
     let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
     assert!(of(&hue, FindingId::Upload).is_empty());
 }
+
+#[test]
+fn hard_coded_addresses_and_probe_urls_in_the_corpus() {
+    // The Xiaomi phone reaches AWS Frankfurt on tcp/5222 without ever looking the addresses up,
+    // long after the capture began: low, with organisation and country.
+    let r = report(capture("nDPI__xiaomi.pcap"));
+    let aws = of(&r, FindingId::NoDns)
+        .into_iter()
+        .find(|(d, f)| {
+            d.mac.as_deref() == Some("60:38:e0:c5:35:a0") && f.subject == "Amazon.com, Inc."
+        })
+        .expect("no-dns for the AWS addresses");
+    assert_eq!(aws.1.severity, Severity::Low);
+    assert_eq!(fact(aws.1, "countries"), "DE");
+    assert!(fact(aws.1, "services").contains("tcp/5222"));
+    // The Android phone fetches Google's probe URL: a connectivity check, not a plain-HTTP
+    // weakness.
+    let r = report(capture("nDPI__alexa-app.pcapng"));
+    assert!(of(&r, FindingId::ConnectivityCheck)
+        .iter()
+        .any(|(_, f)| f.subject == "connectivitycheck.android.com"));
+    assert!(of(&r, FindingId::CleartextHttp)
+        .iter()
+        .all(|(_, f)| f.subject != "connectivitycheck.android.com"));
+}
