@@ -3,7 +3,6 @@
 
 use iotscope_analyze::devices::{devices, vendor, Device, DeviceKey};
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 
 /// Letters and digits only, lowercase: registries differ in punctuation and case over the years.
 fn norm(s: &str) -> String {
@@ -63,13 +62,7 @@ fn vendors_agree_with_wiresharks_registry() {
 
 fn inventory(name: &str) -> Vec<Device> {
     let cap = iotscope_testdata::capture(name);
-    let r = run(
-        &[cap],
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(&[cap], &Options::for_analysis());
     devices(&r.flows.flows, &r.flows.events, &Default::default())
 }
 

@@ -4,20 +4,13 @@
 use iotscope_analyze::endpoints::{endpoints, NamedBy};
 use iotscope_analyze::passive_dns::bindings;
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 use iotscope_intel::Intel;
 
 #[test]
 fn unnamed_endpoints_were_never_resolved_by_their_device() {
     let mut table = Vec::new();
     for cap in iotscope_testdata::captures() {
-        let r = run(
-            std::slice::from_ref(&cap),
-            &Options {
-                flow: Config::with_messages(),
-                threads: 1,
-            },
-        );
+        let r = run(std::slice::from_ref(&cap), &Options::for_analysis());
         let binds = bindings(&r.flows.events);
         if binds.is_empty() {
             continue;
@@ -78,13 +71,7 @@ fn unnamed_endpoints_were_never_resolved_by_their_device() {
 #[test]
 fn the_hue_bridge_talks_to_philips_through_google() {
     let cap = iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
-    let r = run(
-        &[cap],
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(&[cap], &Options::for_analysis());
     let eps = endpoints(
         &r.flows.flows,
         &r.flows.events,
@@ -113,13 +100,7 @@ fn round_trips_too_short_for_the_registered_country_mark_an_edge() {
     // Atlantic, so it answered from a nearby edge. A German address measured from Germany is not
     // flagged.
     let cap = iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap");
-    let r = run(
-        &[cap],
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(&[cap], &Options::for_analysis());
     let site = Site::parse("49.87,8.65").unwrap();
     let eps = endpoints(
         &r.flows.flows,

@@ -3,17 +3,10 @@
 
 use iotscope_analyze::passive_dns::{bindings, Via};
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 
 fn bind(name: &str) -> Vec<iotscope_analyze::passive_dns::NameBinding> {
     let cap = iotscope_testdata::capture(name);
-    let r = run(
-        &[cap],
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(&[cap], &Options::for_analysis());
     bindings(&r.flows.events)
 }
 

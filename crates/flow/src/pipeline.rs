@@ -187,6 +187,17 @@ pub struct Options {
     pub threads: usize,
 }
 
+impl Options {
+    /// Every parser run and its messages kept, on the calling thread: what the analysis and its
+    /// tests read.
+    pub fn for_analysis() -> Options {
+        Options {
+            flow: Config::with_messages(),
+            threads: 1,
+        }
+    }
+}
+
 /// One frame: where it is in its chunk and what its record said.
 #[derive(Clone, Copy)]
 struct Item {

@@ -8,18 +8,11 @@ use std::path::PathBuf;
 use iotscope_analyze::devices::Local;
 use iotscope_analyze::findings::{FindingId, Severity};
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 use iotscope_report::model::{DeviceReport, FindingReport, Report};
 use iotscope_testdata::{capture, captures, recorded};
 
 fn report_with(paths: &[PathBuf], allow: Option<&BTreeSet<String>>) -> Report {
-    let r = run(
-        paths,
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(paths, &Options::for_analysis());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), allow, Default::default())
 }

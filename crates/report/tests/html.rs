@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use iotscope_analyze::devices::Local;
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 use iotscope_report::model::{Connection, Report};
 use iotscope_testdata::capture;
 
@@ -16,13 +15,7 @@ const HUE: &str = "IoTSentinel__HueBridge__Setup-A-2-STA.pcap";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn report_of(name: &str) -> Report {
-    let r = run(
-        &[capture(name)],
-        &Options {
-            flow: Config::with_messages(),
-            threads: 1,
-        },
-    );
+    let r = run(&[capture(name)], &Options::for_analysis());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert!(
         !r.flows.events.is_empty() || r.counters.frames == 0,

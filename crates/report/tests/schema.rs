@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use iotscope_analyze::devices::Local;
 use iotscope_flow::pipeline::{run, Options};
-use iotscope_flow::Config;
 use serde_json::Value;
 
 fn paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
@@ -46,10 +45,7 @@ fn every_field_is_documented() {
     ] {
         let r = run(
             &[iotscope_testdata::capture(name)],
-            &Options {
-                flow: Config::with_messages(),
-                threads: 1,
-            },
+            &Options::for_analysis(),
         );
         let model =
             iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None, Default::default());
