@@ -5,8 +5,8 @@
 # programs named in README.md.
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
-#   CAPTURE is any of: telnet ftp pop3 imap smtp http-basic http-poll dot-dns
-#   long-tls bypass upnp tls-weak inbound upload
+#   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
+#   dot-dns long-tls bypass upnp tls-weak inbound upload
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -50,7 +50,7 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -315,6 +315,54 @@ EOF
   grep -q hello.txt "$WORK/ftp-list.txt" || die "ftp LIST did not show hello.txt"
   grep -q 'hello from iotscope' "$WORK/ftp-hello.txt" || die "ftp RETR failed"
   stop_servers
+}
+
+# FTP from a server on a public-looking address, in the four ways a data
+# connection is agreed: EPSV and PASV (the client connects to the port the
+# server names), EPRT and PORT (the server connects back, from port 20, to the
+# port the client names).  Active mode is the case that matters: seen alone,
+# it is a host on the internet opening a connection into the device.
+record_ftp_modes() {
+  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  mkdir -p /var/run/vsftpd/empty
+  cat >"$WORK/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=$PUB_CLOUD
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=NO
+pam_service_name=vsftpd
+secure_chroot_dir=/var/run/vsftpd/empty
+ftpd_banner=iotscope-srv FTP service ready.
+seccomp_sandbox=NO
+pasv_enable=YES
+port_enable=YES
+connect_from_port_20=YES
+EOF
+  start_server vsftpd vsftpd "$WORK/vsftpd.conf"
+  wait_listen tcp 21
+  cap_start ftp-modes.pcap
+  local url="ftp://$TEST_USER:$TEST_PASS_URL@$PUB_CLOUD/hello.txt" mode
+  for mode in epsv pasv eprt port; do
+    local opts=()
+    case $mode in
+      epsv) opts=(--ftp-pasv) ;;
+      pasv) opts=(--ftp-pasv --disable-epsv) ;;
+      eprt) opts=(--ftp-port -) ;;
+      port) opts=(--ftp-port - --disable-eprt) ;;
+    esac
+    in_cli curl -sS --fail "${opts[@]}" "$url" -o "$WORK/ftp-$mode.txt" \
+      || die "ftp-modes: $mode transfer failed"
+    grep -q 'hello from iotscope' "$WORK/ftp-$mode.txt" || die "ftp-modes: $mode: wrong file"
+    sleep 1
+  done
+  cap_stop
+  stop_servers
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
 }
 
 start_dovecot() {
@@ -1112,6 +1160,19 @@ verify() {
                 expect_packets ftp-login.pcap 'ftp.request.command == "PASS"' 1
                 expect_packets ftp-login.pcap 'ftp.response.code == 230' 1
                 expect_packets ftp-login.pcap 'ftp.request.command == "RETR"' 1 ;;
+    ftp-modes)  # Four control connections, each followed by one data connection.
+                expect_packets ftp-modes.pcap 'ftp.request.command == "PASS"' 4
+                expect_packets ftp-modes.pcap 'ftp.request.command == "EPSV"' 1
+                expect_packets ftp-modes.pcap 'ftp.request.command == "PASV"' 1
+                expect_packets ftp-modes.pcap 'ftp.request.command == "EPRT"' 1
+                expect_packets ftp-modes.pcap 'ftp.request.command == "PORT"' 1
+                expect_packets ftp-modes.pcap 'ftp.response.code == 229' 1
+                expect_packets ftp-modes.pcap 'ftp.response.code == 227' 1
+                expect_packets ftp-modes.pcap 'ftp.request.command == "RETR"' 4
+                expect_no_packets ftp-modes.pcap 'tcp.stream > 7'
+                # Active mode: the server opens the data connection, from port 20.
+                expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
+                expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
     pop3)       expect_packets pop3-login.pcap 'pop.request.command == "AUTH"' 2
                 expect_packets pop3-login.pcap 'pop.request.command == "PASS"' 1 ;;
     imap)       expect_packets imap-login.pcap 'imap.request.command == "AUTHENTICATE"' 2

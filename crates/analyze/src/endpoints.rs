@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
 use iotscope_packet::{ip_of, Nanos};
-use iotscope_proto::app::Message;
+use iotscope_proto::app::{App, Message};
 use serde::Serialize;
 
 use crate::devices::Local;
@@ -106,7 +106,10 @@ pub fn proto_name(p: u8) -> &'static str {
 /// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp".
 pub fn service(f: &Flow) -> String {
     let proto = proto_name(f.key.proto);
-    if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+    if f.app.app == App::FtpData {
+        // Its port is a passing one, agreed on the control connection.
+        format!("{proto} {}", f.app.display())
+    } else if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
         let port = f.key.end(f.initiator.other()).1;
         format!("{proto}/{port} {}", f.app.display())
     } else {

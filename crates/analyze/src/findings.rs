@@ -894,21 +894,13 @@ fn flows_and_apps(
     out: &mut Findings,
 ) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
-    // An FTP data connection belongs to its control connection, reported on its own.
-    let ftp_pairs: BTreeSet<(IpAddr, IpAddr)> = i
-        .flows
-        .iter()
-        .filter(|f| f.app.app == App::Ftp)
-        .map(|f| {
-            let (c, s) = ends(f);
-            (c.0, s.0)
-        })
-        .collect();
     for f in i.flows {
         let v = View::new(i, ix, f);
         plain_http(i, ix, &v, out);
         unsafe_protocol(i, &v, out);
-        if !(v.app == App::Unknown && ftp_pairs.contains(&(v.c, v.s))) {
+        // An FTP data connection was announced by its control connection, which is reported on
+        // its own: in active mode it is the server that connects to the device.
+        if v.app != App::FtpData {
             inbound(i, &v, resolvers, out);
         }
         if encrypted_dns_flow(i, &v, out) {

@@ -21,7 +21,8 @@ use std::hash::BuildHasher;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
-use iotscope_proto::app::{AppState, Message, Packet};
+use iotscope_proto::app::{App, AppState, Message, Packet};
+use iotscope_proto::ftp;
 use serde::Serialize;
 
 use conv::Conversations;
@@ -483,7 +484,17 @@ pub struct FlowTable {
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
     next_sweep: Nanos,
     scratch: Vec<(Nanos, FlowKey)>,
+    /// Listening ends (address, port) of FTP data connections their control connections
+    /// announced, with the time the announcement lapses.
+    expected: HashMap<(Addr, u16), Nanos, Hasher>,
 }
+
+/// How long an announced FTP data connection is waited for (servers give up after a minute or
+/// so; a client that announced a port connects at once).
+const EXPECT_LIFETIME: Nanos = 120 * SECOND;
+/// Most announced data connections waited for at once (one control connection announces one
+/// at a time; this bounds what a flood of announcements can hold).
+const MAX_EXPECTED: usize = 4096;
 
 impl FlowTable {
     pub fn new(cfg: Config) -> FlowTable {
@@ -498,6 +509,7 @@ impl FlowTable {
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             next_sweep: Nanos::MIN,
             scratch: Vec::new(),
+            expected: HashMap::with_hasher(Hasher::default()),
         }
     }
 
@@ -556,6 +568,7 @@ impl FlowTable {
             self.evict();
         }
         let open = self.flows.len() as u64;
+        let mut created = true;
         let flow = match self.flows.entry(key) {
             Entry::Occupied(e) => {
                 let f = e.into_mut();
@@ -564,6 +577,8 @@ impl FlowTable {
                     old.end = reason;
                     close(&mut old, &mut self.events);
                     self.finished.push(old);
+                } else {
+                    created = false;
                 }
                 f
             }
@@ -573,20 +588,37 @@ impl FlowTable {
                 f
             }
         };
+        if created && !self.expected.is_empty() && d.transport == Transport::Tcp {
+            take_expected(&mut self.expected, flow, ts);
+        }
         update(flow, side, frame, ts, wire_len, d);
         if matches!(d.transport, Transport::Tcp | Transport::Udp) {
             if cfg.messages {
                 if !flow.app.done() {
                     let before = self.events.len();
                     inspect(flow, side, frame, ts, d, bytes, &mut self.events);
-                    self.stats.events += (self.events.len() - before) as u64;
+                    let new = &self.events[before..];
+                    self.stats.events += new.len() as u64;
+                    for e in new {
+                        if let Message::FtpData(ch) = &e.message {
+                            expect(&mut self.expected, flow, ch, ts);
+                        }
+                    }
                     if !cfg.keep_events {
                         self.events.clear();
                     }
                 }
-            } else if !flow.app.labelled() {
-                let p = packet(flow, side, d, bytes);
-                flow.app.label(&p);
+            } else {
+                if !flow.app.labelled() {
+                    let p = packet(flow, side, d, bytes);
+                    flow.app.label(&p);
+                }
+                if flow.app.app == App::Ftp && d.transport == Transport::Tcp {
+                    let p = packet(flow, side, d, bytes);
+                    if let Some(ch) = ftp::announcement(p.payload, p.from_client) {
+                        expect(&mut self.expected, flow, &ch, ts);
+                    }
+                }
             }
         }
     }
@@ -649,6 +681,7 @@ impl FlowTable {
         });
         self.fragments
             .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
+        self.expected.retain(|_, until| *until >= now);
     }
 
     /// Frees an eighth of the table, least recently active first.
@@ -741,6 +774,45 @@ fn close(f: &mut Flow, out: &mut Vec<Event>) {
             message,
         });
     });
+}
+
+/// Remembers the data connection an FTP control flow announced: its listening end is the
+/// control connection's server in passive mode and its client in active mode. The addresses the
+/// control connection really uses are the ones the data connection will use where this capture
+/// was taken (the address written in the announcement is often a private one behind NAT).
+fn expect(
+    expected: &mut HashMap<(Addr, u16), Nanos, Hasher>,
+    control: &Flow,
+    ch: &ftp::DataChannel,
+    ts: Nanos,
+) {
+    let listener = if ch.active {
+        control.initiator
+    } else {
+        control.initiator.other()
+    };
+    if expected.len() >= MAX_EXPECTED {
+        expected.retain(|_, until| *until >= ts);
+        if expected.len() >= MAX_EXPECTED {
+            return;
+        }
+    }
+    let until = ts.saturating_add(EXPECT_LIFETIME);
+    expected.insert((control.key.end(listener).0, ch.port), until);
+}
+
+/// Labels a new TCP flow that a control connection announced (either end may be the listening
+/// one: the first packet seen is not always the SYN).
+fn take_expected(expected: &mut HashMap<(Addr, u16), Nanos, Hasher>, f: &mut Flow, ts: Nanos) {
+    for side in [Side::A, Side::B] {
+        let end = f.key.end(side);
+        if let Some(until) = expected.remove(&end) {
+            if until >= ts {
+                f.app.announced(App::FtpData);
+                return;
+            }
+        }
+    }
 }
 
 /// Shows a packet to the flow's application parsers.

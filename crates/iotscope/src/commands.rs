@@ -478,6 +478,15 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             ),
         ),
         Message::Banner(b) => ("banner", b.clone(), String::new()),
+        Message::FtpData(ch) => (
+            "ftp-data-channel",
+            format!(
+                "{} port {}",
+                if ch.active { "active" } else { "passive" },
+                ch.port
+            ),
+            ch.addr.map(|a| format!("address {a}")).unwrap_or_default(),
+        ),
         Message::Arp { mac, ip } => (
             "arp",
             format!("{} is at {}", ip, fmt_mac(mac)),

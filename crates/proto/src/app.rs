@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, http, iot, ntp, quic, tls};
+use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -39,6 +39,9 @@ pub enum App {
     Netbios,
     Telnet,
     Ftp,
+    /// A file transfer on the data connection an FTP control connection announced.
+    #[serde(rename = "ftp-data")]
+    FtpData,
     Pop3,
     Imap,
     Smtp,
@@ -50,6 +53,9 @@ pub enum App {
 impl App {
     /// The lowercase name used in output (as serialised).
     pub fn name(self) -> String {
+        if self == App::FtpData {
+            return "ftp-data".into();
+        }
         format!("{self:?}").to_lowercase()
     }
 }
@@ -66,6 +72,8 @@ pub enum By {
     Content,
     /// Only the port: no payload (short snap length, or none sent) or no match.
     Port,
+    /// Another flow announced it (an FTP data connection, announced on its control connection).
+    Control,
 }
 
 /// A message read from a flow.
@@ -89,6 +97,8 @@ pub enum Message {
     /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
     /// greeting).
     Banner(String),
+    /// An FTP control connection announced a data connection (PORT, EPRT, PASV, EPSV).
+    FtpData(crate::ftp::DataChannel),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -218,6 +228,9 @@ pub struct AppState {
     next_seq: [Option<u32>; 2],
     /// A cleartext login being followed (telnet, FTP, POP3, IMAP, SMTP).
     login: Option<Box<LoginState>>,
+    /// The login part of the flow is over (FTP control connections are still read for the data
+    /// connections they announce).
+    login_over: bool,
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
     mqtt_votes: u8,
     /// Labelling has seen enough packets.
@@ -399,7 +412,9 @@ impl AppState {
         let dir = usize::from(!p.from_client);
         self.seen[dir] = self.seen[dir].saturating_add(1);
         // Content decides from the first payloads of each direction; later ones are data.
-        if self.by != By::Content && self.by != By::Both && self.seen[dir] <= CONTENT_TRIES {
+        if !matches!(self.by, By::Content | By::Both | By::Control)
+            && self.seen[dir] <= CONTENT_TRIES
+        {
             let port_app = || by_port(p.tcp, p.src_port, p.dst_port);
             if let Some(app) = by_content(p) {
                 self.by = if app == port_app() {
@@ -463,6 +478,15 @@ impl AppState {
             (App::Tls, App::Unknown) | (_, App::Unknown) => self.app.name(),
             (app, inner) => format!("{}/{}", app.name(), inner.name()),
         }
+    }
+
+    /// Labels the flow as announced by another one (an FTP data connection): nothing in it is
+    /// read.
+    pub fn announced(&mut self, app: App) {
+        self.app = app;
+        self.by = By::Control;
+        self.labelled = true;
+        self.done = true;
     }
 
     /// True once labelling needs no more packets (parsers may still want them).
@@ -580,6 +604,14 @@ impl AppState {
             App::Tls if p.tcp => self.tls(p, dir, emit),
             App::Quic if !p.tcp && p.from_client => self.quic(p, emit),
             App::Telnet | App::Ftp | App::Pop3 | App::Imap | App::Smtp if p.tcp => {
+                if self.app == App::Ftp {
+                    if let Some(ch) = ftp::announcement(p.payload, p.from_client) {
+                        emit(Message::FtpData(ch));
+                    }
+                }
+                if self.login_over {
+                    return;
+                }
                 let kind = match self.app {
                     App::Telnet => login::Kind::Telnet,
                     App::Ftp => login::Kind::Ftp,
@@ -607,7 +639,9 @@ impl AppState {
                     return;
                 }
                 self.login = None;
-                self.done = true;
+                self.login_over = true;
+                // A control connection announces data connections until it closes.
+                self.done = self.app != App::Ftp;
                 return;
             }
             _ => {}

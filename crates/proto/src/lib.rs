@@ -7,6 +7,7 @@ pub mod app;
 pub mod cert;
 pub mod dhcp;
 pub mod dns;
+pub mod ftp;
 pub mod http;
 pub mod iot;
 pub mod login;

@@ -251,16 +251,19 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         let how = if !e.tls.is_empty() {
             e.tls.join("/")
         } else {
-            e.services
-                .iter()
-                .map(|s| match s.split_once(' ') {
+            let mut names: Vec<String> = Vec::new();
+            for s in &e.services {
+                let name = match s.split_once(' ') {
                     // An unrecognised application is named by its port.
                     Some((port, "unknown")) => port.to_string(),
                     Some((_, app)) => app.to_uppercase(),
                     None => s.to_uppercase(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+                };
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names.join(", ")
         };
         let how = match &e.periodic {
             Some(p) => format!("{how} {}", p.replace("every ", "↻")),

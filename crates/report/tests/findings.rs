@@ -541,3 +541,57 @@ fn hard_coded_addresses_and_probe_urls_in_the_corpus() {
         .iter()
         .all(|(_, f)| f.subject != "connectivitycheck.android.com"));
 }
+
+#[test]
+fn ftp_data_connections_are_known_by_their_control_connection() {
+    use iotscope_flow::Config;
+    use iotscope_proto::app::{App, By};
+    let path = recorded("ftp-modes.pcap");
+    // With every parser, and with labels only (what `flows` does by default), on one thread and
+    // on two: the four data connections are labelled, whichever side opened them.
+    for (flow, threads) in [
+        (Config::with_messages(), 1),
+        (Config::default(), 1),
+        (Config::with_messages(), 2),
+    ] {
+        let r = run(std::slice::from_ref(&path), &Options { flow, threads });
+        let data: Vec<_> = r
+            .flows
+            .flows
+            .iter()
+            .filter(|f| f.app.app == App::FtpData)
+            .collect();
+        assert_eq!(data.len(), 4, "messages {}", flow.messages);
+        assert!(data.iter().all(|f| f.app.by == By::Control));
+        // PORT and EPRT: the server connects back from port 20.
+        let server_opened = data
+            .iter()
+            .filter(|f| f.key.end(f.initiator).1 == 20)
+            .count();
+        assert_eq!(server_opened, 2);
+        assert_eq!(
+            r.flows
+                .flows
+                .iter()
+                .filter(|f| f.app.app == App::Unknown)
+                .count(),
+            0
+        );
+    }
+    let r = report(path);
+    // The server opening a connection into the device is not an exposed service.
+    assert!(of(&r, FindingId::ExposedService).is_empty());
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0].1.count, 4);
+    let unsafe_ = of(&r, FindingId::UnsafeProtocol);
+    assert_eq!(unsafe_.len(), 1);
+    assert_eq!(unsafe_[0].1.subject, "uses ftp to 52.94.236.248");
+    let dev = creds[0].0;
+    let server = dev
+        .endpoints
+        .iter()
+        .find(|e| e.name == "52.94.236.248")
+        .unwrap();
+    assert!(server.services.contains(&"tcp ftp-data".to_string()));
+}
