@@ -6,7 +6,7 @@
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
-#   dot-dns long-tls bypass upnp tls-weak inbound upload
+#   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -50,7 +50,7 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1099,6 +1099,41 @@ EOF2
   ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
 }
 
+# A device downloading a firmware image over HTTPS from its vendor's cloud:
+# one name lookup, then one TLS connection that brings 6 MB down.
+FIRMWARE_NAME=fw.example-iot.com
+FIRMWARE_SIZE=6000000
+record_firmware_tls() {
+  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  make_cert firmware "/CN=$FIRMWARE_NAME" "DNS:$FIRMWARE_NAME"
+  write_unbound_conf "$WORK/unbound.conf" <<EOF2
+  interface: $SRV_IP@53
+  local-zone: "example-iot.com." static
+  local-data: "$FIRMWARE_NAME. 300 IN A $PUB_CLOUD"
+EOF2
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  NGINX_SERVER_EXTRA="    listen $PUB_CLOUD:443 ssl;
+    ssl_certificate $WORK/firmware.pem;
+    ssl_certificate_key $WORK/firmware.key;" start_nginx
+  mkdir -p "$WORK/www/fw"
+  head -c "$FIRMWARE_SIZE" /dev/urandom >"$WORK/www/fw/plug-2.1.7.bin"
+  chmod -R a+rX "$WORK/www/fw"
+  wait_listen udp 53
+  wait_listen tcp 443
+  write_resolv_conf
+  cap_start firmware-tls.pcap
+  # At 2 MB/s, as a device on Wi-Fi would, and slow enough for tcpdump to keep every packet.
+  in_cli_resolv curl -sS --fail --limit-rate 2M --cacert "$WORK/firmware.pem" \
+    -o "$WORK/firmware.bin" "https://$FIRMWARE_NAME/fw/plug-2.1.7.bin" \
+    || die "firmware-tls: download failed"
+  cap_stop
+  cmp -s "$WORK/firmware.bin" "$WORK/www/fw/plug-2.1.7.bin" || die "firmware-tls: the image differs"
+  stop_servers
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1173,6 +1208,14 @@ verify() {
                 # Active mode: the server opens the data connection, from port 20.
                 expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
                 expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
+    firmware-tls) # The lookup, then one TLS connection with the name as SNI, 6 MB down.
+                expect_packets firmware-tls.pcap 'ip.src == 10.99.0.1 && dns.qry.name == "fw.example-iot.com" && dns.a == 52.94.236.248' 1
+                expect_before firmware-tls.pcap 'dns.a == 52.94.236.248' 'tcp.flags.syn == 1'
+                expect_no_packets firmware-tls.pcap 'tcp.stream > 0'
+                expect_packets firmware-tls.pcap 'tls.handshake.extensions_server_name == "fw.example-iot.com"' 1
+                expect_no_packets firmware-tls.pcap 'http.request'
+                expect_sum firmware-tls.pcap 'ip.src == 52.94.236.248 && tcp' tcp.len 6000000 6100000
+                expect_sum firmware-tls.pcap 'ip.src == 10.99.0.2 && tcp' tcp.len 1 10000 ;;
     pop3)       expect_packets pop3-login.pcap 'pop.request.command == "AUTH"' 2
                 expect_packets pop3-login.pcap 'pop.request.command == "PASS"' 1 ;;
     imap)       expect_packets imap-login.pcap 'imap.request.command == "AUTHENTICATE"' 2

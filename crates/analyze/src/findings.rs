@@ -1146,7 +1146,7 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.count += 1;
         acc.at(f.first, f.last, v.frame)
             .fact("over", f.app.display())
-            .fact("size", bytes(down))
+            .fact("downloaded", bytes(down))
             .fact("server", v.server(i));
     }
 }

@@ -595,3 +595,32 @@ fn ftp_data_connections_are_known_by_their_control_connection() {
         .unwrap();
     assert!(server.services.contains(&"tcp ftp-data".to_string()));
 }
+
+#[test]
+fn a_large_download_over_tls_from_the_vendor_cloud() {
+    let r = report(recorded("firmware-tls.pcap"));
+    let fw = of(&r, FindingId::Firmware);
+    assert_eq!(fw.len(), 1);
+    let (dev, f) = fw[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.severity, Severity::Info, "encrypted: only noted");
+    assert_eq!(
+        f.subject, "fw.example-iot.com",
+        "named by the lookup before it"
+    );
+    let down = fact(f, "downloaded");
+    assert!(
+        down.ends_with(" MB") && down.starts_with('6'),
+        "6 000 000 bytes of image and the TLS and TCP overhead: {down}"
+    );
+    assert!(fact(f, "server").starts_with("52.94.236.248 (Amazon"));
+    assert!(of(&r, FindingId::Upload).is_empty());
+    assert!(of(&r, FindingId::NoDns).is_empty());
+    // Uploads and small downloads are not firmware.
+    for file in ["upload.pcap", "long-tls.pcap", "tls-weak.pcap"] {
+        assert!(
+            of(&report(recorded(file)), FindingId::Firmware).is_empty(),
+            "{file}"
+        );
+    }
+}
