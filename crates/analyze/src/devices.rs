@@ -219,12 +219,20 @@ fn is_group_mac(m: &Mac) -> bool {
 pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut by_key: BTreeMap<DeviceKey, Device> = BTreeMap::new();
     let mut by_ip: BTreeMap<IpAddr, DeviceKey> = BTreeMap::new();
+    // The MACs that frames from internet addresses carry: the router's, on a LAN capture.
+    // (flows, first frame) per MAC.
+    let mut from_internet: BTreeMap<Mac, (u64, u64)> = BTreeMap::new();
     for f in flows {
         for side in [Side::A, Side::B] {
             let (addr, _) = f.key.end(side);
             let ip = ip_of(&addr);
             let unspecified = ip.is_unspecified();
             if !(local.contains(&ip) || unspecified) {
+                if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) {
+                    let c = from_internet.entry(m).or_insert((0, f.first_frame));
+                    c.0 += 1;
+                    c.1 = c.1.min(f.first_frame);
+                }
                 continue;
             }
             let key = match f.mac[side as usize] {
@@ -386,6 +394,23 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             _ => {}
+        }
+    }
+    // The gateway: the MAC that most internet traffic comes from, when it carries at least half
+    // of it and also holds a local address (a host of this network, not a tunnel's far end).
+    let total: u64 = from_internet.values().map(|c| c.0).sum();
+    if let Some((mac, (n, frame))) = from_internet
+        .iter()
+        .max_by_key(|(m, c)| (c.0, std::cmp::Reverse(**m)))
+    {
+        if 2 * n >= total {
+            if let Some(d) = by_key.get_mut(&DeviceKey::Mac(*mac)) {
+                d.claim(
+                    "gateway",
+                    "forwards traffic to and from the internet",
+                    *frame,
+                );
+            }
         }
     }
     let mut out: Vec<Device> = by_key.into_values().collect();

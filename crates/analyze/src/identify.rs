@@ -100,6 +100,8 @@ use Match::{Contains, Prefix, Suffix};
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // The network's own DHCP server.
     ("dhcp-server", Prefix(""), RouterAp, High),
+    // The host that internet traffic passes through.
+    ("gateway", Prefix(""), RouterAp, High),
     // SSDP device types (UPnP forum and vendor namespaces).
     (
         "ssdp-type",

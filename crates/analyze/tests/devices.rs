@@ -187,3 +187,32 @@ fn arp_gives_addresses_to_hosts_that_send_no_ip() {
         "no IP traffic of its own"
     );
 }
+
+#[test]
+fn the_gateway_is_the_host_internet_traffic_comes_through() {
+    use iotscope_analyze::identify::{identify, Kind};
+    // No DHCP in this capture: the access point (a PC) is known by the traffic it forwards.
+    let inv = inventory("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap");
+    let gw = device(&inv, "28:b2:bd:c3:41:79");
+    let id = identify(gw);
+    assert_eq!(id.kind, Kind::RouterAp);
+    assert_eq!(
+        id.because.as_deref(),
+        Some("gateway=forwards traffic to and from the internet")
+    );
+    // At most one gateway per capture, and never a device that only talks to the internet.
+    for cap in iotscope_testdata::captures() {
+        let r = run(std::slice::from_ref(&cap), &Options::for_analysis());
+        let inv = devices(&r.flows.flows, &r.flows.events, &Default::default());
+        let gateways: Vec<&Device> = inv
+            .iter()
+            .filter(|d| d.claims.iter().any(|c| c.kind == "gateway"))
+            .collect();
+        assert!(gateways.len() <= 1, "{}", cap.display());
+        for d in gateways {
+            assert_ne!(identify(d).kind, Kind::Camera, "{}", cap.display());
+        }
+    }
+    let cam = device(&inv, "b0:c5:54:25:5b:0e");
+    assert_eq!(identify(cam).kind, Kind::Camera);
+}
