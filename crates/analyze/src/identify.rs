@@ -222,6 +222,8 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("dhcp-vendor-class", Prefix("withings"), ScaleHealth, Medium),
     // Dalvik is Android's runtime: phones, but also emulators on computers and boxes on Android.
     ("user-agent", Prefix("dalvik/"), Phone, Low),
+    // Android apps' HTTP libraries name the platform (ksoap2-android, okhttp's "Android" builds).
+    ("user-agent", Contains("android"), Phone, Low),
     ("user-agent", Prefix("withings"), ScaleHealth, Medium),
     // Vendors that make one kind of device only.
     ("vendor", Prefix("philips lighting"), LightBridge, Medium),
