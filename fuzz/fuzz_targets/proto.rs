@@ -4,7 +4,7 @@
 #![no_main]
 
 use iotscope_proto::app::{AppState, Packet};
-use iotscope_proto::{cert, dhcp, dns, http, iot, ntp, quic, tls};
+use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tls};
 use libfuzzer_sys::fuzz_target;
 
 const PORTS: [u16; 24] = [
@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = cert::leaf(&cert::chain(body));
     let _ = quic::open_initials(body, &mut |_, _| {});
     let _ = iot::mqtt_connect(body);
+    let _ = ftp::announcement(body, tcp);
     let _ = iot::mqtt_framing(body);
     let _ = iot::netbios_name(&String::from_utf8_lossy(body));
     let mut buf = Vec::new();
