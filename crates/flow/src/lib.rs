@@ -614,10 +614,7 @@ impl FlowTable {
                     flow.app.label(&p);
                 }
                 if flow.app.app == App::Ftp && d.transport == Transport::Tcp {
-                    let p = packet(flow, side, d, bytes);
-                    if let Some(ch) = ftp::announcement(p.payload, p.from_client) {
-                        expect(&mut self.expected, flow, &ch, ts);
-                    }
+                    ftp_control(&mut self.expected, flow, side, d, bytes, ts);
                 }
             }
         }
@@ -776,6 +773,23 @@ fn close(f: &mut Flow, out: &mut Vec<Event>) {
     });
 }
 
+/// Reads an FTP control connection's packet for the data connection it may announce.
+#[cold]
+#[inline(never)]
+fn ftp_control(
+    expected: &mut HashMap<(Addr, u16), Nanos, Hasher>,
+    flow: &Flow,
+    side: Side,
+    d: &Decoded,
+    bytes: &[u8],
+    ts: Nanos,
+) {
+    let p = packet(flow, side, d, bytes);
+    if let Some(ch) = ftp::announcement(p.payload, p.from_client) {
+        expect(expected, flow, &ch, ts);
+    }
+}
+
 /// Remembers the data connection an FTP control flow announced: its listening end is the
 /// control connection's server in passive mode and its client in active mode. The addresses the
 /// control connection really uses are the ones the data connection will use where this capture
@@ -803,6 +817,8 @@ fn expect(
 
 /// Labels a new TCP flow that a control connection announced (either end may be the listening
 /// one: the first packet seen is not always the SYN).
+#[cold]
+#[inline(never)]
 fn take_expected(expected: &mut HashMap<(Addr, u16), Nanos, Hasher>, f: &mut Flow, ts: Nanos) {
     for side in [Side::A, Side::B] {
         let end = f.key.end(side);
