@@ -224,6 +224,10 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("user-agent", Prefix("dalvik/"), Phone, Low),
     // Android apps' HTTP libraries name the platform (ksoap2-android, okhttp's "Android" builds).
     ("user-agent", Contains("android"), Phone, Low),
+    // ... except the Android emulator, whose system images are named generic_x86 or sdk_gphone:
+    // a computer.
+    ("user-agent", Contains("generic_x86"), Computer, Medium),
+    ("user-agent", Contains("sdk_gphone"), Computer, Medium),
     ("user-agent", Prefix("withings"), ScaleHealth, Medium),
     // Vendors that make one kind of device only.
     ("vendor", Prefix("philips lighting"), LightBridge, Medium),

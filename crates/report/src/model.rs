@@ -836,7 +836,10 @@ fn verdict(
         )
     };
     // Where it goes.
-    let total: u64 = endpoints.iter().map(|e| e.bytes_up + e.bytes_down).sum();
+    let total: u64 = endpoints
+        .iter()
+        .map(|e| e.bytes_up.saturating_add(e.bytes_down))
+        .fold(0, u64::saturating_add);
     if endpoints.is_empty() {
         s.push(format!(
             "{outbound}; none of its traffic went to the internet."
@@ -860,23 +863,42 @@ fn verdict(
         let enc: u64 = endpoints
             .iter()
             .filter(|e| e.encrypted)
-            .map(|e| e.bytes_up + e.bytes_down)
-            .sum();
-        let share = |x: u64| (x * 100).checked_div(total).unwrap_or(0) as u32;
-        let top: Vec<String> = orgs
-            .iter()
-            .take(2)
-            .map(|(o, b)| format!("{o} ({} %)", share(*b)))
-            .collect();
+            .map(|e| e.bytes_up.saturating_add(e.bytes_down))
+            .fold(0, u64::saturating_add);
+        // Whole percent, in 128 bits so that no byte count can overflow.
+        let share = |x: u64| {
+            (u128::from(x) * 100)
+                .checked_div(u128::from(total))
+                .unwrap_or(0) as u32
+        };
+        // The organisations that carry its bytes: one takes all, or the two largest, leaving out
+        // a second one below 1 %.
+        let whom = match orgs.as_slice() {
+            [(o, _)] => format!("all of it with {o}"),
+            [(o, b), (o2, b2), ..] if share(*b2) >= 1 => {
+                format!(
+                    "mostly with {o} ({} %) and {o2} ({} %)",
+                    share(*b),
+                    share(*b2)
+                )
+            }
+            [(o, b), ..] => format!("mostly with {o} ({} %)", share(*b)),
+            [] => String::new(),
+        };
+        let encrypted = match share(enc) {
+            _ if enc == 0 => "none of those bytes is encrypted".to_string(),
+            _ if enc == total => "all of those bytes are encrypted".to_string(),
+            0 => "under 1 % of those bytes is encrypted".to_string(),
+            100 => "over 99 % of those bytes are encrypted".to_string(),
+            n => format!("{n} % of those bytes are encrypted"),
+        };
         s.push(format!(
-            "{outbound}; on the internet it talks to {} destination{} in {} countr{} ({}), mostly {}, and {} % of those bytes are encrypted.",
+            "{outbound}; on the internet it talks to {} destination{} in {} countr{} ({}), {whom}, and {encrypted}.",
             endpoints.len(),
             if endpoints.len() == 1 { "" } else { "s" },
             countries.len(),
             if countries.len() == 1 { "y" } else { "ies" },
             countries.iter().copied().collect::<Vec<_>>().join(", "),
-            top.join(" and "),
-            share(enc)
         ));
     }
     if !local.is_empty() {

@@ -269,6 +269,13 @@ fn the_hue_bridge() {
     }
     assert_eq!(hue.verdict.rating, "needs attention");
     assert!(hue.verdict.text.contains("bridge.meethue.com"));
+    assert!(
+        hue.verdict.text.contains(
+            "mostly with Google LLC (73 %) and Rackspace Ltd. (21 %), and none of those bytes is encrypted."
+        ),
+        "{}",
+        hue.verdict.text
+    );
     let ep = hue
         .endpoints
         .iter()
@@ -614,6 +621,13 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
         "6 000 000 bytes of image and the TLS and TCP overhead: {down}"
     );
     assert!(fact(f, "server").starts_with("52.94.236.248 (Amazon"));
+    assert!(
+        dev.verdict.text.contains(
+            "to 1 destination in 1 country (US), all of it with Amazon.com, Inc., and all of those bytes are encrypted."
+        ),
+        "{}",
+        dev.verdict.text
+    );
     assert!(of(&r, FindingId::Upload).is_empty());
     assert!(of(&r, FindingId::NoDns).is_empty());
     // Uploads and small downloads are not firmware.
