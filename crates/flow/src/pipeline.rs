@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use iotscope_packet::link::pair_hash;
 use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
-use iotscope_source::{Capture, Format, Frames, Interface, ReadError};
+use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
 use crate::{Config, FlowOutput, FlowTable};
@@ -24,6 +24,13 @@ use crate::{Config, FlowOutput, FlowTable};
 const BATCH: usize = 1024;
 /// Batches in flight per worker.
 const IN_FLIGHT: usize = 8;
+/// With worker threads, every batch goes out at least once per this much input...
+const FLUSH_EVERY: u64 = 1 << 20;
+/// ... and a mapped file's pages this far behind the reader are given back: the batches in flight
+/// (a few per worker, each from at most `FLUSH_EVERY` of input) lie within it.
+const WORKER_LAG: u64 = 8 << 20;
+/// How many frames ahead a worker asks for the headers it will read.
+const PREFETCH_FRAMES: usize = 4;
 
 /// What was read from one input.
 #[derive(Clone, Debug, Serialize)]
@@ -205,7 +212,8 @@ struct Item {
     ts: Nanos,
     wire_len: u32,
     link: LinkType,
-    start: u32,
+    /// Offset in its chunk (in a mapped file, the file offset: it can pass 4 GB).
+    start: usize,
     len: u32,
 }
 
@@ -226,7 +234,7 @@ impl Worker {
 
 /// Frames of one chunk for one worker.
 struct Batch {
-    chunk: Arc<Vec<u8>>,
+    chunk: Arc<Bytes>,
     items: Vec<Item>,
 }
 
@@ -235,7 +243,7 @@ enum Dispatch {
     Inline(Box<Worker>),
     Workers {
         batches: Vec<Vec<Item>>,
-        chunk: Arc<Vec<u8>>,
+        chunk: Arc<Bytes>,
         send: Vec<Sender<Batch>>,
         recycle: Receiver<Vec<Item>>,
     },
@@ -267,7 +275,7 @@ impl Dispatch {
     }
 
     #[inline]
-    fn push(&mut self, it: Item, current: &Arc<Vec<u8>>, data: &[u8]) {
+    fn push(&mut self, it: Item, current: &Arc<Bytes>, data: &[u8]) {
         match self {
             Dispatch::Inline(w) => w.process(&it, data),
             Dispatch::Workers { batches, chunk, .. } => {
@@ -358,8 +366,15 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
                     counters: Counters::default(),
                 };
                 for Batch { chunk, mut items } in rx {
-                    for it in &items {
-                        let s = it.start as usize;
+                    for (i, it) in items.iter().enumerate() {
+                        // The frames were read on another core: ask for the headers of one a few
+                        // places ahead, so that its cache misses overlap this frame's work.
+                        if let Some(next) = items.get(i + PREFETCH_FRAMES) {
+                            let s = next.start;
+                            let e = s + (next.len as usize).min(128);
+                            iotscope_source::prefetch(&chunk[s..e]);
+                        }
+                        let s = it.start;
                         w.process(it, &chunk[s..s + it.len as usize]);
                     }
                     items.clear();
@@ -371,7 +386,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
         let batches = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut dispatch = Dispatch::Workers {
             batches,
-            chunk: Arc::new(Vec::new()),
+            chunk: Arc::new(Bytes::Heap(Vec::new())),
             send,
             recycle: recycle_rx,
         };
@@ -444,6 +459,7 @@ fn read_one(
     frame_no: &mut u64,
     progress: Option<&Progress>,
 ) -> Result<(), ReadError> {
+    let mut next_flush = FLUSH_EVERY;
     loop {
         if *frame_no % PROGRESS_EVERY == 0 {
             if let Some(p) = progress {
@@ -468,7 +484,20 @@ fn read_one(
         *frame_no += 1;
         let chunk = frames.chunk();
         let start = at - chunk.as_ptr() as usize;
-        it.start = start as u32;
+        it.start = start;
         dispatch.push(it, chunk, &chunk[start..start + it.len as usize]);
+        // A mapped file's pages behind the frames still in use are given back.
+        let pos = frames.position();
+        match dispatch {
+            Dispatch::Inline(_) => frames.release_before(pos),
+            Dispatch::Workers { .. } if pos >= next_flush => {
+                // Batches that fill slowly (a quiet host's frames) go out at least this often,
+                // so that no frame far behind the reader is still waiting.
+                dispatch.flush_all();
+                frames.release_before(pos.saturating_sub(WORKER_LAG));
+                next_flush = pos + FLUSH_EVERY;
+            }
+            Dispatch::Workers { .. } => {}
+        }
     }
 }

@@ -3,8 +3,9 @@
 //! For now the one source is a capture file: pcap (microsecond or nanosecond, either byte order)
 //! or pcapng (any number of sections and interfaces, each with its own link type and timestamp
 //! resolution), recognised by magic number, optionally gzip-compressed, or read from standard
-//! input. Every input is read into large reference-counted chunks and frames borrow from them, so
-//! no packet is copied, and a frame can go to another thread with its chunk.
+//! input. An uncompressed capture file is memory-mapped; any other input is read into large
+//! reference-counted chunks. Frames borrow from the mapping or the chunk, so no packet is copied,
+//! and a frame can go to another thread with its chunk.
 //!
 //! A read error names the file and the byte offset of the record that broke, after every frame
 //! before it has been handed out.
@@ -128,6 +129,59 @@ impl std::error::Error for ReadError {}
 pub struct Capture {
     name: String,
     input: Box<dyn Read + Send>,
+    /// The whole file, when it is an uncompressed file that could be mapped.
+    mapped: Option<Arc<Bytes>>,
+}
+
+/// Bytes frames are read from: a chunk read into memory, or a mapped file.
+pub enum Bytes {
+    Heap(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Heap(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl Bytes {
+    fn heap(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            Bytes::Heap(v) => Some(v),
+            Bytes::Mapped(_) => None,
+        }
+    }
+}
+
+/// How far ahead of the record being read a mapped file is fetched into the cache. Each record's
+/// length says where the next one starts, so without it every record header is a wait on memory;
+/// fetching ahead turns the walk into a stream.
+const PREFETCH_AHEAD: usize = 8 << 10;
+/// Pages of a mapped file are given back in steps of at least this much (see
+/// [`Frames::release_before`]).
+const RELEASE_STEP: usize = 256 << 10;
+
+/// Maps `f` when it is a regular, uncompressed, non-empty file; `None` leaves it to plain reads.
+fn map(f: &File) -> Option<Bytes> {
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.len() == 0 {
+        return None;
+    }
+    // SAFETY: the mapping is read-only and private. Its bytes change only if another program
+    // rewrites or truncates the capture while it is being read (a truncation ends the process with
+    // SIGBUS), the same hazard every tool that maps its input accepts.
+    let m = unsafe { memmap2::Mmap::map(f) }.ok()?;
+    if m.starts_with(&GZIP_MAGIC) {
+        return None;
+    }
+    let _ = m.advise(memmap2::Advice::Sequential);
+    Some(Bytes::Mapped(m))
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -138,8 +192,9 @@ pub const CHUNK: usize = 1 << 20;
 impl Capture {
     /// Opens a capture file, or standard input when `path` is `-`.
     ///
-    /// Files are read with plain reads into reusable chunks rather than memory-mapped: it is as
-    /// fast here, and a mapped file counts in full towards the process's resident memory.
+    /// An uncompressed file is memory-mapped: the reading thread then copies nothing (reading it
+    /// into chunks costs a copy of every byte in the kernel, the largest single cost of `flows`).
+    /// Compressed files, pipes and anything that cannot be mapped are read in chunks.
     pub fn open(path: &Path) -> Result<Capture, ReadError> {
         let name = path.display().to_string();
         let err = |e: io::Error| ReadError {
@@ -152,12 +207,41 @@ impl Capture {
             return Ok(Capture {
                 name: "<stdin>".into(),
                 input,
+                mapped: None,
             });
         }
+        let file = File::open(path).map_err(err)?;
+        if let Some(m) = map(&file) {
+            return Ok(Capture {
+                name,
+                input: Box::new(io::empty()),
+                mapped: Some(Arc::new(m)),
+            });
+        }
+        let input = stream(Box::new(file)).map_err(err)?;
+        Ok(Capture {
+            name,
+            input,
+            mapped: None,
+        })
+    }
+
+    /// Opens a capture file without mapping it: every byte is read into chunks (what standard
+    /// input and compressed files always get).
+    pub fn open_unmapped(path: &Path) -> Result<Capture, ReadError> {
+        let name = path.display().to_string();
         let input = File::open(path)
             .and_then(|f| stream(Box::new(f)))
-            .map_err(err)?;
-        Ok(Capture { name, input })
+            .map_err(|e| ReadError {
+                file: name.clone(),
+                offset: 0,
+                kind: ErrorKind::Io(e),
+            })?;
+        Ok(Capture {
+            name,
+            input,
+            mapped: None,
+        })
     }
 
     /// Wraps any byte stream (tests, pipes).
@@ -170,6 +254,7 @@ impl Capture {
         Ok(Capture {
             name: name.into(),
             input,
+            mapped: None,
         })
     }
 
@@ -180,16 +265,22 @@ impl Capture {
 
     /// Starts reading frames.
     pub fn frames(&mut self) -> Frames<'_> {
+        let (chunk, end) = match &self.mapped {
+            Some(m) => (m.clone(), m.len()),
+            None => (Arc::new(Bytes::Heap(Vec::new())), 0),
+        };
         Frames {
             name: &self.name,
             parser: Parser::default(),
             r: self.input.as_mut(),
-            chunk: Arc::new(Vec::new()),
+            chunk,
             start: 0,
-            end: 0,
-            eof: false,
+            end,
+            eof: self.mapped.is_some(),
             base: 0,
             pool: Vec::new(),
+            fetched: 0,
+            released: 0,
         }
     }
 }
@@ -216,13 +307,16 @@ pub struct Frames<'a> {
     name: &'a str,
     parser: Parser,
     r: &'a mut (dyn Read + Send),
-    chunk: Arc<Vec<u8>>,
+    chunk: Arc<Bytes>,
     start: usize,
     end: usize,
     eof: bool,
     /// Input offset of `chunk[0]`.
     base: u64,
-    pool: Vec<Arc<Vec<u8>>>,
+    pool: Vec<Arc<Bytes>>,
+    /// In a mapped file: how far it has been fetched ahead, and given back behind.
+    fetched: usize,
+    released: usize,
 }
 
 /// Chunks kept for reuse; beyond this, chunks still held elsewhere are simply dropped.
@@ -250,7 +344,7 @@ impl Frames<'_> {
     }
 
     /// The chunk holding the frame returned last (its bytes lie inside it).
-    pub fn chunk(&self) -> &Arc<Vec<u8>> {
+    pub fn chunk(&self) -> &Arc<Bytes> {
         &self.chunk
     }
 
@@ -306,16 +400,21 @@ impl Frames<'_> {
         }
         let want = n.max(CHUNK);
         let tail = self.end - self.start;
-        if let Some(buf) = Arc::get_mut(&mut self.chunk).filter(|b| b.len() >= want) {
+        if let Some(buf) = Arc::get_mut(&mut self.chunk)
+            .and_then(Bytes::heap)
+            .filter(|b| b.len() >= want)
+        {
             // Nobody else holds the chunk: move the partial record to its front.
             buf.copy_within(self.start..self.end, 0);
         } else {
             let free = self.pool.iter().position(|c| Arc::strong_count(c) == 1);
             let mut next = match free {
                 Some(i) => self.pool.swap_remove(i),
-                None => Arc::new(Vec::new()),
+                None => Arc::new(Bytes::Heap(Vec::new())),
             };
-            let buf = Arc::get_mut(&mut next).expect("a free chunk has one owner");
+            let buf = Arc::get_mut(&mut next)
+                .and_then(Bytes::heap)
+                .expect("a free chunk has one owner");
             if buf.len() < want {
                 buf.resize(want, 0);
             }
@@ -328,7 +427,9 @@ impl Frames<'_> {
         self.base += self.start as u64;
         self.end = tail;
         self.start = 0;
-        let buf = Arc::get_mut(&mut self.chunk).expect("the current chunk has one owner");
+        let buf = Arc::get_mut(&mut self.chunk)
+            .and_then(Bytes::heap)
+            .expect("the current chunk has one owner");
         while self.end < n && !self.eof {
             match self.r.read(&mut buf[self.end..]) {
                 Ok(0) => self.eof = true,
@@ -340,8 +441,47 @@ impl Frames<'_> {
         Ok(self.end >= n)
     }
 
+    /// Keeps a mapped file streaming into the cache ahead of the reader.
+    #[inline]
+    fn stream_mapped(&mut self) {
+        let Bytes::Mapped(m) = &*self.chunk else {
+            return;
+        };
+        let ahead = (self.start + PREFETCH_AHEAD).min(self.end);
+        while self.fetched < ahead {
+            prefetch(&m[self.fetched..self.fetched + 1]);
+            self.fetched += 64;
+        }
+    }
+
+    /// Gives back the pages of a mapped file that lie wholly before input offset `offset`: the
+    /// caller is done with every frame there. They stay in the page cache, and come back (read
+    /// from the file again) if anything still touches them, so this only keeps resident memory
+    /// from growing with the file. Does nothing for inputs read into chunks.
+    #[inline]
+    pub fn release_before(&mut self, offset: u64) {
+        let Bytes::Mapped(m) = &*self.chunk else {
+            return;
+        };
+        let upto = (offset.min(self.position()) as usize) & !(4096 - 1);
+        if upto < self.released + RELEASE_STEP {
+            return;
+        }
+        // SAFETY: the mapping is read-only and file-backed, so no page in it was ever written:
+        // a page given back is read again from the file if anything touches it later.
+        let _ = unsafe {
+            m.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                self.released,
+                upto - self.released,
+            )
+        };
+        self.released = upto;
+    }
+
     /// The next frame, or `None` at the clean end of the input.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, ReadError> {
+        self.stream_mapped();
         let Some((rec, at, offset)) = self.advance()? else {
             return Ok(None);
         };
@@ -355,6 +495,21 @@ impl Frames<'_> {
             offset,
         }))
     }
+}
+
+/// Asks for the cache lines holding `b` (nothing on other architectures): the bytes arrive while
+/// the caller works on something else.
+#[inline(always)]
+pub fn prefetch(b: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in b.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch never faults and reads nothing the program sees; the address is
+        // inside the slice anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = b;
 }
 
 #[cfg(test)]
