@@ -6,7 +6,7 @@
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
-#   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls
+#   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -48,9 +48,10 @@ PACKAGES=(
   nginx
   unbound knot-dnsutils
   miniupnpd-nftables nftables miniupnpc
+  mosquitto mosquitto-clients
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1134,6 +1135,42 @@ EOF2
   ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
 }
 
+# A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
+# home hub), on one connection, logged in with a user name and password in
+# clear: what most smart-home MQTT setups without TLS look like.
+MQTT_ROUNDS=6
+MQTT_PERIOD=10
+record_mqtt() {
+  mosquitto_passwd -c -b "$WORK/mosquitto.passwd" "$TEST_USER" "$TEST_PASS" 2>/dev/null
+  chmod 644 "$WORK/mosquitto.passwd"
+  cat >"$WORK/mosquitto.conf" <<EOF2
+listener 1883 $SRV_IP
+allow_anonymous false
+password_file $WORK/mosquitto.passwd
+persistence false
+log_dest stderr
+EOF2
+  start_server mosquitto mosquitto -c "$WORK/mosquitto.conf"
+  wait_listen tcp 1883
+  cap_start mqtt-login.pcap
+  # mosquitto_pub -l publishes each line it reads as one message, on one
+  # connection that stays open until its input ends.
+  in_cli sh -c '
+    rounds=$1 period=$2; shift 2
+    i=1
+    while [ "$i" -le "$rounds" ]; do
+      echo "{\"temp\":21.$i,\"seq\":$i}"
+      [ "$i" -lt "$rounds" ] && sleep "$period"
+      i=$((i + 1))
+    done | exec "$@"' mqtt "$MQTT_ROUNDS" "$MQTT_PERIOD" \
+    mosquitto_pub -h "$SRV_IP" -p 1883 -i sensor-kitchen-01 -u "$TEST_USER" -P "$TEST_PASS" \
+      -k 60 -t home/kitchen/temperature -l \
+    || die "mqtt: mosquitto_pub failed"
+  cap_stop
+  stop_servers
+  grep -q "sensor-kitchen-01" "$WORK/mosquitto.out" || die "mqtt: the broker saw no client"
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1216,6 +1253,12 @@ verify() {
                 expect_no_packets firmware-tls.pcap 'http.request'
                 expect_sum firmware-tls.pcap 'ip.src == 52.94.236.248 && tcp' tcp.len 6000000 6100000
                 expect_sum firmware-tls.pcap 'ip.src == 10.99.0.2 && tcp' tcp.len 1 10000 ;;
+    mqtt)       # One TCP connection: CONNECT with user and password, then 6 PUBLISHes 10 s apart.
+                expect_no_packets mqtt-login.pcap 'tcp.stream > 0'
+                expect_packets mqtt-login.pcap 'mqtt.msgtype == 1 && mqtt.clientid == "sensor-kitchen-01" && mqtt.username == "iotuser" && mqtt.passwd' 1
+                expect_packets mqtt-login.pcap 'mqtt.msgtype == 2 && mqtt.conack.val == 0' 1
+                expect_packets mqtt-login.pcap 'mqtt.msgtype == 3 && mqtt.topic == "home/kitchen/temperature"' 6
+                expect_span mqtt-login.pcap 'mqtt.msgtype == 3' 45 ;;
     pop3)       expect_packets pop3-login.pcap 'pop.request.command == "AUTH"' 2
                 expect_packets pop3-login.pcap 'pop.request.command == "PASS"' 1 ;;
     imap)       expect_packets imap-login.pcap 'imap.request.command == "AUTHENTICATE"' 2

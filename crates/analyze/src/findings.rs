@@ -770,8 +770,9 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 r.auth_user.clone(),
                 true,
             ),
-            Message::Mqtt(m) if m.user.is_some() || m.password => {
-                ("mqtt".into(), "CONNECT".into(), m.user.clone(), m.password)
+            // A CONNECT with a password is also a `Login` message, counted above.
+            Message::Mqtt(m) if m.user.is_some() && !m.password => {
+                ("mqtt".into(), "CONNECT".into(), m.user.clone(), false)
             }
             _ => continue,
         };

@@ -127,6 +127,8 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
             ],
         ),
         ("http-basic.pcap", vec!["http Basic user=iotuser"]),
+        ("mqtt-login.pcap", vec!["mqtt CONNECT user=iotuser"]),
+        ("ftp-modes.pcap", vec!["ftp USER/PASS user=iotuser"; 4]),
     ];
     // The password, and the encodings a client sends it in (base64 alone, SASL PLAIN, HTTP Basic).
     let secrets = [

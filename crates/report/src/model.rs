@@ -719,11 +719,24 @@ fn weakness(f: &FindingReport) -> String {
             .unwrap_or_default()
     };
     match f.id {
-        FindingId::CleartextCredentials => format!(
-            "it sends a {} login in clear (user {})",
-            fact("protocol"),
-            fact("user")
-        ),
+        FindingId::CleartextCredentials => {
+            // Protocol names are read letter by letter, except telnet.
+            let p = fact("protocol");
+            let (article, name) = match p.as_str() {
+                "telnet" => ("a", p.clone()),
+                _ => {
+                    let name = p.to_uppercase();
+                    // F, H, I, M, S (and A, E, L, N, O, R, X) start with a vowel sound.
+                    let vowel = name
+                        .starts_with(['A', 'E', 'F', 'H', 'I', 'L', 'M', 'N', 'O', 'R', 'S', 'X']);
+                    (if vowel { "an" } else { "a" }, name)
+                }
+            };
+            format!(
+                "it sends {article} {name} login in clear (user {})",
+                fact("user")
+            )
+        }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::ExposedService => format!(
             "it accepts {} connections from {}",

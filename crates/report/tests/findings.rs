@@ -55,6 +55,7 @@ fn logins_in_clear_name_the_user_never_the_password() {
         ("imap-login.pcap", "imap"),
         ("smtp-auth.pcap", "smtp"),
         ("http-basic.pcap", "http"),
+        ("mqtt-login.pcap", "mqtt"),
     ] {
         let r = report(recorded(file));
         let creds = of(&r, FindingId::CleartextCredentials);
@@ -637,4 +638,30 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn a_sensor_publishing_over_mqtt_every_ten_seconds() {
+    let r = report(recorded("mqtt-login.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let (dev, f) = creds[0];
+    assert_eq!(f.count, 1, "one CONNECT, counted once");
+    assert_eq!(fact(f, "method"), "CONNECT");
+    assert!(dev
+        .verdict
+        .text
+        .contains("it sends an MQTT login in clear (user iotuser)"));
+    // Six publishes on one connection, 10 s apart: a heartbeat inside the connection.
+    let p = of(&r, FindingId::Periodic);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].1.count, 6);
+    assert_eq!(fact(p[0].1, "period"), "10 s");
+    assert_eq!(fact(p[0].1, "beats"), "packets inside one connection");
+    assert_eq!(fact(p[0].1, "service"), "tcp/1883 mqtt");
+    // The broker (a hub on the LAN) offers MQTT to the LAN.
+    let exposed = of(&r, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    assert_eq!(exposed[0].1.subject, "tcp/1883 mqtt");
+    assert_eq!(exposed[0].1.severity, Severity::Low);
 }
