@@ -208,6 +208,24 @@ struct Join {
     want: usize,
     /// Room to join handshake messages that span records.
     scratch: Vec<u8>,
+    /// Segments seen past a gap: bytes the capture lost never come, and the join gives up.
+    stalls: u8,
+}
+
+/// Segments past a gap a join waits through for the missing bytes (a retransmission) before it
+/// gives up and frees its buffers: a capture that dropped a packet would otherwise hold them until
+/// the flow ends.
+const MAX_STALLS: u8 = 8;
+
+impl Join {
+    /// A segment that does not continue the joined bytes: true when the join should give up.
+    fn stalled(&mut self, seq: u32) -> bool {
+        // Ahead of the next expected byte: a gap (a retransmission of older bytes is no stall).
+        if (seq.wrapping_sub(self.next_seq) as i32) > 0 {
+            self.stalls += 1;
+        }
+        self.stalls >= MAX_STALLS
+    }
 }
 
 /// Per-flow application state.
@@ -666,6 +684,7 @@ impl AppState {
                 next_seq: 0,
                 want: 0,
                 scratch: Vec::new(),
+                stalls: 0,
             })
         });
         let opened = quic::open_initials(p.payload, &mut |off, data| {
@@ -739,6 +758,9 @@ impl AppState {
         let joined: Option<Vec<u8>> = match self.tls[dir].as_mut() {
             Some(j) => {
                 if p.seq != j.next_seq {
+                    if j.stalled(p.seq) {
+                        self.tls[dir] = None;
+                    }
                     return;
                 }
                 j.bytes.extend_from_slice(p.payload);
@@ -761,6 +783,7 @@ impl AppState {
                         next_seq: 0,
                         want: 0,
                         scratch: Vec::new(),
+                        stalls: 0,
                     });
                     j.bytes.extend_from_slice(p.payload);
                     j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
@@ -823,7 +846,11 @@ impl AppState {
         if let Some(j) = join.as_mut() {
             if p.seq != j.next_seq {
                 // Out of order or retransmitted: only in-order bytes are joined.
-                self.tls[dir] = join;
+                if j.stalled(p.seq) {
+                    self.tls_seen[dir] = true;
+                } else {
+                    self.tls[dir] = join;
+                }
                 return;
             }
             j.bytes.extend_from_slice(p.payload);
@@ -878,6 +905,7 @@ impl AppState {
                 next_seq: 0,
                 want: 0,
                 scratch: Vec::new(),
+                stalls: 0,
             });
             j.bytes.extend_from_slice(p.payload);
             j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
@@ -939,6 +967,39 @@ mod tests {
         };
         a.label(&p);
         assert_eq!(a.display(), "tls/dns");
+    }
+
+    #[test]
+    fn a_join_past_a_lost_segment_gives_up_and_frees_its_buffers() {
+        // A handshake record announcing 2000 bytes, of which only the first 100 arrive; then the
+        // next segment is lost and later ones keep coming.
+        let mut head = vec![22, 3, 3, 0x07, 0xd0, 2, 0, 0x07, 0xcc];
+        head.resize(100, 0);
+        let mut a = AppState::default();
+        fn seg(payload: &[u8], seq: u32) -> Packet<'_> {
+            Packet {
+                payload,
+                tcp: true,
+                src_port: 443,
+                dst_port: 50000,
+                from_client: false,
+                seq,
+            }
+        }
+        let data = [0u8; 100];
+        a.inspect(&seg(&head, 1000), &mut |_| {});
+        assert!(a.tls[1].is_some(), "waiting for the rest of the record");
+        // A retransmission of older bytes is no stall.
+        for _ in 0..20 {
+            a.inspect(&seg(&data, 900), &mut |_| {});
+        }
+        assert!(a.tls[1].is_some());
+        // Segments past the gap (1100..1200 never came).
+        for k in 0..u32::from(MAX_STALLS) {
+            a.inspect(&seg(&data, 1200 + 100 * k), &mut |_| {});
+        }
+        assert!(a.tls[1].is_none(), "the buffers are freed");
+        assert!(a.tls_seen[1]);
     }
 
     #[test]
