@@ -697,7 +697,14 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
         };
         match phrase {
             Some(p) => out.push(p),
-            None => out.extend(same.iter().map(|f| weakness(f))),
+            None => {
+                // One phrase per distinct weakness: logins to two servers read the same.
+                for w in same.iter().map(|f| weakness(f)) {
+                    if !out.contains(&w) {
+                        out.push(w);
+                    }
+                }
+            }
         }
     }
     if kinds.len() > MAX_WEAKNESSES {
