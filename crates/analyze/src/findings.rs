@@ -961,7 +961,14 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         match &e.message {
             Message::HttpRequest(r) if r.ssdp.is_none() => {
                 requests += 1;
-                acc.fact("requests", format!("{} {}", r.method, r.uri));
+                let (uri, secret) = mask_path_secrets(&r.uri);
+                acc.fact("requests", format!("{} {uri}", r.method));
+                if secret {
+                    acc.fact(
+                        "keys in URLs",
+                        "a key or token in the path, sent in clear (not shown)",
+                    );
+                }
                 if let Some(ua) = &r.user_agent {
                     acc.fact("user agent", ua.clone());
                 }
@@ -984,6 +991,39 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         }
     }
     acc.count += requests.max(1);
+}
+
+/// A URL path with the segments that look like keys or tokens replaced by `<key>`, and whether
+/// there were any. Many device APIs carry their access key in the path rather than in a header
+/// (the Hue bridge's `/api/<username>/...`); in clear, it is as good as a password. A segment is
+/// taken for a key when it is long and made of hex digits (with dashes: UUIDs), or long, in the
+/// base64url alphabet, and mixes letters and digits; words, file names and numbers are not.
+pub fn mask_path_secrets(uri: &str) -> (String, bool) {
+    let (path, query) = match uri.find('?') {
+        Some(i) => uri.split_at(i),
+        None => (uri, ""),
+    };
+    let mut secret = false;
+    let masked: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            let hex_digits = seg.chars().filter(char::is_ascii_hexdigit).count();
+            let hex = hex_digits >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            let token = seg.len() >= 20
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && seg.chars().any(|c| c.is_ascii_digit())
+                && seg.chars().any(|c| c.is_ascii_alphabetic());
+            if hex || token {
+                secret = true;
+                "<key>"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    (format!("{}{query}", masked.join("/")), secret)
 }
 
 /// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
@@ -1129,11 +1169,12 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                             .iter()
                             .any(|x| path.ends_with(x));
                     if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
+                        let file = uri.as_deref().map(|u| mask_path_secrets(u).0);
                         let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Medium);
                         acc.count += 1;
                         acc.at(f.first, f.last, v.frame)
                             .fact("over", "plain HTTP")
-                            .fact("file", uri.clone().unwrap_or_default())
+                            .fact("file", file.unwrap_or_default())
                             .fact("size", bytes(size))
                             .fact("content type", ct.clone())
                             .fact("server", v.server(i));
@@ -1479,6 +1520,48 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_in_url_paths_are_masked_and_words_are_not() {
+        for (uri, masked, secret) in [
+            (
+                "/api/1cb60ac568eb6c76925713b5b2b28dc/lights/1/state",
+                "/api/<key>/lights/1/state",
+                true,
+            ),
+            (
+                "/v1/devices/2f402f80-da50-11e1-9b23-00178824a6ff/status?auth=",
+                "/v1/devices/<key>/status?auth=",
+                true,
+            ),
+            ("/cb/aZ3kQ9xT7mN2pL5vR8wY1sD4", "/cb/<key>", true),
+            (
+                "/DcpRequestHandler/index.ashx",
+                "/DcpRequestHandler/index.ashx",
+                false,
+            ),
+            ("/fw/plug-2.1.7.bin", "/fw/plug-2.1.7.bin", false),
+            (
+                "/queue/getmessage?duration=&sso=",
+                "/queue/getmessage?duration=&sso=",
+                false,
+            ),
+            ("/status/1234567890", "/status/1234567890", false),
+            (
+                "/a_very_long_word_without_digits",
+                "/a_very_long_word_without_digits",
+                false,
+            ),
+            ("/", "/", false),
+            ("", "", false),
+        ] {
+            assert_eq!(
+                mask_path_secrets(uri),
+                (masked.to_string(), secret),
+                "{uri}"
+            );
+        }
+    }
 
     #[test]
     fn the_catalogue_is_in_enum_order_and_names_match_the_json() {

@@ -665,3 +665,23 @@ fn a_sensor_publishing_over_mqtt_every_ten_seconds() {
     assert_eq!(exposed[0].1.subject, "tcp/1883 mqtt");
     assert_eq!(exposed[0].1.severity, Severity::Low);
 }
+
+#[test]
+fn an_api_key_in_a_url_path_is_noted_and_not_shown() {
+    // The Hue app on the phone talks to the bridge's REST API, whose key is a path segment.
+    let r = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    let phone_to_bridge = of(&r, FindingId::CleartextHttp)
+        .into_iter()
+        .find(|(_, f)| f.subject.starts_with("Philips-hue"))
+        .map(|(_, f)| f)
+        .unwrap();
+    assert!(fact(phone_to_bridge, "requests").starts_with("GET /api/<key>"));
+    assert_eq!(
+        fact(phone_to_bridge, "keys in URLs"),
+        "a key or token in the path, sent in clear (not shown)"
+    );
+    let key = "1cb60ac568eb6c76925713b5b2b28dc";
+    assert!(!serde_json::to_string(&r).unwrap().contains(key));
+    assert!(!iotscope_report::terminal::render(&r).contains(key));
+    assert!(!iotscope_report::html::render(&r).contains(key));
+}
