@@ -464,6 +464,41 @@ struct FragKey {
     proto: u8,
 }
 
+/// When to sweep the flow table for flows that timed out: at the first frame, then whenever a
+/// frame's time is a quarter of the shortest timeout past the last sweep (that bounds the extra
+/// memory to that share). Kept apart from the table so that the thread reading the input can keep
+/// the same schedule for the tables of all workers.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepClock {
+    next: Nanos,
+    step: Option<Nanos>,
+}
+
+impl SweepClock {
+    pub fn new(cfg: &Config) -> SweepClock {
+        let shortest = [cfg.idle_timeout, cfg.closed_linger]
+            .into_iter()
+            .flatten()
+            .min();
+        SweepClock {
+            next: Nanos::MIN,
+            step: shortest.map(|t| (t / 4).max(SECOND)),
+        }
+    }
+
+    /// Whether a frame at `ts` sweeps first (and when the next sweep is then due).
+    #[inline]
+    pub fn due(&mut self, ts: Nanos) -> bool {
+        match self.step {
+            Some(step) if ts >= self.next => {
+                self.next = ts.saturating_add(step);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How long a first fragment's ports are remembered for the fragments that follow it.
 const FRAGMENT_LIFETIME: Nanos = 30 * SECOND;
 
@@ -482,7 +517,9 @@ pub struct FlowTable {
     pub stats: TableStats,
     /// (MAC, IPv4) pairs ARP has shown already.
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
-    next_sweep: Nanos,
+    sweeps: SweepClock,
+    /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
+    external_sweeps: bool,
     scratch: Vec<(Nanos, FlowKey)>,
     /// Listening ends (address, port) of FTP data connections their control connections
     /// announced, with the time the announcement lapses.
@@ -507,7 +544,8 @@ impl FlowTable {
             eth: Conversations::default(),
             stats: TableStats::default(),
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
-            next_sweep: Nanos::MIN,
+            sweeps: SweepClock::new(&cfg),
+            external_sweeps: false,
             scratch: Vec::new(),
             expected: HashMap::with_hasher(Hasher::default()),
         }
@@ -560,7 +598,7 @@ impl FlowTable {
         if d.fragment {
             self.match_fragment(d, ts, &mut key, &mut side);
         }
-        if ts >= self.next_sweep {
+        if !self.external_sweeps && self.sweeps.due(ts) {
             self.sweep(ts);
         }
         let cfg = self.cfg;
@@ -651,19 +689,23 @@ impl FlowTable {
         }
     }
 
+    /// From now on, flows are swept only when the caller says ([`FlowTable::sweep_at`]): a
+    /// worker thread sweeps when the reading thread's [`SweepClock`] says, at the same moments in
+    /// the whole input as one table would, so that the thread count changes no flow.
+    pub fn external_sweeps(&mut self) {
+        self.external_sweeps = true;
+    }
+
+    /// Ends the flows that no packet can extend any more at time `now`.
+    pub fn sweep_at(&mut self, now: Nanos) {
+        if self.sweeps.step.is_some() {
+            self.sweep(now);
+        }
+    }
+
     /// Ends the flows that no packet can extend any more under the timeout rules.
     fn sweep(&mut self, now: Nanos) {
         let cfg = self.cfg;
-        let mut shortest = Nanos::MAX;
-        for t in [cfg.idle_timeout, cfg.closed_linger].into_iter().flatten() {
-            shortest = shortest.min(t);
-        }
-        if shortest == Nanos::MAX {
-            self.next_sweep = Nanos::MAX;
-            return;
-        }
-        // Sweeping at a quarter of the shortest timeout bounds the extra memory to that share.
-        self.next_sweep = now.saturating_add((shortest / 4).max(SECOND));
         let finished = &mut self.finished;
         let events = &mut self.events;
         self.flows.retain(|_, f| match quiet_end(f, &cfg, now) {
@@ -743,6 +785,15 @@ impl FlowOutput {
         }
         out.flows.sort_unstable_by_key(|f| f.first_frame);
         out.events.sort_by_key(|e| e.frame);
+        // Each table reports a (MAC, address) pair of ARP once, and ARP frames of one host can go
+        // to several workers: keep the first report of each pair, as one table would.
+        let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
+        let before = out.events.len();
+        out.events.retain(|e| match e.message {
+            Message::Arp { mac, ip } => arp_seen.insert((mac, ip)),
+            _ => true,
+        });
+        out.stats.events -= (before - out.events.len()) as u64;
         out
     }
 }

@@ -17,7 +17,7 @@ use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transpor
 use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
-use crate::{Config, FlowOutput, FlowTable};
+use crate::{Config, FlowOutput, FlowTable, SweepClock};
 
 /// Frames per batch handed to a worker: large enough to amortise the channel, small enough to
 /// keep the workers' caches warm.
@@ -215,17 +215,27 @@ struct Item {
     /// Offset in its chunk (in a mapped file, the file offset: it can pass 4 GB).
     start: usize,
     len: u32,
+    /// The last sweep the reading thread's clock called for before this frame: its number and
+    /// time. A worker that has not done it yet does it first.
+    sweep: u32,
+    sweep_at: Nanos,
 }
 
 /// A worker's state: its flow table and its share of the counters.
 struct Worker {
     table: FlowTable,
     counters: Counters,
+    /// The last sweep done (with worker threads).
+    sweep: u32,
 }
 
 impl Worker {
     #[inline]
     fn process(&mut self, it: &Item, data: &[u8]) {
+        if it.sweep != self.sweep {
+            self.sweep = it.sweep;
+            self.table.sweep_at(it.sweep_at);
+        }
         let d = decode(it.link, data);
         self.counters.count(it, data.len(), &d);
         self.table.add(it.frame, it.ts, it.wire_len, &d, data);
@@ -242,6 +252,10 @@ struct Batch {
 enum Dispatch {
     Inline(Box<Worker>),
     Workers {
+        /// One sweep schedule for all the workers' tables, kept from every frame's time.
+        sweeps: SweepClock,
+        sweep: u32,
+        sweep_at: Nanos,
         batches: Vec<Vec<Item>>,
         chunk: Arc<Bytes>,
         send: Vec<Sender<Batch>>,
@@ -256,6 +270,7 @@ impl Dispatch {
             chunk,
             send,
             recycle,
+            ..
         } = self
         else {
             return;
@@ -275,10 +290,22 @@ impl Dispatch {
     }
 
     #[inline]
-    fn push(&mut self, it: Item, current: &Arc<Bytes>, data: &[u8]) {
+    fn push(&mut self, mut it: Item, current: &Arc<Bytes>, data: &[u8]) {
         match self {
             Dispatch::Inline(w) => w.process(&it, data),
-            Dispatch::Workers { batches, chunk, .. } => {
+            Dispatch::Workers {
+                batches,
+                chunk,
+                sweeps,
+                sweep,
+                sweep_at,
+                ..
+            } => {
+                if sweeps.due(it.ts) {
+                    *sweep += 1;
+                    *sweep_at = it.ts;
+                }
+                (it.sweep, it.sweep_at) = (*sweep, *sweep_at);
                 if !Arc::ptr_eq(chunk, current) {
                     // The reader moved to a new chunk: the batches of the old one go out first.
                     for w in 0..batches.len() {
@@ -335,6 +362,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
         let worker = Worker {
             table: FlowTable::new(opts.flow),
             counters: Counters::default(),
+            sweep: 0,
         };
         let mut dispatch = Dispatch::Inline(Box::new(worker));
         let (inputs, errors) = read_all(paths, &mut dispatch, progress);
@@ -364,7 +392,9 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
                 let mut w = Worker {
                     table: FlowTable::new(cfg),
                     counters: Counters::default(),
+                    sweep: 0,
                 };
+                w.table.external_sweeps();
                 for Batch { chunk, mut items } in rx {
                     for (i, it) in items.iter().enumerate() {
                         // The frames were read on another core: ask for the headers of one a few
@@ -385,6 +415,9 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
         }
         let batches = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut dispatch = Dispatch::Workers {
+            sweeps: SweepClock::new(&cfg),
+            sweep: 0,
+            sweep_at: 0,
             batches,
             chunk: Arc::new(Bytes::Heap(Vec::new())),
             send,
@@ -477,6 +510,8 @@ fn read_one(
                     link: f.link,
                     start: 0,
                     len: f.data.len() as u32,
+                    sweep: 0,
+                    sweep_at: 0,
                 };
                 (it, f.data.as_ptr() as usize)
             }

@@ -252,3 +252,32 @@ fn an_input_that_cannot_be_read_is_an_error_not_an_empty_report() {
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("0 devices"));
 }
+
+#[test]
+fn the_number_of_threads_changes_nothing() {
+    // Every corpus capture as one timeline, whose time jumps back and forth between files: the
+    // flow tables of several workers sweep at the moments one table would, and each (MAC,
+    // address) pair of ARP is reported once.
+    let captures = path(iotscope_testdata::capture("nDPI__iphone.pcap"))
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_string();
+    let run = |args: &[&str], threads: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--threads", threads, &captures]);
+        let out = iotscope(&all);
+        text(&out.stdout)
+    };
+    for args in [
+        &["report", "--format", "json"][..],
+        &["events", "--format", "json"],
+        &["flows", "--by", "flow", "--format", "csv"],
+    ] {
+        let one = run(args, "1");
+        assert!(one.len() > 10_000, "{args:?}");
+        for threads in ["2", "3"] {
+            assert!(one == run(args, threads), "{args:?} with {threads} threads");
+        }
+    }
+}
