@@ -288,12 +288,14 @@ EOF
   stop_servers
 }
 
-record_ftp() {
+# vsftpd on ADDRESS:21 for the test account, with passive mode on and any
+# EXTRA configuration lines: start_vsftpd ADDRESS [EXTRA]
+start_vsftpd() {
   mkdir -p /var/run/vsftpd/empty
   cat >"$WORK/vsftpd.conf" <<EOF
 listen=YES
 listen_ipv6=NO
-listen_address=$SRV_IP
+listen_address=$1
 background=NO
 anonymous_enable=NO
 local_enable=YES
@@ -302,12 +304,16 @@ pam_service_name=vsftpd
 secure_chroot_dir=/var/run/vsftpd/empty
 ftpd_banner=iotscope-srv FTP service ready.
 seccomp_sandbox=NO
-xferlog_enable=YES
-vsftpd_log_file=$WORK/vsftpd.log
 pasv_enable=YES
+${2:-}
 EOF
   start_server vsftpd vsftpd "$WORK/vsftpd.conf"
   wait_listen tcp 21
+}
+
+record_ftp() {
+  start_vsftpd "$SRV_IP" "xferlog_enable=YES
+vsftpd_log_file=$WORK/vsftpd.log"
   cap_start ftp-login.pcap
   # One control connection: USER/PASS, LIST of the home directory, RETR hello.txt.
   in_cli curl -sS --fail "ftp://$TEST_USER:$TEST_PASS_URL@$SRV_IP/" \
@@ -324,27 +330,9 @@ EOF
 # port the client names).  Active mode is the case that matters: seen alone,
 # it is a host on the internet opening a connection into the device.
 record_ftp_modes() {
-  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
-  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
-  mkdir -p /var/run/vsftpd/empty
-  cat >"$WORK/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=$PUB_CLOUD
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=NO
-pam_service_name=vsftpd
-secure_chroot_dir=/var/run/vsftpd/empty
-ftpd_banner=iotscope-srv FTP service ready.
-seccomp_sandbox=NO
-pasv_enable=YES
-port_enable=YES
-connect_from_port_20=YES
-EOF
-  start_server vsftpd vsftpd "$WORK/vsftpd.conf"
-  wait_listen tcp 21
+  cloud_up
+  start_vsftpd "$PUB_CLOUD" "port_enable=YES
+connect_from_port_20=YES"
   cap_start ftp-modes.pcap
   local url="ftp://$TEST_USER:$TEST_PASS_URL@$PUB_CLOUD/hello.txt" mode
   for mode in epsv pasv eprt port; do
@@ -362,8 +350,7 @@ EOF
   done
   cap_stop
   stop_servers
-  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
-  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+  cloud_down
 }
 
 start_dovecot() {
@@ -747,6 +734,17 @@ PUB_DNS=8.8.8.8
 PUB_DOH=1.1.1.1
 PUB_CLOUD=52.94.236.248
 
+# For the duration of one capture: $PUB_CLOUD on iots-srv's lo, and a default
+# route for iots-cli through iots-srv, so that the client reaches it.
+cloud_up() {
+  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
+  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+}
+cloud_down() {
+  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+}
+
 record_bypass() {
   local a
   for a in "$PUB_DNS" "$PUB_DOH" "$PUB_CLOUD"; do
@@ -847,8 +845,7 @@ tls_weak_session() {
 }
 
 record_tls_weak() {
-  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
-  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  cloud_up
   # Session 1's certificate: self-signed, valid only during 2020, for a name
   # that is not the one the client asks for.
   make_expired_cert expired "/CN=$TLS_WEAK_CERT_NAME" "DNS:$TLS_WEAK_CERT_NAME" \
@@ -892,8 +889,7 @@ EOF2
   tls_weak_server_done
   cap_stop
   stop_servers
-  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
-  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+  cloud_down
 }
 
 # UPnP IGD: miniupnpd's LAN side is veth-iots-s; its WAN side is a second veth
@@ -1061,8 +1057,7 @@ UPLOAD_SIZE=1000000     # random bytes per clip
 UPLOAD_RATE=30/m        # curl --rate: one transfer start every 2 s
 
 record_upload() {
-  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
-  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  cloud_up
   write_unbound_conf "$WORK/unbound.conf" <<EOF2
   interface: $SRV_IP@53
   local-zone: "example-cam.com." static
@@ -1096,8 +1091,7 @@ EOF2
     cmp -s "$WORK/clip-$i.mp4" "$WORK/www/upload/clip-$i.mp4" || die "upload: clip $i differs on the server"
   done
   stop_servers
-  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
-  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+  cloud_down
 }
 
 # A device downloading a firmware image over HTTPS from its vendor's cloud:
@@ -1105,8 +1099,7 @@ EOF2
 FIRMWARE_NAME=fw.example-iot.com
 FIRMWARE_SIZE=6000000
 record_firmware_tls() {
-  ip -n "$NS_S" addr add "$PUB_CLOUD/32" dev lo
-  ip -n "$NS_C" route add default via "$SRV_IP" dev "$VETH_C"
+  cloud_up
   make_cert firmware "/CN=$FIRMWARE_NAME" "DNS:$FIRMWARE_NAME"
   write_unbound_conf "$WORK/unbound.conf" <<EOF2
   interface: $SRV_IP@53
@@ -1131,8 +1124,7 @@ EOF2
   cap_stop
   cmp -s "$WORK/firmware.bin" "$WORK/www/fw/plug-2.1.7.bin" || die "firmware-tls: the image differs"
   stop_servers
-  ip -n "$NS_C" route del default via "$SRV_IP" dev "$VETH_C"
-  ip -n "$NS_S" addr del "$PUB_CLOUD/32" dev lo
+  cloud_down
 }
 
 # A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
