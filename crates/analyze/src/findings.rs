@@ -770,10 +770,6 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 r.auth_user.clone(),
                 true,
             ),
-            // A CONNECT with a password is also a `Login` message, counted above.
-            Message::Mqtt(m) if m.user.is_some() && !m.password => {
-                ("mqtt".into(), "CONNECT".into(), m.user.clone(), false)
-            }
             _ => continue,
         };
         let (client, server) = (ip_of(&e.src), ip_of(&e.dst));

@@ -563,12 +563,13 @@ impl AppState {
             }
             App::Mqtt if p.tcp && p.from_client && self.seen[0] == 1 => {
                 if let Some(c) = iot::mqtt_connect(p.payload) {
-                    if c.password {
+                    // A CONNECT that names a user is a login in clear, with or without password.
+                    if c.password || c.user.is_some() {
                         let l = Login {
                             protocol: "mqtt".into(),
                             method: "CONNECT".into(),
                             user: c.user.clone(),
-                            password: true,
+                            password: c.password,
                         };
                         emit(Message::Login(l));
                     }
