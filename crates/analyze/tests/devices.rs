@@ -216,3 +216,20 @@ fn the_gateway_is_the_host_internet_traffic_comes_through() {
     let cam = device(&inv, "b0:c5:54:25:5b:0e");
     assert_eq!(identify(cam).kind, Kind::Camera);
 }
+
+#[test]
+fn user_agents_that_name_android_and_its_emulator() {
+    use iotscope_analyze::identify::{identify, Confidence, Kind};
+    // The D-Link camera is set up from an LG phone whose app sends `ksoap2-android`.
+    let cam = inventory("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap");
+    let phone = identify(device(&cam, "bc:f5:ac:f4:c0:9d"));
+    assert_eq!(
+        (phone.kind, phone.confidence),
+        (Kind::Phone, Some(Confidence::Low))
+    );
+    assert!(phone.because.unwrap().contains("ksoap2-android"));
+    // In 1kxun a PC runs the Android emulator (sdk_gphone_x86, generic_x86): a computer.
+    let lan = inventory("nDPI__1kxun.pcap");
+    let emulator = identify(device(&lan, "9c:b6:d0:d3:e3:33"));
+    assert_eq!(emulator.kind, Kind::Computer);
+}

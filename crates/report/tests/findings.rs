@@ -685,3 +685,46 @@ fn an_api_key_in_a_url_path_is_noted_and_not_shown() {
     assert!(!iotscope_report::terminal::render(&r).contains(key));
     assert!(!iotscope_report::html::render(&r).contains(key));
 }
+
+#[test]
+fn verdicts_at_the_edges() {
+    // Almost nothing encrypted: a share that rounds to 0 % is said to be under 1 %.
+    let r = report(capture("nDPI__1kxun.pcap"));
+    let pc = r
+        .devices
+        .iter()
+        .find(|d| d.mac.as_deref() == Some("00:1c:42:8e:70:31"))
+        .unwrap();
+    assert!(
+        pc.verdict
+            .text
+            .contains("and under 1 % of those bytes is encrypted."),
+        "{}",
+        pc.verdict.text
+    );
+    // FTP logins to two servers (10.99.0.1, then 52.94.236.248) are one weakness in words.
+    let r = report_with(
+        &[recorded("ftp-login.pcap"), recorded("ftp-modes.pcap")],
+        None,
+    );
+    let (dev, _) = of(&r, FindingId::CleartextCredentials)[0];
+    let subjects: BTreeSet<&str> = dev
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::CleartextCredentials)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        BTreeSet::from(["ftp to 10.99.0.1", "ftp to 52.94.236.248"])
+    );
+    assert_eq!(
+        dev.verdict
+            .text
+            .matches("it sends an FTP login in clear (user iotuser)")
+            .count(),
+        1,
+        "{}",
+        dev.verdict.text
+    );
+}
