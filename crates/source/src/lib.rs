@@ -226,24 +226,6 @@ impl Capture {
         })
     }
 
-    /// Opens a capture file without mapping it: every byte is read into chunks (what standard
-    /// input and compressed files always get).
-    pub fn open_unmapped(path: &Path) -> Result<Capture, ReadError> {
-        let name = path.display().to_string();
-        let input = File::open(path)
-            .and_then(|f| stream(Box::new(f)))
-            .map_err(|e| ReadError {
-                file: name.clone(),
-                offset: 0,
-                kind: ErrorKind::Io(e),
-            })?;
-        Ok(Capture {
-            name,
-            input,
-            mapped: None,
-        })
-    }
-
     /// Wraps any byte stream (tests, pipes).
     pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<Capture, ReadError> {
         let input = stream(r).map_err(|e| ReadError {

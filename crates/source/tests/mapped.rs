@@ -23,7 +23,13 @@ fn read(mut c: Capture) -> Read {
 fn both(path: &Path) -> (Read, Read) {
     (
         read(Capture::open(path).unwrap()),
-        read(Capture::open_unmapped(path).unwrap()),
+        read(
+            Capture::from_reader(
+                &path.display().to_string(),
+                Box::new(std::fs::File::open(path).unwrap()),
+            )
+            .unwrap(),
+        ),
     )
 }
 
