@@ -573,23 +573,12 @@ record_http_poll() {
 record_dot_dns() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
     -subj "/CN=dns.iotscope.test" -keyout "$WORK/unbound.key" -out "$WORK/unbound.pem" 2>/dev/null
-  cat >"$WORK/unbound.conf" <<EOF
-server:
-  verbosity: 1
+  write_unbound_conf "$WORK/unbound.conf" <<EOF
   interface: $SRV_IP@53
   interface: $SRV_IP@853
   tls-port: 853
   tls-service-key: "$WORK/unbound.key"
   tls-service-pem: "$WORK/unbound.pem"
-  access-control: 10.99.0.0/24 allow
-  do-ip6: no
-  username: ""
-  chroot: ""
-  directory: "$WORK"
-  pidfile: "$WORK/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  module-config: "iterator"
   local-zone: "example.org." static
   local-data: "example.org. 3600 IN A 192.0.2.10"
   local-data: "example.org. 3600 IN AAAA 2001:db8::10"
