@@ -9,6 +9,13 @@
 //! u32` (16 bytes) sorted by key (the prefix's hex digit count << 40 | the prefix), and
 //! `oui-names.bin`, the names one after the other. Plain bytes: a table of string pointers would
 //! need a relocation per entry at every start of the program.
+//!
+//! The organisation names become `asn-names.bin`, records of `AS number u32, name offset u32,
+//! name length u32` (12 bytes) sorted by number, and `asn-names.txt`, the names one after the
+//! other. The cloud ranges become `cloud-v4.bin` and `cloud-v6.bin`, records of `start, end,
+//! label u32` sorted by (start, end, label); they nest (a service's range inside its provider's),
+//! so unlike the other tables they may overlap. `cloud-labels.txt` holds the labels, one
+//! `provider<TAB>service<TAB>region` line each, numbered from 0 in order of first appearance.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -83,12 +90,95 @@ fn oui(src: &Path, out: &Path) {
     std::fs::write(out.join("oui-names.bin"), names).expect("write table");
 }
 
+fn names(src: &Path, out: &Path) {
+    let mut rows: Vec<(u32, &str)> = Vec::new();
+    let t = text(src);
+    for l in t.lines() {
+        let Some((asn, name)) = l.split_once('\t') else {
+            continue;
+        };
+        rows.push((asn.parse().expect("AS number"), name));
+    }
+    rows.sort_unstable();
+    rows.dedup_by_key(|r| r.0);
+    let (mut records, mut text_out) = (Vec::new(), Vec::new());
+    for (asn, name) in rows {
+        records.extend_from_slice(&asn.to_le_bytes());
+        records.extend_from_slice(&(text_out.len() as u32).to_le_bytes());
+        records.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        text_out.extend_from_slice(name.as_bytes());
+    }
+    std::fs::write(out.join("asn-names.bin"), records).expect("write table");
+    std::fs::write(out.join("asn-names.txt"), text_out).expect("write table");
+}
+
+/// "a.b.c.d/n" or "x::/n" as its first and last address, and whether it is IPv6.
+fn cidr(s: &str) -> (u128, u128, bool) {
+    let (a, n) = s.split_once('/').expect("CIDR");
+    let n: u32 = n.parse().expect("prefix length");
+    let (a, bits, v6) = match a.parse::<Ipv4Addr>() {
+        Ok(a) => (u128::from(u32::from(a)), 32, false),
+        Err(_) => (
+            u128::from(a.parse::<Ipv6Addr>().expect("address")),
+            128,
+            true,
+        ),
+    };
+    assert!(n <= bits, "{s}");
+    let host = if n == bits {
+        0
+    } else {
+        (1u128 << (bits - n)) - 1
+    };
+    (a & !host, a | host, v6)
+}
+
+fn clouds(src: &Path, out: &Path) {
+    let mut labels: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for l in text(src).lines() {
+        let f: Vec<&str> = l.split('\t').collect();
+        if f.len() < 4 {
+            continue;
+        }
+        let label = format!("{}\t{}\t{}", f[1], f[2], f[3]);
+        let id = *index.entry(label.clone()).or_insert_with(|| {
+            labels.push(label);
+            (labels.len() - 1) as u32
+        });
+        let (a, b, is_v6) = cidr(f[0]);
+        if is_v6 {
+            v6.push((a, b, id));
+        } else {
+            v4.push((a, b, id));
+        }
+    }
+    v4.sort_unstable();
+    v6.sort_unstable();
+    for (name, rows, bytes) in [("cloud-v4.bin", v4, 4), ("cloud-v6.bin", v6, 16)] {
+        let mut o = Vec::new();
+        for (a, b, id) in rows {
+            o.extend_from_slice(&a.to_le_bytes()[..bytes]);
+            o.extend_from_slice(&b.to_le_bytes()[..bytes]);
+            o.extend_from_slice(&id.to_le_bytes());
+        }
+        std::fs::write(out.join(name), o).expect("write table");
+    }
+    std::fs::write(out.join("cloud-labels.txt"), labels.join("\n")).expect("write table");
+}
+
 fn main() {
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     let oui_src = Path::new("data/oui.tsv.gz");
     println!("cargo:rerun-if-changed={}", oui_src.display());
     oui(oui_src, Path::new(&out));
     let data = Path::new("data");
+    for f in ["asn-names.tsv.gz", "cloud.tsv.gz"] {
+        println!("cargo:rerun-if-changed={}", data.join(f).display());
+    }
+    names(&data.join("asn-names.tsv.gz"), Path::new(&out));
+    clouds(&data.join("cloud.tsv.gz"), Path::new(&out));
     for (name, v6, country) in [
         ("asn-v4", false, false),
         ("asn-v6", true, false),

