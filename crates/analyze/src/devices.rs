@@ -117,23 +117,25 @@ impl Device {
         if value.is_empty() {
             return;
         }
-        // Keep the earliest frame for each (kind, value).
-        if let Some(c) = self
-            .claims
-            .iter()
-            .find(|c| c.kind == kind && c.value == value)
-            .cloned()
-        {
-            if c.frame <= frame + 1 {
-                return;
-            }
-            self.claims.remove(&c);
-        }
-        self.claims.insert(Claim {
+        // Keep the earliest frame for each (kind, value): the set is ordered by kind, value,
+        // frame, so the first claim from (kind, value, 0) on is the one to compare with.
+        let mut key = Claim {
             kind: kind.into(),
             value: value.into(),
-            frame: frame + 1,
-        });
+            frame: 0,
+        };
+        match self.claims.range(&key..).next() {
+            Some(c) if c.kind == key.kind && c.value == key.value => {
+                if c.frame <= frame + 1 {
+                    return;
+                }
+                let c = c.clone();
+                self.claims.remove(&c);
+            }
+            _ => {}
+        }
+        key.frame = frame + 1;
+        self.claims.insert(key);
     }
 }
 

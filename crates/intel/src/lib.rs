@@ -144,6 +144,16 @@ const CDN_ASNS: [(u32, &str); 8] = [
     (22822, "limelight"),
 ];
 
+/// Is `name` (any case, maybe with a final dot) `domain` or a name under it? Compares in place:
+/// this runs for every flow of a report.
+fn within(name: &str, domain: &str) -> bool {
+    let n = name.trim_end_matches('.').as_bytes();
+    let d = domain.as_bytes();
+    n.len() >= d.len()
+        && n[n.len() - d.len()..].eq_ignore_ascii_case(d)
+        && (n.len() == d.len() || n[n.len() - d.len() - 1] == b'.')
+}
+
 /// CDNs recognised from a CNAME suffix.
 pub fn cdn_of_name(name: &str) -> Option<&'static str> {
     const SUFFIXES: [(&str, &str); 9] = [
@@ -157,10 +167,9 @@ pub fn cdn_of_name(name: &str) -> Option<&'static str> {
         ("cloudfront.net", "cloudfront"),
         ("cdn.cloudflare.net", "cloudflare"),
     ];
-    let n = name.trim_end_matches('.').to_ascii_lowercase();
     SUFFIXES
         .iter()
-        .find(|(s, _)| n == *s || n.ends_with(&format!(".{s}")))
+        .find(|(s, _)| within(name, s))
         .map(|(_, c)| *c)
 }
 
@@ -262,10 +271,9 @@ const DOH_NAMES: [(&str, &str); 14] = [
 /// The operator of an encrypted-DNS service known by this server name (subdomains included,
 /// as in `mozilla.cloudflare-dns.com`).
 pub fn doh_service(name: &str) -> Option<&'static str> {
-    let n = name.trim_end_matches('.').to_ascii_lowercase();
     DOH_NAMES
         .iter()
-        .find(|(s, _)| n == *s || n.ends_with(&format!(".{s}")))
+        .find(|(s, _)| within(name, s))
         .map(|(_, who)| *who)
 }
 
@@ -288,8 +296,8 @@ const CONNECTIVITY_HOSTS: [&str; 12] = [
 
 /// True when `name` is a well-known connectivity probe.
 pub fn is_connectivity_check(name: &str) -> bool {
-    let n = name.trim_end_matches('.').to_ascii_lowercase();
-    CONNECTIVITY_HOSTS.contains(&n.as_str())
+    let n = name.trim_end_matches('.');
+    CONNECTIVITY_HOSTS.iter().any(|h| h.eq_ignore_ascii_case(n))
 }
 
 impl Intel {
@@ -483,5 +491,27 @@ impl Geo {
                 .map(|b| haversine((*lat, *lon), *b))
                 .reduce(f64::min),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_within_a_domain_only_at_a_label_boundary() {
+        assert!(within("dns.google", "dns.google"));
+        assert!(within("DNS.Google.", "dns.google"));
+        assert!(within("mozilla.cloudflare-dns.com", "cloudflare-dns.com"));
+        assert!(!within("evilcloudflare-dns.com", "cloudflare-dns.com"));
+        assert!(!within("google", "dns.google"));
+        assert!(!within("", "dns.google"));
+        assert_eq!(
+            doh_service("Mozilla.Cloudflare-DNS.com."),
+            Some("Cloudflare")
+        );
+        assert_eq!(doh_service("notdns.google"), None);
+        assert!(is_connectivity_check("Captive.Apple.com."));
+        assert!(!is_connectivity_check("x.captive.apple.com"));
     }
 }
