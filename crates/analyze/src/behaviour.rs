@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use iotscope_flow::{EndReason, Flow, FlowKey};
+use iotscope_flow::{EndReason, Flow, FlowKey, TcpState};
 use iotscope_packet::{ip_of, Nanos};
 use iotscope_proto::app::App;
 use serde::Serialize;
@@ -115,7 +115,7 @@ pub struct LongLived {
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub packets: u64,
-    /// Still open when the capture ended.
+    /// Still open when the capture ended: no FIN or RST was seen.
     pub open_at_end: bool,
     /// First frame (1-based).
     pub frame: u64,
@@ -315,7 +315,12 @@ pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) 
                 bytes_up: up,
                 bytes_down: down,
                 packets,
-                open_at_end: tail.end == EndReason::EndOfInput,
+                // A connection that one side had closed (FIN) or reset is over, even when the
+                // capture ended before its record did.
+                open_at_end: tail.end == EndReason::EndOfInput
+                    && !tail
+                        .tcp
+                        .is_some_and(|t| matches!(t.state, TcpState::Closing | TcpState::Closed)),
                 frame: head.first_frame + 1,
             });
         }

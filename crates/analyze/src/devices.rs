@@ -204,13 +204,7 @@ fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {
 
 /// Addresses of this network rather than of the internet: private, link-local, unique local.
 pub fn is_local(a: &IpAddr) -> bool {
-    match a {
-        IpAddr::V4(v) => v.is_private() || v.is_link_local(),
-        IpAddr::V6(v) => {
-            let s = v.segments()[0];
-            (s & 0xffc0) == 0xfe80 || (s & 0xfe00) == 0xfc00
-        }
-    }
+    iotscope_packet::is_private(a)
 }
 
 fn is_group_mac(m: &Mac) -> bool {

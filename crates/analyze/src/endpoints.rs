@@ -43,11 +43,19 @@ pub struct Endpoint {
     pub cnames: Vec<String>,
     /// Organisation, network, country and cloud of the address.
     pub place: Place,
-    /// "tcp/443 tls", "udp/123 ntp"...
+    /// "tcp/443 tls", "udp/123 ntp"...; a service of the device that the address connected to
+    /// reads "inbound tcp/80 http".
     pub services: BTreeSet<String>,
     pub flows: u64,
+    /// Of those, the flows the address opened towards the device.
+    pub inbound: u64,
+    /// Bytes the device sent to the address and received from it.
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// Of those bytes, the ones in flows of an encrypted protocol (TLS, QUIC, SSH), and the ones
+    /// in flows whose application was not recognised (which may or may not be encrypted).
+    pub bytes_encrypted: u64,
+    pub bytes_unrecognised: u64,
     pub first: Nanos,
     pub last: Nanos,
     /// The first frame (1-based) of the earliest flow.
@@ -90,6 +98,11 @@ pub struct LocationCheck {
     /// Distance from the site to the nearest town of the registered country.
     pub country_km: f64,
     pub edge: bool,
+}
+
+/// The application encrypts what it carries.
+pub fn is_encrypted(app: App) -> bool {
+    matches!(app, App::Tls | App::Quic | App::Ssh)
 }
 
 /// "tcp", "udp", "icmp"... for an IP protocol number.
@@ -221,16 +234,21 @@ pub fn endpoints_named(
 ) -> Vec<Endpoint> {
     let mut out: BTreeMap<(IpAddr, IpAddr), Endpoint> = BTreeMap::new();
     for f in flows {
-        let client = f.key.end(f.initiator);
-        let server = f.key.end(f.initiator.other());
-        let (device, addr) = (ip_of(&client.0), ip_of(&server.0));
-        if !local.contains(&device)
-            || local.contains(&addr)
-            || addr.is_multicast()
-            || is_broadcast(&addr)
-        {
+        let opener = f.key.end(f.initiator);
+        let other = f.key.end(f.initiator.other());
+        let (opener_ip, other_ip) = (ip_of(&opener.0), ip_of(&other.0));
+        let public = |a: &IpAddr| {
+            !(local.contains(a) || a.is_multicast() || a.is_unspecified() || is_broadcast(a))
+        };
+        // A flow the device opened to the internet, or a TCP or UDP flow a host on the internet
+        // opened to it (ICMP from the internet is mostly errors about the device's own packets).
+        let (device, addr, inbound) = if local.contains(&opener_ip) && public(&other_ip) {
+            (opener_ip, other_ip, false)
+        } else if local.contains(&other_ip) && public(&opener_ip) && matches!(f.key.proto, 6 | 17) {
+            (other_ip, opener_ip, true)
+        } else {
             continue;
-        }
+        };
         let e = out.entry((device, addr)).or_insert_with(|| Endpoint {
             device,
             addr,
@@ -240,23 +258,29 @@ pub fn endpoints_named(
             place: intel.place(addr),
             services: BTreeSet::new(),
             flows: 0,
+            inbound: 0,
             bytes_up: 0,
             bytes_down: 0,
+            bytes_encrypted: 0,
+            bytes_unrecognised: 0,
             first: Nanos::MAX,
             last: Nanos::MIN,
             frame: 0,
             rtt_ms: None,
             location: None,
         });
+        // The handshake of an inbound connection times the device's answer, not the distance.
         if let Some(rtt) = f
             .tcp
+            .filter(|_| !inbound)
             .and_then(|t| Some(t.synack_ts.get()? - t.syn_ts.get()?))
             .filter(|r| *r >= 0)
         {
             let ms = rtt as f64 / 1e6;
             e.rtt_ms = Some(e.rtt_ms.map_or(ms, |m: f64| m.min(ms)));
         }
-        match namer.name(device, addr, f) {
+        // The device did not look up a host that reached it: only its own flows name the address.
+        match namer.name(device, addr, f).filter(|_| !inbound) {
             Some(n) if n.by == NamedBy::Dns && e.named_by != NamedBy::Dns => {
                 e.name = Some(n.name.to_string());
                 e.cnames = n.cnames.to_vec();
@@ -268,10 +292,26 @@ pub fn endpoints_named(
             }
             _ => {}
         }
-        e.services.insert(service(f));
+        // An FTP data connection is the device's own transfer whichever side opened it.
+        if inbound && f.app.app != App::FtpData {
+            e.services.insert(format!("inbound {}", service(f)));
+            e.inbound += 1;
+        } else {
+            e.services.insert(service(f));
+        }
         e.flows += 1;
-        e.bytes_up += f.from(f.initiator).bytes;
-        e.bytes_down += f.from(f.initiator.other()).bytes;
+        let (dev_side, far_side) = if inbound {
+            (f.initiator.other(), f.initiator)
+        } else {
+            (f.initiator, f.initiator.other())
+        };
+        e.bytes_up += f.from(dev_side).bytes;
+        e.bytes_down += f.from(far_side).bytes;
+        if is_encrypted(f.app.app) {
+            e.bytes_encrypted += f.bytes();
+        } else if f.app.app == App::Unknown {
+            e.bytes_unrecognised += f.bytes();
+        }
         if f.first < e.first {
             e.frame = f.first_frame + 1;
         }

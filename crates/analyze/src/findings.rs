@@ -1436,7 +1436,13 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                 || s.contains("/853 ")
                 || s.contains("tls/dns")
         });
-        if e.named_by == NamedBy::None && !only_dns_or_ping && public_resolver(e.addr).is_none() {
+        // Hosts that only connected to the device were never the device's to look up.
+        let opened = e.flows - e.inbound;
+        if e.named_by == NamedBy::None
+            && opened > 0
+            && !only_dns_or_ping
+            && public_resolver(e.addr).is_none()
+        {
             let org = e
                 .place
                 .org
@@ -1450,10 +1456,10 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
             };
             let acc = out.get(FindingId::NoDns, dev, &org, sev);
             acc.severity = acc.severity.max(sev);
-            acc.count += e.flows;
+            acc.count += opened;
             acc.at(e.first, e.last, frame)
                 .fact("addresses", format!("{} ({place})", e.addr));
-            for s in &e.services {
+            for s in e.services.iter().filter(|s| !s.starts_with("inbound ")) {
                 acc.fact("services", s.clone());
             }
             if let Some(c) = &e.place.country {

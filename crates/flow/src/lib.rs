@@ -285,6 +285,50 @@ pub enum EndReason {
     Evicted,
 }
 
+/// How much a port looks like a server's: 3 for a service the parsers know by its port or a
+/// well-known port (under 1024), 1 for another registered port, 0 for one from the range systems
+/// hand out to clients (32768 and up: Linux's default starts there, Windows' and the IANA's at
+/// 49152).
+fn service_rank(tcp: bool, port: u16) -> u8 {
+    if port < 1024 || iotscope_proto::app::by_port(tcp, port, port) != App::Unknown {
+        3
+    } else if port < 32768 {
+        1
+    } else {
+        0
+    }
+}
+
+/// A flow whose first frame does not open it (a TCP segment without SYN, or a UDP datagram from a
+/// service port to a client's port) began before the capture did. Its opener is then guessed
+/// from the ports, as Zeek does: the side on the service port is the server. A SYN or SYN/ACK
+/// settles it later either way.
+fn orient(f: &mut Flow, side: Side, d: &Decoded) {
+    if !f.key.ports_known || d.fragment && !d.first_fragment {
+        return;
+    }
+    let tcp = match d.transport {
+        Transport::Tcp if d.tcp_flags & tcp_flags::SYN == 0 => true,
+        Transport::Udp => false,
+        _ => return,
+    };
+    let (from, to) = (service_rank(tcp, d.src_port), service_rank(tcp, d.dst_port));
+    // A UDP datagram is usually a request; only a reply to a client's port says otherwise. A TCP
+    // segment between ports that say nothing, from the internet to a private address, is taken
+    // as an answer: NAT lets few connections in.
+    let reply = if tcp {
+        from > to
+            || (from == to
+                && !iotscope_packet::is_private(&iotscope_packet::ip_of(&d.src))
+                && iotscope_packet::is_private(&iotscope_packet::ip_of(&d.dst)))
+    } else {
+        from == 3 && to == 0
+    };
+    if reply {
+        f.initiator = side.other();
+    }
+}
+
 /// One flow record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
@@ -626,8 +670,11 @@ impl FlowTable {
                 f
             }
         };
-        if created && !self.expected.is_empty() && d.transport == Transport::Tcp {
-            take_expected(&mut self.expected, flow, ts);
+        if created {
+            orient(flow, side, d);
+            if !self.expected.is_empty() && d.transport == Transport::Tcp {
+                take_expected(&mut self.expected, flow, ts);
+            }
         }
         update(flow, side, frame, ts, wire_len, d);
         if matches!(d.transport, Transport::Tcp | Transport::Udp) {

@@ -33,6 +33,17 @@ pub fn ip_of(a: &Addr) -> std::net::IpAddr {
     }
 }
 
+/// An address of a local network rather than of the internet: private, link-local, unique local.
+pub fn is_private(a: &std::net::IpAddr) -> bool {
+    match a {
+        std::net::IpAddr::V4(v) => v.is_private() || v.is_link_local(),
+        std::net::IpAddr::V6(v) => {
+            let s = v.segments()[0];
+            (s & 0xffc0) == 0xfe80 || (s & 0xfe00) == 0xfc00
+        }
+    }
+}
+
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn fmt_mac(m: &Mac) -> String {
     format!(

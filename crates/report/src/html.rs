@@ -249,9 +249,13 @@ fn network(o: &mut String, r: &Report) {
     );
     stat(
         o,
-        "endpoints",
-        n.endpoints.to_string(),
-        "internet addresses contacted".into(),
+        "destinations",
+        n.destinations.to_string(),
+        format!(
+            "on the internet, at {} address{}",
+            n.endpoints,
+            if n.endpoints == 1 { "" } else { "es" }
+        ),
     );
     let countries: Vec<String> = n.countries.iter().take(12).map(|c| esc(c)).collect();
     stat(
@@ -276,7 +280,14 @@ fn network(o: &mut String, r: &Report) {
                 "encrypted",
                 format!("{pct:.0} %"),
                 format!(
-                    "of internet bytes<div class=\"share\"><i style=\"width:{pct:.1}%\"></i></div>"
+                    "of internet bytes{}<div class=\"share\"><i style=\"width:{pct:.1}%\"></i></div>",
+                    match n.unrecognised_share {
+                        Some(u) if u > 0.0 => format!(
+                            "; {:.0} % in protocols not recognised",
+                            (u * 100.0).clamp(0.0, 100.0)
+                        ),
+                        _ => String::new(),
+                    }
                 ),
             );
         }

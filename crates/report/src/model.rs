@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use iotscope_analyze::behaviour::{self, Beacon, LongLived, Thresholds};
 use iotscope_analyze::devices::{self, Device, DeviceKey, Local};
-use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
+use iotscope_analyze::endpoints::{self, is_encrypted, Endpoint, NamedBy, Namer};
 use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
 use iotscope_analyze::identify::{identify, Kind};
 use iotscope_analyze::text::duration;
@@ -20,7 +20,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -75,12 +75,18 @@ pub struct Network {
     pub devices: usize,
     /// Devices identified as IoT (anything but phones, computers, routers and unknowns).
     pub iot_devices: usize,
-    /// Distinct internet addresses the devices opened flows to.
+    /// Distinct internet addresses the devices exchanged flows with (opened by either side).
     pub endpoints: usize,
+    /// Distinct destinations: the devices' endpoint rows, by name (or address when unnamed).
+    pub destinations: usize,
     /// Countries of those addresses (ISO codes), most bytes first.
     pub countries: Vec<String>,
-    /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1).
+    /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1): the sum over
+    /// the devices' endpoints, so that it agrees with their verdicts.
     pub encrypted_share: Option<f64>,
+    /// Share of those bytes in applications that were not recognised (0 to 1), which may or may
+    /// not be encrypted.
+    pub unrecognised_share: Option<f64>,
     /// Findings per severity.
     pub findings: SeverityCounts,
     /// The label of the device with the most severe findings.
@@ -206,6 +212,11 @@ pub struct EndpointReport {
     pub tls: Vec<String>,
     /// Every byte went inside TLS, QUIC or SSH.
     pub encrypted: bool,
+    /// Bytes (both ways) inside TLS, QUIC or SSH, and bytes of applications not recognised.
+    pub bytes_encrypted: u64,
+    pub bytes_unrecognised: u64,
+    /// Flows the address opened towards the device (of `flows`).
+    pub inbound: u64,
     /// "every 5 min 0 s ± 2 s" when the device contacts it on a timer.
     pub periodic: Option<String>,
     pub flows: u64,
@@ -268,10 +279,6 @@ fn time(t: Nanos) -> String {
     } else {
         fmt_utc(t)
     }
-}
-
-fn is_encrypted(f: &Flow) -> bool {
-    matches!(f.app.app, App::Tls | App::Quic | App::Ssh)
 }
 
 fn is_iot(k: Kind) -> bool {
@@ -353,18 +360,6 @@ pub fn build(i: &Input) -> Report {
             });
     }
 
-    // Internet traffic totals for the network summary.
-    let (mut enc, mut total) = (0u64, 0u64);
-    for f in i.flows {
-        let c = ip_of(&f.key.end(f.initiator).0);
-        let s = ip_of(&f.key.end(f.initiator.other()).0);
-        if i.local.contains(&c) != i.local.contains(&s) {
-            total += f.bytes();
-            if is_encrypted(f) {
-                enc += f.bytes();
-            }
-        }
-    }
     let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
     for e in &eps {
         if let Some(c) = &e.place.country {
@@ -413,6 +408,20 @@ pub fn build(i: &Input) -> Report {
         .map(|e| e.addr)
         .collect::<BTreeSet<IpAddr>>()
         .len();
+    // Internet traffic totals for the network summary, from the same endpoint rows as the
+    // devices' verdicts.
+    let rows = reports.iter().flat_map(|d| &d.endpoints);
+    let destinations = rows
+        .clone()
+        .map(|e| e.name.as_str())
+        .collect::<BTreeSet<&str>>()
+        .len();
+    let (mut enc, mut unrecognised, mut total) = (0u64, 0u64, 0u64);
+    for e in rows {
+        enc = enc.saturating_add(e.bytes_encrypted);
+        unrecognised = unrecognised.saturating_add(e.bytes_unrecognised);
+        total = total.saturating_add(e.bytes_up.saturating_add(e.bytes_down));
+    }
     Report {
         schema: "iotscope-report".into(),
         schema_version: SCHEMA_VERSION.into(),
@@ -432,8 +441,10 @@ pub fn build(i: &Input) -> Report {
             devices: reports.len(),
             iot_devices: devs.iter().filter(|d| is_iot(identify(d).kind)).count(),
             endpoints: endpoints_n,
+            destinations,
             countries: countries.into_iter().map(|c| c.0).collect(),
             encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
+            unrecognised_share: (total > 0).then(|| unrecognised as f64 / total as f64),
             findings: counts,
             worst_device,
             worst_device_id,
@@ -520,7 +531,10 @@ fn device_report(
             country: e.place.country.clone(),
             services: Vec::new(),
             tls: Vec::new(),
-            encrypted: true,
+            encrypted: false,
+            bytes_encrypted: 0,
+            bytes_unrecognised: 0,
+            inbound: 0,
             periodic: None,
             flows: 0,
             bytes_up: 0,
@@ -542,8 +556,11 @@ fn device_report(
             }
         }
         r.flows += e.flows;
+        r.inbound += e.inbound;
         r.bytes_up += e.bytes_up;
         r.bytes_down += e.bytes_down;
+        r.bytes_encrypted += e.bytes_encrypted;
+        r.bytes_unrecognised += e.bytes_unrecognised;
         let (f, l) = (time(e.first), time(e.last));
         if f < r.first {
             r.first = f;
@@ -563,9 +580,8 @@ fn device_report(
         let Some(name) = namer_rows.get(&s) else {
             continue;
         };
-        let enc = is_encrypted(f);
+        let enc = is_encrypted(f.app.app);
         if let Some(r) = rows.get_mut(name) {
-            r.encrypted &= enc;
             if let Some(v) = tls_of.get(&f.first_frame) {
                 if !r.tls.iter().any(|x| x == v) {
                     r.tls.push(v.to_string());
@@ -578,6 +594,9 @@ fn device_report(
         if let Some(r) = rows.get_mut(&b.destination.name) {
             r.periodic = Some(b.every());
         }
+    }
+    for r in rows.values_mut() {
+        r.encrypted = r.bytes_encrypted > 0 && r.bytes_encrypted == r.bytes_up + r.bytes_down;
     }
     let mut endpoints: Vec<EndpointReport> = rows.into_values().collect();
     endpoints.sort_by(|a, b| {
@@ -608,7 +627,14 @@ fn device_report(
             encrypted: *enc,
         })
         .collect();
-    let verdict = verdict(d, &findings, &endpoints, long, &local_talk(flows));
+    let verdict = verdict(
+        d,
+        &findings,
+        &endpoints,
+        long,
+        &local_talk(flows),
+        flows.len(),
+    );
     DeviceReport {
         id: d.id(),
         label,
@@ -829,6 +855,7 @@ fn verdict(
     endpoints: &[EndpointReport],
     long: &[LongLived],
     local: &[String],
+    opened: usize,
 ) -> Verdict {
     let worst = findings.iter().map(|f| f.severity).max();
     let rating = match worst {
@@ -844,7 +871,9 @@ fn verdict(
         .iter()
         .filter(|f| f.id == FindingId::ExposedService)
         .collect();
-    let outbound = if inbound.is_empty() {
+    let outbound = if inbound.is_empty() && opened == 0 {
+        "It opened no connections of its own".to_string()
+    } else if inbound.is_empty() {
         "It only makes outbound connections".to_string()
     } else if inbound.iter().any(|f| f.severity == Severity::High) {
         "It accepts connections from the internet".to_string()
@@ -882,8 +911,11 @@ fn verdict(
             .collect();
         let enc: u64 = endpoints
             .iter()
-            .filter(|e| e.encrypted)
-            .map(|e| e.bytes_up.saturating_add(e.bytes_down))
+            .map(|e| e.bytes_encrypted)
+            .fold(0, u64::saturating_add);
+        let unrecognised: u64 = endpoints
+            .iter()
+            .map(|e| e.bytes_unrecognised)
             .fold(0, u64::saturating_add);
         // Whole percent, in 128 bits so that no byte count can overflow.
         let share = |x: u64| {
@@ -891,6 +923,8 @@ fn verdict(
                 .checked_div(u128::from(total))
                 .unwrap_or(0) as u32
         };
+        // "under 1 % of those bytes is", "40 % of those bytes are".
+        let is_are = |x: u64| if x > 0 && share(x) == 0 { "is" } else { "are" };
         // The organisations that carry its bytes: one takes all, or the two largest, leaving out
         // a second one below 1 %.
         let whom = match orgs.as_slice() {
@@ -905,12 +939,39 @@ fn verdict(
             [(o, b), ..] => format!("mostly with {o} ({} %)", share(*b)),
             [] => String::new(),
         };
-        let encrypted = match share(enc) {
-            _ if enc == 0 => "none of those bytes is encrypted".to_string(),
-            _ if enc == total => "all of those bytes are encrypted".to_string(),
-            0 => "under 1 % of those bytes is encrypted".to_string(),
-            100 => "over 99 % of those bytes are encrypted".to_string(),
-            n => format!("{n} % of those bytes are encrypted"),
+        // A share in words: "none", "all", "under 1 %", "over 99 %", "40 %".
+        let part = |x: u64| match share(x) {
+            _ if x == 0 => "none".to_string(),
+            _ if x == total => "all".to_string(),
+            0 => "under 1 %".to_string(),
+            100 => "over 99 %".to_string(),
+            n => format!("{n} %"),
+        };
+        // Bytes of an application that was not recognised may be encrypted or not: they are
+        // named as such rather than counted as cleartext.
+        let encrypted = match (enc, unrecognised) {
+            (_, 0) if enc == total => "all of those bytes are encrypted".to_string(),
+            (0, 0) => "none of those bytes is encrypted".to_string(),
+            (_, 0) => format!("{} of those bytes {} encrypted", part(enc), is_are(enc)),
+            (0, u) if u == total => {
+                "all of those bytes are in protocols iotscope does not recognise, so whether \
+                 they are encrypted is not known"
+                    .to_string()
+            }
+            (0, u) => format!(
+                "none of those bytes is known to be encrypted ({} {} in protocols iotscope does \
+                 not recognise)",
+                part(u),
+                is_are(u)
+            ),
+            (_, u) => format!(
+                "{} of those bytes {} encrypted and {} {} in protocols iotscope does not \
+                 recognise",
+                part(enc),
+                is_are(enc),
+                part(u),
+                is_are(u)
+            ),
         };
         s.push(format!(
             "{outbound}; on the internet it talks to {} destination{} in {} countr{} ({}), {whom}, and {encrypted}.",
@@ -927,10 +988,26 @@ fn verdict(
             and_list(local, MAX_LOCAL_TALK)
         ));
     }
-    let channels: Vec<String> = long
+    // One item per destination: its connections one after another are one channel.
+    let mut by_name: Vec<(&str, usize, Nanos)> = Vec::new();
+    for l in long.iter().filter(|l| d.addresses.contains(&l.device)) {
+        match by_name.iter_mut().find(|c| c.0 == l.destination.name) {
+            Some(c) => {
+                c.1 += 1;
+                c.2 = c.2.max(l.duration());
+            }
+            None => by_name.push((&l.destination.name, 1, l.duration())),
+        }
+    }
+    let channels: Vec<String> = by_name
         .iter()
-        .filter(|l| d.addresses.contains(&l.device))
-        .map(|l| format!("{} (open {})", l.destination.name, duration(l.duration())))
+        .map(|(name, n, longest)| match n {
+            1 => format!("{name} (open {})", duration(*longest)),
+            n => format!(
+                "{name} ({n} connections, the longest open {})",
+                duration(*longest)
+            ),
+        })
         .collect();
     if !channels.is_empty() {
         s.push(format!(

@@ -83,17 +83,31 @@ pub fn render(r: &Report) -> String {
         );
     }
     let _ = writeln!(o, "\nNETWORK");
-    let enc = n
-        .encrypted_share
-        .map(|s| format!(" · {:.0} % of internet traffic encrypted", s * 100.0))
-        .unwrap_or_default();
+    // Shown only when something went to the internet; unrecognised bytes are named apart.
+    let enc = match (n.encrypted_share, n.unrecognised_share) {
+        (Some(e), Some(u)) if u > 0.0 => format!(
+            " · {} of internet traffic encrypted, {} unrecognised",
+            percent(e),
+            percent(u)
+        ),
+        (Some(e), _) => format!(" · {} of internet traffic encrypted", percent(e)),
+        _ => String::new(),
+    };
+    let places = if n.endpoints == 0 {
+        "nothing on the internet".to_string()
+    } else {
+        format!(
+            "{} ({}) on the internet in {}",
+            plural(n.destinations, "destination", "destinations"),
+            plural(n.endpoints, "address", "addresses"),
+            plural(n.countries.len(), "country", "countries"),
+        )
+    };
     let _ = writeln!(
         o,
-        "  {} ({} IoT) · {} on the internet in {}{enc}",
+        "  {} ({} IoT) · {places}{enc}",
         plural(n.devices, "device", "devices"),
         n.iot_devices,
-        plural(n.endpoints, "endpoint", "endpoints"),
-        plural(n.countries.len(), "country", "countries"),
     );
     let f = &n.findings;
     let mark = if f.high > 0 { "!" } else { " " };
@@ -140,9 +154,10 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     let _ = writeln!(o, "\n{}  ({who})  {kind}", d.label.to_uppercase());
     let _ = writeln!(
         o,
-        "  {} · {} flows · {} up, {} down",
+        "  {} · {} flow{} · {} up, {} down",
         d.addresses.join(", "),
         d.flows,
+        if d.flows == 1 { "" } else { "s" },
         bytes(d.bytes_up),
         bytes(d.bytes_down)
     );
@@ -300,4 +315,15 @@ fn cut(s: &str, n: usize) -> String {
 /// "11-20 00:00:41" from a full UTC time.
 fn short(t: &str) -> String {
     t.get(5..19).unwrap_or(t).to_string()
+}
+
+/// A share (0 to 1) as a whole percentage that never rounds something to nothing or to all.
+fn percent(x: f64) -> String {
+    match x * 100.0 {
+        p if p <= 0.0 => "0 %".into(),
+        p if p < 1.0 => "under 1 %".into(),
+        p if p >= 100.0 => "100 %".into(),
+        p if p > 99.0 => "over 99 %".into(),
+        p => format!("{p:.0} %"),
+    }
 }

@@ -220,6 +220,9 @@ fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
         "named by the lookup before it"
     );
     assert!(fact(f, "open for").contains("min"));
+    // Both sides sent FIN at 663 s, in the capture's last frames: the connection is over even
+    // though its record was still in the table when the input ended.
+    assert_eq!(fact(f, "state"), "", "closed by FIN, not open at the end");
     assert!(dev
         .verdict
         .text
@@ -361,6 +364,9 @@ fn the_nest_keeps_a_channel_to_its_cloud() {
     assert_eq!(l.len(), 1);
     let f = l[0].1;
     assert!(f.subject.ends_with(".nest.com"), "{}", f.subject);
+    // Five connections; the server closed four with FIN (frames 207, 480, 668, 742); the one
+    // opened at 5214 s was still open when the capture ended.
+    assert_eq!(f.count, 5);
     assert_eq!(fact(f, "state"), "still open when the capture ended");
     assert!(fact(f, "server").contains("Amazon"));
 }
@@ -727,4 +733,104 @@ fn verdicts_at_the_edges() {
         "{}",
         dev.verdict.text
     );
+}
+
+/// The HomeMatic capture starts inside the plug's only connection (no SYN): 81.14.202.72:9292
+/// sends first, to the plug's port 50756. The ports say who is the server, so the session is the
+/// plug's own, to the internet, and its bytes are unrecognised rather than cleartext.
+#[test]
+fn a_connection_seen_from_its_middle_is_oriented_by_its_ports() {
+    let r = report(capture("IoTSentinel__HomeMaticPlug__Setup-C-8-STA.pcap"));
+    let plug = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.10.10.89".to_string()))
+        .expect("the plug");
+    assert_eq!(plug.endpoints.len(), 1);
+    let e = &plug.endpoints[0];
+    assert_eq!(e.name, "81.14.202.72");
+    assert_eq!(e.services, vec!["tcp/9292 unknown".to_string()]);
+    assert_eq!(e.inbound, 0);
+    assert_eq!((e.bytes_up, e.bytes_down), (5043, 3027), "tshark conv,tcp");
+    assert_eq!(e.bytes_unrecognised, 8070);
+    assert!(plug
+        .verdict
+        .text
+        .contains("all of those bytes are in protocols iotscope does not recognise"));
+    assert_eq!(r.network.unrecognised_share, Some(1.0));
+    assert_eq!(r.network.encrypted_share, Some(0.0));
+}
+
+/// inbound.pcap: 45.33.32.156 opens a telnet and an HTTP connection to the device. The host is
+/// one of the device's endpoints (so the verdict does not say nothing went to the internet), its
+/// services are marked inbound, and there is no no-dns finding: it was never the device's to
+/// look up.
+#[test]
+fn hosts_that_connect_to_a_device_are_among_its_endpoints() {
+    let r = report(recorded("inbound.pcap"));
+    let dev = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
+        .expect("the device");
+    assert_eq!(dev.endpoints.len(), 1);
+    let e = &dev.endpoints[0];
+    assert_eq!(e.name, "45.33.32.156");
+    assert_eq!(e.inbound, 2);
+    assert_eq!(
+        e.services,
+        vec![
+            "inbound tcp/23 telnet".to_string(),
+            "inbound tcp/80 http".to_string()
+        ]
+    );
+    // tshark -z conv,tcp ("<-" is B to A): the device sent 1084 + 673 bytes, the client
+    // 1228 + 477.
+    assert_eq!((e.bytes_up, e.bytes_down), (1757, 1705));
+    assert!(!dev
+        .verdict
+        .text
+        .contains("none of its traffic went to the internet"));
+    assert!(dev
+        .verdict
+        .text
+        .contains("accepts connections from the internet"));
+    assert!(of(&r, FindingId::NoDns).is_empty());
+    assert_eq!((r.network.endpoints, r.network.destinations), (1, 1));
+}
+
+/// The network line and the devices' verdicts count the same bytes: the summary's encrypted and
+/// unrecognised shares are the sums over the devices' endpoint rows, on every capture.
+#[test]
+fn the_summary_agrees_with_the_devices() {
+    for cap in captures()
+        .into_iter()
+        .chain(["inbound.pcap", "ftp-modes.pcap", "bypass.pcap"].map(recorded))
+    {
+        let r = report(cap.clone());
+        let rows = r.devices.iter().flat_map(|d| &d.endpoints);
+        let total: u64 = rows.clone().map(|e| e.bytes_up + e.bytes_down).sum();
+        let enc: u64 = rows.clone().map(|e| e.bytes_encrypted).sum();
+        let unk: u64 = rows.clone().map(|e| e.bytes_unrecognised).sum();
+        if total == 0 {
+            assert_eq!(r.network.encrypted_share, None, "{cap:?}");
+            continue;
+        }
+        let near = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        assert!(
+            near(r.network.encrypted_share, enc as f64 / total as f64),
+            "{cap:?}"
+        );
+        assert!(
+            near(r.network.unrecognised_share, unk as f64 / total as f64),
+            "{cap:?}"
+        );
+        for e in rows {
+            assert!(e.bytes_encrypted + e.bytes_unrecognised <= e.bytes_up + e.bytes_down);
+            assert_eq!(
+                e.encrypted,
+                e.bytes_encrypted > 0 && e.bytes_encrypted == e.bytes_up + e.bytes_down
+            );
+        }
+    }
 }
