@@ -764,12 +764,22 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 l.user.clone(),
                 l.password,
             ),
-            Message::HttpRequest(r) if r.auth_user.is_some() => (
-                "http".into(),
-                r.auth_scheme.clone().unwrap_or_default(),
-                r.auth_user.clone(),
-                true,
-            ),
+            // Basic authentication is a Login message of its own; other schemes (Digest) name
+            // the user but send no password.
+            Message::HttpRequest(r)
+                if r.auth_user.is_some()
+                    && !r
+                        .auth_scheme
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("basic")) =>
+            {
+                (
+                    "http".into(),
+                    r.auth_scheme.clone().unwrap_or_default(),
+                    r.auth_user.clone(),
+                    false,
+                )
+            }
             _ => continue,
         };
         let (client, server) = (ip_of(&e.src), ip_of(&e.dst));
@@ -930,12 +940,26 @@ fn flows_and_apps(
     encrypted_dns
 }
 
+/// Something was said on the flow: for TCP, the server accepted the connection or either side
+/// sent data. Connection attempts that went unanswered or were refused (a stale proxy setting, a
+/// port scan) talked no protocol at all.
+fn talked(f: &Flow) -> bool {
+    let payload = f.sent.iter().any(|d| d.payload_bytes > 0);
+    match f.tcp {
+        Some(t) => t.synack_ts.is_some() || payload,
+        None => true,
+    }
+}
+
 /// Plain HTTP from a device: the server, what was asked, sent and received.
 fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     // A connectivity probe is plain HTTP by design; it has its own finding.
     let (Some(dev), App::Http) = (v.cdev, v.app) else {
         return;
     };
+    if !talked(v.f) {
+        return;
+    }
     if is_connectivity_check(&v.name) {
         return;
     }
@@ -1058,7 +1082,14 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     let Some(dev) = v.sdev else { return };
     let f = v.f;
     let accepted = match f.tcp {
-        Some(t) => t.syn_ts.is_some() && t.synack_ts.is_some(),
+        // A handshake answered, or a connection seen from its middle in which both sides spoke
+        // (its server is known from the ports).
+        Some(t) => {
+            t.syn_ts.is_some() && t.synack_ts.is_some()
+                || t.syn_ts.is_none()
+                    && t.synack_ts.is_none()
+                    && f.sent.iter().all(|d| d.payload_bytes > 0)
+        }
         // UDP: the device answered on a service port (discovery protocols answer everyone).
         None => {
             f.key.proto == 17
@@ -1236,7 +1267,7 @@ fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
                 | App::Ssdp
                 | App::Ntp
         );
-    if a == b || plumbing || !is_unicast(v.s) {
+    if a == b || plumbing || !is_unicast(v.s) || !talked(f) {
         return;
     }
     let acc = out.get(FindingId::LanPeer, a, &ix.named(v.s), Severity::Info);

@@ -48,14 +48,16 @@ const SECRETS: [&str; 3] = [
 
 #[test]
 fn logins_in_clear_name_the_user_never_the_password() {
-    for (file, protocol) in [
-        ("telnet-login.pcap", "telnet"),
-        ("ftp-login.pcap", "ftp"),
-        ("pop3-login.pcap", "pop3"),
-        ("imap-login.pcap", "imap"),
-        ("smtp-auth.pcap", "smtp"),
-        ("http-basic.pcap", "http"),
-        ("mqtt-login.pcap", "mqtt"),
+    // The logins each recording holds (record.sh: curl twice and fetchmail once for POP3 and
+    // IMAP; AUTH PLAIN and AUTH LOGIN for SMTP).
+    for (file, protocol, logins) in [
+        ("telnet-login.pcap", "telnet", 1),
+        ("ftp-login.pcap", "ftp", 1),
+        ("pop3-login.pcap", "pop3", 3),
+        ("imap-login.pcap", "imap", 3),
+        ("smtp-auth.pcap", "smtp", 2),
+        ("http-basic.pcap", "http", 1),
+        ("mqtt-login.pcap", "mqtt", 1),
     ] {
         let r = report(recorded(file));
         let creds = of(&r, FindingId::CleartextCredentials);
@@ -64,6 +66,9 @@ fn logins_in_clear_name_the_user_never_the_password() {
         assert_eq!(f.severity, Severity::High, "{file}");
         assert_eq!(fact(f, "protocol"), protocol, "{file}");
         assert_eq!(fact(f, "user"), "iotuser", "{file}");
+        // Each login counted once (http-basic: the first request had no credentials and got
+        // 401; only the second carried them).
+        assert_eq!(f.count, logins, "{file}");
         assert!(dev.addresses.contains(&"10.99.0.2".to_string()), "{file}");
         assert!(!f.frames.is_empty());
         let json = serde_json::to_string(&r).unwrap();
@@ -833,4 +838,25 @@ fn the_summary_agrees_with_the_devices() {
             );
         }
     }
+}
+
+/// alexa-app: the phone's connection attempts to port 8080 of 10.201.126.241 (23 SYNs, never
+/// answered) and of 192.168.11.1 (refused with RST) carried no HTTP at all: no cleartext-http,
+/// no lan-peer. Its real plain HTTP (alexa.amazon.com, ecx.images-amazon.com) stays.
+#[test]
+fn connection_attempts_that_went_unanswered_talk_no_protocol() {
+    let r = report(capture("nDPI__alexa-app.pcapng"));
+    let http: Vec<&str> = of(&r, FindingId::CleartextHttp)
+        .iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert_eq!(http, ["alexa.amazon.com", "ecx.images-amazon.com"]);
+    assert!(of(&r, FindingId::LanPeer).is_empty());
+    // The Hue bridge's phone: two of its 46 connections to the bridge were never answered.
+    let r = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    let lan: Vec<u64> = of(&r, FindingId::LanPeer)
+        .iter()
+        .map(|(_, f)| f.count)
+        .collect();
+    assert_eq!(lan, [44]);
 }
