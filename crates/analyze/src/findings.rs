@@ -915,7 +915,8 @@ fn flows_and_apps(
         }
         if matches!(v.app, App::Tls | App::Quic) {
             if let Some(dev) = v.cdev.or(v.sdev) {
-                tls_checks(i, ix, f, dev, &v.name, v.server_public, out);
+                let resolved = v.naming.as_ref().is_some_and(|n| n.by == NamedBy::Dns);
+                tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
             }
         }
         downloads(i, ix, &v, out);
@@ -1284,6 +1285,7 @@ fn tls_checks(
     f: &Flow,
     dev: &str,
     name: &str,
+    resolved: bool,
     server_public: bool,
     out: &mut Findings,
 ) {
@@ -1364,7 +1366,10 @@ fn tls_checks(
             _ => {}
         }
     }
-    if saw_hello && sni.is_none() && server_public && f.app.app == App::Tls {
+    // A client that reached the server by a name it looked up could have sent that name; one
+    // that connected to a bare address had none to send (SNI carries no addresses, RFC 6066):
+    // that is the no-dns finding's business.
+    if saw_hello && sni.is_none() && resolved && server_public && f.app.app == App::Tls {
         problems.push((Severity::Low, "no server name (SNI) sent".into()));
     }
     if problems.is_empty() {
@@ -1452,6 +1457,27 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
 
 /// Findings about where a device's endpoints are: no lookup, countries, upload volume.
 fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, out: &mut Findings) {
+    // (client, server) pairs where an HTTP request named the server by its address: the URL
+    // itself holds the address, so no lookup was ever needed.
+    let mut by_address: BTreeSet<(IpAddr, IpAddr)> = BTreeSet::new();
+    for e in i.events {
+        if let Message::HttpRequest(r) = &e.message {
+            let host = r.host.as_deref().unwrap_or("");
+            let bare = match host.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => host.rsplit_once(':').map_or(host, |(h, p)| {
+                    if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') {
+                        h
+                    } else {
+                        host
+                    }
+                }),
+            };
+            if bare.parse::<IpAddr>().ok() == Some(ip_of(&e.dst)) {
+                by_address.insert((ip_of(&e.src), ip_of(&e.dst)));
+            }
+        }
+    }
     for e in i.endpoints {
         let Some(dev) = ix.device(e.device) else {
             continue;
@@ -1479,8 +1505,9 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                 .org
                 .clone()
                 .unwrap_or_else(|| "unknown network".into());
-            let early = e.first - i.start < DNS_GRACE;
-            let sev = if encrypted_dns.contains(&e.device) || early {
+            let in_url = by_address.contains(&(e.device, e.addr));
+            let early = e.first - i.start < DNS_GRACE && !in_url;
+            let sev = if (encrypted_dns.contains(&e.device) && !in_url) || early {
                 Severity::Info
             } else {
                 Severity::Low
@@ -1496,7 +1523,12 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
             if let Some(c) = &e.place.country {
                 acc.fact("countries", c.clone());
             }
-            if encrypted_dns.contains(&e.device) {
+            if in_url {
+                acc.fact(
+                    "note",
+                    "its URLs name the address itself: nothing to look up",
+                );
+            } else if encrypted_dns.contains(&e.device) {
                 acc.fact(
                     "note",
                     "the device uses encrypted DNS, so its lookups cannot be seen",
