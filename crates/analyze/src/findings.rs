@@ -323,6 +323,11 @@ pub const UPLOAD_HIGH: u64 = 100 << 20;
 /// A binary over plain HTTP at least this large is a download worth naming (firmware images
 /// and update bundles; icons and configuration files are smaller).
 pub const BINARY_HTTP_MIN: u64 = 64 << 10;
+/// File name endings of firmware images, update bundles and packages.
+const FIRMWARE_SUFFIXES: [&str; 15] = [
+    ".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".tgz", ".ota", ".pkg", ".rom", ".ipk",
+    ".deb", ".apk", ".trx",
+];
 /// An encrypted download this large in one connection is most likely an update.
 pub const BIG_DOWNLOAD: u64 = 5 << 20;
 /// Echo requests to one public host that make a connectivity probe rather than a one-off ping.
@@ -1190,12 +1195,21 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     let size = r.content_length.unwrap_or(0);
                     let path = uri.as_deref().unwrap_or("").to_ascii_lowercase();
                     let path = path.split('?').next().unwrap_or("");
+                    // A document (text, JSON, XML) is not an image, whatever its path says.
+                    let document = ct.starts_with("text/")
+                        || ct.contains("json")
+                        || ct.contains("xml")
+                        || ct.contains("html");
+                    // "binary/octet-stream" is what S3 serves by default.
                     let binary = ct.starts_with("application/octet-stream")
+                        || ct.starts_with("binary/")
                         || ct.starts_with("application/x-")
                         || ct.starts_with("application/zip")
-                        || [".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".ota"]
-                            .iter()
-                            .any(|x| path.ends_with(x));
+                        || FIRMWARE_SUFFIXES.iter().any(|x| path.ends_with(x))
+                        || !document
+                            && path
+                                .split('/')
+                                .any(|seg| seg.contains("firmware") || seg == "fw");
                     if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
                         let file = uri.as_deref().map(|u| mask_path_secrets(u).0);
                         let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Medium);

@@ -869,3 +869,20 @@ fn connection_attempts_that_went_unanswered_talk_no_protocol() {
         .collect();
     assert_eq!(lan, [44]);
 }
+
+/// The D-Link home hub fetches its agent firmware over plain HTTP from S3, which labels it
+/// `binary/octet-stream` (frames 523-811: 253 504 bytes under `/firmware/agent/DCH-G020/`). Its
+/// firmware queries (`/router/firmware/query.aspx`, XML) are not downloads.
+#[test]
+fn a_firmware_image_served_by_s3_over_plain_http() {
+    let r = report(capture("IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap"));
+    let fw = of(&r, FindingId::Firmware);
+    assert_eq!(fw.len(), 1, "{fw:?}");
+    let f = fw[0].1;
+    assert_eq!(f.subject, "s3-us-west-2.amazonaws.com");
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(fact(f, "over"), "plain HTTP");
+    assert!(fact(f, "file").contains("/firmware/agent/DCH-G020/"));
+    assert_eq!(fact(f, "content type"), "binary/octet-stream");
+    assert_eq!(fact(f, "size"), "254 kB");
+}
