@@ -111,7 +111,9 @@ pub static CATALOGUE: [Entry; 16] = [
         title: "Unencrypted login protocol",
         explanation: "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything \
             after them in clear, and telnet services on devices are the first thing botnets such \
-            as Mirai try with factory passwords.",
+            as Mirai try with factory passwords. TFTP has no login and no integrity at all: \
+            whoever answers in the server's place can hand the device any file, such as the \
+            firmware or script it asked for.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS.",
@@ -909,7 +911,7 @@ fn flows_and_apps(
     for f in i.flows {
         let v = View::new(i, ix, f);
         plain_http(i, ix, &v, out);
-        unsafe_protocol(i, &v, out);
+        unsafe_protocol(i, ix, &v, out);
         // An FTP data connection was announced by its control connection, which is reported on
         // its own: in active mode it is the server that connects to the device.
         if v.app != App::FtpData {
@@ -1053,10 +1055,10 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
 }
 
 /// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
-fn unsafe_protocol(i: &Input, v: &View, out: &mut Findings) {
+fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let sev = match v.app {
         App::Telnet => Severity::High,
-        App::Ftp | App::Pop3 | App::Imap | App::Smtp => Severity::Medium,
+        App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
         _ => return,
     };
     let f = v.f;
@@ -1080,6 +1082,12 @@ fn unsafe_protocol(i: &Input, v: &View, out: &mut Findings) {
         acc.at(f.first, f.last, v.frame)
             .fact("server", v.server(i))
             .fact("service", service(f));
+        for e in ix.events(f) {
+            if let Message::Tftp(r) = &e.message {
+                let what = if r.write { "writes" } else { "reads" };
+                acc.fact("files", format!("{what} {}", r.file));
+            }
+        }
     }
 }
 

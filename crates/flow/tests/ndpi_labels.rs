@@ -43,6 +43,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "SMTP" => "smtp",
         "TPLINK_SHP" => "tplink",
         "TuyaLP" => "tuya",
+        "TFTP" => "tftp",
         "Unknown" => "unknown",
         _ => return None,
     })

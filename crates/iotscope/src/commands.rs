@@ -513,6 +513,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             format!("v{} mode {}", n.version, n.mode),
             format!("stratum {} ref {}", n.stratum, n.reference),
         ),
+        Message::Tftp(r) => (
+            "tftp-request",
+            format!("{} {}", if r.write { "write" } else { "read" }, r.file),
+            format!("mode={}", r.mode),
+        ),
     }
 }
 

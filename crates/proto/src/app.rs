@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tls};
+use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tftp, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -48,6 +48,7 @@ pub enum App {
     Tplink,
     Tuya,
     Kalay,
+    Tftp,
 }
 
 impl App {
@@ -99,6 +100,8 @@ pub enum Message {
     Banner(String),
     /// An FTP control connection announced a data connection (PORT, EPRT, PASV, EPSV).
     FtpData(crate::ftp::DataChannel),
+    /// A TFTP read or write request.
+    Tftp(tftp::TftpRequest),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -290,6 +293,7 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (_, 9999) => App::Tplink,
             (false, 6666 | 6667) | (true, 6668) => App::Tuya,
             (false, 10001 | 32100) => App::Kalay,
+            (false, 69) => App::Tftp,
             _ => App::Unknown,
         }
     };
@@ -368,6 +372,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if iot::looks_like_tuya(b) {
             return Some(App::Tuya);
+        }
+        if tftp::request(b).is_some() {
+            return Some(App::Tftp);
         }
         let port = |x: u16| p.src_port == x || p.dst_port == x;
         if (port(5683) || port(5684)) && iot::looks_like_coap(b) {
@@ -613,6 +620,11 @@ impl AppState {
                 if let Some(n) = ntp::parse(p.payload) {
                     self.by = By::Both;
                     emit(Message::Ntp(n));
+                }
+            }
+            App::Tftp if p.from_client => {
+                if let Some(r) = tftp::request(p.payload) {
+                    emit(Message::Tftp(r));
                 }
             }
             App::Http => {

@@ -13,4 +13,5 @@ pub mod iot;
 pub mod login;
 pub mod ntp;
 pub mod quic;
+pub mod tftp;
 pub mod tls;
