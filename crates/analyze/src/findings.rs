@@ -997,6 +997,21 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         "a key or token in the path, sent in clear (not shown)",
                     );
                 }
+                let params = secret_params(&r.uri);
+                if !params.is_empty() {
+                    acc.fact(
+                        "keys in URLs",
+                        format!(
+                            "{} {} sent in clear (values not shown)",
+                            if params.len() == 1 {
+                                "parameter"
+                            } else {
+                                "parameters"
+                            },
+                            params.join(", ")
+                        ),
+                    );
+                }
                 if let Some(ua) = &r.user_agent {
                     acc.fact("user agent", ua.clone());
                 }
@@ -1019,6 +1034,55 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         }
     }
     acc.count += requests.max(1);
+}
+
+/// The query parameters of a URL whose names say they carry a secret: a token, key, password,
+/// signature or session. Their values are never kept (the parser strips them); the names are
+/// the evidence.
+pub fn secret_params(uri: &str) -> Vec<&str> {
+    const EXACT: [&str; 12] = [
+        "auth",
+        "key",
+        "pass",
+        "pwd",
+        "pin",
+        "sso",
+        "sid",
+        "sig",
+        "hash",
+        "session",
+        "secret",
+        "signature",
+    ];
+    const ENDINGS: [&str; 8] = [
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "apikey",
+        "authkey",
+        "sessionid",
+        "signature",
+    ];
+    let Some((_, query)) = uri.split_once('?') else {
+        return Vec::new();
+    };
+    let mut out: Vec<&str> = Vec::new();
+    for name in query
+        .split('&')
+        .map(|kv| kv.split('=').next().unwrap_or(""))
+    {
+        let bare: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let secret = EXACT.contains(&bare.as_str()) || ENDINGS.iter().any(|e| bare.ends_with(e));
+        if secret && !bare.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// A URL path with the segments that look like keys or tokens replaced by `<key>`, and whether
@@ -1607,6 +1671,37 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_parameters_named_for_secrets() {
+        // The Aria scale's registration and the Hue bridge's message queue (values stripped).
+        assert_eq!(
+            secret_params("/scale/register?serialNumber=&token=&ssid="),
+            ["token"]
+        );
+        assert_eq!(
+            secret_params("/queue/getmessage?duration=&interval=&sso=&i=&auth="),
+            ["sso", "auth"]
+        );
+        assert_eq!(
+            secret_params("/x?access_token=&API-Key=&user_password=&X-Amz-Signature="),
+            [
+                "access_token",
+                "API-Key",
+                "user_password",
+                "X-Amz-Signature"
+            ]
+        );
+        for none in [
+            "/status",
+            "/a?page=&lang=",
+            "/a?keyword=&monkey=",
+            "/a?",
+            "/a?=&&",
+        ] {
+            assert!(secret_params(none).is_empty(), "{none}");
+        }
+    }
 
     #[test]
     fn keys_in_url_paths_are_masked_and_words_are_not() {

@@ -274,6 +274,12 @@ fn the_hue_bridge() {
         .unwrap();
     assert_eq!(poll.severity, Severity::Medium);
     assert!(fact(poll, "server").contains("Google"));
+    // POST /queue/getmessage?duration=&interval=&sso=&i=&auth= every 2.27 s: an sso token and an
+    // auth key in every URL, in clear.
+    assert_eq!(
+        fact(poll, "keys in URLs"),
+        "parameters sso, auth sent in clear (values not shown)"
+    );
     // Nothing it does not do.
     for id in [
         FindingId::CleartextCredentials,
