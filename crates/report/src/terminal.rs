@@ -127,6 +127,15 @@ pub fn render(r: &Report) -> String {
             n.countries.join(", ")
         );
     }
+    if n.devices == 0 && n.packets > 0 {
+        // Say why rather than print an empty report.
+        let _ = writeln!(
+            o,
+            "  No local device: no host of these packets has a private, link-local or unique-local\n  \
+             address, and only such hosts are assessed. If this network uses public addresses,\n  \
+             name it with --local CIDR (for example --local 203.0.113.0/24)."
+        );
+    }
     if n.malformed_frames > 0 {
         let _ = writeln!(
             o,

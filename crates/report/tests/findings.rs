@@ -911,3 +911,17 @@ fn a_camera_fetching_a_script_over_tftp() {
     assert_eq!(fact(f, "service"), "udp/69 tftp");
     assert_ne!(dev.verdict.rating, "behaves well");
 }
+
+/// A capture whose hosts all have public addresses has no local device to assess: the report
+/// says so and how to name such a network, instead of printing nothing.
+#[test]
+fn a_capture_without_local_hosts_says_why_it_reports_nothing() {
+    let r = report(capture("zeek__get-to-ssh-server.pcap"));
+    assert!(r.devices.is_empty());
+    let text = iotscope_report::terminal::render(&r);
+    assert!(text.contains("No local device"), "{text}");
+    assert!(text.contains("--local CIDR"), "{text}");
+    // A network with devices does not get the note.
+    let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    assert!(!iotscope_report::terminal::render(&hue).contains("No local device"));
+}
