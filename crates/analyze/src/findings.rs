@@ -1489,16 +1489,42 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                 if let Some(action) = &r.soap_action {
                     let verb = action.rsplit('#').next().unwrap_or(action).to_string();
                     if verb.contains("PortMapping") {
-                        let sev = if verb.starts_with("Add") {
-                            Severity::High
+                        // Adding a mapping opens the router to the internet; deleting one closes
+                        // it again; the rest only read the table.
+                        let (sev, label) = if verb.starts_with("Add") {
+                            (Severity::High, "opened")
+                        } else if verb.starts_with("Delete") {
+                            (Severity::Low, "closed")
                         } else {
-                            Severity::Low
+                            (Severity::Low, "queries")
                         };
                         let acc = out.get(FindingId::Upnp, dev, "port mapping", sev);
                         acc.raise(sev).at(first, last, e.frame + 1);
+                        acc.fact("router", format!("{}:{}", ip_of(&e.dst), e.dst_port));
+                        if label == "queries" {
+                            acc.fact("queries", verb);
+                            continue;
+                        }
                         acc.count += 1;
-                        acc.fact("requests", verb)
-                            .fact("router", format!("{}:{}", ip_of(&e.dst), e.dst_port));
+                        let m = r.port_mapping.clone().unwrap_or_default();
+                        let or_q = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+                        let mut what = format!("{} {}", or_q(&m.protocol), or_q(&m.external_port));
+                        if label == "opened" {
+                            what.push_str(&format!(
+                                " → {}:{}",
+                                or_q(&m.internal_client),
+                                or_q(&m.internal_port)
+                            ));
+                            match m.lease_s.as_deref() {
+                                Some("0") => what.push_str(", until removed"),
+                                Some(s) => what.push_str(&format!(", for {s} s")),
+                                None => {}
+                            }
+                            if let Some(h) = m.remote_host.as_deref().filter(|h| !h.is_empty()) {
+                                what.push_str(&format!(", only from {h}"));
+                            }
+                        }
+                        acc.fact(label, what);
                     }
                     continue;
                 }

@@ -25,8 +25,46 @@ pub struct HttpRequest {
     pub ssdp: Option<Ssdp>,
     /// The SOAP action a UPnP control request invokes (`urn:...:WANIPConnection:1#AddPortMapping`).
     pub soap_action: Option<String>,
+    /// The arguments of a port-mapping action, when its body came with the head.
+    pub port_mapping: Option<PortMapping>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
+}
+
+/// The arguments of a UPnP IGD port-mapping action (`NewExternalPort`, `NewProtocol`...), as
+/// sent; absent ones are None.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PortMapping {
+    pub external_port: Option<String>,
+    pub protocol: Option<String>,
+    pub internal_client: Option<String>,
+    pub internal_port: Option<String>,
+    /// Seconds; 0 means until removed.
+    pub lease_s: Option<String>,
+    /// The one internet host allowed in (empty: any host).
+    pub remote_host: Option<String>,
+}
+
+/// The text of `<tag>...</tag>` in a SOAP body: short, printable values only.
+fn xml_value(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find('<')?;
+    let v = body[start..start + len].trim();
+    (v.len() <= 64 && v.chars().all(|c| !c.is_control())).then(|| v.to_string())
+}
+
+/// Reads the port-mapping arguments of a SOAP body.
+fn port_mapping(body: &[u8]) -> PortMapping {
+    let body = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    PortMapping {
+        external_port: xml_value(&body, "NewExternalPort"),
+        protocol: xml_value(&body, "NewProtocol"),
+        internal_client: xml_value(&body, "NewInternalClient"),
+        internal_port: xml_value(&body, "NewInternalPort"),
+        lease_s: xml_value(&body, "NewLeaseDuration"),
+        remote_host: xml_value(&body, "NewRemoteHost"),
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -183,6 +221,12 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
         content_type: h.content_type,
         content_length: h.content_length,
         ssdp,
+        port_mapping: match (&h.soap_action, status) {
+            (Some(a), Ok(httparse::Status::Complete(n))) if a.contains("PortMapping") => {
+                Some(port_mapping(&b[n..]))
+            }
+            _ => None,
+        },
         soap_action: h.soap_action,
         body_cut: false,
     })
@@ -287,5 +331,31 @@ mod tests {
             r.soap_action.as_deref(),
             Some("urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping")
         );
+        // The body did not come with the head: no arguments to read.
+        assert_eq!(r.port_mapping, Some(PortMapping::default()));
+    }
+
+    #[test]
+    fn upnp_port_mapping_arguments() {
+        // upnp.pcap frame 136: miniupnpc's AddPortMapping, head and body in one segment.
+        let r = request(
+            b"POST /ctl/IPConn HTTP/1.1\r\nHost: 10.99.0.1:5000\r\nContent-Length: 591\r\n\
+              Content-Type: text/xml\r\n\
+              SOAPAction: \"urn:schemas-upnp-org:service:WANIPConnection:2#AddPortMapping\"\r\n\r\n\
+              <?xml version=\"1.0\"?>\n<s:Envelope><s:Body><u:AddPortMapping>\
+              <NewRemoteHost></NewRemoteHost><NewExternalPort>8080</NewExternalPort>\
+              <NewProtocol>TCP</NewProtocol><NewInternalPort>8080</NewInternalPort>\
+              <NewInternalClient>10.99.0.2</NewInternalClient><NewEnabled>1</NewEnabled>\
+              <NewPortMappingDescription>libminiupnpc</NewPortMappingDescription>\
+              <NewLeaseDuration>0</NewLeaseDuration></u:AddPortMapping></s:Body></s:Envelope>",
+        )
+        .unwrap();
+        let m = r.port_mapping.unwrap();
+        assert_eq!(m.external_port.as_deref(), Some("8080"));
+        assert_eq!(m.protocol.as_deref(), Some("TCP"));
+        assert_eq!(m.internal_client.as_deref(), Some("10.99.0.2"));
+        assert_eq!(m.internal_port.as_deref(), Some("8080"));
+        assert_eq!(m.lease_s.as_deref(), Some("0"));
+        assert_eq!(m.remote_host.as_deref(), Some(""));
     }
 }

@@ -213,7 +213,18 @@ fn upnp_port_mapping_requests() {
     let (dev, f) = mapping[0];
     assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
     assert_eq!(f.severity, Severity::High);
-    assert!(fact(f, "requests").contains("AddPortMapping"));
+    // miniupnpc (frame 136) maps TCP 8080 of the router to 10.99.0.2:8080 with no lease limit,
+    // then (frame 288) deletes it; its four Get* requests only read the table.
+    assert_eq!(
+        fact(f, "opened"),
+        "TCP 8080 → 10.99.0.2:8080, until removed"
+    );
+    assert_eq!(fact(f, "closed"), "TCP 8080");
+    assert_eq!(
+        fact(f, "queries"),
+        "GetGenericPortMappingEntry, GetSpecificPortMappingEntry"
+    );
+    assert_eq!(f.count, 2, "one mapping added, one deleted");
     assert!(u.iter().any(|(d, f)| f.subject == "looks for the router"
         && d.addresses.contains(&"10.99.0.2".to_string())));
     // The router announces itself.
