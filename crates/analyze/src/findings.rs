@@ -527,6 +527,8 @@ fn where_is(intel: &Intel, a: IpAddr, local: &Local) -> String {
     }
     if let Some(c) = p.country {
         parts.push(c);
+    } else if p.anycast {
+        parts.push("anycast".into());
     }
     if parts.is_empty() {
         "unknown network".into()

@@ -27,6 +27,10 @@ pub struct Place {
     pub region: Option<String>,
     /// Content delivery network recognised from the network or the cloud service.
     pub cdn: Option<String>,
+    /// The address is anycast: the same address is served from many places (public resolvers,
+    /// Cloudflare, Fastly, cloud ranges marked GLOBAL). Its registered country says nothing about
+    /// where the server is, so `country` is left empty.
+    pub anycast: bool,
 }
 
 /// The loaded tables.
@@ -153,6 +157,9 @@ fn within(name: &str, domain: &str) -> bool {
         && n[n.len() - d.len()..].eq_ignore_ascii_case(d)
         && (n.len() == d.len() || n[n.len() - d.len() - 1] == b'.')
 }
+
+/// Networks that announce their addresses from everywhere (anycast): Cloudflare and Fastly.
+const ANYCAST_ASNS: [u32; 3] = [13335, 209242, 54113];
 
 /// CDNs recognised from a CNAME suffix.
 pub fn cdn_of_name(name: &str) -> Option<&'static str> {
@@ -389,6 +396,14 @@ impl Intel {
                     .filter(|s| s.eq_ignore_ascii_case("cloudfront"))
                     .map(|_| "cloudfront".to_string())
             });
+        p.anycast = asn.is_some_and(|n| ANYCAST_ASNS.contains(&n))
+            || public_resolver(a).is_some()
+            || p.region
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case("global"));
+        if p.anycast {
+            p.country = None;
+        }
         p
     }
 }

@@ -19,12 +19,22 @@ fn google_and_cloudflare_resolvers() {
             .contains("google"),
         "{g:?}"
     );
-    assert_eq!(g.country.as_deref(), Some("US"));
+    // Public resolvers answer from everywhere: the registry's country is not where they are.
+    assert!(g.anycast);
+    assert_eq!(g.country, None);
     let c = place("1.1.1.1");
     assert_eq!(c.asn, Some(13335));
     assert_eq!(c.cdn.as_deref(), Some("cloudflare"));
+    assert!(c.anycast);
+    assert_eq!(c.country, None, "APNIC registered it for Australia");
     let g6 = place("2001:4860:4860::8888");
     assert_eq!(g6.asn, Some(15169));
+    assert!(g6.anycast);
+    // Cloudflare's whole network is anycast; a Google server that is no resolver is not.
+    assert!(place("104.16.65.50").anycast);
+    let www = place("142.250.185.78");
+    assert!(!www.anycast, "{www:?}");
+    assert!(www.country.is_some(), "{www:?}");
 }
 
 #[test]

@@ -707,7 +707,11 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
              <td class=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             esc(&e.name),
             if place.is_empty() { "?".into() } else { place.join("<br>") },
-            esc(e.country.as_deref().unwrap_or("?")),
+            esc(match (&e.country, e.anycast) {
+                (Some(c), _) => c.as_str(),
+                (None, true) => "anycast",
+                (None, false) => "?",
+            }),
             how.join("<br>"),
             if e.encrypted { "yes" } else { "no" },
             if e.encrypted { "yes" } else { "no" },

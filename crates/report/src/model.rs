@@ -206,6 +206,8 @@ pub struct EndpointReport {
     pub region: Option<String>,
     pub cdn: Option<String>,
     pub country: Option<String>,
+    /// The address is anycast (served from many places): `country` is then empty.
+    pub anycast: bool,
     /// "tcp/443 tls", "udp/123 ntp".
     pub services: Vec<String>,
     /// TLS versions agreed ("TLS 1.3").
@@ -529,6 +531,7 @@ fn device_report(
             region: e.place.region.clone(),
             cdn: e.cdn(),
             country: e.place.country.clone(),
+            anycast: e.place.anycast,
             services: Vec::new(),
             tls: Vec::new(),
             encrypted: false,

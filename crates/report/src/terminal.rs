@@ -270,7 +270,11 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             } else {
                 place.join(", ")
             },
-            e.country.as_deref().unwrap_or("?")
+            match (&e.country, e.anycast) {
+                (Some(c), _) => c.as_str(),
+                (None, true) => "anycast",
+                (None, false) => "?",
+            }
         );
         let how = if !e.tls.is_empty() {
             e.tls.join("/")
