@@ -81,7 +81,8 @@ pub struct Beacon {
     /// Median absolute distance of the intervals from the period, nanoseconds.
     pub jitter: Nanos,
     pub beats: usize,
-    /// Median bytes (both ways) per beat.
+    /// Bytes (both ways) per beat: the median over the connections, or for beats inside one
+    /// connection its bytes divided by the beats (handshake and close included).
     pub bytes_per_beat: u64,
     pub first: Nanos,
     pub last: Nanos,

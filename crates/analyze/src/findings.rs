@@ -599,15 +599,22 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 "a new connection each time"
             },
         );
+        // Inside one connection only its total is known: the handshake and the close are
+        // shared out over the beats, so it is an average, and says so.
+        let (per_beat, average) = if b.within {
+            ("bytes per beat (connection average)", " on average")
+        } else {
+            ("bytes per beat", "")
+        };
         acc.fact("service", b.destination.service.clone())
             .fact("period", duration(b.period))
             .fact("jitter", duration(b.jitter))
-            .fact("bytes per beat", bytes(b.bytes_per_beat));
+            .fact(per_beat, bytes(b.bytes_per_beat));
         for a in &b.addresses {
             acc.fact("addresses", a.to_string());
         }
         acc.summary = Some(format!(
-            "{} · {} · {} times · {} per beat",
+            "{} · {} · {} times · {} per beat{average}",
             b.destination.service,
             b.every(),
             b.beats,
