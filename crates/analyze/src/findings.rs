@@ -361,6 +361,8 @@ struct Acc {
     frames: BTreeSet<u64>,
     facts: Vec<(String, BTreeSet<String>)>,
     summary: Option<String>,
+    /// How many of the `count` occurrences showed each TLS problem.
+    tally: BTreeMap<String, u64>,
 }
 
 impl Acc {
@@ -373,6 +375,7 @@ impl Acc {
             frames: BTreeSet::new(),
             facts: Vec::new(),
             summary: None,
+            tally: BTreeMap::new(),
         }
     }
 
@@ -657,6 +660,23 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 ""
             }
         ));
+    }
+    // A problem that only some of a name's connections showed says how many.
+    for ((id, _, _), acc) in out.map.iter_mut() {
+        if *id != FindingId::TlsWeak || acc.count < 2 {
+            continue;
+        }
+        let count = acc.count;
+        let tally = std::mem::take(&mut acc.tally);
+        if let Some((_, values)) = acc.facts.iter_mut().find(|(l, _)| l == "problems") {
+            *values = values
+                .iter()
+                .map(|p| match tally.get(p) {
+                    Some(&n) if n < count => format!("{p} ({n} of {count} connections)"),
+                    _ => p.clone(),
+                })
+                .collect();
+        }
     }
     let mut v: Vec<Finding> = out
         .map
@@ -1478,7 +1498,10 @@ fn tls_checks(
     let acc = out.get(FindingId::TlsWeak, dev, &subject, Severity::Info);
     acc.count += 1;
     acc.at(f.first, f.last, frame);
+    problems.sort();
+    problems.dedup();
     for (sev, p) in problems {
+        *acc.tally.entry(p.clone()).or_default() += 1;
         acc.raise(sev).fact("problems", p);
     }
     let (s, _) = ends(f).1;
@@ -1578,6 +1601,8 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
 
 /// Findings about where a device's endpoints are: no lookup, countries, upload volume.
 fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, out: &mut Findings) {
+    // no-dns findings lowered because their first contact came soon after the capture began.
+    let mut early_keys: BTreeSet<(String, String)> = BTreeSet::new();
     // (client, server) pairs where an HTTP request named the server by its address: the URL
     // itself holds the address, so no lookup was ever needed.
     let mut by_address: BTreeSet<(IpAddr, IpAddr)> = BTreeSet::new();
@@ -1655,13 +1680,8 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                     "the device uses encrypted DNS, so its lookups cannot be seen",
                 );
             } else if early {
-                acc.fact(
-                    "note",
-                    format!(
-                        "first contact {} after the capture began; a lookup made before it would not be seen",
-                        duration(e.first - i.start)
-                    ),
-                );
+                // Written once per finding below, from its earliest contact.
+                early_keys.insert((dev.to_string(), org.clone()));
             }
         }
         if let (Some(allowed), Some(cc)) = (i.allow_countries, &e.place.country) {
@@ -1684,6 +1704,21 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                 .fact("up", bytes(e.bytes_up))
                 .fact("down", bytes(e.bytes_down))
                 .fact("server", format!("{} ({place})", e.addr));
+        }
+    }
+    for (dev, org) in early_keys {
+        let key = (FindingId::NoDns, dev, org);
+        if let Some(acc) = out.map.get_mut(&key) {
+            if acc.values("note").is_empty() {
+                let after = duration(acc.first - i.start);
+                acc.fact(
+                    "note",
+                    format!(
+                        "first contact {after} after the capture began; a lookup made before \
+                         it would not be seen"
+                    ),
+                );
+            }
         }
     }
     // Country totals.

@@ -187,10 +187,16 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             pad(f.id.name(), 21),
             f.subject
         );
-        // One fact a line, cut to the width (the JSON has them whole).
+        // One fact a line, cut to the width (the JSON has them whole); the ones that explain
+        // (TLS problems, notes) are wrapped instead.
         for fact in &f.facts {
             let line = format!("{}: {}", fact.label, fact.value);
-            let _ = writeln!(o, "{}{}", " ".repeat(32), cut(&line, WIDTH - 32));
+            let text = if matches!(fact.label.as_str(), "problems" | "note") {
+                wrap(&line, 34 + fact.label.chars().count(), 32)
+            } else {
+                cut(&line, WIDTH - 32)
+            };
+            let _ = writeln!(o, "{}{text}", " ".repeat(32));
         }
         let when = if f.first == f.last || f.last.is_empty() {
             format!("at {}", short(&f.first))
