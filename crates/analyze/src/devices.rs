@@ -59,6 +59,9 @@ pub struct Device {
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub flows: u64,
+    /// A host of another subnet whose packets arrive through this MAC, a router on the way (a
+    /// phone on a plug's setup network, a guest network behind a second router): the MAC.
+    pub behind: Option<Mac>,
 }
 
 impl Device {
@@ -80,6 +83,7 @@ impl Device {
             bytes_up: 0,
             bytes_down: 0,
             flows: 0,
+            behind: None,
         }
     }
 
@@ -212,9 +216,31 @@ fn is_group_mac(m: &Mac) -> bool {
 }
 
 /// Builds the device inventory from flows and parser events.
+/// A TTL or hop limit one or two below a value hosts start with (32, 64, 128, 255): the packet
+/// crossed a router or two since it was sent. (Link-local protocols choose tiny values, 1 for
+/// IGMP, 2 or 4 for SSDP, which say nothing of routers.)
+fn routed_ttl(ttl: u8) -> bool {
+    matches!(ttl, 30 | 31 | 62 | 63 | 126 | 127 | 253 | 254)
+}
+
 pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut by_key: BTreeMap<DeviceKey, Device> = BTreeMap::new();
     let mut by_ip: BTreeMap<IpAddr, DeviceKey> = BTreeMap::new();
+    // The IPv4 addresses each MAC holds by its own word (ARP) or its DHCP server's (an ACK).
+    let mut own: BTreeMap<Mac, BTreeSet<IpAddr>> = BTreeMap::new();
+    for e in events {
+        match &e.message {
+            Message::Arp { mac, ip } if !ip.is_unspecified() => {
+                own.entry(*mac).or_default().insert(IpAddr::V4(*ip));
+            }
+            Message::Dhcp(m) if m.msg_type == Some(5) && !m.your_addr.is_unspecified() => {
+                own.entry(m.client_mac)
+                    .or_default()
+                    .insert(IpAddr::V4(m.your_addr));
+            }
+            _ => {}
+        }
+    }
     // The MACs that frames from internet addresses carry: the router's, on a LAN capture.
     // (flows, first frame) per MAC.
     let mut from_internet: BTreeMap<Mac, (u64, u64)> = BTreeMap::new();
@@ -232,6 +258,20 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 continue;
             }
             let key = match f.mac[side as usize] {
+                // A local IPv4 address that its frames' MAC never claimed (while claiming
+                // others), in packets that crossed a router: a host behind that MAC's router,
+                // a device of its own.
+                Some(m)
+                    if !is_group_mac(&m)
+                        && ip.is_ipv4()
+                        && !unspecified
+                        && routed_ttl(f.ttl[side as usize])
+                        && own.get(&m).is_some_and(|a| !a.contains(&ip)) =>
+                {
+                    let key = DeviceKey::Ip(ip);
+                    by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);
+                    key
+                }
                 Some(m) if !is_group_mac(&m) => DeviceKey::Mac(m),
                 // A host that never sent a frame in this flow is known only by address.
                 _ if unspecified || f.from(side).packets == 0 => continue,

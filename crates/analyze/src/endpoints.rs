@@ -49,6 +49,9 @@ pub struct Endpoint {
     pub flows: u64,
     /// Of those, the flows the address opened towards the device.
     pub inbound: u64,
+    /// Of those, the flows the other side never answered (a TCP handshake with no SYN/ACK and
+    /// no data back, a UDP flow with nothing back).
+    pub unanswered: u64,
     /// Bytes the device sent to the address and received from it.
     pub bytes_up: u64,
     pub bytes_down: u64,
@@ -140,6 +143,9 @@ pub struct Namer {
     resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>>,
     /// Server names sent in each flow (by the flow's first frame).
     sent: HashMap<u64, (NamedBy, String)>,
+    /// Hosts behind a router, with the router's addresses: a router that forwards DNS (a
+    /// setup access point, a second router) makes the lookups for the hosts behind it.
+    through: HashMap<IpAddr, Vec<IpAddr>>,
 }
 
 /// A server's name and how it was learned.
@@ -182,15 +188,23 @@ impl Namer {
                 sent.entry(e.flow).or_insert(n);
             }
         }
-        Namer { resolved, sent }
+        Namer {
+            resolved,
+            sent,
+            through: HashMap::new(),
+        }
     }
 
     /// The name `client` knew the server of flow `f` (at `server`) by.
     pub fn name(&self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'_>> {
-        let by_dns = self
-            .resolved
-            .get(&(client, server))
-            .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()));
+        let lookup = |host: IpAddr| {
+            self.resolved
+                .get(&(host, server))
+                .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()))
+        };
+        // The client's own lookups first, then its router's.
+        let by_dns =
+            lookup(client).or_else(|| self.through.get(&client)?.iter().find_map(|r| lookup(*r)));
         if let Some((_, name, cnames)) = by_dns {
             return Some(Naming {
                 by: NamedBy::Dns,
@@ -203,6 +217,13 @@ impl Namer {
             name,
             cnames: &[],
         })
+    }
+
+    /// Lets `host` be named by the lookups of the router it sits behind (its addresses).
+    pub fn resolve_through(&mut self, host: IpAddr, router: &[IpAddr]) {
+        if !router.is_empty() {
+            self.through.insert(host, router.to_vec());
+        }
     }
 
     /// The name for flow `f` as its initiator knew it.
@@ -259,6 +280,7 @@ pub fn endpoints_named(
             services: BTreeSet::new(),
             flows: 0,
             inbound: 0,
+            unanswered: 0,
             bytes_up: 0,
             bytes_down: 0,
             bytes_encrypted: 0,
@@ -305,6 +327,13 @@ pub fn endpoints_named(
         } else {
             (f.initiator, f.initiator.other())
         };
+        let answered = match f.tcp {
+            Some(t) => t.synack_ts.is_some() || f.from(far_side).payload_bytes > 0,
+            None => f.from(far_side).packets > 0,
+        };
+        if !answered {
+            e.unanswered += 1;
+        }
         e.bytes_up += f.from(dev_side).bytes;
         e.bytes_down += f.from(far_side).bytes;
         if is_encrypted(f.app.app) {

@@ -349,6 +349,9 @@ pub struct Flow {
     pub last_frame: u64,
     /// Ethernet address of each side, from the first frame it sent.
     pub mac: [Option<Mac>; 2],
+    /// IPv4 TTL or IPv6 hop limit of the first frame each side sent (0 before it sent one): a
+    /// value just under 64, 128 or 255 says the sender is a router hop or more away.
+    pub ttl: [u8; 2],
     pub tcp: Option<Tcp>,
     /// OR of the TCP flags each side sent.
     pub tcp_flags: [u8; 2],
@@ -392,6 +395,7 @@ impl Flow {
             first_frame: frame,
             last_frame: frame,
             mac: [None; 2],
+            ttl: [0; 2],
             tcp: if key.proto == 6 && key.ports_known {
                 Some(Tcp::default())
             } else {
@@ -1014,6 +1018,9 @@ fn update(f: &mut Flow, side: Side, frame: u64, ts: Nanos, wire_len: u32, d: &De
     f.last_frame = frame;
     if f.mac[s].is_none() {
         f.mac[s] = d.eth.map(|(src, _)| src);
+    }
+    if f.ttl[s] == 0 && d.is_ip() {
+        f.ttl[s] = d.ttl;
     }
     let Some(tcp) = &mut f.tcp else { return };
     if d.transport != Transport::Tcp {

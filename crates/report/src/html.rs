@@ -428,6 +428,8 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
                 ""
             }
         ));
+    } else if let Some(r) = &d.behind {
+        who.push(format!("behind the router <code>{}</code>", esc(r)));
     }
     who.push(match &d.confidence {
         Some(c) => format!("type <b>{}</b>, confidence {}", esc(&d.kind), esc(c)),

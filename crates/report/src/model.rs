@@ -127,6 +127,9 @@ pub struct DeviceReport {
     pub vendor: Option<String>,
     /// The MAC is locally administered (randomised).
     pub randomised_mac: bool,
+    /// For a host of another subnet reached through a router on this network (its packets carry
+    /// the router's MAC and arrive a hop away): the router's MAC.
+    pub behind: Option<String>,
     pub addresses: Vec<String>,
     /// Names it gave itself (DHCP, mDNS, NetBIOS).
     pub names: Vec<String>,
@@ -219,6 +222,8 @@ pub struct EndpointReport {
     pub bytes_unrecognised: u64,
     /// Flows the address opened towards the device (of `flows`).
     pub inbound: u64,
+    /// Flows the destination never answered (of `flows`): connection attempts.
+    pub unanswered: u64,
     /// "every 5 min 0 s ± 2 s" when the device contacts it on a timer.
     pub periodic: Option<String>,
     pub flows: u64,
@@ -304,8 +309,19 @@ fn tls_name(v: u16) -> Option<&'static str> {
 /// Builds the report: analysis, findings, verdicts.
 pub fn build(i: &Input) -> Report {
     let intel = Intel::get();
-    let namer = Namer::new(i.events);
+    let mut namer = Namer::new(i.events);
     let devs = devices::devices(i.flows, i.events, i.local);
+    // A host behind a router is named by the router's lookups too.
+    for d in &devs {
+        let Some(router) = d.behind else { continue };
+        let Some(r) = devs.iter().find(|r| r.key == DeviceKey::Mac(router)) else {
+            continue;
+        };
+        let via: Vec<IpAddr> = r.addresses.iter().copied().collect();
+        for a in &d.addresses {
+            namer.resolve_through(*a, &via);
+        }
+    }
     let eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
@@ -538,6 +554,7 @@ fn device_report(
             bytes_encrypted: 0,
             bytes_unrecognised: 0,
             inbound: 0,
+            unanswered: 0,
             periodic: None,
             flows: 0,
             bytes_up: 0,
@@ -560,6 +577,7 @@ fn device_report(
         }
         r.flows += e.flows;
         r.inbound += e.inbound;
+        r.unanswered += e.unanswered;
         r.bytes_up += e.bytes_up;
         r.bytes_down += e.bytes_down;
         r.bytes_encrypted += e.bytes_encrypted;
@@ -644,6 +662,7 @@ fn device_report(
         mac,
         vendor: d.vendor.clone(),
         randomised_mac: d.randomised,
+        behind: d.behind.map(|m| iotscope_packet::fmt_mac(&m)),
         addresses: d.addresses.iter().map(|a| a.to_string()).collect(),
         names,
         kind,
@@ -887,12 +906,22 @@ fn verdict(
             services.join(", ")
         )
     };
-    // Where it goes.
+    // Where it goes: the destinations that answered; the ones that never did were only tried.
+    let (reached, tried): (Vec<EndpointReport>, Vec<EndpointReport>) = endpoints
+        .iter()
+        .cloned()
+        .partition(|e| e.unanswered < e.flows);
+    let endpoints = &reached[..];
     let total: u64 = endpoints
         .iter()
         .map(|e| e.bytes_up.saturating_add(e.bytes_down))
         .fold(0, u64::saturating_add);
-    if endpoints.is_empty() {
+    if endpoints.is_empty() && !tried.is_empty() {
+        s.push(format!(
+            "{outbound}; it tried to reach {} on the internet, and no answer is in the capture.",
+            and_list(&tried.iter().map(|e| e.name.clone()).collect::<Vec<_>>(), 4)
+        ));
+    } else if endpoints.is_empty() {
         s.push(format!(
             "{outbound}; none of its traffic went to the internet."
         ));
@@ -984,6 +1013,12 @@ fn verdict(
             if countries.len() == 1 { "y" } else { "ies" },
             countries.iter().copied().collect::<Vec<_>>().join(", "),
         ));
+        if !tried.is_empty() {
+            s.push(format!(
+                "It also tried {}, with no answer in the capture.",
+                and_list(&tried.iter().map(|e| e.name.clone()).collect::<Vec<_>>(), 4)
+            ));
+        }
     }
     if !local.is_empty() {
         s.push(format!(

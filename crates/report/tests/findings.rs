@@ -728,19 +728,23 @@ fn an_api_key_in_a_url_path_is_noted_and_not_shown() {
 
 #[test]
 fn verdicts_at_the_edges() {
-    // Almost nothing encrypted: a share that rounds to 0 % is said to be under 1 %.
-    let r = report(capture("nDPI__1kxun.pcap"));
-    let pc = r
+    // A share that rounds to 0 % is said to be under 1 %: the WeMo Insight plug's few bytes in
+    // a protocol not recognised.
+    let r = report(capture(
+        "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
+    ));
+    let plug = r
         .devices
         .iter()
-        .find(|d| d.mac.as_deref() == Some("00:1c:42:8e:70:31"))
+        .find(|d| d.mac.as_deref() == Some("94:10:3e:41:c2:05"))
         .unwrap();
     assert!(
-        pc.verdict
-            .text
-            .contains("and under 1 % of those bytes is encrypted."),
+        plug.verdict.text.contains(
+            "98 % of those bytes are encrypted and under 1 % is in protocols iotscope does not \
+             recognise."
+        ),
         "{}",
-        pc.verdict.text
+        plug.verdict.text
     );
     // FTP logins to two servers (10.99.0.1, then 52.94.236.248) are one weakness in words.
     let r = report_with(
@@ -935,4 +939,39 @@ fn a_capture_without_local_hosts_says_why_it_reports_nothing() {
     // A network with devices does not get the note.
     let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
     assert!(!iotscope_report::terminal::render(&hue).contains("No local device"));
+}
+
+/// The WeMo Insight plug, during its setup, routes a phone on its own Wi-Fi (10.22.22.2) to the
+/// internet without NAT: the phone's SYNs carry the plug's MAC and TTL 63 (frames 30, 50, 60),
+/// the plug's own TTL 64. The phone is a device of its own, behind the plug, named by the
+/// lookups the plug made for it (graph.facebook.com at frame 58, the SYN at frame 60); its
+/// attempts were never answered. The plug keeps only its own destinations.
+#[test]
+fn a_host_routed_through_a_plug_is_not_the_plug() {
+    let r = report(capture(
+        "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
+    ));
+    let plug = r
+        .devices
+        .iter()
+        .find(|d| d.mac.as_deref() == Some("94:10:3e:41:c2:05"))
+        .unwrap();
+    assert!(!plug.addresses.contains(&"10.22.22.2".to_string()));
+    assert!(plug.endpoints.iter().all(|e| !e.name.contains("facebook")));
+    let phone = r
+        .devices
+        .iter()
+        .find(|d| d.addresses == ["10.22.22.2"])
+        .expect("the host behind the plug");
+    assert_eq!(phone.mac, None);
+    assert_eq!(phone.behind.as_deref(), Some("94:10:3e:41:c2:05"));
+    let fb = phone
+        .endpoints
+        .iter()
+        .find(|e| e.name == "graph.facebook.com")
+        .expect("named by the plug's lookup");
+    assert_eq!(fb.named_by, "dns");
+    assert_eq!(fb.unanswered, fb.flows);
+    assert!(phone.findings.iter().all(|f| f.id != FindingId::NoDns));
+    assert!(phone.verdict.text.contains("no answer is in the capture"));
 }
