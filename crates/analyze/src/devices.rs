@@ -416,6 +416,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     if let Some(t) = r.ssdp.as_ref().and_then(|s| s.target.as_ref()) {
                         d.claim("ssdp-type", t, e.frame);
                     }
+                    if let Some(l) = r.ssdp.as_ref().and_then(|s| s.location.as_ref()) {
+                        d.claim("ssdp-location", l, e.frame);
+                    }
                 }
             }
             Message::HttpResponse(r) if r.ssdp.is_some() => {

@@ -233,3 +233,24 @@ fn user_agents_that_name_android_and_its_emulator() {
     let emulator = identify(device(&lan, "9c:b6:d0:d3:e3:33"));
     assert_eq!(emulator.kind, Kind::Computer);
 }
+
+#[test]
+fn apple_host_names_and_a_camera_description() {
+    use iotscope_analyze::identify::{identify, Kind};
+    // iphone.pcap: DHCP host names "Lucas-iPhone" (frames 29, 35) and "Lucas-iMac": Apple puts
+    // the owner's name first, so the model word is looked for anywhere in the name.
+    let inv = inventory("nDPI__iphone.pcap");
+    assert_eq!(
+        identify(device(&inv, "c4:61:8b:35:82:a9")).kind,
+        Kind::Phone
+    );
+    assert_eq!(
+        identify(device(&inv, "d8:30:62:56:00:1c")).kind,
+        Kind::Computer
+    );
+    // The Edimax camera announces http://.../IPCamDesc.xml as its UPnP description.
+    let cam = inventory("IoTSentinel__EdimaxCam1__Setup-A-3-STA.pcap");
+    let id = identify(device(&cam, "74:da:38:80:7a:08"));
+    assert_eq!(id.kind, Kind::Camera);
+    assert!(id.because.unwrap().contains("IPCamDesc.xml"));
+}

@@ -152,7 +152,7 @@ pub fn render(r: &Report) -> String {
 fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     let who = match (&d.vendor, &d.mac, &d.behind) {
         (Some(v), Some(m), _) => format!("{v} {m}"),
-        (None, Some(m), _) if d.randomised_mac => format!("randomised MAC {m}"),
+        (None, Some(m), _) if d.randomised_mac => format!("locally administered MAC {m}"),
         (None, Some(m), _) => m.clone(),
         (_, None, Some(r)) => format!("behind the router {r}"),
         _ => "no MAC seen".to_string(),
