@@ -26,6 +26,10 @@ pub const BURST: Nanos = SEC / 2;
 pub const MIN_BEATS: usize = 5;
 /// Shortest period called a beacon; faster repetition is a burst of work, not a heartbeat.
 pub const MIN_PERIOD: Nanos = SEC;
+/// Shortest period of pings called a heartbeat. `ping` sends one a second by default, so faster
+/// echo requests are a diagnostic burst (`ping -c 4`), not a timer; devices that check their
+/// connection by ping do it every ten seconds or more.
+pub const MIN_PING_PERIOD: Nanos = 5 * SEC;
 /// The median distance of the intervals from the period, as a share of the period, at most: a
 /// timer-driven client stays within a few percent; human or event-driven use does not.
 pub const MAX_JITTER: f64 = 0.10;
@@ -242,9 +246,11 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         let (gaps, on) = f.rhythm.gaps();
         let beats = usize::from(on) + 1;
         let period = (mean * 1e9) as Nanos;
+        let ping = matches!(f.key.proto, 1 | 58);
         if beats < min_beats
             || f64::from(on) < MIN_ON_BEAT * f64::from(gaps)
             || period < MIN_PERIOD
+            || (ping && period < MIN_PING_PERIOD)
             || sd > MAX_JITTER * mean
         {
             continue;

@@ -422,8 +422,8 @@ impl Acc {
 }
 
 fn join_values(label: &str, v: &BTreeSet<String>) -> String {
-    // Every TLS problem is worth reading; they are few.
-    let max = if label == "problems" {
+    // Every TLS problem and SOAP action is worth reading; they are few.
+    let max = if label == "problems" || label == "SOAP actions" {
         usize::MAX
     } else {
         MAX_VALUES
@@ -1025,6 +1025,11 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         "keys in URLs",
                         "a key or token in the path, sent in clear (not shown)",
                     );
+                }
+                // A SOAP API in clear (UPnP control, D-Link's HNAP): what was invoked.
+                if let Some(a) = &r.soap_action {
+                    let action = a.rsplit(['#', '/']).find(|x| !x.is_empty()).unwrap_or(a);
+                    acc.fact("SOAP actions", action.to_string());
                 }
                 let params = secret_params(&r.uri);
                 if !params.is_empty() {

@@ -192,7 +192,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         // (TLS problems, notes) are wrapped instead.
         for fact in &f.facts {
             let line = format!("{}: {}", fact.label, fact.value);
-            let text = if matches!(fact.label.as_str(), "problems" | "note") {
+            let text = if matches!(fact.label.as_str(), "problems" | "note" | "SOAP actions") {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {
                 cut(&line, WIDTH - 32)

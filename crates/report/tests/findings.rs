@@ -975,3 +975,35 @@ fn a_host_routed_through_a_plug_is_not_the_plug() {
     assert!(phone.findings.iter().all(|f| f.id != FindingId::NoDns));
     assert!(phone.verdict.text.contains("no answer is in the capture"));
 }
+
+/// The WeMo Link pings 4.2.2.2 in two bursts of four, one a second (5.5-8.5 s and 131.9-134.9 s):
+/// a connectivity check, not a heartbeat.
+#[test]
+fn ping_bursts_are_no_heartbeat() {
+    let r = report(capture("IoTSentinel__WeMoLink__Setup-C-1-STA.pcap"));
+    assert!(of(&r, FindingId::Periodic)
+        .iter()
+        .all(|(_, f)| f.subject != "4.2.2.2"));
+    let pings: Vec<u64> = of(&r, FindingId::ConnectivityCheck)
+        .iter()
+        .filter(|(_, f)| f.subject == "ping 4.2.2.2")
+        .map(|(_, f)| f.count)
+        .collect();
+    assert_eq!(pings, [8]);
+}
+
+/// The D-Link camera's setup app drives it over HNAP (SOAP over plain HTTP): the finding names
+/// the actions, among them Login (frames 177, 288) and SetDeviceSettings (frames 247, 326).
+#[test]
+fn soap_actions_in_clear_are_named() {
+    let r = report(capture("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap"));
+    let f = of(&r, FindingId::CleartextHttp)
+        .into_iter()
+        .find(|(_, f)| f.subject.contains("10.10.10.37"))
+        .expect("HNAP over HTTP")
+        .1;
+    let actions = fact(f, "SOAP actions");
+    for a in ["Login", "SetDeviceSettings", "GetDeviceSettings"] {
+        assert!(actions.contains(a), "{actions}");
+    }
+}
