@@ -755,9 +755,51 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
         .unwrap_or_default()
 }
 
+/// An HTTP request that is a name lookup: HTTPDNS services (Alibaba Cloud `/<account>/d?host=`,
+/// `/sign_d?host=`, Tencent DNSPod `/d?dn=`) and JSON resolvers (`/resolve?name=`) asked over
+/// plain HTTP, around the network's resolver.
+fn is_http_dns(uri: &str) -> bool {
+    let Some((path, query)) = uri.split_once('?') else {
+        return false;
+    };
+    let last = path.rsplit('/').next().unwrap_or("");
+    let names = |n: &str| query.split('&').any(|kv| kv.split('=').next() == Some(n));
+    match last {
+        "d" | "sign_d" => names("host") || names("dn"),
+        "resolve" => names("name"),
+        _ => false,
+    }
+}
+
 fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Findings) {
     for f in i.flows {
         let (c, s) = ends(f);
+        if f.app.app == App::Http && !i.local.contains(&s.0) {
+            let lookups = ix
+                .events(f)
+                .iter()
+                .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
+                .count() as u64;
+            if let (Some(dev), true) = (ix.device(c.0), lookups > 0) {
+                let acc = out.get(
+                    FindingId::DnsBypass,
+                    dev,
+                    &s.0.to_string(),
+                    Severity::Medium,
+                );
+                acc.count += lookups;
+                acc.at(f.first, f.last, f.first_frame + 1)
+                    .fact(
+                        "resolver",
+                        format!("{} ({})", s.0, where_is(i.intel, s.0, i.local)),
+                    )
+                    .fact("protocol", "DNS over plain HTTP (HTTPDNS)");
+                for r in resolvers {
+                    acc.fact("network's resolver", r.to_string());
+                }
+            }
+            continue;
+        }
         if f.app.app != App::Dns || s.1 != 53 || !is_unicast(s.0) || resolvers.contains(&s.0) {
             continue;
         }
@@ -1746,6 +1788,17 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_lookups_over_http() {
+        // xiaomi.pcap: Alibaba Cloud HTTPDNS at 203.107.1.65 (values stripped by the parser).
+        assert!(is_http_dns("/164566/sign_d?host=&sdk=&t=&s="));
+        assert!(is_http_dns("/119/d?dn=&ttl="));
+        assert!(is_http_dns("/resolve?name=&type="));
+        assert!(!is_http_dns("/d"));
+        assert!(!is_http_dns("/api/d?id="));
+        assert!(!is_http_dns("/download?host="));
+    }
 
     #[test]
     fn query_parameters_named_for_secrets() {

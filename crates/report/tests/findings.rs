@@ -1007,3 +1007,19 @@ fn soap_actions_in_clear_are_named() {
         assert!(actions.contains(a), "{actions}");
     }
 }
+
+/// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
+/// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
+/// HTTP: a lookup around the network's resolver.
+#[test]
+fn name_lookups_over_plain_http_bypass_the_resolver() {
+    let r = report(capture("nDPI__xiaomi.pcap"));
+    let b = of(&r, FindingId::DnsBypass);
+    let f = b
+        .iter()
+        .find(|(_, f)| f.subject == "203.107.1.65")
+        .expect("HTTPDNS")
+        .1;
+    assert_eq!(fact(f, "protocol"), "DNS over plain HTTP (HTTPDNS)");
+    assert_eq!(f.severity, Severity::Medium);
+}
