@@ -103,6 +103,24 @@ pub struct LocationCheck {
     pub edge: bool,
 }
 
+/// The flow's server answered: for TCP a SYN/ACK, data back, or, for a connection opened before
+/// the capture began, any packet back; for other protocols any packet back. Connection attempts
+/// that went unanswered or were refused talked no protocol at all.
+pub fn answered(f: &Flow) -> bool {
+    let back = f.from(f.initiator.other());
+    match f.tcp {
+        Some(t) => {
+            t.synack_ts.is_some()
+                || back.payload_bytes > 0
+                || (t.syn_ts.is_none()
+                    && back.packets > 0
+                    && f.tcp_flags[f.initiator.other() as usize] & iotscope_packet::tcp_flags::RST
+                        == 0)
+        }
+        None => back.packets > 0,
+    }
+}
+
 /// The application encrypts what it carries.
 pub fn is_encrypted(app: App) -> bool {
     matches!(app, App::Tls | App::Quic | App::Ssh)
@@ -327,11 +345,7 @@ pub fn endpoints_named(
         } else {
             (f.initiator, f.initiator.other())
         };
-        let answered = match f.tcp {
-            Some(t) => t.synack_ts.is_some() || f.from(far_side).payload_bytes > 0,
-            None => f.from(far_side).packets > 0,
-        };
-        if !answered {
+        if !answered(f) {
             e.unanswered += 1;
         }
         e.bytes_up += f.from(dev_side).bytes;

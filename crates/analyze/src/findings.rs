@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
 use iotscope_packet::{ip_of, Nanos};
-use iotscope_proto::app::{App, Message};
+use iotscope_proto::app::{App, By, Message};
 use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Beacon, LongLived};
@@ -1023,11 +1023,7 @@ fn flows_and_apps(
 /// sent data. Connection attempts that went unanswered or were refused (a stale proxy setting, a
 /// port scan) talked no protocol at all.
 fn talked(f: &Flow) -> bool {
-    let payload = f.sent.iter().any(|d| d.payload_bytes > 0);
-    match f.tcp {
-        Some(t) => t.synack_ts.is_some() || payload,
-        None => true,
-    }
+    f.from(f.initiator).payload_bytes > 0 || crate::endpoints::answered(f)
 }
 
 /// Plain HTTP from a device: the server, what was asked, sent and received.
@@ -1037,6 +1033,17 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         return;
     };
     if !talked(v.f) {
+        return;
+    }
+    // Labelled by its port, with payload that never looked like HTTP (a keep-alive byte on a
+    // connection older than the capture): no HTTP was seen.
+    let http_seen = ix.events(v.f).iter().any(|e| {
+        matches!(
+            &e.message,
+            Message::HttpRequest(_) | Message::HttpResponse(_)
+        )
+    });
+    if v.f.app.by == By::Port && !http_seen && v.f.sent.iter().any(|d| d.payload_bytes > 0) {
         return;
     }
     if is_connectivity_check(&v.name) {
@@ -1731,6 +1738,18 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                 early_keys.insert((dev.to_string(), org.clone()));
             }
         }
+        // An anycast address is served from many places: no country can be checked, and the
+        // user who asked for the check is told so.
+        if i.allow_countries.is_some() && e.place.anycast {
+            let acc = out.get(FindingId::Country, dev, "anycast", Severity::Info);
+            acc.count += e.flows;
+            acc.at(e.first, e.last, frame)
+                .fact("destinations", format!("{shown} ({place})"))
+                .fact(
+                    "note",
+                    "anycast addresses are served from many places: their country cannot be checked",
+                );
+        }
         if let (Some(allowed), Some(cc)) = (i.allow_countries, &e.place.country) {
             if !allowed.contains(&cc.to_ascii_uppercase()) {
                 let acc = out.get(FindingId::Country, dev, cc, Severity::Medium);
@@ -1775,7 +1794,12 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
         }
         let (mut up, mut down) = (0, 0);
         for e in i.endpoints {
-            if ix.device(e.device) == Some(dev.as_str()) && e.place.country.as_ref() == Some(cc) {
+            let here = if cc == "anycast" {
+                e.place.anycast
+            } else {
+                e.place.country.as_ref() == Some(cc)
+            };
+            if ix.device(e.device) == Some(dev.as_str()) && here {
                 up += e.bytes_up;
                 down += e.bytes_down;
             }

@@ -378,15 +378,6 @@ pub fn build(i: &Input) -> Report {
             });
     }
 
-    let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
-    for e in &eps {
-        if let Some(c) = &e.place.country {
-            *country_bytes.entry(c.clone()).or_default() += e.bytes_up + e.bytes_down;
-        }
-    }
-    let mut countries: Vec<(String, u64)> = country_bytes.into_iter().collect();
-    countries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-
     // Flows by the device that opened them, so each device reads only its own.
     let mut dev_of: HashMap<IpAddr, usize> = HashMap::new();
     for (k, d) in devs.iter().enumerate() {
@@ -421,14 +412,27 @@ pub fn build(i: &Input) -> Report {
         .filter(|d| d.verdict.worst.is_some_and(|w| w > Severity::Info));
     let (worst_device, worst_device_id) =
         (worst.map(|d| d.label.clone()), worst.map(|d| d.id.clone()));
-    let endpoints_n = eps
+    // The network summary counts what the devices' sections show: their endpoint rows, leaving
+    // out, as their verdicts do, destinations that never answered (and hosts that are no device,
+    // such as one that only received packets).
+    let rows = reports
         .iter()
-        .map(|e| e.addr)
-        .collect::<BTreeSet<IpAddr>>()
+        .flat_map(|d| &d.endpoints)
+        .filter(|e| e.unanswered < e.flows);
+    let endpoints_n = rows
+        .clone()
+        .flat_map(|e| &e.addresses)
+        .collect::<BTreeSet<&String>>()
         .len();
-    // Internet traffic totals for the network summary, from the same endpoint rows as the
-    // devices' verdicts.
-    let rows = reports.iter().flat_map(|d| &d.endpoints);
+    let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
+    for a in rows.clone().flat_map(|e| &e.by_address) {
+        if let Some(c) = &a.country {
+            let n = country_bytes.entry(c.clone()).or_default();
+            *n = n.saturating_add(a.bytes_up.saturating_add(a.bytes_down));
+        }
+    }
+    let mut countries: Vec<(String, u64)> = country_bytes.into_iter().collect();
+    countries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let destinations = rows
         .clone()
         .map(|e| e.name.as_str())
@@ -844,6 +848,11 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
         {
             continue;
         }
+        // A TCP connection nobody accepted used nothing (multicast and broadcast UDP never get
+        // an answer on their own flow, so UDP is not held to it).
+        if f.key.proto == 6 && !endpoints::answered(f) {
+            continue;
+        }
         let s = ip_of(&f.key.end(f.initiator.other()).0);
         let scope = match s {
             IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255 => " (broadcast)",
@@ -937,9 +946,11 @@ fn verdict(
         }
         let mut orgs: Vec<(String, u64)> = orgs.into_iter().collect();
         orgs.sort_by_key(|o| std::cmp::Reverse(o.1));
+        // Every address's country, as the network summary counts them.
         let countries: BTreeSet<&str> = endpoints
             .iter()
-            .filter_map(|e| e.country.as_deref())
+            .flat_map(|e| &e.by_address)
+            .filter_map(|a| a.country.as_deref())
             .collect();
         let enc: u64 = endpoints
             .iter()
@@ -1005,13 +1016,21 @@ fn verdict(
                 is_are(u)
             ),
         };
+        // Anycast destinations have no country: say so rather than "in 0 countries".
+        let anycast = endpoints.iter().filter(|e| e.anycast).count();
+        let place = match (countries.len(), anycast) {
+            (0, _) => " (anycast, served from many places)".to_string(),
+            (n, a) => format!(
+                " in {n} countr{} ({}){}",
+                if n == 1 { "y" } else { "ies" },
+                countries.iter().copied().collect::<Vec<_>>().join(", "),
+                if a > 0 { " and anycast networks" } else { "" }
+            ),
+        };
         s.push(format!(
-            "{outbound}; on the internet it talks to {} destination{} in {} countr{} ({}), {whom}, and {encrypted}.",
+            "{outbound}; on the internet it talks to {} destination{}{place}, {whom}, and {encrypted}.",
             endpoints.len(),
             if endpoints.len() == 1 { "" } else { "s" },
-            countries.len(),
-            if countries.len() == 1 { "y" } else { "ies" },
-            countries.iter().copied().collect::<Vec<_>>().join(", "),
         ));
         if !tried.is_empty() {
             s.push(format!(

@@ -343,6 +343,20 @@ fn allowed_countries() {
     let countries: BTreeSet<&str> = c.iter().map(|(_, f)| f.subject.as_str()).collect();
     assert_eq!(countries, BTreeSet::from(["DE", "GB", "NL"]));
     assert!(c.iter().all(|(_, f)| f.severity == Severity::Medium));
+    // The Aria scale talks only to Cloudflare (104.16.65.50, anycast): no country to check, and
+    // the report says so instead of passing it silently.
+    let aria = capture("IoTSentinel__Aria__Setup-C-1-STA.pcap");
+    let r = report_with(&[aria], Some(&BTreeSet::from(["DE".to_string()])));
+    let c = of(&r, FindingId::Country);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].1.subject, "anycast");
+    assert_eq!(c[0].1.severity, Severity::Info);
+    assert!(fact(c[0].1, "destinations").starts_with("www.fitbit.com (Cloudflare"));
+    assert!(c[0]
+        .0
+        .verdict
+        .text
+        .contains("anycast, served from many places"));
 }
 
 /// What the corpus does not contain is not reported anywhere in it.
@@ -846,7 +860,22 @@ fn the_summary_agrees_with_the_devices() {
         .chain(["inbound.pcap", "ftp-modes.pcap", "bypass.pcap"].map(recorded))
     {
         let r = report(cap.clone());
-        let rows = r.devices.iter().flat_map(|d| &d.endpoints);
+        // Destinations that never answered are only "tried", in the verdicts and the summary.
+        let rows = r
+            .devices
+            .iter()
+            .flat_map(|d| &d.endpoints)
+            .filter(|e| e.unanswered < e.flows);
+        let countries: BTreeSet<&String> = rows
+            .clone()
+            .flat_map(|e| &e.by_address)
+            .filter_map(|a| a.country.as_ref())
+            .collect();
+        assert_eq!(
+            countries,
+            r.network.countries.iter().collect::<BTreeSet<_>>(),
+            "{cap:?}"
+        );
         let total: u64 = rows.clone().map(|e| e.bytes_up + e.bytes_down).sum();
         let enc: u64 = rows.clone().map(|e| e.bytes_encrypted).sum();
         let unk: u64 = rows.clone().map(|e| e.bytes_unrecognised).sum();
