@@ -637,15 +637,28 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         acc.count += 1;
         acc.at(l.first, l.last, l.frame);
         let place = where_is(i.intel, l.server, i.local);
+        // Each connection in one line, so that its duration, bytes and end stay together.
         acc.fact("service", l.destination.service.clone())
             .fact("server", format!("{} ({place})", l.server))
-            .fact("open for", duration(l.duration()))
             .fact(
-                "bytes up/down",
-                format!("{}/{}", bytes(l.bytes_up), bytes(l.bytes_down)),
+                "connections",
+                format!(
+                    "open {}, {} up, {} down, {}",
+                    duration(l.duration()),
+                    bytes(l.bytes_up),
+                    bytes(l.bytes_down),
+                    if l.open_at_end {
+                        "still open when the capture ended"
+                    } else {
+                        "closed"
+                    }
+                ),
             );
         if l.open_at_end {
-            acc.fact("state", "still open when the capture ended");
+            acc.tally
+                .entry("open".into())
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
         }
         acc.summary = Some(format!(
             "{} → {} ({place}) · open {} · {} up, {} down{}",
@@ -660,6 +673,19 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 ""
             }
         ));
+    }
+    // Long-lived channels: the longest, and how many were still open at the end.
+    for ((id, _, _), acc) in out.map.iter_mut() {
+        if *id != FindingId::LongLived {
+            continue;
+        }
+        let open = acc.tally.remove("open").unwrap_or(0);
+        let state = match (open, acc.count) {
+            (0, _) => "closed before the capture ended".to_string(),
+            (o, n) if o == n => "still open when the capture ended".to_string(),
+            (o, n) => format!("{o} of {n} still open when the capture ended"),
+        };
+        acc.fact("state", state);
     }
     // A problem that only some of a name's connections showed says how many.
     for ((id, _, _), acc) in out.map.iter_mut() {

@@ -192,7 +192,10 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         // (TLS problems, notes) are wrapped instead.
         for fact in &f.facts {
             let line = format!("{}: {}", fact.label, fact.value);
-            let text = if matches!(fact.label.as_str(), "problems" | "note" | "SOAP actions") {
+            let text = if matches!(
+                fact.label.as_str(),
+                "problems" | "note" | "SOAP actions" | "connections"
+            ) {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {
                 cut(&line, WIDTH - 32)

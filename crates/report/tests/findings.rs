@@ -244,10 +244,11 @@ fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
         f.subject, "cloud.example.net",
         "named by the lookup before it"
     );
-    assert!(fact(f, "open for").contains("min"));
+    assert!(fact(f, "connections").starts_with("open 11 min"));
     // Both sides sent FIN at 663 s, in the capture's last frames: the connection is over even
     // though its record was still in the table when the input ended.
-    assert_eq!(fact(f, "state"), "", "closed by FIN, not open at the end");
+    assert_eq!(fact(f, "state"), "closed before the capture ended");
+    assert!(fact(f, "connections").ends_with(", closed"));
     assert!(dev
         .verdict
         .text
@@ -415,7 +416,20 @@ fn the_nest_keeps_a_channel_to_its_cloud() {
     // Five connections; the server closed four with FIN (frames 207, 480, 668, 742); the one
     // opened at 5214 s was still open when the capture ended.
     assert_eq!(f.count, 5);
-    assert_eq!(fact(f, "state"), "still open when the capture ended");
+    assert_eq!(fact(f, "state"), "1 of 5 still open when the capture ended");
+    // Each connection's duration, bytes and end in one line (tshark conv,tcp: port 63349, 603 s,
+    // 3254 B up, 3040 B down, closed by the server's FIN in frame 742).
+    let conns = f
+        .facts
+        .iter()
+        .find(|x| x.label == "connections")
+        .unwrap()
+        .value
+        .clone();
+    assert!(
+        conns.contains("open 10 min 3 s, 3.3 kB up, 3.0 kB down, closed"),
+        "{conns}"
+    );
     assert!(fact(f, "server").contains("Amazon"));
 }
 
