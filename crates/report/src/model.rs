@@ -1027,8 +1027,16 @@ fn verdict(
                 if a > 0 { " and anycast networks" } else { "" }
             ),
         };
+        // Hosts that only connected to the device are its destinations too, but not of its doing.
+        let callers = endpoints.iter().filter(|e| e.inbound == e.flows).count();
+        let callers = match callers {
+            0 => String::new(),
+            1 if endpoints.len() == 1 => " (a host that connected to it)".into(),
+            c if c == endpoints.len() => " (hosts that connected to it)".into(),
+            c => format!(" ({c} of them connected to it)"),
+        };
         s.push(format!(
-            "{outbound}; on the internet it talks to {} destination{}{place}, {whom}, and {encrypted}.",
+            "{outbound}; on the internet it talks to {} destination{}{place}{callers}, {whom}, and {encrypted}.",
             endpoints.len(),
             if endpoints.len() == 1 { "" } else { "s" },
         ));

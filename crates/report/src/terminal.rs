@@ -291,11 +291,16 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         } else {
             let mut names: Vec<String> = Vec::new();
             for s in &e.services {
+                // A service of the device that the host connected to: "← TELNET".
+                let (arrow, s) = match s.strip_prefix("inbound ") {
+                    Some(rest) => ("← ", rest),
+                    None => ("", s.as_str()),
+                };
                 let name = match s.split_once(' ') {
                     // An unrecognised application is named by its port.
-                    Some((port, "unknown")) => port.to_string(),
-                    Some((_, app)) => app.to_uppercase(),
-                    None => s.to_uppercase(),
+                    Some((port, "unknown")) => format!("{arrow}{port}"),
+                    Some((_, app)) => format!("{arrow}{}", app.to_uppercase()),
+                    None => format!("{arrow}{}", s.to_uppercase()),
                 };
                 if !names.contains(&name) {
                     names.push(name);
@@ -321,6 +326,9 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     }
     if d.endpoints.len() > MAX_ROWS {
         let _ = writeln!(o, "  and {} more", d.endpoints.len() - MAX_ROWS);
+    }
+    if d.endpoints.iter().any(|e| e.inbound > 0) {
+        let _ = writeln!(o, "  ← a service of this device that the host connected to");
     }
 }
 
