@@ -151,6 +151,9 @@ pub fn service(f: &Flow) -> String {
     }
 }
 
+/// How long after a flow began a lookup of its server may still name it.
+pub const LOOKUP_SKEW: Nanos = 2_000_000_000;
+
 /// When a host resolved a name to an address, the name, and its CNAME chain.
 type Resolution = (Nanos, String, Vec<String>);
 
@@ -215,10 +218,21 @@ impl Namer {
 
     /// The name `client` knew the server of flow `f` (at `server`) by.
     pub fn name(&self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'_>> {
+        // The latest lookup before the flow. A later one names it only when the flow began
+        // before the capture did (a TCP connection seen from its middle: its lookup could not be
+        // seen), or came just after it (timestamps of two interfaces, a reply reordered):
+        // a connection the capture saw opened, by address, an hour before a lookup of that
+        // address, was not made by name.
+        let older = f.tcp.is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
         let lookup = |host: IpAddr| {
-            self.resolved
-                .get(&(host, server))
-                .and_then(|v| v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v.first()))
+            self.resolved.get(&(host, server)).and_then(|v| {
+                v.iter()
+                    .rev()
+                    .find(|(t, _, _)| *t <= f.first)
+                    .or(v
+                        .first()
+                        .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
+            })
         };
         // The client's own lookups first, then its router's.
         let by_dns =
