@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use iotscope_flow::{EndReason, Flow, FlowKey, TcpState};
-use iotscope_packet::{ip_of, Nanos};
+use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::App;
 use serde::Serialize;
 
@@ -79,6 +79,8 @@ pub struct Destination {
 #[derive(Clone, Debug, Serialize)]
 pub struct Beacon {
     pub device: IpAddr,
+    /// The device's MAC in the beats' frames.
+    pub mac: Option<Mac>,
     pub destination: Destination,
     /// Median interval between beats, nanoseconds.
     pub period: Nanos,
@@ -113,6 +115,8 @@ impl Beacon {
 #[derive(Clone, Debug, Serialize)]
 pub struct LongLived {
     pub device: IpAddr,
+    /// The device's MAC in the connection's frames.
+    pub mac: Option<Mac>,
     pub server: IpAddr,
     pub destination: Destination,
     pub first: Nanos,
@@ -168,14 +172,15 @@ fn median(v: &mut [Nanos]) -> Nanos {
 pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> Vec<Beacon> {
     let min_beats = t.min_beats.max(3);
     type Beat = (Nanos, u64, IpAddr, u64);
-    let mut starts: BTreeMap<(IpAddr, Destination), Vec<Beat>> = BTreeMap::new();
+    let mut starts: BTreeMap<(IpAddr, Option<Mac>, Destination), Vec<Beat>> = BTreeMap::new();
     for f in flows {
         // A record cut by the active timeout continues a connection: not a new beat.
         if f.tcp.is_some_and(|t| t.syn_ts.is_none()) && f.key.proto == 6 {
             continue;
         }
         if let Some((client, server, dest)) = outbound(f, local, namer) {
-            starts.entry((client, dest)).or_default().push((
+            let mac = f.mac[f.initiator as usize];
+            starts.entry((client, mac, dest)).or_default().push((
                 f.first,
                 f.bytes(),
                 server,
@@ -184,7 +189,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         }
     }
     let mut out = Vec::new();
-    for ((device, destination), mut v) in starts {
+    for ((device, mac, destination), mut v) in starts {
         if v.len() < min_beats {
             continue;
         }
@@ -226,6 +231,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         addresses.dedup();
         out.push(Beacon {
             device,
+            mac,
             destination,
             period,
             jitter,
@@ -260,6 +266,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         };
         out.push(Beacon {
             device,
+            mac: f.mac[f.initiator as usize],
             destination,
             period,
             jitter: (sd * 1e9) as Nanos,
@@ -315,6 +322,7 @@ pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) 
             let tail = chain[chain.len() - 1];
             out.push(LongLived {
                 device,
+                mac: head.mac[head.initiator as usize],
                 server,
                 destination,
                 first: head.first,

@@ -7,7 +7,7 @@
 //!
 //! Every claim keeps where it came from. Device *types* are not guessed here yet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};
@@ -84,6 +84,21 @@ impl Device {
             bytes_down: 0,
             flows: 0,
             behind: None,
+        }
+    }
+
+    /// Whether a frame from address `ip` with source MAC `mac` is this device's. An address
+    /// can pass from one device to another (a DHCP lease, captures of different days read as
+    /// one timeline): the MAC tells them apart. A host behind a router arrives with the
+    /// router's MAC; a frame with no MAC (raw IP captures) is told by its address alone.
+    pub fn owns(&self, ip: IpAddr, mac: Option<Mac>) -> bool {
+        if !self.addresses.contains(&ip) {
+            return false;
+        }
+        match (self.key, mac) {
+            (_, None) => true,
+            (DeviceKey::Mac(m), Some(x)) => m == x,
+            (DeviceKey::Ip(_), Some(x)) => self.behind.is_none_or(|r| r == x),
         }
     }
 
@@ -292,9 +307,35 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             d.flows += 1;
         }
     }
+    // Each flow's MACs as (client, server), so that a message is given to the device that sent
+    // it even when its address also belonged to another device.
+    let flow_macs: HashMap<u64, [Option<Mac>; 2]> = flows
+        .iter()
+        .map(|f| {
+            (
+                f.first_frame,
+                [
+                    f.mac[f.initiator as usize],
+                    f.mac[f.initiator.other() as usize],
+                ],
+            )
+        })
+        .collect();
     for e in events {
         let src = ip_of(&e.src);
-        let sender = by_ip.get(&src).copied();
+        let mac = flow_macs
+            .get(&e.flow)
+            .and_then(|m| m[usize::from(!e.from_client)]);
+        let sender = match mac {
+            Some(m)
+                if by_key
+                    .get(&DeviceKey::Mac(m))
+                    .is_some_and(|d| d.addresses.contains(&src)) =>
+            {
+                Some(DeviceKey::Mac(m))
+            }
+            _ => by_ip.get(&src).copied(),
+        };
         match &e.message {
             Message::Dhcp(m) => {
                 if matches!(m.msg_type, Some(2) | Some(5)) {

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
-use iotscope_packet::{ip_of, Nanos};
+use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, Message};
 use serde::Serialize;
 
@@ -36,6 +36,8 @@ pub enum NamedBy {
 pub struct Endpoint {
     /// The local host (its address).
     pub device: IpAddr,
+    /// The local host's MAC in the flows' frames (see `Device::owns`).
+    pub mac: Option<Mac>,
     pub addr: IpAddr,
     pub name: Option<String>,
     pub named_by: NamedBy,
@@ -223,15 +225,14 @@ impl Namer {
         // seen), or came just after it (timestamps of two interfaces, a reply reordered):
         // a connection the capture saw opened, by address, an hour before a lookup of that
         // address, was not made by name.
-        let older = f.tcp.is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
+        let older = f
+            .tcp
+            .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
         let lookup = |host: IpAddr| {
             self.resolved.get(&(host, server)).and_then(|v| {
-                v.iter()
-                    .rev()
-                    .find(|(t, _, _)| *t <= f.first)
-                    .or(v
-                        .first()
-                        .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
+                v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v
+                    .first()
+                    .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
             })
         };
         // The client's own lookups first, then its router's.
@@ -285,7 +286,7 @@ pub fn endpoints_named(
     local: &Local,
     site: Option<&Site>,
 ) -> Vec<Endpoint> {
-    let mut out: BTreeMap<(IpAddr, IpAddr), Endpoint> = BTreeMap::new();
+    let mut out: BTreeMap<(IpAddr, Option<Mac>, IpAddr), Endpoint> = BTreeMap::new();
     for f in flows {
         let opener = f.key.end(f.initiator);
         let other = f.key.end(f.initiator.other());
@@ -302,8 +303,15 @@ pub fn endpoints_named(
         } else {
             continue;
         };
-        let e = out.entry((device, addr)).or_insert_with(|| Endpoint {
+        let side = if inbound {
+            f.initiator.other()
+        } else {
+            f.initiator
+        };
+        let mac = f.mac[side as usize];
+        let e = out.entry((device, mac, addr)).or_insert_with(|| Endpoint {
             device,
+            mac,
             addr,
             name: None,
             named_by: NamedBy::None,

@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use iotscope_flow::{Event, Flow};
+use iotscope_flow::{Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
-use iotscope_packet::{ip_of, Nanos};
+use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use serde::{Deserialize, Serialize};
 
@@ -453,7 +453,9 @@ impl Findings {
 
 /// Where each address's device is, and what every flow is.
 struct Index<'a> {
-    device_of: HashMap<IpAddr, String>,
+    /// The devices that held each address, with their ids.
+    device_of: HashMap<IpAddr, Vec<(&'a Device, String)>>,
+    flow_of: HashMap<u64, &'a Flow>,
     /// Short names of the devices, by address.
     name_of: HashMap<IpAddr, String>,
     events_of: HashMap<u64, Vec<&'a Event>>,
@@ -461,17 +463,18 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(i: &Input<'a>) -> Index<'a> {
-        let mut device_of = HashMap::new();
+        let mut device_of: HashMap<IpAddr, Vec<(&'a Device, String)>> = HashMap::new();
         let mut name_of = HashMap::new();
         for d in i.devices {
             let name = d.short_name();
             for a in &d.addresses {
-                device_of.insert(*a, d.id());
+                device_of.entry(*a).or_default().push((d, d.id()));
                 if let Some(n) = &name {
-                    name_of.insert(*a, n.clone());
+                    name_of.entry(*a).or_insert_with(|| n.clone());
                 }
             }
         }
+        let flow_of = i.flows.iter().map(|f| (f.first_frame, f)).collect();
         let mut events_of: HashMap<u64, Vec<&Event>> = HashMap::new();
         for e in i.events {
             events_of.entry(e.flow).or_default().push(e);
@@ -480,6 +483,7 @@ impl<'a> Index<'a> {
             device_of,
             name_of,
             events_of,
+            flow_of,
         }
     }
 
@@ -491,8 +495,44 @@ impl<'a> Index<'a> {
         }
     }
 
-    fn device(&self, a: IpAddr) -> Option<&str> {
-        self.device_of.get(&a).map(String::as_str)
+    /// The device that sent from address `a` with source MAC `mac`.
+    fn device_for(&self, a: IpAddr, mac: Option<Mac>) -> Option<&str> {
+        let v = self.device_of.get(&a)?;
+        v.iter()
+            .find(|(d, _)| d.owns(a, mac))
+            .or(v.first())
+            .map(|(_, id)| id.as_str())
+    }
+
+    /// The device at one side of flow `f`: its address and its MAC in the flow's frames.
+    fn device_at(&self, f: &Flow, side: Side) -> Option<&str> {
+        self.device_for(ip_of(&f.key.end(side).0), f.mac[side as usize])
+    }
+
+    /// The device that sent a parser's message (its flow tells the sender's MAC).
+    fn sender(&self, e: &Event) -> Option<&str> {
+        let mac = self.flow_of.get(&e.flow).and_then(|f| {
+            let side = if e.from_client {
+                f.initiator
+            } else {
+                f.initiator.other()
+            };
+            f.mac[side as usize]
+        });
+        self.device_for(ip_of(&e.src), mac)
+    }
+
+    /// The device that received a parser's message.
+    fn receiver(&self, e: &Event) -> Option<&str> {
+        let mac = self.flow_of.get(&e.flow).and_then(|f| {
+            let side = if e.from_client {
+                f.initiator.other()
+            } else {
+                f.initiator
+            };
+            f.mac[side as usize]
+        });
+        self.device_for(ip_of(&e.dst), mac)
     }
 
     fn events(&self, f: &Flow) -> &[&'a Event] {
@@ -572,7 +612,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     dns_bypass(i, &ix, &resolvers, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
     for b in i.beacons {
-        let Some(dev) = ix.device(b.device) else {
+        let Some(dev) = ix.device_for(b.device, b.mac) else {
             continue;
         };
         // Plain HTTP on a timer says so.
@@ -625,7 +665,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         ));
     }
     for l in i.long_lived {
-        let Some(dev) = ix.device(l.device) else {
+        let Some(dev) = ix.device_for(l.device, l.mac) else {
             continue;
         };
         let acc = out.get(
@@ -752,7 +792,11 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
     let mut users: BTreeMap<IpAddr, BTreeSet<IpAddr>> = BTreeMap::new();
     for f in i.flows {
         let (c, s) = ends(f);
-        if f.app.app == App::Dns && s.1 == 53 && ix.device(c.0).is_some() && is_unicast(s.0) {
+        if f.app.app == App::Dns
+            && s.1 == 53
+            && ix.device_at(f, f.initiator).is_some()
+            && is_unicast(s.0)
+        {
             users.entry(s.0).or_default().insert(c.0);
         }
     }
@@ -806,7 +850,7 @@ fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Fin
                 .iter()
                 .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
                 .count() as u64;
-            if let (Some(dev), true) = (ix.device(c.0), lookups > 0) {
+            if let (Some(dev), true) = (ix.device_at(f, f.initiator), lookups > 0) {
                 let acc = out.get(
                     FindingId::DnsBypass,
                     dev,
@@ -833,7 +877,9 @@ fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Fin
         if resolvers.contains(&c.0) {
             continue;
         }
-        let Some(dev) = ix.device(c.0) else { continue };
+        let Some(dev) = ix.device_at(f, f.initiator) else {
+            continue;
+        };
         let who = public_resolver(s.0)
             .map(|w| format!("{w} public resolver"))
             .unwrap_or_else(|| where_is(i.intel, s.0, i.local));
@@ -886,13 +932,18 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             }
             _ => continue,
         };
-        let (client, server) = (ip_of(&e.src), ip_of(&e.dst));
-        let (client, server) = if e.from_client {
-            (client, server)
+        let server = if e.from_client {
+            ip_of(&e.dst)
         } else {
-            (server, client)
+            ip_of(&e.src)
         };
-        let Some(dev) = ix.device(client).or_else(|| ix.device(server)) else {
+        // The client's device, else the server's (a login to a device on the LAN).
+        let (of_client, of_server) = if e.from_client {
+            (ix.sender(e), ix.receiver(e))
+        } else {
+            (ix.receiver(e), ix.sender(e))
+        };
+        let Some(dev) = of_client.or(of_server) else {
             continue;
         };
         let subject = format!("{protocol} to {server}");
@@ -954,7 +1005,10 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(i: &'a Input, ix: &'a Index, f: &'a Flow) -> View<'a> {
         let ((c, _), (s, sport)) = ends(f);
-        let (cdev, sdev) = (ix.device(c), ix.device(s));
+        let (cdev, sdev) = (
+            ix.device_at(f, f.initiator),
+            ix.device_at(f, f.initiator.other()),
+        );
         let naming = i.namer.of_flow(f);
         // The host a request names is what it addressed (several names can share an address).
         let host = ix.events(f).iter().find_map(|e| match &e.message {
@@ -1591,8 +1645,7 @@ fn tls_checks(
 fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
     let flow_of: HashMap<u64, &Flow> = i.flows.iter().map(|f| (f.first_frame, f)).collect();
     for e in i.events {
-        let src = ip_of(&e.src);
-        let Some(dev) = ix.device(src) else { continue };
+        let Some(dev) = ix.sender(e) else { continue };
         let (first, last) = flow_of
             .get(&e.flow)
             .map_or((e.ts, e.ts), |f| (f.first, f.last));
@@ -1705,7 +1758,7 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
         }
     }
     for e in i.endpoints {
-        let Some(dev) = ix.device(e.device) else {
+        let Some(dev) = ix.device_for(e.device, e.mac) else {
             continue;
         };
         let place = where_is(i.intel, e.addr, i.local);
@@ -1825,7 +1878,7 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
             } else {
                 e.place.country.as_ref() == Some(cc)
             };
-            if ix.device(e.device) == Some(dev.as_str()) && here {
+            if ix.device_for(e.device, e.mac) == Some(dev.as_str()) && here {
                 up += e.bytes_up;
                 down += e.bytes_down;
             }

@@ -379,15 +379,22 @@ pub fn build(i: &Input) -> Report {
     }
 
     // Flows by the device that opened them, so each device reads only its own.
-    let mut dev_of: HashMap<IpAddr, usize> = HashMap::new();
+    // An address that passed between devices is told apart by the MAC (`Device::owns`).
+    let mut dev_of: HashMap<IpAddr, Vec<usize>> = HashMap::new();
     for (k, d) in devs.iter().enumerate() {
         for a in &d.addresses {
-            dev_of.entry(*a).or_insert(k);
+            dev_of.entry(*a).or_default().push(k);
         }
     }
     let mut opened: Vec<Vec<&Flow>> = vec![Vec::new(); devs.len()];
     for f in i.flows {
-        if let Some(k) = dev_of.get(&ip_of(&f.key.end(f.initiator).0)) {
+        let ip = ip_of(&f.key.end(f.initiator).0);
+        let mac = f.mac[f.initiator as usize];
+        if let Some(ks) = dev_of.get(&ip) {
+            let k = ks
+                .iter()
+                .find(|k| devs[**k].owns(ip, mac))
+                .unwrap_or(&ks[0]);
             opened[*k].push(f);
         }
     }
@@ -526,10 +533,7 @@ fn device_report(
         }
     });
     // Endpoints of this device, grouped by destination name.
-    let mine: Vec<&Endpoint> = eps
-        .iter()
-        .filter(|e| d.addresses.contains(&e.device))
-        .collect();
+    let mine: Vec<&Endpoint> = eps.iter().filter(|e| d.owns(e.device, e.mac)).collect();
     let mut rows: BTreeMap<String, EndpointReport> = BTreeMap::new();
     for e in &mine {
         let name = e.name.clone().unwrap_or_else(|| e.addr.to_string());
@@ -615,7 +619,7 @@ fn device_report(
         }
         timeline_all.push((f.first, f.last, name.clone(), f.bytes(), enc));
     }
-    for b in beacons.iter().filter(|b| d.addresses.contains(&b.device)) {
+    for b in beacons.iter().filter(|b| d.owns(b.device, b.mac)) {
         if let Some(r) = rows.get_mut(&b.destination.name) {
             r.periodic = Some(b.every());
         }
@@ -1055,7 +1059,7 @@ fn verdict(
     }
     // One item per destination: its connections one after another are one channel.
     let mut by_name: Vec<(&str, usize, Nanos)> = Vec::new();
-    for l in long.iter().filter(|l| d.addresses.contains(&l.device)) {
+    for l in long.iter().filter(|l| d.owns(l.device, l.mac)) {
         match by_name.iter_mut().find(|c| c.0 == l.destination.name) {
             Some(c) => {
                 c.1 += 1;

@@ -774,31 +774,31 @@ fn verdicts_at_the_edges() {
         "{}",
         plug.verdict.text
     );
-    // FTP logins to two servers (10.99.0.1, then 52.94.236.248) are one weakness in words.
+    // FTP logins to two servers (10.99.0.1, then 52.94.236.248), from 10.99.0.2 in two
+    // recordings: two devices (each recording's client has its own MAC), each naming its login
+    // once in words.
     let r = report_with(
         &[recorded("ftp-login.pcap"), recorded("ftp-modes.pcap")],
         None,
     );
-    let (dev, _) = of(&r, FindingId::CleartextCredentials)[0];
-    let subjects: BTreeSet<&str> = dev
-        .findings
-        .iter()
-        .filter(|f| f.id == FindingId::CleartextCredentials)
-        .map(|f| f.subject.as_str())
-        .collect();
+    let creds = of(&r, FindingId::CleartextCredentials);
+    let subjects: BTreeSet<&str> = creds.iter().map(|(_, f)| f.subject.as_str()).collect();
     assert_eq!(
         subjects,
         BTreeSet::from(["ftp to 10.99.0.1", "ftp to 52.94.236.248"])
     );
-    assert_eq!(
-        dev.verdict
-            .text
-            .matches("it sends an FTP login in clear (user iotuser)")
-            .count(),
-        1,
-        "{}",
-        dev.verdict.text
-    );
+    assert_ne!(creds[0].0.id, creds[1].0.id);
+    for (dev, _) in creds {
+        assert_eq!(
+            dev.verdict
+                .text
+                .matches("it sends an FTP login in clear (user iotuser)")
+                .count(),
+            1,
+            "{}",
+            dev.verdict.text
+        );
+    }
 }
 
 /// The HomeMatic capture starts inside the plug's only connection (no SYN): 81.14.202.72:9292
@@ -1065,4 +1065,42 @@ fn name_lookups_over_plain_http_bypass_the_resolver() {
         .1;
     assert_eq!(fact(f, "protocol"), "DNS over plain HTTP (HTTPDNS)");
     assert_eq!(f.severity, Severity::Medium);
+}
+
+/// Two recordings read as one timeline, as a DHCP lease passing to another device would look:
+/// 10.99.0.2 is the bypass client (MAC e2:16:cf:b1:b8:99) first, then the uploading camera
+/// (0a:01:7e:51:69:4a). Each MAC keeps its own findings and endpoints, and the firmware fetched
+/// by address at 04:45 is not named by the camera's lookup of clips.example-cam.com at 05:57.
+#[test]
+fn an_address_that_passes_to_another_device() {
+    let r = report_with(&[recorded("bypass.pcap"), recorded("upload.pcap")], None);
+    let by_mac = |m: &str| -> &DeviceReport {
+        r.devices
+            .iter()
+            .find(|d| d.mac.as_deref() == Some(m))
+            .unwrap_or_else(|| panic!("{m}"))
+    };
+    let client = by_mac("e2:16:cf:b1:b8:99");
+    let camera = by_mac("0a:01:7e:51:69:4a");
+    let ids =
+        |d: &DeviceReport| -> BTreeSet<FindingId> { d.findings.iter().map(|f| f.id).collect() };
+    assert!(ids(client).contains(&FindingId::DnsBypass));
+    assert!(ids(client).contains(&FindingId::Firmware));
+    assert!(!ids(client).contains(&FindingId::Upload));
+    assert!(ids(camera).contains(&FindingId::Upload));
+    assert!(!ids(camera).contains(&FindingId::DnsBypass));
+    let fw = client
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::Firmware)
+        .unwrap();
+    assert_eq!(fw.subject, "52.94.236.248");
+    assert!(camera
+        .endpoints
+        .iter()
+        .all(|e| e.name == "clips.example-cam.com"));
+    assert!(client
+        .endpoints
+        .iter()
+        .all(|e| e.name != "clips.example-cam.com"));
 }
