@@ -193,6 +193,26 @@ fn redaction_keeps_vendors_and_hides_the_owner() {
     let red = text(&out.stdout);
     assert!(!red.contains("74.125.34.157"));
     assert!(red.contains("public-address-1"));
+    // Identifiers inside host names and logins: the Aria's "GainSpanca9152" (its MAC ends
+    // ca:91:52), the D-Link camera's "DCS-935L-B0C554255B0E" (its whole MAC), alexa's Android
+    // ID, and the telnet user.
+    for (file, secret) in [
+        ("IoTSentinel__Aria__Setup-C-1-STA.pcap", "ca9152"),
+        ("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap", "b0c554255b0e"),
+        ("nDPI__alexa-app.pcapng", "1c1335ec95a27318"),
+    ] {
+        let p = path(iotscope_testdata::capture(file));
+        let plain = text(&iotscope(&["report", "--format", "json", &p]).stdout);
+        assert!(plain.to_lowercase().contains(secret), "{file}");
+        for format in ["json", "text", "html"] {
+            let red = text(&iotscope(&["report", "--format", format, "--redact", &p]).stdout);
+            assert!(!red.to_lowercase().contains(secret), "{file} {format}");
+        }
+    }
+    let telnet = path(iotscope_testdata::recorded("telnet-login.pcap"));
+    let red = text(&iotscope(&["report", "--redact", &telnet]).stdout);
+    assert!(!red.contains("iotuser"), "{red}");
+    assert!(red.contains("user1"));
 }
 
 #[test]

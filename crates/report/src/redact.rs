@@ -1,9 +1,11 @@
 //! Pseudonyms for what identifies the owner, so a report can be posted on a forum.
 //!
 //! Replaced everywhere in the model (labels, facts, summaries, evidence): the serial part of
-//! every device MAC (the vendor prefix stays: it says what the device is, not whose), the
-//! owner's public addresses (device addresses outside the private ranges), and personal names
-//! inside device host names ("Johns-iPhone", "iPhone-de-Maria"). The same input always gets
+//! every device MAC (the vendor prefix stays: it says what the device is, not whose), also where
+//! a host name carries it ("GainSpanca9152"), the owner's public addresses (device addresses
+//! outside the private ranges), personal names inside device host names ("Johns-iPhone",
+//! "iPhone-de-Maria"), Android IDs ("android-1c1335ec95a27318") and the user names of logins
+//! seen in clear (but generic ones such as "admin"). The same input always gets
 //! the same pseudonym, numbered in the order devices appear.
 
 use std::collections::BTreeMap;
@@ -92,6 +94,16 @@ pub fn personal_names(host: &str) -> Vec<String> {
     out
 }
 
+/// The Android ID in an `android-<16 hex digits>` host name.
+fn android_id(host: &str) -> Option<&str> {
+    let base = host.split('.').next().unwrap_or(host);
+    let id = base.get(8..)?;
+    (base[..8].eq_ignore_ascii_case("android-")
+        && id.len() == 16
+        && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then_some(id)
+}
+
 /// A device address the owner's provider assigned (outside the private, link-local and
 /// unique-local ranges): it identifies the owner.
 fn is_public(a: &str) -> bool {
@@ -102,12 +114,26 @@ fn is_public(a: &str) -> bool {
 /// Replaces identifying strings in the whole report.
 pub fn redact(r: &mut Report) {
     let mut map: BTreeMap<String, String> = BTreeMap::new();
-    let (mut macs, mut people, mut publics) = (0, 0, 0);
+    let (mut macs, mut people, mut publics, mut ids, mut users) = (0, 0, 0, 0, 0);
     for d in &r.devices {
         if let Some(m) = &d.mac {
             if !map.contains_key(m) && m.len() == 17 {
                 macs += 1;
                 map.insert(m.clone(), format!("{}:xx:xx:{macs:02x}", &m[..8]));
+            }
+        }
+        // The serial in host names: "GainSpanca9152" ends with the MAC's last three bytes,
+        // "DCS-935L-B0C554255B0E" holds the whole MAC.
+        if let Some(m) = d.mac.as_deref().filter(|m| m.len() == 17) {
+            let hex: String = m.chars().filter(|c| *c != ':').collect();
+            let n = macs;
+            for (from, to) in [
+                (hex.clone(), format!("{}xxxx{n:02x}", &hex[..6])),
+                (hex[6..].to_string(), format!("xxxx{n:02x}")),
+            ] {
+                for v in [from.to_ascii_lowercase(), from.to_ascii_uppercase()] {
+                    map.entry(v).or_insert_with(|| to.clone());
+                }
             }
         }
         for a in &d.addresses {
@@ -117,10 +143,39 @@ pub fn redact(r: &mut Report) {
             }
         }
         for n in &d.names {
+            // "android-1c1335ec95a27318": the Android ID, unique to the device for good.
+            if let Some(id) = android_id(n) {
+                if !map.contains_key(id) {
+                    ids += 1;
+                    map.insert(id.to_string(), format!("id{ids}"));
+                }
+            }
             for p in personal_names(n) {
                 if !map.contains_key(&p) {
                     people += 1;
                     map.insert(p.clone(), format!("person{people}"));
+                }
+            }
+        }
+    }
+    // User names of logins seen in clear, but for the generic ones ("admin", "root"), which
+    // identify nobody and appear in paths and words the report must keep.
+    for f in r.devices.iter().flat_map(|d| &d.findings) {
+        for x in f.facts.iter().filter(|x| x.label == "user") {
+            for u in x.value.split(", ") {
+                let generic = [
+                    "admin",
+                    "root",
+                    "user",
+                    "guest",
+                    "anonymous",
+                    "ftp",
+                    "(none)",
+                ]
+                .contains(&u.to_ascii_lowercase().as_str());
+                if u.len() >= 3 && !generic && !map.contains_key(u) {
+                    users += 1;
+                    map.insert(u.to_string(), format!("user{users}"));
                 }
             }
         }
