@@ -1309,11 +1309,20 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.at(f.first, f.last, v.frame)
             .fact("server", v.server(i))
             .fact("service", service(f));
+        // TFTP repeats a request until answered: each one counts, and silence is worth saying.
+        let mut requests = 0;
         for e in ix.events(f) {
             if let Message::Tftp(r) = &e.message {
+                requests += 1;
                 let what = if r.write { "writes" } else { "reads" };
                 acc.fact("files", format!("{what} {}", r.file));
             }
+        }
+        if requests > 1 {
+            acc.count += requests - 1;
+        }
+        if !crate::endpoints::answered(f) {
+            acc.fact("answer", "none in the capture");
         }
     }
 }

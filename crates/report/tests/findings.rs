@@ -967,6 +967,8 @@ fn a_camera_fetching_a_script_over_tftp() {
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(fact(f, "files"), "reads /update.sh");
     assert_eq!(fact(f, "service"), "udp/69 tftp");
+    assert_eq!(f.count, 12, "each request");
+    assert_eq!(fact(f, "answer"), "none in the capture");
     assert_ne!(dev.verdict.rating, "behaves well");
 }
 
