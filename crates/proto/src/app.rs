@@ -319,6 +319,30 @@ fn inside_tls(port: u16) -> Option<App> {
     })
 }
 
+/// The service inside TLS as the client's ALPN offer names it; without an offer, the port's
+/// service where the port is that service's own (853 DNS, 993 IMAP...), but not on 443 and 8443,
+/// which carry MQTT, WebSockets and private protocols as often as HTTP.
+fn inside_by_alpn(alpn: &[String], by_port: App) -> App {
+    for a in alpn {
+        let app = match a.as_str() {
+            "http/1.1" | "http/1.0" | "h2" | "h3" => App::Http,
+            s if s.starts_with("spdy/") || s.starts_with("h3-") => App::Http,
+            "dot" | "doq" => App::Dns,
+            "mqtt" | "x-amzn-mqtt-ca" => App::Mqtt,
+            "imap" => App::Imap,
+            "pop3" => App::Pop3,
+            "sip/2" => App::Sip,
+            _ => continue,
+        };
+        return app;
+    }
+    if alpn.is_empty() && by_port != App::Http {
+        by_port
+    } else {
+        App::Unknown
+    }
+}
+
 /// The application a payload's first bytes reveal, when they do.
 fn by_content(p: &Packet<'_>) -> Option<App> {
     let b = p.payload;
@@ -880,11 +904,13 @@ impl AppState {
         }
         let emitted = &mut self.tls_emitted[dir];
         let mut finished = false;
+        let mut offered: Option<Vec<String>> = None;
         let other_record = tls::handshake_messages(stream, &mut scratch, &mut |m| match m[0] {
             1 if *emitted & 1 == 0 => {
                 *emitted |= 1;
                 finished = true;
                 if let Some(h) = tls::client_hello(m, false) {
+                    offered = Some(h.alpn.clone());
                     emit(Message::ClientHello(Box::new(h)));
                 }
             }
@@ -907,6 +933,9 @@ impl AppState {
             14 => finished = true,
             _ => {}
         });
+        if let Some(alpn) = offered {
+            self.inner = inside_by_alpn(&alpn, self.inner);
+        }
         if finished || other_record || stream.len() >= MAX_JOIN {
             self.tls_seen[dir] = true;
             return;
@@ -980,6 +1009,27 @@ mod tests {
         };
         a.label(&p);
         assert_eq!(a.display(), "tls/dns");
+    }
+
+    #[test]
+    fn the_client_hello_says_what_runs_inside_tls() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // curl offers h2 and http/1.1; AWS IoT's MQTT over 443 says so; DoT on 853.
+        assert_eq!(
+            inside_by_alpn(&v(&["h2", "http/1.1"]), App::Http),
+            App::Http
+        );
+        assert_eq!(
+            inside_by_alpn(&v(&["x-amzn-mqtt-ca"]), App::Http),
+            App::Mqtt
+        );
+        assert_eq!(inside_by_alpn(&v(&["dot"]), App::Dns), App::Dns);
+        // No offer: a dedicated port keeps its service, 443 proves nothing (long-tls.pcap's
+        // openssl s_client to a line-echo server sends none).
+        assert_eq!(inside_by_alpn(&[], App::Dns), App::Dns);
+        assert_eq!(inside_by_alpn(&[], App::Http), App::Unknown);
+        // An offer of something else is not HTTP, whatever the port.
+        assert_eq!(inside_by_alpn(&v(&["acme-tls/1"]), App::Http), App::Unknown);
     }
 
     #[test]
