@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
             name: "fuzz".into(),
             format: None,
             frames: n,
+            first_frame: 1,
             error: None,
         }],
         packets: n,

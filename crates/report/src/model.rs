@@ -55,6 +55,10 @@ pub struct InputFile {
     /// "pcap", "pcapng"...
     pub format: Option<String>,
     pub frames: u64,
+    /// The number findings give this file's first frame: frames are counted across the inputs
+    /// in order, so frame N of this file is `first_frame + N - 1`.
+    #[serde(default)]
+    pub first_frame: u64,
     /// Why reading stopped early (the report covers what was read before).
     pub error: Option<String>,
 }
@@ -1111,11 +1115,16 @@ pub fn from_run(
         files: run
             .inputs
             .iter()
-            .map(|i| InputFile {
-                name: i.name.clone(),
-                format: i.format.clone(),
-                frames: i.frames,
-                error: i.error.clone(),
+            .scan(1u64, |next, i| {
+                let first_frame = *next;
+                *next += i.frames;
+                Some(InputFile {
+                    name: i.name.clone(),
+                    format: i.format.clone(),
+                    frames: i.frames,
+                    first_frame,
+                    error: i.error.clone(),
+                })
             })
             .collect(),
         packets: c.frames,

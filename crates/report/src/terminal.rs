@@ -76,6 +76,31 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(o, "! {}: read stopped early: {e}", i.name);
         }
     }
+    // Frame numbers run across the inputs: say where each file's start.
+    if r.inputs.len() > 1 {
+        let ranges: Vec<String> = r
+            .inputs
+            .iter()
+            .filter(|i| i.frames > 0)
+            .map(|i| {
+                format!(
+                    "{}-{} {}",
+                    i.first_frame,
+                    i.first_frame + i.frames - 1,
+                    i.name.rsplit('/').next().unwrap_or(&i.name)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "{}",
+            wrap(
+                &format!("frames, counted across the inputs: {}", ranges.join(", ")),
+                2,
+                0
+            )
+        );
+    }
     if r.redacted {
         let _ = writeln!(
             o,
