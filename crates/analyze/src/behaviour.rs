@@ -98,6 +98,8 @@ pub struct Beacon {
     pub frames: Vec<u64>,
     /// The beats are packets inside one connection (a keep-alive), not new connections.
     pub within: bool,
+    /// Beats whose connection the server answered (a device retrying a dead server beats too).
+    pub answered: usize,
 }
 
 impl Beacon {
@@ -171,7 +173,8 @@ fn median(v: &mut [Nanos]) -> Nanos {
 /// Steady rhythms per device and destination name.
 pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> Vec<Beacon> {
     let min_beats = t.min_beats.max(3);
-    type Beat = (Nanos, u64, IpAddr, u64);
+    // Start, bytes, server, first frame, answered.
+    type Beat = (Nanos, u64, IpAddr, u64, bool);
     let mut starts: BTreeMap<(IpAddr, Option<Mac>, Destination), Vec<Beat>> = BTreeMap::new();
     for f in flows {
         // A record cut by the active timeout continues a connection: not a new beat.
@@ -185,6 +188,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
                 f.bytes(),
                 server,
                 f.first_frame + 1,
+                crate::endpoints::answered(f),
             ));
         }
     }
@@ -198,7 +202,10 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         let mut beats: Vec<Beat> = Vec::with_capacity(v.len());
         for b in v {
             match beats.last_mut() {
-                Some(last) if b.0 - last.0 < BURST => last.1 += b.1,
+                Some(last) if b.0 - last.0 < BURST => {
+                    last.1 += b.1;
+                    last.4 |= b.4;
+                }
                 _ => beats.push(b),
             }
         }
@@ -242,6 +249,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
             addresses,
             frames: beats.iter().map(|b| b.3).collect(),
             within: false,
+            answered: beats.iter().filter(|b| b.4).count(),
         });
     }
     // Heartbeats inside one connection.
@@ -277,6 +285,11 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
             addresses: vec![server],
             frames: vec![f.first_frame + 1],
             within: true,
+            answered: if crate::endpoints::answered(f) {
+                beats
+            } else {
+                0
+            },
         });
     }
     out

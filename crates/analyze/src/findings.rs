@@ -653,6 +653,12 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             .fact("period", duration(b.period))
             .fact("jitter", duration(b.jitter))
             .fact(per_beat, bytes(b.bytes_per_beat));
+        if b.answered == 0 {
+            acc.fact(
+                "answer",
+                "none in the capture: a connection attempt repeated, to a server that does not answer",
+            );
+        }
         for a in &b.addresses {
             acc.fact("addresses", a.to_string());
         }

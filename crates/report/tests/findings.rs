@@ -1018,6 +1018,13 @@ fn a_host_routed_through_a_plug_is_not_the_plug() {
     assert_eq!(fb.named_by, "dns");
     assert_eq!(fb.unanswered, fb.flows);
     assert!(phone.findings.iter().all(|f| f.id != FindingId::NoDns));
+    // Its app retries decide.mixpanel.com every 2 s, never answered: periodic, and said so.
+    let retry = phone
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::Periodic)
+        .expect("the retry loop");
+    assert!(fact(retry, "answer").starts_with("none in the capture"));
     assert!(phone.verdict.text.contains("no answer is in the capture"));
 }
 
