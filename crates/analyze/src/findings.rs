@@ -1467,7 +1467,14 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         acc.at(f.first, f.last, v.frame)
                             .fact("over", "plain HTTP")
                             .fact("file", file.unwrap_or_default())
-                            .fact("size", bytes(size))
+                            .fact(
+                                "size",
+                                if r.body_cut {
+                                    format!("{} announced (the capture holds less)", bytes(size))
+                                } else {
+                                    bytes(size)
+                                },
+                            )
                             .fact("content type", ct.clone())
                             .fact("server", v.server(i));
                     }

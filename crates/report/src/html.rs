@@ -275,16 +275,17 @@ fn network(o: &mut String, r: &Report) {
     match n.encrypted_share {
         Some(s) if s.is_finite() => {
             let pct = (s * 100.0).clamp(0.0, 100.0);
+            // Worded as the terminal words them ("under 1 %", never a rounded 0 or 100).
             stat(
                 o,
                 "encrypted",
-                format!("{pct:.0} %"),
+                esc(&crate::terminal::percent(s)),
                 format!(
                     "of internet bytes{}<div class=\"share\"><i style=\"width:{pct:.1}%\"></i></div>",
                     match n.unrecognised_share {
-                        Some(u) if u > 0.0 => format!(
-                            "; {:.0} % in protocols not recognised",
-                            (u * 100.0).clamp(0.0, 100.0)
+                        Some(u) if u > 0.0 && u.is_finite() => format!(
+                            "; {} in protocols not recognised",
+                            esc(&crate::terminal::percent(u))
                         ),
                         _ => String::new(),
                     }

@@ -835,7 +835,7 @@ fn weakness(f: &FindingReport) -> String {
         FindingId::Country => format!("it talks to servers in {}", f.subject),
         FindingId::Firmware => format!(
             "it downloads a {} binary over {} from {}",
-            fact("size"),
+            fact("size").split(" announced").next().unwrap_or(""),
             fact("over"),
             f.subject
         ),
@@ -877,8 +877,12 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
             App::Unknown => endpoints::proto_name(f.key.proto).to_string(),
             _ => f.app.display(),
         };
+        // "ssdp (multicast)" already says it uses ssdp: a unicast answer adds nothing.
         let item = format!("{what}{scope}");
-        if !out.contains(&item) {
+        let named = out
+            .iter()
+            .any(|x| x == &item || x.split(" (").next() == Some(what.as_str()));
+        if !named {
             out.push(item);
         }
     }

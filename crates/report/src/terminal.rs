@@ -190,7 +190,11 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     let _ = writeln!(
         o,
         "  {} · {} flow{} · {} up, {} down",
-        d.addresses.join(", "),
+        if d.addresses.is_empty() {
+            "no address seen".to_string()
+        } else {
+            d.addresses.join(", ")
+        },
         d.flows,
         if d.flows == 1 { "" } else { "s" },
         bytes(d.bytes_up),
@@ -374,7 +378,7 @@ fn short(t: &str) -> String {
 }
 
 /// A share (0 to 1) as a whole percentage that never rounds something to nothing or to all.
-fn percent(x: f64) -> String {
+pub fn percent(x: f64) -> String {
     match x * 100.0 {
         p if p <= 0.0 => "0 %".into(),
         p if p < 1.0 => "under 1 %".into(),

@@ -1113,3 +1113,22 @@ fn an_address_that_passes_to_another_device() {
         .iter()
         .all(|e| e.name != "clips.example-cam.com"));
 }
+
+/// bypass.pcap cut after 120 000 bytes: the firmware's body (204 800 bytes announced) is only
+/// partly in the file, so its size is the announced one, and said to be.
+#[test]
+fn a_download_cut_short_by_the_capture_gives_the_announced_size() {
+    let data = std::fs::read(recorded("bypass.pcap")).unwrap();
+    let path = std::env::temp_dir().join(format!("iotscope-cut-{}.pcap", std::process::id()));
+    std::fs::write(&path, &data[..120_000]).unwrap();
+    let r = run(std::slice::from_ref(&path), &Options::for_analysis());
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(r.errors.len(), 1, "the cut is reported");
+    let r = iotscope_report::from_run(&r, &Local::new(&[]).unwrap(), None, Default::default());
+    let fw = of(&r, FindingId::Firmware);
+    assert_eq!(fw.len(), 1);
+    assert_eq!(
+        fact(fw[0].1, "size"),
+        "205 kB announced (the capture holds less)"
+    );
+}
