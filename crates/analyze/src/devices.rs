@@ -462,6 +462,12 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
             }
+            // The name an MQTT client gives itself ("sensor-kitchen-01").
+            Message::Mqtt(c) if e.from_client => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    d.claim("mqtt-client-id", &c.client_id, e.frame);
+                }
+            }
             Message::HttpResponse(r) if r.ssdp.is_some() => {
                 let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
                     continue;

@@ -223,6 +223,11 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("mdns-name", Contains("ipad"), Phone, Medium),
     ("mdns-name", Contains("macbook"), Computer, Medium),
     ("mdns-name", Contains("imac"), Computer, Medium),
+    // What an MQTT client calls itself, when it names a kind of device.
+    ("mqtt-client-id", Contains("sensor"), Sensor, Low),
+    ("mqtt-client-id", Contains("thermostat"), Thermostat, Low),
+    ("mqtt-client-id", Contains("camera"), Camera, Low),
+    ("mqtt-client-id", Contains("plug"), PlugSwitch, Low),
     // The description a UPnP device announces names the camera's own document.
     ("ssdp-location", Contains("ipcam"), Camera, Medium),
     ("hostname", Prefix("raspberrypi"), Computer, Medium),

@@ -711,6 +711,16 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
 #[test]
 fn a_sensor_publishing_over_mqtt_every_ten_seconds() {
     let r = report(recorded("mqtt-login.pcap"));
+    // mosquitto_pub's client id, sensor-kitchen-01, is the only word on what it is.
+    let sensor = r
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&"10.99.0.2".to_string()))
+        .unwrap();
+    assert_eq!(
+        (sensor.kind.as_str(), sensor.confidence.as_deref()),
+        ("sensor", Some("low"))
+    );
     let creds = of(&r, FindingId::CleartextCredentials);
     assert_eq!(creds.len(), 1);
     let (dev, f) = creds[0];
