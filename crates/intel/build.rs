@@ -79,15 +79,22 @@ fn oui(src: &Path, out: &Path) {
         rows.push(((prefix.len() as u64) << 40 | value, name));
     }
     rows.sort_unstable();
-    let (mut records, mut names) = (Vec::new(), Vec::new());
+    let rows = rows.into_iter().map(|(k, n)| (k.to_le_bytes().to_vec(), n));
+    named_records(rows, &out.join("oui.bin"), &out.join("oui-names.bin"));
+}
+
+/// Writes records of `key, name offset u32, name length u32`, in the given (sorted) order, and
+/// the names one after the other.
+fn named_records<'a>(rows: impl Iterator<Item = (Vec<u8>, &'a str)>, records: &Path, names: &Path) {
+    let (mut rec, mut text_out) = (Vec::new(), Vec::new());
     for (key, name) in rows {
-        records.extend_from_slice(&key.to_le_bytes());
-        records.extend_from_slice(&(names.len() as u32).to_le_bytes());
-        records.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        names.extend_from_slice(name.as_bytes());
+        rec.extend_from_slice(&key);
+        rec.extend_from_slice(&(text_out.len() as u32).to_le_bytes());
+        rec.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        text_out.extend_from_slice(name.as_bytes());
     }
-    std::fs::write(out.join("oui.bin"), records).expect("write table");
-    std::fs::write(out.join("oui-names.bin"), names).expect("write table");
+    std::fs::write(records, rec).expect("write table");
+    std::fs::write(names, text_out).expect("write table");
 }
 
 fn names(src: &Path, out: &Path) {
@@ -101,15 +108,8 @@ fn names(src: &Path, out: &Path) {
     }
     rows.sort_unstable();
     rows.dedup_by_key(|r| r.0);
-    let (mut records, mut text_out) = (Vec::new(), Vec::new());
-    for (asn, name) in rows {
-        records.extend_from_slice(&asn.to_le_bytes());
-        records.extend_from_slice(&(text_out.len() as u32).to_le_bytes());
-        records.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        text_out.extend_from_slice(name.as_bytes());
-    }
-    std::fs::write(out.join("asn-names.bin"), records).expect("write table");
-    std::fs::write(out.join("asn-names.txt"), text_out).expect("write table");
+    let rows = rows.into_iter().map(|(k, n)| (k.to_le_bytes().to_vec(), n));
+    named_records(rows, &out.join("asn-names.bin"), &out.join("asn-names.txt"));
 }
 
 /// "a.b.c.d/n" or "x::/n" as its first and last address, and whether it is IPv6.

@@ -28,6 +28,14 @@ fn all(r: &Report) -> Vec<(&DeviceReport, &FindingReport)> {
         .collect()
 }
 
+/// The device holding `address`.
+fn holding<'a>(r: &'a Report, address: &str) -> &'a DeviceReport {
+    r.devices
+        .iter()
+        .find(|d| d.addresses.iter().any(|a| a == address))
+        .unwrap_or_else(|| panic!("no device holds {address}"))
+}
+
 fn of(r: &Report, id: FindingId) -> Vec<(&DeviceReport, &FindingReport)> {
     all(r).into_iter().filter(|(_, f)| f.id == id).collect()
 }
@@ -149,11 +157,7 @@ fn dns_over_tls_to_the_local_resolver_is_only_noted() {
 #[test]
 fn a_device_that_ignores_the_network_resolver() {
     let r = report(recorded("bypass.pcap"));
-    let client = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.99.0.2".to_string()))
-        .unwrap();
+    let client = holding(&r, "10.99.0.2");
     let find = |id: FindingId| -> Vec<&FindingReport> {
         client.findings.iter().filter(|f| f.id == id).collect()
     };
@@ -193,11 +197,7 @@ fn a_device_that_ignores_the_network_resolver() {
     assert!(subjects.contains("52.94.236.248"), "{subjects:?}");
     assert!(subjects.contains("api.example.com"), "{subjects:?}");
     // The network's resolver itself is not accused of bypassing anything.
-    let server = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
-        .unwrap();
+    let server = holding(&r, "10.99.0.1");
     assert!(server.findings.iter().all(|f| f.id != FindingId::DnsBypass));
 }
 
@@ -483,11 +483,7 @@ fn resolvers_the_dhcp_server_hands_out_are_the_networks() {
 #[test]
 fn services_reached_from_the_internet() {
     let r = report(recorded("inbound.pcap"));
-    let camera = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
-        .unwrap();
+    let camera = holding(&r, "10.99.0.1");
     let exposed: Vec<&FindingReport> = camera
         .findings
         .iter()
@@ -712,11 +708,7 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
 fn a_sensor_publishing_over_mqtt_every_ten_seconds() {
     let r = report(recorded("mqtt-login.pcap"));
     // mosquitto_pub's client id, sensor-kitchen-01, is the only word on what it is.
-    let sensor = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.99.0.2".to_string()))
-        .unwrap();
+    let sensor = holding(&r, "10.99.0.2");
     assert_eq!(
         (sensor.kind.as_str(), sensor.confidence.as_deref()),
         ("sensor", Some("low"))
@@ -817,11 +809,7 @@ fn verdicts_at_the_edges() {
 #[test]
 fn a_connection_seen_from_its_middle_is_oriented_by_its_ports() {
     let r = report(capture("IoTSentinel__HomeMaticPlug__Setup-C-8-STA.pcap"));
-    let plug = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.10.10.89".to_string()))
-        .expect("the plug");
+    let plug = holding(&r, "10.10.10.89");
     assert_eq!(plug.endpoints.len(), 1);
     let e = &plug.endpoints[0];
     assert_eq!(e.name, "81.14.202.72");
@@ -844,11 +832,7 @@ fn a_connection_seen_from_its_middle_is_oriented_by_its_ports() {
 #[test]
 fn hosts_that_connect_to_a_device_are_among_its_endpoints() {
     let r = report(recorded("inbound.pcap"));
-    let dev = r
-        .devices
-        .iter()
-        .find(|d| d.addresses.contains(&"10.99.0.1".to_string()))
-        .expect("the device");
+    let dev = holding(&r, "10.99.0.1");
     assert_eq!(dev.endpoints.len(), 1);
     let e = &dev.endpoints[0];
     assert_eq!(e.name, "45.33.32.156");
