@@ -160,21 +160,33 @@ pub fn is_v4(a: &Addr) -> bool {
     a.to_ipv4_mapped().is_some()
 }
 
-/// The address-pair table of one IP version (`tshark -z conv,ip` or `conv,ipv6`).
-pub fn by_address(flows: &[Flow], v6: bool) -> Vec<Conversation<Addr>> {
-    let mut t = Conversations::default();
-    for f in flows.iter().filter(|f| is_v4(&f.key.a) != v6) {
-        let (s, mut fwd, mut rev) = counts(f);
-        let x = f.key.end(s).0;
-        let y = f.key.end(s.other()).0;
-        if x == y {
-            // A host talking to itself (loopback): tshark counts every frame as A to B.
-            fwd += rev;
-            rev = Count::default();
-        }
-        t.add_counts(x, y, fwd, rev, f.first_frame, f.first, f.last);
+/// Adds one flow record to an address-pair table.
+pub fn fold_addresses(t: &mut Conversations<Addr>, f: &Flow) {
+    let (s, mut fwd, mut rev) = counts(f);
+    let x = f.key.end(s).0;
+    let y = f.key.end(s.other()).0;
+    if x == y {
+        // A host talking to itself (loopback): tshark counts every frame as A to B.
+        fwd += rev;
+        rev = Count::default();
     }
-    t.into_sorted()
+    t.add_counts(x, y, fwd, rev, f.first_frame, f.first, f.last);
+}
+
+/// The address-pair table of one IP version (`tshark -z conv,ip` or `conv,ipv6`), from flow
+/// records and the records already folded into `folded`.
+pub fn by_address(
+    flows: &[Flow],
+    folded: Conversations<Addr>,
+    v6: bool,
+) -> Vec<Conversation<Addr>> {
+    let mut t = folded;
+    for f in flows {
+        fold_addresses(&mut t, f);
+    }
+    let mut rows = t.into_sorted();
+    rows.retain(|c| is_v4(&c.a) != v6);
+    rows
 }
 
 /// The port table of one transport protocol (`tshark -z conv,tcp` or `conv,udp`): a row per flow.

@@ -439,6 +439,10 @@ pub struct Config {
     /// Also build the Ethernet conversation table (address pairs), which needs one more lookup
     /// per frame.
     pub eth_conversations: bool,
+    /// Fold each ended record into the IP address-pair table (`FlowOutput::addresses`) instead
+    /// of keeping it: all that `flows --by ip|ipv6` prints, in memory bounded by the number of
+    /// address pairs rather than of flows.
+    pub fold_addresses: bool,
     /// Run the application parsers to the end and keep their messages as events (DNS answers,
     /// TLS hellos, HTTP heads...). Without it, flows still get their application label (from
     /// ports and the first payload bytes), which costs far less.
@@ -461,6 +465,7 @@ impl Default for Config {
             closed_linger: Some(10 * SECOND),
             max_flows: 1_000_000,
             eth_conversations: false,
+            fold_addresses: false,
             messages: false,
             keep_events: true,
         }
@@ -552,13 +557,32 @@ const FRAGMENT_LIFETIME: Nanos = 30 * SECOND;
 
 type Hasher = foldhash::fast::RandomState;
 
-/// The flow table. Finished records accumulate in [`FlowTable::finished`] (a `Vec`, so the cost
-/// is per flow, never per packet).
+/// Where ended flow records go: kept, or folded into the address-pair table at once when only
+/// that table is wanted (`flows --by ip`), so that memory holds conversations, not records.
+#[derive(Debug)]
+struct Finished {
+    records: Vec<Flow>,
+    fold: bool,
+    addresses: Conversations<Addr>,
+}
+
+impl Finished {
+    fn push(&mut self, f: Flow) {
+        if self.fold {
+            conv::fold_addresses(&mut self.addresses, &f);
+        } else {
+            self.records.push(f);
+        }
+    }
+}
+
+/// The flow table. Finished records accumulate in a `Vec` (the cost is per flow, never per
+/// packet), or are folded into conversations (see [`Config::fold_addresses`]).
 pub struct FlowTable {
     cfg: Config,
     flows: HashMap<FlowKey, Flow, Hasher>,
     fragments: HashMap<FragKey, (u16, u16, Nanos), Hasher>,
-    pub finished: Vec<Flow>,
+    finished: Finished,
     /// Messages read by the application parsers, in frame order.
     pub events: Vec<Event>,
     pub eth: Conversations<Mac>,
@@ -587,7 +611,11 @@ impl FlowTable {
             cfg,
             flows: HashMap::with_capacity_and_hasher(1024, Hasher::default()),
             fragments: HashMap::with_hasher(Hasher::default()),
-            finished: Vec::new(),
+            finished: Finished {
+                records: Vec::new(),
+                fold: cfg.fold_addresses,
+                addresses: Conversations::default(),
+            },
             events: Vec::new(),
             eth: Conversations::default(),
             stats: TableStats::default(),
@@ -797,12 +825,14 @@ impl FlowTable {
             close(&mut f, &mut self.events);
             self.finished.push(f);
         }
-        self.finished.sort_unstable_by_key(|f| f.first_frame);
+        let mut flows = self.finished.records;
+        flows.sort_unstable_by_key(|f| f.first_frame);
         self.events.sort_by_key(|e| e.frame);
         FlowOutput {
-            flows: self.finished,
+            flows,
             events: self.events,
             eth: self.eth,
+            addresses: self.finished.addresses,
             stats: self.stats,
         }
     }
@@ -816,6 +846,9 @@ pub struct FlowOutput {
     /// Parser messages in frame order.
     pub events: Vec<Event>,
     pub eth: Conversations<Mac>,
+    /// The address-pair table of the records folded instead of kept
+    /// ([`Config::fold_addresses`]).
+    pub addresses: Conversations<Addr>,
     pub stats: TableStats,
 }
 
@@ -827,6 +860,7 @@ impl FlowOutput {
             out.flows.extend(p.flows);
             out.events.extend(p.events);
             out.eth.merge(p.eth);
+            out.addresses.merge(p.addresses);
             out.stats.frames += p.stats.frames;
             out.stats.evicted += p.stats.evicted;
             out.stats.peak_flows += p.stats.peak_flows;

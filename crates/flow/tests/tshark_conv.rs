@@ -111,8 +111,22 @@ fn tables(r: &Run) -> Vec<(&'static str, Vec<Ours>)> {
             "eth",
             ours(r.flows.eth.clone().into_sorted(), origin, fmt_mac),
         ),
-        ("ip", ours(conv::by_address(flows, false), origin, ip)),
-        ("ipv6", ours(conv::by_address(flows, true), origin, ip)),
+        (
+            "ip",
+            ours(
+                conv::by_address(flows, Default::default(), false),
+                origin,
+                ip,
+            ),
+        ),
+        (
+            "ipv6",
+            ours(
+                conv::by_address(flows, Default::default(), true),
+                origin,
+                ip,
+            ),
+        ),
         ("tcp", ours(conv::by_port(flows, 6), origin, port)),
         ("udp", ours(conv::by_port(flows, 17), origin, port)),
     ]
@@ -205,4 +219,26 @@ fn two_workers_give_the_same_tables_as_one() {
         };
         assert_eq!(rows(&one), rows(&two), "{}", path.display());
     }
+}
+
+/// `flows --by ip` folds records into the address-pair table as they end instead of keeping
+/// them: the table is the same as from the kept records, with timeouts on (so that records end
+/// along the way) and with one or two threads, on every test capture read as one timeline.
+#[test]
+fn folding_records_as_they_end_gives_the_same_address_table() {
+    let caps = iotscope_testdata::captures();
+    let table = |fold: bool, threads: usize| {
+        let flow = Config {
+            fold_addresses: fold,
+            ..Config::default()
+        };
+        let mut r = run(&caps, &Options { flow, threads });
+        let folded = std::mem::take(&mut r.flows.addresses);
+        assert_eq!(r.flows.flows.is_empty(), fold);
+        [false, true].map(|v6| conv::by_address(&r.flows.flows, folded.clone(), v6))
+    };
+    let kept = table(false, 1);
+    assert!(kept[0].len() > 100);
+    assert_eq!(table(true, 1), kept);
+    assert_eq!(table(true, 2), kept);
 }

@@ -203,8 +203,12 @@ fn addr_cell(a: &Addr) -> (String, Value) {
 }
 
 pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
-    let run = pipeline::run(&a.read.paths()?, &options(&a.read, a.by == By::Eth));
+    let mut opts = options(&a.read, a.by == By::Eth);
+    // The address-pair tables need no flow records: fold them as they end.
+    opts.flow.fold_addresses = matches!(a.by, By::Ip | By::Ipv6);
+    let mut run = pipeline::run(&a.read.paths()?, &opts);
     let origin = run.counters.first_ts.unwrap_or(0);
+    let folded = std::mem::take(&mut run.flows.addresses);
     let flows = &run.flows.flows;
     let table = match a.by {
         By::Flow => Table {
@@ -220,7 +224,11 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
         }
         By::Ip | By::Ipv6 => Table {
             columns: &CONV_COLUMNS,
-            rows: conv_rows(conv::by_address(flows, a.by == By::Ipv6), origin, addr_cell),
+            rows: conv_rows(
+                conv::by_address(flows, folded, a.by == By::Ipv6),
+                origin,
+                addr_cell,
+            ),
         },
         By::Tcp | By::Udp => {
             let proto = if a.by == By::Tcp { 6 } else { 17 };
