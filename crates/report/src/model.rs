@@ -666,7 +666,13 @@ fn device_report(
         &endpoints,
         long,
         &local_talk(flows),
-        flows.len(),
+        // DHCP offers and ICMP or IGMP messages answer or announce; they open nothing.
+        flows
+            .iter()
+            .filter(|f| {
+                !matches!(f.key.proto, 1 | 2 | 58) && !matches!(f.app.app, App::Dhcp | App::Dhcpv6)
+            })
+            .count(),
     );
     DeviceReport {
         id: d.id(),
