@@ -162,13 +162,14 @@ type Resolution = (Nanos, String, Vec<String>);
 /// Names flows' servers the way their clients named them: the latest name the client resolved to
 /// the address before the flow began, else the server name the flow itself carried.
 pub struct Namer {
-    /// Names each host resolved, per (host, address), in time order.
-    resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>>,
+    /// Names each host resolved, per (host, its MAC, address), in time order. The MAC keeps
+    /// apart two devices that held the same address at different times.
+    resolved: HashMap<(IpAddr, Option<Mac>, IpAddr), Vec<Resolution>>,
     /// Server names sent in each flow (by the flow's first frame).
     sent: HashMap<u64, (NamedBy, String)>,
-    /// Hosts behind a router, with the router's addresses: a router that forwards DNS (a
-    /// setup access point, a second router) makes the lookups for the hosts behind it.
-    through: HashMap<IpAddr, Vec<IpAddr>>,
+    /// Hosts behind a router, with the router's addresses and MAC: a router that forwards DNS
+    /// (a setup access point, a second router) makes the lookups for the hosts behind it.
+    through: HashMap<IpAddr, (Vec<IpAddr>, Option<Mac>)>,
 }
 
 /// A server's name and how it was learned.
@@ -179,19 +180,38 @@ pub struct Naming<'a> {
 }
 
 impl Namer {
-    pub fn new(events: &[Event]) -> Namer {
-        let mut resolved: HashMap<(IpAddr, IpAddr), Vec<Resolution>> = HashMap::new();
+    pub fn new(events: &[Event], flows: &[Flow]) -> Namer {
+        // The MAC of each lookup's host: its DNS flow's client.
+        let client_mac: HashMap<u64, Option<Mac>> = flows
+            .iter()
+            .map(|f| (f.first_frame, f.mac[f.initiator as usize]))
+            .collect();
+        let flow_of_frame: HashMap<u64, u64> = events
+            .iter()
+            .filter(|e| matches!(e.message, Message::Dns(_)))
+            .map(|e| (e.frame, e.flow))
+            .collect();
+        let mut resolved: HashMap<(IpAddr, Option<Mac>, IpAddr), Vec<Resolution>> = HashMap::new();
         for b in bindings(events) {
             if b.via != Via::Dns {
                 continue;
             }
+            let mac = flow_of_frame
+                .get(&b.frame)
+                .and_then(|flow| client_mac.get(flow))
+                .copied()
+                .flatten();
             for a in &b.addrs {
-                resolved.entry((b.host, *a)).or_default().push((
+                resolved.entry((b.host, mac, *a)).or_default().push((
                     b.ts,
                     b.name.clone(),
                     b.cnames.clone(),
                 ));
             }
+        }
+        // Captures read as one timeline need not come in time order.
+        for v in resolved.values_mut() {
+            v.sort_by_key(|r| r.0);
         }
         let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
         for e in events.iter().filter(|e| e.from_client) {
@@ -228,34 +248,66 @@ impl Namer {
         let older = f
             .tcp
             .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
-        let lookup = |host: IpAddr| {
-            self.resolved.get(&(host, server)).and_then(|v| {
-                v.iter().rev().find(|(t, _, _)| *t <= f.first).or(v
-                    .first()
-                    .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
+        let sent = self.sent.get(&f.first_frame);
+        let lookup = |host: IpAddr, mac: Option<Mac>| {
+            self.resolved.get(&(host, mac, server)).and_then(|v| {
+                // The name the flow itself sent (SNI, Host), when the host looked it up: several
+                // names can share one address.
+                let said = sent.and_then(|(_, n)| {
+                    v.iter()
+                        .rev()
+                        .find(|(t, name, _)| *t <= f.first && name.eq_ignore_ascii_case(n))
+                });
+                said.or_else(|| v.iter().rev().find(|(t, _, _)| *t <= f.first))
+                    .or(v
+                        .first()
+                        .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
             })
         };
+        let mac = if ip_of(&f.key.end(f.initiator).0) == client {
+            f.mac[f.initiator as usize]
+        } else {
+            f.mac[f.initiator.other() as usize]
+        };
         // The client's own lookups first, then its router's.
-        let by_dns =
-            lookup(client).or_else(|| self.through.get(&client)?.iter().find_map(|r| lookup(*r)));
+        let by_dns = lookup(client, mac).or_else(|| {
+            let (addrs, router) = self.through.get(&client)?;
+            addrs.iter().find_map(|r| lookup(*r, *router))
+        });
         if let Some((_, name, cnames)) = by_dns {
-            return Some(Naming {
-                by: NamedBy::Dns,
-                name,
-                cnames,
-            });
+            // A lookup of another name for the address than the one the flow sent: the flow's
+            // own word is the better one.
+            match sent {
+                Some((by, n))
+                    if !name.eq_ignore_ascii_case(n)
+                        && !cnames.iter().any(|c| c.eq_ignore_ascii_case(n)) =>
+                {
+                    return Some(Naming {
+                        by: *by,
+                        name: n,
+                        cnames: &[],
+                    });
+                }
+                _ => {
+                    return Some(Naming {
+                        by: NamedBy::Dns,
+                        name,
+                        cnames,
+                    })
+                }
+            }
         }
-        self.sent.get(&f.first_frame).map(|(by, name)| Naming {
+        sent.map(|(by, name)| Naming {
             by: *by,
             name,
             cnames: &[],
         })
     }
 
-    /// Lets `host` be named by the lookups of the router it sits behind (its addresses).
-    pub fn resolve_through(&mut self, host: IpAddr, router: &[IpAddr]) {
+    /// Lets `host` be named by the lookups of the router it sits behind (its addresses and MAC).
+    pub fn resolve_through(&mut self, host: IpAddr, router: &[IpAddr], mac: Option<Mac>) {
         if !router.is_empty() {
-            self.through.insert(host, router.to_vec());
+            self.through.insert(host, (router.to_vec(), mac));
         }
     }
 
@@ -275,7 +327,7 @@ pub fn endpoints(
     local: &Local,
     site: Option<&Site>,
 ) -> Vec<Endpoint> {
-    endpoints_named(flows, &Namer::new(events), intel, local, site)
+    endpoints_named(flows, &Namer::new(events, flows), intel, local, site)
 }
 
 /// [`endpoints`], with the names already learned.

@@ -313,7 +313,7 @@ fn tls_name(v: u16) -> Option<&'static str> {
 /// Builds the report: analysis, findings, verdicts.
 pub fn build(i: &Input) -> Report {
     let intel = Intel::get();
-    let mut namer = Namer::new(i.events);
+    let mut namer = Namer::new(i.events, i.flows);
     let devs = devices::devices(i.flows, i.events, i.local);
     // A host behind a router is named by the router's lookups too.
     for d in &devs {
@@ -323,7 +323,7 @@ pub fn build(i: &Input) -> Report {
         };
         let via: Vec<IpAddr> = r.addresses.iter().copied().collect();
         for a in &d.addresses {
-            namer.resolve_through(*a, &via);
+            namer.resolve_through(*a, &via, Some(router));
         }
     }
     let eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);

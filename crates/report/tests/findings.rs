@@ -1126,3 +1126,31 @@ fn a_download_cut_short_by_the_capture_gives_the_announced_size() {
         "205 kB announced (the capture holds less)"
     );
 }
+
+/// Recordings read together, out of time order: each device is named by its own lookups. The
+/// firmware-tls client looked up fw.example-iot.com 1 ms before its download; other recordings'
+/// clients (same address, other MACs) looked up clips.example-cam.com and api.example.net for the
+/// same server address. The ftp-modes client looked nothing up.
+#[test]
+fn lookups_name_only_their_own_devices_flows() {
+    let r = report_with(
+        &[
+            recorded("upload.pcap"),
+            recorded("tls-weak.pcap"),
+            recorded("firmware-tls.pcap"),
+            recorded("ftp-modes.pcap"),
+        ],
+        None,
+    );
+    let fw = of(&r, FindingId::Firmware);
+    assert_eq!(fw.len(), 1);
+    assert_eq!(fw[0].1.subject, "fw.example-iot.com");
+    let ftp = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(ftp.len(), 1);
+    let (dev, _) = ftp[0];
+    assert!(
+        dev.endpoints.iter().all(|e| e.named_by == "none"),
+        "{:?}",
+        dev.endpoints.iter().map(|e| &e.name).collect::<Vec<_>>()
+    );
+}
