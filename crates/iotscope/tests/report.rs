@@ -46,6 +46,12 @@ fn fail_on_sets_the_exit_code() {
             .code(),
         Some(0)
     );
+    // The Hue bridge's link-local address is made from its MAC (EUI-64).
+    let red =
+        text(&iotscope(&["report", "--redact", &path(iotscope_testdata::capture(HUE))]).stdout);
+    assert!(!red.contains("fe24:76ff"), "{red}");
+    assert!(red.contains("fe80::217:88ff:fe00:"), "{red}");
+    assert!(!red.contains("c6:2c:03:60:6a:64"));
     let telnet = path(iotscope_testdata::recorded("telnet-login.pcap"));
     assert_eq!(
         iotscope(&["report", "--fail-on", "high", &telnet])
@@ -170,10 +176,14 @@ fn redaction_keeps_vendors_and_hides_the_owner() {
     );
     for d in v["devices"].as_array().unwrap() {
         if let Some(mac) = d["mac"].as_str() {
-            // The vendor prefix stays, the serial goes.
+            // The vendor prefix stays, the serial goes; a locally administered MAC goes whole.
             assert!(mac.contains(":xx:xx:"), "{mac}");
-            let real = &plain[plain.find(&mac[..8]).unwrap()..][..17];
-            assert!(!red.contains(real), "{real}");
+            if d["randomised_mac"] == true {
+                assert!(mac.starts_with("xx:xx:xx:"), "{mac}");
+            } else {
+                let real = &plain[plain.find(&mac[..8]).unwrap()..][..17];
+                assert!(!red.contains(real), "{real}");
+            }
         }
     }
     // Stable: the same input gets the same pseudonyms.

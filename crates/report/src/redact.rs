@@ -94,6 +94,20 @@ pub fn personal_names(host: &str) -> Vec<String> {
     out
 }
 
+/// A local IPv6 address whose interface identifier is EUI-64 (`ff:fe` in its middle), with the
+/// MAC's serial bytes replaced by the device's pseudonym number.
+fn eui64_hidden(a: &str, n: u32) -> Option<String> {
+    let ip: std::net::Ipv6Addr = a.parse().ok()?;
+    let mut b = ip.octets();
+    if b[11] != 0xff || b[12] != 0xfe || is_public(a) {
+        return None;
+    }
+    b[13] = 0;
+    b[14] = 0;
+    b[15] = n as u8;
+    Some(std::net::Ipv6Addr::from(b).to_string())
+}
+
 /// The Android ID in an `android-<16 hex digits>` host name.
 fn android_id(host: &str) -> Option<&str> {
     let base = host.split('.').next().unwrap_or(host);
@@ -119,7 +133,13 @@ pub fn redact(r: &mut Report) {
         if let Some(m) = &d.mac {
             if !map.contains_key(m) && m.len() == 17 {
                 macs += 1;
-                map.insert(m.clone(), format!("{}:xx:xx:{macs:02x}", &m[..8]));
+                // A locally administered MAC has no vendor prefix to keep: all of it is random.
+                let keep = if d.randomised_mac {
+                    "xx:xx:xx"
+                } else {
+                    &m[..8]
+                };
+                map.insert(m.clone(), format!("{keep}:xx:xx:{macs:02x}"));
             }
         }
         // The serial in host names: "GainSpanca9152" ends with the MAC's last three bytes,
@@ -137,6 +157,11 @@ pub fn redact(r: &mut Report) {
             }
         }
         for a in &d.addresses {
+            // An IPv6 interface identifier made from the MAC (EUI-64: ...:0217:88ff:fe24:76ff)
+            // carries the whole MAC: its last three bytes go, the address stays an address.
+            if let Some(hidden) = eui64_hidden(a, macs) {
+                map.entry(a.clone()).or_insert(hidden);
+            }
             if is_public(a) && !map.contains_key(a) {
                 publics += 1;
                 map.insert(a.clone(), format!("public-address-{publics}"));
