@@ -176,9 +176,11 @@ pub static CATALOGUE: [Entry; 16] = [
         severity: Severity::Medium,
         title: "DNS to another resolver",
         explanation: "The device sent plain DNS to a resolver other than the one the network \
-            uses. Its lookups escape the network's filters, and hard-coded resolvers are a common \
-            trait of devices that ignore local settings.",
-        remedy: "Redirect outgoing DNS (port 53) to your resolver at the router, or block it.",
+            uses, on port 53 or as web requests to an HTTP DNS service. Its lookups escape the \
+            network's filters, and hard-coded resolvers are a common trait of devices that \
+            ignore local settings.",
+        remedy: "Redirect outgoing DNS (port 53) to your resolver at the router, or block it; \
+            an HTTP DNS service can only be blocked by its address.",
     },
     Entry {
         id: FindingId::NoDns,

@@ -384,6 +384,7 @@ pub fn percent(x: f64) -> String {
         p if p < 1.0 => "under 1 %".into(),
         p if p >= 100.0 => "100 %".into(),
         p if p > 99.0 => "over 99 %".into(),
-        p => format!("{p:.0} %"),
+        // Down, as the verdicts count: 98.8 % is 98 % in both places.
+        p => format!("{:.0} %", p.floor()),
     }
 }
