@@ -352,6 +352,18 @@ pub struct Input<'a> {
     pub allow_countries: Option<&'a BTreeSet<String>>,
     /// Start of the capture.
     pub start: Nanos,
+    /// With several inputs, where each begins: its first frame (1-based) and earliest time.
+    pub starts: &'a [(u64, Nanos)],
+}
+
+impl Input<'_> {
+    /// The start of the input that holds frame `frame` (1-based).
+    fn start_of(&self, frame: u64) -> Nanos {
+        let k = self.starts.partition_point(|s| s.0 <= frame);
+        k.checked_sub(1)
+            .and_then(|k| self.starts.get(k))
+            .map_or(self.start, |s| s.1)
+    }
 }
 
 /// Evidence being gathered for one finding.
@@ -1809,7 +1821,7 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                 .clone()
                 .unwrap_or_else(|| "unknown network".into());
             let in_url = by_address.contains(&(e.device, e.addr));
-            let early = e.first - i.start < DNS_GRACE && !in_url;
+            let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url;
             let sev = if (encrypted_dns.contains(&e.device) && !in_url) || early {
                 Severity::Info
             } else {
@@ -1879,7 +1891,8 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
         let key = (FindingId::NoDns, dev, org);
         if let Some(acc) = out.map.get_mut(&key) {
             if acc.values("note").is_empty() {
-                let after = duration(acc.first - i.start);
+                let began = i.start_of(acc.frames.first().copied().unwrap_or(0));
+                let after = duration(acc.first - began);
                 acc.fact(
                     "note",
                     format!(

@@ -330,6 +330,22 @@ pub fn build(i: &Input) -> Report {
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
+    // Where each input begins (its first frame, 1-based, and its earliest flow): "soon after the
+    // capture began" is measured from the file the flow is in.
+    let mut starts: Vec<(u64, Nanos)> = i
+        .files
+        .iter()
+        .filter(|f| f.frames > 0)
+        .map(|f| (f.first_frame, Nanos::MAX))
+        .collect();
+    for f in i.flows {
+        let frame = f.first_frame + 1;
+        let k = starts.partition_point(|s| s.0 <= frame);
+        if let Some(s) = k.checked_sub(1).and_then(|k| starts.get_mut(k)) {
+            s.1 = s.1.min(f.first);
+        }
+    }
+    starts.retain(|s| s.1 != Nanos::MAX);
     let found = findings::findings(&findings::Input {
         flows: i.flows,
         events: i.events,
@@ -342,6 +358,7 @@ pub fn build(i: &Input) -> Report {
         intel,
         allow_countries: i.allow_countries,
         start,
+        starts: &starts,
     });
 
     // TLS versions agreed per flow.
