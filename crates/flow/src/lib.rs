@@ -1018,6 +1018,14 @@ fn ends_before(f: &Flow, cfg: &Config, side: Side, ts: Nanos, d: &Decoded) -> Op
             return Some(EndReason::PortReuse);
         }
     }
+    // A frame far older than the record's latest (captures of other times read together, out
+    // of order) does not continue it: the record ended as idle, from the frame's point of view.
+    if cfg
+        .idle_timeout
+        .is_some_and(|idle| f.recent.saturating_sub(ts) > idle)
+    {
+        return Some(EndReason::Idle);
+    }
     quiet_end(f, cfg, ts).or_else(|| {
         let active = cfg.active_timeout?;
         (ts.saturating_sub(f.first) > active).then_some(EndReason::Active)

@@ -261,3 +261,36 @@ fn headers_only_captures_keep_their_flows_and_get_port_labels() {
     }
     assert!(by_port >= 10, "only {by_port} TCP flows labelled by port");
 }
+
+/// Two captures of other days read out of time order (the Aria's from August, then the D-Link
+/// camera's from April): the DHCP broadcasts both send from 0.0.0.0:68 are two records, not one
+/// spanning four months, with one thread or two.
+#[test]
+fn a_frame_far_older_than_its_record_starts_a_new_one() {
+    let files = [
+        iotscope_testdata::capture("IoTSentinel__Aria__Setup-C-1-STA.pcap"),
+        iotscope_testdata::capture("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap"),
+    ];
+    for threads in [1, 2] {
+        let r = run(
+            &files,
+            &Options {
+                flow: Config::default(),
+                threads,
+            },
+        );
+        let dhcp: Vec<_> = r
+            .flows
+            .flows
+            .iter()
+            .filter(|f| {
+                f.key.end(iotscope_flow::Side::A).1 == 68
+                    || f.key.end(iotscope_flow::Side::B).1 == 68
+            })
+            .collect();
+        assert!(dhcp.len() >= 2, "{threads}");
+        for f in dhcp {
+            assert!(f.last - f.first < 86_400_000_000_000, "{threads}: {f:?}");
+        }
+    }
+}
