@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = cert::leaf(&cert::chain(body));
     let _ = quic::open_initials(body, &mut |_, _| {});
     let _ = iot::mqtt_connect(body);
+    let _ = iot::mqtt_connack(body);
     let _ = ftp::announcement(body, tcp);
     let _ = tftp::request(body);
     let _ = iot::mqtt_framing(body);

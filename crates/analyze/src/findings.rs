@@ -113,7 +113,8 @@ pub static CATALOGUE: [Entry; 16] = [
             after them in clear, and telnet services on devices are the first thing botnets such \
             as Mirai try with factory passwords. TFTP has no login and no integrity at all: \
             whoever answers in the server's place can hand the device any file, such as the \
-            firmware or script it asked for.",
+            firmware or script it asked for. An MQTT broker that accepts clients without a login \
+            lets anyone who reaches it publish to its topics, commands to devices included.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS.",
@@ -1083,6 +1084,7 @@ fn flows_and_apps(
         let v = View::new(i, ix, f);
         plain_http(i, ix, &v, out);
         unsafe_protocol(i, ix, &v, out);
+        anonymous_mqtt(i, ix, &v, out);
         // An FTP data connection was announced by its control connection, which is reported on
         // its own: in active mode it is the server that connects to the device.
         if v.app != App::FtpData {
@@ -1345,6 +1347,45 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             acc.fact("answer", "none in the capture");
         }
     }
+}
+
+/// An MQTT broker on a device that accepted a client which gave no user name or password:
+/// anyone who reaches it can publish to its topics, commands included.
+fn anonymous_mqtt(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    let (Some(dev), App::Mqtt) = (v.sdev, v.app) else {
+        return;
+    };
+    let mut anonymous: Option<&str> = None;
+    let mut accepted = false;
+    for e in ix.events(v.f) {
+        match &e.message {
+            Message::Mqtt(c) if c.user.is_none() && !c.password => {
+                anonymous = Some(c.client_id.as_str());
+            }
+            Message::MqttConnAck(0) => accepted = true,
+            _ => {}
+        }
+    }
+    let (Some(client_id), true) = (anonymous, accepted) else {
+        return;
+    };
+    let f = v.f;
+    // Reached from the internet, the broker is anyone's.
+    let sev = if i.local.contains(&v.c) {
+        Severity::Medium
+    } else {
+        Severity::High
+    };
+    let subject = format!(
+        "accepts mqtt clients without login on {}/{}",
+        proto_name(f.key.proto),
+        v.sport
+    );
+    let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+    acc.raise(sev).count += 1;
+    acc.at(f.first, f.last, v.frame)
+        .fact("clients", v.c.to_string())
+        .fact("client ids", client_id.to_string());
 }
 
 /// Inbound connections a device accepted, from the LAN or from the internet.

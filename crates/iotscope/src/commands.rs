@@ -521,6 +521,15 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             format!("v{} mode {}", n.version, n.mode),
             format!("stratum {} ref {}", n.stratum, n.reference),
         ),
+        Message::MqttConnAck(code) => (
+            "mqtt-connack",
+            if *code == 0 {
+                "accepted".to_string()
+            } else {
+                format!("refused (code {code})")
+            },
+            String::new(),
+        ),
         Message::Tftp(r) => (
             "tftp-request",
             format!("{} {}", if r.write { "write" } else { "read" }, r.file),

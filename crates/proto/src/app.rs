@@ -102,6 +102,8 @@ pub enum Message {
     FtpData(crate::ftp::DataChannel),
     /// A TFTP read or write request.
     Tftp(tftp::TftpRequest),
+    /// An MQTT broker's answer to CONNECT: its return code (0 accepted the client).
+    MqttConnAck(u8),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -605,6 +607,11 @@ impl AppState {
                         emit(Message::Login(l));
                     }
                     emit(Message::Mqtt(c));
+                }
+            }
+            App::Mqtt if p.tcp && !p.from_client && self.seen[1] == 1 => {
+                if let Some(code) = iot::mqtt_connack(p.payload) {
+                    emit(Message::MqttConnAck(code));
                 }
             }
             App::Ssh if self.seen[dir] == 1 => {

@@ -23,6 +23,15 @@ fn mqtt_str(b: &[u8], at: usize) -> Option<(String, usize)> {
     Some((String::from_utf8_lossy(s).into_owned(), at + 2 + n))
 }
 
+/// The return code of an MQTT CONNACK (the first bytes of a broker's stream): 0 accepted the
+/// client (3.1.1: 0x20, length 2, flags, code; 5.0 adds properties after the code).
+pub fn mqtt_connack(b: &[u8]) -> Option<u8> {
+    match b {
+        [0x20, len, flags, code, ..] if *len >= 2 && *flags & 0xfe == 0 => Some(*code),
+        _ => None,
+    }
+}
+
 /// Reads an MQTT CONNECT packet (the first bytes of a client's stream).
 pub fn mqtt_connect(b: &[u8]) -> Option<MqttConnect> {
     if b.first()? >> 4 != 1 {
@@ -191,6 +200,17 @@ pub fn banner(b: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connack_return_codes() {
+        // nDPI__coap_mqtt.pcap frame 33: the broker accepts client Bus41.
+        assert_eq!(mqtt_connack(&[0x20, 0x02, 0x00, 0x00]), Some(0));
+        // Refused: bad user name or password (3.1.1 code 4).
+        assert_eq!(mqtt_connack(&[0x20, 0x02, 0x00, 0x04]), Some(4));
+        assert_eq!(mqtt_connack(&[0x30, 0x02, 0x00, 0x00]), None);
+        assert_eq!(mqtt_connack(&[0x20, 0x02, 0x00]), None);
+        assert_eq!(mqtt_connack(&[0x20, 0x02, 0x07, 0x00]), None);
+    }
 
     #[test]
     fn mqtt_connect_names_client_and_user() {

@@ -367,10 +367,11 @@ fn no_false_findings_in_the_corpus() {
         let r = report(path.clone());
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for (d, f) in all(&r) {
-            // None of these captures carries a cleartext login; the one unsafe protocol in it
-            // is the Ednet camera's TFTP (a_camera_fetching_a_script_over_tftp).
+            // None of these captures carries a cleartext login; the unsafe protocols in it are
+            // the Ednet camera's TFTP (a_camera_fetching_a_script_over_tftp) and coap_mqtt's
+            // anonymous broker (an_mqtt_broker_that_takes_anonymous_clients).
             assert_ne!(f.id, FindingId::CleartextCredentials, "{name}: {}", d.label);
-            if !name.starts_with("IoTSentinel__EdnetCam1") {
+            if !name.starts_with("IoTSentinel__EdnetCam1") && !name.starts_with("nDPI__coap_mqtt") {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
             }
             // Nor was any taken from the internet side of a router.
@@ -1178,4 +1179,21 @@ fn the_start_of_each_input_counts_for_its_own_flows() {
     assert_eq!(no_dns(&alone).len(), 1);
     assert_eq!(no_dns(&alone)[0].1, Severity::Info);
     assert_eq!(no_dns(&after), no_dns(&alone));
+}
+
+/// coap_mqtt: the broker at 192.168.56.101:17501 accepts client Bus41, which sends no user name
+/// or password (CONNECT frame 31, CONNACK 0 in frame 33). The recorded mosquitto broker, which
+/// takes a password, is not flagged.
+#[test]
+fn an_mqtt_broker_that_takes_anonymous_clients() {
+    let r = report(capture("nDPI__coap_mqtt.pcap"));
+    let u = of(&r, FindingId::UnsafeProtocol);
+    assert_eq!(u.len(), 1, "{u:?}");
+    let (dev, f) = u[0];
+    assert!(dev.addresses.iter().any(|a| a == "192.168.56.101"));
+    assert_eq!(f.subject, "accepts mqtt clients without login on tcp/17501");
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(fact(f, "client ids"), "Bus41");
+    let r = report(recorded("mqtt-login.pcap"));
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 }
