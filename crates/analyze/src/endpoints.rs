@@ -355,12 +355,13 @@ pub fn endpoints_named(
         } else {
             continue;
         };
-        let side = if inbound {
-            f.initiator.other()
+        // The device's side of the flow, and the far one.
+        let (dev_side, far_side) = if inbound {
+            (f.initiator.other(), f.initiator)
         } else {
-            f.initiator
+            (f.initiator, f.initiator.other())
         };
-        let mac = f.mac[side as usize];
+        let mac = f.mac[dev_side as usize];
         let e = out.entry((device, mac, addr)).or_insert_with(|| Endpoint {
             device,
             mac,
@@ -414,11 +415,6 @@ pub fn endpoints_named(
             e.services.insert(service(f));
         }
         e.flows += 1;
-        let (dev_side, far_side) = if inbound {
-            (f.initiator.other(), f.initiator)
-        } else {
-            (f.initiator, f.initiator.other())
-        };
         if !answered(f) {
             e.unanswered += 1;
         }

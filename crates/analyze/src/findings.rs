@@ -526,28 +526,31 @@ impl<'a> Index<'a> {
 
     /// The device that sent a parser's message (its flow tells the sender's MAC).
     fn sender(&self, e: &Event) -> Option<&str> {
-        let mac = self.flow_of.get(&e.flow).and_then(|f| {
-            let side = if e.from_client {
-                f.initiator
-            } else {
-                f.initiator.other()
-            };
-            f.mac[side as usize]
-        });
-        self.device_for(ip_of(&e.src), mac)
+        self.device_for(ip_of(&e.src), self.mac_of(e, e.from_client))
     }
 
     /// The device that received a parser's message.
     fn receiver(&self, e: &Event) -> Option<&str> {
-        let mac = self.flow_of.get(&e.flow).and_then(|f| {
-            let side = if e.from_client {
-                f.initiator.other()
-            } else {
-                f.initiator
-            };
-            f.mac[side as usize]
-        });
-        self.device_for(ip_of(&e.dst), mac)
+        self.device_for(ip_of(&e.dst), self.mac_of(e, !e.from_client))
+    }
+
+    /// The MAC of the client (or the server) of a message's flow.
+    fn mac_of(&self, e: &Event, client: bool) -> Option<Mac> {
+        let f = self.flow_of.get(&e.flow)?;
+        let side = if client {
+            f.initiator
+        } else {
+            f.initiator.other()
+        };
+        f.mac[side as usize]
+    }
+
+    /// The first and last time of a message's flow (the message's own time when the flow is
+    /// unknown).
+    fn span(&self, e: &Event) -> (Nanos, Nanos) {
+        self.flow_of
+            .get(&e.flow)
+            .map_or((e.ts, e.ts), |f| (f.first, f.last))
     }
 
     fn events(&self, f: &Flow) -> &[&'a Event] {
@@ -926,7 +929,6 @@ fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Fin
 
 /// Logins and user names sent in clear.
 fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
-    let flow_of: HashMap<u64, &Flow> = i.flows.iter().map(|f| (f.first_frame, f)).collect();
     for e in i.events {
         let (protocol, method, user, password) = match &e.message {
             Message::Login(l) => (
@@ -975,9 +977,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             Severity::High,
         );
         acc.count += 1;
-        let (first, last) = flow_of
-            .get(&e.flow)
-            .map_or((e.ts, e.ts), |f| (f.first, f.last));
+        let (first, last) = ix.span(e);
         acc.at(first, last, e.frame + 1);
         acc.fact("protocol", protocol.clone())
             .fact("method", method)
@@ -1720,12 +1720,9 @@ fn tls_checks(
 }
 
 fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
-    let flow_of: HashMap<u64, &Flow> = i.flows.iter().map(|f| (f.first_frame, f)).collect();
     for e in i.events {
         let Some(dev) = ix.sender(e) else { continue };
-        let (first, last) = flow_of
-            .get(&e.flow)
-            .map_or((e.ts, e.ts), |f| (f.first, f.last));
+        let (first, last) = ix.span(e);
         match &e.message {
             Message::HttpRequest(r) => {
                 if let Some(action) = &r.soap_action {

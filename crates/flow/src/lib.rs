@@ -560,18 +560,16 @@ type Hasher = foldhash::fast::RandomState;
 /// Where ended flow records go: kept, or folded into the address-pair table at once when only
 /// that table is wanted (`flows --by ip`), so that memory holds conversations, not records.
 #[derive(Debug)]
-struct Finished {
-    records: Vec<Flow>,
-    fold: bool,
-    addresses: Conversations<Addr>,
+enum Finished {
+    Kept(Vec<Flow>),
+    Folded(Conversations<Addr>),
 }
 
 impl Finished {
     fn push(&mut self, f: Flow) {
-        if self.fold {
-            conv::fold_addresses(&mut self.addresses, &f);
-        } else {
-            self.records.push(f);
+        match self {
+            Finished::Kept(v) => v.push(f),
+            Finished::Folded(t) => conv::fold_addresses(t, &f),
         }
     }
 }
@@ -611,10 +609,10 @@ impl FlowTable {
             cfg,
             flows: HashMap::with_capacity_and_hasher(1024, Hasher::default()),
             fragments: HashMap::with_hasher(Hasher::default()),
-            finished: Finished {
-                records: Vec::new(),
-                fold: cfg.fold_addresses,
-                addresses: Conversations::default(),
+            finished: if cfg.fold_addresses {
+                Finished::Folded(Conversations::default())
+            } else {
+                Finished::Kept(Vec::new())
             },
             events: Vec::new(),
             eth: Conversations::default(),
@@ -825,14 +823,17 @@ impl FlowTable {
             close(&mut f, &mut self.events);
             self.finished.push(f);
         }
-        let mut flows = self.finished.records;
+        let (mut flows, addresses) = match self.finished {
+            Finished::Kept(v) => (v, Conversations::default()),
+            Finished::Folded(t) => (Vec::new(), t),
+        };
         flows.sort_unstable_by_key(|f| f.first_frame);
         self.events.sort_by_key(|e| e.frame);
         FlowOutput {
             flows,
             events: self.events,
             eth: self.eth,
-            addresses: self.finished.addresses,
+            addresses,
             stats: self.stats,
         }
     }

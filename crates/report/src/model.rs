@@ -237,6 +237,13 @@ pub struct EndpointReport {
     pub last: String,
 }
 
+impl EndpointReport {
+    /// Some flow to it was answered: a destination reached, not only tried.
+    pub fn answered(&self) -> bool {
+        self.unanswered < self.flows
+    }
+}
+
 /// One address behind a destination name.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AddressShare {
@@ -446,7 +453,7 @@ pub fn build(i: &Input) -> Report {
     let rows = reports
         .iter()
         .flat_map(|d| &d.endpoints)
-        .filter(|e| e.unanswered < e.flows);
+        .filter(|e| e.answered());
     let endpoints_n = rows
         .clone()
         .flat_map(|e| &e.addresses)
@@ -954,7 +961,7 @@ fn verdict(
     let (reached, tried): (Vec<EndpointReport>, Vec<EndpointReport>) = endpoints
         .iter()
         .cloned()
-        .partition(|e| e.unanswered < e.flows);
+        .partition(EndpointReport::answered);
     let endpoints = &reached[..];
     let total: u64 = endpoints
         .iter()

@@ -874,7 +874,7 @@ fn the_summary_agrees_with_the_devices() {
             .devices
             .iter()
             .flat_map(|d| &d.endpoints)
-            .filter(|e| e.unanswered < e.flows);
+            .filter(|e| e.answered());
         let countries: BTreeSet<&String> = rows
             .clone()
             .flat_map(|e| &e.by_address)
