@@ -1327,11 +1327,11 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if let Some(dev) = v.cdev {
         let subject = format!("uses {} to {}", v.app.name(), v.name);
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
-        acc.count += 1;
         acc.at(f.first, f.last, v.frame)
             .fact("server", v.server(i))
             .fact("service", service(f));
-        // TFTP repeats a request until answered: each one counts, and silence is worth saying.
+        // TFTP repeats a request until answered: each request counts (a connection otherwise),
+        // and silence is worth saying.
         let mut requests = 0;
         for e in ix.events(f) {
             if let Message::Tftp(r) = &e.message {
@@ -1340,9 +1340,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 acc.fact("files", format!("{what} {}", r.file));
             }
         }
-        if requests > 1 {
-            acc.count += requests - 1;
-        }
+        acc.count += requests.max(1);
         if !crate::endpoints::answered(f) {
             acc.fact("answer", "none in the capture");
         }

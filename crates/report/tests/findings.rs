@@ -248,6 +248,8 @@ fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
     // Both sides sent FIN at 663 s, in the capture's last frames: the connection is over even
     // though its record was still in the table when the input ended.
     assert_eq!(fact(f, "state"), "closed before the capture ended");
+    // openssl s_client sends no ALPN: TLS on 443 is not taken for HTTP.
+    assert_eq!(fact(f, "service"), "tcp/443 tls");
     assert!(fact(f, "connections").ends_with(", closed"));
     assert!(dev
         .verdict
