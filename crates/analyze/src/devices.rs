@@ -231,6 +231,23 @@ fn is_group_mac(m: &Mac) -> bool {
 }
 
 /// Builds the device inventory from flows and parser events.
+/// Each flow's MACs as [client, server], by the flow's first frame (what a message's `flow`
+/// names).
+pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
+    flows
+        .iter()
+        .map(|f| {
+            (
+                f.first_frame,
+                [
+                    f.mac[f.initiator as usize],
+                    f.mac[f.initiator.other() as usize],
+                ],
+            )
+        })
+        .collect()
+}
+
 /// A TTL or hop limit one or two below a value hosts start with (32, 64, 128, 255): the packet
 /// crossed a router or two since it was sent. (Link-local protocols choose tiny values, 1 for
 /// IGMP, 2 or 4 for SSDP, which say nothing of routers.)
@@ -307,20 +324,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             d.flows += 1;
         }
     }
-    // Each flow's MACs as (client, server), so that a message is given to the device that sent
-    // it even when its address also belonged to another device.
-    let flow_macs: HashMap<u64, [Option<Mac>; 2]> = flows
-        .iter()
-        .map(|f| {
-            (
-                f.first_frame,
-                [
-                    f.mac[f.initiator as usize],
-                    f.mac[f.initiator.other() as usize],
-                ],
-            )
-        })
-        .collect();
+    // So that a message is given to the device that sent it even when its address also belonged
+    // to another device.
+    let flow_macs = flow_macs(flows);
     for e in events {
         let src = ip_of(&e.src);
         let mac = flow_macs

@@ -182,10 +182,7 @@ pub struct Naming<'a> {
 impl Namer {
     pub fn new(events: &[Event], flows: &[Flow]) -> Namer {
         // The MAC of each lookup's host: its DNS flow's client.
-        let client_mac: HashMap<u64, Option<Mac>> = flows
-            .iter()
-            .map(|f| (f.first_frame, f.mac[f.initiator as usize]))
-            .collect();
+        let macs = crate::devices::flow_macs(flows);
         let flow_of_frame: HashMap<u64, u64> = events
             .iter()
             .filter(|e| matches!(e.message, Message::Dns(_)))
@@ -198,9 +195,8 @@ impl Namer {
             }
             let mac = flow_of_frame
                 .get(&b.frame)
-                .and_then(|flow| client_mac.get(flow))
-                .copied()
-                .flatten();
+                .and_then(|flow| macs.get(flow))
+                .and_then(|m| m[0]);
             for a in &b.addrs {
                 resolved.entry((b.host, mac, *a)).or_default().push((
                     b.ts,
