@@ -6,7 +6,7 @@ use iotscope_flow::{Config, FlowTable};
 use iotscope_packet::{decode, link::pair_hash, LinkType};
 use libfuzzer_sys::fuzz_target;
 
-const LINKS: [u32; 9] = [0, 1, 101, 108, 113, 228, 229, 276, 147];
+const LINKS: [u32; 16] = [0, 1, 101, 108, 113, 228, 229, 276, 147, 105, 127, 119, 163, 192, 9, 104];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, frame)) = data.split_first() else { return };

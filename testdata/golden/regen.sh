@@ -32,9 +32,16 @@
 # ndpi_flows.txt   ndpiReader (nDPI 4.2) -q -v 2 -w: the test-result format (no timings), summary plus
 #                  one line per flow with its detected protocol, host/SNI, JA3 etc.
 # Times are printed in UTC (TZ=UTC) so the dumps do not depend on the machine's zone.
+# With arguments (capture file names in ../captures), only those are regenerated.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 caps="$here/../captures"
+shopt -s nullglob
+if [ $# -gt 0 ]; then
+  files=(); for n in "$@"; do files+=("$caps/$(basename "$n")"); done
+else
+  files=("$caps"/*.pcap "$caps"/*.pcapng "$caps"/*.pcap.gz)
+fi
 tshark --version | head -1 > "$here/TOOLS.txt"
 echo "ndpiReader ($(ndpiReader -h 2>/dev/null | grep -m1 -o 'nDPI [0-9.]*')), Debian libndpi-bin $(dpkg-query -W -f '${Version}' libndpi-bin 2>/dev/null)" >> "$here/TOOLS.txt"
 
@@ -47,7 +54,7 @@ tsv() {
   TZ=UTC tshark -n -r "$f" -T fields -E header=y -E separator=/t \
     -E occurrence=a -E "aggregator=$agg" "${args[@]}" > "$out" 2>/dev/null || true
 }
-for f in "$caps"/*.pcap "$caps"/*.pcapng; do
+for f in "${files[@]}"; do
   name=$(basename "$f")
   out="$here/$name"; mkdir -p "$out"
   for by in eth ip ipv6 tcp udp; do
@@ -90,7 +97,7 @@ done
 
 # Vendors of every source MAC, as Wireshark's manuf file (/usr/share/wireshark/manuf, from the IEEE
 # registries) names them: eth_vendors.tsv = MAC, Wireshark's short name, its full name.
-for f in "$caps"/*.pcap "$caps"/*.pcapng; do
+for f in "${files[@]}"; do
   name=$(basename "$f")
   tshark -n -r "$f" -T fields -e eth.src 2>/dev/null | sort -u | python3 -c '
 import sys

@@ -412,7 +412,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     for r in &m.records {
                         if let RData::Ptr(target) = &r.data {
                             if r.name.starts_with('_') && !r.name.starts_with("_services.") {
-                                d.claim("mdns-service", &r.name.to_ascii_lowercase(), e.frame);
+                                // "Printer @ Host" is how macOS and CUPS name a printer that a
+                                // computer shares: the announcer is the computer, not a printer.
+                                let kind = if target.contains(" @ ") {
+                                    "mdns-shared"
+                                } else {
+                                    "mdns-service"
+                                };
+                                d.claim(kind, &r.name.to_ascii_lowercase(), e.frame);
                             } else if target.starts_with('_') {
                                 d.claim("mdns-service", &target.to_ascii_lowercase(), e.frame);
                             }

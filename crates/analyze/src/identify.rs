@@ -198,6 +198,8 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
         High,
     ),
     ("mdns-service", Prefix("_nest-cam"), Camera, High),
+    // A device that shares another's printer ("Printer @ Host") is a computer.
+    ("mdns-shared", Prefix(""), Computer, Medium),
     // Host names that carry a product line's model prefix.
     ("hostname", Prefix("philips-hue"), LightBridge, Medium),
     ("hostname", Prefix("lightify"), LightBridge, Medium),
@@ -268,7 +270,18 @@ pub fn identify(d: &Device) -> Identity {
         .iter()
         .map(|c| (c.kind.as_str(), c.value.as_str()))
         .chain(std::iter::once(("vendor", vendor.as_str())));
+    // A computer that shares a printer ("Printer @ Host") announces the printer's service types
+    // as its own: they say nothing of what the computer is.
+    let shared: Vec<&str> = d
+        .claims
+        .iter()
+        .filter(|c| c.kind == "mdns-shared")
+        .map(|c| c.value.as_str())
+        .collect();
     for (kind, value) in claims {
+        if kind == "mdns-service" && shared.contains(&value) {
+            continue;
+        }
         for &(rule_kind, m, device, conf) in RULES {
             if rule_kind != kind || value.is_empty() || !m.hit(value) {
                 continue;

@@ -254,3 +254,34 @@ fn apple_host_names_and_a_camera_description() {
     assert_eq!(id.kind, Kind::Camera);
     assert!(id.because.unwrap().contains("IPCamDesc.xml"));
 }
+
+#[test]
+fn wifi_stations_are_devices_and_a_shared_printer_is_not_theirs() {
+    use iotscope_analyze::identify::{identify, Kind};
+    // wpa-Induction, decrypted by airdecap-ng (802.11 headers kept): the stations' MACs come from
+    // the data frames' address fields (from the AP: source in address 3; to it: address 2).
+    let inv = inventory("wireshark__wpa-Induction-decrypted.pcap");
+    let imac = device(&inv, "00:0d:93:82:36:3a");
+    assert!(imac
+        .addresses
+        .iter()
+        .any(|a| a.to_string() == "192.168.0.50"));
+    let router = device(&inv, "00:0c:41:82:b2:53");
+    assert!(router
+        .addresses
+        .iter()
+        .any(|a| a.to_string() == "192.168.0.1"));
+    // Frame 120: the iMac announces "Okidata OL400e @ Karen's iMac._ipp._tcp.local", a printer it
+    // shares; it is a computer (its name says iMac), not a printer.
+    assert!(imac
+        .claims
+        .iter()
+        .any(|c| c.kind == "mdns-shared" && c.value == "_ipp._tcp.local"));
+    assert_eq!(identify(imac).kind, Kind::Computer);
+    // A PPI header in front of 802.11 (libpcap's http_PPI.pcap): the station asking DNS.
+    let inv = inventory("libpcap__http_PPI.pcap");
+    assert!(device(&inv, "00:14:a5:cb:6e:1a")
+        .addresses
+        .iter()
+        .any(|a| a.to_string() == "192.168.1.132"));
+}

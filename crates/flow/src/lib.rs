@@ -637,7 +637,8 @@ impl FlowTable {
     /// Accounts one frame. `frame` is its index over all inputs, `wire_len` its length on the wire,
     /// `bytes` the captured frame `d` was decoded from (its payload goes to the parsers).
     pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded, bytes: &[u8]) {
-        if self.cfg.eth_conversations {
+        // tshark's Ethernet conversations leave out 802.11 stations.
+        if self.cfg.eth_conversations && !d.wlan {
             if let Some((src, dst)) = d.eth {
                 self.eth.add(src, dst, frame, ts, wire_len);
             }

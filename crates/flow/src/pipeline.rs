@@ -73,11 +73,12 @@ pub struct Counters {
     malformed_counts: [u64; MALFORMED_KINDS],
 }
 
-const MALFORMED_KINDS: usize = 9;
+const MALFORMED_KINDS: usize = 10;
 const MALFORMED: [Malformed; MALFORMED_KINDS] = [
     Malformed::UnsupportedLinkType,
     Malformed::LinkTruncated,
     Malformed::NotIp,
+    Malformed::WlanEncrypted,
     Malformed::IpTruncated,
     Malformed::IpInvalid,
     Malformed::Ipv6Extension,

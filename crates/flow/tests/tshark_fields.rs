@@ -18,6 +18,12 @@
 //!   (1kxun frames 1349 and others). tshark decides HTTP by port, iotscope by content: the HTTP
 //!   GET sent to an SSH server's port 22 in zeek's get-to-ssh-server.pcap is HTTP only to
 //!   iotscope.
+//! - a response whose body has no length (chunked, or ended by the close) is reported by iotscope
+//!   with its head; tshark reports it only when the body is whole, which never happens when
+//!   segments of it are missing. In the decrypted WPA capture, airdecap-ng could not decrypt
+//!   some frames (its count: "bad CCMP packets"), so tshark shows "[TCP Previous segment not
+//!   captured]" inside two such bodies (frames 92 and 146) and never reports the responses whose
+//!   heads are in frames 76 and 145 ([`BODY_GAPS`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -79,6 +85,12 @@ fn rdata_text(d: &RData, field: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// Responses (capture, frame of the head) whose bodies lost segments (see the module comment).
+const BODY_GAPS: [(&str, u64); 2] = [
+    ("wireshark__wpa-Induction-decrypted.pcap", 76),
+    ("wireshark__wpa-Induction-decrypted.pcap", 145),
+];
 
 /// Tallies agreement and keeps the disagreements for the failure message.
 #[derive(Default)]
@@ -369,6 +381,9 @@ fn parsers_agree_with_tshark_fields() {
                 ip(&e.dst),
                 e.dst_port.to_string(),
             );
+            if BODY_GAPS.contains(&(name.as_str(), e.frame + 1)) {
+                continue;
+            }
             ours.entry(conn).or_default().push(fields);
         }
         for (conn, msgs) in &theirs {

@@ -75,7 +75,7 @@ fn json_is_the_versioned_model() {
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema"], "iotscope-report");
-    assert_eq!(v["schema_version"], "1.3");
+    assert_eq!(v["schema_version"], "1.4");
     assert_eq!(v["network"]["packets"], 1557);
     let dev = v["devices"]
         .as_array()
@@ -310,4 +310,38 @@ fn the_number_of_threads_changes_nothing() {
             assert!(one == run(args, threads), "{args:?} with {threads} threads");
         }
     }
+}
+
+#[test]
+fn encrypted_wifi_is_named_with_what_to_do() {
+    // Wireshark's wpa-Induction.pcap: radiotap + 802.11, 280 data frames under WPA.
+    let wpa = path(iotscope_testdata::capture(
+        "wireshark__wpa-Induction.pcap.gz",
+    ));
+    let out = iotscope(&["report", &wpa]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(
+        t.contains("280 frames could not be decoded to the end (wlan-encrypted 280)."),
+        "{t}"
+    );
+    assert!(t.contains("Decrypt the\n  capture first"), "{t}");
+    // The advice on --local (for public addresses) does not apply.
+    assert!(!t.contains("No local device"), "{t}");
+    let out = iotscope(&["report", "--format", "json", &wpa]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["network"]["malformed_by_reason"],
+        serde_json::json!([{"reason": "wlan-encrypted", "frames": 280}])
+    );
+    // The same capture decrypted: no such advice, and the stations' traffic is assessed.
+    let dec = path(iotscope_testdata::capture(
+        "wireshark__wpa-Induction-decrypted.pcap",
+    ));
+    let t = text(&iotscope(&["report", &dec]).stdout);
+    assert!(!t.contains("Encrypted Wi-Fi"), "{t}");
+    assert!(
+        t.contains("MEDIUM  cleartext-http        en.wikipedia.org"),
+        "{t}"
+    );
 }

@@ -49,6 +49,8 @@ pub enum Malformed {
     LinkTruncated,
     /// A raw-IP link carrying something that is not IP.
     NotIp,
+    /// An 802.11 data frame whose body is encrypted: the capture was not decrypted.
+    WlanEncrypted,
     /// The IP header is cut off.
     IpTruncated,
     /// The IP header is invalid (version, header length).
@@ -70,6 +72,7 @@ impl Malformed {
             Malformed::UnsupportedLinkType => "unsupported-link-type",
             Malformed::LinkTruncated => "link-truncated",
             Malformed::NotIp => "raw-link-not-ip",
+            Malformed::WlanEncrypted => "wlan-encrypted",
             Malformed::IpTruncated => "ip-truncated",
             Malformed::IpInvalid => "ip-invalid",
             Malformed::Ipv6Extension => "ipv6-extension-invalid",
@@ -82,9 +85,10 @@ impl Malformed {
     /// The layer at which decoding stopped.
     pub fn layer(self) -> Layer {
         match self {
-            Malformed::UnsupportedLinkType | Malformed::LinkTruncated | Malformed::NotIp => {
-                Layer::Link
-            }
+            Malformed::UnsupportedLinkType
+            | Malformed::LinkTruncated
+            | Malformed::NotIp
+            | Malformed::WlanEncrypted => Layer::Link,
             Malformed::IpTruncated | Malformed::IpInvalid | Malformed::Ipv6Extension => Layer::Ip,
             _ => Layer::Transport,
         }
@@ -94,8 +98,11 @@ impl Malformed {
 /// What one frame says, down to the transport header. Plain data: no borrow, no allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoded {
-    /// Ethernet (source, destination) when the frame has an Ethernet header.
+    /// Ethernet (source, destination) when the frame has an Ethernet header, or the source and
+    /// destination stations of an 802.11 data frame.
     pub eth: Option<(Mac, Mac)>,
+    /// `eth` comes from an 802.11 header.
+    pub wlan: bool,
     /// VLAN identifiers, outermost first, 0 where absent.
     pub vlan: [u16; 2],
     /// EtherType of the network layer (after VLAN and PPPoE), 0 when there is none.
@@ -148,6 +155,7 @@ impl Default for Decoded {
     fn default() -> Self {
         Decoded {
             eth: None,
+            wlan: false,
             vlan: [0; 2],
             ethertype: 0,
             net: Net::None,
@@ -199,11 +207,13 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
                 LinkError::Truncated => Malformed::LinkTruncated,
                 LinkError::Unsupported => Malformed::UnsupportedLinkType,
                 LinkError::NotIp => Malformed::NotIp,
+                LinkError::Encrypted => Malformed::WlanEncrypted,
             });
             return d;
         }
     };
     d.eth = l.eth;
+    d.wlan = l.wlan;
     d.vlan = l.vlan;
     d.ethertype = l.ethertype;
     let rest = &frame[l.offset..];

@@ -24,6 +24,20 @@ pub enum LinkType {
     Ipv4,
     /// Raw IPv6 only.
     Ipv6,
+    /// IEEE 802.11 frames without a radio header.
+    Ieee80211,
+    /// IEEE 802.11 behind a radiotap header (monitor mode on Linux and macOS).
+    Radiotap,
+    /// IEEE 802.11 behind a Prism II monitor header.
+    Prism,
+    /// IEEE 802.11 behind an AVS monitor header.
+    Avs,
+    /// A Per-Packet Information header, in front of the link type it names.
+    Ppi,
+    /// PPP (with or without the HDLC address and control bytes).
+    Ppp,
+    /// Cisco HDLC: an EtherType after the address and control bytes.
+    CHdlc,
     /// Any other link type, kept by number so it can be counted.
     Other(u32),
 }
@@ -40,6 +54,14 @@ impl LinkType {
             113 => LinkType::LinuxSll,
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
+            105 => LinkType::Ieee80211,
+            127 => LinkType::Radiotap,
+            119 => LinkType::Prism,
+            163 => LinkType::Avs,
+            192 => LinkType::Ppi,
+            // 9 is PPP; 50 is PPP in HDLC-like framing, which starts with the same two bytes.
+            9 | 50 => LinkType::Ppp,
+            104 => LinkType::CHdlc,
             276 => LinkType::LinuxSll2,
             n => LinkType::Other(n),
         }
@@ -55,12 +77,19 @@ impl LinkType {
             LinkType::LinuxSll => 113,
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,
+            LinkType::Ieee80211 => 105,
+            LinkType::Radiotap => 127,
+            LinkType::Prism => 119,
+            LinkType::Avs => 163,
+            LinkType::Ppi => 192,
+            LinkType::Ppp => 9,
+            LinkType::CHdlc => 104,
             LinkType::LinuxSll2 => 276,
             LinkType::Other(n) => n,
         }
     }
 
-    /// A short name, as capinfos and tshark print it where they agree.
+    /// A short name: the encapsulation name of Wireshark's file library (`editcap -T help`).
     pub fn name(self) -> String {
         match self {
             LinkType::Null => "null".into(),
@@ -71,6 +100,13 @@ impl LinkType {
             LinkType::LinuxSll2 => "linux-sll2".into(),
             LinkType::Ipv4 => "rawip4".into(),
             LinkType::Ipv6 => "rawip6".into(),
+            LinkType::Ieee80211 => "ieee-802-11".into(),
+            LinkType::Radiotap => "ieee-802-11-radiotap".into(),
+            LinkType::Prism => "ieee-802-11-prism".into(),
+            LinkType::Avs => "ieee-802-11-avs".into(),
+            LinkType::Ppi => "ppi".into(),
+            LinkType::Ppp => "ppp".into(),
+            LinkType::CHdlc => "chdlc".into(),
             LinkType::Other(n) => format!("linktype-{n}"),
         }
     }
@@ -87,13 +123,19 @@ pub mod ethertype {
     pub const QINQ: u16 = 0x88a8;
     pub const QINQ_OLD: u16 = 0x9100;
     pub const QINQ_OLD2: u16 = 0x9200;
+    pub const MPLS: u16 = 0x8847;
+    pub const MPLS_MULTICAST: u16 = 0x8848;
 }
 
 /// What the link layer of one frame says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Link {
-    /// Ethernet source and destination, when the frame has an Ethernet header.
+    /// Ethernet source and destination, when the frame has an Ethernet header, or the source and
+    /// destination stations of an 802.11 data frame.
     pub eth: Option<(Mac, Mac)>,
+    /// The addresses in `eth` come from an 802.11 header (tshark counts them in its `wlan`
+    /// conversations, not its `eth` ones).
+    pub wlan: bool,
     /// VLAN identifiers, outermost first, 0 where absent (two tags at most are kept).
     pub vlan: [u16; 2],
     /// The EtherType of the network layer (after VLAN tags and PPPoE), 0 for 802.3 frames.
@@ -111,6 +153,8 @@ pub enum LinkError {
     Unsupported,
     /// A raw-IP link whose first byte is neither IPv4 nor IPv6.
     NotIp,
+    /// An 802.11 data frame whose body is encrypted (WEP, WPA): only its addresses can be read.
+    Encrypted,
 }
 
 mod field {
@@ -129,6 +173,21 @@ mod field {
     pub const SLL2_PROTO: Field = 0..2;
     pub const SLL2_LEN: usize = 20;
     pub const NULL_LEN: usize = 4;
+    /// 802.11: frame control, and the addresses of a data frame.
+    pub const WLAN_FC: Field = 0..2;
+    pub const WLAN_ADDR1: Field = 4..10;
+    pub const WLAN_ADDR2: Field = 10..16;
+    pub const WLAN_ADDR3: Field = 16..22;
+    pub const WLAN_ADDR4: Field = 24..30;
+    pub const WLAN_LEN: usize = 24;
+    pub const WLAN_ADDR4_LEN: usize = 6;
+    pub const WLAN_QOS_LEN: usize = 2;
+    pub const WLAN_HT_LEN: usize = 4;
+    /// LLC with a SNAP header: DSAP AA, SSAP AA, UI, an OUI, then the EtherType.
+    pub const SNAP_LEN: usize = 8;
+    pub const SNAP_TYPE: Field = 6..8;
+    pub const PRISM_LEN: usize = 144;
+    pub const MPLS_LEN: usize = 4;
 }
 
 #[inline]
@@ -198,7 +257,165 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
                 Link::default(),
             )
         }
+        LinkType::Ieee80211 => wlan(frame, 0),
+        LinkType::Radiotap => radiotap(frame),
+        LinkType::Prism => {
+            // A fixed-size header.
+            wlan(frame, field::PRISM_LEN)
+        }
+        LinkType::Avs => {
+            // Version 1 or 2, then the header length, in network order.
+            let len = frame.get(4..8).ok_or(LinkError::Truncated)?;
+            let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            wlan(frame, len)
+        }
+        LinkType::Ppi => {
+            // Version, flags, header length and the link type behind it, little-endian.
+            let h = frame.get(0..8).ok_or(LinkError::Truncated)?;
+            let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+            let inner = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+            let rest = frame.get(len..).ok_or(LinkError::Truncated)?;
+            let mut l = match LinkType::from_number(inner) {
+                LinkType::Ppi => return Err(LinkError::Unsupported),
+                t => parse(t, rest)?,
+            };
+            l.offset += len;
+            Ok(l)
+        }
+        LinkType::Ppp => ppp(frame),
+        LinkType::CHdlc => {
+            if frame.len() < 4 {
+                return Err(LinkError::Truncated);
+            }
+            after_ethertype(frame, be16(frame, 2..4), 4, Link::default())
+        }
         LinkType::Other(_) => Err(LinkError::Unsupported),
+    }
+}
+
+/// PPP: the HDLC address and control bytes (FF 03) may be there or not, and the protocol may be
+/// one byte (protocol-field compression: an odd first byte) or two.
+fn ppp(frame: &[u8]) -> Result<Link, LinkError> {
+    // Some PPP links are written with Cisco HDLC framing (address 0x0f or 0x8f, control 0), as
+    // tshark recognises too.
+    if let [0x0f | 0x8f, 0x00, t0, t1, ..] = *frame {
+        return after_ethertype(frame, u16::from_be_bytes([t0, t1]), 4, Link::default());
+    }
+    let start = if frame.starts_with(&[0xff, 0x03]) {
+        2
+    } else {
+        0
+    };
+    let first = *frame.get(start).ok_or(LinkError::Truncated)?;
+    let (proto, len) = if first & 1 == 1 {
+        (u16::from(first), 1)
+    } else {
+        let b = frame.get(start..start + 2).ok_or(LinkError::Truncated)?;
+        (u16::from_be_bytes([b[0], b[1]]), 2)
+    };
+    let ethertype = match proto {
+        0x0021 => ethertype::IPV4,
+        0x0057 => ethertype::IPV6,
+        0x0281 => ethertype::MPLS,
+        0x0283 => ethertype::MPLS_MULTICAST,
+        _ => 0,
+    };
+    after_ethertype(frame, ethertype, start + len, Link::default())
+}
+
+/// Radiotap: a little-endian header whose length is its third and fourth bytes. Its flags field
+/// (the second field, present when bit 1 of the first presence word is set) says whether the
+/// frame ends with its 4-byte checksum; that is left on the frame: the IP header's lengths end the
+/// packet before it.
+fn radiotap(frame: &[u8]) -> Result<Link, LinkError> {
+    let h = frame.get(0..4).ok_or(LinkError::Truncated)?;
+    if h[0] != 0 {
+        return Err(LinkError::Unsupported);
+    }
+    let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+    wlan(frame, len)
+}
+
+/// An 802.11 frame starting at `offset`. Data frames give their source and destination stations
+/// (which of the four address fields hold them depends on the To-DS and From-DS bits) and, when
+/// their body is not encrypted, the EtherType of its LLC/SNAP header. Management and control
+/// frames, and data frames without a body (null functions), carry no network layer.
+fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
+    let w = frame.get(offset..).ok_or(LinkError::Truncated)?;
+    let fc = w.get(field::WLAN_FC).ok_or(LinkError::Truncated)?;
+    let (kind, subtype, flags) = ((fc[0] >> 2) & 3, fc[0] >> 4, fc[1]);
+    const DATA: u8 = 2;
+    if kind != DATA {
+        return Ok(Link {
+            offset: frame.len(),
+            ..Link::default()
+        });
+    }
+    let (to_ds, from_ds) = (flags & 0x01 != 0, flags & 0x02 != 0);
+    let mut len = field::WLAN_LEN;
+    if to_ds && from_ds {
+        len += field::WLAN_ADDR4_LEN;
+    }
+    // QoS data frames (subtype bit 3) carry a QoS control field, whose bit 7 says the body is
+    // an A-MSDU; the order bit on them announces an HT control field after it.
+    let qos = (subtype & 0x08 != 0).then_some(len);
+    if qos.is_some() {
+        len += field::WLAN_QOS_LEN;
+        if flags & 0x80 != 0 {
+            len += field::WLAN_HT_LEN;
+        }
+    }
+    let hdr = w.get(..len).ok_or(LinkError::Truncated)?;
+    let mac = |f: field::Field| {
+        let mut m = [0u8; 6];
+        m.copy_from_slice(&hdr[f]);
+        m
+    };
+    let (src, dst) = match (to_ds, from_ds) {
+        (false, false) => (mac(field::WLAN_ADDR2), mac(field::WLAN_ADDR1)),
+        (true, false) => (mac(field::WLAN_ADDR2), mac(field::WLAN_ADDR3)),
+        (false, true) => (mac(field::WLAN_ADDR3), mac(field::WLAN_ADDR1)),
+        (true, true) => (mac(field::WLAN_ADDR4), mac(field::WLAN_ADDR3)),
+    };
+    let link = Link {
+        eth: Some((src, dst)),
+        wlan: true,
+        ..Link::default()
+    };
+    // Null function frames (subtype bit 2) carry no body.
+    if subtype & 0x04 != 0 {
+        return Ok(Link {
+            offset: frame.len(),
+            ..link
+        });
+    }
+    if flags & 0x40 != 0 {
+        return Err(LinkError::Encrypted);
+    }
+    // An A-MSDU holds several subframes, each with a header of its own: not read.
+    if qos.is_some_and(|at| hdr[at] & 0x80 != 0) {
+        return Ok(Link {
+            offset: frame.len(),
+            ..link
+        });
+    }
+    let body = offset + len;
+    match frame.get(body..body + field::SNAP_LEN) {
+        Some(llc) if llc[..3] == [0xaa, 0xaa, 0x03] => after_ethertype(
+            frame,
+            be16(llc, field::SNAP_TYPE),
+            body + field::SNAP_LEN,
+            link,
+        ),
+        Some(_) => Ok(Link {
+            offset: body,
+            ..link
+        }),
+        None if frame.len() <= body => Ok(Link {
+            offset: frame.len(),
+            ..link
+        }),
+        None => Err(LinkError::Truncated),
     }
 }
 
@@ -253,6 +470,25 @@ fn after_ethertype(
                 tags += 1;
                 ethertype = be16(tag, field::VLAN_TYPE);
                 offset += field::VLAN_LEN;
+            }
+            ethertype::MPLS | ethertype::MPLS_MULTICAST => {
+                // Labels of 4 bytes until the one marked bottom of stack; then IP, told by its
+                // version nibble (anything else, a pseudowire, is not followed).
+                loop {
+                    let label = frame
+                        .get(offset..offset + field::MPLS_LEN)
+                        .ok_or(LinkError::Truncated)?;
+                    offset += field::MPLS_LEN;
+                    if label[2] & 1 == 1 {
+                        break;
+                    }
+                }
+                ethertype = match frame.get(offset).map(|b| b >> 4) {
+                    Some(4) => ethertype::IPV4,
+                    Some(6) => ethertype::IPV6,
+                    _ => 0,
+                };
+                break;
             }
             ethertype::PPPOE_SESSION => {
                 let h = frame

@@ -409,13 +409,11 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if port(9999) && iot::looks_like_tplink(b, false) {
             return Some(App::Tplink);
         }
-        // QUIC long header with the fixed bit: an Initial of v1 or v2.
+        // QUIC long header with the fixed bit, in a padded datagram (client Initials are at
+        // least 1200 bytes), of a version whose Initials can be opened.
         if b.len() >= 1200
             && b[0] & 0xc0 == 0xc0
-            && matches!(
-                b.get(1..5),
-                Some([0, 0, 0, 1]) | Some([0x6b, 0x33, 0x43, 0xcf])
-            )
+            && quic::is_known_version(u32::from_be_bytes([b[1], b[2], b[3], b[4]]))
         {
             return Some(App::Quic);
         }

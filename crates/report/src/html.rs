@@ -334,12 +334,8 @@ fn network(o: &mut String, r: &Report) {
         ),
     }
     o.push_str("</div>\n");
-    if n.malformed_frames > 0 {
-        let _ = writeln!(
-            o,
-            "<p class=\"muted small\">{} frames could not be decoded to the end.</p>",
-            n.malformed_frames
-        );
+    for line in crate::terminal::undecoded(n) {
+        let _ = writeln!(o, "<p class=\"muted small\">{}</p>", esc(&line));
     }
     o.push_str("</section>\n");
 }

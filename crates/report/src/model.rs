@@ -20,7 +20,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.3";
+pub const SCHEMA_VERSION: &str = "1.4";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -99,6 +99,16 @@ pub struct Network {
     pub worst_device_id: Option<String>,
     /// Frames that could not be decoded to the end.
     pub malformed_frames: u64,
+    /// Those frames by reason (`iotscope stats` names), most first.
+    #[serde(default)]
+    pub malformed_by_reason: Vec<Reason>,
+}
+
+/// Frames left undecoded for one reason.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reason {
+    pub reason: String,
+    pub frames: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -285,7 +295,8 @@ pub struct Input<'a> {
     pub bytes: u64,
     pub first: Option<Nanos>,
     pub last: Option<Nanos>,
-    pub malformed: u64,
+    /// Frames that could not be decoded to the end, by reason.
+    pub malformed: Vec<(String, u64)>,
     pub local: &'a Local,
     pub allow_countries: Option<&'a BTreeSet<String>>,
     pub thresholds: Thresholds,
@@ -505,7 +516,19 @@ pub fn build(i: &Input) -> Report {
             findings: counts,
             worst_device,
             worst_device_id,
-            malformed_frames: i.malformed,
+            malformed_frames: i.malformed.iter().map(|m| m.1).sum(),
+            malformed_by_reason: {
+                let mut v: Vec<Reason> = i
+                    .malformed
+                    .iter()
+                    .map(|(reason, frames)| Reason {
+                        reason: reason.clone(),
+                        frames: *frames,
+                    })
+                    .collect();
+                v.sort_by(|a, b| b.frames.cmp(&a.frames).then(a.reason.cmp(&b.reason)));
+                v
+            },
         },
         devices: reports,
         catalogue: CATALOGUE
@@ -1165,7 +1188,7 @@ pub fn from_run(
         bytes: c.bytes_wire,
         first: c.min_ts,
         last: c.max_ts,
-        malformed: c.malformed.iter().map(|m| m.1).sum(),
+        malformed: c.malformed.clone(),
         local,
         allow_countries,
         thresholds,

@@ -34,6 +34,54 @@ fn wrap(text: &str, indent: usize, first_indent: usize) -> String {
     out
 }
 
+/// What the report says of frames it could not decode: how many and why, and what to do when a
+/// whole kind of frame was out of reach (encrypted Wi-Fi, a link type not decoded).
+pub fn undecoded(n: &crate::model::Network) -> Vec<String> {
+    if n.malformed_frames == 0 {
+        return Vec::new();
+    }
+    let reasons: Vec<String> = n
+        .malformed_by_reason
+        .iter()
+        .map(|r| format!("{} {}", r.reason, r.frames))
+        .collect();
+    let mut out = vec![if reasons.is_empty() {
+        format!(
+            "{} frames could not be decoded to the end.",
+            n.malformed_frames
+        )
+    } else {
+        format!(
+            "{} frames could not be decoded to the end ({}).",
+            n.malformed_frames,
+            reasons.join(", ")
+        )
+    }];
+    let of = |reason: &str| {
+        n.malformed_by_reason
+            .iter()
+            .find(|r| r.reason == reason)
+            .map_or(0, |r| r.frames)
+    };
+    if of("wlan-encrypted") > 0 {
+        out.push(
+            "Encrypted Wi-Fi frames (WPA or WEP) hide everything but the stations' addresses. \
+             Decrypt the capture first (Wireshark, with the network's passphrase as an IEEE 802.11 \
+             decryption key, then export the decrypted packets), or capture on the wired side of \
+             the access point."
+                .to_string(),
+        );
+    }
+    if of("unsupported-link-type") > 0 {
+        out.push(
+            "Some frames are of a link type iotscope does not decode (`iotscope stats` names it); \
+             their traffic is missing from this report."
+                .to_string(),
+        );
+    }
+    out
+}
+
 fn pad(s: &str, n: usize) -> String {
     let len = s.chars().count();
     if len >= n {
@@ -152,7 +200,12 @@ pub fn render(r: &Report) -> String {
             n.countries.join(", ")
         );
     }
-    if n.devices == 0 && n.packets > 0 {
+    let encrypted_wifi = n
+        .malformed_by_reason
+        .iter()
+        .any(|r| r.reason == "wlan-encrypted");
+    // With encrypted Wi-Fi the reason is the encryption, said below.
+    if n.devices == 0 && n.packets > 0 && !encrypted_wifi {
         // Say why rather than print an empty report.
         let _ = writeln!(
             o,
@@ -161,12 +214,8 @@ pub fn render(r: &Report) -> String {
              name it with --local CIDR (for example --local 203.0.113.0/24)."
         );
     }
-    if n.malformed_frames > 0 {
-        let _ = writeln!(
-            o,
-            "  {} frames could not be decoded to the end",
-            n.malformed_frames
-        );
+    for line in undecoded(n) {
+        let _ = writeln!(o, "  {}", wrap(&line, 2, 2));
     }
     for d in &r.devices {
         device(&mut o, d, &r.catalogue);

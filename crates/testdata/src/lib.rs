@@ -24,7 +24,12 @@ pub fn captures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("captures"))
         .expect("testdata/captures")
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into());
+            name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".pcap.gz")
+        })
         .collect();
     v.sort();
     v
