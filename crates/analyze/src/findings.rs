@@ -108,16 +108,19 @@ pub static CATALOGUE: [Entry; 16] = [
     Entry {
         id: FindingId::UnsafeProtocol,
         severity: Severity::High,
-        title: "Unencrypted login protocol",
+        title: "Unencrypted or unauthenticated protocol",
         explanation: "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything \
             after them in clear, and telnet services on devices are the first thing botnets such \
             as Mirai try with factory passwords. TFTP has no login and no integrity at all: \
             whoever answers in the server's place can hand the device any file, such as the \
             firmware or script it asked for. An MQTT broker that accepts clients without a login \
-            lets anyone who reaches it publish to its topics, commands to devices included.",
+            lets anyone who reaches it publish to its topics, commands to devices included. The \
+            control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
+            check no one: whoever reaches the device can read its values and send it commands.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
-            the router and change any default password. Prefer SSH, SFTP and mail over TLS.",
+            the router and change any default password. Prefer SSH, SFTP and mail over TLS. Keep \
+            control protocols on a separate network that only their controllers reach.",
     },
     Entry {
         id: FindingId::ExposedService,
@@ -955,6 +958,11 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             }
             _ => continue,
         };
+        // Anonymous FTP (RFC 1635) gives no account's secret away: the unsafe-protocol finding
+        // of the connection says it was used.
+        if protocol == "ftp" && user.as_deref().is_some_and(is_anonymous) {
+            continue;
+        }
         let server = if e.from_client {
             ip_of(&e.dst)
         } else {
@@ -1001,6 +1009,11 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             acc.severity = Severity::Medium;
         }
     }
+}
+
+/// The user names of anonymous FTP, whose password is by convention an e-mail address or nothing.
+fn is_anonymous(user: &str) -> bool {
+    user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")
 }
 
 /// One flow as the per-flow findings see it.
@@ -1308,6 +1321,8 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let sev = match v.app {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
+        // Control protocols without any authentication: whoever reaches the device commands it.
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet => Severity::Medium,
         _ => return,
     };
     let f = v.f;
@@ -1334,10 +1349,18 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         // and silence is worth saying.
         let mut requests = 0;
         for e in ix.events(f) {
-            if let Message::Tftp(r) = &e.message {
-                requests += 1;
-                let what = if r.write { "writes" } else { "reads" };
-                acc.fact("files", format!("{what} {}", r.file));
+            match &e.message {
+                Message::Tftp(r) => {
+                    requests += 1;
+                    let what = if r.write { "writes" } else { "reads" };
+                    acc.fact("files", format!("{what} {}", r.file));
+                }
+                Message::Login(l)
+                    if l.protocol == "ftp" && l.user.as_deref().is_some_and(is_anonymous) =>
+                {
+                    acc.fact("login", "anonymous (no account's password)");
+                }
+                _ => {}
             }
         }
         acc.count += requests.max(1);

@@ -671,7 +671,7 @@ impl FlowTable {
     /// `bytes` the captured frame `d` was decoded from (its payload goes to the parsers).
     pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded, bytes: &[u8]) {
         // tshark's Ethernet conversations leave out 802.11 stations.
-        if self.cfg.eth_conversations && !d.wlan {
+        if self.cfg.eth_conversations && !d.not_ethernet {
             if let Some((src, dst)) = d.eth {
                 self.eth.add(src, dst, frame, ts, wire_len);
             }

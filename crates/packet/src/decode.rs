@@ -98,11 +98,12 @@ impl Malformed {
 /// What one frame says, down to the transport header. Plain data: no borrow, no allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoded {
-    /// Ethernet (source, destination) when the frame has an Ethernet header, or the source and
-    /// destination stations of an 802.11 data frame.
+    /// Ethernet (source, destination) when the frame has an Ethernet header; the source and
+    /// destination stations of an 802.11 data frame; the sender of a Linux cooked frame (whose
+    /// destination is not recorded: all zeros).
     pub eth: Option<(Mac, Mac)>,
-    /// `eth` comes from an 802.11 header.
-    pub wlan: bool,
+    /// `eth` comes from another link header than Ethernet's (802.11, Linux cooked).
+    pub not_ethernet: bool,
     /// VLAN identifiers, outermost first, 0 where absent.
     pub vlan: [u16; 2],
     /// EtherType of the network layer (after VLAN and PPPoE), 0 when there is none.
@@ -155,7 +156,7 @@ impl Default for Decoded {
     fn default() -> Self {
         Decoded {
             eth: None,
-            wlan: false,
+            not_ethernet: false,
             vlan: [0; 2],
             ethertype: 0,
             net: Net::None,
@@ -213,7 +214,7 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
         }
     };
     d.eth = l.eth;
-    d.wlan = l.wlan;
+    d.not_ethernet = l.not_ethernet;
     d.vlan = l.vlan;
     d.ethertype = l.ethertype;
     let rest = &frame[l.offset..];

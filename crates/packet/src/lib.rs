@@ -33,10 +33,16 @@ pub fn ip_of(a: &Addr) -> std::net::IpAddr {
     }
 }
 
-/// An address of a local network rather than of the internet: private, link-local, unique local.
+/// An address of a local network rather than of the internet: private, link-local, unique local,
+/// and the shared space of carrier-grade NAT (100.64.0.0/10, RFC 6598: the subscriber's side of
+/// an ISP's NAT, and the addresses overlay networks such as Tailscale give their hosts).
 pub fn is_private(a: &std::net::IpAddr) -> bool {
     match a {
-        std::net::IpAddr::V4(v) => v.is_private() || v.is_link_local(),
+        std::net::IpAddr::V4(v) => {
+            v.is_private()
+                || v.is_link_local()
+                || (v.octets()[0] == 100 && v.octets()[1] & 0xc0 == 64)
+        }
         std::net::IpAddr::V6(v) => {
             let s = v.segments()[0];
             (s & 0xffc0) == 0xfe80 || (s & 0xfe00) == 0xfc00

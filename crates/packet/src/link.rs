@@ -130,12 +130,13 @@ pub mod ethertype {
 /// What the link layer of one frame says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Link {
-    /// Ethernet source and destination, when the frame has an Ethernet header, or the source and
-    /// destination stations of an 802.11 data frame.
+    /// Ethernet source and destination, when the frame has an Ethernet header; the source and
+    /// destination stations of an 802.11 data frame; the sender of a Linux cooked frame (its
+    /// destination is not recorded: all zeros).
     pub eth: Option<(Mac, Mac)>,
-    /// The addresses in `eth` come from an 802.11 header (tshark counts them in its `wlan`
-    /// conversations, not its `eth` ones).
-    pub wlan: bool,
+    /// The addresses in `eth` come from another link header than Ethernet's (tshark counts
+    /// 802.11 stations in its `wlan` conversations and cooked senders in none, never in `eth`).
+    pub not_ethernet: bool,
     /// VLAN identifiers, outermost first, 0 where absent (two tags at most are kept).
     pub vlan: [u16; 2],
     /// The EtherType of the network layer (after VLAN tags and PPPoE), 0 for 802.3 frames.
@@ -168,9 +169,15 @@ mod field {
     pub const VLAN_LEN: usize = 4;
     pub const PPPOE_PROTO: Field = 6..8;
     pub const PPPOE_LEN: usize = 8;
+    pub const SLL_HATYPE: Field = 2..4;
+    pub const SLL_HALEN: Field = 4..6;
+    pub const SLL_ADDR: Field = 6..14;
     pub const SLL_PROTO: Field = 14..16;
     pub const SLL_LEN: usize = 16;
     pub const SLL2_PROTO: Field = 0..2;
+    pub const SLL2_HATYPE: Field = 8..10;
+    pub const SLL2_HALEN: usize = 11;
+    pub const SLL2_ADDR: Field = 12..20;
     pub const SLL2_LEN: usize = 20;
     pub const NULL_LEN: usize = 4;
     /// 802.11: frame control, and the addresses of a data frame.
@@ -239,22 +246,27 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
             if frame.len() < field::SLL_LEN {
                 return Err(LinkError::Truncated);
             }
-            after_ethertype(
-                frame,
-                be16(frame, field::SLL_PROTO),
-                field::SLL_LEN,
-                Link::default(),
-            )
+            let sender = cooked_sender(
+                be16(frame, field::SLL_HATYPE),
+                be16(frame, field::SLL_HALEN),
+                &frame[field::SLL_ADDR],
+            );
+            after_ethertype(frame, be16(frame, field::SLL_PROTO), field::SLL_LEN, sender)
         }
         LinkType::LinuxSll2 => {
             if frame.len() < field::SLL2_LEN {
                 return Err(LinkError::Truncated);
             }
+            let sender = cooked_sender(
+                be16(frame, field::SLL2_HATYPE),
+                u16::from(frame[field::SLL2_HALEN]),
+                &frame[field::SLL2_ADDR],
+            );
             after_ethertype(
                 frame,
                 be16(frame, field::SLL2_PROTO),
                 field::SLL2_LEN,
-                Link::default(),
+                sender,
             )
         }
         LinkType::Ieee80211 => wlan(frame, 0),
@@ -379,7 +391,7 @@ fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
     };
     let link = Link {
         eth: Some((src, dst)),
-        wlan: true,
+        not_ethernet: true,
         ..Link::default()
     };
     // Null function frames (subtype bit 2) carry no body.
@@ -416,6 +428,21 @@ fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
             ..link
         }),
         None => Err(LinkError::Truncated),
+    }
+}
+
+/// A Linux cooked header names the frame's sender (the host itself for outgoing frames): on an
+/// Ethernet-like interface (ARPHRD_ETHER, 1) with a 6-byte address, that is its MAC.
+fn cooked_sender(hatype: u16, halen: u16, addr: &[u8]) -> Link {
+    if hatype != 1 || halen != 6 {
+        return Link::default();
+    }
+    let mut src = [0u8; 6];
+    src.copy_from_slice(&addr[..6]);
+    Link {
+        eth: Some((src, [0; 6])),
+        not_ethernet: true,
+        ..Link::default()
     }
 }
 

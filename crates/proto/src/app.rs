@@ -49,6 +49,12 @@ pub enum App {
     Tuya,
     Kalay,
     Tftp,
+    /// Industrial and building control: Modbus/TCP, DNP3, IEC 60870-5-104, BACnet/IP. None of
+    /// them authenticates the commands it carries.
+    Modbus,
+    Dnp3,
+    Iec104,
+    Bacnet,
 }
 
 impl App {
@@ -296,6 +302,10 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (false, 6666 | 6667) | (true, 6668) => App::Tuya,
             (false, 10001 | 32100) => App::Kalay,
             (false, 69) => App::Tftp,
+            (true, 502) => App::Modbus,
+            (_, 20000) => App::Dnp3,
+            (true, 2404) => App::Iec104,
+            (false, 47808) => App::Bacnet,
             _ => App::Unknown,
         }
     };
@@ -377,7 +387,11 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         {
             return Some(App::Sip);
         }
-    } else {
+    }
+    if let Some(app) = iot::control_protocol(b, |x| p.src_port == x || p.dst_port == x) {
+        return Some(app);
+    }
+    if !p.tcp {
         if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
             return Some(App::Stun);
         }
@@ -409,6 +423,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if port(9999) && iot::looks_like_tplink(b, false) {
             return Some(App::Tplink);
         }
+
         // QUIC long header with the fixed bit, in a padded datagram (client Initials are at
         // least 1200 bytes), of a version whose Initials can be opened.
         if b.len() >= 1200

@@ -122,9 +122,37 @@ pub fn mqtt_framing(b: &[u8]) -> bool {
                 return false;
             }
         }
+        let body = &b[(at + i).min(b.len())..(at + i + len).min(b.len())];
+        if body.len() == len && !mqtt_body_ok(kind, body) {
+            return false;
+        }
         at += i + len;
     }
     at == b.len() && !b.is_empty()
+}
+
+/// Whether a packet body has the shape its MQTT type requires: fixed lengths where the type has
+/// one, and a topic that fits and reads as text where it carries one. Binary formats whose
+/// messages happen to frame like MQTT (every BER message of LDAP or SNMP begins 0x30 and a length,
+/// as a PUBLISH does) fail here.
+fn mqtt_body_ok(kind: u8, body: &[u8]) -> bool {
+    let topic_at = |at: usize| {
+        let Some(n) = body.get(at..at + 2) else {
+            return false;
+        };
+        let n = usize::from(u16::from_be_bytes([n[0], n[1]]));
+        body.get(at + 2..at + 2 + n)
+            .is_some_and(|t| n > 0 && t.iter().all(|&c| c >= 0x20 && c != 0x7f))
+    };
+    match kind {
+        1 => body.get(..6) == Some(b"\x00\x04MQTT") || body.get(..8) == Some(b"\x00\x06MQIsdp"),
+        2 | 4..=7 | 11 => body.len() >= 2,
+        3 => topic_at(0),
+        8 | 10 => topic_at(2),
+        9 => body.len() >= 3,
+        12 | 13 => body.is_empty(),
+        _ => true,
+    }
 }
 
 /// True for a plausible CoAP message (RFC 7252): version 1, token of at most 8 bytes, and a
@@ -263,4 +291,29 @@ mod tests {
         assert!(!mqtt_framing(&[0xc0, 0x01]));
         assert!(!looks_like_coap(&[0x40, 0x25, 0x12, 0x34]));
     }
+}
+
+/// Industrial and building-control protocols on their registered ports, confirmed by their
+/// framing: Modbus/TCP's MBAP header (protocol 0, a length that counts the rest), DNP3's start
+/// bytes 05 64, an IEC 60870-5-104 APCI (68 and the APDU's length), a BACnet/IP BVLC (81 and the
+/// message's length).
+pub fn control_protocol(b: &[u8], port: impl Fn(u16) -> bool) -> Option<crate::app::App> {
+    use crate::app::App;
+    let be16 = |at: usize| {
+        b.get(at..at + 2)
+            .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]])))
+    };
+    if port(502) && b.len() >= 8 && b[2..4] == [0, 0] && be16(4) == Some(b.len() - 6) {
+        return Some(App::Modbus);
+    }
+    if port(20000) && b.len() >= 10 && b[..2] == [0x05, 0x64] {
+        return Some(App::Dnp3);
+    }
+    if port(2404) && b.len() >= 6 && b[0] == 0x68 && usize::from(b[1]) + 2 <= b.len() {
+        return Some(App::Iec104);
+    }
+    if port(47808) && b.len() >= 4 && b[0] == 0x81 && be16(2) == Some(b.len()) {
+        return Some(App::Bacnet);
+    }
+    None
 }

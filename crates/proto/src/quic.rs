@@ -1,4 +1,4 @@
-//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 29-32): their protection uses keys derived from the
+//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 23-32): their protection uses keys derived from the
 //! client's destination connection ID alone, so a passive observer can remove it and read the
 //! CRYPTO frames, which carry the TLS ClientHello (server name, ALPN, JA4 with the `q` prefix).
 //!
@@ -16,6 +16,9 @@ pub const V2: u32 = 0x6b33_43cf;
 /// IETF drafts 29 to 32 (0xff00001d-0xff000020), still sent by clients of 2020-2021 vintage: the
 /// same key labels and packet types as v1, with a salt of their own.
 const DRAFT_29: std::ops::RangeInclusive<u32> = 0xff00_001d..=0xff00_0020;
+/// Drafts 23 to 28, with the salt they shared; Facebook's mvfst sent draft 27 as 0xfaceb002.
+const DRAFT_23: std::ops::RangeInclusive<u32> = 0xff00_0017..=0xff00_001c;
+const MVFST_27: u32 = 0xface_b002;
 
 const SALT_V1: [u8; 20] = [
     0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
@@ -24,6 +27,10 @@ const SALT_V1: [u8; 20] = [
 const SALT_DRAFT_29: [u8; 20] = [
     0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0,
     0x43, 0x90, 0xa8, 0x99,
+];
+const SALT_DRAFT_23: [u8; 20] = [
+    0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65,
+    0xbe, 0xf9, 0xf5, 0x02,
 ];
 const SALT_V2: [u8; 20] = [
     0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
@@ -52,7 +59,7 @@ fn expand_label(secret: &[u8], label: &str, out: &mut [u8]) -> Option<()> {
 
 /// A version whose Initial packets this module opens.
 pub fn is_known_version(v: u32) -> bool {
-    v == V1 || v == V2 || DRAFT_29.contains(&v)
+    v == V1 || v == V2 || v == MVFST_27 || DRAFT_29.contains(&v) || DRAFT_23.contains(&v)
 }
 
 /// The client's Initial keys for a version and destination connection ID.
@@ -61,6 +68,7 @@ pub fn client_keys(version: u32, dcid: &[u8]) -> Option<Keys> {
         V1 => (&SALT_V1, "quic"),
         V2 => (&SALT_V2, "quicv2"),
         v if DRAFT_29.contains(&v) => (&SALT_DRAFT_29, "quic"),
+        v if v == MVFST_27 || DRAFT_23.contains(&v) => (&SALT_DRAFT_23, "quic"),
         _ => return None,
     };
     let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
@@ -143,7 +151,7 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
         let initial_type = match version {
             V1 => 0,
             V2 => 1,
-            v if DRAFT_29.contains(&v) => 0,
+            v if is_known_version(v) => 0,
             _ => return opened,
         };
         let dcid_len = usize::from(*rest.get(5)?);
@@ -242,8 +250,8 @@ mod tests {
         let d29 = client_keys(0xff00_001d, &dcid).unwrap();
         assert_eq!(d29.key.to_vec(), hex("175257a31eb09dea9366d8bb79ad80ba"));
         assert_eq!(d29.iv.to_vec(), hex("6b26114b9cba2b63a9e8dd4f"));
-        // Draft 23's salt is not known here.
-        assert_eq!(client_keys(0xff00_0017, &dcid), None);
+        // Draft 22 and Google's own versions are not opened.
+        assert_eq!(client_keys(0xff00_0016, &dcid), None);
     }
 
     #[test]

@@ -137,7 +137,9 @@ impl Parser {
                 };
                 let big_endian = h.is_bigendian();
                 let nanos = h.is_nanosecond_precision();
-                let link = LinkType::from_number(h.network.0 as u32);
+                // The upper bits of the field carry the FCS length, not the link type (the
+                // mask Wireshark's reader applies too).
+                let link = LinkType::from_number(h.network.0 as u32 & LINKTYPE_MASK);
                 self.format = Some(Format::Pcap { nanos, big_endian });
                 let iface = Interface {
                     link,
@@ -299,6 +301,9 @@ impl Parser {
         Step::Packet(rec, len)
     }
 }
+
+/// The link type's bits of a pcap header's link-type field.
+const LINKTYPE_MASK: u32 = 0x03ff_ffff;
 
 fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) -> Step {
     if w.len() < PCAP_RECORD_LEN {
