@@ -225,6 +225,31 @@ pub fn banner(b: &[u8]) -> Option<String> {
     (!line.is_empty() && line.len() <= 256 && line.chars().all(|c| !c.is_control())).then_some(line)
 }
 
+/// Industrial and building-control protocols on their registered ports, confirmed by their
+/// framing: Modbus/TCP's MBAP header (protocol 0, a length that counts the rest), DNP3's start
+/// bytes 05 64, an IEC 60870-5-104 APCI (68 and the APDU's length), a BACnet/IP BVLC (81 and the
+/// message's length).
+pub fn control_protocol(b: &[u8], port: impl Fn(u16) -> bool) -> Option<crate::app::App> {
+    use crate::app::App;
+    let be16 = |at: usize| {
+        b.get(at..at + 2)
+            .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]])))
+    };
+    if port(502) && b.len() >= 8 && b[2..4] == [0, 0] && be16(4) == Some(b.len() - 6) {
+        return Some(App::Modbus);
+    }
+    if port(20000) && b.len() >= 10 && b[..2] == [0x05, 0x64] {
+        return Some(App::Dnp3);
+    }
+    if port(2404) && b.len() >= 6 && b[0] == 0x68 && usize::from(b[1]) + 2 <= b.len() {
+        return Some(App::Iec104);
+    }
+    if port(47808) && b.len() >= 4 && b[0] == 0x81 && be16(2) == Some(b.len()) {
+        return Some(App::Bacnet);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,29 +316,4 @@ mod tests {
         assert!(!mqtt_framing(&[0xc0, 0x01]));
         assert!(!looks_like_coap(&[0x40, 0x25, 0x12, 0x34]));
     }
-}
-
-/// Industrial and building-control protocols on their registered ports, confirmed by their
-/// framing: Modbus/TCP's MBAP header (protocol 0, a length that counts the rest), DNP3's start
-/// bytes 05 64, an IEC 60870-5-104 APCI (68 and the APDU's length), a BACnet/IP BVLC (81 and the
-/// message's length).
-pub fn control_protocol(b: &[u8], port: impl Fn(u16) -> bool) -> Option<crate::app::App> {
-    use crate::app::App;
-    let be16 = |at: usize| {
-        b.get(at..at + 2)
-            .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]])))
-    };
-    if port(502) && b.len() >= 8 && b[2..4] == [0, 0] && be16(4) == Some(b.len() - 6) {
-        return Some(App::Modbus);
-    }
-    if port(20000) && b.len() >= 10 && b[..2] == [0x05, 0x64] {
-        return Some(App::Dnp3);
-    }
-    if port(2404) && b.len() >= 6 && b[0] == 0x68 && usize::from(b[1]) + 2 <= b.len() {
-        return Some(App::Iec104);
-    }
-    if port(47808) && b.len() >= 4 && b[0] == 0x81 && be16(2) == Some(b.len()) {
-        return Some(App::Bacnet);
-    }
-    None
 }

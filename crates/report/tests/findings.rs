@@ -1199,3 +1199,57 @@ fn an_mqtt_broker_that_takes_anonymous_clients() {
     let r = report(recorded("mqtt-login.pcap"));
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 }
+
+/// Findings from captures made elsewhere (nDPI's test data) of behaviours met on review.
+#[test]
+fn captures_of_other_networks() {
+    // An anonymous FTP download (USER anonymous, frame 8): no account's secret crossed the wire,
+    // so no cleartext-credentials; the connection's unsafe-protocol finding says how it logged in.
+    let r = run(&[capture("nDPI__ftp.pcap")], &Options::for_analysis());
+    let everything = Local::new(&["0.0.0.0/0".to_string()]).unwrap();
+    let ftp = iotscope_report::from_run(&r, &everything, None, Default::default());
+    assert!(of(&ftp, FindingId::CleartextCredentials).is_empty());
+    let used: Vec<_> = of(&ftp, FindingId::UnsafeProtocol)
+        .into_iter()
+        .filter(|(_, f)| f.subject.starts_with("uses ftp"))
+        .collect();
+    assert_eq!(used.len(), 1);
+    assert_eq!(
+        fact(used[0].1, "login"),
+        "anonymous (no account's password)"
+    );
+
+    // LDAP replies (BER: 0x30 and a length, which frames like an MQTT PUBLISH) on port 1389 of
+    // a Log4Shell exploit are not MQTT, and the server's MAC comes from the cooked header.
+    let r = report(capture("nDPI__log4j-webapp-exploit.pcap"));
+    assert!(!r.devices.iter().any(|d| d
+        .endpoints
+        .iter()
+        .any(|e| e.services.iter().any(|p| p.contains("mqtt")))));
+    assert!(!all(&r).iter().any(|(_, f)| f.subject.contains("mqtt")));
+    assert_eq!(
+        holding(&r, "172.16.238.11").mac.as_deref(),
+        Some("02:42:ac:10:ee:0b")
+    );
+
+    // A Modbus/TCP server (192.168.110.138:502) answers a client on the LAN: no login exists.
+    let r = report(capture("nDPI__modbus.pcap"));
+    let m = of(&r, FindingId::UnsafeProtocol);
+    assert!(
+        m.iter()
+            .any(|(d, f)| d.addresses.iter().any(|a| a == "192.168.110.138")
+                && f.subject == "offers modbus on tcp/502"),
+        "{m:?}"
+    );
+
+    // An MQTT client behind carrier-grade NAT (100.67.35.238) logs in to an Azure IoT hub in clear.
+    let r = report(capture("nDPI__mqtt.pcap"));
+    let c = of(&r, FindingId::CleartextCredentials);
+    assert!(
+        c.iter()
+            .any(|(d, f)| d.addresses.iter().any(|a| a == "100.67.35.238")
+                && fact(f, "protocol") == "mqtt"
+                && f.severity == Severity::High),
+        "{c:?}"
+    );
+}
