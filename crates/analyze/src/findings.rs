@@ -1636,14 +1636,18 @@ fn tls_checks(
     server_public: bool,
     out: &mut Findings,
 ) {
-    let frame = f.first_frame + 1;
     let mut problems: Vec<(Severity, String)> = Vec::new();
     let mut sni: Option<String> = None;
     let mut saw_hello = false;
+    // The frames that show the problems (the hello, the certificate), 1-based: the evidence.
+    let mut frames: Vec<u64> = Vec::new();
+    let mut hello_frame = None;
     for e in ix.events(f) {
+        let before = problems.len();
         match &e.message {
             Message::ClientHello(h) if e.from_client => {
                 saw_hello = true;
+                hello_frame = Some(e.frame + 1);
                 sni = h.sni.clone();
                 let best = h
                     .versions
@@ -1712,12 +1716,16 @@ fn tls_checks(
             }
             _ => {}
         }
+        if problems.len() > before {
+            frames.push(e.frame + 1);
+        }
     }
     // A client that reached the server by a name it looked up could have sent that name; one
     // that connected to a bare address had none to send (SNI carries no addresses, RFC 6066):
     // that is the no-dns finding's business.
     if saw_hello && sni.is_none() && resolved && server_public && f.app.app == App::Tls {
         problems.push((Severity::Low, "no server name (SNI) sent".into()));
+        frames.extend(hello_frame);
     }
     if problems.is_empty() {
         return;
@@ -1729,7 +1737,12 @@ fn tls_checks(
     };
     let acc = out.get(FindingId::TlsWeak, dev, &subject, Severity::Info);
     acc.count += 1;
-    acc.at(f.first, f.last, frame);
+    if frames.is_empty() {
+        frames.push(f.first_frame + 1);
+    }
+    for frame in frames {
+        acc.at(f.first, f.last, frame);
+    }
     problems.sort();
     problems.dedup();
     for (sev, p) in problems {

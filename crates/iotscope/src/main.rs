@@ -97,7 +97,9 @@ pub struct Inputs {
     pub closed_timeout: f64,
 
     /// No timeouts: flows end only when a new TCP connection reuses the same ports, so the
-    /// tables match tshark's conversations exactly.
+    /// tables match tshark's conversations, but for three choices the README lists: a VLAN
+    /// keeps flows apart, all fragments of a datagram count in its flow, and tunnels are not
+    /// followed.
     #[arg(long)]
     pub no_timeouts: bool,
 

@@ -263,7 +263,7 @@ fn network(o: &mut String, r: &Report) {
         "countries",
         n.countries.len().to_string(),
         if countries.is_empty() {
-            "none".into()
+            "none known (anycast or not in the offline tables)".into()
         } else {
             format!(
                 "{}{}",

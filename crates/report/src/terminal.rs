@@ -170,10 +170,15 @@ pub fn render(r: &Report) -> String {
         "nothing on the internet".to_string()
     } else {
         format!(
-            "{} ({}) on the internet in {}",
+            "{} ({}) on the internet {}",
             plural(n.destinations, "destination", "destinations"),
             plural(n.endpoints, "address", "addresses"),
-            plural(n.countries.len(), "country", "countries"),
+            // Anycast addresses, and addresses the offline tables do not place, have none.
+            if n.countries.is_empty() {
+                "in no known country".to_string()
+            } else {
+                format!("in {}", plural(n.countries.len(), "country", "countries"))
+            },
         )
     };
     let _ = writeln!(
