@@ -796,7 +796,7 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
                 subjects()
             )),
             FindingId::Country => Some(format!("it talks to servers in {}", subjects())),
-            FindingId::TlsWeak => Some(format!("weak TLS with {}", subjects())),
+            FindingId::TlsWeak => Some(format!("TLS problems with {}", subjects())),
             FindingId::ExposedService => Some(format!(
                 "it accepts {} connections from {}",
                 subjects(),
@@ -873,7 +873,7 @@ fn weakness(f: &FindingReport) -> String {
             _ => "it looks for a UPnP router".into(),
         },
         FindingId::CleartextHttp => format!("it talks plain HTTP to {}", f.subject),
-        FindingId::TlsWeak => format!("weak TLS with {} ({})", f.subject, fact("problems")),
+        FindingId::TlsWeak => format!("TLS problems with {} ({})", f.subject, fact("problems")),
         FindingId::EncryptedDns => {
             format!(
                 "it resolves names with {}, around the network's resolver",
