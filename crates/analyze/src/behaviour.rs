@@ -6,7 +6,9 @@
 //! Long-lived connections are those held open far longer than a request needs, the channel a
 //! cloud uses to command a device.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::{EndReason, Flow, FlowKey, TcpState};

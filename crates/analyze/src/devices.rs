@@ -7,7 +7,9 @@
 //!
 //! Every claim keeps where it came from. Device *types* are not guessed here yet.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};

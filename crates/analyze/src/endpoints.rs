@@ -5,7 +5,9 @@
 //! HTTP Host it asked for, else it stays unnamed: the device used an address it never looked up.
 //! Organisation, network and place come from `iotscope-intel`'s offline data.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow};

@@ -5,7 +5,9 @@
 //! gather evidence (names, counts, times, frames) and pick the severity the evidence warrants.
 //! What is not in the traffic is not claimed: a password is never kept, only that one was sent.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};

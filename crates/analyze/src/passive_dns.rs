@@ -5,7 +5,7 @@
 //! binds names to addresses for everyone on the link; its sender is usually the host announcing
 //! itself.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::Event;

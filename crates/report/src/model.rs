@@ -4,7 +4,9 @@
 //! users and changes only with [`SCHEMA_VERSION`]. Times are UTC text (`2026-11-20 00:00:41.000000`)
 //! so the JSON reads without a converter; durations are seconds; volumes are wire bytes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_analyze::behaviour::{self, Beacon, LongLived, Thresholds};

@@ -5,7 +5,9 @@
 //! Every coordinate passes through [`num`], which turns what a division by zero could make into 0,
 //! so no attribute ever holds NaN or infinity; every text passes through [`esc`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::fmt::Write;
 
 use iotscope_analyze::text::{bytes, duration};
