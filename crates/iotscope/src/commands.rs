@@ -88,6 +88,33 @@ static CONV_COLUMNS: [Column; 12] = [
     col("duration", "Duration"),
 ];
 
+/// The port tables with a VLAN column, for captures where a VLAN keeps two flows of the same
+/// addresses and ports apart (tshark merges them; without the column the rows look alike).
+static CONV_VLAN_COLUMNS: [Column; 13] = [
+    col("address_a", "Address A"),
+    col("port_a", "Port A"),
+    col("address_b", "Address B"),
+    col("port_b", "Port B"),
+    col("vlan", "VLAN"),
+    col("frames_a_to_b", "Frames A→B"),
+    col("bytes_a_to_b", "Bytes A→B"),
+    col("frames_b_to_a", "Frames B→A"),
+    col("bytes_b_to_a", "Bytes B→A"),
+    col("frames", "Frames"),
+    col("bytes", "Bytes"),
+    col("rel_start", "Rel Start"),
+    col("duration", "Duration"),
+];
+
+/// A flow's VLAN identifiers as a cell: none, one, or outer.inner.
+fn vlan_cell(vlan: [u16; 2]) -> Value {
+    match vlan {
+        [0, 0] => Value::Null,
+        [v, 0] => json!(v),
+        [o, i] => json!(format!("{o}.{i}")),
+    }
+}
+
 fn conv_rows<K>(
     rows: Vec<Conversation<K>>,
     origin: Nanos,
@@ -169,11 +196,7 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
             Value::Null
         }
     };
-    let vlan = match f.key.vlan {
-        [0, 0] => Value::Null,
-        [v, 0] => json!(v),
-        [o, i] => json!(format!("{o}.{i}")),
-    };
+    let vlan = vlan_cell(f.key.vlan);
     let tcp = f.tcp.as_ref();
     vec![
         json!(proto_name(f.key.proto)),
@@ -233,9 +256,30 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
         By::Tcp | By::Udp => {
             let proto = if a.by == By::Tcp { 6 } else { 17 };
             let rows = conv::by_port(flows, proto);
-            Table {
-                columns: &CONV_COLUMNS,
-                rows: conv_rows(rows, origin, |(ad, p)| (ip_of(ad).to_string(), json!(p))),
+            // Each row is one flow record, known by its first frame.
+            let vlans: std::collections::HashMap<u64, [u16; 2]> = flows
+                .iter()
+                .filter(|f| f.key.proto == proto && f.key.vlan != [0, 0])
+                .map(|f| (f.first_frame, f.key.vlan))
+                .collect();
+            let cells: Vec<Value> = rows
+                .iter()
+                .map(|c| vlan_cell(vlans.get(&c.first_frame).copied().unwrap_or_default()))
+                .collect();
+            let mut out = conv_rows(rows, origin, |(ad, p)| (ip_of(ad).to_string(), json!(p)));
+            if vlans.is_empty() {
+                Table {
+                    columns: &CONV_COLUMNS,
+                    rows: out,
+                }
+            } else {
+                for (row, vlan) in out.iter_mut().zip(cells) {
+                    row.insert(4, vlan);
+                }
+                Table {
+                    columns: &CONV_VLAN_COLUMNS,
+                    rows: out,
+                }
             }
         }
     };

@@ -30,6 +30,31 @@ fn tcp_conversations_as_csv() {
 }
 
 #[test]
+fn port_tables_show_the_vlan_when_there_is_one() {
+    // xiaomi.pcap: some frames carry VLAN 208; the same addresses and ports on two VLANs are two
+    // rows, so the table says which VLAN each is on.
+    let cap = iotscope_testdata::capture("nDPI__xiaomi.pcap");
+    let out = iotscope(&[
+        "flows",
+        "--by",
+        "tcp",
+        "--format",
+        "csv",
+        cap.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let t = text(&out.stdout);
+    assert!(
+        t.starts_with("address_a,port_a,address_b,port_b,vlan,frames_a_to_b,"),
+        "{t}"
+    );
+    assert!(
+        t.contains("\n47.241.7.88,5222,10.52.151.160,39180,208,1,136,0,0,1,136,"),
+        "{t}"
+    );
+}
+
+#[test]
 fn json_rows_and_standard_input() {
     let cap = iotscope_testdata::capture(ARIA);
     let from_file = iotscope(&["flows", "--format", "json", cap.to_str().unwrap()]);
