@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   (default: all).  Each run regenerates the selected .pcap files.
+#   sweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -49,9 +49,10 @@ PACKAGES=(
   unbound knot-dnsutils
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
+  nmap
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1294,6 +1295,10 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    sweep)      # One SYN to tcp/23 of each of the 64 addresses, none answered.
+                expect_packets sweep.pcap 'ip.src == 10.99.0.2 && tcp.dstport == 23 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 64
+                expect_no_packets sweep.pcap 'tcp.srcport == 23'
+                expect_no_packets sweep.pcap 'tcp && !(ip.dst == 198.51.100.0/26) && !(ip.src == 198.51.100.0/26)' ;;
     inbound)    # Three TCP connections: HTTP and telnet from 45.33.32.156, then HTTP from 10.99.0.2.
                 expect_no_packets inbound.pcap 'tcp.stream > 2'
                 expect_packets inbound.pcap 'tcp.stream == 0 && ip.src == 45.33.32.156 && ip.dst == 10.99.0.1 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
@@ -1326,6 +1331,20 @@ verify() {
                 expect_sum upload.pcap 'ip.src == 52.94.236.248 && tcp' tcp.len 1 4000
                 log "$(tshark -r "$OUT/upload.pcap" -q -z conv,tcp 2>/dev/null | grep '<->')" ;;
   esac
+}
+
+# nmap's SYN scan of telnet over 64 addresses of 198.51.100.0/26 (TEST-NET-2, an internet range
+# that exists nowhere), from the client: what a worm such as Mirai sends from an infected
+# camera. The client routes the range through the server namespace, which forwards nothing,
+# so no probe is answered.
+SWEEP_NET=198.51.100.0/26
+record_sweep() {
+  ip -n "$NS_C" route add "$SWEEP_NET" via "$SRV_IP" dev "$VETH_C"
+  cap_start sweep.pcap
+  in_cli nmap -n -Pn -sS -p 23 --max-retries 0 --host-timeout 10s "$SWEEP_NET" \
+    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+  cap_stop
+  ip -n "$NS_C" route del "$SWEEP_NET" via "$SRV_IP" dev "$VETH_C"
 }
 
 # -------------------------------------------------------------------- main --

@@ -65,6 +65,7 @@ impl Severity {
 pub enum FindingId {
     CleartextCredentials,
     UnsafeProtocol,
+    Scan,
     ExposedService,
     Upnp,
     CleartextHttp,
@@ -95,7 +96,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 16] = [
+pub static CATALOGUE: [Entry; 17] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -123,6 +124,18 @@ pub static CATALOGUE: [Entry; 16] = [
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS. Keep \
             control protocols on a separate network that only their controllers reach.",
+    },
+    Entry {
+        id: FindingId::Scan,
+        severity: Severity::High,
+        title: "Scans other hosts",
+        explanation: "The device tried many ports of one host, or one port on many hosts, and \
+            most attempts got no answer or were refused: that is how a scanner or a worm looks \
+            for services to break into (cameras and routers infected by Mirai sweep the internet \
+            for telnet). A computer running a network scanner on purpose does the same.",
+        remedy: "If the device is not a computer you use to scan on purpose, treat it as \
+            compromised: disconnect it, reset it to factory settings, update its firmware and \
+            change its passwords before it goes back on the network.",
     },
     Entry {
         id: FindingId::ExposedService,
@@ -271,6 +284,7 @@ impl FindingId {
         match self {
             FindingId::CleartextCredentials => "cleartext-credentials",
             FindingId::UnsafeProtocol => "unsafe-protocol",
+            FindingId::Scan => "scan",
             FindingId::ExposedService => "exposed-service",
             FindingId::Upnp => "upnp",
             FindingId::CleartextHttp => "cleartext-http",
@@ -631,6 +645,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let mut out = Findings::default();
     let resolvers = network_resolvers(i, &ix);
     let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &mut out);
+    scans(i, &ix, &mut out);
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
@@ -1136,11 +1151,144 @@ fn flows_and_apps(
     encrypted_dns
 }
 
-/// Something was said on the flow: for TCP, the server accepted the connection or either side
-/// sent data. Connection attempts that went unanswered or were refused (a stale proxy setting, a
-/// port scan) talked no protocol at all.
+/// Distinct ports of one host a device must try, most of them in vain, to be scanning it: a
+/// client talks to a handful of a server's ports (web, mail, a control and a data port), not
+/// twenty, and it talks on them.
+pub const SCAN_PORTS: usize = 20;
+/// Distinct hosts a device must try on one port, most of them in vain: a device that cycles
+/// through a vendor's list of hard-coded servers tries a few, not thirty.
+pub const SCAN_HOSTS: usize = 30;
+/// Share of the attempts that carried no data (unanswered, refused, or a bare handshake) for
+/// the tries to count as a scan: a scan finds few open doors, and uses none.
+pub const SCAN_SILENT: f64 = 0.8;
+
+/// Port scans and address sweeps: TCP connection attempts (a SYN seen) from a device, per target
+/// host over ports and per port over hosts.
+fn scans(i: &Input, ix: &Index, out: &mut Findings) {
+    type Tries<'f> = Vec<(u16, IpAddr, &'f Flow)>;
+    let mut by_device: BTreeMap<&str, Tries> = BTreeMap::new();
+    for f in i.flows {
+        let opened = f.tcp.is_some_and(|t| t.syn_ts.is_some());
+        if f.key.proto != 6 || !f.key.ports_known || !opened {
+            continue;
+        }
+        let Some(dev) = ix.device_at(f, f.initiator) else {
+            continue;
+        };
+        let (s, port) = f.key.end(f.initiator.other());
+        by_device.entry(dev).or_default().push((port, ip_of(&s), f));
+    }
+    for (dev, tries) in by_device {
+        // Per host: its ports; per port: its hosts.
+        let mut ports_of: BTreeMap<IpAddr, BTreeMap<u16, Vec<&Flow>>> = BTreeMap::new();
+        let mut hosts_on: BTreeMap<u16, BTreeMap<IpAddr, Vec<&Flow>>> = BTreeMap::new();
+        for (port, host, f) in &tries {
+            ports_of
+                .entry(*host)
+                .or_default()
+                .entry(*port)
+                .or_default()
+                .push(f);
+            hosts_on
+                .entry(*port)
+                .or_default()
+                .entry(*host)
+                .or_default()
+                .push(f);
+        }
+        let silent = |fs: &[&Flow]| fs.iter().all(|f| !talked(f));
+        for (host, ports) in &ports_of {
+            if ports.len() < SCAN_PORTS {
+                continue;
+            }
+            let quiet = ports.values().filter(|fs| silent(fs)).count();
+            if (quiet as f64) < SCAN_SILENT * ports.len() as f64 {
+                continue;
+            }
+            let open: Vec<String> = ports
+                .iter()
+                .filter(|(_, fs)| fs.iter().any(|f| crate::endpoints::answered(f)))
+                .map(|(p, _)| p.to_string())
+                .collect();
+            let sev = if i.local.contains(host) {
+                Severity::Medium
+            } else {
+                Severity::High
+            };
+            let subject = format!("ports of {host}");
+            let acc = out.get(FindingId::Scan, dev, &subject, sev);
+            for fs in ports.values() {
+                for f in fs {
+                    acc.count += 1;
+                    acc.at(f.first, f.last, f.first_frame + 1);
+                }
+            }
+            acc.fact(
+                "target",
+                format!("{host} ({})", where_is(i.intel, *host, i.local)),
+            )
+            .fact("ports tried", ports.len().to_string())
+            .fact(
+                "ports that answered",
+                if open.is_empty() {
+                    "none".to_string()
+                } else {
+                    open.join(", ")
+                },
+            );
+            acc.summary = Some(format!(
+                "{} ports of {host}, {} answered",
+                ports.len(),
+                open.len()
+            ));
+        }
+        for (port, hosts) in &hosts_on {
+            if hosts.len() < SCAN_HOSTS {
+                continue;
+            }
+            let quiet = hosts.values().filter(|fs| silent(fs)).count();
+            if (quiet as f64) < SCAN_SILENT * hosts.len() as f64 {
+                continue;
+            }
+            let answered = hosts
+                .values()
+                .filter(|fs| fs.iter().any(|f| crate::endpoints::answered(f)))
+                .count();
+            let internet = hosts.keys().filter(|h| !i.local.contains(h)).count();
+            let sev = if internet > 0 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let service = iotscope_proto::app::by_port(true, *port, *port).name();
+            let subject = format!("tcp/{port} {service} on many hosts");
+            let acc = out.get(FindingId::Scan, dev, &subject, sev);
+            for fs in hosts.values() {
+                for f in fs {
+                    acc.count += 1;
+                    acc.at(f.first, f.last, f.first_frame + 1);
+                }
+            }
+            acc.fact("hosts tried", hosts.len().to_string())
+                .fact("on the internet", internet.to_string())
+                .fact("hosts that answered", answered.to_string());
+            acc.summary = Some(format!(
+                "tcp/{port} on {} hosts ({internet} on the internet), {answered} answered",
+                hosts.len()
+            ));
+        }
+    }
+}
+
+/// Something was said on the flow: data from either side (for TCP), or a datagram answered.
+/// Connection attempts that went unanswered or were refused, and handshakes closed without a
+/// byte (a port scan's half-open probes), talked no protocol at all.
 fn talked(f: &Flow) -> bool {
-    f.from(f.initiator).payload_bytes > 0 || crate::endpoints::answered(f)
+    let data = f.sent[0].payload_bytes + f.sent[1].payload_bytes > 0;
+    match f.tcp {
+        Some(_) => data,
+        None => f.from(f.initiator).payload_bytes > 0 || crate::endpoints::answered(f),
+    }
 }
 
 /// Plain HTTP from a device: the server, what was asked, sent and received.
@@ -1328,7 +1476,12 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         _ => return,
     };
     let f = v.f;
-    let answered = f.from(f.initiator.other()).packets > 0;
+    // A connection refused (RST) or never answered offers and uses nothing: a port scan
+    // touches every service without talking any of them.
+    if !talked(f) {
+        return;
+    }
+    let answered = crate::endpoints::answered(f);
     if let (Some(dev), true) = (v.sdev, answered) {
         let subject = format!(
             "offers {} on {}/{}",

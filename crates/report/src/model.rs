@@ -860,6 +860,7 @@ fn weakness(f: &FindingReport) -> String {
             )
         }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
+        FindingId::Scan => format!("it scans {}", f.summary),
         FindingId::ExposedService => format!(
             "it accepts {} connections from {}",
             f.subject,

@@ -387,6 +387,10 @@ fn no_false_findings_in_the_corpus() {
             if !unsafe_there.contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
             }
+            // The one scan is synscan.pcap's (scans_of_ports_and_of_hosts).
+            if name != "nDPI__synscan.pcap" {
+                assert_ne!(f.id, FindingId::Scan, "{name}: {} {}", d.label, f.summary);
+            }
             // Nor was any taken from the internet side of a router.
             assert!(
                 !(f.id == FindingId::ExposedService && f.severity == Severity::High),
@@ -1263,4 +1267,38 @@ fn captures_of_other_networks() {
                 && f.severity == Severity::High),
         "{c:?}"
     );
+}
+
+#[test]
+fn scans_of_ports_and_of_hosts() {
+    // nmap's SYN scan of 1 000 ports of scanme.nmap.org (nDPI's synscan.pcap): one scan
+    // finding, with the three ports that answered; and none of the services it touched without
+    // a word (telnet, FTP, POP3, HTTP...) is said to be used.
+    let r = report(capture("nDPI__synscan.pcap"));
+    let scanner = holding(&r, "172.16.0.8");
+    let s: Vec<&FindingReport> = scanner
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0].id, FindingId::Scan);
+    assert_eq!(s[0].subject, "ports of 64.13.134.52");
+    assert_eq!(s[0].severity, Severity::High);
+    assert_eq!(fact(s[0], "ports tried"), "1000");
+    assert_eq!(fact(s[0], "ports that answered"), "22, 53, 80");
+    assert!(scanner
+        .verdict
+        .text
+        .contains("it scans 1000 ports of 64.13.134.52"));
+
+    // nmap sweeping telnet over 64 internet addresses, none answering (record.sh sweep).
+    let r = report(recorded("sweep.pcap"));
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].1.subject, "tcp/23 telnet on many hosts");
+    assert_eq!(s[0].1.severity, Severity::High);
+    assert_eq!(fact(s[0].1, "hosts tried"), "64");
+    assert_eq!(fact(s[0].1, "hosts that answered"), "0");
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 }
