@@ -425,6 +425,14 @@ impl Acc {
         self
     }
 
+    /// Counts each flow of a scan's targets as an attempt, with its frame as evidence.
+    fn tries<K>(&mut self, targets: &BTreeMap<K, Vec<&Flow>>) {
+        for f in targets.values().flatten() {
+            self.count += 1;
+            self.at(f.first, f.last, f.first_frame + 1);
+        }
+    }
+
     fn fact(&mut self, label: &str, value: impl Into<String>) -> &mut Self {
         let value = value.into();
         if value.is_empty() {
@@ -1196,33 +1204,18 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
                 .or_default()
                 .push(f);
         }
-        let silent = |fs: &[&Flow]| fs.iter().all(|f| !talked(f));
         for (host, ports) in &ports_of {
-            if ports.len() < SCAN_PORTS {
+            let Some(open) = scanned(ports, SCAN_PORTS) else {
                 continue;
-            }
-            let quiet = ports.values().filter(|fs| silent(fs)).count();
-            if (quiet as f64) < SCAN_SILENT * ports.len() as f64 {
-                continue;
-            }
-            let open: Vec<String> = ports
-                .iter()
-                .filter(|(_, fs)| fs.iter().any(|f| crate::endpoints::answered(f)))
-                .map(|(p, _)| p.to_string())
-                .collect();
+            };
             let sev = if i.local.contains(host) {
                 Severity::Medium
             } else {
                 Severity::High
             };
-            let subject = format!("ports of {host}");
-            let acc = out.get(FindingId::Scan, dev, &subject, sev);
-            for fs in ports.values() {
-                for f in fs {
-                    acc.count += 1;
-                    acc.at(f.first, f.last, f.first_frame + 1);
-                }
-            }
+            let acc = out.get(FindingId::Scan, dev, &format!("ports of {host}"), sev);
+            acc.tries(ports);
+            let open: Vec<String> = open.iter().map(|p| p.to_string()).collect();
             acc.fact(
                 "target",
                 format!("{host} ({})", where_is(i.intel, *host, i.local)),
@@ -1243,17 +1236,9 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
             ));
         }
         for (port, hosts) in &hosts_on {
-            if hosts.len() < SCAN_HOSTS {
+            let Some(answered) = scanned(hosts, SCAN_HOSTS) else {
                 continue;
-            }
-            let quiet = hosts.values().filter(|fs| silent(fs)).count();
-            if (quiet as f64) < SCAN_SILENT * hosts.len() as f64 {
-                continue;
-            }
-            let answered = hosts
-                .values()
-                .filter(|fs| fs.iter().any(|f| crate::endpoints::answered(f)))
-                .count();
+            };
             let internet = hosts.keys().filter(|h| !i.local.contains(h)).count();
             let sev = if internet > 0 {
                 Severity::High
@@ -1263,21 +1248,40 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
             let service = iotscope_proto::app::by_port(true, *port, *port).name();
             let subject = format!("tcp/{port} {service} on many hosts");
             let acc = out.get(FindingId::Scan, dev, &subject, sev);
-            for fs in hosts.values() {
-                for f in fs {
-                    acc.count += 1;
-                    acc.at(f.first, f.last, f.first_frame + 1);
-                }
-            }
+            acc.tries(hosts);
             acc.fact("hosts tried", hosts.len().to_string())
                 .fact("on the internet", internet.to_string())
-                .fact("hosts that answered", answered.to_string());
+                .fact("hosts that answered", answered.len().to_string());
             acc.summary = Some(format!(
-                "tcp/{port} on {} hosts ({internet} on the internet), {answered} answered",
-                hosts.len()
+                "tcp/{port} on {} hosts ({internet} on the internet), {} answered",
+                hosts.len(),
+                answered.len()
             ));
         }
     }
+}
+
+/// Whether a device's attempts on each of several targets (ports of a host, or hosts on a port)
+/// make a scan: at least `min` targets, at least [`SCAN_SILENT`] of them without a word back.
+/// Returns the targets that answered.
+fn scanned<K: Copy>(targets: &BTreeMap<K, Vec<&Flow>>, min: usize) -> Option<Vec<K>> {
+    if targets.len() < min {
+        return None;
+    }
+    let quiet = targets
+        .values()
+        .filter(|fs| fs.iter().all(|f| !talked(f)))
+        .count();
+    if (quiet as f64) < SCAN_SILENT * targets.len() as f64 {
+        return None;
+    }
+    Some(
+        targets
+            .iter()
+            .filter(|(_, fs)| fs.iter().any(|f| crate::endpoints::answered(f)))
+            .map(|(k, _)| *k)
+            .collect(),
+    )
 }
 
 /// Something was said on the flow: data from either side (for TCP), or a datagram answered.
