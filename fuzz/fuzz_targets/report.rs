@@ -43,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
         bytes: data.len() as u64,
         first,
         last,
-        malformed: 0,
+        // Exercises the lines on undecoded frames (and their advice) in every format.
+        malformed: vec![("wlan-encrypted".into(), n % 2), ("ip-truncated".into(), 1)],
         local: &local,
         allow_countries: Some(&allow),
         thresholds: Default::default(),
