@@ -1163,8 +1163,9 @@ fn flows_and_apps(
 /// client talks to a handful of a server's ports (web, mail, a control and a data port), not
 /// twenty, and it talks on them.
 pub const SCAN_PORTS: usize = 20;
-/// Distinct hosts a device must try on one port, most of them in vain: a device that cycles
-/// through a vendor's list of hard-coded servers tries a few, not thirty.
+/// Distinct hosts a device must try on one port, most of them in vain, none of them named by a
+/// lookup, SNI or Host: a device that cycles through a vendor's list of hard-coded servers tries
+/// a few, not thirty.
 pub const SCAN_HOSTS: usize = 30;
 /// Share of the attempts that carried no data (unanswered, refused, or a bare handshake) for
 /// the tries to count as a scan: a scan finds few open doors, and uses none.
@@ -1197,6 +1198,11 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
                 .entry(*port)
                 .or_default()
                 .push(f);
+            // A sweep tries addresses nobody named: a device cycling through the addresses its
+            // lookups returned (a CDN's, with the internet blocked) is no worm.
+            if i.namer.of_flow(f).is_some() {
+                continue;
+            }
             hosts_on
                 .entry(*port)
                 .or_default()
