@@ -729,16 +729,18 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         acc.count += 1;
         acc.at(l.first, l.last, l.frame);
         let place = where_is(i.intel, l.server, i.local);
+        let (open, up, down) = (
+            duration(l.duration()),
+            bytes(l.bytes_up),
+            bytes(l.bytes_down),
+        );
         // Each connection in one line, so that its duration, bytes and end stay together.
         acc.fact("service", l.destination.service.clone())
             .fact("server", format!("{} ({place})", l.server))
             .fact(
                 "connections",
                 format!(
-                    "open {}, {} up, {} down, {}",
-                    duration(l.duration()),
-                    bytes(l.bytes_up),
-                    bytes(l.bytes_down),
+                    "open {open}, {up} up, {down} down, {}",
                     if l.open_at_end {
                         "still open when the capture ended"
                     } else {
@@ -753,12 +755,9 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 .or_insert(1);
         }
         acc.summary = Some(format!(
-            "{} → {} ({place}) · open {} · {} up, {} down{}",
+            "{} → {} ({place}) · open {open} · {up} up, {down} down{}",
             l.destination.service,
             l.server,
-            duration(l.duration()),
-            bytes(l.bytes_up),
-            bytes(l.bytes_down),
             if l.open_at_end {
                 " · still open at the end"
             } else {
@@ -1174,8 +1173,13 @@ pub const SCAN_SILENT: f64 = 0.8;
 /// Port scans and address sweeps: TCP connection attempts (a SYN seen) from a device, per target
 /// host over ports and per port over hosts.
 fn scans(i: &Input, ix: &Index, out: &mut Findings) {
-    type Tries<'f> = Vec<(u16, IpAddr, &'f Flow)>;
-    let mut by_device: BTreeMap<&str, Tries> = BTreeMap::new();
+    // Per device: each host's ports, and each port's hosts, with the flows that tried them.
+    type Tried<'f, K> = BTreeMap<K, Vec<&'f Flow>>;
+    type Targets<'f> = (
+        BTreeMap<IpAddr, Tried<'f, u16>>,
+        BTreeMap<u16, Tried<'f, IpAddr>>,
+    );
+    let mut by_device: BTreeMap<&str, Targets> = BTreeMap::new();
     for f in i.flows {
         let opened = f.tcp.is_some_and(|t| t.syn_ts.is_some());
         if f.key.proto != 6 || !f.key.ports_known || !opened {
@@ -1185,31 +1189,26 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
             continue;
         };
         let (s, port) = f.key.end(f.initiator.other());
-        by_device.entry(dev).or_default().push((port, ip_of(&s), f));
-    }
-    for (dev, tries) in by_device {
-        // Per host: its ports; per port: its hosts.
-        let mut ports_of: BTreeMap<IpAddr, BTreeMap<u16, Vec<&Flow>>> = BTreeMap::new();
-        let mut hosts_on: BTreeMap<u16, BTreeMap<IpAddr, Vec<&Flow>>> = BTreeMap::new();
-        for (port, host, f) in &tries {
-            ports_of
-                .entry(*host)
-                .or_default()
-                .entry(*port)
-                .or_default()
-                .push(f);
-            // A sweep tries addresses nobody named: a device cycling through the addresses its
-            // lookups returned (a CDN's, with the internet blocked) is no worm.
-            if i.namer.of_flow(f).is_some() {
-                continue;
-            }
+        let host = ip_of(&s);
+        let (ports_of, hosts_on) = by_device.entry(dev).or_default();
+        ports_of
+            .entry(host)
+            .or_default()
+            .entry(port)
+            .or_default()
+            .push(f);
+        // A sweep tries addresses nobody named: a device cycling through the addresses its
+        // lookups returned (a CDN's, with the internet blocked) is no worm.
+        if i.namer.of_flow(f).is_none() {
             hosts_on
-                .entry(*port)
+                .entry(port)
                 .or_default()
-                .entry(*host)
+                .entry(host)
                 .or_default()
                 .push(f);
         }
+    }
+    for (dev, (ports_of, hosts_on)) in by_device {
         for (host, ports) in &ports_of {
             let Some(open) = scanned(ports, SCAN_PORTS) else {
                 continue;

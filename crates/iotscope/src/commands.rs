@@ -262,12 +262,15 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
                 .filter(|f| f.key.proto == proto && f.key.vlan != [0, 0])
                 .map(|f| (f.first_frame, f.key.vlan))
                 .collect();
-            let cells: Vec<Value> = rows
-                .iter()
-                .map(|c| vlan_cell(vlans.get(&c.first_frame).copied().unwrap_or_default()))
-                .collect();
+            let cells: Vec<Value> = if vlans.is_empty() {
+                Vec::new()
+            } else {
+                rows.iter()
+                    .map(|c| vlan_cell(vlans.get(&c.first_frame).copied().unwrap_or_default()))
+                    .collect()
+            };
             let mut out = conv_rows(rows, origin, |(ad, p)| (ip_of(ad).to_string(), json!(p)));
-            if vlans.is_empty() {
+            if cells.is_empty() {
                 Table {
                     columns: &CONV_COLUMNS,
                     rows: out,

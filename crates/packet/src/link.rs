@@ -295,14 +295,17 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
             Ok(l)
         }
         LinkType::Ppp => ppp(frame),
-        LinkType::CHdlc => {
-            if frame.len() < 4 {
-                return Err(LinkError::Truncated);
-            }
-            after_ethertype(frame, be16(frame, 2..4), 4, Link::default())
-        }
+        LinkType::CHdlc => chdlc(frame),
         LinkType::Other(_) => Err(LinkError::Unsupported),
     }
+}
+
+/// Cisco HDLC: address and control bytes, then an EtherType.
+fn chdlc(frame: &[u8]) -> Result<Link, LinkError> {
+    if frame.len() < 4 {
+        return Err(LinkError::Truncated);
+    }
+    after_ethertype(frame, be16(frame, 2..4), 4, Link::default())
 }
 
 /// PPP: the HDLC address and control bytes (FF 03) may be there or not, and the protocol may be
@@ -310,8 +313,8 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
 fn ppp(frame: &[u8]) -> Result<Link, LinkError> {
     // Some PPP links are written with Cisco HDLC framing (address 0x0f or 0x8f, control 0), as
     // tshark recognises too.
-    if let [0x0f | 0x8f, 0x00, t0, t1, ..] = *frame {
-        return after_ethertype(frame, u16::from_be_bytes([t0, t1]), 4, Link::default());
+    if let [0x0f | 0x8f, 0x00, ..] = *frame {
+        return chdlc(frame);
     }
     let start = if frame.starts_with(&[0xff, 0x03]) {
         2
@@ -335,10 +338,8 @@ fn ppp(frame: &[u8]) -> Result<Link, LinkError> {
     after_ethertype(frame, ethertype, start + len, Link::default())
 }
 
-/// Radiotap: a little-endian header whose length is its third and fourth bytes. Its flags field
-/// (the second field, present when bit 1 of the first presence word is set) says whether the
-/// frame ends with its 4-byte checksum; that is left on the frame: the IP header's lengths end the
-/// packet before it.
+/// Radiotap: a little-endian header whose length is its third and fourth bytes. A frame may end
+/// with its 4-byte checksum; it is left on: the IP header's lengths end the packet before it.
 fn radiotap(frame: &[u8]) -> Result<Link, LinkError> {
     let h = frame.get(0..4).ok_or(LinkError::Truncated)?;
     if h[0] != 0 {
@@ -394,22 +395,21 @@ fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
         not_ethernet: true,
         ..Link::default()
     };
+    // The stations, and no network layer.
+    let bodiless = Link {
+        offset: frame.len(),
+        ..link
+    };
     // Null function frames (subtype bit 2) carry no body.
     if subtype & 0x04 != 0 {
-        return Ok(Link {
-            offset: frame.len(),
-            ..link
-        });
+        return Ok(bodiless);
     }
     if flags & 0x40 != 0 {
         return Err(LinkError::Encrypted);
     }
     // An A-MSDU holds several subframes, each with a header of its own: not read.
     if qos.is_some_and(|at| hdr[at] & 0x80 != 0) {
-        return Ok(Link {
-            offset: frame.len(),
-            ..link
-        });
+        return Ok(bodiless);
     }
     let body = offset + len;
     match frame.get(body..body + field::SNAP_LEN) {
@@ -423,10 +423,7 @@ fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
             offset: body,
             ..link
         }),
-        None if frame.len() <= body => Ok(Link {
-            offset: frame.len(),
-            ..link
-        }),
+        None if frame.len() <= body => Ok(bodiless),
         None => Err(LinkError::Truncated),
     }
 }

@@ -1,6 +1,6 @@
-//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 23-32): their protection uses keys derived from the
-//! client's destination connection ID alone, so a passive observer can remove it and read the
-//! CRYPTO frames, which carry the TLS ClientHello (server name, ALPN, JA4 with the `q` prefix).
+//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 23-32): their protection uses keys
+//! derived from the client's destination connection ID alone, so a passive observer can remove it
+//! and read the CRYPTO frames, which carry the TLS ClientHello (server name, ALPN, JA4 with the `q` prefix).
 //!
 //! Key derivation uses `hkdf`/`sha2`, packet and header protection `aes-gcm`/`aes`; the header and
 //! frame layouts are read here (no crate reads Initial packets passively).
@@ -57,20 +57,26 @@ fn expand_label(secret: &[u8], label: &str, out: &mut [u8]) -> Option<()> {
     hk.expand(&info, out).ok()
 }
 
+/// What a version's Initials are opened with: its salt, the prefix of its key labels, and the
+/// long-header packet type of an Initial. The one list of the versions this module opens.
+fn version(v: u32) -> Option<(&'static [u8; 20], &'static str, u8)> {
+    Some(match v {
+        V1 => (&SALT_V1, "quic", 0),
+        V2 => (&SALT_V2, "quicv2", 1),
+        v if DRAFT_29.contains(&v) => (&SALT_DRAFT_29, "quic", 0),
+        v if v == MVFST_27 || DRAFT_23.contains(&v) => (&SALT_DRAFT_23, "quic", 0),
+        _ => return None,
+    })
+}
+
 /// A version whose Initial packets this module opens.
 pub fn is_known_version(v: u32) -> bool {
-    v == V1 || v == V2 || v == MVFST_27 || DRAFT_29.contains(&v) || DRAFT_23.contains(&v)
+    version(v).is_some()
 }
 
 /// The client's Initial keys for a version and destination connection ID.
-pub fn client_keys(version: u32, dcid: &[u8]) -> Option<Keys> {
-    let (salt, prefix) = match version {
-        V1 => (&SALT_V1, "quic"),
-        V2 => (&SALT_V2, "quicv2"),
-        v if DRAFT_29.contains(&v) => (&SALT_DRAFT_29, "quic"),
-        v if v == MVFST_27 || DRAFT_23.contains(&v) => (&SALT_DRAFT_23, "quic"),
-        _ => return None,
-    };
+pub fn client_keys(version_number: u32, dcid: &[u8]) -> Option<Keys> {
+    let (salt, prefix, _) = version(version_number)?;
     let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
     let mut client = [0u8; 32];
     expand_label(&initial, "client in", &mut client)?;
@@ -147,12 +153,9 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
     let mut opened = None;
     // A datagram may coalesce several long-header packets.
     while rest.len() > 7 && rest[0] & 0x80 != 0 {
-        let version = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
-        let initial_type = match version {
-            V1 => 0,
-            V2 => 1,
-            v if is_known_version(v) => 0,
-            _ => return opened,
+        let number = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
+        let Some((_, _, initial_type)) = version(number) else {
+            return opened;
         };
         let dcid_len = usize::from(*rest.get(5)?);
         let dcid = rest.get(6..6 + dcid_len)?;
@@ -169,9 +172,9 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
         let end = at.checked_add(len as usize)?;
         let packet = rest.get(..end)?;
         if is_initial {
-            if let Some(keys) = client_keys(version, dcid) {
+            if let Some(keys) = client_keys(number, dcid) {
                 if open_one(packet, at, &keys, out).is_some() {
-                    opened = Some(version);
+                    opened = Some(number);
                 }
             }
         }

@@ -36,6 +36,14 @@ fn holding<'a>(r: &'a Report, address: &str) -> &'a DeviceReport {
         .unwrap_or_else(|| panic!("no device holds {address}"))
 }
 
+/// The device with MAC `mac`.
+fn with_mac<'a>(r: &'a Report, mac: &str) -> &'a DeviceReport {
+    r.devices
+        .iter()
+        .find(|d| d.mac.as_deref() == Some(mac))
+        .unwrap_or_else(|| panic!("no device has MAC {mac}"))
+}
+
 fn of(r: &Report, id: FindingId) -> Vec<(&DeviceReport, &FindingReport)> {
     all(r).into_iter().filter(|(_, f)| f.id == id).collect()
 }
@@ -271,11 +279,7 @@ fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
 #[test]
 fn the_hue_bridge() {
     let r = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
-    let hue = r
-        .devices
-        .iter()
-        .find(|d| d.mac.as_deref() == Some("00:17:88:24:76:ff"))
-        .unwrap();
+    let hue = with_mac(&r, "00:17:88:24:76:ff");
     let ids: BTreeSet<FindingId> = hue.findings.iter().map(|f| f.id).collect();
     // It polls its cloud over plain HTTP, serves its API on port 80 and announces itself.
     assert!(ids.contains(&FindingId::CleartextHttp));
@@ -781,11 +785,7 @@ fn verdicts_at_the_edges() {
     let r = report(capture(
         "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
     ));
-    let plug = r
-        .devices
-        .iter()
-        .find(|d| d.mac.as_deref() == Some("94:10:3e:41:c2:05"))
-        .unwrap();
+    let plug = with_mac(&r, "94:10:3e:41:c2:05");
     assert!(
         plug.verdict.text.contains(
             "98 % of those bytes are encrypted and under 1 % is in protocols iotscope does not \
@@ -1008,11 +1008,7 @@ fn a_host_routed_through_a_plug_is_not_the_plug() {
     let r = report(capture(
         "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
     ));
-    let plug = r
-        .devices
-        .iter()
-        .find(|d| d.mac.as_deref() == Some("94:10:3e:41:c2:05"))
-        .unwrap();
+    let plug = with_mac(&r, "94:10:3e:41:c2:05");
     assert!(!plug.addresses.contains(&"10.22.22.2".to_string()));
     assert!(plug.endpoints.iter().all(|e| !e.name.contains("facebook")));
     let phone = r
@@ -1095,12 +1091,7 @@ fn name_lookups_over_plain_http_bypass_the_resolver() {
 #[test]
 fn an_address_that_passes_to_another_device() {
     let r = report_with(&[recorded("bypass.pcap"), recorded("upload.pcap")], None);
-    let by_mac = |m: &str| -> &DeviceReport {
-        r.devices
-            .iter()
-            .find(|d| d.mac.as_deref() == Some(m))
-            .unwrap_or_else(|| panic!("{m}"))
-    };
+    let by_mac = |m: &str| with_mac(&r, m);
     let client = by_mac("e2:16:cf:b1:b8:99");
     let camera = by_mac("0a:01:7e:51:69:4a");
     let ids =
