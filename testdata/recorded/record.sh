@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   sweep (default: all).  Each run regenerates the selected .pcap files.
+#   sweep grid (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -52,7 +52,7 @@ PACKAGES=(
   nmap
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1295,6 +1295,10 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    grid)       # One SYN to each of tcp/1-20 of each of the 32 addresses, none answered.
+                expect_packets grid.pcap 'ip.src == 10.99.0.2 && tcp.dstport <= 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 640
+                expect_no_packets grid.pcap 'tcp && ip.dst == 10.99.0.2'
+                expect_no_packets grid.pcap 'tcp && !(ip.dst == 203.0.113.0/27)' ;;
     sweep)      # One SYN to tcp/23 of each of the 64 addresses, none answered.
                 expect_packets sweep.pcap 'ip.src == 10.99.0.2 && tcp.dstport == 23 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 64
                 expect_no_packets sweep.pcap 'tcp.srcport == 23'
@@ -1345,6 +1349,18 @@ record_sweep() {
     >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
   cap_stop
   ip -n "$NS_C" route del "$SWEEP_NET" via "$SRV_IP" dev "$VETH_C"
+}
+
+# A scan of 20 ports on each of 32 internet addresses (TEST-NET-3): a grid that is both a port
+# scan of every host and a sweep of every port.
+GRID_NET=203.0.113.0/27
+record_grid() {
+  ip -n "$NS_C" route add "$GRID_NET" via "$SRV_IP" dev "$VETH_C"
+  cap_start grid.pcap
+  in_cli nmap -n -Pn -sS -p 1-20 --max-retries 0 --min-rate 200 "$GRID_NET" \
+    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+  cap_stop
+  ip -n "$NS_C" route del "$GRID_NET" via "$SRV_IP" dev "$VETH_C"
 }
 
 # -------------------------------------------------------------------- main --

@@ -1209,60 +1209,130 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
         }
     }
     for (dev, (ports_of, hosts_on)) in by_device {
+        // Port scans: every host whose ports the device tried, in one finding, so that a scan of
+        // a whole network reads as one scan and not as one per host.
+        let mut scanned_hosts: BTreeMap<IpAddr, Vec<u16>> = BTreeMap::new();
         for (host, ports) in &ports_of {
-            let Some(open) = scanned(ports, SCAN_PORTS) else {
-                continue;
-            };
-            let sev = if i.local.contains(host) {
-                Severity::Medium
-            } else {
-                Severity::High
-            };
-            let acc = out.get(FindingId::Scan, dev, &format!("ports of {host}"), sev);
-            acc.tries(ports);
-            let open: Vec<String> = open.iter().map(|p| p.to_string()).collect();
-            acc.fact(
-                "target",
-                format!("{host} ({})", where_is(i.intel, *host, i.local)),
-            )
-            .fact("ports tried", ports.len().to_string())
-            .fact(
-                "ports that answered",
-                if open.is_empty() {
-                    "none".to_string()
-                } else {
-                    open.join(", ")
-                },
-            );
-            acc.summary = Some(format!(
-                "{} ports of {host}, {} answered",
-                ports.len(),
-                open.len()
-            ));
+            if let Some(open) = scanned(ports, SCAN_PORTS) {
+                scanned_hosts.insert(*host, open);
+            }
         }
-        for (port, hosts) in &hosts_on {
-            let Some(answered) = scanned(hosts, SCAN_HOSTS) else {
-                continue;
-            };
-            let internet = hosts.keys().filter(|h| !i.local.contains(h)).count();
+        if !scanned_hosts.is_empty() {
+            let internet = scanned_hosts
+                .keys()
+                .filter(|h| !i.local.contains(h))
+                .count();
             let sev = if internet > 0 {
                 Severity::High
             } else {
                 Severity::Medium
             };
-            let service = iotscope_proto::app::by_port(true, *port, *port).name();
-            let subject = format!("tcp/{port} {service} on many hosts");
+            let ports: BTreeSet<u16> = scanned_hosts
+                .keys()
+                .flat_map(|h| ports_of[h].keys().copied())
+                .collect();
+            let answered: Vec<String> = scanned_hosts
+                .iter()
+                .flat_map(|(h, open)| open.iter().map(move |p| (h, p)))
+                .map(|(h, p)| match scanned_hosts.len() {
+                    1 => p.to_string(),
+                    _ => format!("{h}:{p}"),
+                })
+                .collect();
+            let (subject, whom) = match scanned_hosts.keys().next() {
+                Some(h) if scanned_hosts.len() == 1 => (format!("ports of {h}"), h.to_string()),
+                _ => {
+                    let n = scanned_hosts.len();
+                    (
+                        format!("ports of {n} hosts"),
+                        format!("{n} hosts ({internet} on the internet)"),
+                    )
+                }
+            };
             let acc = out.get(FindingId::Scan, dev, &subject, sev);
-            acc.tries(hosts);
-            acc.fact("hosts tried", hosts.len().to_string())
-                .fact("on the internet", internet.to_string())
-                .fact("hosts that answered", answered.len().to_string());
+            for h in scanned_hosts.keys() {
+                acc.tries(&ports_of[h]);
+                acc.fact(
+                    "target",
+                    format!("{h} ({})", where_is(i.intel, *h, i.local)),
+                );
+            }
+            if scanned_hosts.len() > 1 {
+                acc.fact("hosts tried", scanned_hosts.len().to_string())
+                    .fact("on the internet", internet.to_string());
+            }
+            acc.fact("ports tried", ports.len().to_string()).fact(
+                "ports that answered",
+                if answered.is_empty() {
+                    "none".to_string()
+                } else {
+                    answered.join(", ")
+                },
+            );
             acc.summary = Some(format!(
-                "tcp/{port} on {} hosts ({internet} on the internet), {} answered",
-                hosts.len(),
+                "{} ports of {whom}, {} answered",
+                ports.len(),
                 answered.len()
             ));
         }
+        // Sweeps: ports tried on many hosts, leaving out the hosts a port scan already counts
+        // (a grid of ports over hosts is one scan), all such ports in one finding.
+        let mut swept: BTreeMap<u16, (Tried<IpAddr>, Vec<IpAddr>)> = BTreeMap::new();
+        for (port, hosts) in hosts_on {
+            let hosts: Tried<IpAddr> = hosts
+                .into_iter()
+                .filter(|(h, _)| !scanned_hosts.contains_key(h))
+                .collect();
+            if let Some(answered) = scanned(&hosts, SCAN_HOSTS) {
+                swept.insert(port, (hosts, answered));
+            }
+        }
+        if swept.is_empty() {
+            continue;
+        }
+        let hosts: BTreeSet<IpAddr> = swept
+            .values()
+            .flat_map(|(h, _)| h.keys().copied())
+            .collect();
+        let answered: BTreeSet<IpAddr> = swept
+            .values()
+            .flat_map(|(_, a)| a.iter().copied())
+            .collect();
+        let internet = hosts.iter().filter(|h| !i.local.contains(h)).count();
+        let sev = if internet > 0 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let service = |port: u16| iotscope_proto::app::by_port(true, port, port).name();
+        let (subject, what) = match swept.keys().next() {
+            Some(p) if swept.len() == 1 => (
+                format!("tcp/{p} {} on many hosts", service(*p)),
+                format!("tcp/{p}"),
+            ),
+            _ => {
+                let n = swept.len();
+                (
+                    format!("{n} tcp ports on many hosts"),
+                    format!("{n} tcp ports"),
+                )
+            }
+        };
+        let acc = out.get(FindingId::Scan, dev, &subject, sev);
+        for (port, (tried, _)) in &swept {
+            acc.tries(tried);
+            if swept.len() > 1 {
+                acc.fact("ports", format!("tcp/{port} {}", service(*port)));
+            }
+        }
+        acc.fact("hosts tried", hosts.len().to_string())
+            .fact("on the internet", internet.to_string())
+            .fact("hosts that answered", answered.len().to_string());
+        acc.summary = Some(format!(
+            "{what} on {} hosts ({internet} on the internet), {} answered",
+            hosts.len(),
+            answered.len()
+        ));
     }
 }
 

@@ -15,7 +15,7 @@ use iotscope_proto::dhcp;
 use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
 
-use crate::table::{col, Column, Table};
+use crate::table::{col, Column, Rows, Table};
 use crate::{By, DevicesArgs, EndpointsArgs, FlowsArgs, Inputs, StatsArgs};
 
 const NS: f64 = 1e9;
@@ -233,25 +233,26 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
     let origin = run.counters.first_ts.unwrap_or(0);
     let folded = std::mem::take(&mut run.flows.addresses);
     let flows = &run.flows.flows;
+    let flow_rows = |i: usize| flow_row(&flows[i], origin);
     let table = match a.by {
         By::Flow => Table {
             columns: &FLOW_COLUMNS,
-            rows: flows.iter().map(|f| flow_row(f, origin)).collect(),
+            rows: Rows::Made(flows.len(), &flow_rows),
         },
         By::Eth => {
             let rows = run.flows.eth.clone().into_sorted();
             Table {
                 columns: &CONV_COLUMNS,
-                rows: conv_rows(rows, origin, |m| (fmt_mac(m), Value::Null)),
+                rows: Rows::Held(conv_rows(rows, origin, |m| (fmt_mac(m), Value::Null))),
             }
         }
         By::Ip | By::Ipv6 => Table {
             columns: &CONV_COLUMNS,
-            rows: conv_rows(
+            rows: Rows::Held(conv_rows(
                 conv::by_address(flows, folded, a.by == By::Ipv6),
                 origin,
                 addr_cell,
-            ),
+            )),
         },
         By::Tcp | By::Udp => {
             let proto = if a.by == By::Tcp { 6 } else { 17 };
@@ -273,7 +274,7 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
             if cells.is_empty() {
                 Table {
                     columns: &CONV_COLUMNS,
-                    rows: out,
+                    rows: Rows::Held(out),
                 }
             } else {
                 for (row, vlan) in out.iter_mut().zip(cells) {
@@ -281,12 +282,13 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
                 }
                 Table {
                     columns: &CONV_VLAN_COLUMNS,
-                    rows: out,
+                    rows: Rows::Held(out),
                 }
             }
         }
     };
-    print(table.columns, table.rows, a.read.format, &run)
+    write_table(&table, a.read.format)?;
+    Ok(finish(&run))
 }
 
 static STATS_COLUMNS: [Column; 2] = [col("item", "What"), col("value", "Value")];
@@ -593,11 +595,22 @@ fn print(
     fmt: crate::table::OutputFormat,
     run: &Run,
 ) -> io::Result<ExitCode> {
+    write_table(
+        &Table {
+            columns,
+            rows: Rows::Held(rows),
+        },
+        fmt,
+    )?;
+    Ok(finish(run))
+}
+
+/// Writes a table to standard output in the chosen format.
+fn write_table(t: &Table, fmt: crate::table::OutputFormat) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    Table { columns, rows }.write(fmt, &mut out)?;
-    out.flush()?;
-    Ok(finish(run))
+    t.write(fmt, &mut out)?;
+    out.flush()
 }
 
 pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {

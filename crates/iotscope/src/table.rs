@@ -28,18 +28,62 @@ pub const fn col(key: &'static str, title: &'static str) -> Column {
 }
 
 /// Rows of values under a set of columns.
-pub struct Table {
+pub struct Table<'a> {
     pub columns: &'static [Column],
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Rows<'a>,
+}
+
+/// A table's rows: held, or made one at a time when written (a table of every flow of a large
+/// capture is not held twice).
+pub enum Rows<'a> {
+    Held(Vec<Vec<Value>>),
+    Made(usize, &'a dyn Fn(usize) -> Vec<Value>),
+}
+
+impl Rows<'_> {
+    /// Calls `f` on each row in order.
+    fn each(&self, mut f: impl FnMut(&[Value]) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            Rows::Held(rows) => rows.iter().try_for_each(|r| f(r)),
+            Rows::Made(n, make) => (0..*n).try_for_each(|i| f(&make(i))),
+        }
+    }
 }
 
 fn text(v: &Value) -> String {
+    let mut s = String::new();
+    write_text(v, &mut s);
+    s
+}
+
+/// A cell's text, written into `s` (a buffer reused from cell to cell).
+fn write_text(v: &Value, s: &mut String) {
+    use std::fmt::Write as _;
     match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::Null => {}
+        Value::String(x) => s.push_str(x),
         // Times and durations: fixed decimals keep the column readable.
-        Value::Number(n) if n.is_f64() => format!("{:.6}", n.as_f64().unwrap_or_default()),
-        other => other.to_string(),
+        Value::Number(n) if n.is_f64() => {
+            let _ = write!(s, "{:.6}", n.as_f64().unwrap_or_default());
+        }
+        Value::Number(n) => {
+            let _ = write!(s, "{n}");
+        }
+        other => {
+            let _ = write!(s, "{other}");
+        }
+    }
+}
+
+/// Width of a cell's text in characters.
+fn text_width(v: &Value, buf: &mut String) -> usize {
+    match v {
+        Value::String(x) => x.chars().count(),
+        other => {
+            buf.clear();
+            write_text(other, buf);
+            buf.chars().count()
+        }
     }
 }
 
@@ -51,83 +95,80 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-impl Table {
+impl Table<'_> {
     pub fn write(&self, fmt: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
         match fmt {
             OutputFormat::Table => self.write_text(out),
             OutputFormat::Csv => {
                 let head: Vec<_> = self.columns.iter().map(|c| c.key).collect();
                 writeln!(out, "{}", head.join(","))?;
-                for r in &self.rows {
+                self.rows.each(|r| {
                     let cells: Vec<_> = r.iter().map(|v| csv_field(&text(v))).collect();
-                    writeln!(out, "{}", cells.join(","))?;
-                }
-                Ok(())
+                    writeln!(out, "{}", cells.join(","))
+                })
             }
-            OutputFormat::Json => {
-                for r in &self.rows {
-                    let obj: serde_json::Map<String, Value> = self
-                        .columns
-                        .iter()
-                        .zip(r)
-                        .map(|(c, v)| (c.key.to_string(), v.clone()))
-                        .collect();
-                    serde_json::to_writer(&mut *out, &obj)?;
-                    writeln!(out)?;
-                }
-                Ok(())
-            }
+            OutputFormat::Json => self.rows.each(|r| {
+                let obj: serde_json::Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| (c.key.to_string(), v.clone()))
+                    .collect();
+                serde_json::to_writer(&mut *out, &obj)?;
+                writeln!(out)
+            }),
         }
     }
 
+    /// Two passes over the rows, one for the column widths and one to write, so that no second
+    /// copy of a large table is held as text.
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        let cells: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|r| r.iter().map(text).collect())
-            .collect();
+        let mut buf = String::new();
         let mut width: Vec<usize> = self
             .columns
             .iter()
             .map(|c| c.title.chars().count())
             .collect();
-        for r in &cells {
-            for (w, c) in width.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
         // Numbers align right, text left (a column holding any number is numeric).
         let mut numeric = vec![false; self.columns.len()];
-        for r in &self.rows {
-            for (n, v) in numeric.iter_mut().zip(r) {
+        self.rows.each(|r| {
+            for ((w, n), v) in width.iter_mut().zip(numeric.iter_mut()).zip(r) {
+                *w = (*w).max(text_width(v, &mut buf));
                 *n |= v.is_number();
             }
-        }
-        let line = |vals: &[String]| {
-            let mut s = String::new();
-            for (i, v) in vals.iter().enumerate() {
-                let pad = width[i].saturating_sub(v.chars().count());
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                if numeric[i] {
-                    s.extend(std::iter::repeat_n(' ', pad));
-                    s.push_str(v);
-                } else {
-                    s.push_str(v);
-                    if i + 1 < vals.len() {
-                        s.extend(std::iter::repeat_n(' ', pad));
-                    }
+            Ok(())
+        })?;
+        let last = self.columns.len().saturating_sub(1);
+        // One cell into the line: numbers padded on the left, text on the right (but the last).
+        let put = |line: &mut String, i: usize, cell: &str| {
+            let pad = width[i].saturating_sub(cell.chars().count());
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if numeric[i] {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if i < last {
+                    line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
-            s
         };
-        let titles: Vec<String> = self.columns.iter().map(|c| c.title.to_string()).collect();
-        writeln!(out, "{}", line(&titles).trim_end())?;
-        for r in &cells {
-            writeln!(out, "{}", line(r).trim_end())?;
+        let mut line = String::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            put(&mut line, i, c.title);
         }
-        Ok(())
+        writeln!(out, "{}", line.trim_end())?;
+        self.rows.each(|r| {
+            line.clear();
+            for (i, v) in r.iter().enumerate() {
+                buf.clear();
+                write_text(v, &mut buf);
+                put(&mut line, i, &buf);
+            }
+            writeln!(out, "{}", line.trim_end())
+        })
     }
 }
 
@@ -141,7 +182,10 @@ mod tests {
     fn render(fmt: OutputFormat) -> String {
         let t = Table {
             columns: &COLS,
-            rows: vec![vec![json!("a,b"), json!(5)], vec![json!("c"), json!(123)]],
+            rows: Rows::Held(vec![
+                vec![json!("a,b"), json!(5)],
+                vec![json!("c"), json!(123)],
+            ]),
         };
         let mut out = Vec::new();
         t.write(fmt, &mut out).unwrap();

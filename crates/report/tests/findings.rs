@@ -1292,4 +1292,26 @@ fn scans_of_ports_and_of_hosts() {
     assert_eq!(fact(s[0].1, "hosts tried"), "64");
     assert_eq!(fact(s[0].1, "hosts that answered"), "0");
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
+
+    // nmap trying 20 ports on each of 32 internet addresses (record.sh grid): a port scan of
+    // every host and a sweep of every port, reported as one scan of the hosts, not as 32 port
+    // scans and 20 sweeps.
+    let r = report(recorded("grid.pcap"));
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0].1.subject, "ports of 32 hosts");
+    assert_eq!(s[0].1.severity, Severity::High);
+    assert_eq!(s[0].1.count, 640);
+    assert_eq!(fact(s[0].1, "hosts tried"), "32");
+    assert_eq!(fact(s[0].1, "on the internet"), "32");
+    assert_eq!(fact(s[0].1, "ports tried"), "20");
+    assert_eq!(fact(s[0].1, "ports that answered"), "none");
+    let d = holding(&r, "10.99.0.2");
+    assert!(
+        d.verdict.text.contains(
+            "One weakness: it scans 20 ports of 32 hosts (32 on the internet), 0 answered."
+        ),
+        "{}",
+        d.verdict.text
+    );
 }
