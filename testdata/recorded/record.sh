@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   sweep grid (default: all).  Each run regenerates the selected .pcap files.
+#   sweep grid udpscan (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -49,10 +49,10 @@ PACKAGES=(
   unbound knot-dnsutils
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
-  nmap
+  nmap traceroute
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1295,6 +1295,12 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    udpscan)    # nmap's UDP probes of 33 ports of each of 2 addresses, then a traceroute to a
+                # third, none answered.
+                expect_packets udpscan.pcap 'ip.src == 10.99.0.2 && udp.dstport <= 30 && (ip.dst == 198.51.100.1 || ip.dst == 198.51.100.2)' 60
+                expect_packets udpscan.pcap 'ip.src == 10.99.0.2 && udp.dstport == 69' 2
+                expect_packets udpscan.pcap 'ip.dst == 198.51.100.200 && udp.dstport >= 33434' 20
+                expect_no_packets udpscan.pcap 'udp && ip.dst == 10.99.0.2 && !dns' ;;
     grid)       # One SYN to each of tcp/1-20 of each of the 32 addresses, none answered.
                 expect_packets grid.pcap 'ip.src == 10.99.0.2 && tcp.dstport <= 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 640
                 expect_no_packets grid.pcap 'tcp && ip.dst == 10.99.0.2'
@@ -1361,6 +1367,19 @@ record_grid() {
     >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
   cap_stop
   ip -n "$NS_C" route del "$GRID_NET" via "$SRV_IP" dev "$VETH_C"
+}
+
+# A UDP port scan of two internet addresses (TEST-NET-2), and a traceroute to a third: both send
+# datagrams to many ports of a host that answers none of them.
+UDPSCAN_NET=198.51.100.0/24
+record_udpscan() {
+  ip -n "$NS_C" route add "$UDPSCAN_NET" via "$SRV_IP" dev "$VETH_C"
+  cap_start udpscan.pcap
+  in_cli nmap -n -Pn -sU -p 1-30,69,123,161 --max-retries 0 --min-rate 100 198.51.100.1 198.51.100.2 \
+    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+  in_cli traceroute -n -q 1 -w 0.2 -m 24 198.51.100.200 >"$WORK/traceroute.log" 2>&1 || true
+  cap_stop
+  ip -n "$NS_C" route del "$UDPSCAN_NET" via "$SRV_IP" dev "$VETH_C"
 }
 
 # -------------------------------------------------------------------- main --

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};
@@ -595,9 +595,11 @@ fn ends(f: &Flow) -> ((IpAddr, u16), (IpAddr, u16)) {
 }
 
 fn is_unicast(a: IpAddr) -> bool {
+    // A local subnet's broadcast address most often ends in 255; a public one can be any host's.
     !(a.is_multicast()
         || a.is_unspecified()
-        || matches!(a, IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255))
+        || matches!(a, IpAddr::V4(v) if v.is_broadcast()
+            || (v.octets()[3] == 255 && crate::devices::is_local(&a))))
 }
 
 /// "Amazon, US" for an address, from the offline data.
@@ -652,10 +654,10 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let ix = Index::new(i);
     let mut out = Findings::default();
     let resolvers = network_resolvers(i, &ix);
-    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &mut out);
-    scans(i, &ix, &mut out);
+    let in_scans = scans(i, &ix, &mut out);
+    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &in_scans, &mut out);
     credentials(i, &ix, &mut out);
-    dns_bypass(i, &ix, &resolvers, &mut out);
+    dns_bypass(i, &ix, &resolvers, &in_scans, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
     for b in i.beacons {
         let Some(dev) = ix.device_for(b.device, b.mac) else {
@@ -892,8 +894,18 @@ fn is_http_dns(uri: &str) -> bool {
     }
 }
 
-fn dns_bypass(i: &Input, ix: &Index, resolvers: &BTreeSet<IpAddr>, out: &mut Findings) {
+fn dns_bypass(
+    i: &Input,
+    ix: &Index,
+    resolvers: &BTreeSet<IpAddr>,
+    in_scans: &HashSet<u64>,
+    out: &mut Findings,
+) {
     for f in i.flows {
+        // A scan's DNS probe that got no answer is no lookup.
+        if silent(f) && in_scans.contains(&f.first_frame) {
+            continue;
+        }
         let (c, s) = ends(f);
         if f.app.app == App::Http && !i.local.contains(&s.0) {
             let lookups = ix
@@ -1114,20 +1126,26 @@ fn flows_and_apps(
     i: &Input,
     ix: &Index,
     resolvers: &BTreeSet<IpAddr>,
+    in_scans: &HashSet<u64>,
     out: &mut Findings,
 ) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
     for f in i.flows {
         let v = View::new(i, ix, f);
+        // A scan's probe that got nothing back used nothing: a UDP scan sends a TFTP request to
+        // port 69 of every host, and the scan finding says so.
+        let probe = silent(f) && in_scans.contains(&f.first_frame);
         plain_http(i, ix, &v, out);
-        unsafe_protocol(i, ix, &v, out);
+        if !probe {
+            unsafe_protocol(i, ix, &v, out);
+        }
         anonymous_mqtt(i, ix, &v, out);
         // An FTP data connection was announced by its control connection, which is reported on
         // its own: in active mode it is the server that connects to the device.
         if v.app != App::FtpData {
             inbound(i, &v, resolvers, out);
         }
-        if encrypted_dns_flow(i, &v, out) {
+        if !probe && encrypted_dns_flow(i, &v, out) {
             encrypted_dns.insert(v.c);
         }
         if matches!(v.app, App::Tls | App::Quic) {
@@ -1170,27 +1188,38 @@ pub const SCAN_HOSTS: usize = 30;
 /// the tries to count as a scan: a scan finds few open doors, and uses none.
 pub const SCAN_SILENT: f64 = 0.8;
 
-/// Port scans and address sweeps: TCP connection attempts (a SYN seen) from a device, per target
-/// host over ports and per port over hosts.
-fn scans(i: &Input, ix: &Index, out: &mut Findings) {
+/// UDP ports that traceroute sends its probes to (33434 and up, one per hop and try): a path
+/// being traced is not a port scan, though the destination answers none of them.
+const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33534;
+
+/// Port scans and address sweeps, per device and transport: TCP connection attempts (a SYN
+/// seen) and UDP datagrams from a device, per target host over ports and per port over hosts.
+/// Returns the first frames of the flows that belong to a scan found, whose probes use nothing.
+fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per device: each host's ports, and each port's hosts, with the flows that tried them.
     type Tried<'f, K> = BTreeMap<K, Vec<&'f Flow>>;
     type Targets<'f> = (
         BTreeMap<IpAddr, Tried<'f, u16>>,
         BTreeMap<u16, Tried<'f, IpAddr>>,
     );
-    let mut by_device: BTreeMap<&str, Targets> = BTreeMap::new();
+    let mut by_device: BTreeMap<(&str, u8), Targets> = BTreeMap::new();
+    let mut in_scans = HashSet::new();
     for f in i.flows {
-        let opened = f.tcp.is_some_and(|t| t.syn_ts.is_some());
-        if f.key.proto != 6 || !f.key.ports_known || !opened {
+        let (s, port) = f.key.end(f.initiator.other());
+        let host = ip_of(&s);
+        let tried = match f.key.proto {
+            6 => f.tcp.is_some_and(|t| t.syn_ts.is_some()),
+            // Multicast and broadcast datagrams are meant for many hosts and answered by few.
+            17 => is_unicast(host) && !TRACEROUTE_PORTS.contains(&port),
+            _ => false,
+        };
+        if !f.key.ports_known || !tried {
             continue;
         }
         let Some(dev) = ix.device_at(f, f.initiator) else {
             continue;
         };
-        let (s, port) = f.key.end(f.initiator.other());
-        let host = ip_of(&s);
-        let (ports_of, hosts_on) = by_device.entry(dev).or_default();
+        let (ports_of, hosts_on) = by_device.entry((dev, f.key.proto)).or_default();
         ports_of
             .entry(host)
             .or_default()
@@ -1208,7 +1237,10 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
                 .push(f);
         }
     }
-    for (dev, (ports_of, hosts_on)) in by_device {
+    for ((dev, proto), (ports_of, hosts_on)) in by_device {
+        let proto_name = proto_name(proto);
+        // TCP subjects name no transport, as they did before UDP was looked at.
+        let ports_word = if proto == 6 { "ports" } else { "udp ports" };
         // Port scans: every host whose ports the device tried, in one finding, so that a scan of
         // a whole network reads as one scan and not as one per host.
         let mut scanned_hosts: BTreeMap<IpAddr, Vec<u16>> = BTreeMap::new();
@@ -1240,11 +1272,13 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
                 })
                 .collect();
             let (subject, whom) = match scanned_hosts.keys().next() {
-                Some(h) if scanned_hosts.len() == 1 => (format!("ports of {h}"), h.to_string()),
+                Some(h) if scanned_hosts.len() == 1 => {
+                    (format!("{ports_word} of {h}"), h.to_string())
+                }
                 _ => {
                     let n = scanned_hosts.len();
                     (
-                        format!("ports of {n} hosts"),
+                        format!("{ports_word} of {n} hosts"),
                         format!("{n} hosts ({internet} on the internet)"),
                     )
                 }
@@ -1252,6 +1286,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
             let acc = out.get(FindingId::Scan, dev, &subject, sev);
             for h in scanned_hosts.keys() {
                 acc.tries(&ports_of[h]);
+                in_scans.extend(ports_of[h].values().flatten().map(|f| f.first_frame));
                 acc.fact(
                     "target",
                     format!("{h} ({})", where_is(i.intel, *h, i.local)),
@@ -1270,7 +1305,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
                 },
             );
             acc.summary = Some(format!(
-                "{} ports of {whom}, {} answered",
+                "{} {ports_word} of {whom}, {} answered",
                 ports.len(),
                 answered.len()
             ));
@@ -1290,6 +1325,12 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
         if swept.is_empty() {
             continue;
         }
+        in_scans.extend(
+            swept
+                .values()
+                .flat_map(|(tried, _)| tried.values().flatten())
+                .map(|f| f.first_frame),
+        );
         let hosts: BTreeSet<IpAddr> = swept
             .values()
             .flat_map(|(h, _)| h.keys().copied())
@@ -1304,7 +1345,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
         } else {
             Severity::Medium
         };
-        let service = |port: u16| iotscope_proto::app::by_port(true, port, port).name();
+        let service = |port: u16| iotscope_proto::app::by_port(proto == 6, port, port).name();
         let (subject, what) = match swept.keys().next() {
             Some(p) if swept.len() == 1 => (
                 format!("tcp/{p} {} on many hosts", service(*p)),
@@ -1322,7 +1363,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
         for (port, (tried, _)) in &swept {
             acc.tries(tried);
             if swept.len() > 1 {
-                acc.fact("ports", format!("tcp/{port} {}", service(*port)));
+                acc.fact("ports", format!("{proto_name}/{port} {}", service(*port)));
             }
         }
         acc.fact("hosts tried", hosts.len().to_string())
@@ -1334,6 +1375,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) {
             answered.len()
         ));
     }
+    in_scans
 }
 
 /// Whether a device's attempts on each of several targets (ports of a host, or hosts on a port)
@@ -1345,7 +1387,7 @@ fn scanned<K: Copy>(targets: &BTreeMap<K, Vec<&Flow>>, min: usize) -> Option<Vec
     }
     let quiet = targets
         .values()
-        .filter(|fs| fs.iter().all(|f| !talked(f)))
+        .filter(|fs| fs.iter().all(|f| silent(f)))
         .count();
     if (quiet as f64) < SCAN_SILENT * targets.len() as f64 {
         return None;
@@ -1357,6 +1399,15 @@ fn scanned<K: Copy>(targets: &BTreeMap<K, Vec<&Flow>>, min: usize) -> Option<Vec
             .map(|(k, _)| *k)
             .collect(),
     )
+}
+
+/// A probe that got nothing back: a TCP attempt that carried no data either way (unanswered,
+/// refused, or a bare handshake), or a datagram never answered.
+fn silent(f: &Flow) -> bool {
+    match f.tcp {
+        Some(_) => !talked(f),
+        None => !crate::endpoints::answered(f),
+    }
 }
 
 /// Something was said on the flow: data from either side (for TCP), or a datagram answered.

@@ -769,6 +769,8 @@ fn and_list(v: &[String], max: usize) -> String {
 
 /// Kinds of weakness listed in a verdict before "and more".
 const MAX_WEAKNESSES: usize = 6;
+/// Phrases of one kind of weakness in a verdict before "N more such findings below".
+const MAX_PHRASES: usize = 4;
 
 /// The verdict's list of weaknesses: one phrase per kind of finding (low and above), the
 /// subjects of the same kind joined ("plain HTTP to a, b and c").
@@ -813,12 +815,38 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
         match phrase {
             Some(p) => out.push(p),
             None => {
-                // One phrase per distinct weakness: logins to two servers read the same.
-                for w in same.iter().map(|f| weakness(f)) {
-                    if !out.contains(&w) {
-                        out.push(w);
+                // One phrase per distinct weakness: logins to two servers read the same. The
+                // servers of one unsafe protocol are listed in one phrase.
+                let mut mine: Vec<String> = Vec::new();
+                let mut servers: Vec<(&str, Vec<String>)> = Vec::new();
+                for f in &same {
+                    let uses = (f.id == FindingId::UnsafeProtocol)
+                        .then(|| f.subject.strip_prefix("uses "))
+                        .flatten()
+                        .and_then(|r| r.split_once(" to "));
+                    match uses {
+                        Some((p, server)) => match servers.iter_mut().find(|(q, _)| *q == p) {
+                            Some((_, v)) => v.push(server.to_string()),
+                            None => servers.push((p, vec![server.to_string()])),
+                        },
+                        None => {
+                            let w = weakness(f);
+                            if !mine.contains(&w) {
+                                mine.push(w);
+                            }
+                        }
                     }
                 }
+                for (p, v) in servers {
+                    mine.push(format!("it uses {p} to {}", and_list(&v, 4)));
+                }
+                // A kind that makes many phrases is cut short: the findings list them all.
+                if mine.len() > MAX_PHRASES {
+                    let more = mine.len() - (MAX_PHRASES - 1);
+                    mine.truncate(MAX_PHRASES - 1);
+                    mine.push(format!("{more} more such findings below"));
+                }
+                out.extend(mine);
             }
         }
     }
@@ -919,7 +947,13 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
         }
         let s = ip_of(&f.key.end(f.initiator.other()).0);
         let scope = match s {
-            IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255 => " (broadcast)",
+            // A local subnet's broadcast address most often ends in 255; a public one can be
+            // any host's.
+            IpAddr::V4(v)
+                if v.is_broadcast() || (v.octets()[3] == 255 && devices::is_local(&s)) =>
+            {
+                " (broadcast)"
+            }
             a if a.is_multicast() => " (multicast)",
             a if devices::is_local(&a) => "",
             _ => continue,

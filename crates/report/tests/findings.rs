@@ -1314,4 +1314,19 @@ fn scans_of_ports_and_of_hosts() {
         "{}",
         d.verdict.text
     );
+
+    // nmap's UDP scan of 33 ports of two internet addresses, then a traceroute to a third (record.sh
+    // udpscan). One UDP port scan; the TFTP and DNS probes among its datagrams use nothing, and
+    // the traceroute's datagrams to 24 ports of 198.51.100.200 are no scan.
+    let r = report(recorded("udpscan.pcap"));
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0].1.subject, "udp ports of 2 hosts");
+    assert_eq!(s[0].1.severity, Severity::High);
+    assert_eq!(s[0].1.count, 66);
+    assert_eq!(fact(s[0].1, "ports tried"), "33");
+    assert_eq!(fact(s[0].1, "ports that answered"), "none");
+    assert!(!fact(s[0].1, "target").contains("198.51.100.200"));
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
+    assert!(of(&r, FindingId::DnsBypass).is_empty());
 }
