@@ -1343,43 +1343,49 @@ verify() {
   esac
 }
 
+# Captures FILE while COMMAND... runs, with NET routed from the client through the server
+# namespace, which forwards nothing: no probe into NET is answered.
+with_dead_route() {
+  local net=$1 file=$2
+  shift 2
+  ip -n "$NS_C" route add "$net" via "$SRV_IP" dev "$VETH_C"
+  cap_start "$file"
+  "$@"
+  cap_stop
+  ip -n "$NS_C" route del "$net" via "$SRV_IP" dev "$VETH_C"
+}
+
+# nmap from the client, without host discovery or retries.
+scan_from_client() {
+  in_cli nmap -n -Pn --max-retries 0 "$@" >"$WORK/nmap.log" 2>&1 \
+    || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+}
+
 # nmap's SYN scan of telnet over 64 addresses of 198.51.100.0/26 (TEST-NET-2, an internet range
 # that exists nowhere), from the client: what a worm such as Mirai sends from an infected
-# camera. The client routes the range through the server namespace, which forwards nothing,
-# so no probe is answered.
+# camera.
 SWEEP_NET=198.51.100.0/26
 record_sweep() {
-  ip -n "$NS_C" route add "$SWEEP_NET" via "$SRV_IP" dev "$VETH_C"
-  cap_start sweep.pcap
-  in_cli nmap -n -Pn -sS -p 23 --max-retries 0 --host-timeout 10s "$SWEEP_NET" \
-    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
-  cap_stop
-  ip -n "$NS_C" route del "$SWEEP_NET" via "$SRV_IP" dev "$VETH_C"
+  with_dead_route "$SWEEP_NET" sweep.pcap \
+    scan_from_client -sS -p 23 --host-timeout 10s "$SWEEP_NET"
 }
 
 # A scan of 20 ports on each of 32 internet addresses (TEST-NET-3): a grid that is both a port
 # scan of every host and a sweep of every port.
 GRID_NET=203.0.113.0/27
 record_grid() {
-  ip -n "$NS_C" route add "$GRID_NET" via "$SRV_IP" dev "$VETH_C"
-  cap_start grid.pcap
-  in_cli nmap -n -Pn -sS -p 1-20 --max-retries 0 --min-rate 200 "$GRID_NET" \
-    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
-  cap_stop
-  ip -n "$NS_C" route del "$GRID_NET" via "$SRV_IP" dev "$VETH_C"
+  with_dead_route "$GRID_NET" grid.pcap \
+    scan_from_client -sS -p 1-20 --min-rate 200 "$GRID_NET"
 }
 
 # A UDP port scan of two internet addresses (TEST-NET-2), and a traceroute to a third: both send
 # datagrams to many ports of a host that answers none of them.
-UDPSCAN_NET=198.51.100.0/24
-record_udpscan() {
-  ip -n "$NS_C" route add "$UDPSCAN_NET" via "$SRV_IP" dev "$VETH_C"
-  cap_start udpscan.pcap
-  in_cli nmap -n -Pn -sU -p 1-30,69,123,161 --max-retries 0 --min-rate 100 198.51.100.1 198.51.100.2 \
-    >"$WORK/nmap.log" 2>&1 || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+udp_probes() {
+  scan_from_client -sU -p 1-30,69,123,161 --min-rate 100 198.51.100.1 198.51.100.2
   in_cli traceroute -n -q 1 -w 0.2 -m 24 198.51.100.200 >"$WORK/traceroute.log" 2>&1 || true
-  cap_stop
-  ip -n "$NS_C" route del "$UDPSCAN_NET" via "$SRV_IP" dev "$VETH_C"
+}
+record_udpscan() {
+  with_dead_route 198.51.100.0/24 udpscan.pcap udp_probes
 }
 
 # -------------------------------------------------------------------- main --
