@@ -1287,10 +1287,27 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             for h in scanned_hosts.keys() {
                 acc.tries(&ports_of[h]);
                 in_scans.extend(ports_of[h].values().flatten().map(|f| f.first_frame));
-                acc.fact(
-                    "target",
-                    format!("{h} ({})", where_is(i.intel, *h, i.local)),
-                );
+            }
+            // A few targets by name; many by their span, lowest and highest address (the list
+            // of values would sort them as text, 10.0.0.10 before 10.0.0.2).
+            match (
+                scanned_hosts.keys().next(),
+                scanned_hosts.keys().next_back(),
+            ) {
+                (Some(lo), Some(hi)) if scanned_hosts.len() > MAX_VALUES => {
+                    acc.fact(
+                        "targets",
+                        format!("{lo} to {hi}, {} addresses", scanned_hosts.len()),
+                    );
+                }
+                _ => {
+                    for h in scanned_hosts.keys() {
+                        acc.fact(
+                            "target",
+                            format!("{h} ({})", where_is(i.intel, *h, i.local)),
+                        );
+                    }
+                }
             }
             if scanned_hosts.len() > 1 {
                 acc.fact("hosts tried", scanned_hosts.len().to_string())

@@ -1303,6 +1303,10 @@ fn scans_of_ports_and_of_hosts() {
     assert_eq!(s[0].1.severity, Severity::High);
     assert_eq!(s[0].1.count, 640);
     assert_eq!(fact(s[0].1, "hosts tried"), "32");
+    assert_eq!(
+        fact(s[0].1, "targets"),
+        "203.0.113.0 to 203.0.113.31, 32 addresses"
+    );
     assert_eq!(fact(s[0].1, "on the internet"), "32");
     assert_eq!(fact(s[0].1, "ports tried"), "20");
     assert_eq!(fact(s[0].1, "ports that answered"), "none");
