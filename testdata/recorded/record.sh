@@ -49,7 +49,7 @@ PACKAGES=(
   unbound knot-dnsutils
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
-  nmap traceroute
+  nmap traceroute iputils-ping
 )
 
 ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan)
@@ -1296,10 +1296,11 @@ verify() {
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
     udpscan)    # nmap's UDP probes of 33 ports of each of 2 addresses, then a traceroute to a
-                # third, none answered.
+                # third, none answered; then pings a fourth answers.
                 expect_packets udpscan.pcap 'ip.src == 10.99.0.2 && udp.dstport <= 30 && (ip.dst == 198.51.100.1 || ip.dst == 198.51.100.2)' 60
                 expect_packets udpscan.pcap 'ip.src == 10.99.0.2 && udp.dstport == 69' 2
                 expect_packets udpscan.pcap 'ip.dst == 198.51.100.200 && udp.dstport >= 33434' 20
+                expect_packets udpscan.pcap 'ip.src == 198.51.100.250 && icmp.type == 0' 2
                 expect_no_packets udpscan.pcap 'udp && ip.dst == 10.99.0.2 && !dns' ;;
     grid)       # One SYN to each of tcp/1-20 of each of the 32 addresses, none answered.
                 expect_packets grid.pcap 'ip.src == 10.99.0.2 && tcp.dstport <= 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 640
@@ -1380,9 +1381,13 @@ record_grid() {
 
 # A UDP port scan of two internet addresses (TEST-NET-2), and a traceroute to a third: both send
 # datagrams to many ports of a host that answers none of them.
+# Then two pings that a fourth address answers: an internet host in no country's registry.
 udp_probes() {
   scan_from_client -sU -p 1-30,69,123,161 --min-rate 100 198.51.100.1 198.51.100.2
   in_cli traceroute -n -q 1 -w 0.2 -m 24 198.51.100.200 >"$WORK/traceroute.log" 2>&1 || true
+  ip -n "$NS_S" addr add 198.51.100.250/32 dev lo
+  in_cli ping -n -c 2 -i 0.2 198.51.100.250 >"$WORK/ping.log" 2>&1 || die "ping: $(cat "$WORK/ping.log")"
+  ip -n "$NS_S" addr del 198.51.100.250/32 dev lo
 }
 record_udpscan() {
   with_dead_route 198.51.100.0/24 udpscan.pcap udp_probes

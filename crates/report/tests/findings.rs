@@ -1333,4 +1333,14 @@ fn scans_of_ports_and_of_hosts() {
     assert!(!fact(s[0].1, "target").contains("198.51.100.200"));
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
     assert!(of(&r, FindingId::DnsBypass).is_empty());
+    // The pings that 198.51.100.250 answered: a destination whose country no registry gives,
+    // and that is no anycast network either.
+    let d = holding(&r, "10.99.0.2");
+    assert!(
+        d.verdict
+            .text
+            .contains("talks to 1 destination in no known country"),
+        "{}",
+        d.verdict.text
+    );
 }
