@@ -147,7 +147,7 @@ fn outbound(f: &Flow, local: &Local, namer: &Namer) -> Option<(IpAddr, IpAddr, D
     let server = ip_of(&f.key.end(f.initiator.other()).0);
     if !local.contains(&client)
         || server.is_multicast()
-        || matches!(server, IpAddr::V4(v) if v.is_broadcast() || v.octets()[3] == 255)
+        || crate::devices::is_broadcast(&server)
         || is_plumbing(f.app.app)
     {
         return None;

@@ -228,6 +228,12 @@ pub fn is_local(a: &IpAddr) -> bool {
     iotscope_packet::is_private(a)
 }
 
+/// A broadcast address: 255.255.255.255, or a local address ending in 255 (a local subnet's
+/// broadcast address most often does; a public one ending in 255 can be any host's).
+pub fn is_broadcast(a: &IpAddr) -> bool {
+    matches!(a, IpAddr::V4(v) if v.is_broadcast() || (v.octets()[3] == 255 && is_local(a)))
+}
+
 fn is_group_mac(m: &Mac) -> bool {
     m[0] & 0x01 != 0
 }

@@ -16,7 +16,7 @@ use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, Message};
 use serde::Serialize;
 
-use crate::devices::Local;
+use crate::devices::{is_broadcast, Local};
 use crate::passive_dns::{bindings, Via};
 
 /// How an endpoint got its name.
@@ -465,8 +465,4 @@ fn strip_port(host: &str) -> String {
         Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h.to_string(),
         _ => host.to_string(),
     }
-}
-
-fn is_broadcast(a: &IpAddr) -> bool {
-    matches!(a, IpAddr::V4(v) if v.is_broadcast())
 }

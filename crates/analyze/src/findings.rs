@@ -595,11 +595,7 @@ fn ends(f: &Flow) -> ((IpAddr, u16), (IpAddr, u16)) {
 }
 
 fn is_unicast(a: IpAddr) -> bool {
-    // A local subnet's broadcast address most often ends in 255; a public one can be any host's.
-    !(a.is_multicast()
-        || a.is_unspecified()
-        || matches!(a, IpAddr::V4(v) if v.is_broadcast()
-            || (v.octets()[3] == 255 && crate::devices::is_local(&a))))
+    !(a.is_multicast() || a.is_unspecified() || crate::devices::is_broadcast(&a))
 }
 
 /// "Amazon, US" for an address, from the offline data.

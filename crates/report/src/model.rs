@@ -947,13 +947,7 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
         }
         let s = ip_of(&f.key.end(f.initiator.other()).0);
         let scope = match s {
-            // A local subnet's broadcast address most often ends in 255; a public one can be
-            // any host's.
-            IpAddr::V4(v)
-                if v.is_broadcast() || (v.octets()[3] == 255 && devices::is_local(&s)) =>
-            {
-                " (broadcast)"
-            }
+            a if devices::is_broadcast(&a) => " (broadcast)",
             a if a.is_multicast() => " (multicast)",
             a if devices::is_local(&a) => "",
             _ => continue,
