@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   sweep grid udpscan (default: all).  Each run regenerates the selected .pcap files.
+#   sweep grid udpscan udpsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -52,7 +52,7 @@ PACKAGES=(
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan udpsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1295,6 +1295,9 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    udpsweep)   # nmap's SNMP probe to udp/161 of each of the 64 addresses, none answered.
+                expect_packets udpsweep.pcap 'ip.src == 10.99.0.2 && udp.dstport == 161 && snmp' 64
+                expect_no_packets udpsweep.pcap 'udp && ip.dst == 10.99.0.2 && !dns' ;;
     udpscan)    # nmap's UDP probes of 33 ports of each of 2 addresses, then a traceroute to a
                 # third, none answered; then pings a fourth answers.
                 expect_packets udpscan.pcap 'ip.src == 10.99.0.2 && udp.dstport <= 30 && (ip.dst == 198.51.100.1 || ip.dst == 198.51.100.2)' 60
@@ -1391,6 +1394,13 @@ udp_probes() {
 }
 record_udpscan() {
   with_dead_route 198.51.100.0/24 udpscan.pcap udp_probes
+}
+
+# nmap's UDP sweep of SNMP over 64 internet addresses (TEST-NET-2), as a worm or an inventory
+# tool looking for devices with a default community string sends it.
+record_udpsweep() {
+  with_dead_route "$SWEEP_NET" udpsweep.pcap \
+    scan_from_client -sU -p 161 --min-rate 100 "$SWEEP_NET"
 }
 
 # -------------------------------------------------------------------- main --

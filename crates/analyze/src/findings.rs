@@ -1250,11 +1250,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
                 .keys()
                 .filter(|h| !i.local.contains(h))
                 .count();
-            let sev = if internet > 0 {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
+            let sev = scan_severity(internet);
             let ports: BTreeSet<u16> = scanned_hosts
                 .keys()
                 .flat_map(|h| ports_of[h].keys().copied())
@@ -1353,22 +1349,22 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             .flat_map(|(_, a)| a.iter().copied())
             .collect();
         let internet = hosts.iter().filter(|h| !i.local.contains(h)).count();
-        let sev = if internet > 0 {
-            Severity::High
-        } else {
-            Severity::Medium
+        let sev = scan_severity(internet);
+        // "udp/161", or "tcp/23 telnet" when the port names a service.
+        let port_name = |port: u16| match iotscope_proto::app::by_port(proto == 6, port, port) {
+            App::Unknown => format!("{proto_name}/{port}"),
+            app => format!("{proto_name}/{port} {}", app.name()),
         };
-        let service = |port: u16| iotscope_proto::app::by_port(proto == 6, port, port).name();
         let (subject, what) = match swept.keys().next() {
             Some(p) if swept.len() == 1 => (
-                format!("tcp/{p} {} on many hosts", service(*p)),
-                format!("tcp/{p}"),
+                format!("{} on many hosts", port_name(*p)),
+                format!("{proto_name}/{p}"),
             ),
             _ => {
                 let n = swept.len();
                 (
-                    format!("{n} tcp ports on many hosts"),
-                    format!("{n} tcp ports"),
+                    format!("{n} {proto_name} ports on many hosts"),
+                    format!("{n} {proto_name} ports"),
                 )
             }
         };
@@ -1376,7 +1372,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         for (port, (tried, _)) in &swept {
             acc.tries(tried);
             if swept.len() > 1 {
-                acc.fact("ports", format!("{proto_name}/{port} {}", service(*port)));
+                acc.fact("ports", port_name(*port));
             }
         }
         acc.fact("hosts tried", hosts.len().to_string())
@@ -1389,6 +1385,16 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         ));
     }
     in_scans
+}
+
+/// A scan reaching into the internet is the worm's kind (high); one of the local network only,
+/// an inventory or an attacker already inside (medium).
+fn scan_severity(targets_on_internet: usize) -> Severity {
+    if targets_on_internet > 0 {
+        Severity::High
+    } else {
+        Severity::Medium
+    }
 }
 
 /// Whether a device's attempts on each of several targets (ports of a host, or hosts on a port)

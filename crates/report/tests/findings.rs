@@ -1293,6 +1293,17 @@ fn scans_of_ports_and_of_hosts() {
     assert_eq!(fact(s[0].1, "hosts that answered"), "0");
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 
+    // nmap's SNMP probe to udp/161 of the same 64 addresses (record.sh udpsweep): a UDP sweep,
+    // named by its transport and port (no service is known for 161).
+    let r = report(recorded("udpsweep.pcap"));
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0].1.subject, "udp/161 on many hosts");
+    assert_eq!(s[0].1.severity, Severity::High);
+    assert_eq!(s[0].1.count, 64);
+    assert_eq!(fact(s[0].1, "hosts tried"), "64");
+    assert_eq!(fact(s[0].1, "hosts that answered"), "0");
+
     // nmap trying 20 ports on each of 32 internet addresses (record.sh grid): a port scan of
     // every host and a sweep of every port, reported as one scan of the hosts, not as 32 port
     // scans and 20 sweeps.
