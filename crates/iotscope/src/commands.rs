@@ -88,23 +88,10 @@ static CONV_COLUMNS: [Column; 12] = [
     col("duration", "Duration"),
 ];
 
-/// The port tables with a VLAN column, for captures where a VLAN keeps two flows of the same
-/// addresses and ports apart (tshark merges them; without the column the rows look alike).
-static CONV_VLAN_COLUMNS: [Column; 13] = [
-    col("address_a", "Address A"),
-    col("port_a", "Port A"),
-    col("address_b", "Address B"),
-    col("port_b", "Port B"),
-    col("vlan", "VLAN"),
-    col("frames_a_to_b", "Frames A→B"),
-    col("bytes_a_to_b", "Bytes A→B"),
-    col("frames_b_to_a", "Frames B→A"),
-    col("bytes_b_to_a", "Bytes B→A"),
-    col("frames", "Frames"),
-    col("bytes", "Bytes"),
-    col("rel_start", "Rel Start"),
-    col("duration", "Duration"),
-];
+/// Where the port tables put their VLAN column, for captures where a VLAN keeps two flows of
+/// the same addresses and ports apart (tshark merges them; without the column the rows look
+/// alike): after the addresses and ports.
+const VLAN_AT: usize = 4;
 
 /// A flow's VLAN identifiers as a cell: none, one, or outer.inner.
 fn vlan_cell(vlan: [u16; 2]) -> Value {
@@ -234,6 +221,8 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
     let folded = std::mem::take(&mut run.flows.addresses);
     let flows = &run.flows.flows;
     let flow_rows = |i: usize| flow_row(&flows[i], origin);
+    let (ends, counts) = CONV_COLUMNS.split_at(VLAN_AT);
+    let vlan_columns: Vec<Column> = [ends, &[col("vlan", "VLAN")], counts].concat();
     let table = match a.by {
         By::Flow => Table {
             columns: &FLOW_COLUMNS,
@@ -278,10 +267,10 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
                 }
             } else {
                 for (row, vlan) in out.iter_mut().zip(cells) {
-                    row.insert(4, vlan);
+                    row.insert(VLAN_AT, vlan);
                 }
                 Table {
-                    columns: &CONV_VLAN_COLUMNS,
+                    columns: &vlan_columns,
                     rows: Rows::Held(out),
                 }
             }

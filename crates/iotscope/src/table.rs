@@ -18,6 +18,7 @@ pub enum OutputFormat {
 }
 
 /// A column: its machine key (CSV header, JSON key) and its title in the text table.
+#[derive(Clone, Copy)]
 pub struct Column {
     pub key: &'static str,
     pub title: &'static str,
@@ -29,7 +30,7 @@ pub const fn col(key: &'static str, title: &'static str) -> Column {
 
 /// Rows of values under a set of columns.
 pub struct Table<'a> {
-    pub columns: &'static [Column],
+    pub columns: &'a [Column],
     pub rows: Rows<'a>,
 }
 

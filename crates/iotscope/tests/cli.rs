@@ -8,17 +8,22 @@ use common::{iotscope, text};
 
 const ARIA: &str = "IoTSentinel__Aria__Setup-C-1-STA.pcap";
 
-#[test]
-fn tcp_conversations_as_csv() {
-    let cap = iotscope_testdata::capture(ARIA);
-    let out = iotscope(&[
+/// `flows --by tcp --format csv` on a test capture.
+fn tcp_csv(capture: &str) -> std::process::Output {
+    let cap = iotscope_testdata::capture(capture);
+    iotscope(&[
         "flows",
         "--by",
         "tcp",
         "--format",
         "csv",
         cap.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn tcp_conversations_as_csv() {
+    let out = tcp_csv(ARIA);
     assert!(out.status.success());
     // The same two connections tshark lists (testdata/golden/<capture>/conv_tcp.txt).
     assert_eq!(
@@ -33,15 +38,7 @@ fn tcp_conversations_as_csv() {
 fn port_tables_show_the_vlan_when_there_is_one() {
     // xiaomi.pcap: some frames carry VLAN 208; the same addresses and ports on two VLANs are two
     // rows, so the table says which VLAN each is on.
-    let cap = iotscope_testdata::capture("nDPI__xiaomi.pcap");
-    let out = iotscope(&[
-        "flows",
-        "--by",
-        "tcp",
-        "--format",
-        "csv",
-        cap.to_str().unwrap(),
-    ]);
+    let out = tcp_csv("nDPI__xiaomi.pcap");
     assert!(out.status.success());
     let t = text(&out.stdout);
     assert!(
