@@ -83,7 +83,8 @@ for f in "${files[@]}"; do
   tsv "$out/dhcpv6.tsv" "dhcpv6" , frame.number dhcpv6.msgtype dhcpv6.duid.bytes dhcpv6.client_domain \
     dhcpv6.vendorclass.data
   tsv "$out/http.tsv" "(http.request || http.response) && !(udp.port == 1900)" , frame.number \
-    ip.src ipv6.src tcp.srcport ip.dst tcp.dstport http.request.method http.host http.request.uri \
+    ip.src ipv6.src tcp.srcport ip.dst ipv6.dst tcp.dstport http.request.method http.host \
+    http.request.uri \
     http.user_agent http.authorization http.response.code http.server http.content_type \
     http.content_length
   tsv "$out/ssdp.tsv" "udp.port == 1900" , frame.number ip.src ipv6.src http.request.method \
@@ -115,10 +116,9 @@ for line in open("/usr/share/wireshark/manuf", encoding="utf-8", errors="replace
     hexs = prefix.replace(":", "").replace("-", "").upper()
     table[(hexs[: bits // 4], bits)] = (short, full)
 print("mac\tshort\tfull")
-for mac in sys.stdin:
-    mac = mac.strip()
-    if not mac:
-        continue
+# A frame with a tunnel carrying Ethernet has two sources, joined by a comma.
+macs = sorted({m for line in sys.stdin for m in line.strip().split(",") if m})
+for mac in macs:
     h = mac.replace(":", "").upper()
     hit = None
     for bits in (36, 28, 24):

@@ -246,7 +246,7 @@ pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
         .iter()
         .map(|f| {
             (
-                f.first_frame,
+                f.id(),
                 [
                     f.mac[f.initiator as usize],
                     f.mac[f.initiator.other() as usize],

@@ -246,7 +246,7 @@ impl Namer {
         let older = f
             .tcp
             .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
-        let sent = self.sent.get(&f.first_frame);
+        let sent = self.sent.get(&f.id());
         let lookup = |host: IpAddr, mac: Option<Mac>| {
             self.resolved.get(&(host, mac, server)).and_then(|v| {
                 // The name the flow itself sent (SNI, Host), when the host looked it up: several

@@ -516,7 +516,7 @@ impl<'a> Index<'a> {
                 }
             }
         }
-        let flow_of = i.flows.iter().map(|f| (f.first_frame, f)).collect();
+        let flow_of = i.flows.iter().map(|f| (f.id(), f)).collect();
         let mut events_of: HashMap<u64, Vec<&Event>> = HashMap::new();
         for e in i.events {
             events_of.entry(e.flow).or_default().push(e);
@@ -582,7 +582,7 @@ impl<'a> Index<'a> {
 
     fn events(&self, f: &Flow) -> &[&'a Event] {
         self.events_of
-            .get(&f.first_frame)
+            .get(&f.id())
             .map_or(&[][..], |v| v.as_slice())
     }
 }
@@ -899,7 +899,7 @@ fn dns_bypass(
 ) {
     for f in i.flows {
         // A scan's DNS probe that got no answer is no lookup.
-        if silent(f) && in_scans.contains(&f.first_frame) {
+        if silent(f) && in_scans.contains(&f.id()) {
             continue;
         }
         let (c, s) = ends(f);
@@ -1130,7 +1130,7 @@ fn flows_and_apps(
         let v = View::new(i, ix, f);
         // A scan's probe that got nothing back used nothing: a UDP scan sends a TFTP request to
         // port 69 of every host, and the scan finding says so.
-        let probe = silent(f) && in_scans.contains(&f.first_frame);
+        let probe = silent(f) && in_scans.contains(&f.id());
         plain_http(i, ix, &v, out);
         if !probe {
             unsafe_protocol(i, ix, &v, out);
@@ -1190,7 +1190,7 @@ const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33534;
 
 /// Port scans and address sweeps, per device and transport: TCP connection attempts (a SYN
 /// seen) and UDP datagrams from a device, per target host over ports and per port over hosts.
-/// Returns the first frames of the flows that belong to a scan found, whose probes use nothing.
+/// Returns the ids ([`Flow::id`]) of the flows that belong to a scan found, whose probes use nothing.
 fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per device: each host's ports, and each port's hosts, with the flows that tried them.
     type Tried<'f, K> = BTreeMap<K, Vec<&'f Flow>>;
@@ -1278,7 +1278,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             let acc = out.get(FindingId::Scan, dev, &subject, sev);
             for h in scanned_hosts.keys() {
                 acc.tries(&ports_of[h]);
-                in_scans.extend(ports_of[h].values().flatten().map(|f| f.first_frame));
+                in_scans.extend(ports_of[h].values().flatten().map(|f| f.id()));
             }
             // A few targets by name; many by their span, lowest and highest address (the list
             // of values would sort them as text, 10.0.0.10 before 10.0.0.2).
@@ -1338,7 +1338,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             swept
                 .values()
                 .flat_map(|(tried, _)| tried.values().flatten())
-                .map(|f| f.first_frame),
+                .map(|f| f.id()),
         );
         let hosts: BTreeSet<IpAddr> = swept
             .values()

@@ -38,6 +38,9 @@ pub struct Conversation<K> {
     pub last: Nanos,
     /// Index of the conversation's first frame, which decides which side is A.
     pub first_frame: u64,
+    /// How many tunnels deep that frame's packet of the conversation was (0: the frame itself):
+    /// of a tunnelled frame, the tunnel's conversation comes first, as in tshark.
+    pub depth: u8,
 }
 
 impl<K> Conversation<K> {
@@ -63,16 +66,17 @@ impl<K> Default for Conversations<K> {
 }
 
 impl<K: Copy + Ord + Hash> Conversations<K> {
-    /// Adds one frame from `src` to `dst`.
-    pub fn add(&mut self, src: K, dst: K, frame: u64, ts: Nanos, bytes: u32) {
+    /// Adds one frame from `src` to `dst`, its packet `depth` tunnels deep.
+    pub fn add(&mut self, src: K, dst: K, (frame, depth): (u64, u8), ts: Nanos, bytes: u32) {
         let one = Count {
             frames: 1,
             bytes: u64::from(bytes),
         };
-        self.add_counts(src, dst, one, Count::default(), frame, ts, ts);
+        self.add_counts(src, dst, one, Count::default(), (frame, depth), ts, ts);
     }
 
-    /// Adds frames exchanged by `x` and `y`, the first of them (number `frame`) sent by `x`.
+    /// Adds frames exchanged by `x` and `y`, the first of them (number `frame`, `depth` tunnels
+    /// deep) sent by `x`.
     #[allow(clippy::too_many_arguments)]
     pub fn add_counts(
         &mut self,
@@ -80,7 +84,7 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
         y: K,
         x_to_y: Count,
         y_to_x: Count,
-        frame: u64,
+        (frame, depth): (u64, u8),
         first: Nanos,
         last: Nanos,
     ) {
@@ -93,14 +97,16 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
             first,
             last,
             first_frame: frame,
+            depth,
         });
-        if frame < c.first_frame {
+        if (frame, depth) < (c.first_frame, c.depth) {
             // This contribution starts earlier: its first sender becomes side A.
             if c.a != x {
                 std::mem::swap(&mut c.a, &mut c.b);
                 std::mem::swap(&mut c.a_to_b, &mut c.b_to_a);
             }
             c.first_frame = frame;
+            c.depth = depth;
         }
         if c.a == x {
             c.a_to_b += x_to_y;
@@ -116,7 +122,8 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
     /// Adds every conversation of `other`.
     pub fn merge(&mut self, other: Conversations<K>) {
         for (_, c) in other.map {
-            self.add_counts(c.a, c.b, c.a_to_b, c.b_to_a, c.first_frame, c.first, c.last);
+            let at = (c.first_frame, c.depth);
+            self.add_counts(c.a, c.b, c.a_to_b, c.b_to_a, at, c.first, c.last);
         }
     }
 
@@ -142,6 +149,7 @@ fn sort_rows<K>(v: &mut [Conversation<K>]) {
             .frames
             .cmp(&x.total().frames)
             .then(x.first_frame.cmp(&y.first_frame))
+            .then(x.depth.cmp(&y.depth))
     });
 }
 
@@ -170,7 +178,7 @@ pub fn fold_addresses(t: &mut Conversations<Addr>, f: &Flow) {
         fwd += rev;
         rev = Count::default();
     }
-    t.add_counts(x, y, fwd, rev, f.first_frame, f.first, f.last);
+    t.add_counts(x, y, fwd, rev, (f.first_frame, f.depth), f.first, f.last);
 }
 
 /// The address-pair table of one IP version (`tshark -z conv,ip` or `conv,ipv6`), from flow
@@ -204,6 +212,7 @@ pub fn by_port(flows: &[Flow], proto: u8) -> Vec<Conversation<(Addr, u16)>> {
                 first: f.first,
                 last: f.last,
                 first_frame: f.first_frame,
+                depth: f.depth,
             }
         })
         .collect();
@@ -218,10 +227,10 @@ mod tests {
     #[test]
     fn first_frame_decides_side_a_even_when_merged_late() {
         let mut t = Conversations::default();
-        t.add(2u8, 1u8, 5, 50, 100);
-        t.add(1u8, 2u8, 7, 40, 10);
+        t.add(2u8, 1u8, (5, 0), 50, 100);
+        t.add(1u8, 2u8, (7, 0), 40, 10);
         let mut other = Conversations::default();
-        other.add(1u8, 2u8, 3, 60, 1);
+        other.add(1u8, 2u8, (3, 0), 60, 1);
         t.merge(other);
         let rows = t.into_sorted();
         assert_eq!(rows.len(), 1);

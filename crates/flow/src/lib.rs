@@ -20,7 +20,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
-use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
+use iotscope_packet::{tcp_flags, tunnel, Addr, Decoded, Mac, Nanos, Transport};
 use iotscope_proto::app::{App, AppState, Message, Packet};
 use iotscope_proto::ftp;
 use serde::Serialize;
@@ -368,6 +368,9 @@ pub struct Flow {
     /// Index (0-based, over all inputs) of the first and last frame.
     pub first_frame: u64,
     pub last_frame: u64,
+    /// How many tunnels deep the record's packets are: 0 for packets that are the frames
+    /// themselves, 1 for packets a tunnel carries, and so on.
+    pub depth: u8,
     /// Ethernet address of each side, from the first frame it sent.
     pub mac: [Option<Mac>; 2],
     /// IPv4 TTL or IPv6 hop limit of the first frame each side sent (0 before it sent one): a
@@ -389,7 +392,7 @@ pub struct Event {
     /// Index of the frame that carried it.
     pub frame: u64,
     pub ts: Nanos,
-    /// The flow record it belongs to, by the index of the record's first frame.
+    /// The flow record it belongs to ([`Flow::id`]); for ARP, which has none, the frame.
     pub flow: u64,
     /// Sender and receiver of the frame.
     pub src: Addr,
@@ -404,8 +407,15 @@ pub struct Event {
 }
 
 impl Flow {
-    fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64) -> Flow {
+    /// The record's identity, which [`Event::flow`] gives: its first frame's index, and its
+    /// depth in the top byte (a tunnelled frame starts a record at every depth).
+    pub fn id(&self) -> u64 {
+        self.first_frame | u64::from(self.depth) << 56
+    }
+
+    fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64, depth: u8) -> Flow {
         Flow {
+            depth,
             key,
             first_sender: side,
             initiator: side,
@@ -513,6 +523,9 @@ impl Config {
     }
 }
 
+/// Every layer of a frame, for [`FlowTable::add_layers`].
+pub const ALL_LAYERS: u8 = u8::MAX;
+
 /// Counters of the table's own work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TableStats {
@@ -528,6 +541,8 @@ pub struct TableStats {
     pub fragments_unmatched: u64,
     /// Messages the application parsers read.
     pub events: u64,
+    /// Packets found inside tunnels (each counted in its own flow as well as in the tunnel's).
+    pub tunnelled: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -670,10 +685,56 @@ impl FlowTable {
     /// Accounts one frame. `frame` is its index over all inputs, `wire_len` its length on the wire,
     /// `bytes` the captured frame `d` was decoded from (its payload goes to the parsers).
     pub fn add(&mut self, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded, bytes: &[u8]) {
+        self.add_layers(frame, ts, wire_len, d, bytes, ALL_LAYERS);
+    }
+
+    /// [`add`](Self::add) for some layers of a frame only: bit 0 of `layers` is the frame itself,
+    /// bit `i` the packet `i` tunnels deep inside it. With worker threads, the layers of a
+    /// tunnelled frame go to the workers that own their address pairs.
+    pub fn add_layers(
+        &mut self,
+        frame: u64,
+        ts: Nanos,
+        wire_len: u32,
+        d: &Decoded,
+        bytes: &[u8],
+        layers: u8,
+    ) {
+        if layers & 1 != 0 {
+            self.add_layer(frame, ts, wire_len, d, bytes, 0);
+        }
+        // A tunnel's packet is also a packet of its own flow, as tshark counts it.
+        let mut outer = *d;
+        for depth in 1..=tunnel::MAX_DEPTH {
+            if layers >> depth == 0 {
+                break;
+            }
+            let Some((_, inner)) = tunnel::decode_inner(&outer, bytes) else {
+                break;
+            };
+            if layers & (1 << depth) != 0 {
+                self.stats.tunnelled += 1;
+                self.add_layer(frame, ts, wire_len, &inner, bytes, depth as u8);
+            }
+            outer = inner;
+        }
+    }
+
+    /// Adds one layer of a frame: the frame itself (depth 0), or a packet `depth` tunnels deep in
+    /// it, which leaves the sweep schedule alone (it counts frames, not layers).
+    fn add_layer(
+        &mut self,
+        frame: u64,
+        ts: Nanos,
+        wire_len: u32,
+        d: &Decoded,
+        bytes: &[u8],
+        depth: u8,
+    ) {
         // tshark's Ethernet conversations leave out 802.11 stations.
         if self.cfg.eth_conversations && !d.not_ethernet {
             if let Some((src, dst)) = d.eth {
-                self.eth.add(src, dst, frame, ts, wire_len);
+                self.eth.add(src, dst, (frame, depth), ts, wire_len);
             }
         }
         if let (Some((mac, ip, target)), true) = (d.arp, self.cfg.messages) {
@@ -699,7 +760,7 @@ impl FlowTable {
             }
         }
         // Every frame counts for the sweep schedule, as on the reading thread with workers.
-        if !self.external_sweeps && self.sweeps.due(ts) {
+        if depth == 0 && !self.external_sweeps && self.sweeps.due(ts) {
             self.sweep(ts);
         }
         if !d.is_ip() {
@@ -720,7 +781,7 @@ impl FlowTable {
             Entry::Occupied(e) => {
                 let f = e.into_mut();
                 if let Some(reason) = ends_before(f, &cfg, side, ts, d) {
-                    let mut old = std::mem::replace(f, Flow::new(key, side, ts, frame));
+                    let mut old = std::mem::replace(f, Flow::new(key, side, ts, frame, depth));
                     old.end = reason;
                     close(&mut old, &mut self.events);
                     self.finished.push(old);
@@ -730,7 +791,7 @@ impl FlowTable {
                 f
             }
             Entry::Vacant(v) => {
-                let f = v.insert(Flow::new(key, side, ts, frame));
+                let f = v.insert(Flow::new(key, side, ts, frame, depth));
                 self.stats.peak_flows = self.stats.peak_flows.max(open + 1);
                 f
             }
@@ -862,8 +923,8 @@ impl FlowTable {
             Finished::Kept(v) => (v, Conversations::default()),
             Finished::Folded(t) => (Vec::new(), t),
         };
-        flows.sort_unstable_by_key(|f| f.first_frame);
-        self.events.sort_by_key(|e| e.frame);
+        flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
+        self.events.sort_by_key(|e| (e.frame, e.flow >> 56));
         FlowOutput {
             flows,
             events: self.events,
@@ -903,9 +964,10 @@ impl FlowOutput {
             out.stats.fragments_matched += p.stats.fragments_matched;
             out.stats.fragments_unmatched += p.stats.fragments_unmatched;
             out.stats.events += p.stats.events;
+            out.stats.tunnelled += p.stats.tunnelled;
         }
-        out.flows.sort_unstable_by_key(|f| f.first_frame);
-        out.events.sort_by_key(|e| e.frame);
+        out.flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
+        out.events.sort_by_key(|e| (e.frame, e.flow >> 56));
         // Each table reports a (MAC, address) pair of ARP once, and ARP frames of one host can go
         // to several workers: keep the first report of each pair, as one table would.
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
@@ -921,8 +983,7 @@ impl FlowOutput {
 
 /// Ends a flow record: messages its parsers still held back become events.
 fn close(f: &mut Flow, out: &mut Vec<Event>) {
-    let (flow, frame, ts, key, client) =
-        (f.first_frame, f.last_frame, f.recent, f.key, f.initiator);
+    let (flow, frame, ts, key, client) = (f.id(), f.last_frame, f.recent, f.key, f.initiator);
     f.app.flush(&mut |from_client, message| {
         let (src, dst) = if from_client {
             (client, client.other())
@@ -1026,7 +1087,7 @@ fn inspect(
     out: &mut Vec<Event>,
 ) {
     let p = packet(f, side, d, bytes);
-    let flow = f.first_frame;
+    let flow = f.id();
     let mut emit = |message: Message| {
         out.push(Event {
             frame,

@@ -12,12 +12,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
-use iotscope_packet::link::pair_hash;
+use iotscope_packet::link::{pair_hash, pair_hash_of};
+use iotscope_packet::tunnel::{self, MAX_DEPTH};
 use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
 use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
-use crate::{Config, FlowOutput, FlowTable, SweepClock};
+use crate::{Config, FlowOutput, FlowTable, SweepClock, ALL_LAYERS};
 
 /// Frames per batch handed to a worker: large enough to amortise the channel, small enough to
 /// keep the workers' caches warm.
@@ -220,6 +221,9 @@ struct Item {
     /// time. A worker that has not done it yet does it first.
     sweep: u32,
     sweep_at: Nanos,
+    /// The frame's layers this worker tracks ([`FlowTable::add_layers`]): all of them, unless
+    /// the frame is a tunnel packet whose inner packet belongs to another worker.
+    layers: u8,
 }
 
 /// A worker's state: its flow table and its share of the counters.
@@ -238,8 +242,11 @@ impl Worker {
             self.table.sweep_at(it.sweep_at);
         }
         let d = decode(it.link, data);
-        self.counters.count(it, data.len(), &d);
-        self.table.add(it.frame, it.ts, it.wire_len, &d, data);
+        if it.layers & 1 != 0 {
+            self.counters.count(it, data.len(), &d);
+        }
+        self.table
+            .add_layers(it.frame, it.ts, it.wire_len, &d, data, it.layers);
     }
 }
 
@@ -321,12 +328,30 @@ impl Dispatch {
                     return;
                 };
                 let n = batches.len();
-                let w = (pair_hash(it.link, data) % n as u64) as usize;
-                batches[w].push(it);
-                if batches[w].len() == BATCH {
-                    self.flush(w);
+                let (hash, may_tunnel) = pair_hash(it.link, data);
+                let w = (hash % n as u64) as usize;
+                let Some((owners, count)) = may_tunnel
+                    .then(|| tunnel_owners(it.link, data, n, w))
+                    .flatten()
+                else {
+                    self.put(w, it);
+                    return;
+                };
+                for &(w, layers) in &owners[..count] {
+                    it.layers = layers;
+                    self.put(w, it);
                 }
             }
+        }
+    }
+
+    fn put(&mut self, w: usize, it: Item) {
+        let Dispatch::Workers { batches, .. } = self else {
+            return;
+        };
+        batches[w].push(it);
+        if batches[w].len() == BATCH {
+            self.flush(w);
         }
     }
 
@@ -339,7 +364,36 @@ impl Dispatch {
     }
 }
 
-/// Reads `paths` in order, as one timeline, into flow tables.
+/// The workers that own the layers of a tunnel packet (worker `w` owning the frame itself), each
+/// with the layers it tracks; `None` when `w` owns them all. The packet a tunnel carries goes to
+/// the worker of its own address pair, where the same hosts' untunnelled packets, and the same
+/// flow carried by other tunnel ends, also go.
+fn tunnel_owners(
+    link: LinkType,
+    data: &[u8],
+    n: usize,
+    w: usize,
+) -> Option<([(usize, u8); MAX_DEPTH + 1], usize)> {
+    let mut owners = [(w, 1u8); MAX_DEPTH + 1];
+    let mut count = 1;
+    let mut outer = decode(link, data);
+    for depth in 1..=MAX_DEPTH {
+        let Some((_, inner)) = tunnel::decode_inner(&outer, data) else {
+            break;
+        };
+        let owner = (pair_hash_of(&inner) % n as u64) as usize;
+        match owners[..count].iter_mut().find(|(o, _)| *o == owner) {
+            Some((_, layers)) => *layers |= 1 << depth,
+            None => {
+                owners[count] = (owner, 1 << depth);
+                count += 1;
+            }
+        }
+        outer = inner;
+    }
+    (count > 1).then_some((owners, count))
+}
+
 /// How far reading has got, for a progress indicator on another thread.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -352,6 +406,7 @@ pub struct Progress {
 /// Frames between updates of [`Progress`]: rare enough to cost nothing per packet.
 pub const PROGRESS_EVERY: u64 = 1 << 14;
 
+/// Reads `paths` in order, as one timeline, into flow tables.
 pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
     run_with_progress(paths, opts, None)
 }
@@ -513,6 +568,7 @@ fn read_one(
                     len: f.data.len() as u32,
                     sweep: 0,
                     sweep_at: 0,
+                    layers: ALL_LAYERS,
                 };
                 (it, f.data.as_ptr() as usize)
             }

@@ -118,13 +118,24 @@ fn strip(uri: &str) -> String {
     iotscope_proto::http::strip_query(uri)
 }
 
+/// Of a tshark protocol stack (`eth:ethertype:ip:ipv6:tcp`), the field prefix of the innermost
+/// IP header: `ip` or `ipv6`.
+fn innermost_ip(stack: &str) -> &'static str {
+    match stack.split(':').rev().find(|p| *p == "ip" || *p == "ipv6") {
+        Some("ipv6") => "ipv6",
+        _ => "ip",
+    }
+}
+
 #[test]
 fn parsers_agree_with_tshark_fields() {
     let mut t = Tally::default();
     for cap in iotscope_testdata::captures() {
         let name = cap.file_name().unwrap().to_string_lossy().to_string();
         let ev = events(&cap);
-        let icmp: std::collections::BTreeSet<u64> = tsv(&cap, "protocols.tsv")
+        let stacks = tsv(&cap, "protocols.tsv");
+        let icmp: std::collections::BTreeSet<u64> = stacks
+            .clone()
             .into_iter()
             .filter(|(_, r)| r["frame.protocols"].contains(":icmp"))
             .map(|(f, _)| f)
@@ -327,15 +338,16 @@ fn parsers_agree_with_tshark_fields() {
             if icmp.contains(&frame) {
                 continue;
             }
-            let src = if row["ip.src"].is_empty() {
-                &row["ipv6.src"]
-            } else {
-                &row["ip.src"]
+            // The innermost IP header's addresses: a frame of a tunnel has several.
+            let family = innermost_ip(&stacks[&frame]["frame.protocols"]);
+            let last = |field: &str| {
+                let v = &row[format!("{family}.{field}").as_str()];
+                v.rsplit(',').next().unwrap_or_default().to_string()
             };
             let conn = (
-                src.clone(),
+                last("src"),
                 row["tcp.srcport"].clone(),
-                row["ip.dst"].clone(),
+                last("dst"),
                 row["tcp.dstport"].clone(),
             );
             let method = &row["http.request.method"];

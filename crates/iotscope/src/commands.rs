@@ -246,17 +246,21 @@ pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
         By::Tcp | By::Udp => {
             let proto = if a.by == By::Tcp { 6 } else { 17 };
             let rows = conv::by_port(flows, proto);
-            // Each row is one flow record, known by its first frame.
-            let vlans: std::collections::HashMap<u64, [u16; 2]> = flows
+            // Each row is one flow record, known by its first frame and side A (a tunnelled
+            // frame starts a record for the tunnel and one for what it carries).
+            let vlans: std::collections::HashMap<_, [u16; 2]> = flows
                 .iter()
                 .filter(|f| f.key.proto == proto && f.key.vlan != [0, 0])
-                .map(|f| (f.first_frame, f.key.vlan))
+                .map(|f| ((f.first_frame, f.key.end(f.first_sender)), f.key.vlan))
                 .collect();
             let cells: Vec<Value> = if vlans.is_empty() {
                 Vec::new()
             } else {
                 rows.iter()
-                    .map(|c| vlan_cell(vlans.get(&c.first_frame).copied().unwrap_or_default()))
+                    .map(|c| {
+                        let vlan = vlans.get(&(c.first_frame, c.a)).copied();
+                        vlan_cell(vlan.unwrap_or_default())
+                    })
                     .collect()
             };
             let mut out = conv_rows(rows, origin, |(ad, p)| (ip_of(ad).to_string(), json!(p)));
@@ -337,6 +341,9 @@ pub fn stats(a: &StatsArgs) -> io::Result<ExitCode> {
     put("flows evicted", json!(fs.evicted));
     if a.read.all_parsers {
         put("parser messages", json!(fs.events));
+    }
+    if fs.tunnelled > 0 {
+        put("tunnelled packets", json!(fs.tunnelled));
     }
     if fs.fragments_matched + fs.fragments_unmatched > 0 {
         put("fragments matched", json!(fs.fragments_matched));

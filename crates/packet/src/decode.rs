@@ -200,8 +200,13 @@ impl Decoded {
 
 /// Decodes one frame captured on a `link` interface.
 pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
+    decode_link(link::parse(link, frame), frame)
+}
+
+/// Decodes one frame whose link header has been read.
+pub(crate) fn decode_link(link: Result<link::Link, LinkError>, frame: &[u8]) -> Decoded {
     let mut d = Decoded::default();
-    let l = match link::parse(link, frame) {
+    let l = match link {
         Ok(l) => l,
         Err(e) => {
             d.malformed = Some(match e {

@@ -3,8 +3,10 @@
 //! [`decode`] turns one captured frame into a [`Decoded`] summary: a small `Copy` value holding the
 //! addresses, ports, TCP fields and the *offsets* of the transport payload inside the frame. It
 //! borrows nothing and allocates nothing, so it can travel to another thread beside the frame it
-//! describes. Decoding stops at the first transport header: tunnels and the packets quoted inside
-//! ICMP errors are not followed (the same choice tshark makes for its conversation tables).
+//! describes. Decoding stops at the first transport header; [`tunnel::decode_inner`] then finds the
+//! packet a tunnel carries (IP in IP, GRE, GTP-U, VXLAN, Geneve, Teredo, CAPWAP, TZSP), which tshark
+//! counts in its conversation tables beside the outer one. The packets quoted inside ICMP errors are
+//! not followed (nor are they by tshark's tables).
 //!
 //! Link layers are read here (Ethernet, 802.1Q/QinQ, PPPoE, Linux SLL/SLL2, BSD null/loopback, raw
 //! IP) because `etherparse` knows only some of them; IP and transport headers are read with
@@ -12,6 +14,7 @@
 
 mod decode;
 pub mod link;
+pub mod tunnel;
 
 pub use decode::{decode, tcp_flags, Decoded, Layer, Malformed, Net, Transport};
 pub use link::LinkType;

@@ -354,8 +354,25 @@ fn radiotap(frame: &[u8]) -> Result<Link, LinkError> {
 /// their body is not encrypted, the EtherType of its LLC/SNAP header. Management and control
 /// frames, and data frames without a body (null functions), carry no network layer.
 fn wlan(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
+    wlan_fc(frame, offset, false)
+}
+
+/// An 802.11 frame carried by CAPWAP. Cisco's controllers send its frame control field with its
+/// two bytes swapped, and tshark reads it so by default; a field whose protocol version (the two
+/// low bits, always 0) is not 0 as sent is read swapped.
+pub(crate) fn capwap_wlan(frame: &[u8]) -> Result<Link, LinkError> {
+    let swapped = frame.first().is_some_and(|b| b & 3 != 0);
+    wlan_fc(frame, 0, swapped)
+}
+
+fn wlan_fc(frame: &[u8], offset: usize, swapped: bool) -> Result<Link, LinkError> {
     let w = frame.get(offset..).ok_or(LinkError::Truncated)?;
     let fc = w.get(field::WLAN_FC).ok_or(LinkError::Truncated)?;
+    let fc = if swapped {
+        [fc[1], fc[0]]
+    } else {
+        [fc[0], fc[1]]
+    };
     let (kind, subtype, flags) = ((fc[0] >> 2) & 3, fc[0] >> 4, fc[1]);
     const DATA: u8 = 2;
     if kind != DATA {
@@ -542,7 +559,7 @@ fn after_ethertype(
 /// A hash of the frame's network address pair (IP addresses, else Ethernet addresses), the same in
 /// both directions, read without a full decode. It decides which worker thread owns a frame: every
 /// frame between two hosts, fragments included, goes to the same worker.
-pub fn pair_hash(link: LinkType, frame: &[u8]) -> u64 {
+pub fn pair_hash(link: LinkType, frame: &[u8]) -> (u64, bool) {
     // Untagged Ethernet, most frames of most captures, without the general link parser (this runs
     // on the reading thread for every frame). It reads the same bytes the general path would.
     let (x, y) = match (link, frame.get(12..14)) {
@@ -554,17 +571,33 @@ pub fn pair_hash(link: LinkType, frame: &[u8]) -> u64 {
         }
         _ => return pair_hash_parsed(link, frame),
     };
-    finish(x, y)
+    (finish(x, y), crate::tunnel::may_carry(&frame[14..]))
 }
 
-fn pair_hash_parsed(link: LinkType, frame: &[u8]) -> u64 {
-    let Ok(l) = parse(link, frame) else { return 0 };
+fn pair_hash_parsed(link: LinkType, frame: &[u8]) -> (u64, bool) {
+    let Ok(l) = parse(link, frame) else {
+        return (0, false);
+    };
     let ip = &frame[l.offset..];
     let (x, y) = match l.ethertype {
         ethertype::IPV4 if ip.len() >= 20 => (mix(&ip[12..16]), mix(&ip[16..20])),
         ethertype::IPV6 if ip.len() >= 40 => (mix(&ip[8..24]), mix(&ip[24..40])),
         _ => match l.eth {
             Some((s, d)) => (mix(&s), mix(&d)),
+            None => return (0, false),
+        },
+    };
+    let ip_layer = matches!(l.ethertype, ethertype::IPV4 | ethertype::IPV6);
+    (finish(x, y), ip_layer && crate::tunnel::may_carry(ip))
+}
+
+/// The hash [`pair_hash`] gives a frame with the addresses of `d` (a packet found in a tunnel).
+pub fn pair_hash_of(d: &crate::Decoded) -> u64 {
+    let (x, y) = match d.net {
+        crate::Net::Ipv4 => (mix(&d.src.octets()[12..]), mix(&d.dst.octets()[12..])),
+        crate::Net::Ipv6 => (mix(&d.src.octets()), mix(&d.dst.octets())),
+        _ => match d.eth {
+            Some((s, t)) => (mix(&s), mix(&t)),
             None => return 0,
         },
     };
@@ -640,13 +673,13 @@ mod tests {
         r[26..30].copy_from_slice(&[10, 0, 0, 2]);
         r[30..34].copy_from_slice(&[10, 0, 0, 1]);
         assert_eq!(
-            pair_hash(LinkType::Ethernet, &f),
-            pair_hash(LinkType::Ethernet, &r)
+            pair_hash(LinkType::Ethernet, &f).0,
+            pair_hash(LinkType::Ethernet, &r).0
         );
         r[33] = 3;
         assert_ne!(
-            pair_hash(LinkType::Ethernet, &f),
-            pair_hash(LinkType::Ethernet, &r)
+            pair_hash(LinkType::Ethernet, &f).0,
+            pair_hash(LinkType::Ethernet, &r).0
         );
     }
 
@@ -665,7 +698,7 @@ mod tests {
         for f in [&v4[..], &v6[..]] {
             let h = pair_hash(LinkType::Ethernet, f);
             assert_eq!(h, pair_hash_parsed(LinkType::Ethernet, f));
-            assert_ne!(h, 0);
+            assert_ne!(h.0, 0);
         }
         // Too short for the shortcut: the parser decides (and finds nothing to hash).
         assert_eq!(

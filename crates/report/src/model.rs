@@ -664,7 +664,7 @@ fn device_report(
         };
         let enc = is_encrypted(f.app.app);
         if let Some(r) = rows.get_mut(name) {
-            if let Some(v) = tls_of.get(&f.first_frame) {
+            if let Some(v) = tls_of.get(&f.id()) {
                 if !r.tls.iter().any(|x| x == v) {
                     r.tls.push(v.to_string());
                 }
