@@ -141,15 +141,22 @@ pub fn proto_name(p: u8) -> &'static str {
     }
 }
 
-/// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp".
+/// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp"; a tunnel that
+/// no parser named is named by its kind ("udp/3544 teredo", "ip gre").
 pub fn service(f: &Flow) -> String {
     let proto = proto_name(f.key.proto);
+    let app = match (f.app.app, f.tunnel) {
+        (App::Unknown, Some(t)) => t.name().to_string(),
+        _ => f.app.display(),
+    };
     if f.app.app == App::FtpData {
         // Its port is a passing one, agreed on the control connection.
-        format!("{proto} {}", f.app.display())
+        format!("{proto} {app}")
     } else if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
         let port = f.key.end(f.initiator.other()).1;
-        format!("{proto}/{port} {}", f.app.display())
+        format!("{proto}/{port} {app}")
+    } else if let Some(t) = f.tunnel {
+        format!("{proto} {}", t.name())
     } else {
         proto.to_string()
     }

@@ -72,6 +72,7 @@ pub enum FindingId {
     TlsWeak,
     EncryptedDns,
     DnsBypass,
+    Tunnel,
     NoDns,
     Country,
     Firmware,
@@ -96,7 +97,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 17] = [
+pub static CATALOGUE: [Entry; 18] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -202,6 +203,20 @@ pub static CATALOGUE: [Entry; 17] = [
             an HTTP DNS service can only be blocked by its address.",
     },
     Entry {
+        id: FindingId::Tunnel,
+        severity: Severity::Medium,
+        title: "Tunnel",
+        explanation: "The device wraps traffic inside other packets (Teredo, 6in4, GRE, VXLAN, \
+            GTP and the like). What travels inside a tunnel to the internet passes the router's \
+            firewall unseen by rules written for ordinary traffic, and a tunnel such as Teredo or \
+            6in4 can make the device reachable from the internet over IPv6 behind a NAT that \
+            would otherwise shield it. iotscope opens the tunnels it knows and reports the flows \
+            inside them as well.",
+        remedy: "If nobody set the tunnel up on purpose, turn it off on the device (Teredo and \
+            6to4 are Windows and router options) or block it at the router (UDP port 3544 for \
+            Teredo, IP protocols 41 and 47 for 6in4 and GRE).",
+    },
+    Entry {
         id: FindingId::NoDns,
         severity: Severity::Low,
         title: "Addresses contacted without a DNS lookup",
@@ -291,6 +306,7 @@ impl FindingId {
             FindingId::TlsWeak => "tls-weak",
             FindingId::EncryptedDns => "encrypted-dns",
             FindingId::DnsBypass => "dns-bypass",
+            FindingId::Tunnel => "tunnel",
             FindingId::NoDns => "no-dns",
             FindingId::Country => "country",
             FindingId::Firmware => "firmware",
@@ -1151,6 +1167,7 @@ fn flows_and_apps(
             }
         }
         downloads(i, ix, &v, out);
+        tunnel(i, ix, &v, out);
         connectivity(i, &v, out);
         lan_peer(ix, &v, out);
     }
@@ -1897,6 +1914,35 @@ fn connectivity(i: &Input, v: &View, out: &mut Findings) {
     };
     acc.at(f.first, f.last, v.frame)
         .fact("server", v.server(i))
+        .fact("service", service(f));
+}
+
+/// A flow whose packets carry other packets: one finding per device, tunnel and far end. A
+/// tunnel across the internet is a medium finding; one between local hosts (an access point and
+/// its controller, a lab's overlay network) is information.
+fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    let f = v.f;
+    let Some(kind) = f.tunnel else { return };
+    let (dev, peer, dir) = match (v.cdev, v.sdev) {
+        (Some(d), _) => (d, v.s, "to"),
+        (None, Some(d)) => (d, v.c, "from"),
+        (None, None) => return,
+    };
+    let public = !i.local.contains(&peer) && is_unicast(peer);
+    let severity = if public {
+        Severity::Medium
+    } else {
+        Severity::Info
+    };
+    let subject = format!("{} {dir} {}", kind.label(), ix.named(peer));
+    let acc = out.get(FindingId::Tunnel, dev, &subject, severity);
+    acc.count += 1;
+    acc.at(f.first, f.last, v.frame)
+        .fact("tunnel", kind.label())
+        .fact(
+            "peer",
+            format!("{peer} ({})", where_is(i.intel, peer, i.local)),
+        )
         .fact("service", service(f));
 }
 

@@ -20,7 +20,8 @@ use std::hash::BuildHasher;
 
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
-use iotscope_packet::{tcp_flags, tunnel, Addr, Decoded, Mac, Nanos, Transport};
+use iotscope_packet::tunnel::{self, Tunnel};
+use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
 use iotscope_proto::app::{App, AppState, Message, Packet};
 use iotscope_proto::ftp;
 use serde::Serialize;
@@ -371,6 +372,8 @@ pub struct Flow {
     /// How many tunnels deep the record's packets are: 0 for packets that are the frames
     /// themselves, 1 for packets a tunnel carries, and so on.
     pub depth: u8,
+    /// The tunnel the record's packets are, when they carry packets of other flows.
+    pub tunnel: Option<Tunnel>,
     /// Ethernet address of each side, from the first frame it sent.
     pub mac: [Option<Mac>; 2],
     /// IPv4 TTL or IPv6 hop limit of the first frame each side sent (0 before it sent one): a
@@ -416,6 +419,7 @@ impl Flow {
     fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64, depth: u8) -> Flow {
         Flow {
             depth,
+            tunnel: None,
             key,
             first_sender: side,
             initiator: side,
@@ -700,28 +704,35 @@ impl FlowTable {
         bytes: &[u8],
         layers: u8,
     ) {
-        if layers & 1 != 0 {
-            self.add_layer(frame, ts, wire_len, d, bytes, 0);
-        }
         // A tunnel's packet is also a packet of its own flow, as tshark counts it.
-        let mut outer = *d;
-        for depth in 1..=tunnel::MAX_DEPTH {
+        let mut layer = *d;
+        for depth in 0..=tunnel::MAX_DEPTH {
             if layers >> depth == 0 {
                 break;
             }
-            let Some((_, inner)) = tunnel::decode_inner(&outer, bytes) else {
-                break;
+            let inner = if depth < tunnel::MAX_DEPTH {
+                tunnel::decode_inner(&layer, bytes)
+            } else {
+                None
             };
             if layers & (1 << depth) != 0 {
-                self.stats.tunnelled += 1;
-                self.add_layer(frame, ts, wire_len, &inner, bytes, depth as u8);
+                if depth > 0 {
+                    self.stats.tunnelled += 1;
+                }
+                let carries = inner.map(|(t, _)| t);
+                let at = (depth as u8, carries);
+                self.add_layer(frame, ts, wire_len, &layer, bytes, at);
             }
-            outer = inner;
+            match inner {
+                Some((_, next)) => layer = next,
+                None => break,
+            }
         }
     }
 
     /// Adds one layer of a frame: the frame itself (depth 0), or a packet `depth` tunnels deep in
-    /// it, which leaves the sweep schedule alone (it counts frames, not layers).
+    /// it, which leaves the sweep schedule alone (it counts frames, not layers); `carries` is the
+    /// tunnel this layer is, when it carries another.
     fn add_layer(
         &mut self,
         frame: u64,
@@ -729,7 +740,7 @@ impl FlowTable {
         wire_len: u32,
         d: &Decoded,
         bytes: &[u8],
-        depth: u8,
+        (depth, carries): (u8, Option<Tunnel>),
     ) {
         // tshark's Ethernet conversations leave out 802.11 stations.
         if self.cfg.eth_conversations && !d.not_ethernet {
@@ -803,6 +814,9 @@ impl FlowTable {
             }
         }
         update(flow, side, frame, ts, wire_len, d);
+        if carries.is_some() {
+            flow.tunnel = carries;
+        }
         if matches!(d.transport, Transport::Tcp | Transport::Udp) {
             if cfg.messages {
                 if !flow.app.done() {

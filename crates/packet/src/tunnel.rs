@@ -49,6 +49,22 @@ impl Tunnel {
     }
 }
 
+impl Tunnel {
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tunnel::IpInIp => "IP-in-IP",
+            Tunnel::Gre => "GRE",
+            Tunnel::GtpU => "GTP-U",
+            Tunnel::Vxlan => "VXLAN",
+            Tunnel::Geneve => "Geneve",
+            Tunnel::Teredo => "Teredo",
+            Tunnel::Capwap => "CAPWAP",
+            Tunnel::Tzsp => "TZSP",
+        }
+    }
+}
+
 /// Tunnels inside tunnels are followed this deep.
 pub const MAX_DEPTH: usize = 4;
 

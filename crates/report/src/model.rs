@@ -22,7 +22,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.4";
+pub const SCHEMA_VERSION: &str = "1.5";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -924,6 +924,12 @@ fn weakness(f: &FindingReport) -> String {
             f.subject
         ),
         FindingId::Upload => format!("it uploads {} to {}", fact("up"), f.subject),
+        FindingId::Tunnel => {
+            let kind = fact("tunnel");
+            let article = if kind.starts_with("IP") { "an" } else { "a" };
+            let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
+            format!("it carries traffic in {article} {kind} tunnel {far}")
+        }
         _ => f.title.to_lowercase(),
     }
 }

@@ -1355,3 +1355,46 @@ fn scans_of_ports_and_of_hosts() {
         d.verdict.text
     );
 }
+
+#[test]
+fn tunnels_are_findings_and_what_they_carry_is_read() {
+    // nDPI's Teredo capture: a host keeps a Teredo tunnel (UDP 3544) to a server in Finland; the
+    // IPv6 packets inside are flows of the IPv6 hosts.
+    let r = report(capture("nDPI__teredo.pcap"));
+    let t = of(&r, FindingId::Tunnel);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let (d, f) = t[0];
+    assert_eq!(f.subject, "Teredo to 194.136.28.76");
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(fact(f, "service"), "udp/3544 teredo");
+    assert!(fact(f, "peer").contains("FI"), "{:?}", f.facts);
+    assert_eq!(f.count, 5);
+    assert!(
+        d.verdict
+            .text
+            .contains("it carries traffic in a Teredo tunnel to 194.136.28.76"),
+        "{}",
+        d.verdict.text
+    );
+    assert!(holding(&r, "fe80::8000:f227:3d77:e3b3").flows > 0);
+
+    // A wireless controller and its access point on one LAN: CAPWAP is information, and the
+    // 802.11 frames inside it (frame control swapped, Cisco style) are read down to DHCP.
+    let r = report(capture("nDPI__capwap.pcap"));
+    let t = of(&r, FindingId::Tunnel);
+    assert!(!t.is_empty());
+    assert!(t.iter().all(|(_, f)| f.severity == Severity::Info
+        && f.subject.starts_with("CAPWAP to ")
+        && fact(f, "service") == "udp/5247 capwap"));
+    let ipad = holding(&r, "169.254.87.121");
+    assert!(
+        ipad.names.iter().any(|n| n == "kawai-iPad3"),
+        "{:?}",
+        ipad.names
+    );
+
+    // Without a tunnel, no such finding.
+    for name in ["nDPI__iphone.pcap", "nDPI__synscan.pcap"] {
+        assert!(of(&report(capture(name)), FindingId::Tunnel).is_empty());
+    }
+}
