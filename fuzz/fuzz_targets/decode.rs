@@ -7,7 +7,7 @@ use iotscope_flow::{Config, FlowTable};
 use iotscope_packet::{decode, link::pair_hash, tunnel, LinkType};
 use libfuzzer_sys::fuzz_target;
 
-const LINKS: [u32; 16] = [0, 1, 101, 108, 113, 228, 229, 276, 147, 105, 127, 119, 163, 192, 9, 104];
+const LINKS: [u32; 17] = [0, 1, 101, 108, 113, 228, 229, 276, 147, 105, 127, 119, 163, 192, 9, 104, 239];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, frame)) = data.split_first() else { return };

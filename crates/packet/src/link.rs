@@ -38,6 +38,8 @@ pub enum LinkType {
     Ppp,
     /// Cisco HDLC: an EtherType after the address and control bytes.
     CHdlc,
+    /// Linux netfilter logs (`tcpdump -i nflog`): the packets a firewall rule sent to NFLOG.
+    Nflog,
     /// Any other link type, kept by number so it can be counted.
     Other(u32),
 }
@@ -62,6 +64,7 @@ impl LinkType {
             // 9 is PPP; 50 is PPP in HDLC-like framing, which starts with the same two bytes.
             9 | 50 => LinkType::Ppp,
             104 => LinkType::CHdlc,
+            239 => LinkType::Nflog,
             276 => LinkType::LinuxSll2,
             n => LinkType::Other(n),
         }
@@ -84,6 +87,7 @@ impl LinkType {
             LinkType::Ppi => 192,
             LinkType::Ppp => 9,
             LinkType::CHdlc => 104,
+            LinkType::Nflog => 239,
             LinkType::LinuxSll2 => 276,
             LinkType::Other(n) => n,
         }
@@ -107,6 +111,7 @@ impl LinkType {
             LinkType::Ppi => "ppi".into(),
             LinkType::Ppp => "ppp".into(),
             LinkType::CHdlc => "chdlc".into(),
+            LinkType::Nflog => "nflog".into(),
             LinkType::Other(n) => format!("linktype-{n}"),
         }
     }
@@ -296,7 +301,43 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<Link, LinkError> {
         }
         LinkType::Ppp => ppp(frame),
         LinkType::CHdlc => chdlc(frame),
+        LinkType::Nflog => nflog(frame),
         LinkType::Other(_) => Err(LinkError::Unsupported),
+    }
+}
+
+/// Linux NFLOG: an address family, a version and a group, then type-length-value attributes
+/// padded to 4 bytes, one of which (type 9) holds the logged packet. The attributes' length and
+/// type are in the capturing host's byte order: a type that reads large one way is read the other.
+fn nflog(frame: &[u8]) -> Result<Link, LinkError> {
+    const PAYLOAD: u16 = 9;
+    let h = frame.get(..4).ok_or(LinkError::Truncated)?;
+    let ethertype = match h[0] {
+        2 => ethertype::IPV4,
+        10 => ethertype::IPV6,
+        _ => return Err(LinkError::NotIp),
+    };
+    let mut at = 4;
+    loop {
+        let tlv = frame.get(at..at + 4).ok_or(LinkError::Truncated)?;
+        let (mut len, mut kind) = (
+            u16::from_le_bytes([tlv[0], tlv[1]]),
+            u16::from_le_bytes([tlv[2], tlv[3]]),
+        );
+        if kind > 0xff {
+            (len, kind) = (be16(tlv, 0..2), be16(tlv, 2..4));
+        }
+        if kind == PAYLOAD {
+            return Ok(Link {
+                ethertype,
+                offset: at + 4,
+                ..Link::default()
+            });
+        }
+        if len < 4 {
+            return Err(LinkError::Truncated);
+        }
+        at += (usize::from(len) + 3) & !3;
     }
 }
 

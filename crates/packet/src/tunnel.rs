@@ -323,3 +323,74 @@ fn tzsp(b: &[u8]) -> Option<(LinkType, usize)> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gre_header_lengths() {
+        // Key and sequence number, carrying IPv4.
+        assert_eq!(
+            gre(&[0x30, 0, 0x08, 0x00, 0, 0, 0, 1, 0, 0, 0, 2]),
+            Some((LinkType::Ipv4, 12))
+        );
+        // Transparent Ethernet bridging with a checksum.
+        assert_eq!(
+            gre(&[0x80, 0, 0x65, 0x58, 0, 0, 0, 0]),
+            Some((LinkType::Ethernet, 8))
+        );
+        // ERSPAN type II: a sequence number, then its own 8-byte header.
+        assert_eq!(
+            gre(&[0x10, 0, 0x88, 0xbe, 0, 0, 0, 7]),
+            Some((LinkType::Ethernet, 16))
+        );
+        // ERSPAN type III with the platform subheader (O flag).
+        let mut e3 = vec![0x10, 0, 0x22, 0xeb, 0, 0, 0, 7];
+        e3.extend_from_slice(&[0; 11]);
+        e3.push(1);
+        assert_eq!(gre(&e3), Some((LinkType::Ethernet, 28)));
+        // PPTP: version 1, key, sequence and acknowledgement numbers, PPP inside.
+        assert_eq!(
+            gre(&[0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1]),
+            Some((LinkType::Ppp, 16))
+        );
+        // Source routing is not followed; neither is an unknown protocol.
+        assert_eq!(gre(&[0x40, 0, 0x08, 0x00]), None);
+        assert_eq!(gre(&[0, 0, 0x12, 0x34]), None);
+    }
+
+    #[test]
+    fn gtp_u_extension_headers() {
+        // G-PDU with E set: next extension type 0x85 (PDU session), one 4-byte extension.
+        let h = [0x34, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x85, 1, 0, 0, 0];
+        assert_eq!(gtp_u(&h), Some(16));
+        // No optional fields.
+        assert_eq!(gtp_u(&[0x30, 0xff, 0, 0, 0, 0, 0, 1]), Some(8));
+        // Echo request (type 1) carries no user packet; GTP version 2 is control only.
+        assert_eq!(gtp_u(&[0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(gtp_u(&[0x48, 0xff, 0, 0, 0, 0, 0, 1]), None);
+        // An extension of length 0 would never end.
+        assert_eq!(
+            gtp_u(&[0x34, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x85, 0, 0]),
+            None
+        );
+    }
+
+    #[test]
+    fn tzsp_tags_and_capwap_fragments() {
+        // Received Ethernet frame, a padding tag, a 2-byte RSSI tag, then the end tag.
+        assert_eq!(
+            tzsp(&[1, 0, 0, 1, 0, 10, 2, 0xff, 0xd0, 1, 0xaa]),
+            Some((LinkType::Ethernet, 10))
+        );
+        // Version 2, or a configuration message, carry no packet.
+        assert_eq!(tzsp(&[2, 0, 0, 1, 1]), None);
+        assert_eq!(tzsp(&[1, 4, 0, 1, 1]), None);
+        // CAPWAP data: HLEN 2 words, binding 802.11, native frame; then the same fragmented.
+        let mut h = [0, 0x10, 0x03, 0, 0, 0, 0, 0];
+        assert_eq!(capwap(&h), Some((LinkType::Ieee80211, 8)));
+        h[3] = 0x80;
+        assert_eq!(capwap(&h), None);
+    }
+}
