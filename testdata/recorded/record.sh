@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   sweep grid udpscan udpsweep (default: all).  Each run regenerates the selected .pcap files.
+#   sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -52,7 +52,7 @@ PACKAGES=(
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan udpsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan udpsweep pingsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1295,6 +1295,10 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    pingsweep)  # One echo request to each of the 64 addresses; two answer.
+                expect_packets pingsweep.pcap 'ip.src == 10.99.0.2 && icmp.type == 8' 64
+                expect_packets pingsweep.pcap 'ip.dst == 10.99.0.2 && icmp.type == 0' 2
+                expect_no_packets pingsweep.pcap 'tcp' ;;
     udpsweep)   # nmap's SNMP probe to udp/161 of each of the 64 addresses, none answered.
                 expect_packets udpsweep.pcap 'ip.src == 10.99.0.2 && udp.dstport == 161 && snmp' 64
                 expect_no_packets udpsweep.pcap 'udp && ip.dst == 10.99.0.2 && !dns' ;;
@@ -1401,6 +1405,21 @@ record_udpscan() {
 record_udpsweep() {
   with_dead_route "$SWEEP_NET" udpsweep.pcap \
     scan_from_client -sU -p 161 --min-rate 100 "$SWEEP_NET"
+}
+
+ping_sweep() {
+  in_cli nmap -n -sn -PE --max-retries 0 --min-rate 100 "$SWEEP_NET" >"$WORK/nmap.log" 2>&1 \
+    || die "nmap: $(tail -n 5 "$WORK/nmap.log")"
+}
+
+# nmap's ping sweep (ICMP echo requests only) of 64 internet addresses (TEST-NET-2), two of
+# which answer: the host discovery a scanner, or a worm, makes before it tries any port.
+record_pingsweep() {
+  ip -n "$NS_S" addr add 198.51.100.7/32 dev lo
+  ip -n "$NS_S" addr add 198.51.100.40/32 dev lo
+  with_dead_route "$SWEEP_NET" pingsweep.pcap ping_sweep
+  ip -n "$NS_S" addr del 198.51.100.7/32 dev lo
+  ip -n "$NS_S" addr del 198.51.100.40/32 dev lo
 }
 
 # -------------------------------------------------------------------- main --

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use iotscope_flow::{Event, Flow, Side};
+use iotscope_flow::{icmp_kind, Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
@@ -1206,7 +1206,8 @@ pub const SCAN_SILENT: f64 = 0.8;
 const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33534;
 
 /// Port scans and address sweeps, per device and transport: TCP connection attempts (a SYN
-/// seen) and UDP datagrams from a device, per target host over ports and per port over hosts.
+/// seen), UDP datagrams and pings (ICMP and ICMPv6 echo requests) from a device, per target host
+/// over ports and per port over hosts.
 /// Returns the ids ([`Flow::id`]) of the flows that belong to a scan found, whose probes use nothing.
 fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per device: each host's ports, and each port's hosts, with the flows that tried them.
@@ -1220,13 +1221,17 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     for f in i.flows {
         let (s, port) = f.key.end(f.initiator.other());
         let host = ip_of(&s);
+        // Pings: an ICMP or ICMPv6 echo request (its flow has no ports: port 0 stands for it).
+        let echo = matches!(f.key.proto, 1 | 58)
+            && f.icmp[f.initiator as usize] & icmp_kind::ECHO_REQUEST != 0;
         let tried = match f.key.proto {
             6 => f.tcp.is_some_and(|t| t.syn_ts.is_some()),
             // Multicast and broadcast datagrams are meant for many hosts and answered by few.
             17 => is_unicast(host) && !TRACEROUTE_PORTS.contains(&port),
+            1 | 58 => echo && is_unicast(host),
             _ => false,
         };
-        if !f.key.ports_known || !tried {
+        if !(f.key.ports_known || echo) || !tried {
             continue;
         }
         let Some(dev) = ix.device_at(f, f.initiator) else {
@@ -1367,8 +1372,10 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             .collect();
         let internet = hosts.iter().filter(|h| !i.local.contains(h)).count();
         let sev = scan_severity(internet);
-        // "udp/161", or "tcp/23 telnet" when the port names a service.
+        // "udp/161", or "tcp/23 telnet" when the port names a service; "ping" for echo requests.
+        let ping = matches!(proto, 1 | 58);
         let port_name = |port: u16| match iotscope_proto::app::by_port(proto == 6, port, port) {
+            _ if ping => "ping".to_string(),
             App::Unknown => format!("{proto_name}/{port}"),
             app => format!("{proto_name}/{port} {}", app.name()),
         };
@@ -1395,9 +1402,13 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         acc.fact("hosts tried", hosts.len().to_string())
             .fact("on the internet", internet.to_string())
             .fact("hosts that answered", answered.len().to_string());
+        let whom = if ping {
+            format!("{} hosts with pings", hosts.len())
+        } else {
+            format!("{what} on {} hosts", hosts.len())
+        };
         acc.summary = Some(format!(
-            "{what} on {} hosts ({internet} on the internet), {} answered",
-            hosts.len(),
+            "{whom} ({internet} on the internet), {} answered",
             answered.len()
         ));
     }

@@ -382,6 +382,8 @@ pub struct Flow {
     pub tcp: Option<Tcp>,
     /// OR of the TCP flags each side sent.
     pub tcp_flags: [u8; 2],
+    /// OR of the kinds of ICMP or ICMPv6 message each side sent ([`icmp_kind`]).
+    pub icmp: [u8; 2],
     /// The rhythm of the initiator's packets.
     pub rhythm: Rhythm,
     /// The application and what the parsers know of the flow.
@@ -437,6 +439,7 @@ impl Flow {
                 None
             },
             tcp_flags: [0; 2],
+            icmp: [0; 2],
             rhythm: Rhythm::default(),
             app: AppState::default(),
             end: EndReason::EndOfInput,
@@ -523,6 +526,29 @@ impl Config {
             active_timeout: None,
             closed_linger: None,
             ..Config::default()
+        }
+    }
+}
+
+/// Kinds of ICMP and ICMPv6 message, as bits of [`Flow::icmp`].
+pub mod icmp_kind {
+    use iotscope_packet::Transport;
+
+    pub const ECHO_REQUEST: u8 = 1;
+    pub const ECHO_REPLY: u8 = 2;
+    /// Destination unreachable, time exceeded, parameter problem (and ICMPv6's packet too big,
+    /// source quench and redirect for IPv4): messages about another packet.
+    pub const ERROR: u8 = 4;
+    /// Everything else: router and neighbour discovery, timestamps, multicast listeners...
+    pub const OTHER: u8 = 8;
+
+    /// The kind of an ICMP (`Transport::Icmp`) or ICMPv6 message of type `t`.
+    pub fn of(transport: Transport, t: u8) -> u8 {
+        match (transport, t) {
+            (Transport::Icmp, 8) | (Transport::Icmpv6, 128) => ECHO_REQUEST,
+            (Transport::Icmp, 0) | (Transport::Icmpv6, 129) => ECHO_REPLY,
+            (Transport::Icmp, 3 | 4 | 5 | 11 | 12) | (Transport::Icmpv6, 1..=4) => ERROR,
+            _ => OTHER,
         }
     }
 }
@@ -1167,6 +1193,9 @@ fn update(f: &mut Flow, side: Side, frame: u64, ts: Nanos, wire_len: u32, d: &De
     dir.bytes += u64::from(wire_len);
     dir.payload_bytes += u64::from(d.payload_len);
     f.tcp_flags[s] |= d.tcp_flags;
+    if matches!(d.transport, Transport::Icmp | Transport::Icmpv6) {
+        f.icmp[s] |= icmp_kind::of(d.transport, d.icmp.0);
+    }
     if side == f.initiator && d.payload_len > 0 {
         f.rhythm.beat(ts);
     }

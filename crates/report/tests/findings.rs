@@ -1398,3 +1398,37 @@ fn tunnels_are_findings_and_what_they_carry_is_read() {
         assert!(of(&report(capture(name)), FindingId::Tunnel).is_empty());
     }
 }
+
+#[test]
+fn a_ping_sweep_is_a_scan() {
+    // record.sh pingsweep: nmap's echo requests to 64 internet addresses, two of which answer.
+    let r = report(recorded("pingsweep.pcap"));
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1, "{s:?}");
+    let (d, f) = s[0];
+    assert_eq!(f.subject, "ping on many hosts");
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.count, 64);
+    assert_eq!(fact(f, "hosts tried"), "64");
+    assert_eq!(fact(f, "hosts that answered"), "2");
+    assert!(
+        d.verdict
+            .text
+            .contains("it scans 64 hosts with pings (64 on the internet), 2 answered"),
+        "{}",
+        d.verdict.text
+    );
+    // Three pings or more to one host are a connectivity check; one to each of many is not.
+    assert!(of(&r, FindingId::ConnectivityCheck).is_empty());
+    // Pings now and then to a few hosts are no sweep: the corpus has plenty.
+    for cap in captures() {
+        let name = cap.file_name().unwrap().to_string_lossy().to_string();
+        let r = report(cap);
+        assert!(
+            !of(&r, FindingId::Scan)
+                .iter()
+                .any(|(_, f)| f.subject.starts_with("ping")),
+            "{name}"
+        );
+    }
+}
