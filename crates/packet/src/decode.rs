@@ -306,19 +306,27 @@ fn ip(d: &mut Decoded, bytes: &[u8], offset: usize) {
     transport(d, payload.payload, t_off);
 }
 
+/// IPv6 extension headers (their next-header numbers).
+pub(crate) mod ipv6_ext {
+    pub const HOP_BY_HOP: u8 = 0;
+    pub const ROUTING: u8 = 43;
+    pub const FRAGMENT: u8 = 44;
+    pub const AUTH: u8 = 51;
+    pub const DEST_OPTS: u8 = 60;
+    pub const MOBILITY: u8 = 135;
+    pub const HIP: u8 = 139;
+    pub const SHIM6: u8 = 140;
+    pub const ALL: [u8; 8] = [
+        HOP_BY_HOP, ROUTING, FRAGMENT, AUTH, DEST_OPTS, MOBILITY, HIP, SHIM6,
+    ];
+}
+
 /// Finds the IPv6 fragment header: its identification and whether it holds the datagram's start.
 ///
 /// Walked here rather than with `etherparse`'s extension iterator, which fuzzing showed reading out
 /// of bounds (etherparse 0.21, `Ipv6ExtensionSliceIter` over a lax slice).
 fn ipv6_fragment(ip: &[u8]) -> Option<(u32, bool)> {
-    const HOP_BY_HOP: u8 = 0;
-    const ROUTING: u8 = 43;
-    const FRAGMENT: u8 = 44;
-    const AUTH: u8 = 51;
-    const DEST_OPTS: u8 = 60;
-    const MOBILITY: u8 = 135;
-    const HIP: u8 = 139;
-    const SHIM6: u8 = 140;
+    use ipv6_ext::*;
     let mut next = *ip.get(6)?;
     let mut off = 40usize;
     loop {

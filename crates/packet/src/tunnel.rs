@@ -17,7 +17,7 @@
 //! header, and counting that one would count the inner packet partly. No crate covers these
 //! headers as a set (`etherparse` reads none of them), and each is a few fixed fields.
 
-use crate::decode::{decode, decode_link, Decoded, Transport};
+use crate::decode::{decode, decode_link, ipv6_ext, Decoded, Transport};
 use crate::link::{self, LinkType};
 
 /// A kind of tunnel.
@@ -88,7 +88,7 @@ pub(crate) fn may_carry(ip: &[u8]) -> bool {
     match proto {
         4 | 41 | 47 => true,
         // IPv6 extension headers: what follows them might be.
-        0 | 43 | 44 | 51 | 60 | 135 | 139 | 140 => true,
+        p if ipv6_ext::ALL.contains(&p) => true,
         17 => match rest {
             Some(u) if u.len() >= 4 => {
                 UDP_PORTS.contains(&be16(u, 0)) || UDP_PORTS.contains(&be16(u, 2))
