@@ -10,7 +10,7 @@ use iotscope_flow::conv::{self, Conversation};
 use iotscope_flow::pipeline::{self, Options, Run};
 use iotscope_flow::{Config, Flow};
 use iotscope_packet::{fmt_mac, fmt_utc, ip_of, Addr, Nanos};
-use iotscope_proto::app::Message;
+use iotscope_proto::app::{App, Message};
 use iotscope_proto::dhcp;
 use iotscope_proto::dns::{self, RData};
 use serde_json::{json, Value};
@@ -192,8 +192,16 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         json!(ip_of(&sa).to_string()),
         port(sp),
         vlan,
-        json!(f.app.display()),
-        enum_name(&f.app.by),
+        // A tunnel no parser named is named by its kind, found on its port or protocol number
+        // and its header.
+        match (f.app.app, f.tunnel) {
+            (App::Unknown, Some(t)) => json!(t.name()),
+            _ => json!(f.app.display()),
+        },
+        match (f.app.app, f.tunnel) {
+            (App::Unknown, Some(_)) => json!("both"),
+            _ => enum_name(&f.app.by),
+        },
         json!(f.from(c).packets),
         json!(f.from(c).bytes),
         json!(f.from(c.other()).packets),
