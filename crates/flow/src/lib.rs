@@ -418,6 +418,11 @@ impl Flow {
         self.first_frame | u64::from(self.depth) << 56
     }
 
+    /// The first frame of the record with id `id` ([`Flow::id`]).
+    pub fn first_frame_of(id: u64) -> u64 {
+        id & ((1 << 56) - 1)
+    }
+
     fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64, depth: u8) -> Flow {
         Flow {
             depth,

@@ -632,7 +632,7 @@ pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
             obj.insert("ts".into(), json!(e.ts));
             obj.insert("rel_time".into(), round(rel(e.ts, origin), 6));
             obj.insert("frame".into(), json!(e.frame + 1));
-            obj.insert("flow".into(), json!(e.flow + 1));
+            obj.insert("flow".into(), json!(Flow::first_frame_of(e.flow) + 1));
             obj.insert("src".into(), json!(ip_of(&e.src).to_string()));
             obj.insert("src_port".into(), json!(e.src_port));
             obj.insert("dst".into(), json!(ip_of(&e.dst).to_string()));
@@ -656,7 +656,7 @@ pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
             vec![
                 round(rel(e.ts, origin), 6),
                 json!(e.frame + 1),
-                json!(e.flow + 1),
+                json!(Flow::first_frame_of(e.flow) + 1),
                 json!(ip_of(&e.src).to_string()),
                 json!(e.src_port),
                 json!(ip_of(&e.dst).to_string()),

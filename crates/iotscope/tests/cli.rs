@@ -192,3 +192,21 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
         }
     }
 }
+
+#[test]
+fn events_inside_a_tunnel_name_their_flow_by_its_first_frame() {
+    // nDPI's 6in4 capture: DNS over IPv6 inside IPv4. Each event's flow is the frame number of
+    // its flow record's first frame, the same for the tunnel's record and the one inside it.
+    let cap = iotscope_testdata::capture("nDPI__6in4tunnel.pcap");
+    let out = iotscope(&["events", "--format", "csv", cap.to_str().unwrap()]);
+    assert!(out.status.success());
+    let csv = text(&out.stdout);
+    let mut dns = 0;
+    for line in csv.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let (frame, flow): (u64, u64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
+        assert!(flow >= 1 && flow <= frame, "{line}");
+        dns += usize::from(c[7] == "dns-query" && c[3].contains(':'));
+    }
+    assert!(dns >= 2, "{csv}");
+}
