@@ -130,9 +130,11 @@ fn inner_link(d: &Decoded, frame: &[u8]) -> Option<(Tunnel, LinkType, usize)> {
             _ => return None,
         },
         Transport::Udp => {
-            // tshark tries the lower port's protocol first.
+            // tshark tries the lower port's protocol first, and a well-known lower port (below
+            // 1024) is a service of its own: DNS from a client that happened to get port 37008
+            // is DNS, whatever its bytes look like.
             let (lo, hi) = (d.src_port.min(d.dst_port), d.src_port.max(d.dst_port));
-            over_udp(lo, p).or_else(|| over_udp(hi, p))?
+            over_udp(lo, p).or_else(|| (lo >= 1024).then(|| over_udp(hi, p)).flatten())?
         }
         _ => return None,
     };
