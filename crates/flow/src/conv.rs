@@ -119,6 +119,14 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
         c.last = c.last.max(last);
     }
 
+    /// Renumbers the frames by `n` more: the table of a later part of a file read on its own,
+    /// joining the parts before it.
+    pub fn shift_frames(&mut self, n: u64) {
+        for c in self.map.values_mut() {
+            c.first_frame += n;
+        }
+    }
+
     /// Adds every conversation of `other`.
     pub fn merge(&mut self, other: Conversations<K>) {
         for (_, c) in other.map {

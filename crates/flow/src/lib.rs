@@ -995,6 +995,21 @@ pub struct FlowOutput {
 }
 
 impl FlowOutput {
+    /// Renumbers the frames by `n` more: the output of a later part of a file read on its own,
+    /// before it joins the parts before it.
+    pub fn shift_frames(&mut self, n: u64) {
+        for f in &mut self.flows {
+            f.first_frame += n;
+            f.last_frame += n;
+        }
+        for e in &mut self.events {
+            e.frame += n;
+            e.flow += n;
+        }
+        self.eth.shift_frames(n);
+        self.addresses.shift_frames(n);
+    }
+
     /// Merges the outputs of several tables (one per worker thread).
     pub fn merge(parts: Vec<FlowOutput>) -> FlowOutput {
         let mut out = FlowOutput::default();

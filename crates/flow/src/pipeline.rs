@@ -162,6 +162,11 @@ impl Counters {
         }
     }
 
+    /// Renumbers the frames by `n` more (see [`FlowOutput::shift_frames`]).
+    fn shift_frames(&mut self, n: u64) {
+        self.first_frame += n;
+    }
+
     fn finish(&mut self) {
         self.link_counts.sort_by_key(|(l, _)| l.number());
         self.link_types = self
@@ -414,6 +419,11 @@ pub fn run(paths: &[PathBuf], opts: &Options) -> Run {
 /// [`run`], reporting how far it has got in `progress`.
 pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Progress>) -> Run {
     let threads = opts.threads.max(1);
+    if let [path] = paths {
+        if let Some(run) = split_run(path, opts, threads, progress) {
+            return run;
+        }
+    }
     if threads == 1 {
         let worker = Worker {
             table: FlowTable::new(opts.flow),
@@ -496,6 +506,105 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
             flows: FlowOutput::merge(parts),
             errors,
         }
+    })
+}
+
+/// Parts of a file at least this large are read on threads of their own ([`split_run`]).
+pub const SPLIT_MIN_PART: usize = 1 << 20;
+
+/// One mapped pcap file read in parts, one thread each, each part with its own flow table, the
+/// tables merged at the end; `None` when that cannot be done, and the file is read as usual.
+///
+/// Only when the address-pair tables are all that is wanted (`Config::fold_addresses`, no
+/// parsers): a flow that crosses a cut becomes a record on each side, and only frame and byte
+/// counts per pair of addresses (and per pair of MACs) are the same whatever the cuts. A reading
+/// thread that hands frames to workers is the bottleneck of two threads; with parts, every thread
+/// frames its own.
+fn split_run(
+    path: &std::path::Path,
+    opts: &Options,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Option<Run> {
+    if threads < 2 || !opts.flow.fold_addresses || opts.flow.messages {
+        return None;
+    }
+    let cap = Capture::open(path).ok()?;
+    let parts = cap.split(threads, SPLIT_MIN_PART)?;
+    let mut cfg = opts.flow;
+    cfg.max_flows = (cfg.max_flows / threads).max(1);
+    type Part = (Result<(), ReadError>, u64, Box<Worker>, InputSummary);
+    let done: Vec<Part> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut frames)| {
+                scope.spawn(move || {
+                    let worker = Worker {
+                        table: FlowTable::new(cfg),
+                        counters: Counters::default(),
+                        sweep: 0,
+                    };
+                    let mut dispatch = Dispatch::Inline(Box::new(worker));
+                    let mut n = 0;
+                    let shown = if i == 0 { progress } else { None };
+                    let r = read_one(&mut frames, &mut dispatch, &mut n, shown);
+                    let Dispatch::Inline(w) = dispatch else {
+                        unreachable!()
+                    };
+                    let summary = InputSummary {
+                        name: path.display().to_string(),
+                        format: frames.format().map(|f| f.to_string()),
+                        interfaces: frames.interfaces().iter().map(|i| i.link.name()).collect(),
+                        sections: frames.sections(),
+                        frames: n,
+                        error: None,
+                    };
+                    (r, n, w, summary)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    // Every part but the last must end cleanly, where the next one starts: that proves each cut
+    // was a record boundary (see `Capture::split`).
+    if done[..done.len() - 1].iter().any(|(r, ..)| r.is_err()) {
+        return None;
+    }
+    let mut counters = Counters::default();
+    let mut outputs = Vec::new();
+    let mut errors = Vec::new();
+    let mut input: Option<InputSummary> = None;
+    let mut offset = 0;
+    for (r, n, w, summary) in done {
+        let Worker {
+            table,
+            counters: mut c,
+            ..
+        } = *w;
+        c.shift_frames(offset);
+        counters.merge(c);
+        let mut out = table.finish();
+        out.shift_frames(offset);
+        outputs.push(out);
+        if let Err(e) = r {
+            errors.push(e);
+        }
+        input.get_or_insert(summary);
+        offset += n;
+    }
+    let mut input = input?;
+    input.frames = offset;
+    input.error = errors.first().map(|e| e.to_string());
+    counters.finish();
+    Some(Run {
+        inputs: vec![input],
+        counters,
+        flows: FlowOutput::merge(outputs),
+        errors,
     })
 }
 

@@ -294,3 +294,61 @@ fn a_frame_far_older_than_its_record_starts_a_new_one() {
         }
     }
 }
+
+/// With the address-pair tables alone wanted (`flows --by ip|ipv6|eth`), two threads read a large
+/// pcap file in two parts, each thread framing its own: the tables, the counts and the errors
+/// are those of one thread, on every capture large enough to be split, whole and cut short.
+#[test]
+fn files_read_in_parts_give_what_one_thread_gives() {
+    let big: Vec<PathBuf> = iotscope_testdata::captures()
+        .into_iter()
+        .chain([iotscope_testdata::recorded("upload.pcap")])
+        .filter(|p| {
+            iotscope_source::Capture::open(p)
+                .unwrap()
+                .split(2, iotscope_flow::pipeline::SPLIT_MIN_PART)
+                .is_some()
+        })
+        .collect();
+    assert!(big.len() >= 2, "{big:?}");
+    // The largest, cut short inside its second half: the error and what came before it.
+    let whole = big.last().unwrap().clone();
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = tmp("split-cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 9 / 10]).unwrap();
+    let flow = Config {
+        fold_addresses: true,
+        ..Config::default()
+    };
+    for path in big.iter().chain([&cut]) {
+        let read = |threads| run(std::slice::from_ref(path), &Options { flow, threads });
+        let (one, mut two) = (read(1), read(2));
+        let (a, b) = (&one.counters, &two.counters);
+        assert_eq!(
+            (a.frames, a.bytes_wire, a.first_ts, a.min_ts, a.max_ts),
+            (b.frames, b.bytes_wire, b.first_ts, b.min_ts, b.max_ts),
+            "{}",
+            path.display()
+        );
+        assert_eq!((a.net, a.transport), (b.net, b.transport));
+        assert_eq!(one.inputs[0].frames, two.inputs[0].frames);
+        assert_eq!(one.inputs[0].error, two.inputs[0].error);
+        assert_eq!(one.flows.flows.len(), 0);
+        let eth = std::mem::take(&mut two.flows.eth).into_sorted();
+        assert_eq!(
+            one.flows.eth.clone().into_sorted(),
+            eth,
+            "{}",
+            path.display()
+        );
+        let ip = std::mem::take(&mut two.flows.addresses).into_sorted();
+        assert_eq!(
+            one.flows.addresses.clone().into_sorted(),
+            ip,
+            "{}",
+            path.display()
+        );
+    }
+    let r = run(std::slice::from_ref(&cut), &Options { flow, threads: 2 });
+    assert_eq!(r.errors.len(), 1);
+}

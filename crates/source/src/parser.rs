@@ -46,7 +46,7 @@ pub enum Step {
     Error(ErrorKind),
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 enum State {
     #[default]
     Start,
@@ -105,6 +105,59 @@ fn ng_time(raw: u64, units: u64, offset_s: i64) -> Nanos {
 }
 
 impl Parser {
+    /// A parser that reads the records of the same classic pcap file from any record boundary,
+    /// once this one has read the file header; `None` for pcapng (whose blocks depend on the
+    /// interfaces declared before them) or before the header.
+    pub fn resume(&self) -> Option<Parser> {
+        matches!(self.state, State::Pcap { .. }).then(|| Parser {
+            state: self.state,
+            section_interfaces: self.section_interfaces.clone(),
+            interfaces: self.interfaces.clone(),
+            format: self.format,
+            sections: self.sections,
+        })
+    }
+
+    /// Whether `w` likely starts at a record boundary of this classic pcap file: `n` records
+    /// follow one another there (or reach the end of `w` exactly), each with a plausible header
+    /// (a fraction of a second under one second, a captured length no longer than the snap length
+    /// nor than the original length, and not 0), all within a day of the first. A guess: the
+    /// caller must confirm it (see `Capture::split`).
+    pub fn plausible_records(&self, w: &[u8], n: usize) -> bool {
+        let State::Pcap {
+            big_endian: be,
+            nanos,
+            snaplen,
+            ..
+        } = self.state
+        else {
+            return false;
+        };
+        let second = if nanos { 1_000_000_000 } else { 1_000_000 };
+        let (mut at, mut first) = (0, None);
+        for _ in 0..n {
+            if at == w.len() {
+                return true;
+            }
+            let Some(h) = w.get(at..at + PCAP_RECORD_LEN) else {
+                return false;
+            };
+            let (sec, frac) = (rd32(h, 0, be), rd32(h, 4, be));
+            let (caplen, origlen) = (rd32(h, 8, be), rd32(h, 12, be));
+            let first_sec = *first.get_or_insert(sec);
+            if frac >= second
+                || caplen == 0
+                || caplen > origlen
+                || caplen > snaplen.max(262_144)
+                || sec.abs_diff(first_sec) > 86_400
+            {
+                return false;
+            }
+            at += PCAP_RECORD_LEN + caplen as usize;
+        }
+        true
+    }
+
     /// Looks at the front of `w` and says what is there.
     pub fn step(&mut self, w: &[u8]) -> Step {
         match self.state {
