@@ -109,6 +109,14 @@ pub fn decode_inner(d: &Decoded, frame: &[u8]) -> Option<(Tunnel, Decoded)> {
         _ => decode(link, bytes),
     };
     inner.payload_offset += at as u32;
+    if inner.eth.is_none() && crate::is_private(&crate::ip_of(&d.src)) {
+        // A packet without a link header of its own (IP in IP, GTP-U, Teredo) that a local host
+        // wrapped was sent by that host: it gets the frame's MACs (not counted in the Ethernet
+        // table again). One that came in from an internet host's tunnel end gets none: the
+        // frame's sender is then the router, which did not send it.
+        inner.eth = d.eth;
+        inner.not_ethernet = true;
+    }
     Some((tunnel, inner))
 }
 

@@ -1376,7 +1376,13 @@ fn tunnels_are_findings_and_what_they_carry_is_read() {
         "{}",
         d.verdict.text
     );
-    assert!(holding(&r, "fe80::8000:f227:3d77:e3b3").flows > 0);
+    // The client's own address inside the tunnel is the client's: it wrapped those packets. The
+    // server's came in through the router, which did not send them.
+    assert_eq!(
+        holding(&r, "fe80::ffff:ffff:fffe").mac.as_deref(),
+        Some("00:1b:17:00:01:15")
+    );
+    assert_eq!(holding(&r, "fe80::8000:f227:3d77:e3b3").mac, None);
 
     // A wireless controller and its access point on one LAN: CAPWAP is information, and the
     // 802.11 frames inside it (frame control swapped, Cisco style) are read down to DHCP.
