@@ -620,16 +620,18 @@ fn pair_hash_parsed(link: LinkType, frame: &[u8]) -> (u64, bool) {
         return (0, false);
     };
     let ip = &frame[l.offset..];
+    // Decoding reads the IP version from the packet, whatever the link said: so does the test.
+    let ip_layer = matches!(l.ethertype, ethertype::IPV4 | ethertype::IPV6);
+    let may_tunnel = ip_layer && crate::tunnel::may_carry(ip);
     let (x, y) = match l.ethertype {
         ethertype::IPV4 if ip.len() >= 20 => (mix(&ip[12..16]), mix(&ip[16..20])),
         ethertype::IPV6 if ip.len() >= 40 => (mix(&ip[8..24]), mix(&ip[24..40])),
         _ => match l.eth {
             Some((s, d)) => (mix(&s), mix(&d)),
-            None => return (0, false),
+            None => return (0, may_tunnel),
         },
     };
-    let ip_layer = matches!(l.ethertype, ethertype::IPV4 | ethertype::IPV6);
-    (finish(x, y), ip_layer && crate::tunnel::may_carry(ip))
+    (finish(x, y), may_tunnel)
 }
 
 /// The hash [`pair_hash`] gives a frame with the addresses of `d` (a packet found in a tunnel).

@@ -338,6 +338,20 @@ fn tzsp(b: &[u8]) -> Option<(LinkType, usize)> {
 mod tests {
     use super::*;
 
+    /// Found by fuzzing: an IPv4 packet (IP in IP) on a link that says IPv6, too short for the
+    /// address hash. Decoding goes by the packet's version and finds the tunnel; the reading
+    /// thread's test must say so too.
+    #[test]
+    fn fuzz_short_ipv4_on_an_ipv6_link() {
+        let f = [
+            0x45, 0x00, 0x45, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x0a, 0x00, 0x00, 0x01,
+            0x00, 0x00, 0x09, 0xfb, 0xff, 0xf5, 0x5a, 0x2f,
+        ];
+        let d = decode(LinkType::Ipv6, &f);
+        assert!(decode_inner(&d, &f).is_some());
+        assert!(crate::link::pair_hash(LinkType::Ipv6, &f).1);
+    }
+
     #[test]
     fn gre_header_lengths() {
         // Key and sequence number, carrying IPv4.
