@@ -529,6 +529,12 @@ fn split_run(
     if threads < 2 || !opts.flow.fold_addresses || opts.flow.messages {
         return None;
     }
+    // Only a regular file can be mapped, and opened again when it cannot be split: opening
+    // standard input or a pipe reads from it, and what was read would be lost.
+    let regular = path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if !regular {
+        return None;
+    }
     let cap = Capture::open(path).ok()?;
     let parts = cap.split(threads, SPLIT_MIN_PART)?;
     let mut cfg = opts.flow;
