@@ -51,19 +51,25 @@ fn port_tables_show_the_vlan_when_there_is_one() {
     );
 }
 
-#[test]
-fn json_rows_and_standard_input() {
-    let cap = iotscope_testdata::capture(ARIA);
-    let from_file = iotscope(&["flows", "--format", "json", cap.to_str().unwrap()]);
+/// What iotscope prints with `args`, given `file` as its standard input; it must succeed.
+fn from_stdin(args: &[&str], file: &std::path::Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_iotscope"))
-        .args(["flows", "--format", "json", "-"])
-        .stdin(std::fs::File::open(&cap).unwrap())
+        .args(args)
+        .stdin(std::fs::File::open(file).unwrap())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.wait().unwrap().success(), "{args:?}");
+    stdout
+}
+
+#[test]
+fn json_rows_and_standard_input() {
+    let cap = iotscope_testdata::capture(ARIA);
+    let from_file = iotscope(&["flows", "--format", "json", cap.to_str().unwrap()]);
+    let stdout = from_stdin(&["flows", "--format", "json", "-"], &cap);
     assert_eq!(text(&from_file.stdout), stdout);
     let rows: Vec<&str> = stdout.lines().collect();
     assert_eq!(rows.len(), 5);
@@ -223,16 +229,7 @@ fn address_tables_from_a_file_in_parts_and_from_a_pipe_agree() {
         let from_file = text(&iotscope(&with_file).stdout);
         let one = text(&iotscope(&[&with_file[..4], &["1"], &with_file[5..]].concat()).stdout);
         assert_eq!(from_file, one, "{by}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_iotscope"))
-            .args(args)
-            .arg("-")
-            .stdin(std::fs::File::open(&cap).unwrap())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = String::new();
-        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-        assert!(child.wait().unwrap().success());
+        let stdout = from_stdin(&[&args[..], &["-"]].concat(), &cap);
         assert_eq!(from_file, stdout, "{by}");
         assert!(from_file.lines().count() > 5, "{by}");
     }
