@@ -145,10 +145,7 @@ pub fn proto_name(p: u8) -> &'static str {
 /// no parser named is named by its kind ("udp/3544 teredo", "ip gre").
 pub fn service(f: &Flow) -> String {
     let proto = proto_name(f.key.proto);
-    let app = match (f.app.app, f.tunnel) {
-        (App::Unknown, Some(t)) => t.name().to_string(),
-        _ => f.app.display(),
-    };
+    let app = f.app_name();
     if f.app.app == App::FtpData {
         // Its port is a passing one, agreed on the control connection.
         format!("{proto} {app}")

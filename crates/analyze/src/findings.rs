@@ -666,10 +666,10 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let ix = Index::new(i);
     let mut out = Findings::default();
     let resolvers = network_resolvers(i, &ix);
-    let in_scans = scans(i, &ix, &mut out);
-    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &in_scans, &mut out);
+    let probes = scans(i, &ix, &mut out);
+    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &probes, &mut out);
     credentials(i, &ix, &mut out);
-    dns_bypass(i, &ix, &resolvers, &in_scans, &mut out);
+    dns_bypass(i, &ix, &resolvers, &probes, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
     for b in i.beacons {
         let Some(dev) = ix.device_for(b.device, b.mac) else {
@@ -910,12 +910,12 @@ fn dns_bypass(
     i: &Input,
     ix: &Index,
     resolvers: &BTreeSet<IpAddr>,
-    in_scans: &HashSet<u64>,
+    probes: &HashSet<u64>,
     out: &mut Findings,
 ) {
     for f in i.flows {
         // A scan's DNS probe that got no answer is no lookup.
-        if silent(f) && in_scans.contains(&f.id()) {
+        if probes.contains(&f.id()) {
             continue;
         }
         let (c, s) = ends(f);
@@ -1138,7 +1138,7 @@ fn flows_and_apps(
     i: &Input,
     ix: &Index,
     resolvers: &BTreeSet<IpAddr>,
-    in_scans: &HashSet<u64>,
+    probes: &HashSet<u64>,
     out: &mut Findings,
 ) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
@@ -1146,7 +1146,7 @@ fn flows_and_apps(
         let v = View::new(i, ix, f);
         // A scan's probe that got nothing back used nothing: a UDP scan sends a TFTP request to
         // port 69 of every host, and the scan finding says so.
-        let probe = silent(f) && in_scans.contains(&f.id());
+        let probe = probes.contains(&f.id());
         plain_http(i, ix, &v, out);
         if !probe {
             unsafe_protocol(i, ix, &v, out);
@@ -1208,7 +1208,8 @@ const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33534;
 /// Port scans and address sweeps, per device and transport: TCP connection attempts (a SYN
 /// seen), UDP datagrams and pings (ICMP and ICMPv6 echo requests) from a device, per target host
 /// over ports and per port over hosts.
-/// Returns the ids ([`Flow::id`]) of the flows that belong to a scan found, whose probes use nothing.
+/// Returns the ids ([`Flow::id`]) of the scans' probes that got nothing back: they used nothing,
+/// and make no other finding.
 fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per device: each host's ports, and each port's hosts, with the flows that tried them.
     type Tried<'f, K> = BTreeMap<K, Vec<&'f Flow>>;
@@ -1217,7 +1218,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         BTreeMap<u16, Tried<'f, IpAddr>>,
     );
     let mut by_device: BTreeMap<(&str, u8), Targets> = BTreeMap::new();
-    let mut in_scans = HashSet::new();
+    let mut probes = HashSet::new();
     for f in i.flows {
         let (s, port) = f.key.end(f.initiator.other());
         let host = ip_of(&s);
@@ -1300,7 +1301,13 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             let acc = out.get(FindingId::Scan, dev, &subject, sev);
             for h in scanned_hosts.keys() {
                 acc.tries(&ports_of[h]);
-                in_scans.extend(ports_of[h].values().flatten().map(|f| f.id()));
+                probes.extend(
+                    ports_of[h]
+                        .values()
+                        .flatten()
+                        .filter(|f| silent(f))
+                        .map(|f| f.id()),
+                );
             }
             // A few targets by name; many by their span, lowest and highest address (the list
             // of values would sort them as text, 10.0.0.10 before 10.0.0.2).
@@ -1356,10 +1363,11 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         if swept.is_empty() {
             continue;
         }
-        in_scans.extend(
+        probes.extend(
             swept
                 .values()
                 .flat_map(|(tried, _)| tried.values().flatten())
+                .filter(|f| silent(f))
                 .map(|f| f.id()),
         );
         let hosts: BTreeSet<IpAddr> = swept
@@ -1412,7 +1420,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             answered.len()
         ));
     }
-    in_scans
+    probes
 }
 
 /// A scan reaching into the internet is the worm's kind (high); one of the local network only,

@@ -411,16 +411,33 @@ pub struct Event {
     pub message: Message,
 }
 
+/// Where [`Flow::id`] keeps the depth.
+const DEPTH_SHIFT: u32 = 56;
+
 impl Flow {
     /// The record's identity, which [`Event::flow`] gives: its first frame's index, and its
     /// depth in the top byte (a tunnelled frame starts a record at every depth).
     pub fn id(&self) -> u64 {
-        self.first_frame | u64::from(self.depth) << 56
+        self.first_frame | u64::from(self.depth) << DEPTH_SHIFT
     }
 
     /// The first frame of the record with id `id` ([`Flow::id`]).
     pub fn first_frame_of(id: u64) -> u64 {
-        id & ((1 << 56) - 1)
+        id & ((1 << DEPTH_SHIFT) - 1)
+    }
+
+    /// The depth of the record with id `id` ([`Flow::id`]).
+    pub fn depth_of(id: u64) -> u8 {
+        (id >> DEPTH_SHIFT) as u8
+    }
+
+    /// The application, as the parsers named it; a tunnel no parser named is named by its kind
+    /// (`vxlan`), found on its port or protocol number and its header.
+    pub fn app_name(&self) -> String {
+        match (self.app.app, self.tunnel) {
+            (App::Unknown, Some(t)) => t.name().to_string(),
+            _ => self.app.display(),
+        }
     }
 
     fn new(key: FlowKey, side: Side, ts: Nanos, frame: u64, depth: u8) -> Flow {
@@ -969,7 +986,8 @@ impl FlowTable {
             Finished::Folded(t) => (Vec::new(), t),
         };
         flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
-        self.events.sort_by_key(|e| (e.frame, e.flow >> 56));
+        self.events
+            .sort_by_key(|e| (e.frame, Flow::depth_of(e.flow)));
         FlowOutput {
             flows,
             events: self.events,
@@ -1027,7 +1045,8 @@ impl FlowOutput {
             out.stats.tunnelled += p.stats.tunnelled;
         }
         out.flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
-        out.events.sort_by_key(|e| (e.frame, e.flow >> 56));
+        out.events
+            .sort_by_key(|e| (e.frame, Flow::depth_of(e.flow)));
         // Each table reports a (MAC, address) pair of ARP once, and ARP frames of one host can go
         // to several workers: keep the first report of each pair, as one table would.
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());

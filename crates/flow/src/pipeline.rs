@@ -46,6 +46,24 @@ pub struct InputSummary {
     pub error: Option<String>,
 }
 
+impl InputSummary {
+    /// What `frames` (done reading) says of input `path`, of which `n` frames were read.
+    fn of(path: &std::path::Path, frames: &Frames, n: u64) -> InputSummary {
+        InputSummary {
+            name: path.display().to_string(),
+            format: frames.format().map(|f: Format| f.to_string()),
+            interfaces: frames
+                .interfaces()
+                .iter()
+                .map(|i: &Interface| i.link.name())
+                .collect(),
+            sections: frames.sections(),
+            frames: n,
+            error: None,
+        }
+    }
+}
+
 /// Counts of everything read, over all inputs.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Counters {
@@ -240,6 +258,14 @@ struct Worker {
 }
 
 impl Worker {
+    fn new(cfg: Config) -> Worker {
+        Worker {
+            table: FlowTable::new(cfg),
+            counters: Counters::default(),
+            sweep: 0,
+        }
+    }
+
     #[inline]
     fn process(&mut self, it: &Item, data: &[u8]) {
         if it.sweep != self.sweep {
@@ -425,12 +451,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
         }
     }
     if threads == 1 {
-        let worker = Worker {
-            table: FlowTable::new(opts.flow),
-            counters: Counters::default(),
-            sweep: 0,
-        };
-        let mut dispatch = Dispatch::Inline(Box::new(worker));
+        let mut dispatch = Dispatch::Inline(Box::new(Worker::new(opts.flow)));
         let (inputs, errors) = read_all(paths, &mut dispatch, progress);
         let Dispatch::Inline(w) = dispatch else {
             unreachable!()
@@ -455,11 +476,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
             send.push(tx);
             let recycle = recycle_tx.clone();
             handles.push(scope.spawn(move || {
-                let mut w = Worker {
-                    table: FlowTable::new(cfg),
-                    counters: Counters::default(),
-                    sweep: 0,
-                };
+                let mut w = Worker::new(cfg);
                 w.table.external_sweeps();
                 for Batch { chunk, mut items } in rx {
                     for (i, it) in items.iter().enumerate() {
@@ -546,27 +563,14 @@ fn split_run(
             .enumerate()
             .map(|(i, mut frames)| {
                 scope.spawn(move || {
-                    let worker = Worker {
-                        table: FlowTable::new(cfg),
-                        counters: Counters::default(),
-                        sweep: 0,
-                    };
-                    let mut dispatch = Dispatch::Inline(Box::new(worker));
+                    let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
                     let mut n = 0;
                     let shown = if i == 0 { progress } else { None };
                     let r = read_one(&mut frames, &mut dispatch, &mut n, shown);
                     let Dispatch::Inline(w) = dispatch else {
                         unreachable!()
                     };
-                    let summary = InputSummary {
-                        name: path.display().to_string(),
-                        format: frames.format().map(|f| f.to_string()),
-                        interfaces: frames.interfaces().iter().map(|i| i.link.name()).collect(),
-                        sections: frames.sections(),
-                        frames: n,
-                        error: None,
-                    };
-                    (r, n, w, summary)
+                    (r, n, w, InputSummary::of(path, &frames, n))
                 })
             })
             .collect();
@@ -638,14 +642,7 @@ fn read_all(
             let mut frames = cap.frames();
             let before = frame_no;
             let r = read_one(&mut frames, dispatch, &mut frame_no, progress);
-            summary.frames = frame_no - before;
-            summary.format = frames.format().map(|f: Format| f.to_string());
-            summary.interfaces = frames
-                .interfaces()
-                .iter()
-                .map(|i: &Interface| i.link.name())
-                .collect();
-            summary.sections = frames.sections();
+            summary = InputSummary::of(path, &frames, frame_no - before);
             r
         });
         if let Err(e) = result {

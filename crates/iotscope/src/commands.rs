@@ -192,12 +192,8 @@ fn flow_row(f: &Flow, origin: Nanos) -> Vec<Value> {
         json!(ip_of(&sa).to_string()),
         port(sp),
         vlan,
-        // A tunnel no parser named is named by its kind, found on its port or protocol number
-        // and its header.
-        match (f.app.app, f.tunnel) {
-            (App::Unknown, Some(t)) => json!(t.name()),
-            _ => json!(f.app.display()),
-        },
+        json!(f.app_name()),
+        // A tunnel is found by its port or protocol number and its header.
         match (f.app.app, f.tunnel) {
             (App::Unknown, Some(_)) => json!("both"),
             _ => enum_name(&f.app.by),
