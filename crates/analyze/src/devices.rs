@@ -225,7 +225,8 @@ fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {
 
 /// Addresses of this network rather than of the internet: private, link-local, unique local.
 pub fn is_local(a: &IpAddr) -> bool {
-    iotscope_packet::is_private(a)
+    // Loopback is the capturing host itself, never the internet.
+    iotscope_packet::is_private(a) || a.is_loopback()
 }
 
 /// A broadcast address: 255.255.255.255, or a local address ending in 255 (a local subnet's
@@ -234,8 +235,10 @@ pub fn is_broadcast(a: &IpAddr) -> bool {
     matches!(a, IpAddr::V4(v) if v.is_broadcast() || (v.octets()[3] == 255 && is_local(a)))
 }
 
+/// A MAC no station sends from: a group (multicast, broadcast) address, or all zeros (the
+/// Linux loopback interface's frames, and some tools' made-up headers).
 fn is_group_mac(m: &Mac) -> bool {
-    m[0] & 0x01 != 0
+    m[0] & 0x01 != 0 || *m == [0; 6]
 }
 
 /// Builds the device inventory from flows and parser events.
@@ -281,6 +284,16 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             _ => {}
         }
     }
+    // The station MAC each local address first came from: a host's packets to itself over the
+    // loopback interface carry the all-zero MAC, and belong to the host.
+    let mut station_of: HashMap<IpAddr, Mac> = HashMap::new();
+    for f in flows {
+        for side in [Side::A, Side::B] {
+            if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) {
+                station_of.entry(ip_of(&f.key.end(side).0)).or_insert(m);
+            }
+        }
+    }
     // The MACs that frames from internet addresses carry: the router's, on a LAN capture.
     // (flows, first frame) per MAC.
     let mut from_internet: BTreeMap<Mac, (u64, u64)> = BTreeMap::new();
@@ -288,6 +301,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         for side in [Side::A, Side::B] {
             let (addr, _) = f.key.end(side);
             let ip = ip_of(&addr);
+            // The capturing host talking to itself: no device of the network, and no internet.
+            if ip.is_loopback() {
+                continue;
+            }
             let unspecified = ip.is_unspecified();
             if !(local.contains(&ip) || unspecified) {
                 if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) {
@@ -313,6 +330,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     key
                 }
                 Some(m) if !is_group_mac(&m) => DeviceKey::Mac(m),
+                Some([0, 0, 0, 0, 0, 0]) if station_of.contains_key(&ip) => {
+                    DeviceKey::Mac(station_of[&ip])
+                }
                 // A host that never sent a frame in this flow is known only by address.
                 _ if unspecified || f.from(side).packets == 0 => continue,
                 _ => DeviceKey::Ip(ip),

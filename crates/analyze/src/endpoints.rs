@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
 use iotscope_packet::{ip_of, Mac, Nanos};
-use iotscope_proto::app::{App, Message};
+use iotscope_proto::app::{App, By, Message};
 use serde::Serialize;
 
 use crate::devices::{is_broadcast, Local};
@@ -125,36 +125,69 @@ pub fn answered(f: &Flow) -> bool {
     }
 }
 
+/// The tail of a TCP connection opened before the capture began, in which nothing was said:
+/// no handshake seen, no payload either way, and one side silent (a lone RST or ACK from a
+/// server, whose connection the device had already left). Neither side tried anything in the
+/// capture.
+pub fn leftover(f: &Flow) -> bool {
+    f.tcp
+        .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none())
+        && f.sent.iter().all(|d| d.payload_bytes == 0)
+        && f.sent.iter().any(|d| d.packets == 0)
+}
+
 /// The application encrypts what it carries.
 pub fn is_encrypted(app: App) -> bool {
     matches!(app, App::Tls | App::Quic | App::Ssh)
 }
 
-/// "tcp", "udp", "icmp"... for an IP protocol number.
+/// "tcp", "udp", "icmp"... for an IP protocol number (IANA's keyword, lowercase); "ip" for
+/// one not listed here.
 pub fn proto_name(p: u8) -> &'static str {
     match p {
+        1 => "icmp",
+        2 => "igmp",
+        4 => "ipip",
         6 => "tcp",
         17 => "udp",
-        1 => "icmp",
+        41 => "ipv6",
+        46 => "rsvp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
         58 => "icmpv6",
+        88 => "eigrp",
+        89 => "ospf",
+        103 => "pim",
+        112 => "vrrp",
+        115 => "l2tp",
+        132 => "sctp",
         _ => "ip",
     }
 }
 
-/// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp"; a tunnel that
-/// no parser named is named by its kind ("udp/3544 teredo", "ip gre").
+/// What a flow is, seen from its client: "tcp/443 tls", "udp/123 ntp", "icmp", "ospf",
+/// "ip/253" for a protocol without a name here; a tunnel that no parser named is named by its
+/// kind ("udp/3544 teredo", "gre", "ip-in-ip").
 pub fn service(f: &Flow) -> String {
     let proto = proto_name(f.key.proto);
+    if !matches!(f.key.proto, 6 | 17) {
+        return match (f.tunnel, proto) {
+            (Some(t), _) => t.name().to_string(),
+            (None, "ip") => format!("ip/{}", f.key.proto),
+            (None, name) => name.to_string(),
+        };
+    }
     let app = f.app_name();
-    if f.app.app == App::FtpData {
-        // Its port is a passing one, agreed on the control connection.
+    if f.app.by == By::Control {
+        // Its port is a passing one, agreed on the control connection (FTP data) or picked by
+        // the server for one transfer (TFTP).
         format!("{proto} {app}")
-    } else if f.key.ports_known && matches!(f.key.proto, 6 | 17) {
+    } else if f.key.ports_known {
         let port = f.key.end(f.initiator.other()).1;
         format!("{proto}/{port} {app}")
-    } else if let Some(t) = f.tunnel {
-        format!("{proto} {}", t.name())
     } else {
+        // A fragment whose ports were never seen.
         proto.to_string()
     }
 }
@@ -253,17 +286,20 @@ impl Namer {
         let sent = self.sent.get(&f.id());
         let lookup = |host: IpAddr, mac: Option<Mac>| {
             self.resolved.get(&(host, mac, server)).and_then(|v| {
+                // The lookups up to the flow's start (`v` is in time order): a device that
+                // resolves a name at every expiry has thousands in a long capture.
+                let before = &v[..v.partition_point(|(t, _, _)| *t <= f.first)];
                 // The name the flow itself sent (SNI, Host), when the host looked it up: several
                 // names can share one address.
                 let said = sent.and_then(|(_, n)| {
-                    v.iter()
+                    before
+                        .iter()
                         .rev()
-                        .find(|(t, name, _)| *t <= f.first && name.eq_ignore_ascii_case(n))
+                        .find(|(_, name, _)| name.eq_ignore_ascii_case(n))
                 });
-                said.or_else(|| v.iter().rev().find(|(t, _, _)| *t <= f.first))
-                    .or(v
-                        .first()
-                        .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
+                said.or(before.last()).or(v
+                    .first()
+                    .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
             })
         };
         let mac = if ip_of(&f.key.end(f.initiator).0) == client {
@@ -350,6 +386,9 @@ pub fn endpoints_named(
         };
         // A flow the device opened to the internet, or a TCP or UDP flow a host on the internet
         // opened to it (ICMP from the internet is mostly errors about the device's own packets).
+        if leftover(f) {
+            continue;
+        }
         let (device, addr, inbound) = if local.contains(&opener_ip) && public(&other_ip) {
             (opener_ip, other_ip, false)
         } else if local.contains(&other_ip) && public(&opener_ip) && matches!(f.key.proto, 6 | 17) {

@@ -5,6 +5,7 @@
 //! gather evidence (names, counts, times, frames) and pick the severity the evidence warrants.
 //! What is not in the traffic is not claimed: a password is never kept, only that one was sent.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use hashbrown::{HashMap, HashSet};
@@ -196,7 +197,7 @@ pub static CATALOGUE: [Entry; 18] = [
         severity: Severity::Medium,
         title: "DNS to another resolver",
         explanation: "The device sent plain DNS to a resolver other than the one the network \
-            uses, on port 53 or as web requests to an HTTP DNS service. Its lookups escape the \
+            uses, on port 53 or another, or as web requests to an HTTP DNS service. Its lookups escape the \
             network's filters, and hard-coded resolvers are a common trait of devices that \
             ignore local settings.",
         remedy: "Redirect outgoing DNS (port 53) to your resolver at the router, or block it; \
@@ -517,6 +518,12 @@ struct Index<'a> {
     /// Short names of the devices, by address.
     name_of: HashMap<IpAddr, String>,
     events_of: HashMap<u64, Vec<&'a Event>>,
+    /// [`Index::named`] and [`Index::described`] per address, written once: the checks run on
+    /// every flow, and most flows go to a few servers.
+    named_memo: RefCell<HashMap<IpAddr, String>>,
+    described_memo: RefCell<HashMap<IpAddr, String>>,
+    /// TFTP requests whose server answered from a port of its own: (client, its port, server).
+    tftp_answered: HashSet<(IpAddr, u16, IpAddr)>,
 }
 
 impl<'a> Index<'a> {
@@ -533,6 +540,15 @@ impl<'a> Index<'a> {
             }
         }
         let flow_of = i.flows.iter().map(|f| (f.id(), f)).collect();
+        let tftp_answered = i
+            .flows
+            .iter()
+            .filter(|f| f.app.app == App::Tftp && f.app.by == By::Control)
+            .map(|f| {
+                let ((c, port), (s, _)) = ends(f);
+                (c, port, s)
+            })
+            .collect();
         let mut events_of: HashMap<u64, Vec<&Event>> = HashMap::new();
         for e in i.events {
             events_of.entry(e.flow).or_default().push(e);
@@ -542,15 +558,31 @@ impl<'a> Index<'a> {
             name_of,
             events_of,
             flow_of,
+            named_memo: RefCell::default(),
+            described_memo: RefCell::default(),
+            tftp_answered,
         }
     }
 
     /// "Philips-hue (10.10.10.6)" for a device's address; the address alone otherwise.
     fn named(&self, a: IpAddr) -> String {
-        match self.name_of.get(&a) {
-            Some(n) => format!("{n} ({a})"),
-            None => a.to_string(),
-        }
+        self.named_memo
+            .borrow_mut()
+            .entry(a)
+            .or_insert_with(|| match self.name_of.get(&a) {
+                Some(n) => format!("{n} ({a})"),
+                None => a.to_string(),
+            })
+            .clone()
+    }
+
+    /// "52.94.236.248 (Amazon.com, Inc., us-east-1, US)".
+    fn described(&self, i: &Input, a: IpAddr) -> String {
+        self.described_memo
+            .borrow_mut()
+            .entry(a)
+            .or_insert_with(|| format!("{a} ({})", where_is(i.intel, a, i.local)))
+            .clone()
     }
 
     /// The device that sent from address `a` with source MAC `mac`.
@@ -594,6 +626,14 @@ impl<'a> Index<'a> {
         self.flow_of
             .get(&e.flow)
             .map_or((e.ts, e.ts), |f| (f.first, f.last))
+    }
+
+    /// A TFTP request that its server answered from a port of its own.
+    fn answered_from_elsewhere(&self, f: &Flow) -> bool {
+        f.app.app == App::Tftp && {
+            let ((c, port), (s, _)) = ends(f);
+            self.tftp_answered.contains(&(c, port, s))
+        }
     }
 
     fn events(&self, f: &Flow) -> &[&'a Event] {
@@ -883,11 +923,15 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
     if !locals.is_empty() {
         return locals;
     }
+    // Else the resolvers the most devices use; a tie keeps them all: hosts are given two
+    // (a primary and a secondary), and with one device in the capture, nothing tells which of
+    // its resolvers the network gave it.
+    let most = users.values().map(BTreeSet::len).max().unwrap_or(0);
     users
         .iter()
-        .max_by_key(|(_, u)| u.len())
-        .map(|(a, _)| BTreeSet::from([*a]))
-        .unwrap_or_default()
+        .filter(|(_, u)| u.len() == most)
+        .map(|(a, _)| *a)
+        .collect()
 }
 
 /// An HTTP request that is a name lookup: HTTPDNS services (Alibaba Cloud `/<account>/d?host=`,
@@ -934,10 +978,7 @@ fn dns_bypass(
                 );
                 acc.count += lookups;
                 acc.at(f.first, f.last, f.first_frame + 1)
-                    .fact(
-                        "resolver",
-                        format!("{} ({})", s.0, where_is(i.intel, s.0, i.local)),
-                    )
+                    .fact("resolver", ix.described(i, s.0))
                     .fact("protocol", "DNS over plain HTTP (HTTPDNS)");
                 for r in resolvers {
                     acc.fact("network's resolver", r.to_string());
@@ -945,7 +986,9 @@ fn dns_bypass(
             }
             continue;
         }
-        if f.app.app != App::Dns || s.1 != 53 || !is_unicast(s.0) || resolvers.contains(&s.0) {
+        // DNS on another port than 53 (found by its content) is no less a lookup, and the odd
+        // port is worth saying.
+        if f.app.app != App::Dns || !is_unicast(s.0) || resolvers.contains(&s.0) {
             continue;
         }
         // A resolver of the network forwarding upstream is doing its job.
@@ -962,6 +1005,12 @@ fn dns_bypass(
         let acc = out.get(FindingId::DnsBypass, dev, &subject, Severity::Medium);
         acc.at(f.first, f.last, f.first_frame + 1);
         acc.fact("resolver", format!("{} ({who})", s.0));
+        if s.1 != 53 {
+            acc.fact(
+                "port",
+                format!("{}/{} (DNS's own is 53)", proto_name(f.key.proto), s.1),
+            );
+        }
         for r in resolvers {
             acc.fact("network's resolver", r.to_string());
         }
@@ -1038,10 +1087,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         acc.fact("protocol", protocol.clone())
             .fact("method", method)
             .fact("user", user.unwrap_or_else(|| "(none)".into()))
-            .fact(
-                "server",
-                format!("{server} ({})", where_is(i.intel, server, i.local)),
-            )
+            .fact("server", ix.described(i, server))
             .fact(
                 "password",
                 if password {
@@ -1066,6 +1112,7 @@ fn is_anonymous(user: &str) -> bool {
 
 /// One flow as the per-flow findings see it.
 struct View<'a> {
+    ix: &'a Index<'a>,
     f: &'a Flow,
     /// Client and server addresses, and the server's port.
     c: IpAddr,
@@ -1113,6 +1160,7 @@ impl<'a> View<'a> {
             (None, None) => s.to_string(),
         };
         View {
+            ix,
             f,
             c,
             s,
@@ -1129,7 +1177,7 @@ impl<'a> View<'a> {
 
     /// "52.94.236.248 (Amazon.com, Inc., us-east-1, US)".
     fn server(&self, i: &Input) -> String {
-        format!("{} ({})", self.s, where_is(i.intel, self.s, i.local))
+        self.ix.described(i, self.s)
     }
 }
 
@@ -1153,8 +1201,9 @@ fn flows_and_apps(
         }
         anonymous_mqtt(i, ix, &v, out);
         // An FTP data connection was announced by its control connection, which is reported on
-        // its own: in active mode it is the server that connects to the device.
-        if v.app != App::FtpData {
+        // its own (in active mode it is the server that connects to the device); a TFTP transfer
+        // by its request.
+        if f.app.by != By::Control {
             inbound(i, &v, resolvers, out);
         }
         if !probe && encrypted_dns_flow(i, &v, out) {
@@ -1323,10 +1372,7 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
                 }
                 _ => {
                     for h in scanned_hosts.keys() {
-                        acc.fact(
-                            "target",
-                            format!("{h} ({})", where_is(i.intel, *h, i.local)),
-                        );
+                        acc.fact("target", ix.described(i, *h));
                     }
                 }
             }
@@ -1634,10 +1680,15 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
         .map(|seg| {
             let hex_digits = seg.chars().filter(char::is_ascii_hexdigit).count();
             let hex = hex_digits >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            // Base64 and URL-safe base64, percent-escaped or not (`%2B` for `+`, `%3D` for `=`).
+            let escapes_ok = seg.split('%').skip(1).all(|rest| {
+                rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit)
+            });
             let token = seg.len() >= 20
+                && escapes_ok
                 && seg
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '=' | '%'))
                 && seg.chars().any(|c| c.is_ascii_digit())
                 && seg.chars().any(|c| c.is_ascii_alphabetic());
             if hex || token {
@@ -1661,12 +1712,17 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         _ => return,
     };
     let f = v.f;
+    // A TFTP transfer is reported with the request that started it.
+    if f.app.by == By::Control && v.app == App::Tftp {
+        return;
+    }
     // A connection refused (RST) or never answered offers and uses nothing: a port scan
     // touches every service without talking any of them.
     if !talked(f) {
         return;
     }
-    let answered = crate::endpoints::answered(f);
+    // A TFTP server answers from a port of its own: the transfer flow is the answer.
+    let answered = crate::endpoints::answered(f) || ix.answered_from_elsewhere(f);
     if let (Some(dev), true) = (v.sdev, answered) {
         let subject = format!(
             "offers {} on {}/{}",
@@ -1679,7 +1735,8 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.at(f.first, f.last, v.frame)
             .fact("clients", v.c.to_string());
     }
-    if let Some(dev) = v.cdev {
+    // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server.
+    if let (Some(dev), true) = (v.cdev, is_unicast(v.s)) {
         let subject = format!("uses {} to {}", v.app.name(), v.name);
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
         acc.at(f.first, f.last, v.frame)
@@ -1704,7 +1761,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             }
         }
         acc.count += requests.max(1);
-        if !crate::endpoints::answered(f) {
+        if !answered {
             acc.fact("answer", "none in the capture");
         }
     }
@@ -1766,7 +1823,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
         None => {
             f.key.proto == 17
                 && f.key.ports_known
-                && f.from(f.initiator.other()).packets > 0
+                && (f.from(f.initiator.other()).packets > 0 || v.ix.answered_from_elsewhere(f))
                 && !matches!(
                     v.app,
                     App::Mdns
@@ -1798,10 +1855,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     acc.raise(sev).at(f.first, f.last, v.frame);
     acc.count += 1;
     if from_internet {
-        acc.fact(
-            "clients on the internet",
-            format!("{} ({})", v.c, where_is(i.intel, v.c, i.local)),
-        );
+        acc.fact("clients on the internet", v.ix.described(i, v.c));
     } else {
         acc.fact("clients on the LAN", v.c.to_string());
     }
@@ -1958,10 +2012,7 @@ fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     acc.count += 1;
     acc.at(f.first, f.last, v.frame)
         .fact("tunnel", kind.label())
-        .fact(
-            "peer",
-            format!("{peer} ({})", where_is(i.intel, peer, i.local)),
-        )
+        .fact("peer", ix.described(i, peer))
         .fact("service", service(f));
 }
 
@@ -2042,7 +2093,8 @@ fn tls_checks(
                     problems.push((Severity::Medium, format!("{} agreed", tls_version(v))));
                 }
             }
-            Message::Certificate(c) => {
+            // The server's certificate; a client's (mutual TLS) is the device's own identity.
+            Message::Certificate(c) if !e.from_client => {
                 let shown = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
                 if c.self_signed {
                     let sev = if server_public {
@@ -2119,11 +2171,18 @@ fn tls_checks(
         acc.raise(sev).fact("problems", p);
     }
     let (s, _) = ends(f).1;
-    acc.fact("server", format!("{s} ({})", where_is(i.intel, s, i.local)));
+    acc.fact("server", ix.described(i, s));
 }
 
 fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
     for e in i.events {
+        // Only HTTP heads concern UPnP: the sender is looked up for them alone.
+        if !matches!(
+            e.message,
+            Message::HttpRequest(_) | Message::HttpResponse(_)
+        ) {
+            continue;
+        }
         let Some(dev) = ix.sender(e) else { continue };
         let (first, last) = ix.span(e);
         match &e.message {
@@ -2432,6 +2491,17 @@ mod tests {
                 false,
             ),
             ("/fw/plug-2.1.7.bin", "/fw/plug-2.1.7.bin", false),
+            // An OCSP request in the path: base64, percent-escaped.
+            (
+                "/VA/MFEwTzBNMEswSTAJBgUrDgMCGgUABBSw4x5v4bTlizjN%2BQ6tk%3D",
+                "/VA/<key>",
+                true,
+            ),
+            (
+                "/a%zz_long_enough_to_be_a_token_1",
+                "/a%zz_long_enough_to_be_a_token_1",
+                false,
+            ),
             (
                 "/queue/getmessage?duration=&sso=",
                 "/queue/getmessage?duration=&sso=",

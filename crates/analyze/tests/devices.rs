@@ -28,11 +28,20 @@ const WIRESHARK_EDITS: [&str; 3] = ["08:00:27", "00:0a:00", "00:00:00"];
 
 /// Prefixes the IEEE registry renamed after Wireshark 4.0's copy was made: (prefix, the name
 /// Wireshark 4.0 prints, the registry's name now). Technicolor took the name Vantiva in 2023.
-const RENAMED: [(&str, &str, &str); 1] = [(
-    "10:13:31",
-    "Technicolor Delivery Technologies Belgium NV",
-    "Vantiva Technologies Belgium",
-)];
+const RENAMED: [(&str, &str, &str); 3] = [
+    (
+        "10:13:31",
+        "Technicolor Delivery Technologies Belgium NV",
+        "Vantiva Technologies Belgium",
+    ),
+    (
+        "a4:91:b1",
+        "Technicolor Delivery Technologies Belgium NV",
+        "Vantiva Technologies Belgium",
+    ),
+    // CommScope bought ARRIS in 2019, and the registry moved ARRIS's blocks to its name.
+    ("2c:7e:81", "ARRIS Group, Inc.", "Commscope"),
+];
 
 #[test]
 fn vendors_agree_with_wiresharks_registry() {

@@ -16,13 +16,14 @@
 pub mod conv;
 pub mod pipeline;
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use iotscope_packet::tunnel::{self, Tunnel};
 use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
-use iotscope_proto::app::{App, AppState, Message, Packet};
+use iotscope_proto::app::{App, AppState, By, Message, Packet};
 use iotscope_proto::ftp;
 use serde::Serialize;
 
@@ -336,13 +337,22 @@ fn orient(f: &mut Flow, side: Side, d: &Decoded) {
     };
     let (from, to) = (service_rank(tcp, d.src_port), service_rank(tcp, d.dst_port));
     // A UDP datagram is usually a request; only a reply to a client's port says otherwise. A TCP
-    // segment between ports that say nothing, from the internet to a private address, is taken
-    // as an answer: NAT lets few connections in.
+    // segment from a service port to another port is an answer. Between ports that say nothing
+    // (registered or client-range ones), a private address is the client of a public one: NAT
+    // lets few connections in. Between two such private or two such public hosts, the lower
+    // range is the client's.
     let reply = if tcp {
-        from > to
-            || (from == to
-                && !iotscope_packet::is_private(&iotscope_packet::ip_of(&d.src))
-                && iotscope_packet::is_private(&iotscope_packet::ip_of(&d.dst)))
+        let (src_private, dst_private) = (
+            iotscope_packet::is_private(&iotscope_packet::ip_of(&d.src)),
+            iotscope_packet::is_private(&iotscope_packet::ip_of(&d.dst)),
+        );
+        if (from == 3) != (to == 3) {
+            from == 3
+        } else if src_private != dst_private {
+            dst_private
+        } else {
+            from > to
+        }
     } else {
         from == 3 && to == 0
     };
@@ -433,9 +443,9 @@ impl Flow {
 
     /// The application, as the parsers named it; a tunnel no parser named is named by its kind
     /// (`vxlan`), found on its port or protocol number and its header.
-    pub fn app_name(&self) -> String {
+    pub fn app_name(&self) -> Cow<'static, str> {
         match (self.app.app, self.tunnel) {
-            (App::Unknown, Some(t)) => t.name().to_string(),
+            (App::Unknown, Some(t)) => Cow::Borrowed(t.name()),
             _ => self.app.display(),
         }
     }
@@ -692,12 +702,16 @@ pub struct FlowTable {
     external_sweeps: bool,
     scratch: Vec<(Nanos, FlowKey)>,
     /// Listening ends (address, port) of FTP data connections their control connections
-    /// announced, with the time the announcement lapses.
-    expected: HashMap<(Addr, u16), Nanos, Hasher>,
+    /// announced, and of TFTP clients waiting for the server's answer from a new port, with the
+    /// time the wait lapses and what will come.
+    expected: Expected,
 }
 
-/// How long an announced FTP data connection is waited for (servers give up after a minute or
-/// so; a client that announced a port connects at once).
+/// See [`FlowTable`]'s `expected`.
+type Expected = HashMap<(Addr, u16), (Nanos, App), Hasher>;
+
+/// How long an announced FTP data connection or a TFTP answer is waited for (servers give up
+/// after a minute or so; a client that announced a port connects at once).
 const EXPECT_LIFETIME: Nanos = 120 * SECOND;
 /// Most announced data connections waited for at once (one control connection announces one
 /// at a time; this bounds what a flood of announcements can hold).
@@ -857,8 +871,8 @@ impl FlowTable {
         };
         if created {
             orient(flow, side, d);
-            if !self.expected.is_empty() && d.transport == Transport::Tcp {
-                take_expected(&mut self.expected, flow, ts);
+            if !self.expected.is_empty() {
+                take_expected(&mut self.expected, flow, d.transport, ts);
             }
         }
         update(flow, side, frame, ts, wire_len, d);
@@ -889,6 +903,20 @@ impl FlowTable {
                 if flow.app.app == App::Ftp && d.transport == Transport::Tcp {
                     ftp_control(&mut self.expected, flow, side, d, bytes, ts);
                 }
+            }
+            // A TFTP server answers a request from a new port of its own (RFC 1350's transfer
+            // identifier), to the port the request came from: that flow is the transfer.
+            if flow.app.app == App::Tftp
+                && flow.app.by != By::Control
+                && d.transport == Transport::Udp
+                && side == flow.initiator
+            {
+                expect_at(
+                    &mut self.expected,
+                    flow.key.end(side),
+                    App::Tftp,
+                    ts.saturating_add(EXPECT_LIFETIME),
+                );
             }
         }
     }
@@ -955,7 +983,7 @@ impl FlowTable {
         });
         self.fragments
             .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
-        self.expected.retain(|_, until| *until >= now);
+        self.expected.retain(|_, (until, _)| *until >= now);
     }
 
     /// Frees an eighth of the table, least recently active first.
@@ -1089,7 +1117,7 @@ fn close(f: &mut Flow, out: &mut Vec<Event>) {
 #[cold]
 #[inline(never)]
 fn ftp_control(
-    expected: &mut HashMap<(Addr, u16), Nanos, Hasher>,
+    expected: &mut Expected,
     flow: &Flow,
     side: Side,
     d: &Decoded,
@@ -1106,39 +1134,60 @@ fn ftp_control(
 /// control connection's server in passive mode and its client in active mode. The addresses the
 /// control connection really uses are the ones the data connection will use where this capture
 /// was taken (the address written in the announcement is often a private one behind NAT).
-fn expect(
-    expected: &mut HashMap<(Addr, u16), Nanos, Hasher>,
-    control: &Flow,
-    ch: &ftp::DataChannel,
-    ts: Nanos,
-) {
+fn expect(expected: &mut Expected, control: &Flow, ch: &ftp::DataChannel, ts: Nanos) {
     let listener = if ch.active {
         control.initiator
     } else {
         control.initiator.other()
     };
-    if expected.len() >= MAX_EXPECTED {
-        expected.retain(|_, until| *until >= ts);
+    let until = ts.saturating_add(EXPECT_LIFETIME);
+    expect_at(
+        expected,
+        (control.key.end(listener).0, ch.port),
+        App::FtpData,
+        until,
+    );
+}
+
+/// Waits until `until` for a flow to or from `end` that carries `app`.
+fn expect_at(expected: &mut Expected, end: (Addr, u16), app: App, until: Nanos) {
+    if expected.len() >= MAX_EXPECTED && !expected.contains_key(&end) {
+        let now = until.saturating_sub(EXPECT_LIFETIME);
+        expected.retain(|_, (t, _)| *t >= now);
         if expected.len() >= MAX_EXPECTED {
             return;
         }
     }
-    let until = ts.saturating_add(EXPECT_LIFETIME);
-    expected.insert((control.key.end(listener).0, ch.port), until);
+    expected.insert(end, (until, app));
 }
 
-/// Labels a new TCP flow that a control connection announced (either end may be the listening
-/// one: the first packet seen is not always the SYN).
+/// Labels a new flow that another one announced: an FTP data connection (TCP) its control
+/// connection announced, either end of which may be the listening one (the first packet seen
+/// is not always the SYN); a TFTP transfer (UDP), whose client is the end that sent the
+/// request, though the server's answer comes first.
 #[cold]
 #[inline(never)]
-fn take_expected(expected: &mut HashMap<(Addr, u16), Nanos, Hasher>, f: &mut Flow, ts: Nanos) {
+fn take_expected(expected: &mut Expected, f: &mut Flow, transport: Transport, ts: Nanos) {
     for side in [Side::A, Side::B] {
         let end = f.key.end(side);
-        if let Some(until) = expected.remove(&end) {
-            if until >= ts {
-                f.app.announced(App::FtpData);
-                return;
+        let Some(&(until, app)) = expected.get(&end) else {
+            continue;
+        };
+        let fits = match app {
+            App::FtpData => transport == Transport::Tcp,
+            App::Tftp => transport == Transport::Udp,
+            _ => false,
+        };
+        if !fits {
+            continue;
+        }
+        expected.remove(&end);
+        if until >= ts {
+            f.app.announced(app);
+            if app == App::Tftp {
+                f.initiator = side;
             }
+            return;
         }
     }
 }

@@ -109,7 +109,8 @@ fn labels_agree_with_ndpi() {
                 empty.insert(key);
                 continue;
             }
-            ours.entry(key).or_insert_with(|| f.app.app.name());
+            ours.entry(key)
+                .or_insert_with(|| f.app.app.name().to_string());
         }
         for line in iotscope_testdata::golden(&cap, "ndpi_flows.txt").lines() {
             let t: Vec<&str> = line.split_whitespace().collect();

@@ -98,8 +98,8 @@ pub struct Inputs {
 
     /// No timeouts: flows end only when a new TCP connection reuses the same ports, so the
     /// tables match tshark's conversations, but for three choices the README lists: a VLAN
-    /// keeps flows apart, all fragments of a datagram count in its flow, and tunnels are not
-    /// followed.
+    /// keeps flows apart, all fragments of a datagram count in its flow, and a tunnel's
+    /// fragments are not reassembled.
     #[arg(long)]
     pub no_timeouts: bool,
 

@@ -6,6 +6,8 @@
 //! reads to a callback. TLS hellos that span segments are joined in a small per-flow buffer; all
 //! else is read in place.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
@@ -58,12 +60,46 @@ pub enum App {
 }
 
 impl App {
-    /// The lowercase name used in output (as serialised).
-    pub fn name(self) -> String {
-        if self == App::FtpData {
-            return "ftp-data".into();
+    /// The lowercase name used in output (as serialised). The analysis names every flow's
+    /// service with it, so it is a table, not a formatted `Debug`.
+    pub fn name(self) -> &'static str {
+        match self {
+            App::Unknown => "unknown",
+            App::Dns => "dns",
+            App::Mdns => "mdns",
+            App::Llmnr => "llmnr",
+            App::Nbns => "nbns",
+            App::Dhcp => "dhcp",
+            App::Dhcpv6 => "dhcpv6",
+            App::Ntp => "ntp",
+            App::Tls => "tls",
+            App::Quic => "quic",
+            App::Http => "http",
+            App::Ssdp => "ssdp",
+            App::Mqtt => "mqtt",
+            App::Coap => "coap",
+            App::Rtsp => "rtsp",
+            App::Rtp => "rtp",
+            App::Stun => "stun",
+            App::Sip => "sip",
+            App::Ssh => "ssh",
+            App::Smb => "smb",
+            App::Netbios => "netbios",
+            App::Telnet => "telnet",
+            App::Ftp => "ftp",
+            App::FtpData => "ftp-data",
+            App::Pop3 => "pop3",
+            App::Imap => "imap",
+            App::Smtp => "smtp",
+            App::Tplink => "tplink",
+            App::Tuya => "tuya",
+            App::Kalay => "kalay",
+            App::Tftp => "tftp",
+            App::Modbus => "modbus",
+            App::Dnp3 => "dnp3",
+            App::Iec104 => "iec104",
+            App::Bacnet => "bacnet",
         }
-        format!("{self:?}").to_lowercase()
     }
 }
 
@@ -249,7 +285,8 @@ pub struct AppState {
     /// A message being joined across segments, per direction (a TLS hello or an HTTP head).
     tls: [Option<Box<Join>>; 2],
     tls_seen: [bool; 2],
-    /// Handshake messages already reported per direction: 1 hello, 2 certificate.
+    /// Handshake messages already reported per direction: 1 hello, 2 certificate; and on the
+    /// client's side, 4 while its second flight (where a client certificate would be) is awaited.
     tls_emitted: [u8; 2],
     /// An HTTP message waiting for the end of its body, per direction.
     body: [Option<Box<Body>>; 2],
@@ -355,6 +392,21 @@ fn inside_by_alpn(alpn: &[String], by_port: App) -> App {
     }
 }
 
+/// An RTSP status line (`RTSP/1.0 200 OK`) or request line (`OPTIONS rtsp://cam:8554/live
+/// RTSP/1.0`: its methods are HTTP's, so the version at the end of the line tells them apart).
+fn is_rtsp(b: &[u8]) -> bool {
+    if b.starts_with(b"RTSP/1.") || b.starts_with(b"RTSP/2.") {
+        return true;
+    }
+    // A request line is short; the URI of a camera's stream fits in a few hundred bytes.
+    let head = &b[..b.len().min(1024)];
+    let Some(end) = head.iter().position(|&c| c == b'\r' || c == b'\n') else {
+        return false;
+    };
+    let line = &head[..end];
+    line.ends_with(b" RTSP/1.0") || line.ends_with(b" RTSP/2.0")
+}
+
 /// The application a payload's first bytes reveal, when they do.
 fn by_content(p: &Packet<'_>) -> Option<App> {
     let b = p.payload;
@@ -365,7 +417,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if b.starts_with(b"SSH-") {
             return Some(App::Ssh);
         }
-        if b.starts_with(b"RTSP/1.0") || b.windows(9).take(16).any(|w| w == b" RTSP/1.0") {
+        if is_rtsp(b) {
             return Some(App::Rtsp);
         }
         if http::looks_like_http(b) {
@@ -395,11 +447,14 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
             return Some(App::Stun);
         }
+        // HTTP over UDP is SSDP: announcements and searches on 1900, and the answers to a
+        // search, which a device may send from a port of its own to the searcher's.
         if http::looks_like_http(b)
             && (p.src_port == 1900
                 || p.dst_port == 1900
                 || b.starts_with(b"M-SEARCH")
-                || b.starts_with(b"NOTIFY"))
+                || b.starts_with(b"NOTIFY")
+                || b.starts_with(b"HTTP/1."))
         {
             return Some(App::Ssdp);
         }
@@ -415,6 +470,15 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if tftp::request(b).is_some() {
             return Some(App::Tftp);
+        }
+        // DNS on a port of its own (a resolver on 5353 or 8053, a DNSCrypt server's certificate
+        // query on 443): the multicast and NetBIOS kinds keep their port's name.
+        if dns::looks_like_dns(b) {
+            let by_port = by_port(false, p.src_port, p.dst_port);
+            return Some(match by_port {
+                App::Mdns | App::Llmnr | App::Nbns => by_port,
+                _ => App::Dns,
+            });
         }
         let port = |x: u16| p.src_port == x || p.dst_port == x;
         if (port(5683) || port(5684)) && iot::looks_like_coap(b) {
@@ -537,10 +601,10 @@ impl AppState {
 
     /// The label shown for the flow: the application, and for TLS the service inside when the
     /// port names one (`tls/dns` is DNS over TLS).
-    pub fn display(&self) -> String {
+    pub fn display(&self) -> Cow<'static, str> {
         match (self.app, self.inner) {
-            (App::Tls, App::Unknown) | (_, App::Unknown) => self.app.name(),
-            (app, inner) => format!("{}/{}", app.name(), inner.name()),
+            (App::Tls, App::Unknown) | (_, App::Unknown) => Cow::Borrowed(self.app.name()),
+            (app, inner) => Cow::Owned(format!("{}/{}", app.name(), inner.name())),
         }
     }
 
@@ -926,6 +990,9 @@ impl AppState {
         let mut finished = false;
         let mut offered: Option<Vec<String>> = None;
         let other_record = tls::handshake_messages(stream, &mut scratch, &mut |m| match m[0] {
+            // A ClientHello again (a retransmission) where the second flight was awaited: no
+            // more is read.
+            1 if *emitted & 4 != 0 => finished = true,
             1 if *emitted & 1 == 0 => {
                 *emitted |= 1;
                 finished = true;
@@ -949,14 +1016,22 @@ impl AppState {
                     emit(Message::Certificate(Box::new(c)));
                 }
             }
-            // ServerHelloDone: no certificate is coming.
-            14 => finished = true,
+            // ServerHelloDone: no certificate is coming from the server; ClientKeyExchange:
+            // none came from the client.
+            14 | 16 => finished = true,
             _ => {}
         });
         if let Some(alpn) = offered {
             self.inner = inside_by_alpn(&alpn, self.inner);
         }
         if finished || other_record || stream.len() >= MAX_JOIN {
+            // A client that authenticates with a certificate (TLS 1.2 and older: mutual TLS to
+            // a cloud's MQTT broker, a VPN) sends it in clear in its second flight, after the
+            // server's: once the ClientHello is read, the client's next flight is looked at.
+            if dir == 0 && self.tls_emitted[0] == 1 && !other_record {
+                self.tls_emitted[0] |= 4;
+                return;
+            }
             self.tls_seen[dir] = true;
             return;
         }
@@ -984,6 +1059,61 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rtsp_requests_are_not_http() {
+        assert!(is_rtsp(
+            b"OPTIONS rtsp://10.2.2.2:8554/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+        ));
+        assert!(is_rtsp(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"));
+        assert!(!is_rtsp(b"GET /stream HTTP/1.1\r\nHost: cam\r\n\r\n"));
+        // A line cut before its end says nothing.
+        assert!(!is_rtsp(b"DESCRIBE rtsp://10.2.2.2:8554/live RTS"));
+    }
+
+    #[test]
+    fn names_are_the_serialised_names() {
+        let all = [
+            App::Unknown,
+            App::Dns,
+            App::Mdns,
+            App::Llmnr,
+            App::Nbns,
+            App::Dhcp,
+            App::Dhcpv6,
+            App::Ntp,
+            App::Tls,
+            App::Quic,
+            App::Http,
+            App::Ssdp,
+            App::Mqtt,
+            App::Coap,
+            App::Rtsp,
+            App::Rtp,
+            App::Stun,
+            App::Sip,
+            App::Ssh,
+            App::Smb,
+            App::Netbios,
+            App::Telnet,
+            App::Ftp,
+            App::FtpData,
+            App::Pop3,
+            App::Imap,
+            App::Smtp,
+            App::Tplink,
+            App::Tuya,
+            App::Kalay,
+            App::Tftp,
+            App::Modbus,
+            App::Dnp3,
+            App::Iec104,
+            App::Bacnet,
+        ];
+        for a in all {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");
+        }
+    }
 
     fn udp(payload: &[u8], from_client: bool) -> Packet<'_> {
         Packet {

@@ -128,6 +128,70 @@ const MAX_NAME: usize = 255;
 /// Most records read from one message; real messages have far fewer.
 const MAX_RECORDS: usize = 256;
 
+/// True when a UDP payload is a DNS query or response beyond reasonable doubt, read in place
+/// (it runs on the first packets of every unlabelled flow): opcode QUERY, one question whose
+/// name is plain labels of visible characters, class IN, CH or ANY; a query carries nothing
+/// else but an EDNS OPT record, and ends where that ends.
+pub fn looks_like_dns(b: &[u8]) -> bool {
+    let Some(flags) = be16(b, 2) else {
+        return false;
+    };
+    let count = |i: usize| be16(b, 4 + 2 * i).unwrap_or(u16::MAX);
+    let response = flags & 0x8000 != 0;
+    let opcode = (flags >> 11) & 0xf;
+    // Z must be zero; a query sets no answer bits (AA, RA) and no response code.
+    if opcode != 0 || flags & 0x0040 != 0 || count(0) != 1 {
+        return false;
+    }
+    if !response && (flags & 0x0480 != 0 || flags & 0xf != 0) {
+        return false;
+    }
+    if response && flags & 0xf > 5 {
+        return false;
+    }
+    // The question's name: at offset 12 nothing comes before it, so no compression.
+    let mut at = 12;
+    loop {
+        let Some(&len) = b.get(at) else {
+            return false;
+        };
+        if len == 0 {
+            at += 1;
+            break;
+        }
+        if len > 63 || at + 1 + usize::from(len) > 12 + 255 {
+            return false;
+        }
+        let Some(label) = b.get(at + 1..at + 1 + usize::from(len)) else {
+            return false;
+        };
+        if !label.iter().all(u8::is_ascii_graphic) {
+            return false;
+        }
+        at += 1 + usize::from(len);
+    }
+    let (Some(qtype), Some(qclass)) = (be16(b, at), be16(b, at + 2)) else {
+        return false;
+    };
+    if qtype == 0 || !matches!(qclass, 1 | 3 | 255) {
+        return false;
+    }
+    let end = at + 4;
+    if response {
+        return true;
+    }
+    match (count(1), count(2), count(3)) {
+        (0, 0, 0) => end == b.len(),
+        // EDNS: the root name, type OPT (41), then its data to the end.
+        (0, 0, 1) => {
+            b.get(end) == Some(&0)
+                && be16(b, end + 1) == Some(41)
+                && be16(b, end + 9).is_some_and(|n| end + 11 + usize::from(n) == b.len())
+        }
+        _ => false,
+    }
+}
+
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
@@ -318,6 +382,36 @@ pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_is_told_by_its_content() {
+        let mut query = vec![0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        query.extend_from_slice(b"\x03www\x07tcpdump\x03org\x00\x00\x01\x00\x01");
+        assert!(looks_like_dns(&query));
+        assert!(looks_like_dns(RESPONSE));
+        // With an EDNS OPT record (payload size 1232, no options).
+        let mut edns = query.clone();
+        edns[11] = 1;
+        edns.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+        assert!(looks_like_dns(&edns));
+        // Trailing bytes, a second question, a label of binary or an opcode other than QUERY:
+        // not a DNS query.
+        let mut trailing = query.clone();
+        trailing.push(0);
+        assert!(!looks_like_dns(&trailing));
+        let mut two = query.clone();
+        two[5] = 2;
+        assert!(!looks_like_dns(&two));
+        let mut binary = query.clone();
+        binary[13] = 0x01;
+        assert!(!looks_like_dns(&binary));
+        let mut notify = query.clone();
+        notify[2] = 0x20;
+        assert!(!looks_like_dns(&notify));
+        for n in 0..query.len() {
+            assert!(!looks_like_dns(&query[..n]), "{n}");
+        }
+    }
 
     /// A response for www.example.com: CNAME to example.edgekey.net (compressed), then an A record.
     const RESPONSE: &[u8] = &[

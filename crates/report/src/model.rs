@@ -965,7 +965,7 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
                 f.key.end(f.initiator.other()).1
             ),
             App::Unknown => endpoints::proto_name(f.key.proto).to_string(),
-            _ => f.app.display(),
+            _ => f.app.display().into_owned(),
         };
         // "ssdp (multicast)" already says it uses ssdp: a unicast answer adds nothing.
         let item = format!("{what}{scope}");

@@ -387,6 +387,7 @@ fn no_false_findings_in_the_corpus() {
                 "nDPI__modbus.pcap",
                 "nDPI__IEC104.pcap",
                 "nDPI__ftp.pcap",
+                "nDPI__tftp.pcap",
             ];
             if !unsafe_there.contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
@@ -1437,4 +1438,148 @@ fn a_ping_sweep_is_a_scan() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn tftp_answers_from_a_port_of_its_own() {
+    // nDPI's TFTP capture: 192.168.0.253 reads rfc1350.txt from 192.168.0.10:69, and the server
+    // sends the 49 blocks from port 3445: the transfer is the answer, and the server the one
+    // that offers TFTP (it opened nothing).
+    let r = report(capture("nDPI__tftp.pcap"));
+    let server = holding(&r, "192.168.0.10");
+    let offers: Vec<_> = server
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::UnsafeProtocol)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(offers, ["offers tftp on udp/69"]);
+    let exposed: Vec<_> = server
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::ExposedService)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(exposed, ["udp/69 tftp"]);
+    let client = holding(&r, "192.168.0.253");
+    let uses = client
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::UnsafeProtocol)
+        .expect("the client uses tftp");
+    assert!(
+        uses.subject.starts_with("uses tftp to "),
+        "{}",
+        uses.subject
+    );
+    assert_eq!(fact(uses, "files"), "reads rfc1350.txt");
+    assert_eq!(fact(uses, "answer"), "", "{:?}", uses.facts);
+    assert!(!server.verdict.text.contains("only makes outbound"));
+}
+
+#[test]
+fn what_a_flow_carries_decides_over_its_port() {
+    // RTSP's requests use HTTP's methods; the version at the end of the line tells them apart.
+    let r = report(capture("nDPI__rtsp.pcap"));
+    assert!(of(&r, FindingId::CleartextHttp).is_empty());
+    assert!(all(&r)
+        .iter()
+        .all(|(_, f)| !f.subject.contains("http") && !f.summary.contains("http")));
+
+    // DNS on udp/8053 is DNS, and a lookup around the network's resolver.
+    let r = report(capture("tcpdump__dns_udp_8053.pcap"));
+    let b = of(&r, FindingId::DnsBypass);
+    assert_eq!(b.len(), 1, "{:?}", all(&r));
+    assert_eq!(fact(b[0].1, "port"), "udp/8053 (DNS's own is 53)");
+    assert_eq!(fact(b[0].1, "names asked"), "www.tcpdump.org");
+    assert!(of(&r, FindingId::NoDns).is_empty());
+}
+
+#[test]
+fn one_host_using_both_resolvers_of_its_provider_bypasses_nothing() {
+    // No DHCP in the capture, one laptop, Comcast's two resolvers: both are the network's.
+    let r = report(capture("nDPI__anyconnect-vpn.pcap"));
+    assert!(
+        of(&r, FindingId::DnsBypass).is_empty(),
+        "{:?}",
+        of(&r, FindingId::DnsBypass)
+    );
+}
+
+#[test]
+fn a_lone_reset_from_a_server_is_no_attempt() {
+    // Frame 8 of starcraft_battle.pcap is a RST from 80.239.186.26:443, the end of a connection
+    // the client had opened before the capture: the client tried nothing.
+    let r = report(capture("nDPI__starcraft_battle.pcap"));
+    for d in &r.devices {
+        assert!(
+            !d.verdict.text.contains("80.239.186.26"),
+            "{}",
+            d.verdict.text
+        );
+        for e in &d.endpoints {
+            assert!(
+                !(e.unanswered > 0 && e.bytes_up == 0),
+                "{} {}: {} unanswered, nothing sent",
+                d.label,
+                e.name,
+                e.unanswered
+            );
+        }
+    }
+}
+
+#[test]
+fn a_connection_seen_from_its_middle_is_not_taken_as_one_from_the_internet() {
+    // Four OpenFlow segments between 10.0.0.80:6633 and a public host's 57145, no handshake:
+    // neither port is a service's, so the private host is the client (NAT lets few in).
+    let r = report(capture("tcpdump__of10_7050q.pcapng"));
+    assert!(
+        of(&r, FindingId::ExposedService).is_empty(),
+        "{:?}",
+        all(&r)
+    );
+}
+
+#[test]
+fn keys_in_urls_are_masked_percent_escaped_or_not() {
+    // OCSP requests carry base64 in the path, percent-escaped (%2B, %3D) or not.
+    let r = report(capture("nDPI__ocsp.pcapng"));
+    let http = of(&r, FindingId::CleartextHttp);
+    assert!(!http.is_empty());
+    for (_, f) in http {
+        let requests = fact(f, "requests");
+        assert!(
+            !requests.contains("%2B") && !requests.contains("%3D"),
+            "{requests}"
+        );
+        if requests.contains("<key>") {
+            assert!(!fact(f, "keys in URLs").is_empty());
+        }
+    }
+}
+
+#[test]
+fn loopback_is_neither_a_device_nor_the_internet() {
+    // tcpdump's LISP capture: 192.168.0.105 sends to 127.0.0.1 in frames whose source MAC is
+    // all zeros. The sender is a device known by its address; the loopback address is none, and
+    // no internet host.
+    let r = report(capture("tcpdump__lisp_eid_notify.pcap"));
+    let ids: Vec<&str> = r.devices.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["192.168.0.105"]);
+    assert_eq!(r.network.endpoints, 0);
+    for (d, f) in all(&r) {
+        assert!(
+            !f.subject.contains("127.0.0.1"),
+            "{}: {}",
+            d.label,
+            f.subject
+        );
+    }
+    let v = &r.devices[0].verdict.text;
+    assert!(
+        v.contains("none of its traffic went to the internet"),
+        "{v}"
+    );
+    assert!(!v.contains("127.0.0.1"), "{v}");
 }

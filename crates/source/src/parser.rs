@@ -95,13 +95,17 @@ fn rd16(b: &[u8], at: usize, be: bool) -> u16 {
 }
 
 /// Converts a pcapng timestamp in `units` per second to nanoseconds, plus an offset in seconds.
+/// A time beyond what nanoseconds since 1970 hold (years before 1678 or after 2262: a corrupt
+/// or made-up stamp) is held at the nearest one, short of `Nanos::MIN` and `Nanos::MAX`, which
+/// the analysis keeps for "no time yet".
 fn ng_time(raw: u64, units: u64, offset_s: i64) -> Nanos {
     let ns = if units == 1_000_000_000 {
         raw as i128
     } else {
         raw as i128 * 1_000_000_000 / units.max(1) as i128
     };
-    (ns + offset_s as i128 * 1_000_000_000).clamp(i64::MIN as i128, i64::MAX as i128) as Nanos
+    (ns + offset_s as i128 * 1_000_000_000).clamp(i64::MIN as i128 + 1, i64::MAX as i128 - 1)
+        as Nanos
 }
 
 impl Parser {
@@ -390,4 +394,21 @@ fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) ->
         len: caplen,
     };
     Step::Packet(rec, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcapng_times_beyond_nanoseconds_are_held_short_of_the_sentinels() {
+        assert_eq!(ng_time(1_500_000, 1_000_000, 0), 1_500_000_000);
+        assert_eq!(ng_time(3, 1, -1), 2_000_000_000);
+        // Year 4139 in microseconds (a fuzzed capture's frame).
+        assert_eq!(
+            ng_time(68_500_000_000_000_000, 1_000_000, 0),
+            Nanos::MAX - 1
+        );
+        assert_eq!(ng_time(0, 1, i64::MIN), Nanos::MIN + 1);
+    }
 }
