@@ -165,7 +165,11 @@ pub fn vendor(m: &Mac) -> Option<String> {
     if m[0] & 0x02 != 0 || *m == [0; 6] {
         return None;
     }
-    iotscope_intel::mac_vendor(m).map(str::to_string)
+    // A few registrations end in a comma ("Siemens AG,"); "Private" ones name nobody.
+    iotscope_intel::mac_vendor(m)
+        .map(|v| v.trim_end_matches([',', ' ']))
+        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("private"))
+        .map(str::to_string)
 }
 
 /// Which addresses belong to this network rather than to the internet: private, link-local and

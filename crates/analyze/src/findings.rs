@@ -369,6 +369,12 @@ const FIRMWARE_SUFFIXES: [&str; 15] = [
     ".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".tgz", ".ota", ".pkg", ".rom", ".ipk",
     ".deb", ".apk", ".trx",
 ];
+/// Media and web assets: a large one sent as `application/octet-stream` (video segments, an
+/// image) is no firmware.
+const MEDIA_SUFFIXES: [&str; 20] = [
+    ".gif", ".jpg", ".jpeg", ".png", ".webp", ".svg", ".ico", ".mp4", ".m4s", ".m4v", ".m4a",
+    ".ts", ".mp3", ".aac", ".webm", ".mkv", ".mov", ".woff", ".woff2", ".ttf",
+];
 /// An encrypted download this large in one connection is most likely an update.
 pub const BIG_DOWNLOAD: u64 = 5 << 20;
 /// Echo requests to one public host that make a connectivity probe rather than a one-off ping.
@@ -711,7 +717,23 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &probes, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
-    for b in i.beacons {
+    // Several rhythms to one destination (two services, or one at two periods) make one
+    // finding: its summary tells the strongest, and how many beats there are in all.
+    let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
+    for (k, b) in i.beacons.iter().enumerate() {
+        let Some(dev) = ix.device_for(b.device, b.mac) else {
+            continue;
+        };
+        let r = rhythms
+            .entry((dev, b.destination.name.as_str()))
+            .or_insert((k, 0, 0));
+        if b.beats > i.beacons[r.0].beats {
+            r.0 = k;
+        }
+        r.1 += b.beats as u64;
+        r.2 += 1;
+    }
+    for (k, b) in i.beacons.iter().enumerate() {
         let Some(dev) = ix.device_for(b.device, b.mac) else {
             continue;
         };
@@ -762,13 +784,21 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         for a in &b.addresses {
             acc.fact("addresses", a.to_string());
         }
-        acc.summary = Some(format!(
-            "{} · {} · {} times · {} per beat{average}",
-            b.destination.service,
-            b.every(),
-            b.beats,
-            bytes(b.bytes_per_beat)
-        ));
+        let (strongest, total, n) = rhythms[&(dev, b.destination.name.as_str())];
+        if strongest == k {
+            let others = if n > 1 {
+                format!(" · {n} rhythms, {total} beats in all")
+            } else {
+                String::new()
+            };
+            acc.summary = Some(format!(
+                "{} · {} · {} times · {} per beat{average}{others}",
+                b.destination.service,
+                b.every(),
+                b.beats,
+                bytes(b.bytes_per_beat)
+            ));
+        }
     }
     for l in i.long_lived {
         let Some(dev) = ix.device_for(l.device, l.mac) else {
@@ -1545,7 +1575,34 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if is_connectivity_check(&v.name) {
         return;
     }
-    let sev = if v.server_public {
+    // Certificate status checks (OCSP, CRLs) are plain HTTP by design: what they carry is
+    // signed by the certificate authority. They show only which certificate was checked.
+    // Every message is one (a GET whose answer says so counts), and at least one says so.
+    let mut said = false;
+    let status_check = ix.events(v.f).iter().all(|e| match &e.message {
+        Message::HttpRequest(r) if r.ssdp.is_none() => {
+            let path = r.uri.split('?').next().unwrap_or("");
+            let ocsp = r
+                .content_type
+                .as_deref()
+                .is_some_and(|c| c.starts_with("application/ocsp-request"));
+            let crl = r.method == "GET" && path.ends_with(".crl");
+            said |= ocsp || crl;
+            ocsp || crl || r.method == "GET" && r.content_type.is_none()
+        }
+        Message::HttpResponse(r) if r.ssdp.is_none() => {
+            let status = r
+                .content_type
+                .as_deref()
+                .is_some_and(|c| c.contains("ocsp-response") || c.contains("pkix-crl"));
+            said |= status;
+            status
+        }
+        _ => true,
+    }) && said;
+    let sev = if status_check {
+        Severity::Info
+    } else if v.server_public {
         Severity::Medium
     } else {
         Severity::Low
@@ -1558,6 +1615,12 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
     acc.raise(sev).at(v.f.first, v.f.last, v.frame);
     acc.fact("server", v.server(i));
+    if status_check {
+        acc.fact(
+            "kind",
+            "certificate status (OCSP, CRL): signed, nothing secret",
+        );
+    }
     let mut requests = 0;
     for e in ix.events(v.f) {
         match &e.message {
@@ -1920,19 +1983,32 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         || ct.contains("json")
                         || ct.contains("xml")
                         || ct.contains("html");
-                    // "binary/octet-stream" is what S3 serves by default.
-                    let binary = ct.starts_with("application/octet-stream")
-                        || ct.starts_with("binary/")
-                        || ct.starts_with("application/x-")
-                        || ct.starts_with("application/zip")
-                        || FIRMWARE_SUFFIXES.iter().any(|x| path.ends_with(x))
+                    // The path names an image or an update.
+                    let named = FIRMWARE_SUFFIXES.iter().any(|x| path.ends_with(x))
                         || !document
                             && path
                                 .split('/')
                                 .any(|seg| seg.contains("firmware") || seg == "fw");
-                    if binary && size >= BINARY_HTTP_MIN && r.status == 200 {
+                    // "binary/octet-stream" is what S3 serves by default.
+                    let binary = ct.starts_with("application/octet-stream")
+                        || ct.starts_with("binary/")
+                        || ct.starts_with("application/x-")
+                        || ct.starts_with("application/zip");
+                    let media = MEDIA_SUFFIXES.iter().any(|x| path.ends_with(x))
+                        || ct.starts_with("image/")
+                        || ct.starts_with("video/")
+                        || ct.starts_with("audio/");
+                    if (named || binary) && !media && size >= BINARY_HTTP_MIN && r.status == 200 {
+                        // Medium when the path says it is an update; a binary by its type alone
+                        // (a video chunk, an app's data file) may be anything.
+                        let sev = if named {
+                            Severity::Medium
+                        } else {
+                            Severity::Low
+                        };
                         let file = uri.as_deref().map(|u| mask_path_secrets(u).0);
-                        let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Medium);
+                        let acc = out.get(FindingId::Firmware, dev, &v.name, sev);
+                        acc.raise(sev);
                         acc.count += 1;
                         acc.at(f.first, f.last, v.frame)
                             .fact("over", "plain HTTP")

@@ -286,11 +286,11 @@ pub fn doh_service(name: &str) -> Option<&'static str> {
 
 /// Hosts whose only job is to tell a device whether it is online (captive-portal and
 /// connectivity probes of the major platforms).
-const CONNECTIVITY_HOSTS: [&str; 12] = [
+/// (`clients1.google.com` is not one: it also serves OCSP and other Google services.)
+const CONNECTIVITY_HOSTS: [&str; 11] = [
     "connectivitycheck.gstatic.com",
     "connectivitycheck.android.com",
     "clients3.google.com",
-    "clients1.google.com",
     "captive.apple.com",
     "www.msftconnecttest.com",
     "www.msftncsi.com",

@@ -1542,7 +1542,7 @@ fn a_connection_seen_from_its_middle_is_not_taken_as_one_from_the_internet() {
 }
 
 #[test]
-fn keys_in_urls_are_masked_percent_escaped_or_not() {
+fn certificate_status_checks_are_information_and_their_keys_masked() {
     // OCSP requests carry base64 in the path, percent-escaped (%2B, %3D) or not.
     let r = report(capture("nDPI__ocsp.pcapng"));
     let http = of(&r, FindingId::CleartextHttp);
@@ -1556,7 +1556,11 @@ fn keys_in_urls_are_masked_percent_escaped_or_not() {
         if requests.contains("<key>") {
             assert!(!fact(f, "keys in URLs").is_empty());
         }
+        // Certificate status checks are signed by the authority: information.
+        assert_eq!(f.severity, Severity::Info, "{}", f.subject);
+        assert!(fact(f, "kind").starts_with("certificate status"));
     }
+    assert!(of(&r, FindingId::ConnectivityCheck).is_empty());
 }
 
 #[test]
