@@ -138,7 +138,7 @@ pub fn leftover(f: &Flow) -> bool {
 
 /// The application encrypts what it carries.
 pub fn is_encrypted(app: App) -> bool {
-    matches!(app, App::Tls | App::Quic | App::Ssh)
+    matches!(app, App::Tls | App::Quic | App::Ssh | App::Dnscrypt)
 }
 
 /// "tcp", "udp", "icmp"... for an IP protocol number (IANA's keyword, lowercase); "ip" for

@@ -1928,6 +1928,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
 fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     let f = v.f;
     let kind = match (v.app, f.app.inner, f.key.proto, v.sport) {
+        (App::Dnscrypt, ..) => "DNSCrypt",
         (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => "DNS over TLS",
         (App::Quic, _, 17, 853) | (App::Quic, App::Dns, 17, _) => "DNS over QUIC",
         (App::Tls | App::Quic | App::Http, _, _, 443)

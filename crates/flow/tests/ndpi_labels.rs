@@ -44,6 +44,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "TPLINK_SHP" => "tplink",
         "TuyaLP" => "tuya",
         "TFTP" => "tftp",
+        "DNScrypt" => "dnscrypt",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -176,6 +176,12 @@ fn compare(name: &str, by: &str, mut mine: Vec<Ours>, theirs: Vec<Row>) -> Vec<S
     problems
 }
 
+/// Captures whose UDP datagrams are IP fragments. iotscope counts every fragment in the
+/// datagram's flow, from the first; tshark counts the reassembled datagram once, on its last
+/// fragment (README, "Agreement with tshark"), so their UDP tables differ by design. Their other
+/// tables are compared.
+const FRAGMENTED_UDP: [&str; 1] = ["nDPI__dnscrypt-v1-and-resolver-pings.pcap"];
+
 #[test]
 fn every_capture_matches_tshark_conversations() {
     let mut problems = Vec::new();
@@ -184,6 +190,9 @@ fn every_capture_matches_tshark_conversations() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let r = read(&path, 1);
         for (by, mine) in tables(&r) {
+            if by == "udp" && FRAGMENTED_UDP.contains(&name.as_str()) {
+                continue;
+            }
             let theirs = parse(&iotscope_testdata::golden(&path, &format!("conv_{by}.txt")));
             compared += theirs.len();
             problems.extend(compare(&name, by, mine, theirs));

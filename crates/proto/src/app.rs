@@ -57,6 +57,8 @@ pub enum App {
     Dnp3,
     Iec104,
     Bacnet,
+    /// DNSCrypt: DNS encrypted with the resolver's key, on UDP or TCP (often port 443).
+    Dnscrypt,
 }
 
 impl App {
@@ -99,6 +101,7 @@ impl App {
             App::Dnp3 => "dnp3",
             App::Iec104 => "iec104",
             App::Bacnet => "bacnet",
+            App::Dnscrypt => "dnscrypt",
         }
     }
 }
@@ -407,9 +410,17 @@ fn is_rtsp(b: &[u8]) -> bool {
     line.ends_with(b" RTSP/1.0") || line.ends_with(b" RTSP/2.0")
 }
 
+/// A DNSCrypt resolver's answers start with this fixed magic (behind a length on TCP); the
+/// queries start with a magic of the resolver's certificate, which says nothing alone.
+const DNSCRYPT_MAGIC: &[u8; 8] = b"r6fnvWj8";
+
 /// The application a payload's first bytes reveal, when they do.
 fn by_content(p: &Packet<'_>) -> Option<App> {
     let b = p.payload;
+    let at = if p.tcp { 2 } else { 0 };
+    if !p.from_client && b.get(at..at + 8) == Some(DNSCRYPT_MAGIC) {
+        return Some(App::Dnscrypt);
+    }
     if p.tcp {
         if tls::looks_like_tls(b) {
             return Some(App::Tls);
@@ -473,6 +484,19 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         // DNS on a port of its own (a resolver on 5353 or 8053, a DNSCrypt server's certificate
         // query on 443): the multicast and NetBIOS kinds keep their port's name.
+        // DNSCrypt begins with a plain query for the resolver's certificate (TXT
+        // "2.dnscrypt-cert.<provider>"), padded: often an IP fragment, whose datagram the
+        // packet does not hold whole (so the DNS test below, which wants the end, fails).
+        if b.get(4..6) == Some(&[0, 1])
+            && b.get(12..28).is_some_and(|n| {
+                n[0] == 1
+                    && n[1] == b'2'
+                    && n[2] == 13
+                    && n[3..].eq_ignore_ascii_case(b"dnscrypt-cert")
+            })
+        {
+            return Some(App::Dnscrypt);
+        }
         if dns::looks_like_dns(b) {
             let by_port = by_port(false, p.src_port, p.dst_port);
             return Some(match by_port {
@@ -656,6 +680,18 @@ impl AppState {
                     emit(Message::Dns(m));
                 }
                 // Every message of a name-service flow is worth reading.
+                return;
+            }
+            // Its certificate queries and their answers are plain DNS, read as such; the rest is
+            // encrypted (the resolver's answers start with its magic, the queries look random).
+            App::Dnscrypt => {
+                if !p.tcp && p.payload.get(..8) != Some(DNSCRYPT_MAGIC) {
+                    if let Ok(m) = dns::parse(p.payload) {
+                        if !m.questions.is_empty() {
+                            emit(Message::Dns(m));
+                        }
+                    }
+                }
                 return;
             }
             App::Nbns => {
@@ -1109,6 +1145,7 @@ mod tests {
             App::Dnp3,
             App::Iec104,
             App::Bacnet,
+            App::Dnscrypt,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

@@ -795,8 +795,9 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
         };
         let phrase = match id {
             FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
+            // The organisations last: their names may end in a full stop ("Co.,Ltd.").
             FindingId::NoDns => Some(format!(
-                "it contacts addresses of {} it never looked up",
+                "it contacts addresses it never looked up, of {}",
                 subjects()
             )),
             FindingId::Country => Some(format!("it talks to servers in {}", subjects())),

@@ -1587,3 +1587,29 @@ fn loopback_is_neither_a_device_nor_the_internet() {
     );
     assert!(!v.contains("127.0.0.1"), "{v}");
 }
+
+#[test]
+fn dnscrypt_is_encrypted_dns_on_any_port() {
+    // nDPI's DNSCrypt capture: a client fetches the certificates of public DNSCrypt resolvers
+    // (plain TXT queries for 2.dnscrypt-cert.<provider>, on udp/443, 8443, 553...) and sends them
+    // encrypted queries, whose answers start with the resolver magic.
+    let r = report(capture("nDPI__dnscrypt-v1-and-resolver-pings.pcap"));
+    let enc = of(&r, FindingId::EncryptedDns);
+    assert!(enc.len() >= 30, "{}", enc.len());
+    assert!(enc
+        .iter()
+        .all(|(_, f)| fact(f, "protocol") == "DNSCrypt" && f.severity == Severity::Medium));
+    // Its certificate queries are DNSCrypt's, no plain lookups around the resolver, and
+    // nothing of it is taken for QUIC.
+    assert!(of(&r, FindingId::DnsBypass).is_empty());
+    for d in &r.devices {
+        for e in &d.endpoints {
+            assert!(
+                e.services.iter().all(|s| !s.ends_with(" quic")),
+                "{}: {:?}",
+                e.name,
+                e.services
+            );
+        }
+    }
+}
