@@ -1447,20 +1447,19 @@ fn tftp_answers_from_a_port_of_its_own() {
     // that offers TFTP (it opened nothing).
     let r = report(capture("nDPI__tftp.pcap"));
     let server = holding(&r, "192.168.0.10");
-    let offers: Vec<_> = server
-        .findings
-        .iter()
-        .filter(|f| f.id == FindingId::UnsafeProtocol)
-        .map(|f| f.subject.as_str())
-        .collect();
-    assert_eq!(offers, ["offers tftp on udp/69"]);
-    let exposed: Vec<_> = server
-        .findings
-        .iter()
-        .filter(|f| f.id == FindingId::ExposedService)
-        .map(|f| f.subject.as_str())
-        .collect();
-    assert_eq!(exposed, ["udp/69 tftp"]);
+    let subjects = |id: FindingId| -> Vec<&str> {
+        server
+            .findings
+            .iter()
+            .filter(|f| f.id == id)
+            .map(|f| f.subject.as_str())
+            .collect()
+    };
+    assert_eq!(
+        subjects(FindingId::UnsafeProtocol),
+        ["offers tftp on udp/69"]
+    );
+    assert_eq!(subjects(FindingId::ExposedService), ["udp/69 tftp"]);
     let client = holding(&r, "192.168.0.253");
     let uses = client
         .findings
