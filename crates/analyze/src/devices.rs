@@ -263,6 +263,12 @@ pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
         .collect()
 }
 
+/// A TTL that no host starts with (32, 64, 128, 255), and above the tiny values link-local
+/// protocols choose: the packet crossed at least one router.
+fn decremented_ttl(ttl: u8) -> bool {
+    ttl > 16 && !matches!(ttl, 32 | 64 | 128 | 255)
+}
+
 /// A TTL or hop limit one or two below a value hosts start with (32, 64, 128, 255): the packet
 /// crossed a router or two since it was sent. (Link-local protocols choose tiny values, 1 for
 /// IGMP, 2 or 4 for SSDP, which say nothing of routers.)
@@ -298,6 +304,27 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
         }
     }
+    // Local IPv4 addresses each MAC carried in packets that crossed a router (a TTL below every
+    // value hosts start with). Two or more make the MAC a router's, and each address a host of
+    // another subnet behind it (remote stations of a control network, a LAN's servers seen
+    // from a client's subnet), however many hops away.
+    let mut routed_by: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
+    for f in flows {
+        for side in [Side::A, Side::B] {
+            let ip = ip_of(&f.key.end(side).0);
+            let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) else {
+                continue;
+            };
+            if ip.is_ipv4()
+                && !ip.is_unspecified()
+                && local.contains(&ip)
+                && decremented_ttl(f.ttl[side as usize])
+            {
+                routed_by.entry(m).or_default().insert(ip);
+            }
+        }
+    }
+    routed_by.retain(|_, a| a.len() >= 2);
     // The MACs that frames from internet addresses carry: the router's, on a LAN capture.
     // (flows, first frame) per MAC.
     let mut from_internet: BTreeMap<Mac, (u64, u64)> = BTreeMap::new();
@@ -326,8 +353,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     if !is_group_mac(&m)
                         && ip.is_ipv4()
                         && !unspecified
-                        && routed_ttl(f.ttl[side as usize])
-                        && own.get(&m).is_some_and(|a| !a.contains(&ip)) =>
+                        && (routed_ttl(f.ttl[side as usize])
+                            && own.get(&m).is_some_and(|a| !a.contains(&ip))
+                            || routed_by.get(&m).is_some_and(|a| a.contains(&ip))) =>
                 {
                     let key = DeviceKey::Ip(ip);
                     by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);

@@ -23,8 +23,9 @@ fn mac(s: &str) -> [u8; 6] {
 /// Prefixes whose name Wireshark's manuf file edits by hand, away from the IEEE registry iotscope
 /// ships: 08:00:27 (IEEE: "PCS Systemtechnik GmbH", VirtualBox's prefix), 00:0A:00 (IEEE:
 /// "MediaTek Inc"), 00:00:00 (IEEE: "XEROX CORPORATION", which Wireshark words as "Officially
-/// Xerox, but 0:0:0:0:0:0 is more common"). The all-zero address is no vendor's.
-const WIRESHARK_EDITS: [&str; 3] = ["08:00:27", "00:0a:00", "00:00:00"];
+/// Xerox, but 0:0:0:0:0:0 is more common"), 00:04:00 (IEEE: "LEXMARK INTERNATIONAL, INC.",
+/// Wireshark: "Lexmark (Print Server)"). The all-zero address is no vendor's.
+const WIRESHARK_EDITS: [&str; 4] = ["08:00:27", "00:0a:00", "00:00:00", "00:04:00"];
 
 /// Prefixes the IEEE registry renamed after Wireshark 4.0's copy was made: (prefix, the name
 /// Wireshark 4.0 prints, the registry's name now). Technicolor took the name Vantiva in 2023.

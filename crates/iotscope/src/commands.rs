@@ -634,7 +634,13 @@ pub fn events(a: &StatsArgs) -> io::Result<ExitCode> {
             obj.insert("dst".into(), json!(ip_of(&e.dst).to_string()));
             obj.insert("dst_port".into(), json!(e.dst_port));
             obj.insert("from_client".into(), json!(e.from_client));
-            let mut body = serde_json::to_value(&e.message).unwrap_or(Value::Null);
+            // Serde's internal tag cannot wrap a bare string or number: those messages are
+            // written as objects of their own.
+            let mut body = match &e.message {
+                Message::Banner(text) => json!({ "text": text }),
+                Message::MqttConnAck(code) => json!({ "return_code": code }),
+                m => serde_json::to_value(m).unwrap_or(Value::Null),
+            };
             if let Some(m) = body.as_object_mut() {
                 m.remove("kind");
             }

@@ -234,3 +234,26 @@ fn address_tables_from_a_file_in_parts_and_from_a_pipe_agree() {
         assert!(from_file.lines().count() > 5, "{by}");
     }
 }
+
+/// Every event's message is an object in the NDJSON, the server greetings (a bare string
+/// inside) and MQTT's CONNACK (a bare number) too.
+#[test]
+fn every_event_message_is_written_as_json() {
+    for file in ["pop3-login.pcap", "mqtt-login.pcap"] {
+        let cap = iotscope_testdata::recorded(file);
+        let out = iotscope(&["events", "--format", "json", cap.to_str().unwrap()]);
+        let mut kinds = Vec::new();
+        for line in text(&out.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v["message"].is_object(), "{file}: {line}");
+            kinds.push(v["type"].as_str().unwrap().to_string());
+            if v["type"] == "banner" {
+                assert!(!v["message"]["text"].as_str().unwrap().is_empty(), "{line}");
+            }
+        }
+        assert!(
+            kinds.iter().any(|k| k == "banner" || k == "mqtt-connack"),
+            "{file}: {kinds:?}"
+        );
+    }
+}

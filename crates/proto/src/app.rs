@@ -260,6 +260,9 @@ struct Join {
     scratch: Vec<u8>,
     /// Segments seen past a gap: bytes the capture lost never come, and the join gives up.
     stalls: u8,
+    /// QUIC CRYPTO data that came ahead of `want` (browsers send the ClientHello's pieces out
+    /// of order on purpose): (offset, end) ranges, joined as the gap before them fills.
+    ahead: Vec<(usize, usize)>,
 }
 
 /// Segments past a gap a join waits through for the missing bytes (a retransmission) before it
@@ -842,6 +845,7 @@ impl AppState {
                 want: 0,
                 scratch: Vec::new(),
                 stalls: 0,
+                ahead: Vec::new(),
             })
         });
         let opened = quic::open_initials(p.payload, &mut |off, data| {
@@ -853,9 +857,16 @@ impl AppState {
                 j.bytes.resize(end, 0);
             }
             j.bytes[off..end].copy_from_slice(data);
-            // Track how much of the stream, from its start, has arrived.
+            // Track how much of the stream, from its start, has arrived; pieces that came
+            // ahead of it count once the gap before them is filled.
             if off <= j.want {
                 j.want = j.want.max(end);
+                while let Some(k) = j.ahead.iter().position(|&(o, _)| o <= j.want) {
+                    let (_, e) = j.ahead.swap_remove(k);
+                    j.want = j.want.max(e);
+                }
+            } else if j.ahead.len() < 64 {
+                j.ahead.push((off, end));
             }
         });
         if opened.is_some() {
@@ -941,6 +952,7 @@ impl AppState {
                         want: 0,
                         scratch: Vec::new(),
                         stalls: 0,
+                        ahead: Vec::new(),
                     });
                     j.bytes.extend_from_slice(p.payload);
                     j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
@@ -1018,6 +1030,20 @@ impl AppState {
             .map(|j| std::mem::take(&mut j.scratch))
             .unwrap_or_default();
         let stream: &[u8] = join.as_ref().map_or(p.payload, |j| &j.bytes);
+        // A server may warn before its hello (an alert "unrecognized name" for an SNI it does
+        // not serve): short alert records ahead of the handshake are stepped over.
+        let mut stream = stream;
+        while let [21, 3, _, hi, lo, ..] = *stream {
+            let n = usize::from(u16::from_be_bytes([hi, lo]));
+            match stream.get(5 + n..) {
+                Some(rest) if n <= 32 => stream = rest,
+                _ => break,
+            }
+        }
+        // Only a warning so far: the hello may come in the next segment.
+        if stream.is_empty() && join.is_none() {
+            return;
+        }
         if stream.first() != Some(&22) {
             self.tls_seen[dir] = true;
             return;
@@ -1079,6 +1105,7 @@ impl AppState {
                 want: 0,
                 scratch: Vec::new(),
                 stalls: 0,
+                ahead: Vec::new(),
             });
             j.bytes.extend_from_slice(p.payload);
             j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);

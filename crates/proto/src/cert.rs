@@ -106,12 +106,13 @@ pub fn leaf(chain: &[&[u8]]) -> Option<Certificate> {
 
 fn parse_leaf(chain: &[&[u8]]) -> Option<Certificate> {
     let (_, c) = X509Certificate::from_der(chain.first()?).ok()?;
-    let common_name = c
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .map(String::from);
+    // The last CN is the most specific (as tshark and browsers read it). A string type that
+    // x509-parser does not decode (T61String, which old CAs still issue) is read as text.
+    let common_name = c.subject().iter_common_name().last().map(|cn| {
+        cn.as_str()
+            .map(String::from)
+            .unwrap_or_else(|_| String::from_utf8_lossy(cn.as_slice()).into_owned())
+    });
     let mut san = Vec::new();
     if let Ok(Some(ext)) = c.subject_alternative_name() {
         for n in &ext.value.general_names {

@@ -276,7 +276,22 @@ pub fn looks_like_http(b: &[u8]) -> bool {
         b"M-SEARCH ",
         b"SUBSCRIBE ",
     ];
-    STARTS.iter().any(|s| b.starts_with(s))
+    if !STARTS.iter().any(|s| b.starts_with(s)) {
+        return false;
+    }
+    if b.starts_with(b"HTTP/1.") {
+        return true;
+    }
+    // A request line ends with the version: other protocols share HTTP's verbs (NATS and
+    // proxies' CONNECT, RTSP's OPTIONS). A line longer than the packet is given the benefit.
+    let head = &b[..b.len().min(8192)];
+    match head.iter().position(|&c| c == b'\n') {
+        Some(end) => {
+            let line = head[..end].strip_suffix(b"\r").unwrap_or(&head[..end]);
+            line.len() >= 9 && line[line.len() - 9..].starts_with(b" HTTP/1.")
+        }
+        None => true,
+    }
 }
 
 #[cfg(test)]
@@ -315,6 +330,12 @@ mod tests {
         let r = response(b"HTTP/1.1 200 OK\r\nSERVER: lighttpd\r\nST: ssdp:all\r\n\r\n").unwrap();
         assert_eq!((r.status, r.server.as_deref()), (200, Some("lighttpd")));
         assert!(looks_like_http(b"M-SEARCH * HTTP/1.1\r\n"));
+        // NATS's CONNECT is no proxy request; a request line cut by the packet's end may be.
+        assert!(!looks_like_http(b"CONNECT {\"verbose\":false}\r\n"));
+        assert!(looks_like_http(
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n"
+        ));
+        assert!(looks_like_http(b"GET /a-very-long-path"));
     }
 
     #[test]

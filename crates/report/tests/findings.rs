@@ -1361,22 +1361,26 @@ fn scans_of_ports_and_of_hosts() {
 fn tunnels_are_findings_and_what_they_carry_is_read() {
     // nDPI's Teredo capture: a host keeps a Teredo tunnel (UDP 3544) to a server in Finland; the
     // IPv6 packets inside are flows of the IPv6 hosts.
+    // Five Windows hosts of 10.112.16.0/24 (TTL 126: two hops from 128) reach it through a
+    // firewall, whose MAC their frames carry: each is a device behind it, with its tunnel.
     let r = report(capture("nDPI__teredo.pcap"));
     let t = of(&r, FindingId::Tunnel);
-    assert_eq!(t.len(), 1, "{t:?}");
-    let (d, f) = t[0];
-    assert_eq!(f.subject, "Teredo to 194.136.28.76");
-    assert_eq!(f.severity, Severity::Medium);
-    assert_eq!(fact(f, "service"), "udp/3544 teredo");
-    assert!(fact(f, "peer").contains("FI"), "{:?}", f.facts);
-    assert_eq!(f.count, 5);
-    assert!(
-        d.verdict
-            .text
-            .contains("it carries traffic in a Teredo tunnel to 194.136.28.76"),
-        "{}",
-        d.verdict.text
-    );
+    assert_eq!(t.len(), 5, "{t:?}");
+    for (d, f) in t {
+        assert!(d.id.starts_with("10.112.16."), "{}", d.id);
+        assert_eq!(d.behind.as_deref(), Some("00:1b:17:00:01:15"));
+        assert_eq!(f.subject, "Teredo to 194.136.28.76");
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(fact(f, "service"), "udp/3544 teredo");
+        assert!(fact(f, "peer").contains("FI"), "{:?}", f.facts);
+        assert!(
+            d.verdict
+                .text
+                .contains("it carries traffic in a Teredo tunnel to 194.136.28.76"),
+            "{}",
+            d.verdict.text
+        );
+    }
     // The client's own address inside the tunnel is the client's: it wrapped those packets. The
     // server's came in through the router, which did not send them.
     assert_eq!(
@@ -1611,4 +1615,29 @@ fn dnscrypt_is_encrypted_dns_on_any_port() {
             );
         }
     }
+}
+
+#[test]
+fn hosts_of_another_subnet_are_not_their_router() {
+    // nDPI's IEC104 capture: a control station talks IEC 60870-5-104 to two outstations,
+    // 10.175.211.1 and .3, whose frames arrive through a router (its MAC, TTL 125: three hops
+    // from 128). Two routed addresses on one MAC make it a router's: each outstation is a
+    // device behind it, and the one that offers IEC 104, not the router.
+    let r = report(capture("nDPI__IEC104.pcap"));
+    for a in ["10.175.211.1", "10.175.211.3"] {
+        let d = holding(&r, a);
+        assert_eq!(d.id, a);
+        assert_eq!(d.behind.as_deref(), Some("00:12:00:c6:4a:c0"));
+        let offers: Vec<&str> = d
+            .findings
+            .iter()
+            .filter(|f| f.id == FindingId::UnsafeProtocol)
+            .map(|f| f.subject.as_str())
+            .collect();
+        assert_eq!(offers, ["offers iec104 on tcp/2404"]);
+    }
+    assert!(r
+        .devices
+        .iter()
+        .all(|d| d.mac.as_deref() != Some("00:12:00:c6:4a:c0")));
 }
