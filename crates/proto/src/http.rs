@@ -200,17 +200,47 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
     let mut req = httparse::Request::new(&mut headers);
     let status = req.parse(b);
     // A cut head leaves the headers unfilled; re-read with fewer to keep the request line.
-    let (method, path, version) = (req.method?, req.path?, req.version.unwrap_or(1));
-    if status.is_err() && !matches!(status, Err(httparse::Error::TooManyHeaders)) {
-        return None;
+    match (req.method, req.path, &status) {
+        (Some(m), Some(p), Ok(_) | Err(httparse::Error::TooManyHeaders)) => {
+            let complete = match status {
+                Ok(httparse::Status::Complete(n)) => Some(n),
+                _ => None,
+            };
+            Some(build_request(
+                b,
+                m,
+                p,
+                req.version.unwrap_or(1),
+                req.headers,
+                complete,
+            ))
+        }
+        // One malformed header (a scanner's control byte, a NUL in a value) and httparse
+        // rejects the head; the request line and the well-formed headers still say what was
+        // asked, as tshark shows them.
+        _ => {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let (m, p, v, n) = lenient_request(b, &mut headers)?;
+            Some(build_request(b, m, p, v, &headers[..n], None))
+        }
     }
-    let h = read_headers(req.headers);
+}
+
+fn build_request(
+    b: &[u8],
+    method: &str,
+    path: &str,
+    version: u8,
+    headers: &[httparse::Header<'_>],
+    complete: Option<usize>,
+) -> HttpRequest {
+    let h = read_headers(headers);
     let ssdp = h.any_ssdp.then(|| Ssdp {
         location: h.location.clone(),
         server: h.server.clone(),
         ..h.ssdp.clone()
     });
-    Some(HttpRequest {
+    HttpRequest {
         method: method.to_string(),
         uri: strip_query(path),
         version,
@@ -221,15 +251,63 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
         content_type: h.content_type,
         content_length: h.content_length,
         ssdp,
-        port_mapping: match (&h.soap_action, status) {
-            (Some(a), Ok(httparse::Status::Complete(n))) if a.contains("PortMapping") => {
-                Some(port_mapping(&b[n..]))
-            }
+        port_mapping: match (&h.soap_action, complete) {
+            (Some(a), Some(n)) if a.contains("PortMapping") => Some(port_mapping(&b[n..])),
             _ => None,
         },
         soap_action: h.soap_action,
         body_cut: false,
-    })
+    }
+}
+
+/// A request head read line by line, leaving out the header lines that are not `name: value`
+/// with a token for a name. The request line must be whole: `METHOD path HTTP/1.x`.
+fn lenient_request<'b>(
+    b: &'b [u8],
+    headers: &mut [httparse::Header<'b>; MAX_HEADERS],
+) -> Option<(&'b str, &'b str, u8, usize)> {
+    let mut lines = b
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = std::str::from_utf8(lines.next()?).ok()?;
+    // The path may hold spaces (an exploit's shell command): the method is the first word and
+    // the version the last.
+    let (method, rest) = first.split_once(' ')?;
+    let (path, version) = rest.rsplit_once(' ')?;
+    let version = match version {
+        "HTTP/1.0" => 0,
+        "HTTP/1.1" => 1,
+        _ => return None,
+    };
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+    };
+    if !token(method) || path.is_empty() {
+        return None;
+    }
+    let mut n = 0;
+    for line in lines {
+        if line.is_empty() || n == MAX_HEADERS {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let Ok(name) = std::str::from_utf8(&line[..colon]) else {
+            continue;
+        };
+        if !token(name) {
+            continue;
+        }
+        headers[n] = httparse::Header {
+            name,
+            value: line[colon + 1..].trim_ascii(),
+        };
+        n += 1;
+    }
+    Some((method, path, version, n))
 }
 
 /// Reads a response head.
@@ -330,6 +408,20 @@ mod tests {
         let r = response(b"HTTP/1.1 200 OK\r\nSERVER: lighttpd\r\nST: ssdp:all\r\n\r\n").unwrap();
         assert_eq!((r.status, r.server.as_deref()), (200, Some("lighttpd")));
         assert!(looks_like_http(b"M-SEARCH * HTTP/1.1\r\n"));
+        // A scanner's header with a control byte (Nikto), a NUL in a value: the request line
+        // and the good headers are kept.
+        let r = request(
+            b"GET /cgi-bin/test.cgi HTTP/1.0\r\nNikto: \x1f\r\nHost: 10.0.0.5\r\n\
+              Content-type:\0Application/xml\r\nUser-Agent: Mozilla/5.00 (Nikto)\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.method.as_str(), r.uri.as_str()),
+            ("GET", "/cgi-bin/test.cgi")
+        );
+        assert_eq!(r.host.as_deref(), Some("10.0.0.5"));
+        assert_eq!(r.user_agent.as_deref(), Some("Mozilla/5.00 (Nikto)"));
+        assert!(request(b"GET / RTSP/1.0\r\nCSeq: \x01\r\n\r\n").is_none());
         // NATS's CONNECT is no proxy request; a request line cut by the packet's end may be.
         assert!(!looks_like_http(b"CONNECT {\"verbose\":false}\r\n"));
         assert!(looks_like_http(
