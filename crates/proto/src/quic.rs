@@ -1,6 +1,7 @@
-//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 23-32): their protection uses keys
-//! derived from the client's destination connection ID alone, so a passive observer can remove it
-//! and read the CRYPTO frames, which carry the TLS ClientHello (server name, ALPN, JA4 with the `q` prefix).
+//! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 22-32, and mvfst's): their
+//! protection uses keys derived from the client's destination connection ID alone, so a passive
+//! observer can remove it and read the CRYPTO frames, which carry the TLS ClientHello (server
+//! name, ALPN, JA4 with the `q` prefix).
 //!
 //! Key derivation uses `hkdf`/`sha2`, packet and header protection `aes-gcm`/`aes`; the header and
 //! frame layouts are read here (no crate reads Initial packets passively).
@@ -19,6 +20,11 @@ const DRAFT_29: std::ops::RangeInclusive<u32> = 0xff00_001d..=0xff00_0020;
 /// Drafts 23 to 28, with the salt they shared; Facebook's mvfst sent draft 27 as 0xfaceb002.
 const DRAFT_23: std::ops::RangeInclusive<u32> = 0xff00_0017..=0xff00_001c;
 const MVFST_27: u32 = 0xface_b002;
+/// mvfst's experimental version, opened like its draft 27.
+const MVFST_EXP: u32 = 0xface_b00e;
+/// Draft 22, and Facebook's mvfst sending it as 0xfaceb001 (its apps' connections).
+const DRAFT_22: u32 = 0xff00_0016;
+const MVFST_22: u32 = 0xface_b001;
 
 const SALT_V1: [u8; 20] = [
     0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
@@ -31,6 +37,10 @@ const SALT_DRAFT_29: [u8; 20] = [
 const SALT_DRAFT_23: [u8; 20] = [
     0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65,
     0xbe, 0xf9, 0xf5, 0x02,
+];
+const SALT_DRAFT_22: [u8; 20] = [
+    0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd,
+    0x7a, 0x02, 0x64, 0x4a,
 ];
 const SALT_V2: [u8; 20] = [
     0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
@@ -64,7 +74,10 @@ fn version(v: u32) -> Option<(&'static [u8; 20], &'static str, u8)> {
         V1 => (&SALT_V1, "quic", 0),
         V2 => (&SALT_V2, "quicv2", 1),
         v if DRAFT_29.contains(&v) => (&SALT_DRAFT_29, "quic", 0),
-        v if v == MVFST_27 || DRAFT_23.contains(&v) => (&SALT_DRAFT_23, "quic", 0),
+        v if v == MVFST_27 || v == MVFST_EXP || DRAFT_23.contains(&v) => {
+            (&SALT_DRAFT_23, "quic", 0)
+        }
+        DRAFT_22 | MVFST_22 => (&SALT_DRAFT_22, "quic", 0),
         _ => return None,
     })
 }
@@ -253,8 +266,9 @@ mod tests {
         let d29 = client_keys(0xff00_001d, &dcid).unwrap();
         assert_eq!(d29.key.to_vec(), hex("175257a31eb09dea9366d8bb79ad80ba"));
         assert_eq!(d29.iv.to_vec(), hex("6b26114b9cba2b63a9e8dd4f"));
-        // Draft 22 and Google's own versions are not opened.
-        assert_eq!(client_keys(0xff00_0016, &dcid), None);
+        // Drafts before 22 and Google's own versions (T051) are not opened.
+        assert_eq!(client_keys(0xff00_0015, &dcid), None);
+        assert_eq!(client_keys(0x5430_3531, &dcid), None);
     }
 
     #[test]
