@@ -73,8 +73,13 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         run
     });
-    // Nothing could be read at all: there is nothing to report on.
-    if run.counters.frames == 0 && !run.errors.is_empty() && run.errors.len() == paths.len() {
+    // Nothing could be read at all: there is nothing to report on, but a program reading the
+    // JSON still gets a document, whose inputs say what went wrong (the exit status is 2).
+    if run.counters.frames == 0
+        && !run.errors.is_empty()
+        && run.errors.len() == paths.len()
+        && a.format != ReportFormat::Json
+    {
         for e in &run.errors {
             eprintln!("iotscope: {e}");
         }

@@ -257,3 +257,19 @@ fn every_event_message_is_written_as_json() {
         );
     }
 }
+
+/// A file that is no capture at all: the JSON report is still a document, whose input says what
+/// went wrong, and the exit status says it failed; the terminal report is only the error.
+#[test]
+fn a_report_on_nothing_readable_still_writes_its_json() {
+    let readme = iotscope_testdata::root().join("captures/INDEX.md");
+    let out = iotscope(&["report", "--format", "json", readme.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = r["inputs"][0]["error"].as_str().unwrap();
+    assert!(error.contains("not a pcap or pcapng capture"), "{error}");
+    assert_eq!(r["network"]["devices"], 0);
+    let out = iotscope(&["report", readme.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

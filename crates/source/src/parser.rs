@@ -373,7 +373,7 @@ fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) ->
     // A record longer than both the snap length and any sane packet means the framing is lost.
     if caplen > MAX_RECORD || (caplen > snaplen.max(262_144) as usize) {
         return Step::Error(ErrorKind::Corrupt(format!(
-            "pcap record claims {caplen} captured bytes (snap length {snaplen})"
+            "pcap record claims {caplen} captured bytes (the file header's snap length is {snaplen})"
         )));
     }
     let total = PCAP_RECORD_LEN + caplen;
