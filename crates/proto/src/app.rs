@@ -1033,7 +1033,13 @@ impl AppState {
         // A server may warn before its hello (an alert "unrecognized name" for an SNI it does
         // not serve): short alert records ahead of the handshake are stepped over.
         let mut stream = stream;
-        while let [21, 3, _, hi, lo, ..] = *stream {
+        // And in the client's second flight, a ChangeCipherSpec (TLS 1.3's middlebox
+        // compatibility) ahead of a second ClientHello.
+        let second_flight = self.tls_emitted[dir] & 4 != 0;
+        while let [t @ (20 | 21), 3, _, hi, lo, ..] = *stream {
+            if t == 20 && !second_flight {
+                break;
+            }
             let n = usize::from(u16::from_be_bytes([hi, lo]));
             match stream.get(5 + n..) {
                 Some(rest) if n <= 32 => stream = rest,
@@ -1048,16 +1054,30 @@ impl AppState {
             self.tls_seen[dir] = true;
             return;
         }
+        // A segment below the end of the first ClientHello's is that hello retransmitted.
+        let retransmitted = dir == 0
+            && p.tcp
+            && self.next_seq[0].is_some_and(|end| (p.seq.wrapping_sub(end) as i32) < 0);
         let emitted = &mut self.tls_emitted[dir];
         let mut finished = false;
+        let mut read_hello = false;
         let mut offered: Option<Vec<String>> = None;
         let other_record = tls::handshake_messages(stream, &mut scratch, &mut |m| match m[0] {
-            // A ClientHello again (a retransmission) where the second flight was awaited: no
-            // more is read.
-            1 if *emitted & 4 != 0 => finished = true,
+            // A ClientHello again where the second flight was awaited: the answer to a server's
+            // HelloRetryRequest (a key share it did not take), unless it is the first one
+            // retransmitted. Nothing more is read.
+            1 if *emitted & 4 != 0 => {
+                finished = true;
+                if !retransmitted {
+                    if let Some(h) = tls::client_hello(m, false) {
+                        emit(Message::ClientHello(Box::new(h)));
+                    }
+                }
+            }
             1 if *emitted & 1 == 0 => {
                 *emitted |= 1;
                 finished = true;
+                read_hello = true;
                 if let Some(h) = tls::client_hello(m, false) {
                     offered = Some(h.alpn.clone());
                     emit(Message::ClientHello(Box::new(h)));
@@ -1085,6 +1105,9 @@ impl AppState {
         });
         if let Some(alpn) = offered {
             self.inner = inside_by_alpn(&alpn, self.inner);
+        }
+        if read_hello && dir == 0 && p.tcp {
+            self.next_seq[0] = Some(p.seq.wrapping_add(p.payload.len() as u32));
         }
         if finished || other_record || stream.len() >= MAX_JOIN {
             // A client that authenticates with a certificate (TLS 1.2 and older: mutual TLS to
