@@ -62,7 +62,8 @@ fn write_text(v: &Value, s: &mut String) {
     use std::fmt::Write as _;
     match v {
         Value::Null => {}
-        Value::String(x) => s.push_str(x),
+        // Packet-made strings reach a terminal or a spreadsheet: no control characters.
+        Value::String(x) => s.push_str(&iotscope_report::visible(x)),
         // Times and durations: fixed decimals keep the column readable.
         Value::Number(n) if n.is_f64() => {
             let _ = write!(s, "{:.6}", n.as_f64().unwrap_or_default());
@@ -79,7 +80,7 @@ fn write_text(v: &Value, s: &mut String) {
 /// Width of a cell's text in characters.
 fn text_width(v: &Value, buf: &mut String) -> usize {
     match v {
-        Value::String(x) => x.chars().count(),
+        Value::String(x) => iotscope_report::visible(x).chars().count(),
         other => {
             buf.clear();
             write_text(other, buf);

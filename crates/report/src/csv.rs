@@ -1,5 +1,7 @@
 //! The report's tables as CSV (RFC 4180 quoting), one table per call.
 
+use std::borrow::Cow;
+
 use crate::model::Report;
 
 /// Which table.
@@ -14,6 +16,14 @@ pub enum Table {
 }
 
 fn cell(s: &str) -> String {
+    let s = crate::visible(s);
+    // A spreadsheet runs a cell that starts like a formula: a host name "=cmd|..." from the
+    // network must stay text (OWASP's CSV injection advice: a leading apostrophe).
+    let s = if s.starts_with(['=', '+', '@']) || s.starts_with('-') && s.parse::<f64>().is_err() {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -1005,12 +1005,21 @@ fn verdict(
         .iter()
         .filter(|f| f.id == FindingId::ExposedService)
         .collect();
+    // Internet hosts that reached it without a service it offers (an answer to a connection
+    // it made, seen from the middle): not "only outbound", though nothing it listens on.
+    let reached_by = endpoints.iter().any(|e| e.inbound > 0);
+    // The services it accepts are named here unless the weaknesses below name them.
+    let named_below = inbound.iter().any(|f| f.severity >= Severity::Low);
     let outbound = if inbound.is_empty() && opened == 0 {
         "It opened no connections of its own".to_string()
+    } else if inbound.is_empty() && reached_by {
+        "It makes outbound connections".to_string()
     } else if inbound.is_empty() {
         "It only makes outbound connections".to_string()
     } else if inbound.iter().any(|f| f.severity == Severity::High) {
         "It accepts connections from the internet".to_string()
+    } else if named_below {
+        "It accepts connections from the local network".to_string()
     } else {
         let services: Vec<&str> = inbound.iter().map(|f| f.subject.as_str()).collect();
         format!(
@@ -1190,6 +1199,14 @@ fn verdict(
         1 => s.push(format!("One weakness: {}.", weak[0])),
         _ => s.push(format!("Weaknesses: {}.", weak.join("; "))),
     }
+    // A sentence that ends on a name ending in a full stop ("Co.,Ltd.", "P.R.China.") has one.
+    let s: Vec<String> = s
+        .into_iter()
+        .map(|x| match x.strip_suffix("..") {
+            Some(one) => format!("{one}."),
+            None => x,
+        })
+        .collect();
     Verdict {
         rating: rating.into(),
         worst,

@@ -142,6 +142,13 @@ pub fn redact(r: &mut Report) {
                 map.insert(m.clone(), format!("{keep}:xx:xx:{macs:02x}"));
             }
         }
+        // The router a host sits behind: a MAC like any other.
+        if let Some(m) = d.behind.as_ref().filter(|m| m.len() == 17) {
+            if !map.contains_key(m) {
+                macs += 1;
+                map.insert(m.clone(), format!("{}:xx:xx:{macs:02x}", &m[..8]));
+            }
+        }
         // The serial in host names: "GainSpanca9152" ends with the MAC's last three bytes,
         // "DCS-935L-B0C554255B0E" holds the whole MAC.
         if let Some(m) = d.mac.as_deref().filter(|m| m.len() == 17) {

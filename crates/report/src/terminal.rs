@@ -108,10 +108,10 @@ pub fn render(r: &Report) -> String {
     let n = &r.network;
     let _ = writeln!(
         o,
-        "iotscope report {}\n{} · {} packets · {}{}",
+        "iotscope report {}\n{} · {} · {}{}",
         files.join(" "),
         duration((n.duration_s * 1e9) as i64),
-        n.packets,
+        plural(n.packets as usize, "packet", "packets"),
         plural(n.devices, "device", "devices"),
         match (&n.first, &n.last) {
             (Some(a), Some(b)) =>
@@ -225,7 +225,8 @@ pub fn render(r: &Report) -> String {
     for d in &r.devices {
         device(&mut o, d, &r.catalogue);
     }
-    o
+    // Packet-made strings carry no escape sequence to the reader's terminal.
+    crate::visible(&o).into_owned()
 }
 
 fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {

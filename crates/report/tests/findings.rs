@@ -1640,4 +1640,10 @@ fn hosts_of_another_subnet_are_not_their_router() {
         .devices
         .iter()
         .all(|d| d.mac.as_deref() != Some("00:12:00:c6:4a:c0")));
+    // Redacted, the router's MAC is hidden like a device's.
+    let mut r = r;
+    iotscope_report::redact::redact(&mut r);
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("00:12:00:c6:4a:c0"));
+    assert!(!iotscope_report::terminal::render(&r).contains("00:12:00:c6:4a:c0"));
 }
