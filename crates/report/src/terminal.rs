@@ -242,21 +242,28 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         None => "type unknown".to_string(),
     };
     let _ = writeln!(o, "\n{}  ({who})  {kind}", d.label.to_uppercase());
-    let _ = writeln!(
-        o,
-        "  {} · {} flow{} · {} up, {} down",
-        if d.addresses.is_empty() {
-            "no address seen".to_string()
-        } else {
-            d.addresses.join(", ")
-        },
+    // A host that answered for a whole subnet (ARP spoofing, a proxy) can hold hundreds of
+    // addresses: the first few, and how many more, wrapped like the rest.
+    const SHOWN_ADDRESSES: usize = 6;
+    let addresses = match d.addresses.len() {
+        0 => "no address seen".to_string(),
+        n if n > SHOWN_ADDRESSES => format!(
+            "{} and {} more",
+            d.addresses[..SHOWN_ADDRESSES].join(", "),
+            n - SHOWN_ADDRESSES
+        ),
+        _ => d.addresses.join(", "),
+    };
+    let line = format!(
+        "{addresses} · {} flow{} · {} up, {} down",
         d.flows,
         if d.flows == 1 { "" } else { "s" },
         bytes(d.bytes_up),
         bytes(d.bytes_down)
     );
+    let _ = writeln!(o, "  {}", wrap(&line, 2, 2));
     if let Some(b) = &d.because {
-        let _ = writeln!(o, "  identified by: {b}");
+        let _ = writeln!(o, "  identified by: {}", wrap(b, 2, 17));
     }
     let _ = writeln!(o, "\n  Verdict: {}", wrap(&d.verdict.text, 2, 11));
     if !d.findings.is_empty() {
@@ -357,18 +364,23 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
                 place.push(c.clone());
             }
         }
+        // The country survives a long organisation name: the name is shortened, not it.
+        let country = match (&e.country, e.anycast) {
+            (Some(c), _) => c.as_str(),
+            (None, true) => "anycast",
+            (None, false) => "?",
+        };
+        let who = if place.is_empty() {
+            "?".to_string()
+        } else {
+            place.join(", ")
+        };
         let place = format!(
-            "{} · {}",
-            if place.is_empty() {
-                "?".to_string()
-            } else {
-                place.join(", ")
-            },
-            match (&e.country, e.anycast) {
-                (Some(c), _) => c.as_str(),
-                (None, true) => "anycast",
-                (None, false) => "?",
-            }
+            "{} · {country}",
+            cut(
+                &who,
+                34usize.saturating_sub(3 + country.chars().count()).max(4)
+            )
         );
         let how = if !e.tls.is_empty() {
             e.tls.join("/")
@@ -399,7 +411,8 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         let _ = writeln!(
             o,
             "  {} {} {} {} {:>6}  {}/{}",
-            pad(&e.name, 34),
+            // A long name keeps its end, the domain that says whose it is.
+            pad(&cut_start(&e.name, 34), 34),
             pad(&via, 12),
             pad(&place, 34),
             pad(&how, 22),
@@ -424,6 +437,18 @@ fn cut(s: &str, n: usize) -> String {
         let mut t: String = s.chars().take(n - 1).collect();
         t.push('…');
         t
+    }
+}
+
+/// The text, shortened to `n` characters by its start ("…east-1.amazonaws.com").
+fn cut_start(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len <= n {
+        s.to_string()
+    } else {
+        std::iter::once('…')
+            .chain(s.chars().skip(len - (n - 1)))
+            .collect()
     }
 }
 
