@@ -1095,11 +1095,12 @@ fn verdict(
             [] => String::new(),
         };
         // A share in words: "none", "all", "under 1 %", "over 99 %", "40 %".
+        // (Above 99 % is "over 99 %", as the network's line says it.)
         let part = |x: u64| match share(x) {
             _ if x == 0 => "none".to_string(),
             _ if x == total => "all".to_string(),
             0 => "under 1 %".to_string(),
-            100 => "over 99 %".to_string(),
+            _ if u128::from(x) * 100 > u128::from(total) * 99 => "over 99 %".to_string(),
             n => format!("{n} %"),
         };
         // Bytes of an application that was not recognised may be encrypted or not: they are
