@@ -294,27 +294,22 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             _ => {}
         }
     }
-    // The station MAC each local address first came from: a host's packets to itself over the
-    // loopback interface carry the all-zero MAC, and belong to the host.
+    // Two things of each address's station MAC (its frames' source, no group address):
+    // - the MAC it first came from: a host's packets to itself over the loopback interface
+    //   carry the all-zero MAC, and belong to the host;
+    // - the local IPv4 addresses each MAC carried in packets that crossed a router (a TTL below
+    //   every value hosts start with). Two or more make the MAC a router's, and each address a
+    //   host of another subnet behind it (remote stations of a control network, a LAN's
+    //   servers seen from a client's subnet), however many hops away.
     let mut station_of: HashMap<IpAddr, Mac> = HashMap::new();
-    for f in flows {
-        for side in [Side::A, Side::B] {
-            if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) {
-                station_of.entry(ip_of(&f.key.end(side).0)).or_insert(m);
-            }
-        }
-    }
-    // Local IPv4 addresses each MAC carried in packets that crossed a router (a TTL below every
-    // value hosts start with). Two or more make the MAC a router's, and each address a host of
-    // another subnet behind it (remote stations of a control network, a LAN's servers seen
-    // from a client's subnet), however many hops away.
     let mut routed_by: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
     for f in flows {
         for side in [Side::A, Side::B] {
-            let ip = ip_of(&f.key.end(side).0);
             let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) else {
                 continue;
             };
+            let ip = ip_of(&f.key.end(side).0);
+            station_of.entry(ip).or_insert(m);
             if ip.is_ipv4()
                 && !ip.is_unspecified()
                 && local.contains(&ip)

@@ -720,10 +720,14 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
     let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
-    for (k, b) in i.beacons.iter().enumerate() {
-        let Some(dev) = ix.device_for(b.device, b.mac) else {
-            continue;
-        };
+    // Each beacon with its device (the ones of no device make no finding).
+    let placed: Vec<(usize, &Beacon, &str)> = i
+        .beacons
+        .iter()
+        .enumerate()
+        .filter_map(|(k, b)| Some((k, b, ix.device_for(b.device, b.mac)?)))
+        .collect();
+    for &(k, b, dev) in &placed {
         let r = rhythms
             .entry((dev, b.destination.name.as_str()))
             .or_insert((k, 0, 0));
@@ -733,10 +737,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         r.1 += b.beats as u64;
         r.2 += 1;
     }
-    for (k, b) in i.beacons.iter().enumerate() {
-        let Some(dev) = ix.device_for(b.device, b.mac) else {
-            continue;
-        };
+    for &(k, b, dev) in &placed {
         // Plain HTTP on a timer says so.
         let http = (
             FindingId::CleartextHttp,
