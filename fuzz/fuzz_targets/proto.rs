@@ -4,12 +4,12 @@
 #![no_main]
 
 use iotscope_proto::app::{AppState, Packet};
-use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tftp, tls};
+use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, snmp, tftp, tls};
 use libfuzzer_sys::fuzz_target;
 
-const PORTS: [u16; 25] = [
+const PORTS: [u16; 26] = [
     53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
-    6667, 32100, 69, 40000,
+    6667, 32100, 69, 161, 40000,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = iot::mqtt_connack(body);
     let _ = ftp::announcement(body, tcp);
     let _ = tftp::request(body);
+    let _ = snmp::parse(body);
     let _ = iot::mqtt_framing(body);
     let _ = iot::netbios_name(&String::from_utf8_lossy(body));
     let mut buf = Vec::new();

@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
+#   snmp sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -49,10 +49,11 @@ PACKAGES=(
   unbound knot-dnsutils
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
+  snmpd snmp
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt sweep grid udpscan udpsweep pingsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp sweep grid udpscan udpsweep pingsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1153,6 +1154,41 @@ EOF2
   grep -q "sensor-kitchen-01" "$WORK/mosquitto.out" || die "mqtt: the broker saw no client"
 }
 
+# net-snmp's agent on udp/161, asked by net-snmp's tools: a v1 get and a v2c walk of the
+# system group with the read community (the test password), then a v3 get as user
+# iotuser with authentication and privacy (SHA, AES; the same test password).
+record_snmp() {
+  mkdir -p "$WORK/snmp"
+  chmod 755 "$WORK/snmp"
+  cat >"$WORK/snmpd.conf" <<EOF2
+agentAddress udp:$SRV_IP:161
+rocommunity $TEST_PASS default
+createUser $TEST_USER SHA "$TEST_PASS" AES "$TEST_PASS"
+rouser $TEST_USER priv
+sysName $SRV_NAME
+sysLocation lab bench
+sysContact admin@example.com
+EOF2
+  chmod 644 "$WORK/snmpd.conf"
+  # -C: this file only; -f: in the foreground; the user database lives in $WORK.
+  start_server snmpd env SNMP_PERSISTENT_DIR="$WORK/snmp" \
+    snmpd -f -C -c "$WORK/snmpd.conf" -Lo -u root -g root
+  wait_listen udp 161
+  cap_start snmp.pcap
+  in_cli snmpget -v1 -c "$TEST_PASS" -On "$SRV_IP" 1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.5.0 \
+    >"$WORK/snmp-v1.out" || die "snmp: v1 get failed"
+  sleep 1
+  in_cli snmpwalk -v2c -c "$TEST_PASS" -On "$SRV_IP" 1.3.6.1.2.1.1 \
+    >"$WORK/snmp-v2c.out" || die "snmp: v2c walk failed"
+  sleep 1
+  in_cli snmpget -v3 -l authPriv -u "$TEST_USER" -a SHA -A "$TEST_PASS" -x AES -X "$TEST_PASS" \
+    -On "$SRV_IP" 1.3.6.1.2.1.1.5.0 >"$WORK/snmp-v3.out" || die "snmp: v3 get failed"
+  cap_stop
+  stop_servers
+  grep -q "$SRV_NAME" "$WORK/snmp-v1.out" || die "snmp: no sysName in the v1 answer"
+  grep -q "$SRV_NAME" "$WORK/snmp-v3.out" || die "snmp: no sysName in the v3 answer"
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1241,6 +1277,11 @@ verify() {
                 expect_packets mqtt-login.pcap 'mqtt.msgtype == 2 && mqtt.conack.val == 0' 1
                 expect_packets mqtt-login.pcap 'mqtt.msgtype == 3 && mqtt.topic == "home/kitchen/temperature"' 6
                 expect_span mqtt-login.pcap 'mqtt.msgtype == 3' 45 ;;
+    snmp)       # v1 get, v2c walk (one get-next per object of the system group), v3 get.
+                expect_packets snmp.pcap 'snmp.version == 0 && snmp.get_request_element' 1
+                expect_packets snmp.pcap 'snmp.version == 1 && snmp.get_next_request_element' 5
+                expect_packets snmp.pcap 'snmp.msgVersion == 3 && snmp.msgUserName == "iotuser"' 2
+                expect_packets snmp.pcap 'snmp.name == 1.3.6.1.2.1.1.1.0 && snmp.get_response_element' 2 ;;
     pop3)       expect_packets pop3-login.pcap 'pop.request.command == "AUTH"' 2
                 expect_packets pop3-login.pcap 'pop.request.command == "PASS"' 1 ;;
     imap)       expect_packets imap-login.pcap 'imap.request.command == "AUTHENTICATE"' 2

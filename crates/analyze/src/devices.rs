@@ -34,7 +34,7 @@ fn ser_mac<S: serde::Serializer>(m: &Mac, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Claim {
     /// What is claimed: "hostname", "mdns-name", "nbns-name", "dhcp-vendor-class",
-    /// "dhcp-parameters", "user-agent", "ssdp-server", "dhcpv6-fqdn"...
+    /// "dhcp-parameters", "user-agent", "ssdp-server", "dhcpv6-fqdn", "snmp-name"...
     pub kind: String,
     pub value: String,
     /// The frame (1-based) that said it first.
@@ -123,7 +123,13 @@ impl Device {
 
     pub fn names(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for kind in ["hostname", "dhcpv6-fqdn", "mdns-name", "nbns-name"] {
+        for kind in [
+            "hostname",
+            "dhcpv6-fqdn",
+            "mdns-name",
+            "nbns-name",
+            "snmp-name",
+        ] {
             for c in self.claims.iter().filter(|c| c.kind == kind) {
                 if !out.contains(&c.value) {
                     out.push(c.value.clone());
@@ -534,6 +540,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             Message::Mqtt(c) if e.from_client => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
                     d.claim("mqtt-client-id", &c.client_id, e.frame);
+                }
+            }
+            // An SNMP agent's answers say what it is and what it is called (sysDescr, sysName).
+            Message::Snmp(m) if !e.from_client => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(n) = &m.name {
+                        d.claim("snmp-name", n, e.frame);
+                    }
+                    if let Some(t) = &m.description {
+                        d.claim("snmp-description", t, e.frame);
+                    }
                 }
             }
             Message::HttpResponse(r) if r.ssdp.is_some() => {

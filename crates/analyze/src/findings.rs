@@ -103,8 +103,8 @@ pub static CATALOGUE: [Entry; 18] = [
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
         title: "Credentials sent in clear",
-        explanation: "A user name and password crossed the network unencrypted. Anyone who can \
-            see this traffic (another device on the Wi-Fi, the operator of a network on the path) \
+        explanation: "A user name and password (or an SNMP community string, which is one) \
+            crossed the network unencrypted. Anyone who can see this traffic (another device on the Wi-Fi, the operator of a network on the path) \
             can read the password and log in as this user.",
         remedy: "Change the password, and use it only over an encrypted connection (HTTPS, SSH, \
             TLS-protected mail). If the device offers no encrypted login, keep it off untrusted \
@@ -121,11 +121,14 @@ pub static CATALOGUE: [Entry; 18] = [
             firmware or script it asked for. An MQTT broker that accepts clients without a login \
             lets anyone who reaches it publish to its topics, commands to devices included. The \
             control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
-            check no one: whoever reaches the device can read its values and send it commands.",
+            check no one: whoever reaches the device can read its values and send it commands. \
+            SNMP v1 and v2c, which manage routers, printers and cameras, send their community \
+            string (a password, often the factory's) in clear in every message.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
-            the router and change any default password. Prefer SSH, SFTP and mail over TLS. Keep \
-            control protocols on a separate network that only their controllers reach.",
+            the router and change any default password. Prefer SSH, SFTP and mail over TLS, and \
+            SNMPv3 with authentication and privacy. Keep control protocols on a separate network \
+            that only their controllers reach.",
     },
     Entry {
         id: FindingId::Scan,
@@ -1091,6 +1094,16 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         if protocol == "ftp" && user.as_deref().is_some_and(is_anonymous) {
             continue;
         }
+        // An SNMP request no agent answered is a probe (a scanner tries "public" everywhere):
+        // the scan finding tells of it, and no account was used.
+        if protocol == "snmp"
+            && !ix
+                .flow_of
+                .get(&e.flow)
+                .is_some_and(|f| crate::endpoints::answered(f))
+        {
+            continue;
+        }
         let server = if e.from_client {
             ip_of(&e.dst)
         } else {
@@ -1116,17 +1129,19 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         let (first, last) = ix.span(e);
         acc.at(first, last, e.frame + 1);
         acc.fact("protocol", protocol.clone())
-            .fact("method", method)
-            .fact("user", user.unwrap_or_else(|| "(none)".into()))
-            .fact("server", ix.described(i, server))
-            .fact(
-                "password",
-                if password {
-                    "sent in clear (not shown)"
-                } else {
-                    "not seen"
-                },
-            );
+            .fact("method", method);
+        // SNMP v1 and v2c name no user: the community string is the whole credential.
+        if protocol != "snmp" {
+            acc.fact("user", user.unwrap_or_else(|| "(none)".into()));
+        }
+        acc.fact("server", ix.described(i, server)).fact(
+            "password",
+            if password {
+                "sent in clear (not shown)"
+            } else {
+                "not seen"
+            },
+        );
     }
     // A login without a password proves less.
     for ((id, _, _), acc) in out.map.iter_mut() {
@@ -1773,9 +1788,15 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
         // Control protocols without any authentication: whoever reaches the device commands it.
         App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet => Severity::Medium,
+        // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
+        App::Snmp => Severity::Medium,
         _ => return,
     };
     let f = v.f;
+    let versions = snmp_versions(ix, f);
+    if v.app == App::Snmp && versions.is_empty() {
+        return;
+    }
     // A TFTP transfer is reported with the request that started it.
     if f.app.by == By::Control && v.app == App::Tftp {
         return;
@@ -1798,6 +1819,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.count += 1;
         acc.at(f.first, f.last, v.frame)
             .fact("clients", v.c.to_string());
+        for ver in &versions {
+            acc.fact("versions", format!("v{ver} (community in clear)"));
+        }
     }
     // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server.
     if let (Some(dev), true) = (v.cdev, is_unicast(v.s)) {
@@ -1806,6 +1830,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.at(f.first, f.last, v.frame)
             .fact("server", v.server(i))
             .fact("service", service(f));
+        for ver in &versions {
+            acc.fact("versions", format!("v{ver} (community in clear)"));
+        }
         // TFTP repeats a request until answered: each request counts (a connection otherwise),
         // and silence is worth saying.
         let mut requests = 0;
@@ -1829,6 +1856,22 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             acc.fact("answer", "none in the capture");
         }
     }
+}
+
+/// The SNMP versions of a flow that send a community ("1", "2c"), in the order seen.
+fn snmp_versions(ix: &Index, f: &Flow) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if f.app.app != App::Snmp {
+        return out;
+    }
+    for e in ix.events(f) {
+        if let Message::Snmp(m) = &e.message {
+            if m.community && !out.contains(&m.version) {
+                out.push(m.version);
+            }
+        }
+    }
+    out
 }
 
 /// An MQTT broker on a device that accepted a client which gave no user name or password:

@@ -230,6 +230,13 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("mqtt-client-id", Contains("thermostat"), Thermostat, Low),
     ("mqtt-client-id", Contains("camera"), Camera, Low),
     ("mqtt-client-id", Contains("plug"), PlugSwitch, Low),
+    // An SNMP agent's sysDescr, as printers and network gear word it.
+    ("snmp-description", Contains("jetdirect"), Printer, Medium),
+    ("snmp-description", Contains("laserjet"), Printer, Medium),
+    ("snmp-description", Prefix("brother nc-"), Printer, Medium),
+    ("snmp-description", Prefix("routeros"), RouterAp, Medium),
+    ("snmp-description", Prefix("cisco ios"), RouterAp, Medium),
+    ("snmp-description", Contains("edgeos"), RouterAp, Medium),
     // The description a UPnP device announces names the camera's own document.
     ("ssdp-location", Contains("ipcam"), Camera, Medium),
     ("hostname", Prefix("raspberrypi"), Computer, Medium),

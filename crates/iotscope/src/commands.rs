@@ -584,6 +584,29 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             format!("{} {}", if r.write { "write" } else { "read" }, r.file),
             format!("mode={}", r.mode),
         ),
+        Message::Snmp(s) => (
+            "snmp",
+            format!(
+                "v{} {}{}",
+                s.version,
+                s.pdu,
+                s.user
+                    .as_deref()
+                    .map(|u| format!(" user={u}"))
+                    .unwrap_or_default()
+            ),
+            [
+                s.community
+                    .then(|| "community sent in clear (not shown)".to_string()),
+                s.security.map(|l| format!("security={l}")),
+                s.name.as_ref().map(|n| format!("sysName={n}")),
+                s.description.as_ref().map(|d| format!("sysDescr={d}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
     }
 }
 

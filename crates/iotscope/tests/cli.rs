@@ -157,6 +157,11 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
         ("http-basic.pcap", vec!["http Basic user=iotuser"]),
         ("mqtt-login.pcap", vec!["mqtt CONNECT user=iotuser"]),
         ("ftp-modes.pcap", vec!["ftp USER/PASS user=iotuser"; 4]),
+        // A community (the password) once per flow: a v1 get and a v2c walk; v3 is no login.
+        (
+            "snmp.pcap",
+            vec!["snmp community (v1) user=?", "snmp community (v2c) user=?"],
+        ),
     ];
     // The password, and the encodings a client sends it in (base64 alone, SASL PLAIN, HTTP Basic).
     let secrets = [

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, tftp, tls};
+use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, snmp, tftp, tls};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -59,6 +59,8 @@ pub enum App {
     Bacnet,
     /// DNSCrypt: DNS encrypted with the resolver's key, on UDP or TCP (often port 443).
     Dnscrypt,
+    /// SNMP: device management; v1 and v2c send their community (a password) in clear.
+    Snmp,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             App::Iec104 => "iec104",
             App::Bacnet => "bacnet",
             App::Dnscrypt => "dnscrypt",
+            App::Snmp => "snmp",
         }
     }
 }
@@ -149,6 +152,8 @@ pub enum Message {
     Tftp(tftp::TftpRequest),
     /// An MQTT broker's answer to CONNECT: its return code (0 accepted the client).
     MqttConnAck(u8),
+    /// An SNMP message (a community is never kept, only whether one was sent).
+    Snmp(Box<snmp::Snmp>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -349,6 +354,7 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (_, 20000) => App::Dnp3,
             (true, 2404) => App::Iec104,
             (false, 47808) => App::Bacnet,
+            (false, 161 | 162) => App::Snmp,
             _ => App::Unknown,
         }
     };
@@ -484,6 +490,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if tftp::request(b).is_some() {
             return Some(App::Tftp);
+        }
+        if snmp::looks_like_snmp(b) && snmp::parse(b).is_some() {
+            return Some(App::Snmp);
         }
         // DNS on a port of its own (a resolver on 5353 or 8053, a DNSCrypt server's certificate
         // query on 443): the multicast and NetBIOS kinds keep their port's name.
@@ -767,6 +776,21 @@ impl AppState {
                 if let Some(n) = ntp::parse(p.payload) {
                     self.by = By::Both;
                     emit(Message::Ntp(n));
+                }
+            }
+            App::Snmp if !p.tcp => {
+                if let Some(m) = snmp::parse(p.payload) {
+                    // The community is the password of v1 and v2c: one login per flow.
+                    if m.community && !self.login_over {
+                        self.login_over = true;
+                        emit(Message::Login(Login {
+                            protocol: "snmp".into(),
+                            method: format!("community (v{})", m.version),
+                            user: None,
+                            password: true,
+                        }));
+                    }
+                    emit(Message::Snmp(Box::new(m)));
                 }
             }
             App::Tftp if p.from_client => {

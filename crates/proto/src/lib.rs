@@ -13,5 +13,6 @@ pub mod iot;
 pub mod login;
 pub mod ntp;
 pub mod quic;
+pub mod snmp;
 pub mod tftp;
 pub mod tls;

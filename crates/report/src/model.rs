@@ -22,7 +22,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.5";
+pub const SCHEMA_VERSION: &str = "1.6";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -147,7 +147,7 @@ pub struct DeviceReport {
     /// the router's MAC and arrive a hop away): the router's MAC.
     pub behind: Option<String>,
     pub addresses: Vec<String>,
-    /// Names it gave itself (DHCP, mDNS, NetBIOS).
+    /// Names it gave itself (DHCP, mDNS, NetBIOS, SNMP).
     pub names: Vec<String>,
     /// Device type ("camera", "plug-switch"...), "unknown" when nothing tells.
     pub kind: String,
@@ -873,6 +873,10 @@ fn weakness(f: &FindingReport) -> String {
         FindingId::CleartextCredentials => {
             // Protocol names are read letter by letter, except telnet.
             let p = fact("protocol");
+            // SNMP v1 and v2c have no user: the community string is the password.
+            if p == "snmp" {
+                return "it sends an SNMP community (a password) in clear".into();
+            }
             let (article, name) = match p.as_str() {
                 "telnet" => ("a", p.clone()),
                 _ => {

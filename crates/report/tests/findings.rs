@@ -1295,11 +1295,11 @@ fn scans_of_ports_and_of_hosts() {
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 
     // nmap's SNMP probe to udp/161 of the same 64 addresses (record.sh udpsweep): a UDP sweep,
-    // named by its transport and port (no service is known for 161).
+    // named by its transport, port and service.
     let r = report(recorded("udpsweep.pcap"));
     let s = of(&r, FindingId::Scan);
     assert_eq!(s.len(), 1, "{s:?}");
-    assert_eq!(s[0].1.subject, "udp/161 on many hosts");
+    assert_eq!(s[0].1.subject, "udp/161 snmp on many hosts");
     assert_eq!(s[0].1.severity, Severity::High);
     assert_eq!(s[0].1.count, 64);
     assert_eq!(fact(s[0].1, "hosts tried"), "64");
@@ -1646,4 +1646,51 @@ fn hosts_of_another_subnet_are_not_their_router() {
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("00:12:00:c6:4a:c0"));
     assert!(!iotscope_report::terminal::render(&r).contains("00:12:00:c6:4a:c0"));
+}
+
+/// net-snmp's agent asked by its tools (record.sh): a v1 get and a v2c walk with the read
+/// community, then a v3 get with authentication and privacy.
+#[test]
+fn snmp_communities_in_clear_and_v3_left_alone() {
+    let r = report(recorded("snmp.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let (dev, f) = creds[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.subject, "snmp to 10.99.0.1");
+    // One community per flow, not per message: the walk's 38 messages count once.
+    assert_eq!(f.count, 2);
+    assert_eq!(fact(f, "method"), "community (v1), community (v2c)");
+    assert!(f.facts.iter().all(|x| x.label != "user"));
+    assert!(dev
+        .verdict
+        .text
+        .contains("it sends an SNMP community (a password) in clear"));
+    // The agent offers v1 and v2c; the manager uses them. The v3 flow adds nothing.
+    let unsafe_ = of(&r, FindingId::UnsafeProtocol);
+    let subjects: BTreeSet<&str> = unsafe_.iter().map(|(_, f)| f.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        BTreeSet::from([
+            "offers snmp on udp/161",
+            "uses snmp to iotscope-srv (10.99.0.1)"
+        ])
+    );
+    for (_, f) in &unsafe_ {
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(f.count, 2, "{}", f.subject);
+        assert_eq!(
+            fact(f, "versions"),
+            "v1 (community in clear), v2c (community in clear)"
+        );
+    }
+    // The agent's name comes from its own answers (sysName.0).
+    let agent = holding(&r, "10.99.0.1");
+    assert_eq!(agent.names, ["iotscope-srv"]);
+    let json = serde_json::to_string(&r).unwrap();
+    for s in SECRETS {
+        assert!(!json.contains(s), "the community leaked into the report");
+    }
+    assert!(!iotscope_report::terminal::render(&r).contains(SECRETS[0]));
 }
