@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   snmp sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
+#   snmp wsd sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -50,10 +50,11 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
   snmpd snmp
+  wsdd
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp sweep grid udpscan udpsweep pingsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp wsd sweep grid udpscan udpsweep pingsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1189,6 +1190,26 @@ EOF2
   grep -q "$SRV_NAME" "$WORK/snmp-v3.out" || die "snmp: no sysName in the v3 answer"
 }
 
+# WS-Discovery, as Windows and Samba hosts, printers and ONVIF cameras announce themselves on
+# udp/3702: wsdd (the Samba companion) in host mode on the server says Hello when it starts;
+# a second wsdd in discovery mode on the client probes, gets the match, and fetches the
+# host's metadata over HTTP (tcp/5357); the host says Bye when it stops.
+record_wsd() {
+  cap_start wsd.pcap
+  start_server wsdd wsdd -4 -s -i "$VETH_S" -n WSD-HOST -w HOMELAB
+  wait_listen tcp 5357
+  sleep 2
+  ip netns exec "$NS_C" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$CLI_NAME" \
+    wsdd -4 -v -s -D -o -i "$VETH_C" >"$WORK/wsdd-client.out" 2>&1 &
+  local client=$!
+  sleep 6
+  kill -TERM "$client" 2>/dev/null || true
+  wait "$client" 2>/dev/null || true
+  stop_servers
+  cap_stop
+  grep -qi "WSD-HOST" "$WORK/wsdd-client.out" || die "wsd: the client found no host: $(tail -n 5 "$WORK/wsdd-client.out")"
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1282,6 +1303,12 @@ verify() {
                 expect_packets snmp.pcap 'snmp.version == 1 && snmp.get_next_request_element' 5
                 expect_packets snmp.pcap 'snmp.msgVersion == 3 && snmp.msgUserName == "iotuser"' 2
                 expect_packets snmp.pcap 'snmp.name == 1.3.6.1.2.1.1.1.0 && snmp.get_response_element' 2 ;;
+    wsd)        # Hello, Probe, ProbeMatches, the metadata over HTTP, Bye.
+                expect_packets wsd.pcap 'udp.dstport == 3702 && frame contains "discovery/Hello"' 1
+                expect_packets wsd.pcap 'udp.dstport == 3702 && frame contains "discovery/Probe<"' 1
+                expect_packets wsd.pcap 'frame contains "discovery/ProbeMatches"' 1
+                expect_packets wsd.pcap 'tcp.dstport == 5357 && http.request.method == "POST"' 1
+                expect_packets wsd.pcap 'udp.dstport == 3702 && frame contains "discovery/Bye"' 1 ;;
     pop3)       expect_packets pop3-login.pcap 'pop.request.command == "AUTH"' 2
                 expect_packets pop3-login.pcap 'pop.request.command == "PASS"' 1 ;;
     imap)       expect_packets imap-login.pcap 'imap.request.command == "AUTHENTICATE"' 2

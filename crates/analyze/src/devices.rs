@@ -542,6 +542,20 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     d.claim("mqtt-client-id", &c.client_id, e.frame);
                 }
             }
+            // What a host announces itself as over WS-Discovery (not what a search looks for).
+            Message::Wsd(w) if w.announces() => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    for t in &w.types {
+                        d.claim("wsd-type", t, e.frame);
+                    }
+                    for h in w.onvif("hardware") {
+                        d.claim("onvif-hardware", &h, e.frame);
+                    }
+                    for n in w.onvif("name") {
+                        d.claim("onvif-name", &n, e.frame);
+                    }
+                }
+            }
             // An SNMP agent's answers say what it is and what it is called (sysDescr, sysName).
             Message::Snmp(m) if !e.from_client => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {

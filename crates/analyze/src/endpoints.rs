@@ -136,11 +136,6 @@ pub fn leftover(f: &Flow) -> bool {
         && f.sent.iter().any(|d| d.packets == 0)
 }
 
-/// The application encrypts what it carries.
-pub fn is_encrypted(app: App) -> bool {
-    matches!(app, App::Tls | App::Quic | App::Ssh | App::Dnscrypt)
-}
-
 /// "tcp", "udp", "icmp"... for an IP protocol number (IANA's keyword, lowercase); "ip" for
 /// one not listed here.
 pub fn proto_name(p: u8) -> &'static str {
@@ -461,10 +456,10 @@ pub fn endpoints_named(
         }
         e.bytes_up += f.from(dev_side).bytes;
         e.bytes_down += f.from(far_side).bytes;
-        if is_encrypted(f.app.app) {
-            e.bytes_encrypted += f.bytes();
-        } else if f.app.app == App::Unknown {
-            e.bytes_unrecognised += f.bytes();
+        match f.app.encrypted() {
+            Some(true) => e.bytes_encrypted += f.bytes(),
+            None => e.bytes_unrecognised += f.bytes(),
+            Some(false) => {}
         }
         if f.first < e.first {
             e.frame = f.first_frame + 1;

@@ -1790,9 +1790,15 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet => Severity::Medium,
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
         App::Snmp => Severity::Medium,
+        // VNC without a password, or with classic VNC authentication (the session in clear).
+        App::Vnc => match vnc_security(ix, v.f) {
+            Some((sev, _)) => sev,
+            None => return,
+        },
         _ => return,
     };
     let f = v.f;
+    let vnc = vnc_security(ix, f).map(|(_, what)| what);
     let versions = snmp_versions(ix, f);
     if v.app == App::Snmp && versions.is_empty() {
         return;
@@ -1822,6 +1828,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         for ver in &versions {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
+        if let Some(what) = vnc.clone() {
+            acc.fact("security", what);
+        }
     }
     // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server.
     if let (Some(dev), true) = (v.cdev, is_unicast(v.s)) {
@@ -1832,6 +1841,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             .fact("service", service(f));
         for ver in &versions {
             acc.fact("versions", format!("v{ver} (community in clear)"));
+        }
+        if let Some(what) = vnc {
+            acc.fact("security", what);
         }
         // TFTP repeats a request until answered: each request counts (a connection otherwise),
         // and silence is worth saying.
@@ -1855,6 +1867,44 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         if !answered {
             acc.fact("answer", "none in the capture");
         }
+    }
+}
+
+/// How a VNC connection was secured, when that makes it unsafe: the type the client chose, else
+/// the server's offer. "None" lets anyone take the screen and keyboard (high); classic VNC
+/// authentication is a DES challenge on an 8-character password, and the session itself is
+/// not encrypted (medium). Other types (TLS, VeNCrypt, RealVNC's RA2...) raise nothing.
+fn vnc_security(ix: &Index, f: &Flow) -> Option<(Severity, String)> {
+    if f.app.app != App::Vnc {
+        return None;
+    }
+    let (mut offered, mut chosen) = (None, None);
+    for e in ix.events(f) {
+        if let Message::VncSecurity(s) = &e.message {
+            if s.chosen {
+                chosen = s.types.first().copied();
+            } else {
+                offered = Some(s.types.clone());
+            }
+        }
+    }
+    let none = (
+        Severity::High,
+        "None (no password: whoever connects gets the screen and keyboard)".to_string(),
+    );
+    let classic = (
+        Severity::Medium,
+        "VNC Authentication (a DES challenge on an 8-character password; the session is not \
+         encrypted)"
+            .to_string(),
+    );
+    match (chosen, offered.as_deref()) {
+        (Some(1), _) => Some(none),
+        (Some(2), _) => Some(classic),
+        (Some(_), _) => None,
+        (None, Some(types)) if types.contains(&1) => Some(none),
+        (None, Some([2])) => Some(classic),
+        _ => None,
     }
 }
 
@@ -1940,6 +1990,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
                         | App::Dhcp
                         | App::Dhcpv6
                         | App::Ssdp
+                        | App::Wsd
                         | App::Unknown
                 )
                 && v.sport < 49152
@@ -2154,6 +2205,7 @@ fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
                 | App::Dhcp
                 | App::Dhcpv6
                 | App::Ssdp
+                | App::Wsd
                 | App::Ntp
         );
     if a == b || plumbing || !is_unicast(v.s) || !talked(f) {

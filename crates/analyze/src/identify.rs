@@ -230,6 +230,12 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("mqtt-client-id", Contains("thermostat"), Thermostat, Low),
     ("mqtt-client-id", Contains("camera"), Camera, Low),
     ("mqtt-client-id", Contains("plug"), PlugSwitch, Low),
+    // WS-Discovery device types: ONVIF's video transmitter is a camera; WSD printers and
+    // scanners; Windows computers and Samba servers announce pub:Computer.
+    ("wsd-type", Suffix("networkvideotransmitter"), Camera, High),
+    ("wsd-type", Suffix("printdevicetype"), Printer, High),
+    ("wsd-type", Suffix("scandevicetype"), Printer, Medium),
+    ("wsd-type", Suffix(":computer"), Computer, Medium),
     // An SNMP agent's sysDescr, as printers and network gear word it.
     ("snmp-description", Contains("jetdirect"), Printer, Medium),
     ("snmp-description", Contains("laserjet"), Printer, Medium),

@@ -29,7 +29,12 @@ const WIRESHARK_EDITS: [&str; 4] = ["08:00:27", "00:0a:00", "00:00:00", "00:04:0
 
 /// Prefixes the IEEE registry renamed after Wireshark 4.0's copy was made: (prefix, the name
 /// Wireshark 4.0 prints, the registry's name now). Technicolor took the name Vantiva in 2023.
-const RENAMED: [(&str, &str, &str); 3] = [
+const RENAMED: [(&str, &str, &str); 4] = [
+    (
+        "c4:ea:1d",
+        "Technicolor Delivery Technologies Belgium NV",
+        "Vantiva Technologies Belgium",
+    ),
     (
         "10:13:31",
         "Technicolor Delivery Technologies Belgium NV",

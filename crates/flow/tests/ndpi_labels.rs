@@ -45,6 +45,11 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "TuyaLP" => "tuya",
         "TFTP" => "tftp",
         "DNScrypt" => "dnscrypt",
+        "SNMP" => "snmp",
+        "VNC" => "vnc",
+        "RDP" => "rdp",
+        "Syslog" => "syslog",
+        "WSD" => "wsd",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -584,6 +584,39 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             format!("{} {}", if r.write { "write" } else { "read" }, r.file),
             format!("mode={}", r.mode),
         ),
+        Message::VncSecurity(v) => (
+            if v.chosen {
+                "vnc-security-chosen"
+            } else {
+                "vnc-security-offered"
+            },
+            v.types
+                .iter()
+                .map(|&t| format!("{} ({t})", iotscope_proto::remote::vnc_security_name(t)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            String::new(),
+        ),
+        Message::Wsd(w) => (
+            "wsd",
+            format!(
+                "{}{}",
+                w.action,
+                if w.types.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", w.types.join(" "))
+                }
+            ),
+            [
+                (!w.xaddrs.is_empty()).then(|| format!("xaddrs={}", w.xaddrs.join(","))),
+                (!w.scopes.is_empty()).then(|| format!("scopes={}", w.scopes.join(","))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
         Message::Snmp(s) => (
             "snmp",
             format!(

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, snmp, tftp, tls};
+use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, remote, snmp, tftp, tls, wsd};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -61,6 +61,14 @@ pub enum App {
     Dnscrypt,
     /// SNMP: device management; v1 and v2c send their community (a password) in clear.
     Snmp,
+    /// VNC (RFB): a remote screen and keyboard.
+    Vnc,
+    /// Microsoft's Remote Desktop Protocol.
+    Rdp,
+    /// Log lines sent to a collector (RFC 3164, 5424), in clear on UDP.
+    Syslog,
+    /// WS-Discovery: Windows hosts, printers and ONVIF cameras announcing themselves.
+    Wsd,
 }
 
 impl App {
@@ -105,6 +113,10 @@ impl App {
             App::Bacnet => "bacnet",
             App::Dnscrypt => "dnscrypt",
             App::Snmp => "snmp",
+            App::Vnc => "vnc",
+            App::Rdp => "rdp",
+            App::Syslog => "syslog",
+            App::Wsd => "wsd",
         }
     }
 }
@@ -154,6 +166,10 @@ pub enum Message {
     MqttConnAck(u8),
     /// An SNMP message (a community is never kept, only whether one was sent).
     Snmp(Box<snmp::Snmp>),
+    /// The security types a VNC server offers, or the one its client chose.
+    VncSecurity(remote::VncSecurity),
+    /// A WS-Discovery message.
+    Wsd(Box<wsd::Wsd>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -310,6 +326,9 @@ pub struct AppState {
     login_over: bool,
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
     mqtt_votes: u8,
+    /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
+    /// whose encryption is not known).
+    session: Option<bool>,
     /// Labelling has seen enough packets.
     labelled: bool,
     /// For TLS flows, the service the port says runs inside (mqtt on 8883, dns on 853...).
@@ -355,6 +374,10 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (true, 2404) => App::Iec104,
             (false, 47808) => App::Bacnet,
             (false, 161 | 162) => App::Snmp,
+            (true, 5900 | 5901) => App::Vnc,
+            (true, 3389) => App::Rdp,
+            (false, 514) => App::Syslog,
+            (false, 3702) => App::Wsd,
             _ => App::Unknown,
         }
     };
@@ -437,6 +460,12 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if b.starts_with(b"SSH-") {
             return Some(App::Ssh);
         }
+        if remote::rfb_version(b).is_some() {
+            return Some(App::Vnc);
+        }
+        if remote::looks_like_rdp(b) {
+            return Some(App::Rdp);
+        }
         if is_rtsp(b) {
             return Some(App::Rtsp);
         }
@@ -493,6 +522,12 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if snmp::looks_like_snmp(b) && snmp::parse(b).is_some() {
             return Some(App::Snmp);
+        }
+        if wsd::looks_like_wsd(b) {
+            return Some(App::Wsd);
+        }
+        if remote::looks_like_syslog(b) {
+            return Some(App::Syslog);
         }
         // DNS on a port of its own (a resolver on 5353 or 8053, a DNSCrypt server's certificate
         // query on 443): the multicast and NetBIOS kinds keep their port's name.
@@ -644,6 +679,18 @@ impl AppState {
         }
     }
 
+    /// Whether what the flow carries is encrypted: Some(true) for TLS, QUIC, SSH, DNSCrypt and
+    /// RDP (TLS or its own RC4 layer), Some(false) for the cleartext protocols, None when it
+    /// cannot be told (an unrecognised application, VNC whose security type was not seen).
+    pub fn encrypted(&self) -> Option<bool> {
+        match self.app {
+            App::Tls | App::Quic | App::Ssh | App::Dnscrypt | App::Rdp => Some(true),
+            App::Unknown => None,
+            App::Vnc => self.session,
+            _ => Some(false),
+        }
+    }
+
     /// Labels the flow as announced by another one (an FTP data connection): nothing in it is
     /// read.
     pub fn announced(&mut self, app: App) {
@@ -791,6 +838,33 @@ impl AppState {
                         }));
                     }
                     emit(Message::Snmp(Box::new(m)));
+                }
+            }
+            App::Vnc if p.tcp => {
+                if self.seen[dir] == 1 {
+                    if remote::rfb_version(p.payload).is_some() {
+                        let line = String::from_utf8_lossy(&p.payload[..11]).into_owned();
+                        emit(Message::Banner(line));
+                    }
+                } else if self.seen[dir] == 2 {
+                    let security = if p.from_client {
+                        remote::vnc_choice(p.payload)
+                    } else {
+                        remote::vnc_offer(p.payload)
+                    };
+                    if let Some(s) = security {
+                        // The client's choice decides; a server's single type (RFB 3.3 decides
+                        // on the server) stands until then.
+                        if s.chosen || s.types.len() == 1 && self.session.is_none() {
+                            self.session = remote::vnc_encrypts(s.types[0]);
+                        }
+                        emit(Message::VncSecurity(s));
+                    }
+                }
+            }
+            App::Wsd if !p.tcp => {
+                if let Some(w) = wsd::parse(p.payload) {
+                    emit(Message::Wsd(Box::new(w)));
                 }
             }
             App::Tftp if p.from_client => {
@@ -1220,6 +1294,11 @@ mod tests {
             App::Iec104,
             App::Bacnet,
             App::Dnscrypt,
+            App::Snmp,
+            App::Vnc,
+            App::Rdp,
+            App::Syslog,
+            App::Wsd,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

@@ -13,6 +13,8 @@ pub mod iot;
 pub mod login;
 pub mod ntp;
 pub mod quic;
+pub mod remote;
 pub mod snmp;
 pub mod tftp;
 pub mod tls;
+pub mod wsd;

@@ -284,7 +284,7 @@ fn network(o: &mut String, r: &Report) {
                     "of internet bytes{}<div class=\"share\"><i style=\"width:{pct:.1}%\"></i></div>",
                     match n.unrecognised_share {
                         Some(u) if u > 0.0 && u.is_finite() => format!(
-                            "; {} in protocols not recognised",
+                            "; {} in protocols iotscope cannot read",
                             esc(&crate::terminal::percent(u))
                         ),
                         _ => String::new(),

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use iotscope_analyze::behaviour::{self, Beacon, LongLived, Thresholds};
 use iotscope_analyze::devices::{self, Device, DeviceKey, Local};
-use iotscope_analyze::endpoints::{self, is_encrypted, Endpoint, NamedBy, Namer};
+use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
 use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
 use iotscope_analyze::identify::{identify, Kind};
 use iotscope_analyze::text::duration;
@@ -662,7 +662,7 @@ fn device_report(
         let Some(name) = namer_rows.get(&s) else {
             continue;
         };
-        let enc = is_encrypted(f.app.app);
+        let enc = f.app.encrypted() == Some(true);
         if let Some(r) = rows.get_mut(name) {
             if let Some(v) = tls_of.get(&f.id()) {
                 if !r.tls.iter().any(|x| x == v) {
@@ -1114,19 +1114,18 @@ fn verdict(
             (0, 0) => "none of those bytes is encrypted".to_string(),
             (_, 0) => format!("{} of those bytes {} encrypted", part(enc), is_are(enc)),
             (0, u) if u == total => {
-                "all of those bytes are in protocols iotscope does not recognise, so whether \
-                 they are encrypted is not known"
+                "all of those bytes are in protocols iotscope cannot read, so whether they are \
+                 encrypted is not known"
                     .to_string()
             }
             (0, u) => format!(
-                "none of those bytes is known to be encrypted ({} {} in protocols iotscope does \
-                 not recognise)",
+                "none of those bytes is known to be encrypted ({} {} in protocols iotscope \
+                 cannot read)",
                 part(u),
                 is_are(u)
             ),
             (_, u) => format!(
-                "{} of those bytes {} encrypted and {} {} in protocols iotscope does not \
-                 recognise",
+                "{} of those bytes {} encrypted and {} {} in protocols iotscope cannot read",
                 part(enc),
                 is_are(enc),
                 part(u),

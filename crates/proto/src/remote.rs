@@ -1,0 +1,175 @@
+//! Remote desktops and remote logs, recognised by their first bytes: VNC (RFB, RFC 6143), RDP
+//! (a TPKT carrying an X.224 connection request or confirm) and syslog (RFC 3164 and 5424).
+//! For VNC the security types the server offers are read: "None" gives the screen and keyboard
+//! to whoever connects, and classic "VNC Authentication" sends the whole session in clear.
+//! The few fixed bytes each protocol begins with are tested here by hand: no crate reads them.
+
+use serde::Serialize;
+
+/// The 12-byte version line both sides of an RFB connection start with: `RFB 003.008\n`.
+/// Returns the version as "3.8".
+pub fn rfb_version(b: &[u8]) -> Option<String> {
+    if b.len() != 12 || !b.starts_with(b"RFB ") || b[7] != b'.' || b[11] != b'\n' {
+        return None;
+    }
+    let num = |x: &[u8]| -> Option<u32> {
+        x.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| x.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    Some(format!("{}.{}", num(&b[4..7])?, num(&b[8..11])?))
+}
+
+/// VNC security types: those a server offers, or the one a client chose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VncSecurity {
+    /// Type numbers (RFC 6143 section 7.1.2 and IANA's registry).
+    pub types: Vec<u8>,
+    /// The client's choice (one type), not the server's offer.
+    pub chosen: bool,
+}
+
+/// The server's second message: from RFB 3.7 on, a count and that many types (a count of 0 is a
+/// refusal, followed by the reason); in 3.3 the one type the server decided, as 4 bytes.
+pub fn vnc_offer(b: &[u8]) -> Option<VncSecurity> {
+    match b {
+        [0, 0, 0, t] if *t != 0 => Some(VncSecurity {
+            types: vec![*t],
+            chosen: false,
+        }),
+        [n, types @ ..] if *n > 0 && usize::from(*n) == types.len() => Some(VncSecurity {
+            types: types.to_vec(),
+            chosen: false,
+        }),
+        _ => None,
+    }
+}
+
+/// The client's second message in RFB 3.7 and later: the one type it chose.
+pub fn vnc_choice(b: &[u8]) -> Option<VncSecurity> {
+    match b {
+        [t] if *t != 0 => Some(VncSecurity {
+            types: vec![*t],
+            chosen: true,
+        }),
+        _ => None,
+    }
+}
+
+/// A security type's name (IANA's RFB registry; RealVNC holds 5 to 15 and 128 to 255).
+pub fn vnc_security_name(t: u8) -> &'static str {
+    match t {
+        1 => "None",
+        2 => "VNC Authentication",
+        5 => "RA2 (RealVNC)",
+        6 => "RA2ne (RealVNC, no encryption)",
+        129 => "RA2_256 (RealVNC)",
+        130 => "RA2ne_256 (RealVNC, no encryption)",
+        7..=15 | 128..=255 => "RealVNC",
+        16 => "Tight",
+        17 => "Ultra",
+        18 => "TLS",
+        19 => "VeNCrypt",
+        20 => "SASL",
+        21 => "MD5",
+        22 => "xvp",
+        30 => "Apple Remote Desktop",
+        _ => "other",
+    }
+}
+
+/// Whether a security type encrypts the session: None and VNC Authentication do not (only the
+/// password check is protected), nor do RealVNC's "no encryption" types (6, 130) and Tight;
+/// TLS, VeNCrypt and RealVNC's RA2 (5, 129) do. Others are not known.
+pub fn vnc_encrypts(t: u8) -> Option<bool> {
+    match t {
+        1 | 2 | 6 | 16 | 130 => Some(false),
+        5 | 18 | 19 | 129 => Some(true),
+        _ => None,
+    }
+}
+
+/// An RDP connection request (client) or confirm (server): TPKT version 3 whose length is the
+/// segment's, carrying an X.224 TPDU whose length indicator fills the rest, of type CR (0xe0)
+/// or CC (0xd0).
+pub fn looks_like_rdp(b: &[u8]) -> bool {
+    b.len() >= 11
+        && b[0] == 3
+        && b[1] == 0
+        && usize::from(u16::from_be_bytes([b[2], b[3]])) == b.len()
+        && usize::from(b[4]) + 5 == b.len()
+        && matches!(b[5], 0xe0 | 0xd0)
+}
+
+/// A syslog message: `<PRI>` (facility * 8 + severity, at most 191, no leading zero) followed by
+/// printable text, as far as the first line goes.
+pub fn looks_like_syslog(b: &[u8]) -> bool {
+    let Some(rest) = b.strip_prefix(b"<") else {
+        return false;
+    };
+    let Some(end) = rest.iter().take(4).position(|&c| c == b'>') else {
+        return false;
+    };
+    let digits = &rest[..end];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if digits.len() > 1 && digits[0] == b'0' {
+        return false;
+    }
+    let pri = digits
+        .iter()
+        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let text = &rest[end + 1..];
+    let line = text.split(|&c| c == b'\n').next().unwrap_or_default();
+    let head = &line[..line.len().min(64)];
+    pri <= 191
+        && head.len() >= 8
+        && head
+            .iter()
+            .all(|&c| c == b'\t' || (0x20..0x7f).contains(&c) || c >= 0x80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfb_version_lines() {
+        assert_eq!(rfb_version(b"RFB 003.008\n").as_deref(), Some("3.8"));
+        assert_eq!(rfb_version(b"RFB 004.001\n").as_deref(), Some("4.1"));
+        assert_eq!(rfb_version(b"RFB 003.008"), None);
+        assert_eq!(rfb_version(b"RFB 00x.008\n"), None);
+    }
+
+    #[test]
+    fn security_offers_and_choices() {
+        // nDPI's vnc.pcap, frames 6 and 7: RealVNC offers seven types, VNC Authentication
+        // (2) last; the client chooses 13 (RA2).
+        assert_eq!(
+            vnc_offer(&[7, 13, 133, 5, 129, 6, 130, 2]).unwrap().types,
+            vec![13, 133, 5, 129, 6, 130, 2]
+        );
+        assert_eq!(vnc_choice(&[13]).unwrap().types, vec![13]);
+        assert_eq!(vnc_offer(&[0, 0, 0, 2]).unwrap().types, vec![2]);
+        assert!(vnc_offer(&[0, 0, 0, 12, b'n', b'o']).is_none());
+        assert!(vnc_offer(&[3, 1, 2]).is_none());
+        assert_eq!(vnc_choice(&[1]).unwrap().types, vec![1]);
+        assert!(vnc_choice(&[1, 2]).is_none());
+    }
+
+    #[test]
+    fn syslog_lines() {
+        // nDPI's syslog.pcapng, frame 1 (a Cisco switch's RFC 3164 line).
+        assert!(looks_like_syslog(
+            b"<189>30: *Sep 22 13:34:49.195: %SYS-5-CONFIG_I: Configured from console by console"
+        ));
+        assert!(looks_like_syslog(
+            b"<14>1 2026-11-22T10:00:00Z host app - - - hello"
+        ));
+        assert!(!looks_like_syslog(b"<192>too high a priority"));
+        assert!(!looks_like_syslog(b"<013>leading zero"));
+        assert!(!looks_like_syslog(b"<html><body>"));
+        assert!(!looks_like_syslog(b"<1>\x00\x01\x02binary data"));
+    }
+}
