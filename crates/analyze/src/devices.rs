@@ -346,7 +346,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
                 continue;
             }
-            let key = match f.mac[side as usize] {
+            // A side that sent nothing in this flow (a DHCP offer, a ping or an answer it never
+            // returned) has no MAC of its own here: its address's station MAC elsewhere stands.
+            let mac = f.mac[side as usize].or_else(|| {
+                (f.from(side).packets == 0 && !unspecified)
+                    .then(|| station_of.get(&ip).copied())
+                    .flatten()
+            });
+            let key = match mac {
                 // A local IPv4 address that its frames' MAC never claimed (while claiming
                 // others), in packets that crossed a router: a host behind that MAC's router,
                 // a device of its own.
@@ -483,6 +490,24 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                                 d.claim(kind, &r.name.to_ascii_lowercase(), e.frame);
                             } else if target.starts_with('_') {
                                 d.claim("mdns-service", &target.to_ascii_lowercase(), e.frame);
+                            }
+                        }
+                    }
+                }
+                // A HomeKit accessory's TXT record gives its category (ci) and model (md).
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    for r in &m.records {
+                        let RData::Txt(strings) = &r.data else {
+                            continue;
+                        };
+                        if !r.name.to_ascii_lowercase().contains("._hap._tcp.") {
+                            continue;
+                        }
+                        for t in strings {
+                            if let Some(c) = t.strip_prefix("ci=") {
+                                d.claim("hap-category", c, e.frame);
+                            } else if let Some(md) = t.strip_prefix("md=") {
+                                d.claim("hap-model", md, e.frame);
                             }
                         }
                     }

@@ -760,14 +760,11 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         for f in &b.frames {
             acc.at(b.first, b.last, *f);
         }
-        acc.fact(
-            "beats",
-            if b.within {
-                "packets inside one connection"
-            } else {
-                "a new connection each time"
-            },
-        );
+        let beats = if b.within {
+            "packets inside one connection"
+        } else {
+            "a new connection each time"
+        };
         // Inside one connection only its total is known: the handshake and the close are
         // shared out over the beats, so it is an average, and says so.
         let (per_beat, average) = if b.within {
@@ -775,10 +772,28 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         } else {
             ("bytes per beat", "")
         };
-        acc.fact("service", b.destination.service.clone())
-            .fact("period", duration(b.period))
-            .fact("jitter", duration(b.jitter))
-            .fact(per_beat, bytes(b.bytes_per_beat));
+        let (_, _, n) = rhythms[&(dev, b.destination.name.as_str())];
+        if n > 1 {
+            // Several rhythms: each on a line of its own, so that a period keeps its jitter,
+            // its size and its service.
+            acc.fact(
+                "rhythm",
+                format!(
+                    "{} every {} ± {} · {} beats · {} per beat{average} · {beats}",
+                    b.destination.service,
+                    duration(b.period),
+                    duration(b.jitter),
+                    b.beats,
+                    bytes(b.bytes_per_beat),
+                ),
+            );
+        } else {
+            acc.fact("beats", beats)
+                .fact("service", b.destination.service.clone())
+                .fact("period", duration(b.period))
+                .fact("jitter", duration(b.jitter))
+                .fact(per_beat, bytes(b.bytes_per_beat));
+        }
         if b.answered == 0 {
             acc.fact(
                 "answer",
@@ -903,9 +918,23 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 facts: acc
                     .facts
                     .iter()
-                    .map(|(l, v)| Fact {
-                        label: l.clone(),
-                        value: join_values(l, v),
+                    .flat_map(|(l, v)| {
+                        // A rhythm and a connection are each several figures that belong
+                        // together: one fact each, not one list.
+                        if matches!(l.as_str(), "rhythm" | "connections") {
+                            v.iter()
+                                .take(MAX_VALUES)
+                                .map(|x| Fact {
+                                    label: l.clone(),
+                                    value: x.clone(),
+                                })
+                                .collect::<Vec<_>>()
+                        } else {
+                            vec![Fact {
+                                label: l.clone(),
+                                value: join_values(l, v),
+                            }]
+                        }
                     })
                     .collect(),
                 count: acc.count,

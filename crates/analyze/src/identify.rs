@@ -76,6 +76,7 @@ pub struct Identity {
 /// How a rule matches a claim's value.
 #[derive(Clone, Copy)]
 enum Match {
+    Exact(&'static str),
     Prefix(&'static str),
     Contains(&'static str),
     Suffix(&'static str),
@@ -85,6 +86,7 @@ impl Match {
     fn hit(self, v: &str) -> bool {
         let v = v.to_ascii_lowercase();
         match self {
+            Match::Exact(p) => v == p,
             Match::Prefix(p) => v.starts_with(p),
             Match::Contains(p) => v.contains(p),
             Match::Suffix(p) => v.ends_with(p) || v.ends_with(&format!("{p}.")),
@@ -94,7 +96,7 @@ impl Match {
 
 use Confidence::{High, Low, Medium};
 use Kind::*;
-use Match::{Contains, Prefix, Suffix};
+use Match::{Contains, Exact, Prefix, Suffix};
 
 /// (claim kind, match on its lowercase value, device kind, confidence)
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
@@ -225,6 +227,29 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("mdns-name", Contains("ipad"), Phone, Medium),
     ("mdns-name", Contains("macbook"), Computer, Medium),
     ("mdns-name", Contains("imac"), Computer, Medium),
+    // A HomeKit accessory's own category (HAP specification, accessory categories). A bridge
+    // (2) bridges anything (the Hue bridge says 2): the weakest word.
+    ("hap-category", Exact("2"), Hub, Low),
+    ("hap-category", Exact("5"), LightBridge, High),
+    ("hap-category", Exact("6"), Lock, High),
+    ("hap-category", Exact("7"), PlugSwitch, High),
+    ("hap-category", Exact("8"), PlugSwitch, High),
+    ("hap-category", Exact("9"), Thermostat, High),
+    ("hap-category", Exact("10"), Sensor, High),
+    ("hap-category", Exact("17"), Camera, High),
+    ("hap-category", Exact("18"), Doorbell, High),
+    ("hap-category", Exact("26"), SpeakerAssistant, High),
+    ("hap-category", Exact("31"), TvStreamer, High),
+    // A name a device gave itself that says what it is ("kitchen-plug", "ESP32-SmartPlug"):
+    // weak, a person may name anything anything.
+    ("hostname", Contains("plug"), PlugSwitch, Low),
+    ("hostname", Contains("camera"), Camera, Low),
+    ("hostname", Contains("doorbell"), Doorbell, Low),
+    ("hostname", Contains("thermostat"), Thermostat, Low),
+    ("dhcp-vendor-class", Contains("plug"), PlugSwitch, Low),
+    ("dhcp-vendor-class", Contains("camera"), Camera, Low),
+    ("mdns-name", Contains("camera"), Camera, Low),
+    ("mdns-name", Contains("doorbell"), Doorbell, Low),
     // What an MQTT client calls itself, when it names a kind of device.
     ("mqtt-client-id", Contains("sensor"), Sensor, Low),
     ("mqtt-client-id", Contains("thermostat"), Thermostat, Low),

@@ -129,8 +129,9 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
                 continue;
             }
         }
-        // Announcements: every name with an address record, once per message.
-        let mut by_name: HashMap<String, (u16, Vec<IpAddr>, u32)> = HashMap::new();
+        // Announcements: every name with an address record, once per message and type (an
+        // mDNS host announces its A and AAAA records together).
+        let mut by_name: HashMap<(String, u16), (Vec<IpAddr>, u32)> = HashMap::new();
         let mut order = Vec::new();
         for r in &m.records {
             let (a, t) = match r.data {
@@ -144,15 +145,17 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
             {
                 continue;
             }
-            let entry = by_name.entry(r.name.clone()).or_insert_with(|| {
-                order.push(r.name.clone());
-                (t, Vec::new(), r.ttl)
+            let key = (r.name.clone(), t);
+            let entry = by_name.entry(key.clone()).or_insert_with(|| {
+                order.push(key);
+                (Vec::new(), r.ttl)
             });
-            entry.1.push(a);
-            entry.2 = entry.2.min(r.ttl);
+            entry.0.push(a);
+            entry.1 = entry.1.min(r.ttl);
         }
-        for name in order {
-            let (qtype, addrs, ttl) = by_name.remove(&name).unwrap_or_default();
+        for key in order {
+            let (addrs, ttl) = by_name.remove(&key).unwrap_or_default();
+            let (name, qtype) = key;
             out.push(binding(name, qtype, Vec::new(), addrs, Some(ttl)));
         }
     }

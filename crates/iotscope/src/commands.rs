@@ -380,10 +380,13 @@ fn list<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
 fn describe(m: &Message) -> (&'static str, String, String) {
     match m {
         Message::Dns(d) => {
-            let q = d.questions.first();
-            let qs = q.map_or(String::new(), |q| {
-                format!("{} {}", dns::type_name(q.qtype), q.name)
-            });
+            // Every question: mDNS probes and browsers ask several in one message.
+            let qs = d
+                .questions
+                .iter()
+                .map(|q| format!("{} {}", dns::type_name(q.qtype), q.name))
+                .collect::<Vec<_>>()
+                .join(", ");
             if d.response {
                 let answers: Vec<String> = d
                     .records
@@ -568,7 +571,12 @@ fn describe(m: &Message) -> (&'static str, String, String) {
         Message::Ntp(n) => (
             "ntp",
             format!("v{} mode {}", n.version, n.mode),
-            format!("stratum {} ref {}", n.stratum, n.reference),
+            if n.reference.is_empty() {
+                // A client's request, or a server not synchronised: no reference to name.
+                format!("stratum {}", n.stratum)
+            } else {
+                format!("stratum {} ref {}", n.stratum, n.reference)
+            },
         ),
         Message::MqttConnAck(code) => (
             "mqtt-connack",

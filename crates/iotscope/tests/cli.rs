@@ -278,3 +278,43 @@ fn a_report_on_nothing_readable_still_writes_its_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// avahi browsing and announcing, chronyd serving time (testdata/recorded/home): a message's
+/// every question is listed, an announcement of A and AAAA records gives a binding per type,
+/// and a client's NTP request names no reference.
+#[test]
+fn events_and_bindings_show_whole_messages() {
+    let cap = iotscope_testdata::recorded("home/mdns.pcap");
+    let cap = cap.to_str().unwrap();
+    let events = text(&iotscope(&["events", "--format", "csv", cap]).stdout);
+    // Frame 71 asks for both service types (tshark: dns.count.queries == 2).
+    let frame71 = events
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some("71"))
+        .expect("frame 71");
+    assert!(
+        frame71.contains("PTR _http._tcp.local") && frame71.contains("PTR _hap._tcp.local"),
+        "{frame71}"
+    );
+    let dns = text(&iotscope(&["dns", "--format", "csv", cap]).stdout);
+    let rows: Vec<&str> = dns
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("27"))
+        .collect();
+    assert!(
+        rows.iter().any(|l| l.contains(",A,,192.168.18.50,")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|l| l.contains(",AAAA,,fe80::ba27:ebff:fe4c:219a,")),
+        "{rows:?}"
+    );
+    let cap = iotscope_testdata::recorded("home/ntp.pcap");
+    let ntp = text(&iotscope(&["events", cap.to_str().unwrap()]).stdout);
+    assert!(ntp.contains("stratum 8 ref 127.127.1.1"));
+    assert!(
+        !ntp.lines().any(|l| l.trim_end().ends_with(" ref")),
+        "{ntp}"
+    );
+}

@@ -91,14 +91,24 @@ pub fn vnc_encrypts(t: u8) -> Option<bool> {
 
 /// An RDP connection request (client) or confirm (server): TPKT version 3 whose length is the
 /// segment's, carrying an X.224 TPDU whose length indicator fills the rest, of type CR (0xe0)
-/// or CC (0xd0).
+/// or CC (0xd0), whose variable part is RDP's: nothing, the client's `Cookie: mstshash=` line
+/// or routing token, or an 8-byte negotiation request, response or failure (types 1, 2, 3).
+/// ISO transport on other protocols (Siemens S7 on tcp/102) frames the same way but carries
+/// COTP parameters (0xc0, 0xc1, 0xc2) there.
 pub fn looks_like_rdp(b: &[u8]) -> bool {
-    b.len() >= 11
+    if !(b.len() >= 11
         && b[0] == 3
         && b[1] == 0
         && usize::from(u16::from_be_bytes([b[2], b[3]])) == b.len()
         && usize::from(b[4]) + 5 == b.len()
-        && matches!(b[5], 0xe0 | 0xd0)
+        && matches!(b[5], 0xe0 | 0xd0))
+    {
+        return false;
+    }
+    let rest = &b[11..];
+    rest.is_empty()
+        || rest.starts_with(b"Cookie: ")
+        || matches!(rest, [1..=3, _, 8, 0, ..] if rest.len() >= 8)
 }
 
 /// A syslog message: `<PRI>` (facility * 8 + severity, at most 191, no leading zero) followed by
@@ -156,6 +166,26 @@ mod tests {
         assert!(vnc_offer(&[3, 1, 2]).is_none());
         assert_eq!(vnc_choice(&[1]).unwrap().types, vec![1]);
         assert!(vnc_choice(&[1, 2]).is_none());
+    }
+
+    #[test]
+    fn rdp_and_not_iso_transport() {
+        // nDPI's rdp.pcap, frames 4 and 5: the client's request with a negotiation request
+        // (protocols 0x0b) and the server's confirm with its response (TLS).
+        let req = [
+            3, 0, 0, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 0x0b, 0, 0, 0,
+        ];
+        let cc = [
+            3, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x1f, 8, 0, 8, 0, 0, 0,
+        ];
+        assert!(looks_like_rdp(&req));
+        assert!(looks_like_rdp(&cc));
+        // nDPI's s7comm.pcap, frame 1: Siemens S7's connection request (COTP with its TSAPs
+        // and TPDU size) frames the same way.
+        let s7 = [
+            3, 0, 0, 0x16, 0x11, 0xe0, 0, 0, 0, 7, 0, 0xc1, 2, 1, 0, 0xc2, 2, 1, 2, 0xc0, 1, 0x0a,
+        ];
+        assert!(!looks_like_rdp(&s7));
     }
 
     #[test]

@@ -285,7 +285,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             let line = format!("{}: {}", fact.label, fact.value);
             let text = if matches!(
                 fact.label.as_str(),
-                "problems" | "note" | "SOAP actions" | "connections" | "answer"
+                "problems" | "note" | "SOAP actions" | "connections" | "answer" | "rhythm"
             ) {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {

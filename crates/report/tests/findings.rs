@@ -1756,3 +1756,55 @@ fn ws_discovery_says_what_a_host_is() {
     assert_eq!(subjects, ["tcp/5357 http"]);
     assert!(host.verdict.text.contains("it uses wsd (multicast)"));
 }
+
+/// A smart plug on a LAN behind a router (record.sh in testdata/recorded/home): it takes its
+/// address from dnsmasq by DHCP, giving its name and vendor class, resolves its broker through
+/// a CNAME, and keeps two MQTT-over-TLS connections open: a command channel pinged every 20 s
+/// and telemetry published every 5 s.
+#[test]
+fn a_plug_with_two_rhythms_to_one_broker() {
+    let r = report(recorded("home/dhcp-mqtts.pcap"));
+    let plug = with_mac(&r, "24:0a:c4:5e:36:71");
+    // What it says it is: its DHCP vendor class names a plug.
+    assert_eq!(plug.kind, "plug/switch");
+    assert_eq!(plug.confidence.as_deref(), Some("low"));
+    assert_eq!(
+        plug.because.as_deref(),
+        Some("dhcp-vendor-class=ESP32-SmartPlug/1.4.2")
+    );
+    // Everything sent to its MAC counts, the DHCP offers and acknowledgement and the server's
+    // ping included, which it never answered (tshark: eth.dst == 24:0a:c4:5e:36:71 && !arp,
+    // 68 frames, 9203 bytes).
+    assert_eq!((plug.packets_down, plug.bytes_down), (68, 9203));
+    // Two rhythms to one name: each on its own line, its figures together.
+    let p = of(&r, FindingId::Periodic);
+    assert_eq!(p.len(), 1);
+    let rhythms: Vec<&str> = p[0]
+        .1
+        .facts
+        .iter()
+        .filter(|f| f.label == "rhythm")
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(rhythms.len(), 2, "{rhythms:?}");
+    assert!(rhythms
+        .iter()
+        .any(|x| x.starts_with("tcp/8883 tls/mqtt every 20 s")
+            && x.contains("· 8 beats · 729 B per beat on average")));
+    assert!(rhythms
+        .iter()
+        .any(|x| x.starts_with("tcp/8883 tls/mqtt every 5.00 s")
+            && x.contains("· 29 beats · 365 B per beat on average")));
+    assert!(p[0].1.facts.iter().all(|f| f.label != "period"));
+}
+
+/// A HomeKit camera announced over mDNS by avahi (record.sh in testdata/recorded/home): its
+/// TXT record's category (ci=17) says camera, above the Raspberry Pi it runs on.
+#[test]
+fn a_homekit_accessory_says_what_it_is() {
+    let r = report(recorded("home/mdns.pcap"));
+    let cam = with_mac(&r, "b8:27:eb:4c:21:9a");
+    assert_eq!(cam.kind, "camera");
+    assert_eq!(cam.because.as_deref(), Some("hap-category=17"));
+    assert_eq!(cam.names, ["living-room-cam.local"]);
+}
