@@ -4,12 +4,12 @@
 #![no_main]
 
 use iotscope_proto::app::{AppState, Packet};
-use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, snmp, tftp, tls};
+use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, remote, snmp, tftp, tls, wsd};
 use libfuzzer_sys::fuzz_target;
 
-const PORTS: [u16; 26] = [
+const PORTS: [u16; 30] = [
     53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
-    6667, 32100, 69, 161, 40000,
+    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -48,6 +48,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = ftp::announcement(body, tcp);
     let _ = tftp::request(body);
     let _ = snmp::parse(body);
+    let _ = wsd::parse(body);
+    let _ = remote::rfb_version(body);
+    let _ = remote::vnc_offer(body);
+    let _ = remote::vnc_choice(body);
+    let _ = remote::looks_like_rdp(body);
+    let _ = remote::looks_like_syslog(body);
     let _ = iot::mqtt_framing(body);
     let _ = iot::netbios_name(&String::from_utf8_lossy(body));
     let mut buf = Vec::new();

@@ -24,7 +24,7 @@ use hashbrown::HashMap;
 use iotscope_packet::tunnel::{self, Tunnel};
 use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
 use iotscope_proto::app::{App, AppState, By, Message, Packet};
-use iotscope_proto::ftp;
+use iotscope_proto::{ftp, iot};
 use serde::Serialize;
 
 use conv::Conversations;
@@ -875,7 +875,7 @@ impl FlowTable {
                 take_expected(&mut self.expected, flow, d.transport, ts);
             }
         }
-        update(flow, side, frame, ts, wire_len, d);
+        update(flow, side, frame, ts, wire_len, d, bytes);
         if carries.is_some() {
             flow.tunnel = carries;
         }
@@ -1274,7 +1274,15 @@ fn quiet_end(f: &Flow, cfg: &Config, now: Nanos) -> Option<EndReason> {
     (quiet > idle).then_some(EndReason::Idle)
 }
 
-fn update(f: &mut Flow, side: Side, frame: u64, ts: Nanos, wire_len: u32, d: &Decoded) {
+fn update(
+    f: &mut Flow,
+    side: Side,
+    frame: u64,
+    ts: Nanos,
+    wire_len: u32,
+    d: &Decoded,
+    bytes: &[u8],
+) {
     let s = side as usize;
     let dir = &mut f.sent[s];
     dir.packets += 1;
@@ -1284,7 +1292,12 @@ fn update(f: &mut Flow, side: Side, frame: u64, ts: Nanos, wire_len: u32, d: &De
     if matches!(d.transport, Transport::Icmp | Transport::Icmpv6) {
         f.icmp[s] |= icmp_kind::of(d.transport, d.icmp.0);
     }
-    if side == f.initiator && d.payload_len > 0 {
+    // The initiator's own messages beat; a CoAP client's empty acknowledgements of the
+    // server's notifications answer the server's rhythm, as TCP's bare ACKs do.
+    if side == f.initiator
+        && d.payload_len > 0
+        && !(f.app.app == App::Coap && iot::coap_empty_answer(d.payload(bytes)))
+    {
         f.rhythm.beat(ts);
     }
     f.first = f.first.min(ts);

@@ -168,6 +168,12 @@ pub fn looks_like_coap(b: &[u8]) -> bool {
     )
 }
 
+/// A CoAP Empty message acknowledging or resetting one of the other side's (RFC 7252 4.2,
+/// 4.3): four bytes, type ACK or RST, code 0.00. It answers; it is no message of its own.
+pub fn coap_empty_answer(b: &[u8]) -> bool {
+    b.len() == 4 && b[0] >> 6 == 1 && (b[0] >> 4) & 3 >= 2 && b[0] & 0x0f == 0 && b[1] == 0
+}
+
 /// RTP (version 2, a common payload type) or RTCP (packet types 200-204).
 pub fn rtp_kind(b: &[u8]) -> Option<bool> {
     if b.len() < 12 || b[0] >> 6 != 2 {

@@ -1808,3 +1808,15 @@ fn a_homekit_accessory_says_what_it_is() {
     assert_eq!(cam.because.as_deref(), Some("hap-category=17"));
     assert_eq!(cam.names, ["living-room-cam.local"]);
 }
+
+/// libcoap's client polling a CoAP server every 4 s, then observing a resource for 20 s
+/// (record.sh in testdata/recorded/home): the server's notifications every second, which the
+/// client only acknowledges with empty messages, are the server's rhythm, not the client's.
+#[test]
+fn coap_acknowledgements_are_no_heartbeat() {
+    let r = report(recorded("home/coap.pcap"));
+    let p = of(&r, FindingId::Periodic);
+    assert_eq!(p.len(), 1);
+    assert_eq!(fact(p[0].1, "period"), "4.01 s");
+    assert_eq!(fact(p[0].1, "service"), "udp/5683 coap");
+}
