@@ -715,11 +715,16 @@ fn device_report(
         &endpoints,
         long,
         &local_talk(flows),
-        // DHCP offers and ICMP or IGMP messages answer or announce; they open nothing.
+        // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
+        // NOTIFY) answer or announce; they open nothing.
         flows
             .iter()
             .filter(|f| {
-                !matches!(f.key.proto, 1 | 2 | 58) && !matches!(f.app.app, App::Dhcp | App::Dhcpv6)
+                let to = ip_of(&f.key.end(f.initiator.other()).0);
+                !matches!(f.key.proto, 1 | 2 | 58)
+                    && !matches!(f.app.app, App::Dhcp | App::Dhcpv6)
+                    && !to.is_multicast()
+                    && to != IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
             })
             .count(),
     );
@@ -801,16 +806,45 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
                 subjects()
             )),
             FindingId::Country => Some(format!("it talks to servers in {}", subjects())),
-            FindingId::TlsWeak => Some(format!("TLS problems with {}", subjects())),
-            FindingId::ExposedService => Some(format!(
-                "it accepts {} connections from {}",
-                subjects(),
-                if same.iter().any(|f| f.severity == Severity::High) {
-                    "the internet"
-                } else {
-                    "the local network"
+            // One server with a short list of problems: they are said; otherwise the names.
+            FindingId::TlsWeak => Some(match same.as_slice() {
+                [f] if f
+                    .facts
+                    .iter()
+                    .any(|x| x.label == "problems" && x.value.len() <= MAX_PROBLEMS_SAID) =>
+                {
+                    weakness(f)
                 }
-            )),
+                _ => format!("TLS problems with {}", subjects()),
+            }),
+            FindingId::ExposedService => {
+                // TCP is connected to; UDP services answer requests.
+                let (udp, tcp): (Vec<String>, Vec<String>) = same
+                    .iter()
+                    .map(|f| f.subject.clone())
+                    .partition(|s| s.starts_with("udp/"));
+                let mut parts = Vec::new();
+                if !tcp.is_empty() {
+                    parts.push(format!("it accepts {} connections", and_list(&tcp, 4)));
+                }
+                if !udp.is_empty() {
+                    let verb = if tcp.is_empty() {
+                        "it answers"
+                    } else {
+                        "answers"
+                    };
+                    parts.push(format!("{verb} {} requests", and_list(&udp, 4)));
+                }
+                Some(format!(
+                    "{} from {}",
+                    parts.join(" and "),
+                    if same.iter().any(|f| f.severity == Severity::High) {
+                        "the internet"
+                    } else {
+                        "the local network"
+                    }
+                ))
+            }
             _ => None,
         };
         match phrase {
@@ -860,6 +894,10 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
     out
 }
 
+/// Longest list of TLS problems a verdict repeats (a self-signed certificate and its name fit;
+/// several problems are left to the finding).
+const MAX_PROBLEMS_SAID: usize = 80;
+
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
     let fact = |l: &str| {
@@ -895,8 +933,18 @@ fn weakness(f: &FindingReport) -> String {
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::Scan => format!("it scans {}", f.summary),
         FindingId::ExposedService => format!(
-            "it accepts {} connections from {}",
+            "it {} {} {} from {}",
+            if f.subject.starts_with("udp/") {
+                "answers"
+            } else {
+                "accepts"
+            },
             f.subject,
+            if f.subject.starts_with("udp/") {
+                "requests"
+            } else {
+                "connections"
+            },
             if f.severity == Severity::High {
                 "the internet"
             } else {
@@ -909,7 +957,7 @@ fn weakness(f: &FindingReport) -> String {
             _ => "it looks for a UPnP router".into(),
         },
         FindingId::CleartextHttp => format!("it talks plain HTTP to {}", f.subject),
-        FindingId::TlsWeak => format!("TLS problems with {} ({})", f.subject, fact("problems")),
+        FindingId::TlsWeak => format!("TLS problems with {}: {}", f.subject, fact("problems")),
         FindingId::EncryptedDns => {
             format!(
                 "it resolves names with {}, around the network's resolver",
