@@ -2046,6 +2046,20 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     } else {
         acc.fact("clients on the LAN", v.c.to_string());
     }
+    // What the service says it is (an SSH or FTP server's greeting, an HTTP Server header).
+    for e in v.ix.events(f) {
+        match &e.message {
+            Message::Banner(b) if !e.from_client => {
+                acc.fact("server software", b.clone());
+            }
+            Message::HttpResponse(r) if !e.from_client => {
+                if let Some(s) = &r.server {
+                    acc.fact("server software", s.clone());
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// DNS over TLS, QUIC or HTTPS. True when the flow is one.

@@ -400,10 +400,14 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                         _ => None,
                     })
                     .collect();
-                let rcode = if d.rcode == 0 {
-                    String::new()
-                } else {
-                    format!(" rcode {}", d.rcode)
+                let rcode = match d.rcode {
+                    0 => String::new(),
+                    1 => " FORMERR".to_string(),
+                    2 => " SERVFAIL".to_string(),
+                    3 => " NXDOMAIN".to_string(),
+                    4 => " NOTIMP".to_string(),
+                    5 => " REFUSED".to_string(),
+                    n => format!(" rcode {n}"),
                 };
                 ("dns-response", format!("{qs}{rcode}"), answers.join(" "))
             } else {
