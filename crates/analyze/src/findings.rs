@@ -2029,8 +2029,9 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
         return;
     }
     let from_internet = !i.local.contains(&v.c);
-    // The network's resolver answering the LAN is doing its job.
-    let resolving = v.app == App::Dns && resolvers.contains(&v.s);
+    // The network's resolver answering the LAN is doing its job, and so is the same host
+    // serving the LAN its time (routers run both).
+    let resolving = matches!(v.app, App::Dns | App::Ntp) && resolvers.contains(&v.s);
     let sev = if from_internet {
         Severity::High
     } else if resolving {
