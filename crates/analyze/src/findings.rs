@@ -1092,6 +1092,8 @@ fn dns_bypass(
 
 /// Logins and user names sent in clear.
 fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
+    // MQTT logins the broker refused, per finding: how many, and its answer codes.
+    let mut refusals: BTreeMap<(String, String), (u64, BTreeSet<u8>)> = BTreeMap::new();
     for e in i.events {
         let (protocol, method, user, password) = match &e.message {
             Message::Login(l) => (
@@ -1163,6 +1165,22 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         if protocol != "snmp" {
             acc.fact("user", user.unwrap_or_else(|| "(none)".into()));
         }
+        // A broker that refused the login (a wrong password, or one no longer valid) still saw it.
+        if protocol == "mqtt" {
+            let refused = ix.flow_of.get(&e.flow).and_then(|f| {
+                ix.events(f).iter().find_map(|x| match x.message {
+                    Message::MqttConnAck(code) if code != 0 => Some(code),
+                    _ => None,
+                })
+            });
+            if let Some(code) = refused {
+                let r = refusals
+                    .entry((dev.to_string(), subject.clone()))
+                    .or_default();
+                r.0 += 1;
+                r.1.insert(code);
+            }
+        }
         acc.fact("server", ix.described(i, server)).fact(
             "password",
             if password {
@@ -1171,6 +1189,19 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 "not seen"
             },
         );
+    }
+    for ((dev, subject), (n, codes)) in refusals {
+        if let Some(acc) = out
+            .map
+            .get_mut(&(FindingId::CleartextCredentials, dev, subject))
+        {
+            let codes: Vec<String> = codes.iter().map(u8::to_string).collect();
+            let count = acc.count;
+            acc.fact(
+                "refused",
+                format!("{n} of {count} (CONNACK code {})", codes.join(", ")),
+            );
+        }
     }
     // A login without a password proves less.
     for ((id, _, _), acc) in out.map.iter_mut() {

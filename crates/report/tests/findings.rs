@@ -1820,3 +1820,17 @@ fn coap_acknowledgements_are_no_heartbeat() {
     assert_eq!(fact(p[0].1, "period"), "4.01 s");
     assert_eq!(fact(p[0].1, "service"), "udp/5683 coap");
 }
+
+/// MQTT 3.1, 3.1.1 and 5 logins in clear to mosquitto with a password file, one with a wrong
+/// password (record.sh in testdata/recorded/home): every login counts, the refused one is said.
+#[test]
+fn mqtt_logins_refused_are_said() {
+    let r = report(recorded("home/mqtt-login.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let f = creds[0].1;
+    assert_eq!(f.count, 5);
+    assert_eq!(fact(f, "user"), "plug-7f3a");
+    // tshark: mqtt.conack.val == 5 in frame 74, answering frame 72's CONNECT.
+    assert_eq!(fact(f, "refused"), "1 of 5 (CONNACK code 5)");
+}
