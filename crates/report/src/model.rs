@@ -1020,13 +1020,16 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
             App::Unknown => endpoints::proto_name(f.key.proto).to_string(),
             _ => f.app.display().into_owned(),
         };
-        // "ssdp (multicast)" already says it uses ssdp: a unicast answer adds nothing.
+        // "ssdp (multicast)" already says it uses ssdp: a unicast answer adds nothing, and a
+        // group use found after a unicast one takes its place, whichever came first.
         let item = format!("{what}{scope}");
-        let named = out
+        match out
             .iter()
-            .any(|x| x == &item || x.split(" (").next() == Some(what.as_str()));
-        if !named {
-            out.push(item);
+            .position(|x| x == &item || x.split(" (").next() == Some(what.as_str()))
+        {
+            Some(k) if !scope.is_empty() && out[k] == what => out[k] = item,
+            Some(_) => {}
+            None => out.push(item),
         }
     }
     out
