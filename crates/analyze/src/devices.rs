@@ -582,7 +582,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             // An SNMP agent's answers say what it is and what it is called (sysDescr, sysName).
-            Message::Snmp(m) if !e.from_client => {
+            // A manager acknowledging an inform (from udp/162) echoes the inform's values.
+            Message::Snmp(m) if !e.from_client && e.src_port != 162 => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
                     if let Some(n) = &m.name {
                         d.claim("snmp-name", n, e.frame);

@@ -1851,14 +1851,15 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
         App::Snmp => Severity::Medium,
         // VNC without a password, or with classic VNC authentication (the session in clear).
-        App::Vnc => match vnc_security(ix, v.f) {
+        App::Vnc => match vnc_security(ix, v.f, true).or(vnc_security(ix, v.f, false)) {
             Some((sev, _)) => sev,
             None => return,
         },
         _ => return,
     };
     let f = v.f;
-    let vnc = vnc_security(ix, f).map(|(_, what)| what);
+    let vnc_offers = vnc_security(ix, f, true);
+    let vnc_uses = vnc_security(ix, f, false);
     let versions = snmp_versions(ix, f);
     if v.app == App::Snmp && versions.is_empty() {
         return;
@@ -1874,7 +1875,15 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
     // A TFTP server answers from a port of its own: the transfer flow is the answer.
     let answered = crate::endpoints::answered(f) || ix.answered_from_elsewhere(f);
-    if let (Some(dev), true) = (v.sdev, answered) {
+    // VNC: the server by what it offers, the client by what it chose.
+    let (sev_offers, sev_uses) = match v.app {
+        App::Vnc => (
+            vnc_offers.as_ref().map(|x| x.0),
+            vnc_uses.as_ref().map(|x| x.0),
+        ),
+        _ => (Some(sev), Some(sev)),
+    };
+    if let (Some(dev), true, Some(sev)) = (v.sdev, answered, sev_offers) {
         let subject = format!(
             "offers {} on {}/{}",
             v.app.name(),
@@ -1882,28 +1891,32 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             v.sport
         );
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+        acc.raise(sev);
         acc.count += 1;
         acc.at(f.first, f.last, v.frame)
             .fact("clients", v.c.to_string());
         for ver in &versions {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
-        if let Some(what) = vnc.clone() {
-            acc.fact("security", what);
+        if let Some((_, what)) = &vnc_offers {
+            acc.fact("security", what.clone());
         }
     }
-    // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server.
-    if let (Some(dev), true) = (v.cdev, is_unicast(v.s)) {
+    // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server; an
+    // SNMP request no agent answered is a probe (the scan finding tells of a sweep).
+    let probe = v.app == App::Snmp && !answered;
+    if let (Some(dev), true, false, Some(sev)) = (v.cdev, is_unicast(v.s), probe, sev_uses) {
         let subject = format!("uses {} to {}", v.app.name(), v.name);
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
+        acc.raise(sev);
         acc.at(f.first, f.last, v.frame)
             .fact("server", v.server(i))
             .fact("service", service(f));
         for ver in &versions {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
-        if let Some(what) = vnc {
-            acc.fact("security", what);
+        if let Some((_, what)) = &vnc_uses {
+            acc.fact("security", what.clone());
         }
         // TFTP repeats a request until answered: each request counts (a connection otherwise),
         // and silence is worth saying.
@@ -1934,7 +1947,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
 /// the server's offer. "None" lets anyone take the screen and keyboard (high); classic VNC
 /// authentication is a DES challenge on an 8-character password, and the session itself is
 /// not encrypted (medium). Other types (TLS, VeNCrypt, RealVNC's RA2...) raise nothing.
-fn vnc_security(ix: &Index, f: &Flow) -> Option<(Severity, String)> {
+fn vnc_security(ix: &Index, f: &Flow, server: bool) -> Option<(Severity, String)> {
     if f.app.app != App::Vnc {
         return None;
     }
@@ -1950,19 +1963,19 @@ fn vnc_security(ix: &Index, f: &Flow) -> Option<(Severity, String)> {
     }
     let none = (
         Severity::High,
-        "None (no password: whoever connects gets the screen and keyboard)".to_string(),
+        "None: no password, anyone gets the screen".to_string(),
     );
     let classic = (
         Severity::Medium,
-        "VNC Authentication (a DES challenge on an 8-character password; the session is not \
-         encrypted)"
-            .to_string(),
+        "VNC Authentication: weak password, session in clear".to_string(),
     );
+    // A server that offers None lets anyone in, whatever this client chose; the client's own
+    // session is what it chose.
     match (chosen, offered.as_deref()) {
+        (_, Some(types)) if server && types.contains(&1) => Some(none),
         (Some(1), _) => Some(none),
         (Some(2), _) => Some(classic),
         (Some(_), _) => None,
-        (None, Some(types)) if types.contains(&1) => Some(none),
         (None, Some([2])) => Some(classic),
         _ => None,
     }

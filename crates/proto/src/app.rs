@@ -329,6 +329,9 @@ pub struct AppState {
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
     /// whose encryption is not known).
     session: Option<bool>,
+    /// VNC: the client speaks RFB 3.3, where the server alone decides the security type (the
+    /// client's next message is its ClientInit, not a choice).
+    rfb33: bool,
     /// Labelling has seen enough packets.
     labelled: bool,
     /// For TLS flows, the service the port says runs inside (mqtt on 8883, dns on 853...).
@@ -842,11 +845,14 @@ impl AppState {
             }
             App::Vnc if p.tcp => {
                 if self.seen[dir] == 1 {
-                    if remote::rfb_version(p.payload).is_some() {
+                    if let Some(v) = remote::rfb_version(p.payload) {
+                        if p.from_client {
+                            self.rfb33 = v == "3.3";
+                        }
                         let line = String::from_utf8_lossy(&p.payload[..11]).into_owned();
                         emit(Message::Banner(line));
                     }
-                } else if self.seen[dir] == 2 {
+                } else if self.seen[dir] == 2 && !(p.from_client && self.rfb33) {
                     let security = if p.from_client {
                         remote::vnc_choice(p.payload)
                     } else {

@@ -30,11 +30,16 @@ pub struct VncSecurity {
 }
 
 /// The server's second message: from RFB 3.7 on, a count and that many types (a count of 0 is a
-/// refusal, followed by the reason); in 3.3 the one type the server decided, as 4 bytes.
+/// refusal, followed by the reason); in 3.3 the one type the server decided, as 4 bytes, which
+/// for VNC Authentication may share its segment with the 16-byte challenge.
 pub fn vnc_offer(b: &[u8]) -> Option<VncSecurity> {
     match b {
         [0, 0, 0, t] if *t != 0 => Some(VncSecurity {
             types: vec![*t],
+            chosen: false,
+        }),
+        [0, 0, 0, 2, challenge @ ..] if challenge.len() == 16 => Some(VncSecurity {
+            types: vec![2],
             chosen: false,
         }),
         [n, types @ ..] if *n > 0 && usize::from(*n) == types.len() => Some(VncSecurity {
@@ -80,11 +85,13 @@ pub fn vnc_security_name(t: u8) -> &'static str {
 
 /// Whether a security type encrypts the session: None and VNC Authentication do not (only the
 /// password check is protected), nor do RealVNC's "no encryption" types (6, 130) and Tight;
-/// TLS, VeNCrypt and RealVNC's RA2 (5, 129) do. Others are not known.
+/// TLS and RealVNC's RA2 (5, 129) do. Others are not known: VeNCrypt (19) negotiates a
+/// sub-type of its own, with TLS or without ("Plain" sends the password in clear), which is
+/// not read.
 pub fn vnc_encrypts(t: u8) -> Option<bool> {
     match t {
         1 | 2 | 6 | 16 | 130 => Some(false),
-        5 | 18 | 19 | 129 => Some(true),
+        5 | 18 | 129 => Some(true),
         _ => None,
     }
 }
@@ -131,7 +138,11 @@ pub fn looks_like_syslog(b: &[u8]) -> bool {
         .iter()
         .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
     let text = &rest[end + 1..];
-    let line = text.split(|&c| c == b'\n').next().unwrap_or_default();
+    // Senders end a line with a newline, a NUL, or nothing (RFC 3164's relays with a NUL).
+    let line = text
+        .split(|&c| c == b'\n' || c == 0)
+        .next()
+        .unwrap_or_default();
     let head = &line[..line.len().min(64)];
     pri <= 191
         && head.len() >= 8
@@ -164,6 +175,13 @@ mod tests {
         assert_eq!(vnc_offer(&[0, 0, 0, 2]).unwrap().types, vec![2]);
         assert!(vnc_offer(&[0, 0, 0, 12, b'n', b'o']).is_none());
         assert!(vnc_offer(&[3, 1, 2]).is_none());
+        // Xtigervnc answering an RFB 3.3 client (vncsnapshot): the type it decided, VNC
+        // Authentication, and its 16-byte challenge in one segment.
+        let tiger = [
+            0, 0, 0, 2, 0x42, 0x59, 0x05, 0xe6, 0x78, 0x24, 0x97, 0x56, 0xac, 0xd4, 0x91, 0xd8,
+            0xd5, 0x78, 0xcf, 0x35,
+        ];
+        assert_eq!(vnc_offer(&tiger).unwrap().types, vec![2]);
         assert_eq!(vnc_choice(&[1]).unwrap().types, vec![1]);
         assert!(vnc_choice(&[1, 2]).is_none());
     }
@@ -196,6 +214,10 @@ mod tests {
         ));
         assert!(looks_like_syslog(
             b"<14>1 2026-11-22T10:00:00Z host app - - - hello"
+        ));
+        // tcpdump's syslog_udp.pcap, frame 1: logger's line ends in a NUL.
+        assert!(looks_like_syslog(
+            b"<5>Sep 12 19:16:12 through logger: test message 21\0"
         ));
         assert!(!looks_like_syslog(b"<192>too high a priority"));
         assert!(!looks_like_syslog(b"<013>leading zero"));

@@ -142,14 +142,16 @@ fn pdu_name(p: &SnmpPdu<'_>) -> &'static str {
     }
 }
 
-/// sysDescr.0 (1.3.6.1.2.1.1.1.0) and sysName.0 (1.3.6.1.2.1.1.5.0) in a response.
+/// sysDescr.0 (1.3.6.1.2.1.1.1.0) and sysName.0 (1.3.6.1.2.1.1.5.0) in a successful response.
 fn system(p: &SnmpPdu<'_>) -> (Option<String>, Option<String>) {
     const SYS_DESCR: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
     const SYS_NAME: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 5, 0];
     let SnmpPdu::Generic(g) = p else {
         return (None, None);
     };
-    if g.pdu_type.0 != 2 {
+    // An error response echoes the request's values (a refused SET's would-be name): only a
+    // successful answer tells what the agent holds.
+    if g.pdu_type.0 != 2 || g.err.0 != 0 {
         return (None, None);
     }
     let (mut descr, mut name) = (None, None);
