@@ -1126,12 +1126,16 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             continue;
         }
         // An SNMP request no agent answered is a probe (a scanner tries "public" everywhere):
-        // the scan finding tells of it, and no account was used.
+        // the scan finding tells of it, and no account was used. A trap needs no answer: an
+        // agent sending its community to its manager is the real thing.
         if protocol == "snmp"
-            && !ix
-                .flow_of
-                .get(&e.flow)
-                .is_some_and(|f| crate::endpoints::answered(f))
+            && !ix.flow_of.get(&e.flow).is_some_and(|f| {
+                crate::endpoints::answered(f)
+                    || ix.events(f).iter().any(|x| {
+                        matches!(&x.message, Message::Snmp(m)
+                            if matches!(m.pdu, "trap" | "trap-v2" | "inform-request"))
+                    })
+            })
         {
             continue;
         }
@@ -1904,7 +1908,12 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
     // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server; an
     // SNMP request no agent answered is a probe (the scan finding tells of a sweep).
-    let probe = v.app == App::Snmp && !answered;
+    let probe = v.app == App::Snmp
+        && !answered
+        && !ix.events(f).iter().any(|x| {
+            matches!(&x.message, Message::Snmp(m)
+                if matches!(m.pdu, "trap" | "trap-v2" | "inform-request"))
+        });
     if let (Some(dev), true, false, Some(sev)) = (v.cdev, is_unicast(v.s), probe, sev_uses) {
         let subject = format!("uses {} to {}", v.app.name(), v.name);
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
