@@ -1960,15 +1960,33 @@ fn vnc_security(ix: &Index, f: &Flow, server: bool) -> Option<(Severity, String)
     if f.app.app != App::Vnc {
         return None;
     }
-    let (mut offered, mut chosen) = (None, None);
+    let (mut offered, mut chosen, mut sub) = (None, None, None);
     for e in ix.events(f) {
         if let Message::VncSecurity(s) = &e.message {
             if s.chosen {
                 chosen = s.types.first().copied();
+                sub = s.vencrypt.or(sub);
             } else {
                 offered = Some(s.types.clone());
             }
         }
+    }
+    // VeNCrypt's sub-types: Plain sends the password and the session in clear; TLSNone and
+    // X509None encrypt a session nobody had to log in to.
+    match sub {
+        Some(256) => {
+            return Some((
+                Severity::High,
+                "VeNCrypt Plain: password and session in clear".to_string(),
+            ))
+        }
+        Some(257 | 260) => {
+            return Some((
+                Severity::High,
+                "VeNCrypt without a password: anyone gets the screen".to_string(),
+            ))
+        }
+        _ => {}
     }
     let none = (
         Severity::High,

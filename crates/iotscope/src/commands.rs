@@ -607,7 +607,14 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 .map(|&t| format!("{} ({t})", iotscope_proto::remote::vnc_security_name(t)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            String::new(),
+            v.vencrypt
+                .map(|t| {
+                    format!(
+                        "sub-type {} ({t})",
+                        iotscope_proto::remote::vencrypt_name(t)
+                    )
+                })
+                .unwrap_or_default(),
         ),
         Message::Wsd(w) => (
             "wsd",

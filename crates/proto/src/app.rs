@@ -332,6 +332,8 @@ pub struct AppState {
     /// VNC: the client speaks RFB 3.3, where the server alone decides the security type (the
     /// client's next message is its ClientInit, not a choice).
     rfb33: bool,
+    /// VNC: 1 once the client chose VeNCrypt, 2 while its Plain credentials are awaited.
+    vencrypt: u8,
     /// Labelling has seen enough packets.
     labelled: bool,
     /// For TLS flows, the service the port says runs inside (mqtt on 8883, dns on 853...).
@@ -864,7 +866,36 @@ impl AppState {
                         if s.chosen || s.types.len() == 1 && self.session.is_none() {
                             self.session = remote::vnc_encrypts(s.types[0]);
                         }
+                        if s.chosen && s.types == [19] {
+                            self.vencrypt = 1;
+                        }
                         emit(Message::VncSecurity(s));
+                    }
+                } else if p.from_client && self.vencrypt > 0 {
+                    // VeNCrypt: the client's version (its 3rd message), then its sub-type, and
+                    // for Plain the user and password, in the same segment or the next.
+                    let plain = if self.vencrypt == 2 {
+                        self.vencrypt = 0;
+                        remote::plain_login(p.payload)
+                    } else if let Some((t, creds)) = remote::vencrypt_choice(p.payload) {
+                        self.session = Some(!matches!(t, 256));
+                        self.vencrypt = if t == 256 && creds.is_none() { 2 } else { 0 };
+                        emit(Message::VncSecurity(remote::VncSecurity {
+                            types: vec![19],
+                            chosen: true,
+                            vencrypt: Some(t),
+                        }));
+                        creds
+                    } else {
+                        None
+                    };
+                    if let Some((user, password)) = plain {
+                        emit(Message::Login(Login {
+                            protocol: "vnc".into(),
+                            method: "VeNCrypt Plain".into(),
+                            user: Some(user),
+                            password,
+                        }));
                     }
                 }
             }

@@ -27,6 +27,47 @@ pub struct VncSecurity {
     pub types: Vec<u8>,
     /// The client's choice (one type), not the server's offer.
     pub chosen: bool,
+    /// Under VeNCrypt (19), the sub-type the client chose: 256 Plain (user and password in
+    /// clear, no TLS), 257 TLSNone, 258 TLSVnc, 259 TLSPlain, 260 X509None, 261 X509Vnc,
+    /// 262 X509Plain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vencrypt: Option<u32>,
+}
+
+/// A VeNCrypt sub-type's name.
+pub fn vencrypt_name(t: u32) -> &'static str {
+    match t {
+        256 => "Plain",
+        257 => "TLSNone",
+        258 => "TLSVnc",
+        259 => "TLSPlain",
+        260 => "X509None",
+        261 => "X509Vnc",
+        262 => "X509Plain",
+        _ => "other",
+    }
+}
+
+/// The client's VeNCrypt sub-type choice (a 32-bit number), and for Plain the user name and
+/// whether a password follows, when they share the segment: lengths of user and password (32
+/// bits each), then both.
+pub fn vencrypt_choice(b: &[u8]) -> Option<(u32, Option<(String, bool)>)> {
+    let t = u32::from_be_bytes(b.get(..4)?.try_into().ok()?);
+    if !(256..=262).contains(&t) {
+        return None;
+    }
+    Some((t, plain_login(&b[4..])))
+}
+
+/// VeNCrypt Plain's credentials: user length, password length, user, password.
+pub fn plain_login(b: &[u8]) -> Option<(String, bool)> {
+    let ulen = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+    let plen = u32::from_be_bytes(b.get(4..8)?.try_into().ok()?) as usize;
+    if ulen > 255 || b.len() != 8 + ulen + plen {
+        return None;
+    }
+    let user = String::from_utf8_lossy(&b[8..8 + ulen]).into_owned();
+    Some((user, plen > 0))
 }
 
 /// The server's second message: from RFB 3.7 on, a count and that many types (a count of 0 is a
@@ -37,14 +78,17 @@ pub fn vnc_offer(b: &[u8]) -> Option<VncSecurity> {
         [0, 0, 0, t] if *t != 0 => Some(VncSecurity {
             types: vec![*t],
             chosen: false,
+            vencrypt: None,
         }),
         [0, 0, 0, 2, challenge @ ..] if challenge.len() == 16 => Some(VncSecurity {
             types: vec![2],
             chosen: false,
+            vencrypt: None,
         }),
         [n, types @ ..] if *n > 0 && usize::from(*n) == types.len() => Some(VncSecurity {
             types: types.to_vec(),
             chosen: false,
+            vencrypt: None,
         }),
         _ => None,
     }
@@ -56,6 +100,7 @@ pub fn vnc_choice(b: &[u8]) -> Option<VncSecurity> {
         [t] if *t != 0 => Some(VncSecurity {
             types: vec![*t],
             chosen: true,
+            vencrypt: None,
         }),
         _ => None,
     }
@@ -204,6 +249,21 @@ mod tests {
             3, 0, 0, 0x16, 0x11, 0xe0, 0, 0, 0, 7, 0, 0xc1, 2, 1, 0, 0xc2, 2, 1, 2, 0xc0, 1, 0x0a,
         ];
         assert!(!looks_like_rdp(&s7));
+    }
+
+    #[test]
+    fn vencrypt_plain_names_the_user() {
+        // TigerVNC's viewer choosing VeNCrypt Plain (256) and sending user "alice" with a
+        // 13-byte password in the same segment.
+        let mut b = vec![0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 13];
+        b.extend_from_slice(b"alice");
+        b.extend_from_slice(&[b'x'; 13]);
+        assert_eq!(
+            vencrypt_choice(&b),
+            Some((256, Some(("alice".to_string(), true))))
+        );
+        assert_eq!(vencrypt_choice(&[0, 0, 1, 1]), Some((257, None)));
+        assert_eq!(vencrypt_choice(&[0, 0, 0, 2]), None);
     }
 
     #[test]
