@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   snmp wsd sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
+#   snmp wsd vnc sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -51,10 +51,11 @@ PACKAGES=(
   mosquitto mosquitto-clients
   snmpd snmp
   wsdd
+  tigervnc-standalone-server vncsnapshot
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp wsd sweep grid udpscan udpsweep pingsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp wsd vnc sweep grid udpscan udpsweep pingsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1210,6 +1211,30 @@ record_wsd() {
   grep -qi "WSD-HOST" "$WORK/wsdd-client.out" || die "wsd: the client found no host: $(tail -n 5 "$WORK/wsdd-client.out")"
 }
 
+# Two TigerVNC servers (Xtigervnc, a virtual X display each) on the server: display :1 on
+# tcp/5901 asks no password (security type None), display :2 on tcp/5902 asks the classic VNC
+# password. vncsnapshot (an RFB 3.3 client) connects to each.
+record_vnc() {
+  printf '%s\n' "$TEST_PASS" | vncpasswd -f >"$WORK/vnc.passwd"
+  chmod 600 "$WORK/vnc.passwd"
+  start_server vnc1 Xtigervnc :1 -rfbport 5901 -localhost=0 -interface "$SRV_IP" \
+    -SecurityTypes None -geometry 320x200 -depth 24
+  start_server vnc2 Xtigervnc :2 -rfbport 5902 -localhost=0 -interface "$SRV_IP" \
+    -SecurityTypes VncAuth -PasswordFile "$WORK/vnc.passwd" -geometry 320x200 -depth 24
+  wait_listen tcp 5901
+  wait_listen tcp 5902
+  cap_start vnc.pcap
+  # vncsnapshot then waits for a picture of the empty display that TigerVNC never sends: it is
+  # stopped after 3 s, long after the handshake and the security type this capture is for.
+  in_cli timeout 3 vncsnapshot -quiet -allowblank "$SRV_IP:1" "$WORK/vnc1.jpg" \
+    >"$WORK/vncsnapshot1.out" 2>&1 || true
+  sleep 1
+  in_cli timeout 3 vncsnapshot -quiet -allowblank -passwd "$WORK/vnc.passwd" "$SRV_IP:2" \
+    "$WORK/vnc2.jpg" >"$WORK/vncsnapshot2.out" 2>&1 || true
+  cap_stop
+  stop_servers
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1303,6 +1328,10 @@ verify() {
                 expect_packets snmp.pcap 'snmp.version == 1 && snmp.get_next_request_element' 5
                 expect_packets snmp.pcap 'snmp.msgVersion == 3 && snmp.msgUserName == "iotuser"' 2
                 expect_packets snmp.pcap 'snmp.name == 1.3.6.1.2.1.1.1.0 && snmp.get_response_element' 2 ;;
+    vnc)        # Display 1 decides None, display 2 VNC Authentication (RFB 3.3: one type).
+                expect_packets vnc.pcap 'vnc.server_proto_ver' 2
+                expect_packets vnc.pcap 'tcp.srcport == 5901 && vnc.server_security_type == 1' 1
+                expect_packets vnc.pcap 'tcp.srcport == 5902 && vnc.server_security_type == 2' 1 ;;
     wsd)        # Hello, Probe, ProbeMatches, the metadata over HTTP, Bye.
                 expect_packets wsd.pcap 'udp.dstport == 3702 && frame contains "discovery/Hello"' 1
                 expect_packets wsd.pcap 'udp.dstport == 3702 && frame contains "discovery/Probe<"' 1

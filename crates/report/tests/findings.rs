@@ -1834,3 +1834,35 @@ fn mqtt_logins_refused_are_said() {
     // tshark: mqtt.conack.val == 5 in frame 74, answering frame 72's CONNECT.
     assert_eq!(fact(f, "refused"), "1 of 5 (CONNACK code 5)");
 }
+
+/// Two TigerVNC displays reached by vncsnapshot, an RFB 3.3 client (record.sh vnc): the one
+/// that asks no password is high, the one with the classic VNC password medium; the client's
+/// ClientInit after the server's decision is no choice of its own.
+#[test]
+fn vnc_without_a_password_and_with_the_classic_one() {
+    let r = report(recorded("vnc.pcap"));
+    let server = holding(&r, "10.99.0.1");
+    let offers: Vec<(&str, Severity, &str)> = server
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::UnsafeProtocol)
+        .map(|f| (f.subject.as_str(), f.severity, fact(f, "security")))
+        .collect();
+    assert_eq!(
+        offers,
+        [
+            (
+                "offers vnc on tcp/5901",
+                Severity::High,
+                "None: no password, anyone gets the screen"
+            ),
+            (
+                "offers vnc on tcp/5902",
+                Severity::Medium,
+                "VNC Authentication: weak password, session in clear"
+            ),
+        ]
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("S3cretPa"));
+}
