@@ -672,9 +672,16 @@ fn device_report(
         }
         timeline_all.push((f.first, f.last, name.clone(), f.bytes(), enc));
     }
+    // Of several rhythms to one name, the one with the most beats (the first of equals), as
+    // the periodic finding's summary tells it.
+    let mut strongest: HashMap<&str, usize> = HashMap::new();
     for b in beacons.iter().filter(|b| d.owns(b.device, b.mac)) {
-        if let Some(r) = rows.get_mut(&b.destination.name) {
-            r.periodic = Some(b.every());
+        let beats = strongest.entry(b.destination.name.as_str()).or_insert(0);
+        if b.beats > *beats {
+            *beats = b.beats;
+            if let Some(r) = rows.get_mut(&b.destination.name) {
+                r.periodic = Some(b.every());
+            }
         }
     }
     for r in rows.values_mut() {
