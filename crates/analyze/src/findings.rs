@@ -741,21 +741,18 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         r.2 += 1;
     }
     for &(k, b, dev) in &placed {
+        // A destination known only by its address, when that address is a device that named
+        // itself (mDNS, DHCP), is called as the other findings call it.
+        let subject = match b.destination.name.parse::<IpAddr>() {
+            Ok(a) => ix.named(a),
+            Err(_) => b.destination.name.clone(),
+        };
         // Plain HTTP on a timer says so.
-        let http = (
-            FindingId::CleartextHttp,
-            dev.to_string(),
-            b.destination.name.clone(),
-        );
+        let http = (FindingId::CleartextHttp, dev.to_string(), subject.clone());
         if let Some(acc) = out.map.get_mut(&http) {
             acc.fact("period", b.every());
         }
-        let acc = out.get(
-            FindingId::Periodic,
-            dev,
-            &b.destination.name,
-            Severity::Info,
-        );
+        let acc = out.get(FindingId::Periodic, dev, &subject, Severity::Info);
         acc.count += b.beats as u64;
         for f in &b.frames {
             acc.at(b.first, b.last, *f);

@@ -1866,3 +1866,17 @@ fn vnc_without_a_password_and_with_the_classic_one() {
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("S3cretPa"));
 }
+
+/// curl polling nginx on another LAN device every 3 s (record.sh in testdata/recorded/home):
+/// the timer is named as the plain-HTTP finding names that device, and that finding says it.
+#[test]
+fn a_lan_timer_is_named_as_its_device() {
+    let r = report(recorded("home/lan-cam.pcap"));
+    let http = of(&r, FindingId::CleartextHttp);
+    let periodic = of(&r, FindingId::Periodic);
+    assert_eq!(http.len(), 1);
+    assert_eq!(periodic.len(), 1);
+    assert_eq!(http[0].1.subject, periodic[0].1.subject);
+    assert!(http[0].1.subject.ends_with("(192.168.18.50)"));
+    assert_eq!(fact(http[0].1, "period"), "every 3.02 s ± 1 ms");
+}
