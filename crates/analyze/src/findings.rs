@@ -104,8 +104,9 @@ pub static CATALOGUE: [Entry; 18] = [
         severity: Severity::High,
         title: "Credentials sent in clear",
         explanation: "A user name and password (or an SNMP community string, which is one) \
-            crossed the network unencrypted. Anyone who can see this traffic (another device on the Wi-Fi, the operator of a network on the path) \
-            can read the password and log in as this user.",
+            crossed the network unencrypted. Anyone who can see this traffic (another device on \
+            the Wi-Fi, the operator of a network on the path) can read the password and log in \
+            as this user.",
         remedy: "Change the password, and use it only over an encrypted connection (HTTPS, SSH, \
             TLS-protected mail). If the device offers no encrypted login, keep it off untrusted \
             networks.",
@@ -1126,13 +1127,10 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         // the scan finding tells of it, and no account was used. A trap needs no answer: an
         // agent sending its community to its manager is the real thing.
         if protocol == "snmp"
-            && !ix.flow_of.get(&e.flow).is_some_and(|f| {
-                crate::endpoints::answered(f)
-                    || ix.events(f).iter().any(|x| {
-                        matches!(&x.message, Message::Snmp(m)
-                            if matches!(m.pdu, "trap" | "trap-v2" | "inform-request"))
-                    })
-            })
+            && !ix
+                .flow_of
+                .get(&e.flow)
+                .is_some_and(|f| crate::endpoints::answered(f) || snmp_trap(ix, f))
         {
             continue;
         }
@@ -1844,6 +1842,9 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
 
 /// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
 fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    let f = v.f;
+    let vnc_offers = vnc_security(ix, f, true);
+    let vnc_uses = vnc_security(ix, f, false);
     let sev = match v.app {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
@@ -1851,16 +1852,11 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet => Severity::Medium,
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
         App::Snmp => Severity::Medium,
-        // VNC without a password, or with classic VNC authentication (the session in clear).
-        App::Vnc => match vnc_security(ix, v.f, true).or(vnc_security(ix, v.f, false)) {
-            Some((sev, _)) => sev,
-            None => return,
-        },
+        // VNC without a password, or with classic VNC authentication (the session in clear):
+        // the server by what it offers, the client by what it chose (below).
+        App::Vnc if vnc_offers.is_some() || vnc_uses.is_some() => Severity::Medium,
         _ => return,
     };
-    let f = v.f;
-    let vnc_offers = vnc_security(ix, f, true);
-    let vnc_uses = vnc_security(ix, f, false);
     let versions = snmp_versions(ix, f);
     if v.app == App::Snmp && versions.is_empty() {
         return;
@@ -1876,7 +1872,6 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
     // A TFTP server answers from a port of its own: the transfer flow is the answer.
     let answered = crate::endpoints::answered(f) || ix.answered_from_elsewhere(f);
-    // VNC: the server by what it offers, the client by what it chose.
     let (sev_offers, sev_uses) = match v.app {
         App::Vnc => (
             vnc_offers.as_ref().map(|x| x.0),
@@ -1905,12 +1900,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
     // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server; an
     // SNMP request no agent answered is a probe (the scan finding tells of a sweep).
-    let probe = v.app == App::Snmp
-        && !answered
-        && !ix.events(f).iter().any(|x| {
-            matches!(&x.message, Message::Snmp(m)
-                if matches!(m.pdu, "trap" | "trap-v2" | "inform-request"))
-        });
+    let probe = v.app == App::Snmp && !answered && !snmp_trap(ix, f);
     if let (Some(dev), true, false, Some(sev)) = (v.cdev, is_unicast(v.s), probe, sev_uses) {
         let subject = format!("uses {} to {}", v.app.name(), v.name);
         let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
@@ -2003,6 +1993,15 @@ fn vnc_security(ix: &Index, f: &Flow, server: bool) -> Option<(Severity, String)
         (None, Some([2])) => Some(classic),
         _ => None,
     }
+}
+
+/// The flow carries an SNMP trap or inform: an agent's message to its manager, which needs no
+/// answer to have been sent for real.
+fn snmp_trap(ix: &Index, f: &Flow) -> bool {
+    ix.events(f).iter().any(|x| {
+        matches!(&x.message, Message::Snmp(m)
+            if matches!(m.pdu, "trap" | "trap-v2" | "inform-request"))
+    })
 }
 
 /// The SNMP versions of a flow that send a community ("1", "2c"), in the order seen.

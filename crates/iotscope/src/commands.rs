@@ -376,6 +376,11 @@ fn list<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
         .join(",")
 }
 
+/// The parts that are present, separated by spaces.
+fn present<const N: usize>(parts: [Option<String>; N]) -> String {
+    parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
 /// A message's type name and a one-line summary for the table.
 fn describe(m: &Message) -> (&'static str, String, String) {
     match m {
@@ -421,7 +426,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 dhcp::type_name(d.msg_type.unwrap_or(0)),
                 fmt_mac(&d.client_mac)
             ),
-            [
+            present([
                 d.hostname.as_ref().map(|h| format!("hostname={h}")),
                 d.vendor_class.as_ref().map(|v| format!("vendor={v}")),
                 (!d.params.is_empty()).then(|| format!("params={}", list(&d.params))),
@@ -429,11 +434,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                     .then(|| format!("yiaddr={}", d.your_addr)),
                 (!d.routers.is_empty()).then(|| format!("router={}", list(&d.routers))),
                 (!d.dns_servers.is_empty()).then(|| format!("dns={}", list(&d.dns_servers))),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
         Message::ClientHello(h) => (
             "tls-client-hello",
@@ -458,7 +459,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 "http-request"
             },
             format!("{} {}{}", r.method, r.host.as_deref().unwrap_or(""), r.uri),
-            [
+            present([
                 r.user_agent.as_ref().map(|u| format!("ua={u}")),
                 r.auth_scheme.as_ref().map(|a| format!("auth={a}")),
                 r.ssdp
@@ -469,11 +470,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                     .as_ref()
                     .and_then(|s| s.server.clone())
                     .map(|t| format!("server={t}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
         Message::HttpResponse(r) => (
             if r.ssdp.is_some() {
@@ -482,15 +479,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 "http-response"
             },
             format!("{} {}", r.status, r.reason),
-            [
+            present([
                 r.server.as_ref().map(|s| format!("server={s}")),
                 r.content_type.as_ref().map(|c| format!("type={c}")),
                 r.content_length.map(|c| format!("length={c}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
         Message::Login(l) => (
             "cleartext-login",
@@ -559,18 +552,14 @@ fn describe(m: &Message) -> (&'static str, String, String) {
         Message::Dhcpv6(d) => (
             "dhcpv6",
             dhcp::v6_type_name(d.msg_type).to_string(),
-            [
+            present([
                 d.fqdn.as_ref().map(|f| format!("fqdn={f}")),
                 d.vendor
                     .as_ref()
                     .map(|(e, c)| format!("vendor={e}:{}", c.join(","))),
                 (!d.requested.is_empty()).then(|| format!("requested={}", list(&d.requested))),
                 d.duid.as_ref().map(|u| format!("duid={u}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
         Message::Ntp(n) => (
             "ntp",
@@ -627,14 +616,10 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                     format!(" {}", w.types.join(" "))
                 }
             ),
-            [
+            present([
                 (!w.xaddrs.is_empty()).then(|| format!("xaddrs={}", w.xaddrs.join(","))),
                 (!w.scopes.is_empty()).then(|| format!("scopes={}", w.scopes.join(","))),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
         Message::Snmp(s) => (
             "snmp",
@@ -647,17 +632,13 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                     .map(|u| format!(" user={u}"))
                     .unwrap_or_default()
             ),
-            [
+            present([
                 s.community
                     .then(|| "community sent in clear (not shown)".to_string()),
                 s.security.map(|l| format!("security={l}")),
                 s.name.as_ref().map(|n| format!("sysName={n}")),
                 s.description.as_ref().map(|d| format!("sysDescr={d}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+            ]),
         ),
     }
 }

@@ -525,7 +525,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if tftp::request(b).is_some() {
             return Some(App::Tftp);
         }
-        if snmp::looks_like_snmp(b) && snmp::parse(b).is_some() {
+        if snmp::parse(b).is_some() {
             return Some(App::Snmp);
         }
         if wsd::looks_like_wsd(b) {

@@ -824,34 +824,10 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
                 }
                 _ => format!("TLS problems with {}", subjects()),
             }),
-            FindingId::ExposedService => {
-                // TCP is connected to; UDP services answer requests.
-                let (udp, tcp): (Vec<String>, Vec<String>) = same
-                    .iter()
-                    .map(|f| f.subject.clone())
-                    .partition(|s| s.starts_with("udp/"));
-                let mut parts = Vec::new();
-                if !tcp.is_empty() {
-                    parts.push(format!("it accepts {} connections", and_list(&tcp, 4)));
-                }
-                if !udp.is_empty() {
-                    let verb = if tcp.is_empty() {
-                        "it answers"
-                    } else {
-                        "answers"
-                    };
-                    parts.push(format!("{verb} {} requests", and_list(&udp, 4)));
-                }
-                Some(format!(
-                    "{} from {}",
-                    parts.join(" and "),
-                    if same.iter().any(|f| f.severity == Severity::High) {
-                        "the internet"
-                    } else {
-                        "the local network"
-                    }
-                ))
-            }
+            FindingId::ExposedService => Some(exposed(
+                &same.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
+                same.iter().any(|f| f.severity == Severity::High),
+            )),
             _ => None,
         };
         match phrase {
@@ -905,6 +881,33 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
 /// several problems are left to the finding).
 const MAX_PROBLEMS_SAID: usize = 80;
 
+/// "it accepts tcp/80 http connections and answers udp/123 ntp requests from the local
+/// network": TCP services are connected to, UDP services answer requests.
+fn exposed(services: &[String], internet: bool) -> String {
+    let (udp, tcp): (Vec<String>, Vec<String>) = services
+        .iter()
+        .cloned()
+        .partition(|s| s.starts_with("udp/"));
+    let mut parts = Vec::new();
+    if !tcp.is_empty() {
+        parts.push(format!("it accepts {} connections", and_list(&tcp, 4)));
+    }
+    if !udp.is_empty() {
+        let verb = if tcp.is_empty() {
+            "it answers"
+        } else {
+            "answers"
+        };
+        parts.push(format!("{verb} {} requests", and_list(&udp, 4)));
+    }
+    let from = if internet {
+        "the internet"
+    } else {
+        "the local network"
+    };
+    format!("{} from {from}", parts.join(" and "))
+}
+
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
     let fact = |l: &str| {
@@ -939,24 +942,9 @@ fn weakness(f: &FindingReport) -> String {
         }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::Scan => format!("it scans {}", f.summary),
-        FindingId::ExposedService => format!(
-            "it {} {} {} from {}",
-            if f.subject.starts_with("udp/") {
-                "answers"
-            } else {
-                "accepts"
-            },
-            f.subject,
-            if f.subject.starts_with("udp/") {
-                "requests"
-            } else {
-                "connections"
-            },
-            if f.severity == Severity::High {
-                "the internet"
-            } else {
-                "the local network"
-            }
+        FindingId::ExposedService => exposed(
+            std::slice::from_ref(&f.subject),
+            f.severity == Severity::High,
         ),
         FindingId::Upnp => match f.subject.as_str() {
             "port mapping" => "it asks the router to open ports to it (UPnP)".into(),
