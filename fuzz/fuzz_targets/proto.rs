@@ -4,7 +4,9 @@
 #![no_main]
 
 use iotscope_proto::app::{AppState, Packet};
-use iotscope_proto::{cert, dhcp, dns, ftp, http, iot, ntp, quic, remote, snmp, tftp, tls, wsd};
+use iotscope_proto::{
+    cert, dhcp, dns, ftp, http, iot, ldap, ntp, quic, remote, snmp, tftp, tls, wsd,
+};
 use libfuzzer_sys::fuzz_target;
 
 const PORTS: [u16; 30] = [
@@ -49,6 +51,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = tftp::request(body);
     let _ = snmp::parse(body);
     let _ = wsd::parse(body);
+    let _ = ldap::parse_all(body, 8);
+    let _ = iot::looks_like_kerberos(body);
     let _ = remote::rfb_version(body);
     let _ = remote::vnc_offer(body);
     let _ = remote::vnc_choice(body);

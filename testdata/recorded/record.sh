@@ -7,7 +7,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   snmp wsd vnc sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
+#   snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -50,12 +50,13 @@ PACKAGES=(
   miniupnpd-nftables nftables miniupnpc
   mosquitto mosquitto-clients
   snmpd snmp
+  slapd ldap-utils
   wsdd
   tigervnc-standalone-server vncsnapshot
   nmap traceroute iputils-ping
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp wsd vnc sweep grid udpscan udpsweep pingsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -368,7 +369,7 @@ instance_name = iotscope-dovecot
 hostname = $SRV_NAME
 login_greeting = iotscope-srv mail ready.
 disable_plaintext_auth = no
-ssl = no
+${DOVECOT_SSL:-ssl = no}
 auth_mechanisms = plain login
 log_path = $WORK/dovecot.log
 default_login_user = dovenull
@@ -434,10 +435,12 @@ record_imap() {
   stop_servers
 }
 
-record_smtp() {
-  # Exim (Debian exim4-daemon-light) as a submission server that offers
-  # AUTH PLAIN and AUTH LOGIN without TLS.  Accepted mail stays queued in the
-  # temporary spool (queue_only) and is thrown away with it.
+# Exim (Debian exim4-daemon-light) as a submission server that offers AUTH PLAIN
+# and AUTH LOGIN, without TLS unless EXIM_TLS holds its certificate settings.
+# Accepted mail stays queued in the temporary spool (queue_only) and is thrown
+# away with it.
+EXIM_TLS=
+start_exim() {
   local hash exim_user
   hash=$(openssl passwd -6 "$TEST_PASS")
   exim_user=$(exim4 -bP exim_user | sed 's/.*= *//')
@@ -453,7 +456,7 @@ log_file_path = $WORK/exim-log/%slog
 keep_environment =
 host_lookup =
 rfc1413_hosts =
-tls_advertise_hosts =
+${EXIM_TLS:-tls_advertise_hosts =}
 auth_advertise_hosts = *
 queue_only = true
 smtp_banner = \$smtp_active_hostname ESMTP iotscope test relay
@@ -485,6 +488,10 @@ login_server:
 EOF
   start_server exim exim4 -C "$WORK/exim.conf" -bdf
   wait_listen tcp 25
+}
+
+record_smtp() {
+  start_exim
   cat >"$WORK/mail.txt" <<EOF
 From: $TEST_USER@iotscope.test
 To: alerts@iotscope.test
@@ -501,6 +508,41 @@ EOF
     -T "$WORK/mail.txt"
   cap_stop
   stop_servers
+}
+
+# The same mail servers with TLS offered, and clients that insist on it: POP3's
+# STLS, IMAP's and SMTP's STARTTLS (curl --ssl-reqd), each followed by a login
+# that travels inside TLS. The certificate is self-signed; curl is told not to
+# check it (-k).
+record_starttls() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=mail.iotscope.test" -keyout "$WORK/mail.key" -out "$WORK/mail.pem" 2>/dev/null
+  chmod 644 "$WORK/mail.key" "$WORK/mail.pem"
+  ensure_account
+  DOVECOT_SSL="ssl = yes
+ssl_cert = <$WORK/mail.pem
+ssl_key = <$WORK/mail.key" start_dovecot
+  EXIM_TLS="tls_advertise_hosts = *
+tls_certificate = $WORK/mail.pem
+tls_privatekey = $WORK/mail.key" start_exim
+  cat >"$WORK/mail.txt" <<EOF
+From: $TEST_USER@iotscope.test
+To: alerts@iotscope.test
+Subject: iotscope fixture
+
+Door sensor opened.
+EOF
+  cap_start starttls.pcap
+  in_cli curl -sS --fail -k --ssl-reqd --user "$TEST_USER:$TEST_PASS" "pop3://$SRV_IP/1" \
+    -o "$WORK/stls-pop3.txt"
+  in_cli curl -sS --fail -k --ssl-reqd --user "$TEST_USER:$TEST_PASS" "imap://$SRV_IP/INBOX;UID=1" \
+    -o "$WORK/stls-imap.txt"
+  in_cli curl -sS --fail -k --ssl-reqd "smtp://$SRV_IP/iotscope-cli" --user "$TEST_USER:$TEST_PASS" \
+    --mail-from "$TEST_USER@iotscope.test" --mail-rcpt alerts@iotscope.test -T "$WORK/mail.txt"
+  cap_stop
+  stop_servers
+  grep -q 'Temperature' "$WORK/stls-pop3.txt" || die "starttls: POP3 RETR failed"
+  grep -q 'Temperature' "$WORK/stls-imap.txt" || die "starttls: IMAP FETCH failed"
 }
 
 # start_nginx [ADDR...]: nginx on $SRV_IP:80 and on each extra ADDR:80.
@@ -1191,6 +1233,78 @@ EOF2
   grep -q "$SRV_NAME" "$WORK/snmp-v3.out" || die "snmp: no sysName in the v3 answer"
 }
 
+# LDAP, as printers, NAS boxes and office devices look users up: OpenLDAP's slapd with one user,
+# reached by the OpenLDAP tools. An anonymous search, a simple bind with a wrong password
+# (invalidCredentials), one with the right password (both in clear), the same bind after
+# StartTLS, and one on LDAPS (tcp/636). The certificate is self-signed; the clients are told
+# not to check it.
+record_ldap() {
+  local base=dc=iotscope,dc=test dn
+  dn="uid=$TEST_USER,ou=people,$base"
+  mkdir -p "$WORK/ldap/db"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=ldap.iotscope.test" -keyout "$WORK/ldap/key.pem" -out "$WORK/ldap/cert.pem" 2>/dev/null
+  cat >"$WORK/ldap/slapd.conf" <<EOF2
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $WORK/ldap/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+TLSCertificateFile $WORK/ldap/cert.pem
+TLSCertificateKeyFile $WORK/ldap/key.pem
+database mdb
+suffix "$base"
+rootdn "cn=admin,$base"
+directory $WORK/ldap/db
+access to attrs=userPassword by anonymous auth by self read by * none
+access to * by * read
+EOF2
+  cat >"$WORK/ldap/data.ldif" <<EOF2
+dn: $base
+objectClass: dcObject
+objectClass: organization
+o: iotscope test
+dc: iotscope
+
+dn: ou=people,$base
+objectClass: organizationalUnit
+ou: people
+
+dn: $dn
+objectClass: inetOrgPerson
+uid: $TEST_USER
+cn: IoT User
+sn: User
+mail: $TEST_USER@iotscope.test
+userPassword: $(slappasswd -s "$TEST_PASS")
+EOF2
+  slapadd -q -f "$WORK/ldap/slapd.conf" -l "$WORK/ldap/data.ldif" || die "ldap: slapadd failed"
+  start_server slapd slapd -d 0 -f "$WORK/ldap/slapd.conf" -h "ldap://$SRV_IP/ ldaps://$SRV_IP/"
+  wait_listen tcp 389
+  wait_listen tcp 636
+  cap_start ldap.pcap
+  in_cli ldapsearch -x -H "ldap://$SRV_IP" -b "$base" "(uid=$TEST_USER)" cn mail \
+    >"$WORK/ldap-anon.out" || die "ldap: anonymous search failed"
+  sleep 1
+  if in_cli ldapwhoami -x -H "ldap://$SRV_IP" -D "$dn" -w 'WrongPassw0rd!' >"$WORK/ldap-wrong.out" 2>&1; then
+    die "ldap: a wrong password was accepted"
+  fi
+  sleep 1
+  in_cli ldapwhoami -x -H "ldap://$SRV_IP" -D "$dn" -w "$TEST_PASS" \
+    >"$WORK/ldap-bind.out" || die "ldap: simple bind failed"
+  sleep 1
+  in_cli env LDAPTLS_REQCERT=never ldapwhoami -x -ZZ -H "ldap://$SRV_IP" -D "$dn" -w "$TEST_PASS" \
+    >"$WORK/ldap-starttls.out" || die "ldap: StartTLS bind failed"
+  sleep 1
+  in_cli env LDAPTLS_REQCERT=never ldapwhoami -x -H "ldaps://$SRV_IP" -D "$dn" -w "$TEST_PASS" \
+    >"$WORK/ldap-ldaps.out" || die "ldap: LDAPS bind failed"
+  cap_stop
+  stop_servers
+  grep -q "dn:$dn" "$WORK/ldap-bind.out" || die "ldap: whoami did not name the user"
+  grep -q "mail: $TEST_USER@iotscope.test" "$WORK/ldap-anon.out" || die "ldap: the search found nothing"
+}
+
 # WS-Discovery, as Windows and Samba hosts, printers and ONVIF cameras announce themselves on
 # udp/3702: wsdd (the Samba companion) in host mode on the server says Hello when it starts;
 # a second wsdd in discovery mode on the client probes, gets the match, and fetches the
@@ -1328,6 +1442,18 @@ verify() {
                 expect_packets snmp.pcap 'snmp.version == 1 && snmp.get_next_request_element' 5
                 expect_packets snmp.pcap 'snmp.msgVersion == 3 && snmp.msgUserName == "iotuser"' 2
                 expect_packets snmp.pcap 'snmp.name == 1.3.6.1.2.1.1.1.0 && snmp.get_response_element' 2 ;;
+    starttls)   # POP3 STLS, IMAP and SMTP STARTTLS accepted, then TLS; no login in clear.
+                expect_packets starttls.pcap 'pop.request.command == "STLS"' 1
+                expect_packets starttls.pcap 'imap.request.command == "STARTTLS"' 1
+                expect_packets starttls.pcap 'smtp.command_line contains "STARTTLS"' 1   # tshark 4.0 reads the command as "STAR"
+                expect_packets starttls.pcap 'tls.handshake.type == 1' 3
+                expect_no_packets starttls.pcap 'pop.request.command == "USER" || pop.request.command == "AUTH" || imap.request.command == "LOGIN" || imap.request.command == "AUTHENTICATE" || smtp.req.command == "AUTH"' ;;
+    ldap)       # Anonymous search; simple binds: wrong password, right one; StartTLS; LDAPS.
+                expect_packets ldap.pcap 'ldap.protocolOp == 0 && ldap.simple == ""' 1
+                expect_packets ldap.pcap 'ldap.protocolOp == 0 && ldap.name == "uid=iotuser,ou=people,dc=iotscope,dc=test" && ldap.simple' 2
+                expect_packets ldap.pcap 'ldap.resultCode == 49' 1
+                expect_packets ldap.pcap 'ldap.requestName == "1.3.6.1.4.1.1466.20037"' 1
+                expect_packets ldap.pcap 'tcp.dstport == 636 && tls.handshake.type == 1' 1 ;;
     vnc)        # Display 1 decides None, display 2 VNC Authentication (RFB 3.3: one type).
                 expect_packets vnc.pcap 'vnc.server_proto_ver' 2
                 expect_packets vnc.pcap 'tcp.srcport == 5901 && vnc.server_security_type == 1' 1

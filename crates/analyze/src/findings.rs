@@ -1090,8 +1090,9 @@ fn dns_bypass(
 
 /// Logins and user names sent in clear.
 fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
-    // MQTT logins the broker refused, per finding: how many, and its answer codes.
-    let mut refusals: BTreeMap<(String, String), (u64, BTreeSet<u8>)> = BTreeMap::new();
+    // Logins the server refused (MQTT's CONNACK, LDAP's bind result), per finding: how many,
+    // and its answers.
+    let mut refusals: BTreeMap<(String, String), (u64, BTreeSet<String>)> = BTreeMap::new();
     for e in i.events {
         let (protocol, method, user, password) = match &e.message {
             Message::Login(l) => (
@@ -1164,21 +1165,18 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         if protocol != "snmp" {
             acc.fact("user", user.unwrap_or_else(|| "(none)".into()));
         }
-        // A broker that refused the login (a wrong password, or one no longer valid) still saw it.
-        if protocol == "mqtt" {
-            let refused = ix.flow_of.get(&e.flow).and_then(|f| {
-                ix.events(f).iter().find_map(|x| match x.message {
-                    Message::MqttConnAck(code) if code != 0 => Some(code),
-                    _ => None,
-                })
-            });
-            if let Some(code) = refused {
-                let r = refusals
-                    .entry((dev.to_string(), subject.clone()))
-                    .or_default();
-                r.0 += 1;
-                r.1.insert(code);
-            }
+        // A server that refused the login (a wrong password, or one no longer valid) still saw
+        // it.
+        let refused = ix
+            .flow_of
+            .get(&e.flow)
+            .and_then(|f| refusal(ix.events(f), e.frame, &protocol));
+        if let Some(code) = refused {
+            let r = refusals
+                .entry((dev.to_string(), subject.clone()))
+                .or_default();
+            r.0 += 1;
+            r.1.insert(code);
         }
         acc.fact("server", ix.described(i, server)).fact(
             "password",
@@ -1194,12 +1192,9 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             .map
             .get_mut(&(FindingId::CleartextCredentials, dev, subject))
         {
-            let codes: Vec<String> = codes.iter().map(u8::to_string).collect();
+            let codes: Vec<String> = codes.into_iter().collect();
             let count = acc.count;
-            acc.fact(
-                "refused",
-                format!("{n} of {count} (CONNACK code {})", codes.join(", ")),
-            );
+            acc.fact("refused", format!("{n} of {count} ({})", codes.join(", ")));
         }
     }
     // A login without a password proves less.
@@ -1207,6 +1202,31 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         if *id == FindingId::CleartextCredentials && acc.values("password") == ["not seen"] {
             acc.severity = Severity::Medium;
         }
+    }
+}
+
+/// The server's refusal of the login a flow's event at `frame` carried, as said in the finding:
+/// an MQTT broker's CONNACK code other than 0, or the result of the LDAP bind sent in that frame
+/// (matched by its message id) other than success.
+fn refusal(events: &[&Event], frame: u64, protocol: &str) -> Option<String> {
+    match protocol {
+        "mqtt" => events.iter().find_map(|x| match x.message {
+            Message::MqttConnAck(code) if code != 0 => Some(format!("CONNACK code {code}")),
+            _ => None,
+        }),
+        "ldap" => {
+            let id = events.iter().find_map(|x| match &x.message {
+                Message::Ldap(m) if x.frame == frame && m.op == "bind-request" => Some(m.id),
+                _ => None,
+            })?;
+            events.iter().find_map(|x| match &x.message {
+                Message::Ldap(m) if m.op == "bind-response" && m.id == id => {
+                    m.result.filter(|r| *r != "success").map(str::to_string)
+                }
+                _ => None,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -1843,6 +1863,10 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
 /// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.
 fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let f = v.f;
+    // Switched to TLS by STARTTLS before anything secret was said.
+    if f.app.upgraded() {
+        return;
+    }
     let vnc_offers = vnc_security(ix, f, true);
     let vnc_uses = vnc_security(ix, f, false);
     let sev = match v.app {

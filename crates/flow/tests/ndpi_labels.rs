@@ -50,6 +50,8 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "RDP" => "rdp",
         "Syslog" => "syslog",
         "WSD" => "wsd",
+        "LDAP" => "ldap",
+        "Kerberos" => "kerberos",
         "Unknown" => "unknown",
         _ => return None,
     })

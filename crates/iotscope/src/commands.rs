@@ -640,6 +640,18 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 s.description.as_ref().map(|d| format!("sysDescr={d}")),
             ]),
         ),
+        Message::Ldap(l) => (
+            "ldap",
+            format!("{} id={}", l.op, l.id),
+            present([
+                l.dn.as_ref().map(|d| format!("dn=\"{d}\"")),
+                l.auth.as_ref().map(|a| format!("auth={a}")),
+                (l.auth.as_deref() == Some("simple"))
+                    .then(|| "password sent in clear (not shown)".to_string()),
+                l.result.map(|r| format!("result={r}")),
+                l.starttls.then(|| "starttls".to_string()),
+            ]),
+        ),
     }
 }
 

@@ -162,6 +162,14 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
             "snmp.pcap",
             vec!["snmp community (v1) user=?", "snmp community (v2c) user=?"],
         ),
+        // Two simple binds in clear (the wrong password, then the right one); the anonymous
+        // bind is no login, the StartTLS and LDAPS binds are encrypted.
+        (
+            "ldap.pcap",
+            vec!["ldap simple bind user=uid=iotuser,ou=people,dc=iotscope,dc=test"; 2],
+        ),
+        // POP3, IMAP and SMTP logins after STLS/STARTTLS: inside TLS, nothing to see.
+        ("starttls.pcap", vec![]),
     ];
     // The password, and the encodings a client sends it in (base64 alone, SASL PLAIN, HTTP Basic).
     let secrets = [
@@ -169,6 +177,8 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
         "UzNjcmV0UGFzc3cwcmQh",
         "AGlvdHVzZXIAUzNjcmV0UGFzc3cwcmQh",
         "aW90dXNlcjpTM2NyZXRQYXNzdzByZCE=",
+        // The wrong password of ldap.pcap's refused bind.
+        "WrongPassw0rd!",
     ];
     for (file, logins) in expected {
         let cap = iotscope_testdata::recorded(file);

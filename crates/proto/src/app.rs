@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ntp, quic, remote, snmp, tftp, tls, wsd};
+use crate::{cert, dhcp, dns, ftp, http, iot, ldap, ntp, quic, remote, snmp, tftp, tls, wsd};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -69,6 +69,10 @@ pub enum App {
     Syslog,
     /// WS-Discovery: Windows hosts, printers and ONVIF cameras announcing themselves.
     Wsd,
+    /// LDAP: directory lookups and logins (a simple bind sends its password in clear).
+    Ldap,
+    /// Kerberos: tickets for a Windows domain or another realm (its secrets are encrypted).
+    Kerberos,
 }
 
 impl App {
@@ -117,8 +121,59 @@ impl App {
             App::Rdp => "rdp",
             App::Syslog => "syslog",
             App::Wsd => "wsd",
+            App::Ldap => "ldap",
+            App::Kerberos => "kerberos",
         }
     }
+}
+
+/// The first line of a payload, without its line end.
+fn first_line(b: &[u8]) -> &[u8] {
+    let end = b
+        .iter()
+        .position(|&c| c == b'\r' || c == b'\n')
+        .unwrap_or(b.len());
+    &b[..end]
+}
+
+/// A client's request to switch its connection to TLS: SMTP's STARTTLS (RFC 3207), IMAP's
+/// (after the command's tag, RFC 3501), POP3's STLS (RFC 2595), FTP's AUTH TLS or SSL (RFC 4217).
+fn upgrade_request(app: App, b: &[u8]) -> bool {
+    let line = first_line(b);
+    match app {
+        App::Smtp => line.eq_ignore_ascii_case(b"STARTTLS"),
+        App::Imap => line
+            .iter()
+            .position(|&c| c == b' ')
+            .is_some_and(|i| line[i + 1..].eq_ignore_ascii_case(b"STARTTLS")),
+        App::Pop3 => line.eq_ignore_ascii_case(b"STLS"),
+        App::Ftp => [&b"AUTH TLS"[..], b"AUTH SSL", b"AUTH TLS-C", b"AUTH TLS-P"]
+            .iter()
+            .any(|c| line.eq_ignore_ascii_case(c)),
+        _ => false,
+    }
+}
+
+/// The server's consent to a switch to TLS: SMTP 220, FTP 234, POP3 +OK, IMAP the tagged OK
+/// (untagged lines may come first).
+fn upgrade_accepted(app: App, b: &[u8]) -> bool {
+    match app {
+        App::Smtp => b.starts_with(b"220"),
+        App::Ftp => b.starts_with(b"234"),
+        App::Pop3 => b.starts_with(b"+OK"),
+        App::Imap => b.split(|&c| c == b'\n').any(|l| {
+            let mut words = l.split(|&c| c == b' ');
+            words.next().is_some_and(|t| t != b"*" && !t.is_empty())
+                && words.next().is_some_and(|w| w.eq_ignore_ascii_case(b"OK"))
+        }),
+        _ => false,
+    }
+}
+
+/// A TCP payload that is exactly one message behind a 4-byte length (Kerberos over TCP).
+fn framed_once(b: &[u8]) -> bool {
+    b.get(..4)
+        .is_some_and(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize + 4 == b.len())
 }
 
 /// How a flow's application was decided.
@@ -170,6 +225,8 @@ pub enum Message {
     VncSecurity(remote::VncSecurity),
     /// A WS-Discovery message.
     Wsd(Box<wsd::Wsd>),
+    /// An LDAP message (a bind's password is never kept, only whether one was sent).
+    Ldap(Box<ldap::Ldap>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -327,8 +384,10 @@ pub struct AppState {
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
     mqtt_votes: u8,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
-    /// whose encryption is not known).
+    /// whose encryption is not known). LDAP: Some(true) once StartTLS succeeded.
     session: Option<bool>,
+    /// LDAP: the client asked for StartTLS.
+    starttls: bool,
     /// VNC: the client speaks RFB 3.3, where the server alone decides the security type (the
     /// client's next message is its ClientInit, not a choice).
     rfb33: bool,
@@ -383,6 +442,9 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (true, 3389) => App::Rdp,
             (false, 514) => App::Syslog,
             (false, 3702) => App::Wsd,
+            (_, 389 | 3268) => App::Ldap,
+            (true, 636 | 3269) => App::Tls,
+            (_, 88) => App::Kerberos,
             _ => App::Unknown,
         }
     };
@@ -404,6 +466,7 @@ fn inside_tls(port: u16) -> Option<App> {
         465 => App::Smtp,
         8883 => App::Mqtt,
         5061 => App::Sip,
+        636 | 3269 => App::Ldap,
         _ => return None,
     })
 }
@@ -487,12 +550,20 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if b.len() >= 8 && (b[4..8] == *b"\xffSMB" || b[4..8] == *b"\xfeSMB") {
             return Some(App::Smb);
         }
+        if b.get(4..).is_some_and(iot::looks_like_kerberos) && framed_once(b) {
+            return Some(App::Kerberos);
+        }
         if b.starts_with(b"INVITE sip:")
             || b.starts_with(b"SIP/2.0")
             || b.starts_with(b"REGISTER sip:")
         {
             return Some(App::Sip);
         }
+    }
+    // LDAP on TCP, and CLDAP on UDP (Windows clients finding their domain controller). A BER
+    // SEQUENCE also frames like an MQTT PUBLISH: the whole message must parse.
+    if ldap::parse(b).is_some() {
+        return Some(App::Ldap);
     }
     if let Some(app) = iot::control_protocol(b, |x| p.src_port == x || p.dst_port == x) {
         return Some(app);
@@ -533,6 +604,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if remote::looks_like_syslog(b) {
             return Some(App::Syslog);
+        }
+        if iot::looks_like_kerberos(b) {
+            return Some(App::Kerberos);
         }
         // DNS on a port of its own (a resolver on 5353 or 8053, a DNSCrypt server's certificate
         // query on 443): the multicast and NetBIOS kinds keep their port's name.
@@ -615,8 +689,18 @@ impl AppState {
         }
         let dir = usize::from(!p.from_client);
         self.seen[dir] = self.seen[dir].saturating_add(1);
+        // STARTTLS and its kin: asked by the client, accepted by the server.
+        if p.tcp && self.session.is_none() {
+            if p.from_client && upgrade_request(self.app, p.payload) {
+                self.starttls = true;
+            } else if !p.from_client && self.starttls && upgrade_accepted(self.app, p.payload) {
+                self.session = Some(true);
+            }
+        }
         // Content decides from the first payloads of each direction; later ones are data.
+        // After STARTTLS the TLS records are the protocol's own connection, not a new label.
         if !matches!(self.by, By::Content | By::Both | By::Control)
+            && !self.starttls
             && self.seen[dir] <= CONTENT_TRIES
         {
             let port_app = || by_port(p.tcp, p.src_port, p.dst_port);
@@ -689,11 +773,20 @@ impl AppState {
     /// cannot be told (an unrecognised application, VNC whose security type was not seen).
     pub fn encrypted(&self) -> Option<bool> {
         match self.app {
-            App::Tls | App::Quic | App::Ssh | App::Dnscrypt | App::Rdp => Some(true),
+            App::Tls | App::Quic | App::Ssh | App::Dnscrypt | App::Rdp | App::Kerberos => {
+                Some(true)
+            }
             App::Unknown => None,
             App::Vnc => self.session,
-            _ => Some(false),
+            // In clear until STARTTLS succeeds (LDAP, mail, FTP).
+            _ => Some(self.session.unwrap_or(false)),
         }
+    }
+
+    /// The connection switched to TLS after a STARTTLS (or LDAP's StartTLS, POP3's STLS, FTP's
+    /// AUTH TLS) that the server accepted.
+    pub fn upgraded(&self) -> bool {
+        self.starttls && self.session == Some(true)
     }
 
     /// Labels the flow as announced by another one (an FTP data connection): nothing in it is
@@ -717,6 +810,16 @@ impl AppState {
         }
         let dir = usize::from(!p.from_client);
         match self.app {
+            // A cleartext protocol switched to TLS (STARTTLS): its hellos and certificate are
+            // read like any TLS connection's.
+            _ if self.upgraded() => {
+                self.login = None;
+                self.login_over = true;
+                // The protocol's own answer that accepted the switch is not TLS yet.
+                if p.tcp && matches!(p.payload.first(), Some(20..=23)) {
+                    self.tls(p, dir, emit);
+                }
+            }
             App::Dns | App::Mdns | App::Llmnr => {
                 if p.tcp {
                     // DNS over TCP: each message behind a 2-byte length, several per segment
@@ -896,6 +999,31 @@ impl AppState {
                             user: Some(user),
                             password,
                         }));
+                    }
+                }
+            }
+            App::Ldap => {
+                // Binds come first; a few messages per packet are enough (search results can be
+                // many).
+                for (m, bind) in ldap::parse_all(p.payload, 4) {
+                    if let Some(b) = bind {
+                        emit(Message::Login(Login {
+                            protocol: "ldap".into(),
+                            method: b.method.into(),
+                            user: b.user,
+                            password: b.password,
+                        }));
+                    }
+                    if m.op == "extended-request" && m.starttls {
+                        self.starttls = true;
+                    }
+                    // StartTLS accepted: what follows is TLS, read as such.
+                    let switched =
+                        self.starttls && m.op == "extended-response" && m.result == Some("success");
+                    emit(Message::Ldap(Box::new(m)));
+                    if switched {
+                        self.session = Some(true);
+                        return;
                     }
                 }
             }
@@ -1336,6 +1464,8 @@ mod tests {
             App::Rdp,
             App::Syslog,
             App::Wsd,
+            App::Ldap,
+            App::Kerberos,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

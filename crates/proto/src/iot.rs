@@ -231,6 +231,43 @@ pub fn banner(b: &[u8]) -> Option<String> {
     (!line.is_empty() && line.len() <= 256 && line.chars().all(|c| !c.is_control())).then_some(line)
 }
 
+/// A Kerberos message (RFC 4120) exactly as long as the payload: an [APPLICATION n] tag of
+/// AS-REQ, AS-REP, TGS-REQ, TGS-REP or KRB-ERROR whose length covers the rest, a SEQUENCE, and
+/// the protocol version 5 first ([1] in requests, [0] in replies and errors).
+pub fn looks_like_kerberos(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(0x6a..=0x6d | 0x7e)) {
+        return false;
+    }
+    // The outer length, then the SEQUENCE's.
+    let outer = |b: &[u8]| -> Option<(usize, usize)> {
+        match *b.get(1)? {
+            n if n < 0x80 => Some((usize::from(n), 2)),
+            n @ 0x81..=0x83 => {
+                let k = usize::from(n & 0x7f);
+                let len = b
+                    .get(2..2 + k)?
+                    .iter()
+                    .fold(0usize, |a, &x| a << 8 | usize::from(x));
+                Some((len, 2 + k))
+            }
+            _ => None,
+        }
+    };
+    let Some((len, at)) = outer(b) else {
+        return false;
+    };
+    if at + len != b.len() || b.get(at) != Some(&0x30) {
+        return false;
+    }
+    let Some((_, inner)) = outer(&b[at..]) else {
+        return false;
+    };
+    let pvno = &b[at + inner..];
+    let request = matches!(b[0], 0x6a | 0x6c);
+    let tag = if request { 0xa1 } else { 0xa0 };
+    pvno.starts_with(&[tag, 0x03, 0x02, 0x01, 0x05])
+}
+
 /// Industrial and building-control protocols on their registered ports, confirmed by their
 /// framing: Modbus/TCP's MBAP header (protocol 0, a length that counts the rest), DNP3's start
 /// bytes 05 64, an IEC 60870-5-104 APCI (68 and the APDU's length), a BACnet/IP BVLC (81 and the

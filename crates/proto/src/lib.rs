@@ -10,6 +10,7 @@ pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod iot;
+pub mod ldap;
 pub mod login;
 pub mod ntp;
 pub mod quic;

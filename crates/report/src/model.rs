@@ -22,7 +22,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.6";
+pub const SCHEMA_VERSION: &str = "1.7";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;

@@ -1699,6 +1699,70 @@ fn snmp_communities_in_clear_and_v3_left_alone() {
     assert!(!iotscope_report::terminal::render(&r).contains(SECRETS[0]));
 }
 
+/// OpenLDAP's slapd reached by its tools (record.sh): an anonymous search, a simple bind with a
+/// wrong password and one with the right password, both in clear, then a bind after StartTLS
+/// and one on LDAPS, both encrypted.
+#[test]
+fn ldap_simple_binds_in_clear_and_tls_binds_left_alone() {
+    let r = report(recorded("ldap.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let (dev, f) = creds[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.subject, "ldap to 10.99.0.1");
+    assert_eq!(f.count, 2);
+    assert_eq!(fact(f, "method"), "simple bind");
+    assert_eq!(fact(f, "user"), "uid=iotuser,ou=people,dc=iotscope,dc=test");
+    // The server's answer to the wrong password.
+    assert_eq!(fact(f, "refused"), "1 of 2 (invalidCredentials)");
+    // LDAP is no unsafe protocol by itself: the logins are the finding.
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
+    let exposed: BTreeSet<&str> = of(&r, FindingId::ExposedService)
+        .iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        exposed,
+        BTreeSet::from(["tcp/389 ldap", "tcp/636 tls/ldap"])
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    for s in SECRETS.iter().chain(&["WrongPassw0rd!"]) {
+        assert!(!json.contains(s), "a password leaked into the report");
+    }
+}
+
+/// Dovecot and Exim offering TLS, and curl insisting on it (record.sh): POP3's STLS, IMAP's and
+/// SMTP's STARTTLS, each followed by a login inside TLS. Nothing is in clear once the switch is
+/// accepted: no unsafe-protocol, no credentials, and the connections count as encrypted.
+#[test]
+fn starttls_makes_mail_safe() {
+    let r = report(recorded("starttls.pcap"));
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
+    assert!(of(&r, FindingId::CleartextCredentials).is_empty());
+    let client = holding(&r, "10.99.0.2");
+    assert!(
+        client.verdict.text.contains("No weakness was seen"),
+        "{}",
+        client.verdict.text
+    );
+    // The switch is read from the first packets even with the parsers off: flows keep their
+    // port's label instead of being taken for TLS.
+    let labels_only = Options {
+        flow: iotscope_flow::Config::default(),
+        threads: 1,
+    };
+    let run = run(&[recorded("starttls.pcap")], &labels_only);
+    assert_eq!(run.flows.flows.len(), 3);
+    for f in &run.flows.flows {
+        if f.key.proto == 6 {
+            assert!(f.app.upgraded(), "{:?}", f.app.app);
+            assert_eq!(f.app.encrypted(), Some(true));
+            assert!(matches!(f.app.app.name(), "pop3" | "imap" | "smtp"));
+        }
+    }
+}
+
 /// nDPI's vnc.pcap: a LAN host's RealVNC server on tcp/6900, reached twice from an internet
 /// address. The server offers seven security types; the client chooses RealVNC's 13, whose
 /// encryption iotscope does not know, so neither an unsafe-protocol finding nor a share of
