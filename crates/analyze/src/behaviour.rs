@@ -175,8 +175,8 @@ fn median(v: &mut [Nanos]) -> Nanos {
 /// Steady rhythms per device and destination name.
 pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> Vec<Beacon> {
     let min_beats = t.min_beats.max(3);
-    // Start, bytes, server, first frame, answered.
-    type Beat = (Nanos, u64, IpAddr, u64, bool);
+    // Start, bytes, server, first frame, answered, client address.
+    type Beat = (Nanos, u64, IpAddr, u64, bool, IpAddr);
     let mut starts: BTreeMap<(IpAddr, Option<Mac>, Destination), Vec<Beat>> = BTreeMap::new();
     for f in flows {
         // A record cut by the active timeout continues a connection: not a new beat.
@@ -185,17 +185,25 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         }
         if let Some((client, server, dest)) = outbound(f, local, namer) {
             let mac = f.mac[f.initiator as usize];
-            starts.entry((client, mac, dest)).or_default().push((
+            // An IPv6 device changes its temporary address (RFC 8981) while it beats: its
+            // station MAC holds the series together.
+            let key = if client.is_ipv6() && namer.one_host(mac) {
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+            } else {
+                client
+            };
+            starts.entry((key, mac, dest)).or_default().push((
                 f.first,
                 f.bytes(),
                 server,
                 f.first_frame + 1,
                 crate::endpoints::answered(f),
+                client,
             ));
         }
     }
     let mut out = Vec::new();
-    for ((device, mac, destination), mut v) in starts {
+    for ((_, mac, destination), mut v) in starts {
         if v.len() < min_beats {
             continue;
         }
@@ -239,7 +247,7 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
         addresses.sort_unstable();
         addresses.dedup();
         out.push(Beacon {
-            device,
+            device: beats[0].5,
             mac,
             destination,
             period,

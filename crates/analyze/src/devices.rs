@@ -209,6 +209,49 @@ impl Local {
     pub fn contains(&self, a: &IpAddr) -> bool {
         is_local(a) || self.nets.iter().any(|(n, len)| within(a, n, *len))
     }
+
+    /// Adds the global IPv6 networks the capture shows to be on this link, so that a dual-stack
+    /// network's own public prefix is not taken for the internet: the prefixes a router
+    /// advertises as on-link, and the /64 of every address that Neighbor Discovery places on the
+    /// link (an address a host checks before taking it, a neighbour's advertisement, a
+    /// solicitation's sender). Nothing routes Neighbor Discovery (the parser only reads it with
+    /// a hop limit of 255), and IPv6 hosts' subnets are /64s.
+    pub fn learn(&mut self, events: &[Event]) {
+        let mut add = |a: std::net::Ipv6Addr, len: u8| {
+            let ip = IpAddr::V6(a);
+            if a.is_unspecified() || a.is_multicast() || is_local(&ip) || self.contains(&ip) {
+                return;
+            }
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len.min(128)))
+            };
+            let net = std::net::Ipv6Addr::from(u128::from(a) & mask);
+            self.nets.push((IpAddr::V6(net), len));
+        };
+        for e in events {
+            let Message::Ndp(m) = &e.message else {
+                continue;
+            };
+            for p in &m.prefixes {
+                // A short prefix would swallow the internet: a LAN's is a /64 (or a /56-/63
+                // a router delegates further).
+                if p.on_link && (48..=128).contains(&p.len) {
+                    add(p.prefix, p.len);
+                }
+            }
+            if let Some(t) = m
+                .target
+                .filter(|_| m.kind == "neighbor-advertisement" || e.src.is_unspecified())
+            {
+                add(t, 64);
+            }
+            if m.kind != "router-advertisement" {
+                add(e.src, 64);
+            }
+        }
+    }
 }
 
 fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow};
@@ -199,11 +199,46 @@ pub struct Namer {
     /// Names each host resolved, per (host, its MAC, address), in time order. The MAC keeps
     /// apart two devices that held the same address at different times.
     resolved: HashMap<(IpAddr, Option<Mac>, IpAddr), Vec<Resolution>>,
+    /// The same per (MAC, address), for lookups from a station's MAC: a dual-stack device asks
+    /// from one of its addresses (a ULA, its IPv4 address) and connects from another.
+    by_mac: HashMap<(Mac, IpAddr), Vec<Resolution>>,
+    /// MACs that speak for several hosts ([`Namer::one_host`]).
+    shared: HashSet<Mac>,
     /// Server names sent in each flow (by the flow's first frame).
     sent: HashMap<u64, (NamedBy, String)>,
     /// Hosts behind a router, with the router's addresses and MAC: a router that forwards DNS
     /// (a setup access point, a second router) makes the lookups for the hosts behind it.
     through: HashMap<IpAddr, (Vec<IpAddr>, Option<Mac>)>,
+}
+
+/// The lookup (of a host's, in time order) that named a flow beginning at `first`: the latest
+/// before it, preferring one of the name the flow itself sent (SNI, Host: several names can
+/// share one address). A later one names it only when the flow began before the capture did (a
+/// TCP connection seen from its middle, `older`: its lookup could not be seen), or came just
+/// after it (timestamps of two interfaces, a reply reordered): a connection the capture saw
+/// opened, by address, an hour before a lookup of that address, was not made by name.
+fn pick_lookup<'v>(
+    v: &'v [Resolution],
+    sent: Option<&(NamedBy, String)>,
+    first: Nanos,
+    older: bool,
+) -> Option<&'v Resolution> {
+    // Up to the flow's start (`v` is in time order): a device that resolves a name at every
+    // expiry has thousands in a long capture.
+    let before = &v[..v.partition_point(|(t, _, _)| *t <= first)];
+    let said = sent.and_then(|(_, n)| {
+        before
+            .iter()
+            .rev()
+            .find(|(_, name, _)| name.eq_ignore_ascii_case(n))
+    });
+    said.or(before.last()).or(v
+        .first()
+        .filter(|(t, _, _)| older || *t - first <= LOOKUP_SKEW))
+}
+
+fn one_host(shared: &HashSet<Mac>, mac: Option<Mac>) -> bool {
+    mac.is_some_and(|m| m[0] & 1 == 0 && m != [0; 6] && !shared.contains(&m))
 }
 
 /// A server's name and how it was learned.
@@ -239,74 +274,86 @@ impl Namer {
                 ));
             }
         }
+        // MACs that open connections from several IPv4 addresses speak for several hosts (a
+        // router, a setup access point forwarding its clients' traffic).
+        let mut v4: HashMap<Mac, IpAddr> = HashMap::new();
+        let mut shared: HashSet<Mac> = HashSet::new();
+        for f in flows {
+            let (ip, mac) = (
+                ip_of(&f.key.end(f.initiator).0),
+                f.mac[f.initiator as usize],
+            );
+            // (A DHCP client's requests from 0.0.0.0 are no second host.)
+            if let (Some(m), true) = (mac, ip.is_ipv4() && !ip.is_unspecified()) {
+                if *v4.entry(m).or_insert(ip) != ip {
+                    shared.insert(m);
+                }
+            }
+        }
+        let mut by_mac: HashMap<(Mac, IpAddr), Vec<Resolution>> = HashMap::new();
+        for ((_, mac, a), v) in &resolved {
+            if let Some(m) = mac.filter(|m| one_host(&shared, Some(*m))) {
+                by_mac.entry((m, *a)).or_default().extend(v.iter().cloned());
+            }
+        }
         // Captures read as one timeline need not come in time order.
-        for v in resolved.values_mut() {
+        for v in resolved.values_mut().chain(by_mac.values_mut()) {
             v.sort_by_key(|r| r.0);
         }
         let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
         for e in events.iter().filter(|e| e.from_client) {
             let named = match &e.message {
                 Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
-                Message::HttpRequest(r) if r.ssdp.is_none() => {
-                    r.host.clone().map(|h| (NamedBy::Host, strip_port(&h)))
-                }
+                Message::HttpRequest(r) if r.ssdp.is_none() => r
+                    .host
+                    .as_deref()
+                    .map(|h| (NamedBy::Host, host_of(h).to_string())),
                 _ => None,
             };
             // An address written where a name belongs (`Host: 52.94.1.2`) names nothing.
-            if let Some(n) = named.filter(|(_, n)| {
-                n.trim_matches(|c| c == '[' || c == ']')
-                    .parse::<IpAddr>()
-                    .is_err()
-            }) {
+            if let Some(n) = named.filter(|(_, n)| n.parse::<IpAddr>().is_err()) {
                 sent.entry(e.flow).or_insert(n);
             }
         }
         Namer {
             resolved,
+            by_mac,
+            shared,
             sent,
             through: HashMap::new(),
         }
     }
 
+    /// The MAC is one host's: a unicast station address that never opened connections from
+    /// two IPv4 addresses. Its frames from several addresses are that host's (a dual-stack
+    /// device, IPv6 temporary addresses).
+    pub fn one_host(&self, mac: Option<Mac>) -> bool {
+        one_host(&self.shared, mac)
+    }
+
     /// The name `client` knew the server of flow `f` (at `server`) by.
-    pub fn name(&self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'_>> {
-        // The latest lookup before the flow. A later one names it only when the flow began
-        // before the capture did (a TCP connection seen from its middle: its lookup could not be
-        // seen), or came just after it (timestamps of two interfaces, a reply reordered):
-        // a connection the capture saw opened, by address, an hour before a lookup of that
-        // address, was not made by name.
+    pub fn name<'a>(&'a self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'a>> {
+        // A TCP connection seen from its middle: its lookup could not be seen.
         let older = f
             .tcp
             .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
         let sent = self.sent.get(&f.id());
-        let lookup = |host: IpAddr, mac: Option<Mac>| {
-            self.resolved.get(&(host, mac, server)).and_then(|v| {
-                // The lookups up to the flow's start (`v` is in time order): a device that
-                // resolves a name at every expiry has thousands in a long capture.
-                let before = &v[..v.partition_point(|(t, _, _)| *t <= f.first)];
-                // The name the flow itself sent (SNI, Host), when the host looked it up: several
-                // names can share one address.
-                let said = sent.and_then(|(_, n)| {
-                    before
-                        .iter()
-                        .rev()
-                        .find(|(_, name, _)| name.eq_ignore_ascii_case(n))
-                });
-                said.or(before.last()).or(v
-                    .first()
-                    .filter(|(t, _, _)| older || *t - f.first <= LOOKUP_SKEW))
-            })
-        };
+        let pick = |v: &'a Vec<Resolution>| pick_lookup(v, sent, f.first, older);
+        let lookup =
+            |host: IpAddr, mac: Option<Mac>| self.resolved.get(&(host, mac, server)).and_then(pick);
         let mac = if ip_of(&f.key.end(f.initiator).0) == client {
             f.mac[f.initiator as usize]
         } else {
             f.mac[f.initiator.other() as usize]
         };
-        // The client's own lookups first, then its router's.
-        let by_dns = lookup(client, mac).or_else(|| {
-            let (addrs, router) = self.through.get(&client)?;
-            addrs.iter().find_map(|r| lookup(*r, *router))
-        });
+        // The client's own lookups first, then its device's from its other addresses, then its
+        // router's.
+        let by_dns = lookup(client, mac)
+            .or_else(|| self.by_mac.get(&(mac?, server)).and_then(pick))
+            .or_else(|| {
+                let (addrs, router) = self.through.get(&client)?;
+                addrs.iter().find_map(|r| lookup(*r, *router))
+            });
         if let Some((_, name, cnames)) = by_dns {
             // A lookup of another name for the address than the one the flow sent: the flow's
             // own word is the better one.
@@ -498,9 +545,14 @@ pub fn endpoints_named(
     v
 }
 
-fn strip_port(host: &str) -> String {
+/// The host an HTTP Host header names: without its port, and an IPv6 literal (`[2001:db8::1]:80`)
+/// without its brackets.
+pub fn host_of(host: &str) -> &str {
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
     match host.rsplit_once(':') {
-        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h.to_string(),
-        _ => host.to_string(),
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
     }
 }

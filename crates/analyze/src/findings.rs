@@ -748,9 +748,13 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             Ok(a) => ix.named(a),
             Err(_) => b.destination.name.clone(),
         };
-        // Plain HTTP on a timer says so.
+        // Plain HTTP on a timer says so (its own rhythm: the name's HTTPS may beat apart).
         let http = (FindingId::CleartextHttp, dev.to_string(), subject.clone());
-        if let Some(acc) = out.map.get_mut(&http) {
+        if let Some(acc) = out
+            .map
+            .get_mut(&http)
+            .filter(|_| b.destination.service.ends_with(" http"))
+        {
             acc.fact("period", b.every());
         }
         let acc = out.get(FindingId::Periodic, dev, &subject, Severity::Info);
@@ -1269,11 +1273,7 @@ impl<'a> View<'a> {
             Message::HttpRequest(r) if r.ssdp.is_none() => r
                 .host
                 .as_deref()
-                .map(|h| {
-                    h.rsplit_once(':')
-                        .map_or(h, |(a, _)| a)
-                        .to_ascii_lowercase()
-                })
+                .map(|h| crate::endpoints::host_of(h).to_ascii_lowercase())
                 .filter(|h| h.parse::<IpAddr>().is_err() && !h.is_empty()),
             _ => None,
         });
@@ -1334,7 +1334,8 @@ fn flows_and_apps(
         if !probe && encrypted_dns_flow(i, &v, out) {
             encrypted_dns.insert(v.c);
         }
-        if matches!(v.app, App::Tls | App::Quic) {
+        // TLS, and the cleartext protocols that switched to it (STARTTLS).
+        if matches!(v.app, App::Tls | App::Quic) || f.app.upgraded() {
             if let Some(dev) = v.cdev.or(v.sdev) {
                 let resolved = v.naming.as_ref().is_some_and(|n| n.by == NamedBy::Dns);
                 tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
@@ -2586,16 +2587,7 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
     for e in i.events {
         if let Message::HttpRequest(r) = &e.message {
             let host = r.host.as_deref().unwrap_or("");
-            let bare = match host.strip_prefix('[') {
-                Some(v6) => v6.split(']').next().unwrap_or(""),
-                None => host.rsplit_once(':').map_or(host, |(h, p)| {
-                    if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') {
-                        h
-                    } else {
-                        host
-                    }
-                }),
-            };
+            let bare = crate::endpoints::host_of(host);
             if bare.parse::<IpAddr>().ok() == Some(ip_of(&e.dst)) {
                 by_address.insert((ip_of(&e.src), ip_of(&e.dst)));
             }

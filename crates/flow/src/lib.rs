@@ -697,6 +697,8 @@ pub struct FlowTable {
     pub stats: TableStats,
     /// (MAC, IPv4) pairs ARP has shown already.
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
+    /// Neighbor Discovery messages reported: (ICMPv6 type, sender, target or first prefix).
+    nd_seen: hashbrown::HashSet<(u8, Addr, [u8; 16]), Hasher>,
     sweeps: SweepClock,
     /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
     external_sweeps: bool,
@@ -732,6 +734,7 @@ impl FlowTable {
             eth: Conversations::default(),
             stats: TableStats::default(),
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
+            nd_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             sweeps: SweepClock::new(&cfg),
             external_sweeps: false,
             scratch: Vec::new(),
@@ -792,6 +795,40 @@ impl FlowTable {
         }
     }
 
+    /// Reports a Neighbor Discovery message once per sender, kind and address.
+    #[cold]
+    fn neighbor_discovery(&mut self, frame: u64, ts: Nanos, d: &Decoded, bytes: &[u8]) {
+        let end = (d.payload_offset + d.payload_len) as usize;
+        let start = (d.payload_offset as usize).saturating_sub(8);
+        let Some(m) = bytes.get(start..end).and_then(iotscope_proto::ndp::parse) else {
+            return;
+        };
+        let about = m
+            .target
+            .or(m.prefixes.first().map(|p| p.prefix))
+            .map(|a| a.octets())
+            .unwrap_or_default();
+        if !self.nd_seen.insert((d.icmp.0, d.src, about)) {
+            return;
+        }
+        self.events.push(Event {
+            frame,
+            ts,
+            flow: frame,
+            src: d.src,
+            src_port: 0,
+            dst: d.dst,
+            dst_port: 0,
+            proto: 58,
+            from_client: true,
+            message: Message::Ndp(Box::new(m)),
+        });
+        self.stats.events += 1;
+        if !self.cfg.keep_events {
+            self.events.clear();
+        }
+    }
+
     /// Adds one layer of a frame: the frame itself (depth 0), or a packet `depth` tunnels deep in
     /// it, which leaves the sweep schedule alone (it counts frames, not layers); `carries` is the
     /// tunnel this layer is, when it carries another.
@@ -831,6 +868,11 @@ impl FlowTable {
                     self.events.clear();
                 }
             }
+        }
+        // IPv6 Neighbor Discovery (hop limit 255: nothing routed it) tells which prefixes and
+        // addresses are on this link.
+        if self.cfg.messages && d.ip_proto == 58 && d.ttl == 255 && matches!(d.icmp.0, 134..=136) {
+            self.neighbor_discovery(frame, ts, d, bytes);
         }
         // Every frame counts for the sweep schedule, as on the reading thread with workers.
         if depth == 0 && !self.external_sweeps && self.sweeps.due(ts) {
@@ -1079,8 +1121,13 @@ impl FlowOutput {
         // to several workers: keep the first report of each pair, as one table would.
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         let before = out.events.len();
-        out.events.retain(|e| match e.message {
-            Message::Arp { mac, ip } => arp_seen.insert((mac, ip)),
+        let mut nd_seen = hashbrown::HashSet::with_hasher(Hasher::default());
+        out.events.retain(|e| match &e.message {
+            Message::Arp { mac, ip } => arp_seen.insert((*mac, *ip)),
+            Message::Ndp(m) => {
+                let about = m.target.or(m.prefixes.first().map(|p| p.prefix));
+                nd_seen.insert((m.kind, e.src, about))
+            }
             _ => true,
         });
         out.stats.events -= (before - out.events.len()) as u64;

@@ -640,6 +640,35 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 s.description.as_ref().map(|d| format!("sysDescr={d}")),
             ]),
         ),
+        Message::Ndp(n) => (
+            "ndp",
+            format!(
+                "{}{}",
+                n.kind,
+                n.target.map(|t| format!(" {t}")).unwrap_or_default()
+            ),
+            present([
+                (!n.prefixes.is_empty()).then(|| {
+                    let p: Vec<String> = n
+                        .prefixes
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{}/{}{}{}",
+                                p.prefix,
+                                p.len,
+                                if p.on_link { " on-link" } else { "" },
+                                if p.autonomous { " slaac" } else { "" }
+                            )
+                        })
+                        .collect();
+                    format!("prefixes={}", p.join(","))
+                }),
+                (!n.dns.is_empty()).then(|| format!("rdnss={}", list(&n.dns))),
+                n.mac
+                    .map(|m| format!("mac={}", iotscope_packet::fmt_mac(&m))),
+            ]),
+        ),
         Message::Ldap(l) => (
             "ldap",
             format!("{} id={}", l.op, l.id),
@@ -819,7 +848,8 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
             json!(fmt_utc(t))
         }
     };
-    let local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    let mut local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    local.learn(&run.flows.events);
     let rows = devices::devices(&run.flows.flows, &run.flows.events, &local)
         .into_iter()
         .map(|d| {
@@ -895,7 +925,8 @@ pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
     let json = a.read.format == crate::table::OutputFormat::Json;
     let intel = iotscope_intel::Intel::get();
     let opt = |v: Option<String>| v.map_or(Value::Null, |s| json!(s));
-    let local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    let mut local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
+    local.learn(&run.flows.events);
     let rows = iotscope_analyze::endpoints::endpoints(
         &run.flows.flows,
         &run.flows.events,

@@ -108,7 +108,8 @@ pub struct Inputs {
     pub max_flows: usize,
 
     /// A network of this site besides the private, link-local and unique-local ranges (repeatable):
-    /// its hosts are devices, not internet endpoints.
+    /// its hosts are devices, not internet endpoints. A global IPv6 prefix that the capture's
+    /// router advertisements or neighbour discovery place on the link is added by itself.
     #[arg(long = "local", value_name = "CIDR")]
     pub local: Vec<String>,
 

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ldap, ntp, quic, remote, snmp, tftp, tls, wsd};
+use crate::{cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, wsd};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -227,6 +227,9 @@ pub enum Message {
     Wsd(Box<wsd::Wsd>),
     /// An LDAP message (a bind's password is never kept, only whether one was sent).
     Ldap(Box<ldap::Ldap>),
+    /// An IPv6 Neighbor Discovery message: a router's prefixes and resolvers, an address a host
+    /// claims or answers for (reported once per sender, kind and address).
+    Ndp(Box<ndp::Ndp>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],

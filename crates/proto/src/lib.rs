@@ -12,6 +12,7 @@ pub mod http;
 pub mod iot;
 pub mod ldap;
 pub mod login;
+pub mod ndp;
 pub mod ntp;
 pub mod quic;
 pub mod remote;

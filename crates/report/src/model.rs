@@ -1272,6 +1272,8 @@ pub fn from_run(
     thresholds: Thresholds,
 ) -> Report {
     let c = &run.counters;
+    let mut local = local.clone();
+    local.learn(&run.flows.events);
     build(&Input {
         flows: &run.flows.flows,
         events: &run.flows.events,
@@ -1295,7 +1297,7 @@ pub fn from_run(
         first: c.min_ts,
         last: c.max_ts,
         malformed: c.malformed.clone(),
-        local,
+        local: &local,
         allow_countries,
         thresholds,
     })

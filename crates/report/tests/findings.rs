@@ -1944,3 +1944,83 @@ fn a_lan_timer_is_named_as_its_device() {
     assert!(http[0].1.subject.ends_with("(192.168.18.50)"));
     assert_eq!(fact(http[0].1, "period"), "every 3.02 s ± 1 ms");
 }
+
+/// A dual-stack home (testdata/recorded/dualstack/record.sh): the router advertises a global
+/// prefix beside a ULA one; the plug takes temporary addresses that rotate while it polls its
+/// cloud over HTTPS on IPv6 every 5 s and over HTTP on IPv4 every 15 s; the camera uploads to a
+/// bare IPv6 address; the phone fetches the camera's page by its IPv4, link-local and global
+/// addresses (`Host: [v6]`).
+#[test]
+fn a_dual_stack_networks_own_prefix_is_not_the_internet() {
+    let r = report(recorded("dualstack/dualstack.pcap"));
+    // Learned from the router's advertisements: the devices' global addresses are theirs.
+    let plug = with_mac(&r, "24:0a:c4:97:00:10");
+    assert!(plug
+        .addresses
+        .iter()
+        .any(|a| a.starts_with("2a02:8071:97:10:")));
+    assert_eq!(r.network.destinations, 3);
+    // The camera's upload to a bare IPv6 address, with its own subject (no cut `[v6`).
+    let cam = with_mac(&r, "c0:56:e3:97:00:20");
+    let http: Vec<&FindingReport> = cam
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::CleartextHttp)
+        .collect();
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].subject, "2a05:d014:97:a00::66");
+    assert_eq!(http[0].severity, Severity::Medium);
+    assert!(cam.findings.iter().any(|f| f.id == FindingId::NoDns));
+    for (_, f) in all(&r) {
+        assert!(!f.subject.contains('['), "{}", f.subject);
+    }
+    // One HTTPS rhythm of 21 beats across the plug's temporary addresses; the plain-HTTP
+    // finding tells only its own (15 s) rhythm.
+    let periodic = plug
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::Periodic && f.subject == "api.plugcloud.example")
+        .unwrap();
+    let rhythms: Vec<&str> = periodic
+        .facts
+        .iter()
+        .filter(|x| x.label == "rhythm")
+        .map(|x| x.value.as_str())
+        .collect();
+    assert_eq!(rhythms.len(), 2, "{rhythms:?}");
+    assert!(rhythms
+        .iter()
+        .any(|x| x.starts_with("tcp/443") && x.contains(" 21 beats")));
+    let plain = plug
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::CleartextHttp)
+        .unwrap();
+    assert!(
+        fact(plain, "period").starts_with("every 15 s"),
+        "{}",
+        fact(plain, "period")
+    );
+    // Redacted, the network's prefix and the cut forms of it appear nowhere.
+    let mut red = r.clone();
+    iotscope_report::redact::redact(&mut red);
+    let json = serde_json::to_string(&red).unwrap();
+    assert!(!json.contains("2a02:8071:97:10"));
+}
+
+/// The plug resolves its broker's name through the router's IPv6 resolver from a ULA address,
+/// then connects over IPv4: its device looked the name up, so the broker is named and no
+/// no-dns finding is raised.
+#[test]
+fn a_name_looked_up_from_one_address_names_the_devices_others() {
+    let r = report(recorded("dualstack/dualstack-mqtt.pcap"));
+    let plug = with_mac(&r, "24:0a:c4:97:00:10");
+    assert!(plug
+        .findings
+        .iter()
+        .all(|f| !(f.id == FindingId::NoDns && f.summary.contains("3.64.97.10"))));
+    assert!(plug
+        .endpoints
+        .iter()
+        .any(|e| e.name == "mqtt.plugcloud.example"));
+}
