@@ -5,7 +5,7 @@
 
 use iotscope_proto::app::{AppState, Packet};
 use iotscope_proto::{
-    cert, dhcp, dns, ftp, http, iot, ldap, ntp, quic, remote, snmp, tftp, tls, wsd,
+    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, wsd,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = snmp::parse(body);
     let _ = wsd::parse(body);
     let _ = ldap::parse_all(body, 8);
+    let _ = ndp::parse(body);
     let _ = iot::looks_like_kerberos(body);
     let _ = remote::rfb_version(body);
     let _ = remote::vnc_offer(body);
