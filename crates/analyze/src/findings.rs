@@ -67,6 +67,7 @@ pub enum FindingId {
     CleartextCredentials,
     UnsafeProtocol,
     Scan,
+    ProgramDownload,
     ExposedService,
     Upnp,
     CleartextHttp,
@@ -98,7 +99,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 18] = [
+pub static CATALOGUE: [Entry; 19] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -142,6 +143,22 @@ pub static CATALOGUE: [Entry; 18] = [
         remedy: "If the device is not a computer you use to scan on purpose, treat it as \
             compromised: disconnect it, reset it to factory settings, update its firmware and \
             change its passwords before it goes back on the network.",
+    },
+    Entry {
+        id: FindingId::ProgramDownload,
+        severity: Severity::High,
+        title: "Downloads a program over plain HTTP",
+        explanation: "The device fetched a program (a Linux or Windows executable, or a script) \
+            over unencrypted HTTP: its first bytes say so, whatever its name or content type. \
+            Anyone on the path could swap it for their own, which the device would then run. A \
+            bot that has broken into a camera or router fetches its own binaries like this, from \
+            a bare address it never looked up, for the device's processor (mirai.arm7, .mips, \
+            .x86): that is rated high; from a server the device looked up by name (an update \
+            fetched insecurely), medium.",
+        remedy: "If the server is not the vendor's, treat the device as compromised: \
+            disconnect it, reset it to factory settings, update its firmware and change its \
+            passwords before it goes back on the network. If it is the vendor's, ask them to \
+            sign their updates and serve them over HTTPS.",
     },
     Entry {
         id: FindingId::ExposedService,
@@ -305,6 +322,7 @@ impl FindingId {
             FindingId::CleartextCredentials => "cleartext-credentials",
             FindingId::UnsafeProtocol => "unsafe-protocol",
             FindingId::Scan => "scan",
+            FindingId::ProgramDownload => "program-download",
             FindingId::ExposedService => "exposed-service",
             FindingId::Upnp => "upnp",
             FindingId::CleartextHttp => "cleartext-http",
@@ -453,8 +471,14 @@ impl Acc {
     }
 
     /// Counts each flow of a scan's targets as an attempt, with its frame as evidence.
+    /// Counts a scan's probes: the flows to its targets, but for TCP connections that talked (a
+    /// login after the scan found the port is no probe).
     fn tries<K>(&mut self, targets: &BTreeMap<K, Vec<&Flow>>) {
-        for f in targets.values().flatten() {
+        for f in targets
+            .values()
+            .flatten()
+            .filter(|f| f.tcp.is_none() || silent(f))
+        {
             self.count += 1;
             self.at(f.first, f.last, f.first_frame + 1);
         }
@@ -1056,6 +1080,11 @@ fn dns_bypass(
         if f.app.app != App::Dns || !is_unicast(s.0) || resolvers.contains(&s.0) {
             continue;
         }
+        // Only the port said DNS: what went to port 53 was no DNS message (a flood's filler, a
+        // tunnel), or nothing at all.
+        if f.app.by == By::Port {
+            continue;
+        }
         // A resolver of the network forwarding upstream is doing its job.
         if resolvers.contains(&c.0) {
             continue;
@@ -1550,6 +1579,13 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             .values()
             .flat_map(|(_, a)| a.iter().copied())
             .collect();
+        // Hosts that refused every port they were tried on (a TCP reset): they are there.
+        let refused: BTreeSet<IpAddr> = swept
+            .values()
+            .flat_map(|(tried, _)| tried.iter())
+            .filter(|(h, fs)| !answered.contains(h) && fs.iter().any(|f| refused(f)))
+            .map(|(h, _)| *h)
+            .collect();
         let internet = hosts.iter().filter(|h| !i.local.contains(h)).count();
         let sev = scan_severity(internet);
         // "udp/161", or "tcp/23 telnet" when the port names a service; "ping" for echo requests.
@@ -1579,16 +1615,25 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
                 acc.fact("ports", port_name(*port));
             }
         }
+        // A TCP port that answered accepted the connection: it is open.
+        let answer = if proto == 6 { "accepted" } else { "answered" };
         acc.fact("hosts tried", hosts.len().to_string())
             .fact("on the internet", internet.to_string())
-            .fact("hosts that answered", answered.len().to_string());
+            .fact(&format!("hosts that {answer}"), answered.len().to_string());
+        if !refused.is_empty() {
+            acc.fact("hosts that refused", refused.len().to_string());
+        }
         let whom = if ping {
             format!("{} hosts with pings", hosts.len())
         } else {
             format!("{what} on {} hosts", hosts.len())
         };
+        let refusals = match refused.len() {
+            0 => String::new(),
+            n => format!(", {n} refused"),
+        };
         acc.summary = Some(format!(
-            "{whom} ({internet} on the internet), {} answered",
+            "{whom} ({internet} on the internet), {} {answer}{refusals}",
             answered.len()
         ));
     }
@@ -1626,6 +1671,12 @@ fn scanned<K: Copy>(targets: &BTreeMap<K, Vec<&Flow>>, min: usize) -> Option<Vec
             .map(|(k, _)| *k)
             .collect(),
     )
+}
+
+/// A TCP connection attempt the server refused: a reset, and no SYN/ACK.
+fn refused(f: &Flow) -> bool {
+    f.tcp.is_some_and(|t| t.synack_ts.is_none())
+        && f.tcp_flags[f.initiator.other() as usize] & iotscope_packet::tcp_flags::RST != 0
 }
 
 /// A probe that got nothing back: a TCP attempt that carried no data either way (unanswered,
@@ -2201,10 +2252,41 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let f = v.f;
     let down = f.from(f.initiator.other()).bytes;
     if v.app == App::Http {
-        let mut uri = None;
+        let (mut uri, mut ua) = (None, None);
         for e in ix.events(f) {
             match &e.message {
-                Message::HttpRequest(r) => uri = Some(r.uri.clone()),
+                Message::HttpRequest(r) => {
+                    uri = Some(r.uri.clone());
+                    ua = r.user_agent.clone();
+                }
+                Message::HttpResponse(r) if r.ssdp.is_none() && r.body_kind.is_some() => {
+                    // A program, by its first bytes: whatever its size, name or type.
+                    let kind = r.body_kind.unwrap_or_default();
+                    // High from a bare address on the internet, as bots fetch their binaries;
+                    // from a server the device looked up (a vendor's update, insecurely
+                    // fetched) or on the LAN, and for scripts, medium.
+                    let bare = v.name.parse::<IpAddr>().is_ok();
+                    let sev = if kind != "script" && v.server_public && bare {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    };
+                    let file = uri.as_deref().map(|u| mask_path_secrets(u).0);
+                    let acc = out.get(FindingId::ProgramDownload, dev, &v.name, sev);
+                    acc.raise(sev);
+                    acc.count += 1;
+                    let size = bytes(r.content_length.unwrap_or(0));
+                    acc.at(f.first, f.last, v.frame)
+                        .fact("program", kind)
+                        .fact(
+                            "file",
+                            format!("{} ({kind}, {size})", file.unwrap_or_default()),
+                        )
+                        .fact("server", v.server(i));
+                    if let Some(ua) = ua.as_deref() {
+                        acc.fact("fetched by", ua);
+                    }
+                }
                 Message::HttpResponse(r) if r.ssdp.is_none() => {
                     let ct = r.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
                     let size = r.content_length.unwrap_or(0);

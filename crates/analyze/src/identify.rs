@@ -244,10 +244,12 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // weak, a person may name anything anything.
     ("hostname", Contains("plug"), PlugSwitch, Low),
     ("hostname", Contains("camera"), Camera, Low),
+    ("hostname", Contains("ipcam"), Camera, Low),
     ("hostname", Contains("doorbell"), Doorbell, Low),
     ("hostname", Contains("thermostat"), Thermostat, Low),
     ("dhcp-vendor-class", Contains("plug"), PlugSwitch, Low),
     ("dhcp-vendor-class", Contains("camera"), Camera, Low),
+    ("dhcp-vendor-class", Contains("ipcam"), Camera, Low),
     ("mdns-name", Contains("camera"), Camera, Low),
     ("mdns-name", Contains("doorbell"), Doorbell, Low),
     // What an MQTT client calls itself, when it names a kind of device.

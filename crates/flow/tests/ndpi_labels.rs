@@ -52,6 +52,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "WSD" => "wsd",
         "LDAP" => "ldap",
         "Kerberos" => "kerberos",
+        "IRC" => "irc",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -73,6 +73,8 @@ pub enum App {
     Ldap,
     /// Kerberos: tickets for a Windows domain or another realm (its secrets are encrypted).
     Kerberos,
+    /// IRC: chat, and the command channel of many IoT bots (Gafgyt, Tsunami).
+    Irc,
 }
 
 impl App {
@@ -123,6 +125,7 @@ impl App {
             App::Wsd => "wsd",
             App::Ldap => "ldap",
             App::Kerberos => "kerberos",
+            App::Irc => "irc",
         }
     }
 }
@@ -272,6 +275,13 @@ fn head_len(b: &[u8]) -> Option<usize> {
 
 fn has_head_end(b: &[u8]) -> bool {
     head_len(b).is_some()
+}
+
+/// Notes what a response's body is when its first bytes say it is a program.
+fn sniff(m: &mut Message, body: &[u8]) {
+    if let Message::HttpResponse(r) = m {
+        r.body_kind = r.body_kind.or(http::program_kind(body));
+    }
 }
 
 /// Marks an HTTP message whose body did not arrive whole.
@@ -448,6 +458,8 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (_, 389 | 3268) => App::Ldap,
             (true, 636 | 3269) => App::Tls,
             (_, 88) => App::Kerberos,
+            (true, 6667) => App::Irc,
+            (true, 6697) => App::Tls,
             _ => App::Unknown,
         }
     };
@@ -470,6 +482,7 @@ fn inside_tls(port: u16) -> Option<App> {
         8883 => App::Mqtt,
         5061 => App::Sip,
         636 | 3269 => App::Ldap,
+        6697 => App::Irc,
         _ => return None,
     })
 }
@@ -561,6 +574,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
             || b.starts_with(b"REGISTER sip:")
         {
             return Some(App::Sip);
+        }
+        if iot::looks_like_irc(b) {
+            return Some(App::Irc);
         }
     }
     // LDAP on TCP, and CLDAP on UDP (Windows clients finding their domain controller). A BER
@@ -1163,6 +1179,9 @@ impl AppState {
             // Body bytes count in any order (segments come out of order); retransmissions once.
             let off = u64::from(p.seq.wrapping_sub(b.start));
             if off < b.length {
+                if off == 0 {
+                    sniff(&mut b.message, p.payload);
+                }
                 b.add(off, (off + p.payload.len() as u64).min(b.length));
                 self.next_seq[dir] = Some(later(self.next_seq[dir], end));
                 if b.covered >= b.length {
@@ -1250,8 +1269,12 @@ impl AppState {
         } else {
             return;
         };
+        let mut message = message;
         // Like tshark, a message is reported with the frame that completes its body.
         let body_here = head_len(head).map_or(0, |h| head.len() - h) as u64;
+        if body_here > 0 {
+            sniff(&mut message, &head[head.len() - body_here as usize..]);
+        }
         if body_here >= length {
             emit(message);
         } else {
@@ -1469,6 +1492,7 @@ mod tests {
             App::Wsd,
             App::Ldap,
             App::Kerberos,
+            App::Irc,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

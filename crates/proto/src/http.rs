@@ -79,6 +79,25 @@ pub struct HttpResponse {
     pub ssdp: Option<Ssdp>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
+    /// What the body's first bytes say it is, when it is a program: "ELF executable", "Windows
+    /// executable", "script" (whatever the Content-Type claims, or when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_kind: Option<&'static str>,
+}
+
+/// A program, by the magic bytes that start it: an ELF executable (Linux, the bots that infect
+/// cameras and routers), a Windows executable (MZ and the usual DOS stub's next bytes), a script
+/// (`#!`).
+pub fn program_kind(body: &[u8]) -> Option<&'static str> {
+    if body.starts_with(b"\x7fELF") {
+        Some("ELF executable")
+    } else if body.starts_with(b"MZ\x90\x00") || body.starts_with(b"MZP\x00") {
+        Some("Windows executable")
+    } else if body.starts_with(b"#!/") {
+        Some("script")
+    } else {
+        None
+    }
 }
 
 /// The SSDP headers of a discovery message.
@@ -335,6 +354,7 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
         location: h.location,
         ssdp,
         body_cut: false,
+        body_kind: None,
     })
 }
 

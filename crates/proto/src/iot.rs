@@ -231,6 +231,32 @@ pub fn banner(b: &[u8]) -> Option<String> {
     (!line.is_empty() && line.len() <= 256 && line.chars().all(|c| !c.is_control())).then_some(line)
 }
 
+/// An IRC client's registration (`NICK name`, `USER user mode * :real name`, `CAP LS`) or a
+/// server's first line (`:irc.example.net 001 nick :Welcome`, `:server NOTICE * :*** Looking
+/// up your hostname`, `NOTICE AUTH :...`). FTP's `USER name` has no real name after " :".
+pub fn looks_like_irc(b: &[u8]) -> bool {
+    let end = b
+        .iter()
+        .position(|&c| c == b'\r' || c == b'\n')
+        .unwrap_or(b.len());
+    if end == b.len() || end > 512 {
+        return false;
+    }
+    let line = &b[..end];
+    let word = |w: &[u8]| w.len() > 1 && w.iter().all(|c| c.is_ascii_graphic());
+    let words: Vec<&[u8]> = line.split(|&c| c == b' ').take(5).collect();
+    match words.as_slice() {
+        [b"NICK", nick, ..] => word(nick),
+        [b"USER", u, _, _, real, ..] => word(u) && real.starts_with(b":"),
+        [b"CAP", b"LS", ..] => true,
+        [b"NOTICE", b"AUTH", ..] => true,
+        [server, what, ..] if server.starts_with(b":") && word(server) => {
+            *what == b"NOTICE" || (what.len() == 3 && what.iter().all(u8::is_ascii_digit))
+        }
+        _ => false,
+    }
+}
+
 /// A Kerberos message (RFC 4120) exactly as long as the payload: an [APPLICATION n] tag of
 /// AS-REQ, AS-REP, TGS-REQ, TGS-REP or KRB-ERROR whose length covers the rest, a SEQUENCE, and
 /// the protocol version 5 first ([1] in requests, [0] in replies and errors).

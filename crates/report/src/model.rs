@@ -176,7 +176,7 @@ pub struct DeviceReport {
 /// The plain-language judgement of a device.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Verdict {
-    /// "behaves well", "mostly fine", "needs attention", "at risk".
+    /// "behaves well", "mostly fine", "needs attention", "at risk", "likely compromised".
     pub rating: String,
     /// The worst severity among its findings (absent when it has none).
     pub worst: Option<Severity>,
@@ -908,6 +908,12 @@ fn exposed(services: &[String], internet: bool) -> String {
     format!("{} from {from}", parts.join(" and "))
 }
 
+/// A finding that says what an infected device does rather than what it lacks: scanning other
+/// hosts, fetching a program over plain HTTP from a bare internet address (both high).
+fn compromise_sign(f: &FindingReport) -> bool {
+    matches!(f.id, FindingId::Scan | FindingId::ProgramDownload) && f.severity == Severity::High
+}
+
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
     let fact = |l: &str| {
@@ -942,6 +948,15 @@ fn weakness(f: &FindingReport) -> String {
         }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::Scan => format!("it scans {}", f.summary),
+        FindingId::ProgramDownload => format!(
+            "it downloads {} over plain HTTP from {}",
+            match fact("program").as_str() {
+                "script" => "a script".to_string(),
+                p if p.contains(',') => "programs".to_string(),
+                p => format!("an {p}").replace("an Windows", "a Windows"),
+            },
+            f.subject
+        ),
         FindingId::ExposedService => exposed(
             std::slice::from_ref(&f.subject),
             f.severity == Severity::High,
@@ -1043,6 +1058,7 @@ fn verdict(
 ) -> Verdict {
     let worst = findings.iter().map(|f| f.severity).max();
     let rating = match worst {
+        _ if findings.iter().any(compromise_sign) => "likely compromised",
         Some(Severity::High) => "at risk",
         Some(Severity::Medium) => "needs attention",
         Some(Severity::Low) => "mostly fine",
@@ -1204,8 +1220,14 @@ fn verdict(
             if endpoints.len() == 1 { "" } else { "s" },
         ));
         if !tried.is_empty() {
+            // Something came back from some (a refusal: TCP's reset, an ICMP error).
+            let how = if tried.iter().any(|e| e.bytes_down > 0) {
+                "which refused or never answered"
+            } else {
+                "with no answer in the capture"
+            };
             s.push(format!(
-                "It also tried {}, with no answer in the capture.",
+                "It also tried {}, {how}.",
                 and_list(&tried.iter().map(|e| e.name.clone()).collect::<Vec<_>>(), 4)
             ));
         }
@@ -1218,7 +1240,10 @@ fn verdict(
     }
     // One item per destination: its connections one after another are one channel.
     let mut by_name: Vec<(&str, usize, Nanos)> = Vec::new();
+    // Whether every channel goes to a server the device knew by name (a vendor's cloud).
+    let mut all_named = true;
     for l in long.iter().filter(|l| d.owns(l.device, l.mac)) {
+        all_named &= l.destination.named;
         match by_name.iter_mut().find(|c| c.0 == l.destination.name) {
             Some(c) => {
                 c.1 += 1;
@@ -1238,13 +1263,27 @@ fn verdict(
         })
         .collect();
     if !channels.is_empty() {
+        // A bare address is no vendor's cloud that the device looked up.
+        let whose = if all_named {
+            "the channel a cloud service can command it through"
+        } else {
+            "a channel it can be commanded through, to a server it never looked up by name"
+        };
         s.push(format!(
-            "It keeps a connection open to {}: the channel a cloud service can command it through.",
+            "It keeps a connection open to {}: {whose}.",
             channels.join(", ")
         ));
     }
-    let weak: Vec<String> = weaknesses(findings);
+    // What an infected device does is no weakness of its own: said apart, first.
+    let (signs, rest): (Vec<FindingReport>, Vec<FindingReport>) =
+        findings.iter().cloned().partition(compromise_sign);
+    let signs = weaknesses(&signs);
+    if !signs.is_empty() {
+        s.push(format!("Signs of compromise: {}.", signs.join("; ")));
+    }
+    let weak: Vec<String> = weaknesses(&rest);
     match weak.len() {
+        0 if !signs.is_empty() => {}
         0 => s.push("No weakness was seen in its traffic.".into()),
         1 => s.push(format!("One weakness: {}.", weak[0])),
         _ => s.push(format!("Weaknesses: {}.", weak.join("; "))),

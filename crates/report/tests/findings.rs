@@ -954,21 +954,67 @@ fn connection_attempts_that_went_unanswered_talk_no_protocol() {
     assert_eq!(lan, [44]);
 }
 
-/// The D-Link home hub fetches its agent firmware over plain HTTP from S3, which labels it
-/// `binary/octet-stream` (frames 523-811: 253 504 bytes under `/firmware/agent/DCH-G020/`). Its
-/// firmware queries (`/router/firmware/query.aspx`, XML) are not downloads.
+/// The D-Link home hub fetches its agent firmware with wget over plain HTTP from S3, which
+/// labels it `binary/octet-stream` (frames 523-811: 253 504 bytes under
+/// `/firmware/agent/DCH-G020/`): the body starts with `\x7fELF`, an executable the hub will
+/// run, fetched from a name it looked up (medium: an insecure update, no sign of compromise).
+/// Its firmware queries (`/router/firmware/query.aspx`, XML) are not downloads.
 #[test]
 fn a_firmware_image_served_by_s3_over_plain_http() {
     let r = report(capture("IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap"));
-    let fw = of(&r, FindingId::Firmware);
+    assert!(of(&r, FindingId::Firmware).is_empty());
+    let fw = of(&r, FindingId::ProgramDownload);
     assert_eq!(fw.len(), 1, "{fw:?}");
-    let f = fw[0].1;
+    let (d, f) = fw[0];
     assert_eq!(f.subject, "s3-us-west-2.amazonaws.com");
     assert_eq!(f.severity, Severity::Medium);
-    assert_eq!(fact(f, "over"), "plain HTTP");
+    assert_eq!(fact(f, "program"), "ELF executable");
     assert!(fact(f, "file").contains("/firmware/agent/DCH-G020/"));
-    assert_eq!(fact(f, "content type"), "binary/octet-stream");
-    assert_eq!(fact(f, "size"), "254 kB");
+    assert!(fact(f, "file").ends_with("(ELF executable, 254 kB)"));
+    assert_eq!(fact(f, "fetched by"), "Wget/1.13 (linux-uclibc)");
+    assert_eq!(d.verdict.rating, "needs attention");
+}
+
+/// A compromised camera (testdata/recorded/infected): busybox wget fetches a dropper script and
+/// two ELF executables from a bare address whose server sends no Content-Type, and another from
+/// a second address as `application/octet-stream`. Each is a program by its first bytes; from
+/// bare internet addresses, a sign of compromise.
+#[test]
+fn programs_fetched_from_bare_addresses_are_signs_of_compromise() {
+    let r = report(recorded("infected/download-cnc.pcap"));
+    let cam = with_mac(&r, "e0:50:8b:12:7f:2c");
+    let got: Vec<&FindingReport> = cam
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::ProgramDownload)
+        .collect();
+    assert_eq!(got.len(), 2);
+    let first = got.iter().find(|f| f.subject == "45.148.10.81").unwrap();
+    assert_eq!(first.severity, Severity::High);
+    assert_eq!(first.count, 3);
+    assert_eq!(
+        first.facts.iter().filter(|x| x.label == "file").count(),
+        1,
+        "one fact, its values in order of the files"
+    );
+    let files = fact(first, "file");
+    assert!(
+        files.contains("/bins/mirai.x86 (ELF executable, 122 kB)"),
+        "{files}"
+    );
+    assert!(
+        files.contains("/bins/mirai.arm7 (ELF executable, 36 kB)"),
+        "{files}"
+    );
+    assert!(files.contains("/bins.sh (script, 110 B)"), "{files}");
+    assert!(of(&r, FindingId::Firmware).is_empty());
+    assert_eq!(cam.verdict.rating, "likely compromised");
+    assert!(cam
+        .verdict
+        .text
+        .contains("Signs of compromise: it downloads"));
+    // The IRC channel is named as such.
+    assert!(cam.endpoints.iter().any(|e| e.name == "185.244.25.11"));
 }
 
 /// The Ednet camera asks 12 times for /update.sh over TFTP from 192.168.1.13 (frames 13-26):
@@ -1295,7 +1341,7 @@ fn scans_of_ports_and_of_hosts() {
     assert_eq!(s[0].1.subject, "tcp/23 telnet on many hosts");
     assert_eq!(s[0].1.severity, Severity::High);
     assert_eq!(fact(s[0].1, "hosts tried"), "64");
-    assert_eq!(fact(s[0].1, "hosts that answered"), "0");
+    assert_eq!(fact(s[0].1, "hosts that accepted"), "0");
     assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
 
     // nmap's SNMP probe to udp/161 of the same 64 addresses (record.sh udpsweep): a UDP sweep,
@@ -1329,7 +1375,7 @@ fn scans_of_ports_and_of_hosts() {
     let d = holding(&r, "10.99.0.2");
     assert!(
         d.verdict.text.contains(
-            "One weakness: it scans 20 ports of 32 hosts (32 on the internet), 0 answered."
+            "Signs of compromise: it scans 20 ports of 32 hosts (32 on the internet), 0 answered."
         ),
         "{}",
         d.verdict.text
@@ -1427,9 +1473,9 @@ fn a_ping_sweep_is_a_scan() {
     assert_eq!(fact(f, "hosts tried"), "64");
     assert_eq!(fact(f, "hosts that answered"), "2");
     assert!(
-        d.verdict
-            .text
-            .contains("it scans 64 hosts with pings (64 on the internet), 2 answered"),
+        d.verdict.text.contains(
+            "Signs of compromise: it scans 64 hosts with pings (64 on the internet), 2 answered"
+        ),
         "{}",
         d.verdict.text
     );
@@ -2023,4 +2069,40 @@ fn a_name_looked_up_from_one_address_names_the_devices_others() {
         .endpoints
         .iter()
         .any(|e| e.name == "mqtt.plugcloud.example"));
+}
+
+/// The compromised camera's scans and floods (testdata/recorded/infected): nmap's 520 SYNs to
+/// tcp/23 and 2323 over 260 hosts (3 accept, 4 refuse); the six telnet logins that followed are
+/// no probes. Its DHCP vendor class `hi3518-ipcam` says camera.
+#[test]
+fn a_scan_counts_its_probes_and_its_refusals() {
+    let r = report(recorded("infected/scan-brute.pcap"));
+    let cam = with_mac(&r, "e0:50:8b:12:7f:2c");
+    assert_eq!(cam.kind, "camera");
+    let s = of(&r, FindingId::Scan);
+    assert_eq!(s.len(), 1, "{s:?}");
+    let f = s[0].1;
+    assert_eq!(f.count, 520);
+    assert_eq!(fact(f, "hosts tried"), "260");
+    assert_eq!(fact(f, "hosts that accepted"), "3");
+    assert_eq!(fact(f, "hosts that refused"), "4");
+    assert_eq!(cam.verdict.rating, "likely compromised");
+    // Two of the internet hosts it tried refused: not "no answer".
+    assert!(
+        cam.verdict.text.contains("which refused or never answered"),
+        "{}",
+        cam.verdict.text
+    );
+}
+
+/// hping3's UDP flood sends 2400 datagrams of filler to udp/53 of a web server: no DNS message
+/// in any of them, so no dns-bypass. The lookups sent straight to 8.8.8.8 are one.
+#[test]
+fn datagrams_to_port_53_that_hold_no_dns_are_no_bypass() {
+    let r = report(recorded("infected/dns-flood.pcap"));
+    let subjects: Vec<&str> = of(&r, FindingId::DnsBypass)
+        .iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert_eq!(subjects, ["8.8.8.8"]);
 }
