@@ -1123,9 +1123,9 @@ fn dns_bypass(
 
 /// Logins and user names sent in clear.
 fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
-    // Logins the server refused (MQTT's CONNACK, LDAP's bind result), per finding: how many,
-    // and its answers.
-    let mut refusals: BTreeMap<(String, String), (u64, BTreeSet<String>)> = BTreeMap::new();
+    // The server's answers, per finding: the logins refused and its replies, the users let in,
+    // and the server's device and service (for a password guessed).
+    let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     for e in i.events {
         let (protocol, method, user, password) = match &e.message {
             Message::Login(l) => (
@@ -1195,21 +1195,30 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         acc.fact("protocol", protocol.clone())
             .fact("method", method);
         // SNMP v1 and v2c name no user: the community string is the whole credential.
+        let user = user.unwrap_or_else(|| "(none)".into());
         if protocol != "snmp" {
-            acc.fact("user", user.unwrap_or_else(|| "(none)".into()));
+            acc.fact("user", user.clone());
         }
         // A server that refused the login (a wrong password, or one no longer valid) still saw
         // it.
-        let refused = ix
-            .flow_of
-            .get(&e.flow)
-            .and_then(|f| refusal(ix.events(f), e.frame, &protocol));
-        if let Some(code) = refused {
-            let r = refusals
+        if let Some(f) = ix.flow_of.get(&e.flow) {
+            let t = tallies
                 .entry((dev.to_string(), subject.clone()))
                 .or_default();
-            r.0 += 1;
-            r.1.insert(code);
+            match login_answer(ix.events(f), e.frame, &protocol) {
+                Some((false, reply)) => {
+                    t.refused += 1;
+                    t.replies.insert(reply);
+                }
+                Some((true, _)) => {
+                    t.accepted.insert(user);
+                }
+                None => {}
+            }
+            if let Some(sdev) = of_server.filter(|s| *s != dev) {
+                let client = ip_of(if e.from_client { &e.src } else { &e.dst });
+                t.server = Some((sdev.to_string(), service(f), ix.named(client)));
+            }
         }
         acc.fact("server", ix.described(i, server)).fact(
             "password",
@@ -1220,14 +1229,39 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             },
         );
     }
-    for ((dev, subject), (n, codes)) in refusals {
-        if let Some(acc) = out
+    for ((dev, subject), t) in tallies {
+        if t.refused == 0 {
+            continue;
+        }
+        let Some(acc) = out
             .map
             .get_mut(&(FindingId::CleartextCredentials, dev, subject))
-        {
-            let codes: Vec<String> = codes.into_iter().collect();
-            let count = acc.count;
-            acc.fact("refused", format!("{n} of {count} ({})", codes.join(", ")));
+        else {
+            continue;
+        };
+        let replies: Vec<String> = t.replies.into_iter().collect();
+        let count = acc.count;
+        acc.fact(
+            "refused",
+            format!("{} of {count} ({})", t.refused, replies.join(", ")),
+        );
+        if t.refused < GUESSES {
+            continue;
+        }
+        let then = if t.accepted.is_empty() {
+            String::new()
+        } else {
+            let users: Vec<String> = t.accepted.into_iter().collect();
+            format!(", then let in as {}", users.join(", "))
+        };
+        let guessing = format!("{} refused logins{then}", t.refused);
+        acc.fact("guessing", guessing.clone());
+        // The server's side: someone guessed at its passwords, and maybe got in (its
+        // exposed-service finding keeps its severity, which tells where the clients were).
+        if let Some((sdev, service, client)) = t.server {
+            if let Some(acc) = out.map.get_mut(&(FindingId::ExposedService, sdev, service)) {
+                acc.fact("password guessing", format!("{client}: {guessing}"));
+            }
         }
     }
     // A login without a password proves less.
@@ -1238,13 +1272,29 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
     }
 }
 
-/// The server's refusal of the login a flow's event at `frame` carried, as said in the finding:
-/// an MQTT broker's CONNACK code other than 0, or the result of the LDAP bind sent in that frame
-/// (matched by its message id) other than success.
-fn refusal(events: &[&Event], frame: u64, protocol: &str) -> Option<String> {
+/// Refused logins from one client to one server from which they are password guessing, not
+/// a mistyped password or two: a person retypes once or twice; Mirai tries ten pairs per host.
+const GUESSES: u64 = 5;
+
+/// What the server answered the logins of one finding.
+#[derive(Default)]
+struct Tally {
+    refused: u64,
+    replies: BTreeSet<String>,
+    /// Users let in.
+    accepted: BTreeSet<String>,
+    /// The server's device, the service and the client by name, when the server is a device.
+    server: Option<(String, String, String)>,
+}
+
+/// The server's answer to the login a flow's event at `frame` carried: whether it let the client
+/// in, and its reply as said in the finding. An MQTT broker's CONNACK (0 accepts); the result
+/// of the LDAP bind sent in that frame (matched by its message id); for telnet, FTP, POP3, IMAP
+/// and SMTP the answer that came after the login and before the next one.
+fn login_answer(events: &[&Event], frame: u64, protocol: &str) -> Option<(bool, String)> {
     match protocol {
         "mqtt" => events.iter().find_map(|x| match x.message {
-            Message::MqttConnAck(code) if code != 0 => Some(format!("CONNACK code {code}")),
+            Message::MqttConnAck(code) => Some((code == 0, format!("CONNACK code {code}"))),
             _ => None,
         }),
         "ldap" => {
@@ -1254,12 +1304,23 @@ fn refusal(events: &[&Event], frame: u64, protocol: &str) -> Option<String> {
             })?;
             events.iter().find_map(|x| match &x.message {
                 Message::Ldap(m) if m.op == "bind-response" && m.id == id => {
-                    m.result.filter(|r| *r != "success").map(str::to_string)
+                    m.result.map(|r| (r == "success", r.to_string()))
                 }
                 _ => None,
             })
         }
-        _ => None,
+        _ => {
+            // Events are in frame order: the first answer after this login, unless another
+            // login comes first.
+            for x in events.iter().filter(|x| x.frame > frame) {
+                match &x.message {
+                    Message::Login(_) => return None,
+                    Message::LoginAnswer(a) => return Some((a.accepted, a.reply.clone())),
+                    _ => {}
+                }
+            }
+            None
+        }
     }
 }
 

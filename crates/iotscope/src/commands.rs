@@ -640,6 +640,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 s.description.as_ref().map(|d| format!("sysDescr={d}")),
             ]),
         ),
+        Message::LoginAnswer(a) => (
+            "login-answer",
+            if a.accepted { "accepted" } else { "refused" }.to_string(),
+            format!("reply={}", a.reply),
+        ),
         Message::Ndp(n) => (
             "ndp",
             format!(

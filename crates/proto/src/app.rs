@@ -209,6 +209,8 @@ pub enum Message {
     Ntp(ntp::Ntp),
     /// A login sent in clear (the password is never kept).
     Login(Login),
+    /// The server's answer to the login before it on the flow.
+    LoginAnswer(login::LoginAnswer),
     /// The leaf of the certificate chain a TLS server sent in clear.
     Certificate(Box<cert::Certificate>),
     /// An MQTT client's CONNECT (the password is never kept).
@@ -1092,7 +1094,9 @@ impl AppState {
                             emit(Message::Banner(line));
                         }
                     }
-                    state.from_server(p.payload);
+                    if let Some(a) = state.from_server(p.payload) {
+                        emit(Message::LoginAnswer(a));
+                    }
                 }
                 // A login can come after many packets (telnet sends a character per packet).
                 if !state.done && self.seen[0] + self.seen[1] < LOGIN_PACKETS {

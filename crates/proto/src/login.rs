@@ -19,6 +19,18 @@ pub struct Login {
     pub password: bool,
 }
 
+/// The server's answer to a login: accepted or refused, with its reply in short ("530",
+/// "-ERR", "NO", "535", "Login incorrect").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoginAnswer {
+    pub accepted: bool,
+    pub reply: String,
+}
+
+/// Logins followed per connection: telnet's login and FTP let a client try again on the same
+/// connection, and password guessers do.
+const MAX_LOGINS: u8 = 16;
+
 /// Which cleartext protocol a flow speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kind {
@@ -58,8 +70,12 @@ pub struct LoginState {
     len: usize,
     expect: Expect,
     user: Option<String>,
-    /// A login was reported: later lines are not read.
+    /// Nothing more to read: a login was accepted, or too many were tried.
     pub done: bool,
+    /// A login was reported and the server's answer is awaited.
+    awaiting: bool,
+    /// Logins reported on this connection.
+    logins: u8,
 }
 
 impl Default for LoginState {
@@ -71,6 +87,8 @@ impl Default for LoginState {
             expect: Expect::Command,
             user: None,
             done: false,
+            awaiting: false,
+            logins: 0,
         }
     }
 }
@@ -111,7 +129,9 @@ impl LoginState {
     }
 
     fn login(&mut self, protocol: &str, method: &str, user: Option<String>) -> Login {
-        self.done = true;
+        self.awaiting = true;
+        self.logins += 1;
+        self.done = self.logins >= MAX_LOGINS;
         Login {
             protocol: protocol.into(),
             method: method.into(),
@@ -120,10 +140,19 @@ impl LoginState {
         }
     }
 
-    /// Reads bytes the server sent (telnet prompts).
-    pub fn from_server(&mut self, b: &[u8]) {
+    /// Reads bytes the server sent: telnet prompts, and the answer to a login.
+    pub fn from_server(&mut self, b: &[u8]) -> Option<LoginAnswer> {
+        if self.done && !self.awaiting {
+            return None;
+        }
+        let answer = if self.awaiting { self.answer(b) } else { None };
+        if let Some(a) = &answer {
+            self.awaiting = false;
+            // Once in, the client tries no more.
+            self.done |= a.accepted;
+        }
         if self.kind != Kind::Telnet || self.done {
-            return;
+            return answer;
         }
         let text = String::from_utf8_lossy(b).to_ascii_lowercase();
         let text = text.trim_end();
@@ -135,6 +164,87 @@ impl LoginState {
             self.expect = Expect::TelnetUser;
             self.len = 0;
         }
+        answer
+    }
+
+    /// The server's answer to the login just reported, when these bytes hold it.
+    fn answer(&self, b: &[u8]) -> Option<LoginAnswer> {
+        let text = String::from_utf8_lossy(&b[..b.len().min(1024)]);
+        let reply = |accepted: bool, reply: &str| {
+            Some(LoginAnswer {
+                accepted,
+                reply: reply.to_string(),
+            })
+        };
+        // The first line that is an answer (not a continuation or an untagged line).
+        for line in text.lines() {
+            let line = line.trim();
+            match self.kind {
+                Kind::Ftp => {
+                    if line.starts_with("230") {
+                        return reply(true, "230");
+                    } else if line.starts_with("530") {
+                        return reply(false, "530");
+                    }
+                }
+                Kind::Smtp => {
+                    if line.starts_with("235") {
+                        return reply(true, "235");
+                    } else if line.starts_with("535") || line.starts_with("454") {
+                        return reply(false, &line[..3]);
+                    }
+                }
+                Kind::Pop3 => {
+                    if line.starts_with("+OK") {
+                        return reply(true, "+OK");
+                    } else if line.starts_with("-ERR") {
+                        return reply(false, "-ERR");
+                    }
+                }
+                Kind::Imap => {
+                    let mut w = line.split_whitespace();
+                    let tag = w.next().unwrap_or("*");
+                    if tag != "*" && tag != "+" {
+                        match w.next().map(str::to_ascii_uppercase).as_deref() {
+                            Some("OK") => return reply(true, "OK"),
+                            Some(r @ ("NO" | "BAD")) => return reply(false, r),
+                            _ => {}
+                        }
+                    }
+                }
+                Kind::Telnet | Kind::None => {}
+            }
+        }
+        if self.kind != Kind::Telnet {
+            return None;
+        }
+        // Telnet has no status codes: the words of a refusal, a new login prompt, or else a
+        // shell's prompt or a greeting.
+        let low = text.to_ascii_lowercase();
+        let refused = [
+            "incorrect",
+            "failed",
+            "denied",
+            "invalid",
+            "bad password",
+            "wrong",
+        ]
+        .iter()
+        .find(|w| low.contains(*w));
+        if let Some(w) = refused {
+            return reply(false, &format!("\"{w}\""));
+        }
+        let end = low.trim_end();
+        if end.ends_with("login:") || end.ends_with("username:") || end.ends_with("password:") {
+            return reply(false, "asked again");
+        }
+        if end.ends_with(['$', '#', '>', '%'])
+            || low.contains("last login")
+            || low.contains("welcome")
+        {
+            return reply(true, "a shell");
+        }
+        None
     }
 
     /// Reads bytes the client sent; returns a login when one completes.
@@ -316,6 +426,37 @@ mod tests {
         let l = s.from_client(b"\r\n").unwrap();
         assert_eq!(l.user.as_deref(), Some("bob"));
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn answers_to_logins() {
+        let mut s = LoginState::new(Kind::Telnet);
+        s.from_server(b"host login: ");
+        s.from_client(b"root\r\n");
+        s.from_server(b"Password: ");
+        assert!(s.from_client(b"xc3511\r\n").is_some());
+        // An echoed line end says nothing yet; the refusal and the new prompt do.
+        assert_eq!(s.from_server(b"\r\n"), None);
+        let a = s.from_server(b"Login incorrect\r\nhost login: ").unwrap();
+        assert!(!a.accepted);
+        // The client tries again on the same connection.
+        s.from_client(b"admin\r\n");
+        s.from_server(b"Password: ");
+        assert!(s.from_client(b"admin\r\n").is_some());
+        assert!(s.from_server(b"Last login: Sun\r\n$ ").unwrap().accepted);
+        assert!(s.done);
+
+        let mut s = LoginState::new(Kind::Ftp);
+        s.from_client(b"USER bob\r\n");
+        assert_eq!(s.from_server(b"331 Password required\r\n"), None);
+        assert!(s.from_client(b"PASS x\r\n").is_some());
+        let a = s.from_server(b"530 Login incorrect.\r\n").unwrap();
+        assert_eq!((a.accepted, a.reply.as_str()), (false, "530"));
+
+        let mut s = LoginState::new(Kind::Imap);
+        assert!(s.from_client(b"a1 LOGIN bob pw\r\n").is_some());
+        let a = s.from_server(b"* CAPABILITY IMAP4rev1\r\na1 NO [AUTHENTICATIONFAILED] no\r\n");
+        assert_eq!(a.map(|a| (a.accepted, a.reply)), Some((false, "NO".into())));
     }
 
     #[test]

@@ -830,6 +830,15 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
             )),
             _ => None,
         };
+        // Passwords guessed at one of its services: said first, with who and how it ended.
+        for f in &same {
+            if let Some(g) = f.facts.iter().find(|x| x.label == "password guessing") {
+                out.push(format!(
+                    "someone guessed at its {} passwords ({})",
+                    f.subject, g.value
+                ));
+            }
+        }
         match phrase {
             Some(p) => out.push(p),
             None => {
@@ -909,9 +918,11 @@ fn exposed(services: &[String], internet: bool) -> String {
 }
 
 /// A finding that says what an infected device does rather than what it lacks: scanning other
-/// hosts, fetching a program over plain HTTP from a bare internet address (both high).
+/// hosts, fetching a program over plain HTTP from a bare internet address (both high), guessing
+/// another host's passwords.
 fn compromise_sign(f: &FindingReport) -> bool {
     matches!(f.id, FindingId::Scan | FindingId::ProgramDownload) && f.severity == Severity::High
+        || f.id == FindingId::CleartextCredentials && f.facts.iter().any(|x| x.label == "guessing")
 }
 
 /// A phrase for a weakness, to list in the verdict.
@@ -941,6 +952,14 @@ fn weakness(f: &FindingReport) -> String {
                     (if vowel { "an" } else { "a" }, name)
                 }
             };
+            if !fact("guessing").is_empty() {
+                return format!(
+                    "it guesses {name} passwords on {} ({}; users {})",
+                    f.subject.split(" to ").nth(1).unwrap_or(&f.subject),
+                    fact("guessing"),
+                    fact("user")
+                );
+            }
             format!(
                 "it sends {article} {name} login in clear (user {})",
                 fact("user")

@@ -2106,3 +2106,46 @@ fn datagrams_to_port_53_that_hold_no_dns_are_no_bypass() {
         .collect();
     assert_eq!(subjects, ["8.8.8.8"]);
 }
+
+/// The compromised camera tries six telnet logins on a neighbour, one connection each: five
+/// answered "Login incorrect", the sixth let in (a shell prompt). That is password guessing:
+/// a sign of compromise on the guesser, and told on the neighbour's telnet service.
+#[test]
+fn password_guessing_is_told_on_both_sides() {
+    let r = report(recorded("infected/scan-brute.pcap"));
+    let cam = with_mac(&r, "e0:50:8b:12:7f:2c");
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let f = creds[0].1;
+    assert_eq!(f.count, 6);
+    assert_eq!(fact(f, "refused"), "5 of 6 (\"incorrect\")");
+    assert_eq!(
+        fact(f, "guessing"),
+        "5 refused logins, then let in as rvaadmin"
+    );
+    assert!(cam
+        .verdict
+        .text
+        .contains("it guesses telnet passwords on 10.98.1.10 (5 refused logins"));
+    let victim = holding(&r, "10.98.1.10");
+    let telnet = victim
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::ExposedService && f.subject == "tcp/23 telnet")
+        .unwrap();
+    assert_eq!(
+        fact(telnet, "password guessing"),
+        "IPCAM-7F2C (10.98.1.50): 5 refused logins, then let in as rvaadmin"
+    );
+    // Its clients were on the LAN: the finding keeps its severity.
+    assert_eq!(telnet.severity, Severity::Low);
+    assert!(victim
+        .verdict
+        .text
+        .contains("someone guessed at its tcp/23 telnet passwords"));
+    // A single accepted login is no guessing (record.sh telnet).
+    let r = report(recorded("telnet-login.pcap"));
+    let f = of(&r, FindingId::CleartextCredentials)[0].1;
+    assert_eq!(fact(f, "refused"), "");
+    assert_eq!(fact(f, "guessing"), "");
+}
