@@ -67,6 +67,7 @@ pub enum FindingId {
     CleartextCredentials,
     UnsafeProtocol,
     Scan,
+    Flood,
     ProgramDownload,
     ExposedService,
     Upnp,
@@ -99,7 +100,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 19] = [
+pub static CATALOGUE: [Entry; 20] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -143,6 +144,17 @@ pub static CATALOGUE: [Entry; 19] = [
         remedy: "If the device is not a computer you use to scan on purpose, treat it as \
             compromised: disconnect it, reset it to factory settings, update its firmware and \
             change its passwords before it goes back on the network.",
+    },
+    Entry {
+        id: FindingId::Flood,
+        severity: Severity::High,
+        title: "Floods a host",
+        explanation: "The device sent a torrent of connection attempts, datagrams or pings to one \
+            host, hundreds a second: a denial-of-service attack. Botnets of cameras and routers \
+            (Mirai and its kin) are commanded to do exactly this; an ordinary program talks to a \
+            host a few times a second at most.",
+        remedy: "Treat the device as compromised: disconnect it, reset it to factory settings, \
+            update its firmware and change its passwords before it goes back on the network.",
     },
     Entry {
         id: FindingId::ProgramDownload,
@@ -322,6 +334,7 @@ impl FindingId {
             FindingId::CleartextCredentials => "cleartext-credentials",
             FindingId::UnsafeProtocol => "unsafe-protocol",
             FindingId::Scan => "scan",
+            FindingId::Flood => "flood",
             FindingId::ProgramDownload => "program-download",
             FindingId::ExposedService => "exposed-service",
             FindingId::Upnp => "upnp",
@@ -741,10 +754,11 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let mut out = Findings::default();
     let resolvers = network_resolvers(i, &ix);
     let probes = scans(i, &ix, &mut out);
-    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &probes, &mut out);
+    let flooded = floods(i, &ix, &mut out);
+    let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &probes, &flooded, &mut out);
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &probes, &mut out);
-    endpoint_findings(i, &ix, &encrypted_dns_users, &mut out);
+    endpoint_findings(i, &ix, &encrypted_dns_users, &flooded, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
     let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
@@ -1402,6 +1416,7 @@ fn flows_and_apps(
     ix: &Index,
     resolvers: &BTreeSet<IpAddr>,
     probes: &HashSet<u64>,
+    flooded: &HashSet<u64>,
     out: &mut Findings,
 ) -> BTreeSet<IpAddr> {
     let mut encrypted_dns = BTreeSet::new();
@@ -1433,7 +1448,10 @@ fn flows_and_apps(
         }
         downloads(i, ix, &v, out);
         tunnel(i, ix, &v, out);
-        connectivity(i, &v, out);
+        // A flood's pings check nothing.
+        if !flooded.contains(&f.id()) {
+            connectivity(i, &v, out);
+        }
         lan_peer(ix, &v, out);
     }
     // One ping is not a probe.
@@ -2413,6 +2431,122 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
 }
 
+/// Attempts (TCP connections that carried nothing from the client, UDP datagrams no parser
+/// recognised, pings) from one device to one host, within [`FLOOD_WINDOW`] or in one flow,
+/// from which they are a flood. A program that talks to a host opens a few connections a
+/// second at most; the flood commands of IoT bots (Mirai's SYN, UDP and ICMP attacks, hping3)
+/// send thousands.
+const FLOOD_MIN: u64 = 200;
+/// The window in which [`FLOOD_MIN`] new attempts (each flow a new source port) make a flood.
+const FLOOD_WINDOW: Nanos = 10_000_000_000;
+/// Attempts per second in one flow (a ping flood, a UDP flood from one socket) that make it a
+/// flood, once it holds [`FLOOD_MIN`]: a ping a second is a check, fifty are not.
+const FLOOD_RATE: f64 = 50.0;
+
+/// Floods: one finding per device and target. Returns the ids of their flows, which make no
+/// upload or connectivity-check finding.
+fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
+    // Per (device, client, target, protocol): each flow's start, end, attempts and port.
+    type Shot = (Nanos, Nanos, u64, u16, u64, u64);
+    let mut groups: BTreeMap<(&str, IpAddr, IpAddr, u8), Vec<Shot>> = BTreeMap::new();
+    for f in i.flows {
+        let (c, s) = ends(f);
+        if !is_unicast(s.0) {
+            continue;
+        }
+        let sent = f.from(f.initiator);
+        let back = f.from(f.initiator.other());
+        let attempts = match f.key.proto {
+            // A connection attempt that carried nothing from the client.
+            6 if f.tcp.is_some_and(|t| t.syn_ts.is_some()) && sent.payload_bytes == 0 => 1,
+            // Datagrams no parser recognised, hardly answered: a video stream, a game or a
+            // vendor's protocol is answered or acknowledged.
+            17 if !matches!(f.app.by, By::Content | By::Both | By::Control)
+                && back.packets * 100 <= sent.packets =>
+            {
+                sent.packets
+            }
+            1 | 58 if f.icmp[f.initiator as usize] & icmp_kind::ECHO_REQUEST != 0 => sent.packets,
+            _ => continue,
+        };
+        let Some(dev) = ix.device_at(f, f.initiator) else {
+            continue;
+        };
+        groups
+            .entry((dev, c.0, s.0, f.key.proto))
+            .or_default()
+            .push((f.first, f.last, attempts, s.1, f.id(), f.first_frame + 1));
+    }
+    let mut flooded = HashSet::new();
+    for ((dev, _client, target, proto), mut shots) in groups {
+        shots.sort_unstable_by_key(|x| x.0);
+        // One flow alone, fast enough.
+        let single = shots.iter().any(|&(first, last, n, ..)| {
+            n >= FLOOD_MIN && n as f64 / ((last - first).max(1_000_000) as f64 / 1e9) >= FLOOD_RATE
+        });
+        // Or many new flows in a window, to a few ports (a port scan tries each port once).
+        let mut many = false;
+        let mut lo = 0;
+        let mut sum = 0;
+        for hi in 0..shots.len() {
+            sum += shots[hi].2;
+            while shots[hi].0 - shots[lo].0 > FLOOD_WINDOW {
+                sum -= shots[lo].2;
+                lo += 1;
+            }
+            let flows = hi - lo + 1;
+            if sum >= FLOOD_MIN && flows as u64 * 2 >= FLOOD_MIN {
+                let ports: BTreeSet<u16> = shots[lo..=hi].iter().map(|x| x.3).collect();
+                if flows >= 3 * ports.len() {
+                    many = true;
+                    break;
+                }
+            }
+        }
+        if !(single || many) {
+            continue;
+        }
+        let attempts: u64 = shots.iter().map(|x| x.2).sum();
+        let first = shots[0].0;
+        let last = shots.iter().map(|x| x.1).max().unwrap_or(first);
+        let secs = ((last - first).max(1_000_000) as f64) / 1e9;
+        let ports: BTreeSet<u16> = shots.iter().map(|x| x.3).collect();
+        let (flood, what) = match proto {
+            6 => ("SYN flood", "connection attempts"),
+            17 => ("UDP flood", "datagrams"),
+            _ => ("ping flood", "echo requests"),
+        };
+        let to = match (proto, ports.len()) {
+            (1 | 58, _) => String::new(),
+            (_, 1) => format!(
+                " to {}/{}",
+                proto_name(proto),
+                ports.iter().next().unwrap_or(&0)
+            ),
+            (_, n) => format!(" to {n} {} ports", proto_name(proto)),
+        };
+        let subject = format!("{flood} to {}", ix.named(target));
+        let acc = out.get(FindingId::Flood, dev, &subject, Severity::High);
+        acc.count += attempts;
+        for s in &shots {
+            acc.at(s.0, s.1, s.5);
+            flooded.insert(s.4);
+        }
+        acc.fact("target", ix.described(i, target))
+            .fact("what", format!("{what}{to}"))
+            .fact("attempts", attempts.to_string())
+            .fact(
+                "rate",
+                format!(
+                    "{:.0} per second over {}",
+                    attempts as f64 / secs,
+                    duration((last - first).max(0))
+                ),
+            );
+    }
+    flooded
+}
+
 /// Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
 fn connectivity(i: &Input, v: &View, out: &mut Findings) {
     let Some(dev) = v.cdev else { return };
@@ -2721,7 +2855,23 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
 }
 
 /// Findings about where a device's endpoints are: no lookup, countries, upload volume.
-fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, out: &mut Findings) {
+fn endpoint_findings(
+    i: &Input,
+    ix: &Index,
+    encrypted_dns: &BTreeSet<IpAddr>,
+    flooded: &HashSet<u64>,
+    out: &mut Findings,
+) {
+    // What a device flooded it did not upload.
+    let flood_targets: BTreeSet<(IpAddr, IpAddr)> = i
+        .flows
+        .iter()
+        .filter(|f| flooded.contains(&f.id()))
+        .map(|f| {
+            let (c, s) = ends(f);
+            (c.0, s.0)
+        })
+        .collect();
     // no-dns findings lowered because their first contact came soon after the capture began.
     let mut early_keys: BTreeSet<(String, String)> = BTreeSet::new();
     // (client, server) pairs where an HTTP request named the server by its address: the URL
@@ -2816,7 +2966,10 @@ fn endpoint_findings(i: &Input, ix: &Index, encrypted_dns: &BTreeSet<IpAddr>, ou
                     .fact("destinations", format!("{shown} ({place})"));
             }
         }
-        if e.bytes_up >= UPLOAD_MIN && e.bytes_up >= UPLOAD_RATIO * e.bytes_down {
+        if e.bytes_up >= UPLOAD_MIN
+            && e.bytes_up >= UPLOAD_RATIO * e.bytes_down
+            && !flood_targets.contains(&(e.device, e.addr))
+        {
             let sev = if e.bytes_up >= UPLOAD_HIGH {
                 Severity::Medium
             } else {

@@ -921,7 +921,10 @@ fn exposed(services: &[String], internet: bool) -> String {
 /// hosts, fetching a program over plain HTTP from a bare internet address (both high), guessing
 /// another host's passwords.
 fn compromise_sign(f: &FindingReport) -> bool {
-    matches!(f.id, FindingId::Scan | FindingId::ProgramDownload) && f.severity == Severity::High
+    matches!(
+        f.id,
+        FindingId::Scan | FindingId::Flood | FindingId::ProgramDownload
+    ) && f.severity == Severity::High
         || f.id == FindingId::CleartextCredentials && f.facts.iter().any(|x| x.label == "guessing")
 }
 
@@ -967,6 +970,7 @@ fn weakness(f: &FindingReport) -> String {
         }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::Scan => format!("it scans {}", f.summary),
+        FindingId::Flood => format!("it sends a {} ({})", f.subject, fact("rate")),
         FindingId::ProgramDownload => format!(
             "it downloads {} over plain HTTP from {}",
             match fact("program").as_str() {

@@ -2149,3 +2149,29 @@ fn password_guessing_is_told_on_both_sides() {
     assert_eq!(fact(f, "refused"), "");
     assert_eq!(fact(f, "guessing"), "");
 }
+
+/// hping3's three floods of one host (testdata/recorded/infected/dns-flood.pcap): 1500 SYNs to
+/// tcp/80, 2400 datagrams of filler to udp/53, 300 pings, each in a second or three. Each is a
+/// flood (a sign of compromise), and none is an upload or a connectivity check.
+#[test]
+fn floods_are_told_apart_from_uploads_and_pings() {
+    let r = report(recorded("infected/dns-flood.pcap"));
+    let cam = with_mac(&r, "e0:50:8b:12:7f:2c");
+    let floods: BTreeSet<(&str, &str)> = cam
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::Flood)
+        .map(|f| (f.subject.as_str(), fact(f, "attempts")))
+        .collect();
+    assert_eq!(
+        floods,
+        BTreeSet::from([
+            ("SYN flood to 93.184.216.34", "1500"),
+            ("UDP flood to 93.184.216.34", "2400"),
+            ("ping flood to 93.184.216.34", "300"),
+        ])
+    );
+    assert!(of(&r, FindingId::Upload).is_empty());
+    assert!(of(&r, FindingId::ConnectivityCheck).is_empty());
+    assert_eq!(cam.verdict.rating, "likely compromised");
+}
