@@ -2874,6 +2874,16 @@ fn endpoint_findings(
         .collect();
     // no-dns findings lowered because their first contact came soon after the capture began.
     let mut early_keys: BTreeSet<(String, String)> = BTreeSet::new();
+    // When each address was handed out in the capture (a DHCP ACK): a device that only got its
+    // address then had looked nothing up before.
+    let mut leased: HashMap<IpAddr, Nanos> = HashMap::new();
+    for e in i.events {
+        if let Message::Dhcp(m) = &e.message {
+            if m.msg_type == Some(5) && !m.your_addr.is_unspecified() {
+                leased.entry(IpAddr::V4(m.your_addr)).or_insert(e.ts);
+            }
+        }
+    }
     // (client, server) pairs where an HTTP request named the server by its address: the URL
     // itself holds the address, so no lookup was ever needed.
     let mut by_address: BTreeSet<(IpAddr, IpAddr)> = BTreeSet::new();
@@ -2914,7 +2924,8 @@ fn endpoint_findings(
                 .clone()
                 .unwrap_or_else(|| "unknown network".into());
             let in_url = by_address.contains(&(e.device, e.addr));
-            let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url;
+            let leased_here = leased.get(&e.device).is_some_and(|t| *t <= e.first);
+            let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url && !leased_here;
             let sev = if (encrypted_dns.contains(&e.device) && !in_url) || early {
                 Severity::Info
             } else {
