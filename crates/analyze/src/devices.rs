@@ -499,6 +499,25 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 d.first = d.first.min(e.ts);
                 d.last = d.last.max(e.ts);
             }
+            // An address a host claims on the link (duplicate address detection, from ::) or
+            // answers for (a neighbour advertisement): its MAC holds it, as ARP tells for IPv4.
+            Message::Ndp(m)
+                if m.kind == "neighbor-advertisement"
+                    || m.kind == "neighbor-solicitation" && e.src.is_unspecified() =>
+            {
+                let (Some(t), Some(mac)) = (m.target, m.sender) else {
+                    continue;
+                };
+                let ip = IpAddr::V6(t);
+                if is_group_mac(&mac) || mac == [0; 6] || !local.contains(&ip) {
+                    continue;
+                }
+                let key = DeviceKey::Mac(mac);
+                let d = by_key.entry(key).or_insert_with(|| Device::new(key));
+                d.addresses.insert(ip);
+                d.first = d.first.min(e.ts);
+                d.last = d.last.max(e.ts);
+            }
             Message::Dhcpv6(m) => {
                 let Some(key) = sender else { continue };
                 if let (Some(f), Some(d)) = (&m.fqdn, by_key.get_mut(&key)) {

@@ -126,7 +126,9 @@ pub static CATALOGUE: [Entry; 20] = [
             control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
             check no one: whoever reaches the device can read its values and send it commands. \
             SNMP v1 and v2c, which manage routers, printers and cameras, send their community \
-            string (a password, often the factory's) in clear in every message.",
+            string (a password, often the factory's) in clear in every message. MQTT and CoAP \
+            without TLS to a server on the internet carry the device's messages to its cloud, \
+            and the commands that come back, where anyone on the path can read and change them.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS, and \
@@ -1008,13 +1010,21 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
             users.entry(s.0).or_default().insert(c.0);
         }
     }
-    // The resolvers the network's DHCP server hands out are the network's, wherever they are.
+    // The resolvers the network's DHCP server hands out are the network's, wherever they are;
+    // so are those of DHCPv6 (advertise and reply, option 23) and of router advertisements
+    // (RDNSS), which an IPv4 network's resolvers are found beside, not instead of.
     let mut handed: BTreeSet<IpAddr> = BTreeSet::new();
+    let mut handed_v6: BTreeSet<IpAddr> = BTreeSet::new();
     for e in i.events {
-        if let Message::Dhcp(m) = &e.message {
-            if matches!(m.msg_type, Some(2) | Some(5)) {
+        match &e.message {
+            Message::Dhcp(m) if matches!(m.msg_type, Some(2) | Some(5)) => {
                 handed.extend(m.dns_servers.iter().map(|a| IpAddr::V4(*a)));
             }
+            Message::Dhcpv6(m) if matches!(m.msg_type, 2 | 7) => {
+                handed_v6.extend(m.dns_servers.iter().map(|a| IpAddr::V6(*a)));
+            }
+            Message::Ndp(m) => handed_v6.extend(m.dns.iter().map(|a| IpAddr::V6(*a))),
+            _ => {}
         }
     }
     let mut locals: BTreeSet<IpAddr> = users
@@ -1023,18 +1033,19 @@ fn network_resolvers(i: &Input, ix: &Index) -> BTreeSet<IpAddr> {
         .copied()
         .collect();
     locals.extend(handed);
-    if !locals.is_empty() {
-        return locals;
+    if locals.is_empty() {
+        // Else the resolvers the most devices use; a tie keeps them all: hosts are given two
+        // (a primary and a secondary), and with one device in the capture, nothing tells which
+        // of its resolvers the network gave it.
+        let most = users.values().map(BTreeSet::len).max().unwrap_or(0);
+        locals = users
+            .iter()
+            .filter(|(_, u)| u.len() == most)
+            .map(|(a, _)| *a)
+            .collect();
     }
-    // Else the resolvers the most devices use; a tie keeps them all: hosts are given two
-    // (a primary and a secondary), and with one device in the capture, nothing tells which of
-    // its resolvers the network gave it.
-    let most = users.values().map(BTreeSet::len).max().unwrap_or(0);
-    users
-        .iter()
-        .filter(|(_, u)| u.len() == most)
-        .map(|(a, _)| *a)
-        .collect()
+    locals.extend(handed_v6);
+    locals
 }
 
 /// An HTTP request that is a name lookup: HTTPDNS services (Alibaba Cloud `/<account>/d?host=`,
@@ -2010,6 +2021,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         // VNC without a password, or with classic VNC authentication (the session in clear):
         // the server by what it offers, the client by what it chose (below).
         App::Vnc if vnc_offers.is_some() || vnc_uses.is_some() => Severity::Medium,
+        // A device's messages to its cloud, and the commands that come back, in clear across
+        // the internet (on the LAN, a hub's broker in clear is the usual setup).
+        App::Mqtt | App::Coap if v.server_public => Severity::Medium,
         _ => return,
     };
     let versions = snmp_versions(ix, f);

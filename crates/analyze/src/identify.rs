@@ -80,6 +80,9 @@ enum Match {
     Prefix(&'static str),
     Contains(&'static str),
     Suffix(&'static str),
+    /// One of the value's words (split at anything not a letter or digit): "cam" in
+    /// "garden-cam", not in "camden".
+    Word(&'static str),
 }
 
 impl Match {
@@ -90,13 +93,16 @@ impl Match {
             Match::Prefix(p) => v.starts_with(p),
             Match::Contains(p) => v.contains(p),
             Match::Suffix(p) => v.ends_with(p) || v.ends_with(&format!("{p}.")),
+            Match::Word(p) => v
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == p),
         }
     }
 }
 
 use Confidence::{High, Low, Medium};
 use Kind::*;
-use Match::{Contains, Exact, Prefix, Suffix};
+use Match::{Contains, Exact, Prefix, Suffix, Word};
 
 /// (claim kind, match on its lowercase value, device kind, confidence)
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
@@ -245,12 +251,15 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("hostname", Contains("plug"), PlugSwitch, Low),
     ("hostname", Contains("camera"), Camera, Low),
     ("hostname", Contains("ipcam"), Camera, Low),
+    ("hostname", Word("cam"), Camera, Low),
+    ("hostname", Contains("webcam"), Camera, Low),
     ("hostname", Contains("doorbell"), Doorbell, Low),
     ("hostname", Contains("thermostat"), Thermostat, Low),
     ("dhcp-vendor-class", Contains("plug"), PlugSwitch, Low),
     ("dhcp-vendor-class", Contains("camera"), Camera, Low),
     ("dhcp-vendor-class", Contains("ipcam"), Camera, Low),
     ("mdns-name", Contains("camera"), Camera, Low),
+    ("mdns-name", Word("cam"), Camera, Low),
     ("mdns-name", Contains("doorbell"), Doorbell, Low),
     // What an MQTT client calls itself, when it names a kind of device.
     ("mqtt-client-id", Contains("sensor"), Sensor, Low),

@@ -800,9 +800,10 @@ impl FlowTable {
     fn neighbor_discovery(&mut self, frame: u64, ts: Nanos, d: &Decoded, bytes: &[u8]) {
         let end = (d.payload_offset + d.payload_len) as usize;
         let start = (d.payload_offset as usize).saturating_sub(8);
-        let Some(m) = bytes.get(start..end).and_then(iotscope_proto::ndp::parse) else {
+        let Some(mut m) = bytes.get(start..end).and_then(iotscope_proto::ndp::parse) else {
             return;
         };
+        m.sender = d.eth.map(|e| e.0);
         let about = m
             .target
             .or(m.prefixes.first().map(|p| p.prefix))

@@ -558,6 +558,8 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                     .as_ref()
                     .map(|(e, c)| format!("vendor={e}:{}", c.join(","))),
                 (!d.requested.is_empty()).then(|| format!("requested={}", list(&d.requested))),
+                (!d.addresses.is_empty()).then(|| format!("address={}", list(&d.addresses))),
+                (!d.dns_servers.is_empty()).then(|| format!("dns={}", list(&d.dns_servers))),
                 d.duid.as_ref().map(|u| format!("duid={u}")),
             ]),
         ),

@@ -146,6 +146,12 @@ pub struct Dhcpv6 {
     pub vendor: Option<(u32, Vec<String>)>,
     /// Options requested (option 6, in order): a fingerprint of the client's stack.
     pub requested: Vec<u16>,
+    /// Addresses a server assigns (IA_NA's IA Address options, option 3 holding 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<std::net::Ipv6Addr>,
+    /// Resolvers a server hands out (option 23).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_servers: Vec<std::net::Ipv6Addr>,
 }
 
 /// The name of a DHCPv6 message type.
@@ -180,6 +186,12 @@ pub fn parse_v6(b: &[u8]) -> Option<Dhcpv6> {
         fqdn: None,
         vendor: None,
         requested: Vec::new(),
+        addresses: Vec::new(),
+        dns_servers: Vec::new(),
+    };
+    let v6 = |c: &[u8]| -> Option<std::net::Ipv6Addr> {
+        let a: [u8; 16] = c.get(..16)?.try_into().ok()?;
+        Some(std::net::Ipv6Addr::from(a))
     };
     let mut i = if msg_type >= 12 { 34 } else { 4 };
     while i + 4 <= b.len() {
@@ -210,6 +222,22 @@ pub fn parse_v6(b: &[u8]) -> Option<Dhcpv6> {
                 }
                 d.vendor = Some((enterprise, classes));
             }
+            // IA_NA: IAID, T1, T2, then options; an IA Address (5) starts with the address.
+            3 if v.len() >= 12 => {
+                let mut j = 12;
+                while j + 4 <= v.len() && d.addresses.len() < 8 {
+                    let c = u16::from_be_bytes([v[j], v[j + 1]]);
+                    let m = usize::from(u16::from_be_bytes([v[j + 2], v[j + 3]]));
+                    let Some(o) = v.get(j + 4..j + 4 + m) else {
+                        break;
+                    };
+                    if c == 5 {
+                        d.addresses.extend(v6(o));
+                    }
+                    j += 4 + m;
+                }
+            }
+            23 => d.dns_servers = v.chunks_exact(16).take(8).filter_map(v6).collect(),
             39 if v.len() > 1 => {
                 // Flags, then the name as DNS labels.
                 let mut labels = Vec::new();

@@ -39,6 +39,9 @@ pub struct Ndp {
     /// The source's or target's link-layer address option (an Ethernet MAC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<[u8; 6]>,
+    /// The frame's Ethernet source (filled in by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<[u8; 6]>,
 }
 
 /// Most prefixes and resolvers kept from one advertisement.
@@ -64,6 +67,7 @@ pub fn parse(icmp: &[u8]) -> Option<Ndp> {
         prefixes: Vec::new(),
         dns: Vec::new(),
         mac: None,
+        sender: None,
     };
     let mut rest = icmp.get(options_at..)?;
     // Options: type, length in units of 8 bytes (0 is invalid), data.

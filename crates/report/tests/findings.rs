@@ -377,7 +377,8 @@ fn no_false_findings_in_the_corpus() {
             // protocols are the Ednet camera's TFTP (a_camera_fetching_a_script_over_tftp),
             // coap_mqtt's anonymous broker (an_mqtt_broker_that_takes_anonymous_clients), and
             // the control protocols of modbus.pcap and IEC104.pcap and the anonymous FTP of
-            // ftp.pcap (captures_of_other_networks).
+            // ftp.pcap (captures_of_other_networks), and mqtt.pcap's MQTT without TLS to a broker
+            // on the internet.
             if name != "nDPI__mqtt.pcap" {
                 assert_ne!(f.id, FindingId::CleartextCredentials, "{name}: {}", d.label);
             }
@@ -388,6 +389,7 @@ fn no_false_findings_in_the_corpus() {
                 "nDPI__IEC104.pcap",
                 "nDPI__ftp.pcap",
                 "nDPI__tftp.pcap",
+                "nDPI__mqtt.pcap",
             ];
             if !unsafe_there.contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
@@ -2055,6 +2057,11 @@ fn a_dual_stack_networks_own_prefix_is_not_the_internet() {
         "{}",
         fact(plain, "period")
     );
+    // The phone's DHCPv6 address, which it only claimed in duplicate address detection, is
+    // its own; the camera says what it is in its host name ("garden-cam").
+    let phone = with_mac(&r, "f0:18:98:97:00:30");
+    assert!(phone.addresses.contains(&"fd97::13dd".to_string()));
+    assert_eq!(cam.kind, "camera");
     // Redacted, the network's prefix and the cut forms of it appear nowhere.
     let mut red = r.clone();
     iotscope_report::redact::redact(&mut red);
@@ -2077,6 +2084,14 @@ fn a_name_looked_up_from_one_address_names_the_devices_others() {
         .endpoints
         .iter()
         .any(|e| e.name == "mqtt.plugcloud.example"));
+    // MQTT without TLS across the internet: its messages, and commands back, in clear.
+    let mqtt = plug
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::UnsafeProtocol)
+        .unwrap();
+    assert_eq!(mqtt.subject, "uses mqtt to mqtt.plugcloud.example");
+    assert_eq!(mqtt.severity, Severity::Medium);
 }
 
 /// The compromised camera's scans and floods (testdata/recorded/infected): nmap's 520 SYNs to
