@@ -1148,16 +1148,17 @@ fn dns_bypass(
 
 /// Logins and user names sent in clear.
 fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
-    // The server's answers, per finding: the logins refused and its replies, the users let in,
-    // and the server's device and service (for a password guessed).
-    let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    // The server's answers, per finding and client: the logins refused and its replies, the
+    // users let in, the credentials tried, and the server's device and service.
+    let mut tallies: BTreeMap<(String, String, IpAddr), Tally> = BTreeMap::new();
     for e in i.events {
-        let (protocol, method, user, password) = match &e.message {
+        let (protocol, method, user, password, secret) = match &e.message {
             Message::Login(l) => (
                 l.protocol.clone(),
                 l.method.clone(),
                 l.user.clone(),
                 l.password,
+                l.secret,
             ),
             // Basic authentication is a Login message of its own; other schemes (Digest) name
             // the user but send no password.
@@ -1173,6 +1174,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                     r.auth_scheme.clone().unwrap_or_default(),
                     r.auth_user.clone(),
                     false,
+                    0,
                 )
             }
             _ => continue,
@@ -1227,23 +1229,30 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         // A server that refused the login (a wrong password, or one no longer valid) still saw
         // it.
         if let Some(f) = ix.flow_of.get(&e.flow) {
+            let client = ip_of(if e.from_client { &e.src } else { &e.dst });
             let t = tallies
-                .entry((dev.to_string(), subject.clone()))
+                .entry((dev.to_string(), subject.clone(), client))
                 .or_default();
+            // The credentials tried: a user and a password's fingerprint (each login counts
+            // apart when the password's was not taken).
+            let tried = (user.clone(), if secret == 0 { e.frame } else { secret });
             match login_answer(ix.events(f), e.frame, &protocol) {
                 Some((false, reply)) => {
                     t.refused += 1;
                     t.replies.insert(reply);
+                    t.tried.insert(tried);
                 }
                 Some((true, _)) => {
                     t.accepted.insert(user);
                 }
-                None => {}
+                // A guesser may close before the server's answer (its failure delay).
+                None => {
+                    t.tried.insert(tried);
+                }
             }
-            if let Some(sdev) = of_server.filter(|s| *s != dev) {
-                let client = ip_of(if e.from_client { &e.src } else { &e.dst });
-                t.server = Some((sdev.to_string(), service(f), ix.named(client)));
-            }
+            t.by_device = of_client == Some(dev);
+            t.client = ix.named(client);
+            t.server = of_server.map(|s| (s.to_string(), service(f)));
         }
         acc.fact("server", ix.described(i, server)).fact(
             "password",
@@ -1254,23 +1263,32 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             },
         );
     }
-    for ((dev, subject), t) in tallies {
-        if t.refused == 0 {
+    // Refusals per finding, whatever the client.
+    let mut refusals: BTreeMap<(String, String), (u64, BTreeSet<String>)> = BTreeMap::new();
+    for ((dev, subject, _), t) in &tallies {
+        let r = refusals.entry((dev.clone(), subject.clone())).or_default();
+        r.0 += t.refused;
+        r.1.extend(t.replies.iter().cloned());
+    }
+    for ((dev, subject), (n, replies)) in refusals {
+        if n == 0 {
             continue;
         }
-        let Some(acc) = out
+        if let Some(acc) = out
             .map
             .get_mut(&(FindingId::CleartextCredentials, dev, subject))
-        else {
-            continue;
-        };
-        let replies: Vec<String> = t.replies.into_iter().collect();
-        let count = acc.count;
-        acc.fact(
-            "refused",
-            format!("{} of {count} ({})", t.refused, replies.join(", ")),
-        );
-        if t.refused < GUESSES {
+        {
+            let replies: Vec<String> = replies.into_iter().collect();
+            let count = acc.count;
+            acc.fact(
+                "refused",
+                format!("{n} of {count} ({})", replies.join(", ")),
+            );
+        }
+    }
+    // Password guessing: one client trying many credentials on one server, most refused.
+    for ((dev, subject, _), t) in tallies {
+        if t.refused == 0 || (t.tried.len() as u64) < GUESSES {
             continue;
         }
         let then = if t.accepted.is_empty() {
@@ -1279,13 +1297,39 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             let users: Vec<String> = t.accepted.into_iter().collect();
             format!(", then let in as {}", users.join(", "))
         };
-        let guessing = format!("{} refused logins{then}", t.refused);
-        acc.fact("guessing", guessing.clone());
+        let guessing = format!(
+            "{} credentials tried, {} refused{then}",
+            t.tried.len(),
+            t.refused
+        );
+        let Some(acc) = out.map.get_mut(&(
+            FindingId::CleartextCredentials,
+            dev.clone(),
+            subject.clone(),
+        )) else {
+            continue;
+        };
+        let said = format!("{}: {guessing}", t.client);
+        if t.by_device {
+            // The device guessed: what an infected device does.
+            acc.fact("guessing", guessing.clone());
+        }
         // The server's side: someone guessed at its passwords, and maybe got in (its
         // exposed-service finding keeps its severity, which tells where the clients were).
-        if let Some((sdev, service, client)) = t.server {
-            if let Some(acc) = out.map.get_mut(&(FindingId::ExposedService, sdev, service)) {
-                acc.fact("password guessing", format!("{client}: {guessing}"));
+        let told = t.server.is_some_and(|(sdev, service)| {
+            out.map
+                .get_mut(&(FindingId::ExposedService, sdev, service))
+                .map(|acc| acc.fact("password guessing", said.clone()))
+                .is_some()
+        });
+        // A device guessed at by a host that is not one of the network's devices, whose
+        // service no finding tells: said on its logins' finding.
+        if !t.by_device && !told {
+            if let Some(acc) = out
+                .map
+                .get_mut(&(FindingId::CleartextCredentials, dev, subject))
+            {
+                acc.fact("password guessing", said);
             }
         }
     }
@@ -1297,19 +1341,26 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
     }
 }
 
-/// Refused logins from one client to one server from which they are password guessing, not
-/// a mistyped password or two: a person retypes once or twice; Mirai tries ten pairs per host.
+/// Different credentials (user and password) one client tries on one server, most refused,
+/// from which it is password guessing, not a mistyped password or two, nor a saved password
+/// gone stale and retried: a person retypes once or twice; Mirai tries ten pairs per host.
 const GUESSES: u64 = 5;
 
-/// What the server answered the logins of one finding.
+/// What the server answered one client's logins of one finding.
 #[derive(Default)]
 struct Tally {
     refused: u64,
     replies: BTreeSet<String>,
     /// Users let in.
     accepted: BTreeSet<String>,
-    /// The server's device, the service and the client by name, when the server is a device.
-    server: Option<(String, String, String)>,
+    /// Credentials tried and not let in: (user, the password's fingerprint).
+    tried: BTreeSet<(String, u64)>,
+    /// The finding's device is the client.
+    by_device: bool,
+    /// The client by name.
+    client: String,
+    /// The server's device and the service, when the server is a device.
+    server: Option<(String, String)>,
 }
 
 /// The server's answer to the login a flow's event at `frame` carried: whether it let the client
@@ -2368,12 +2419,16 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     let acc = out.get(FindingId::ProgramDownload, dev, &v.name, sev);
                     acc.raise(sev);
                     acc.count += 1;
-                    let size = bytes(r.content_length.unwrap_or(0));
+                    // A chunked body announces no length.
+                    let size = r
+                        .content_length
+                        .map(|n| format!(", {}", bytes(n)))
+                        .unwrap_or_default();
                     acc.at(f.first, f.last, v.frame)
                         .fact("program", kind)
                         .fact(
                             "file",
-                            format!("{} ({kind}, {size})", file.unwrap_or_default()),
+                            format!("{} ({kind}{size})", file.unwrap_or_default()),
                         )
                         .fact("server", v.server(i));
                     if let Some(ua) = ua.as_deref() {
@@ -2454,8 +2509,9 @@ const FLOOD_MIN: u64 = 200;
 /// The window in which [`FLOOD_MIN`] new attempts (each flow a new source port) make a flood.
 const FLOOD_WINDOW: Nanos = 10_000_000_000;
 /// Attempts per second in one flow (a ping flood, a UDP flood from one socket) that make it a
-/// flood, once it holds [`FLOOD_MIN`]: a ping a second is a check, fifty are not.
-const FLOOD_RATE: f64 = 50.0;
+/// flood, once it holds [`FLOOD_MIN`]: a ping a second is a check, and a person testing a link
+/// sends a hundred at most (`ping -i 0.01`); the attacks send as fast as they can.
+const FLOOD_RATE: f64 = 200.0;
 
 /// Floods: one finding per device and target. Returns the ids of their flows, which make no
 /// upload or connectivity-check finding.
@@ -2470,12 +2526,24 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         }
         let sent = f.from(f.initiator);
         let back = f.from(f.initiator.other());
+        // On the LAN, one-way datagrams are a stream's (a camera's video to a recorder,
+        // metrics to a collector, a link test): only floods of internet hosts are judged by
+        // them.
+        let public = !i.local.contains(&s.0);
         let attempts = match f.key.proto {
-            // A connection attempt that carried nothing from the client.
-            6 if f.tcp.is_some_and(|t| t.syn_ts.is_some()) && sent.payload_bytes == 0 => 1,
+            // A connection attempt in which nothing was said either way (an FTP data connection
+            // announced on its control connection is a transfer).
+            6 if f.tcp.is_some_and(|t| t.syn_ts.is_some())
+                && sent.payload_bytes == 0
+                && back.payload_bytes == 0
+                && f.app.by != By::Control =>
+            {
+                1
+            }
             // Datagrams no parser recognised, hardly answered: a video stream, a game or a
             // vendor's protocol is answered or acknowledged.
-            17 if !matches!(f.app.by, By::Content | By::Both | By::Control)
+            17 if public
+                && !matches!(f.app.by, By::Content | By::Both | By::Control)
                 && back.packets * 100 <= sent.packets =>
             {
                 sent.packets
@@ -2539,8 +2607,15 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             ),
             (_, n) => format!(" to {n} {} ports", proto_name(proto)),
         };
+        // An attack on the internet is what a botnet's device does; a burst at a LAN host (a
+        // program waiting for a port, a test) is worth a look, no more.
+        let sev = if i.local.contains(&target) {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
         let subject = format!("{flood} to {}", ix.named(target));
-        let acc = out.get(FindingId::Flood, dev, &subject, Severity::High);
+        let acc = out.get(FindingId::Flood, dev, &subject, sev);
         acc.count += attempts;
         for s in &shots {
             acc.at(s.0, s.1, s.5);

@@ -279,10 +279,20 @@ fn has_head_end(b: &[u8]) -> bool {
     head_len(b).is_some()
 }
 
-/// Notes what a response's body is when its first bytes say it is a program.
+/// Notes what a response's body is when its first bytes say it is a program. A chunked body
+/// starts with its first chunk's size line (hex digits, maybe extensions, CRLF), stepped over.
 fn sniff(m: &mut Message, body: &[u8]) {
     if let Message::HttpResponse(r) = m {
-        r.body_kind = r.body_kind.or(http::program_kind(body));
+        let size_line = body
+            .iter()
+            .take(32)
+            .position(|&c| c == b'\n')
+            .filter(|&n| n > 1 && body[0].is_ascii_hexdigit() && body[n - 1] == b'\r');
+        let data = match size_line {
+            Some(n) => &body[n + 1..],
+            None => body,
+        };
+        r.body_kind = r.body_kind.or(http::program_kind(data));
     }
 }
 
@@ -714,8 +724,14 @@ impl AppState {
         if p.tcp && self.session.is_none() {
             if p.from_client && upgrade_request(self.app, p.payload) {
                 self.starttls = true;
-            } else if !p.from_client && self.starttls && upgrade_accepted(self.app, p.payload) {
-                self.session = Some(true);
+            } else if !p.from_client && self.starttls {
+                // The server's next words accept the switch or refuse it (the client may go
+                // on in clear).
+                if upgrade_accepted(self.app, p.payload) {
+                    self.session = Some(true);
+                } else {
+                    self.starttls = false;
+                }
             }
         }
         // Content decides from the first payloads of each direction; later ones are data.
@@ -904,6 +920,7 @@ impl AppState {
                             method: "CONNECT".into(),
                             user: c.user.clone(),
                             password: c.password,
+                            secret: 0,
                         };
                         emit(Message::Login(l));
                     }
@@ -964,6 +981,7 @@ impl AppState {
                             method: format!("community (v{})", m.version),
                             user: None,
                             password: true,
+                            secret: 0,
                         }));
                     }
                     emit(Message::Snmp(Box::new(m)));
@@ -1019,6 +1037,7 @@ impl AppState {
                             method: "VeNCrypt Plain".into(),
                             user: Some(user),
                             password,
+                            secret: 0,
                         }));
                     }
                 }
@@ -1033,6 +1052,7 @@ impl AppState {
                             method: b.method.into(),
                             user: b.user,
                             password: b.password,
+                            secret: b.secret,
                         }));
                     }
                     if m.op == "extended-request" && m.starttls {
@@ -1263,6 +1283,7 @@ impl AppState {
                     method: "Basic".into(),
                     user,
                     password: true,
+                    secret: 0,
                 }));
             }
             let n = r.content_length.unwrap_or(0);

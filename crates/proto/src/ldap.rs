@@ -41,6 +41,8 @@ pub struct Bind {
     pub user: Option<String>,
     pub method: &'static str,
     pub password: bool,
+    /// The password's fingerprint ([`crate::login::fingerprint`]), never the password.
+    pub secret: u64,
 }
 
 /// StartTLS's extended operation.
@@ -120,6 +122,7 @@ fn read(m: &LdapMessage<'_>) -> (Ldap, Option<Bind>) {
                         user,
                         method: "simple bind",
                         password: true,
+                        secret: crate::login::fingerprint(p),
                     });
                 }
                 AuthenticationChoice::Simple(_) => {
@@ -149,6 +152,7 @@ fn read(m: &LdapMessage<'_>) -> (Ldap, Option<Bind>) {
                                 }),
                                 method: "SASL PLAIN",
                                 password: pass.is_some_and(|p| !p.is_empty()),
+                                secret: crate::login::fingerprint(pass.unwrap_or_default()),
                             });
                         }
                     }

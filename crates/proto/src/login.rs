@@ -17,6 +17,29 @@ pub struct Login {
     pub user: Option<String>,
     /// A password (or a credential holding one) crossed the wire in clear.
     pub password: bool,
+    /// A keyed hash of the password, to tell a client trying many passwords from one retrying
+    /// the same (0 when not known). It is never written anywhere; the key is drawn anew in
+    /// every run.
+    #[serde(skip)]
+    pub secret: u64,
+}
+
+/// A keyed fingerprint of secret bytes ([`Login::secret`]): FNV-1a, then this run's random key.
+pub fn fingerprint(b: &[u8]) -> u64 {
+    keyed(b.iter().fold(FNV_START, |h, c| fnv(h, *c)))
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(h: u64, c: u8) -> u64 {
+    (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+fn keyed(h: u64) -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEY.get_or_init(Default::default).hash_one(h) | 1
 }
 
 /// The server's answer to a login: accepted or refused, with its reply in short ("530",
@@ -76,6 +99,8 @@ pub struct LoginState {
     awaiting: bool,
     /// Logins reported on this connection.
     logins: u8,
+    /// FNV state of the password being consumed (telnet, AUTH LOGIN), or of the last line's.
+    secret: u64,
 }
 
 impl Default for LoginState {
@@ -89,6 +114,7 @@ impl Default for LoginState {
             done: false,
             awaiting: false,
             logins: 0,
+            secret: FNV_START,
         }
     }
 }
@@ -132,12 +158,20 @@ impl LoginState {
         self.awaiting = true;
         self.logins += 1;
         self.done = self.logins >= MAX_LOGINS;
+        let secret = keyed(std::mem::replace(&mut self.secret, FNV_START));
         Login {
             protocol: protocol.into(),
             method: method.into(),
             user,
             password: true,
+            secret,
         }
+    }
+
+    /// Starts the fingerprint of a password line (`PASS x`, `a1 LOGIN user pw`, a SASL
+    /// credential) from its text.
+    fn secret_of(&mut self, text: &str) {
+        self.secret = text.bytes().fold(FNV_START, fnv);
     }
 
     /// Reads bytes the server sent: telnet prompts, and the answer to a login.
@@ -159,6 +193,7 @@ impl LoginState {
         if text.ends_with("password:") {
             self.expect = Expect::TelnetPassword;
             self.len = 0;
+            self.secret = FNV_START;
         } else if text.ends_with("login:") || text.ends_with("username:") || text.ends_with("user:")
         {
             self.expect = Expect::TelnetUser;
@@ -279,9 +314,11 @@ impl LoginState {
                 continue;
             }
             if self.len < LINE {
-                // A password line is consumed without being stored.
+                // A password line is consumed without being stored (only fingerprinted).
                 if self.expect != Expect::TelnetPassword && self.expect != Expect::LoginPassword {
                     self.line[self.len] = c;
+                } else {
+                    self.secret = fnv(self.secret, c);
                 }
                 self.len += 1;
             }
@@ -310,12 +347,14 @@ impl LoginState {
             }
             Expect::PlainCredential => {
                 self.expect = Expect::Command;
+                self.secret_of(line);
                 let user = plain_user(line);
                 return Some(self.login(proto, "AUTH PLAIN", user));
             }
             Expect::LoginUser => {
                 self.user = b64(line).map(|u| String::from_utf8_lossy(&u).into_owned());
                 self.expect = Expect::LoginPassword;
+                self.secret = FNV_START;
                 return None;
             }
             Expect::LoginPassword => {
@@ -332,6 +371,7 @@ impl LoginState {
                 if upper.starts_with("USER ") {
                     self.user = words.get(1).map(|s| s.to_string());
                 } else if upper.starts_with("PASS") {
+                    self.secret_of(line.get(4..).unwrap_or(""));
                     let user = self.user.take();
                     return Some(self.login(proto, "USER/PASS", user));
                 } else if upper.starts_with("AUTH PLAIN") {
@@ -344,6 +384,7 @@ impl LoginState {
                 match cmd.as_deref() {
                     Some("LOGIN") => {
                         let rest = line.splitn(3, char::is_whitespace).nth(2).unwrap_or("");
+                        self.secret_of(rest);
                         let user = imap_arg(rest);
                         return Some(self.login(proto, "LOGIN", user));
                     }
@@ -378,6 +419,7 @@ impl LoginState {
     fn sasl_plain(&mut self, proto: &str, inline: Option<&&str>) -> Option<Login> {
         match inline {
             Some(cred) => {
+                self.secret_of(cred);
                 let user = plain_user(cred);
                 Some(self.login(proto, "AUTH PLAIN", user))
             }

@@ -833,10 +833,15 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
         // Passwords guessed at one of its services: said first, with who and how it ended.
         for f in &same {
             if let Some(g) = f.facts.iter().find(|x| x.label == "password guessing") {
-                out.push(format!(
-                    "someone guessed at its {} passwords ({})",
-                    f.subject, g.value
-                ));
+                // "tcp/21 ftp" for a service it offers; the protocol for its logins.
+                let what = match f.facts.iter().find(|x| x.label == "protocol") {
+                    Some(p) => p.value.to_uppercase(),
+                    None => f.subject.clone(),
+                };
+                let phrase = format!("someone guessed at its {what} passwords ({})", g.value);
+                if !out.contains(&phrase) {
+                    out.push(phrase);
+                }
             }
         }
         match phrase {

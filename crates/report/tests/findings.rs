@@ -2144,12 +2144,12 @@ fn password_guessing_is_told_on_both_sides() {
     assert_eq!(fact(f, "refused"), "5 of 6 (\"incorrect\")");
     assert_eq!(
         fact(f, "guessing"),
-        "5 refused logins, then let in as rvaadmin"
+        "5 credentials tried, 5 refused, then let in as rvaadmin"
     );
     assert!(cam
         .verdict
         .text
-        .contains("it guesses telnet passwords on 10.98.1.10 (5 refused logins"));
+        .contains("it guesses telnet passwords on 10.98.1.10 (5 credentials tried"));
     let victim = holding(&r, "10.98.1.10");
     let telnet = victim
         .findings
@@ -2158,7 +2158,7 @@ fn password_guessing_is_told_on_both_sides() {
         .unwrap();
     assert_eq!(
         fact(telnet, "password guessing"),
-        "IPCAM-7F2C (10.98.1.50): 5 refused logins, then let in as rvaadmin"
+        "IPCAM-7F2C (10.98.1.50): 5 credentials tried, 5 refused, then let in as rvaadmin"
     );
     // Its clients were on the LAN: the finding keeps its severity.
     assert_eq!(telnet.severity, Severity::Low);
@@ -2197,4 +2197,66 @@ fn floods_are_told_apart_from_uploads_and_pings() {
     assert!(of(&r, FindingId::Upload).is_empty());
     assert!(of(&r, FindingId::ConnectivityCheck).is_empty());
     assert_eq!(cam.verdict.rating, "likely compromised");
+}
+
+/// Legitimate traffic that looks like the judgements of a compromised device
+/// (testdata/recorded/judgements): logins mistyped by several people, a stale saved password
+/// retried, a typo or two, an FTP mirror's data connections, a video stream and metrics over
+/// UDP on the LAN, a fast ping of an internet host. None of it is guessing, a flood, or a sign
+/// of compromise.
+#[test]
+fn legitimate_traffic_is_no_sign_of_compromise() {
+    for file in [
+        "ftp-internet-users.pcap",
+        "imap-stale-password.pcap",
+        "login-typo.pcap",
+        "ftp-mirror.pcap",
+        "mpegts-udp.pcap",
+        "statsd.pcap",
+        "ping-fast-public.pcap",
+    ] {
+        let r = report(recorded(&format!("judgements/{file}")));
+        for (d, f) in all(&r) {
+            assert_ne!(
+                d.verdict.rating, "likely compromised",
+                "{file}: {}",
+                d.label
+            );
+            assert_ne!(f.id, FindingId::Flood, "{file}: {}", f.subject);
+            for label in ["guessing", "password guessing"] {
+                assert_eq!(fact(f, label), "", "{file}: {} {}", d.label, f.subject);
+            }
+        }
+    }
+}
+
+/// Attacks made with other tools (testdata/recorded/judgements): hydra guessing FTP passwords
+/// from the internet (the LAN server is the victim, not compromised), medusa on POP3 (the
+/// server refuses STLS: the logins stay in clear), ncrack on telnet (it closes before the
+/// server answers), an ELF executable served chunked from a bare address.
+#[test]
+fn attacks_made_with_other_tools() {
+    let r = report(recorded("judgements/hydra-ftp-from-internet.pcap"));
+    let server = holding(&r, "10.96.1.10");
+    assert_ne!(server.verdict.rating, "likely compromised");
+    assert!(server
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::ExposedService
+            && fact(f, "password guessing").starts_with("61.177.172.90: ")));
+    for file in ["medusa-pop3.pcap", "ncrack-telnet.pcap"] {
+        let r = report(recorded(&format!("judgements/{file}")));
+        let guesser = holding(&r, "10.96.1.50");
+        assert_eq!(guesser.verdict.rating, "likely compromised", "{file}");
+        let creds = of(&r, FindingId::CleartextCredentials);
+        assert!(
+            creds.iter().any(|(_, f)| !fact(f, "guessing").is_empty()),
+            "{file}: {creds:?}"
+        );
+    }
+    let r = report(recorded("judgements/dl-chunked-elf.pcap"));
+    let dl = of(&r, FindingId::ProgramDownload);
+    assert_eq!(dl.len(), 1);
+    assert_eq!(dl[0].1.severity, Severity::High);
+    assert_eq!(fact(dl[0].1, "program"), "ELF executable");
 }
