@@ -488,10 +488,7 @@ login_server:
 EOF
   start_server exim exim4 -C "$WORK/exim.conf" -bdf
   wait_listen tcp 25
-}
-
-record_smtp() {
-  start_exim
+  # The mail the clients send.
   cat >"$WORK/mail.txt" <<EOF
 From: $TEST_USER@iotscope.test
 To: alerts@iotscope.test
@@ -499,6 +496,10 @@ Subject: iotscope fixture
 
 Door sensor opened.
 EOF
+}
+
+record_smtp() {
+  start_exim
   cap_start smtp-auth.pcap
   in_cli curl -sS --fail "smtp://$SRV_IP/iotscope-cli" --user "$TEST_USER:$TEST_PASS" \
     --login-options 'AUTH=PLAIN' --mail-from "$TEST_USER@iotscope.test" --mail-rcpt alerts@iotscope.test \
@@ -525,13 +526,6 @@ ssl_key = <$WORK/mail.key" start_dovecot
   EXIM_TLS="tls_advertise_hosts = *
 tls_certificate = $WORK/mail.pem
 tls_privatekey = $WORK/mail.key" start_exim
-  cat >"$WORK/mail.txt" <<EOF
-From: $TEST_USER@iotscope.test
-To: alerts@iotscope.test
-Subject: iotscope fixture
-
-Door sensor opened.
-EOF
   cap_start starttls.pcap
   in_cli curl -sS --fail -k --ssl-reqd --user "$TEST_USER:$TEST_PASS" "pop3://$SRV_IP/1" \
     -o "$WORK/stls-pop3.txt"
