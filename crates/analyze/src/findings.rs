@@ -128,7 +128,9 @@ pub static CATALOGUE: [Entry; 20] = [
             SNMP v1 and v2c, which manage routers, printers and cameras, send their community \
             string (a password, often the factory's) in clear in every message. MQTT and CoAP \
             without TLS to a server on the internet carry the device's messages to its cloud, \
-            and the commands that come back, where anyone on the path can read and change them.",
+            and the commands that come back, where anyone on the path can read and change them. \
+            IRC to a server on the internet is chat in clear, and the command channel of many \
+            bots that infect cameras and routers.",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS, and \
@@ -2075,6 +2077,8 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         // A device's messages to its cloud, and the commands that come back, in clear across
         // the internet (on the LAN, a hub's broker in clear is the usual setup).
         App::Mqtt | App::Coap if v.server_public => Severity::Medium,
+        // IRC across the internet: chat in clear, and the command channel of many IoT bots.
+        App::Irc if v.server_public => Severity::Medium,
         _ => return,
     };
     let versions = snmp_versions(ix, f);

@@ -1025,6 +1025,13 @@ fn programs_fetched_from_bare_addresses_are_signs_of_compromise() {
         .unwrap();
     assert_eq!(no_dns.severity, Severity::Low);
     assert!(fact(no_dns, "services").contains("tcp/6667 irc"));
+    // IRC across the internet is in clear, and a bot's command channel.
+    assert!(cam
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::UnsafeProtocol
+            && f.subject == "uses irc to 185.244.25.11"
+            && f.severity == Severity::Medium));
 }
 
 /// The Ednet camera asks 12 times for /update.sh over TFTP from 192.168.1.13 (frames 13-26):
