@@ -2967,12 +2967,16 @@ fn endpoint_findings(
         .collect();
     // no-dns findings lowered because their first contact came soon after the capture began.
     let mut early_keys: BTreeSet<(String, String)> = BTreeSet::new();
-    // When each address was handed out in the capture (a DHCP ACK): a device that only got its
+    // When each address was handed out in the capture (a DHCP ACK to a client that held no
+    // address: not a renewal, whose client kept its lookups): a device that only got its
     // address then had looked nothing up before.
     let mut leased: HashMap<IpAddr, Nanos> = HashMap::new();
     for e in i.events {
         if let Message::Dhcp(m) = &e.message {
-            if m.msg_type == Some(5) && !m.your_addr.is_unspecified() {
+            if m.msg_type == Some(5)
+                && !m.your_addr.is_unspecified()
+                && m.client_addr.is_unspecified()
+            {
                 leased.entry(IpAddr::V4(m.your_addr)).or_insert(e.ts);
             }
         }
