@@ -1288,9 +1288,10 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             );
         }
     }
-    // Password guessing: one client trying many credentials on one server, most refused.
+    // Password guessing: one client trying many credentials on one server, some refused.
     for ((dev, subject, _), t) in tallies {
-        if t.refused == 0 || (t.tried.len() as u64) < GUESSES {
+        let key = (FindingId::CleartextCredentials, dev, subject);
+        if t.refused == 0 || (t.tried.len() as u64) < GUESSES || !out.map.contains_key(&key) {
             continue;
         }
         let then = if t.accepted.is_empty() {
@@ -1304,18 +1305,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             t.tried.len(),
             t.refused
         );
-        let Some(acc) = out.map.get_mut(&(
-            FindingId::CleartextCredentials,
-            dev.clone(),
-            subject.clone(),
-        )) else {
-            continue;
-        };
         let said = format!("{}: {guessing}", t.client);
-        if t.by_device {
-            // The device guessed: what an infected device does.
-            acc.fact("guessing", guessing.clone());
-        }
         // The server's side: someone guessed at its passwords, and maybe got in (its
         // exposed-service finding keeps its severity, which tells where the clients were).
         let told = t.server.is_some_and(|(sdev, service)| {
@@ -1324,13 +1314,13 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 .map(|acc| acc.fact("password guessing", said.clone()))
                 .is_some()
         });
-        // A device guessed at by a host that is not one of the network's devices, whose
-        // service no finding tells: said on its logins' finding.
-        if !t.by_device && !told {
-            if let Some(acc) = out
-                .map
-                .get_mut(&(FindingId::CleartextCredentials, dev, subject))
-            {
+        if let Some(acc) = out.map.get_mut(&key) {
+            if t.by_device {
+                // The device guessed: what an infected device does.
+                acc.fact("guessing", guessing);
+            } else if !told {
+                // A device guessed at by a host that is not one of the network's devices,
+                // whose service no finding tells: said on its logins' finding.
                 acc.fact("password guessing", said);
             }
         }
@@ -2520,7 +2510,8 @@ const FLOOD_RATE: f64 = 200.0;
 /// Floods: one finding per device and target. Returns the ids of their flows, which make no
 /// upload or connectivity-check finding.
 fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
-    // Per (device, client, target, protocol): each flow's start, end, attempts and port.
+    // Per (device, client, target, protocol): each flow's start, end, attempts, port, id and
+    // first frame.
     type Shot = (Nanos, Nanos, u64, u16, u64, u64);
     let mut groups: BTreeMap<(&str, IpAddr, IpAddr, u8), Vec<Shot>> = BTreeMap::new();
     for f in i.flows {
@@ -2571,22 +2562,29 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             n >= FLOOD_MIN && n as f64 / ((last - first).max(1_000_000) as f64 / 1e9) >= FLOOD_RATE
         });
         // Or many new flows in a window, to a few ports (a port scan tries each port once).
+        // The window's ports are counted as it slides: a full port scan of one host holds tens
+        // of thousands of flows in it.
         let mut many = false;
         let mut lo = 0;
         let mut sum = 0;
+        let mut in_window: HashMap<u16, u32> = HashMap::new();
         for hi in 0..shots.len() {
             sum += shots[hi].2;
+            *in_window.entry(shots[hi].3).or_default() += 1;
             while shots[hi].0 - shots[lo].0 > FLOOD_WINDOW {
                 sum -= shots[lo].2;
+                if let Some(n) = in_window.get_mut(&shots[lo].3) {
+                    *n -= 1;
+                    if *n == 0 {
+                        in_window.remove(&shots[lo].3);
+                    }
+                }
                 lo += 1;
             }
             let flows = hi - lo + 1;
-            if sum >= FLOOD_MIN && flows as u64 * 2 >= FLOOD_MIN {
-                let ports: BTreeSet<u16> = shots[lo..=hi].iter().map(|x| x.3).collect();
-                if flows >= 3 * ports.len() {
-                    many = true;
-                    break;
-                }
+            if sum >= FLOOD_MIN && flows as u64 * 2 >= FLOOD_MIN && flows >= 3 * in_window.len() {
+                many = true;
+                break;
             }
         }
         if !(single || many) {

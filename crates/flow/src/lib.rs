@@ -697,8 +697,8 @@ pub struct FlowTable {
     pub stats: TableStats,
     /// (MAC, IPv4) pairs ARP has shown already.
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
-    /// Neighbor Discovery messages reported: (ICMPv6 type, sender, target or first prefix).
-    nd_seen: hashbrown::HashSet<(u8, Addr, [u8; 16]), Hasher>,
+    /// Neighbor Discovery messages reported: (kind, sender, what about).
+    nd_seen: hashbrown::HashSet<(&'static str, Addr, Option<Addr>), Hasher>,
     sweeps: SweepClock,
     /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
     external_sweeps: bool,
@@ -804,12 +804,7 @@ impl FlowTable {
             return;
         };
         m.sender = d.eth.map(|e| e.0);
-        let about = m
-            .target
-            .or(m.prefixes.first().map(|p| p.prefix))
-            .map(|a| a.octets())
-            .unwrap_or_default();
-        if !self.nd_seen.insert((d.icmp.0, d.src, about)) {
+        if !self.nd_seen.insert((m.kind, d.src, m.about())) {
             return;
         }
         self.events.push(Event {
@@ -1125,10 +1120,7 @@ impl FlowOutput {
         let mut nd_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         out.events.retain(|e| match &e.message {
             Message::Arp { mac, ip } => arp_seen.insert((*mac, *ip)),
-            Message::Ndp(m) => {
-                let about = m.target.or(m.prefixes.first().map(|p| p.prefix));
-                nd_seen.insert((m.kind, e.src, about))
-            }
+            Message::Ndp(m) => nd_seen.insert((m.kind, e.src, m.about())),
             _ => true,
         });
         out.stats.events -= (before - out.events.len()) as u64;

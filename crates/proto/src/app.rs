@@ -130,8 +130,10 @@ impl App {
     }
 }
 
-/// The first line of a payload, without its line end.
+/// The first line of a payload, without its line end (a command line: 64 bytes at most looked
+/// at).
 fn first_line(b: &[u8]) -> &[u8] {
+    let b = &b[..b.len().min(64)];
     let end = b
         .iter()
         .position(|&c| c == b'\r' || c == b'\n')
@@ -593,7 +595,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
     }
     // LDAP on TCP, and CLDAP on UDP (Windows clients finding their domain controller). A BER
     // SEQUENCE also frames like an MQTT PUBLISH: the whole message must parse.
-    if ldap::parse(b).is_some() {
+    if ldap::is_message(b) {
         return Some(App::Ldap);
     }
     if let Some(app) = iot::control_protocol(b, |x| p.src_port == x || p.dst_port == x) {
@@ -720,8 +722,12 @@ impl AppState {
         }
         let dir = usize::from(!p.from_client);
         self.seen[dir] = self.seen[dir].saturating_add(1);
-        // STARTTLS and its kin: asked by the client, accepted by the server.
-        if p.tcp && self.session.is_none() {
+        // STARTTLS and its kin: asked by the client, accepted by the server (LDAP's StartTLS is
+        // an LDAP message, read with the others in `inspect`).
+        if p.tcp
+            && self.session.is_none()
+            && matches!(self.app, App::Smtp | App::Imap | App::Pop3 | App::Ftp)
+        {
             if p.from_client && upgrade_request(self.app, p.payload) {
                 self.starttls = true;
             } else if !p.from_client && self.starttls {
@@ -1058,9 +1064,11 @@ impl AppState {
                     if m.op == "extended-request" && m.starttls {
                         self.starttls = true;
                     }
-                    // StartTLS accepted: what follows is TLS, read as such.
-                    let switched =
-                        self.starttls && m.op == "extended-response" && m.result == Some("success");
+                    // The answer to StartTLS: accepted, what follows is TLS, read as such;
+                    // refused, the connection goes on in clear.
+                    let answer = self.starttls && m.op == "extended-response";
+                    let switched = answer && m.result == Some("success");
+                    self.starttls &= !answer || switched;
                     emit(Message::Ldap(Box::new(m)));
                     if switched {
                         self.session = Some(true);

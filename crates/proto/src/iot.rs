@@ -235,23 +235,24 @@ pub fn banner(b: &[u8]) -> Option<String> {
 /// server's first line (`:irc.example.net 001 nick :Welcome`, `:server NOTICE * :*** Looking
 /// up your hostname`, `NOTICE AUTH :...`). FTP's `USER name` has no real name after " :".
 pub fn looks_like_irc(b: &[u8]) -> bool {
-    let end = b
-        .iter()
-        .position(|&c| c == b'\r' || c == b'\n')
-        .unwrap_or(b.len());
-    if end == b.len() || end > 512 {
+    // A line of at most 512 bytes (RFC 1459), ended within the payload.
+    let head = &b[..b.len().min(513)];
+    let Some(end) = head.iter().position(|&c| c == b'\r' || c == b'\n') else {
         return false;
-    }
-    let line = &b[..end];
+    };
     let word = |w: &[u8]| w.len() > 1 && w.iter().all(|c| c.is_ascii_graphic());
-    let words: Vec<&[u8]> = line.split(|&c| c == b' ').take(5).collect();
-    match words.as_slice() {
+    // The first five words, in place (content detection runs on every flow's first payloads).
+    let mut words: [&[u8]; 5] = [&[]; 5];
+    for (slot, w) in words.iter_mut().zip(head[..end].split(|&c| c == b' ')) {
+        *slot = w;
+    }
+    match words {
         [b"NICK", nick, ..] => word(nick),
-        [b"USER", u, _, _, real, ..] => word(u) && real.starts_with(b":"),
+        [b"USER", u, _, _, real] => word(u) && real.starts_with(b":"),
         [b"CAP", b"LS", ..] => true,
         [b"NOTICE", b"AUTH", ..] => true,
         [server, what, ..] if server.starts_with(b":") && word(server) => {
-            *what == b"NOTICE" || (what.len() == 3 && what.iter().all(u8::is_ascii_digit))
+            what == b"NOTICE" || (what.len() == 3 && what.iter().all(u8::is_ascii_digit))
         }
         _ => false,
     }

@@ -90,9 +90,9 @@ pub fn parse_all(mut b: &[u8], max: usize) -> Vec<(Ldap, Option<Bind>)> {
     out
 }
 
-/// Reads one message; None when the payload does not start with one.
-pub fn parse(b: &[u8]) -> Option<Ldap> {
-    parse_all(b, 1).pop().map(|(m, _)| m)
+/// The payload starts with a whole LDAP message (content detection: nothing is kept).
+pub fn is_message(b: &[u8]) -> bool {
+    looks_like_ldap(b) && LdapMessage::from_ber(b).is_ok()
 }
 
 fn text(s: &str) -> Option<String> {

@@ -44,6 +44,14 @@ pub struct Ndp {
     pub sender: Option<[u8; 6]>,
 }
 
+impl Ndp {
+    /// What the message is about: its target, else a router's first prefix. A sender's
+    /// messages of one kind about one address are reported once.
+    pub fn about(&self) -> Option<Ipv6Addr> {
+        self.target.or(self.prefixes.first().map(|p| p.prefix))
+    }
+}
+
 /// Most prefixes and resolvers kept from one advertisement.
 const MAX_ITEMS: usize = 8;
 

@@ -786,7 +786,7 @@ const MAX_PHRASES: usize = 4;
 
 /// The verdict's list of weaknesses: one phrase per kind of finding (low and above), the
 /// subjects of the same kind joined ("plain HTTP to a, b and c").
-fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
+fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
     let mut kinds: Vec<FindingId> = Vec::new();
     for f in findings.iter().filter(|f| f.severity >= Severity::Low) {
         if !kinds.contains(&f.id) {
@@ -798,6 +798,7 @@ fn weaknesses(findings: &[FindingReport]) -> Vec<String> {
         let same: Vec<&FindingReport> = findings
             .iter()
             .filter(|f| f.id == *id && f.severity >= Severity::Low)
+            .copied()
             .collect();
         let subjects = || {
             and_list(
@@ -1303,8 +1304,8 @@ fn verdict(
         ));
     }
     // What an infected device does is no weakness of its own: said apart, first.
-    let (signs, rest): (Vec<FindingReport>, Vec<FindingReport>) =
-        findings.iter().cloned().partition(compromise_sign);
+    let (signs, rest): (Vec<&FindingReport>, Vec<&FindingReport>) =
+        findings.iter().partition(|f| compromise_sign(f));
     let signs = weaknesses(&signs);
     if !signs.is_empty() {
         s.push(format!("Signs of compromise: {}.", signs.join("; ")));

@@ -1789,6 +1789,18 @@ fn ldap_simple_binds_in_clear_and_tls_binds_left_alone() {
         exposed,
         BTreeSet::from(["tcp/389 ldap", "tcp/636 tls/ldap"])
     );
+    // The connection that switched by StartTLS counts as encrypted, its hellos read.
+    let run = run(&[recorded("ldap.pcap")], &Options::for_analysis());
+    let switched: Vec<&iotscope_flow::Flow> = run
+        .flows
+        .flows
+        .iter()
+        .filter(|f| f.app.upgraded())
+        .collect();
+    assert_eq!(switched.len(), 1);
+    assert_eq!(switched[0].app.encrypted(), Some(true));
+    assert!(run.flows.events.iter().any(|e| e.flow == switched[0].id()
+        && matches!(e.message, iotscope_proto::app::Message::ClientHello(_))));
     let json = serde_json::to_string(&r).unwrap();
     for s in SECRETS.iter().chain(&["WrongPassw0rd!"]) {
         assert!(!json.contains(s), "a password leaked into the report");
