@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Record real traffic (cleartext logins, DNS, TLS, UPnP, an HTTP upload) of
-# real Debian servers and clients as pcap fixtures for iotscope's tests.
+# Record real traffic (cleartext logins, DNS, TLS, DTLS, VPN tunnels, UPnP, an
+# HTTP upload) of real Debian servers and clients as pcap fixtures for
+# iotscope's tests.
 # Nothing here hand-crafts packets: every byte in the captures was sent by the
 # programs named in README.md.
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep (default: all).  Each run regenerates the selected .pcap files.
+#   snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
+#   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -15,7 +17,8 @@
 # Servers run in iots-srv, clients in iots-cli, tcpdump listens on veth-iots-s.
 # Some captures add more to this for their own duration only: public-looking
 # addresses on iots-srv's or iots-cli's lo, a default or multicast route in
-# iots-cli, a host route in iots-srv, a "WAN" veth pair inside iots-srv.
+# iots-cli, a host route in iots-srv, a "WAN" veth pair inside iots-srv, a tun
+# device at each end of a VPN tunnel (`vpn`).
 # Those addresses exist only inside the namespaces; no packet leaves them.
 # The namespaces, the servers and the temporary files are removed on exit.
 #
@@ -54,9 +57,11 @@ PACKAGES=(
   wsdd
   tigervnc-standalone-server vncsnapshot
   nmap traceroute iputils-ping
+  libcoap3-bin
+  openvpn wireguard-go wireguard-tools
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -143,6 +148,8 @@ cleanup() {
   done
   ip netns del "$NS_S" 2>/dev/null
   ip netns del "$NS_C" 2>/dev/null
+  # wireguard-go's UAPI sockets (`vpn`), left behind if it was killed.
+  rm -f "/var/run/wireguard/$VPN_WG_SRV_IF.sock" "/var/run/wireguard/$VPN_WG_CLI_IF.sock"
   [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
 }
 
@@ -1343,6 +1350,323 @@ record_vnc() {
   stop_servers
 }
 
+# The client in its own mount namespace where $WORK/hosts is bind-mounted over
+# /etc/hosts: it finds the cloud's names there, with no DNS packet.  Nothing
+# on the host's /etc changes.
+in_cli_hosts() {
+  ip netns exec "$NS_C" unshare --uts --mount --propagation private \
+    sh -c 'mount --bind "$0" /etc/hosts && hostname "$1" && shift && exec "$@"' \
+    "$WORK/hosts" "$CLI_NAME" "$@"
+}
+
+# DTLS as devices use it, with the servers on the public-looking $PUB_CLOUD (on
+# iots-srv's lo, reached through the client's default route, as in `bypass`).
+# libcoap's coap-server and coap-client (Debian's libcoap3-bin, the OpenSSL
+# build: DTLS 1.2 with PKI and PSK) speak CoAP over DTLS (coaps, udp/5684);
+# openssl s_server and s_client make one DTLS 1.2 and one DTLS 1.0 session on
+# udp/4433.
+DTLS_COAP_NAME=coap.example-iot.com     # the CoAP server's certificate and host name
+DTLS_PSK_IDENTITY=sensor-kitchen-01     # the PSK identity (in clear in the handshake)
+DTLS_PSK_HINT=iotscope-cloud            # the server's PSK identity hint
+DTLS_OPENSSL_NAME=dtls.example-iot.com  # certificate and SNI of the DTLS 1.2 session
+DTLS_LEGACY_NAME=legacy.example-iot.com # certificate and SNI of the DTLS 1.0 session
+DTLS_PORT=4433
+DTLS_PKI_ROUNDS=4       # coap-client runs in PKI mode, 3 s apart
+DTLS_PKI_PERIOD=3
+DTLS_PSK_GETS=4         # GETs in the PSK session, 1 s apart (coap-client -G)
+DTLS_LEGACY_CIPHERS='DEFAULT:@SECLEVEL=0'   # OpenSSL 3 refuses DTLS 1.0 above level 0
+DTLS_SERVER_PID=
+DTLS_SERVER_IN=
+DTLS_SERVER_FD=
+
+# coap_get NAME ARGS...: one coap-client-openssl run (GETs of /time, whose
+# answer is the server's clock, e.g. "Nov 23 01:00:46"), output in $WORK/NAME.
+coap_get() {
+  local name=$1
+  shift
+  in_cli_hosts coap-client-openssl -B 10 -m get "$@" >"$WORK/$name" 2>&1 \
+    || { cat "$WORK/$name" >&2; die "dtls: coap-client ($name) failed"; }
+  grep -Eq '[0-9]{2}:[0-9]{2}:[0-9]{2}' "$WORK/$name" \
+    || { cat "$WORK/$name" >&2; die "dtls: coap-client ($name) got no time"; }
+}
+
+# dtls_server ARGS...: one `openssl s_server` on $PUB_CLOUD:$DTLS_PORT for a
+# single DTLS session (it exits after it), reading what it sends from the FIFO
+# $DTLS_SERVER_IN; waits until it listens.  (s_server has no -rev for DTLS.)
+dtls_server() {
+  start_server s_server sh -c 'exec "$@" <"$0"' "$DTLS_SERVER_IN" \
+    openssl s_server -accept "$PUB_CLOUD:$DTLS_PORT" -naccept 1 "$@"
+  DTLS_SERVER_PID=${SERVER_PIDS[-1]}
+  wait_listen udp "$DTLS_PORT"
+}
+
+# dtls_session N LINE REPLY PROTOCOL CLIENT...: CLIENT (an openssl s_client
+# command) sends LINE; 1 s after it started, the server is given REPLY to send
+# back; the client closes (close_notify) on the end of its input.  PROTOCOL is
+# what s_client must report (DTLSv1.2, DTLSv1).  Then waits (at most 10 s) for
+# the single-session s_server to exit.
+dtls_session() {
+  local n=$1 line=$2 reply=$3 proto=$4 log=$WORK/dtls-client-$1.log client i
+  shift 4
+  { sleep 0.5; printf '%s\n' "$line"; sleep 1.5; } | "$@" >"$log" 2>&1 &
+  client=$!
+  sleep 1
+  printf '%s\n' "$reply" >&"$DTLS_SERVER_FD"
+  wait "$client" || { cat "$log" >&2; die "dtls session $n: openssl s_client failed"; }
+  grep -qF "$reply" "$log" || { cat "$log" >&2; die "dtls session $n: no reply from the server"; }
+  grep -Eq "^ *Protocol *: $proto\$" "$log" \
+    || { cat "$log" >&2; die "dtls session $n: protocol is not $proto"; }
+  for i in $(seq 1 100); do
+    kill -0 "$DTLS_SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$DTLS_SERVER_PID" 2>/dev/null; then
+    cat "$WORK/s_server.out" >&2
+    die "dtls session $n: s_server did not exit"
+  fi
+  grep -qF "$line" "$WORK/s_server.out" \
+    || { cat "$WORK/s_server.out" >&2; die "dtls session $n: the server did not get the line"; }
+}
+
+record_dtls() {
+  cloud_up
+  make_cert coap "/CN=$DTLS_COAP_NAME" "DNS:$DTLS_COAP_NAME"
+  make_cert dtls "/CN=$DTLS_OPENSSL_NAME" "DNS:$DTLS_OPENSSL_NAME"
+  make_cert dtls-legacy "/CN=$DTLS_LEGACY_NAME" "DNS:$DTLS_LEGACY_NAME"
+  printf '127.0.0.1 localhost\n%s %s\n' "$PUB_CLOUD" "$DTLS_COAP_NAME" >"$WORK/hosts"
+  chmod 644 "$WORK/hosts"
+  # One coap-server for both: a certificate (-c/-j) and a pre-shared key (-k,
+  # the test password) with an identity hint (-h).  It also listens on udp/5683
+  # (CoAP without DTLS) and tcp/5683-5684, which no client here uses.
+  start_server coap-server coap-server-openssl -A "$PUB_CLOUD" \
+    -c "$WORK/coap.pem" -j "$WORK/coap.key" -k "$TEST_PASS" -h "$DTLS_PSK_HINT"
+  wait_listen udp 5684
+  cap_start dtls.pcap
+  # a. PKI: a new DTLS session for each GET, 3 s apart, checking the server's
+  #    certificate against itself (-C).  libcoap 4.3.1's coap-client sends the
+  #    SNI "localhost" in PKI mode, whatever the URI's host.
+  local i
+  for ((i = 1; i <= DTLS_PKI_ROUNDS; i++)); do
+    coap_get "coap-pki-$i.out" -C "$WORK/coap.pem" "coaps://$DTLS_COAP_NAME/time"
+    if [[ $i -lt $DTLS_PKI_ROUNDS ]]; then sleep "$DTLS_PKI_PERIOD"; fi
+  done
+  sleep 3
+  # b. PSK: one DTLS session, SNI the URI's host, four GETs 1 s apart.
+  coap_get coap-psk.out -G "$DTLS_PSK_GETS" -u "$DTLS_PSK_IDENTITY" -k "$TEST_PASS" \
+    "coaps://$DTLS_COAP_NAME/time"
+  sleep 2
+  # c. PSK to the bare address: coap-client sends the address itself as SNI.
+  coap_get coap-psk-ip.out -u "$DTLS_PSK_IDENTITY" -k "$TEST_PASS" "coaps://$PUB_CLOUD/time"
+  sleep 2
+  # d. openssl: DTLS 1.2, SNI $DTLS_OPENSSL_NAME, a line each way.  The
+  #    server's stdin is a FIFO this shell keeps open.
+  DTLS_SERVER_IN=$WORK/s_server.in
+  rm -f "$DTLS_SERVER_IN"
+  mkfifo "$DTLS_SERVER_IN"
+  exec {DTLS_SERVER_FD}<>"$DTLS_SERVER_IN"
+  dtls_server -dtls1_2 -cert "$WORK/dtls.pem" -key "$WORK/dtls.key"
+  dtls_session 1 'status seq=1' 'ok seq=1' 'DTLSv1.2' in_cli \
+    openssl s_client -dtls1_2 -connect "$PUB_CLOUD:$DTLS_PORT" -servername "$DTLS_OPENSSL_NAME" \
+      -nocommands -no_ign_eof
+  sleep 2
+  # e. The same with DTLS 1.0 (obsolete) on both sides, SNI $DTLS_LEGACY_NAME.
+  dtls_server -dtls1 -cipher "$DTLS_LEGACY_CIPHERS" \
+    -cert "$WORK/dtls-legacy.pem" -key "$WORK/dtls-legacy.key"
+  dtls_session 2 'status seq=2' 'ok seq=2' 'DTLSv1' in_cli \
+    openssl s_client -dtls1 -cipher "$DTLS_LEGACY_CIPHERS" -connect "$PUB_CLOUD:$DTLS_PORT" \
+      -servername "$DTLS_LEGACY_NAME" -nocommands -no_ign_eof
+  cap_stop
+  exec {DTLS_SERVER_FD}>&-
+  stop_servers
+  cloud_down
+}
+
+# VPN tunnels that a device keeps to a server on the internet ($PUB_CLOUD, on
+# iots-srv's lo, reached through the client's default route, as in `bypass`):
+# OpenVPN over UDP/1194, then over TCP/443, then WireGuard over UDP/51820 (the
+# userspace wireguard-go: this kernel may have no wireguard module).  Each end
+# has a tun device in its namespace; ping sends a few echo requests through
+# each tunnel to the server's end.
+VPN_NAME=vpn.example-iot.com    # the OpenVPN server's certificate
+VPN_CLIENT_CN=cam-frontdoor-01  # the OpenVPN client's certificate
+VPN_PINGS=4
+VPN_WG_SRV_IF=wg-iots-s
+VPN_WG_CLI_IF=wg-iots-c
+VPN_WG_PORT=51820
+VPN_WG_KEEPALIVE=5              # the client's persistent keepalive, in seconds
+VPN_WG_IDLE=17                  # seconds of quiet after the pings: 3 keepalives
+VPN_CLIENT_PID=
+
+# A CA, and the OpenVPN server's and client's certificates it signs (P-256),
+# in $WORK/ovpn.
+make_vpn_pki() {
+  local dir=$WORK/ovpn n
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=iotscope VPN CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' \
+    "$VPN_NAME" >"$dir/server.ext"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' \
+    >"$dir/client.ext"
+  for n in server client; do
+    local cn=$VPN_NAME
+    [[ $n == client ]] && cn=$VPN_CLIENT_CN
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$cn" \
+      -keyout "$dir/$n.key" -out "$dir/$n.csr" 2>/dev/null
+    openssl x509 -req -in "$dir/$n.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+      -days 3650 -sha256 -extfile "$dir/$n.ext" -out "$dir/$n.pem" 2>/dev/null \
+      || die "vpn: signing the $n certificate failed"
+  done
+}
+
+# write_ovpn_confs PROTO PORT: $WORK/ovpn/server-PROTO.conf, a TLS server
+# (server mode, 10.8.0.0/24, no tls-auth: the TLS handshake is in the
+# control channel as it is) on $PUB_CLOUD:PORT, and client-PROTO.conf.
+write_ovpn_confs() {
+  local proto=$1 port=$2 sproto=$1 cproto=$1 exit_notify=''
+  if [[ $proto == tcp ]]; then
+    sproto=tcp-server cproto=tcp-client
+  else
+    exit_notify='explicit-exit-notify 1'
+  fi
+  cat >"$WORK/ovpn/server-$proto.conf" <<EOF2
+dev tun
+proto $sproto
+local $PUB_CLOUD
+port $port
+server 10.8.0.0 255.255.255.0
+topology subnet
+ca ca.pem
+cert server.pem
+key server.key
+dh none
+keepalive 10 60
+disable-dco
+verb 3
+EOF2
+  cat >"$WORK/ovpn/client-$proto.conf" <<EOF2
+client
+dev tun
+proto $cproto
+remote $PUB_CLOUD $port
+nobind
+ca ca.pem
+cert client.pem
+key client.key
+remote-cert-tls server
+verify-x509-name $VPN_NAME name
+disable-dco
+$exit_notify
+verb 3
+EOF2
+}
+
+# vpn_client NAME COMMAND...: start a tunnel client in the client namespace
+# (in the background, its pid in $VPN_CLIENT_PID, its output in $WORK/NAME.out).
+vpn_client() {
+  local name=$1
+  shift
+  ip netns exec "$NS_C" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$CLI_NAME" "$@" \
+    >"$WORK/$name.out" 2>&1 &
+  VPN_CLIENT_PID=$!
+  SERVER_PIDS+=("$VPN_CLIENT_PID")   # stopped with the servers if anything fails
+}
+
+vpn_client_stop() {
+  kill -TERM "$VPN_CLIENT_PID" 2>/dev/null || true
+  wait "$VPN_CLIENT_PID" 2>/dev/null || true
+  VPN_CLIENT_PID=
+}
+
+# vpn_ping ADDRESS WHAT: $VPN_PINGS echo requests, 1 s apart, all answered.
+vpn_ping() {
+  in_cli ping -n -c "$VPN_PINGS" -i 1 -W 2 "$1" >"$WORK/ping-$2.log" 2>&1 \
+    || { cat "$WORK/ping-$2.log" >&2; die "vpn: ping through $2 failed"; }
+  grep -q "$VPN_PINGS received" "$WORK/ping-$2.log" \
+    || { cat "$WORK/ping-$2.log" >&2; die "vpn: not every ping through $2 was answered"; }
+}
+
+# openvpn_session PROTO PORT: the OpenVPN server and client over PROTO/PORT,
+# pings through the tunnel, then the client stops (SIGTERM) and the server.
+openvpn_session() {
+  local proto=$1 port=$2 i
+  write_ovpn_confs "$proto" "$port"
+  start_server "openvpn-server-$proto" openvpn --cd "$WORK/ovpn" --config "server-$proto.conf"
+  if [[ $proto == tcp ]]; then wait_listen tcp "$port"; else wait_listen udp "$port"; fi
+  vpn_client "openvpn-client-$proto" openvpn --cd "$WORK/ovpn" --config "client-$proto.conf"
+  for i in $(seq 1 150); do
+    grep -q 'Initialization Sequence Completed' "$WORK/openvpn-client-$proto.out" && break
+    sleep 0.1
+  done
+  grep -q 'Initialization Sequence Completed' "$WORK/openvpn-client-$proto.out" \
+    || { tail -n 20 "$WORK/openvpn-client-$proto.out" "$WORK/openvpn-server-$proto.out" >&2
+         die "vpn: the OpenVPN $proto tunnel did not come up"; }
+  sleep 0.5
+  vpn_ping 10.8.0.1 "openvpn-$proto"
+  sleep 0.5
+  # Over UDP the client says it leaves (explicit-exit-notify); over TCP it closes.
+  vpn_client_stop
+  stop_servers
+}
+
+record_vpn() {
+  cloud_up
+  make_vpn_pki
+  # WireGuard: fresh keys for each run.
+  mkdir -p "$WORK/wg"
+  chmod 700 "$WORK/wg"
+  local end
+  for end in server client; do
+    (umask 077 && wg genkey >"$WORK/wg/$end.key")
+    wg pubkey <"$WORK/wg/$end.key" >"$WORK/wg/$end.pub"
+  done
+  cap_start vpn.pcap
+  # 1. OpenVPN over UDP/1194; 2. OpenVPN over TCP/443, the HTTPS port.
+  openvpn_session udp 1194
+  sleep 2
+  openvpn_session tcp 443
+  sleep 2
+  # 3. WireGuard: one wireguard-go in each namespace (a tun device each; the
+  #    UAPI sockets in /var/run/wireguard are named after the devices).  The
+  #    server's end is up before the client learns its peer; setting the peer
+  #    with a persistent keepalive starts the handshake at once.
+  start_server wg-server env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+    wireguard-go -f "$VPN_WG_SRV_IF"
+  vpn_client wg-client env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+    wireguard-go -f "$VPN_WG_CLI_IF"
+  local i
+  for i in $(seq 1 100); do
+    [[ -S /var/run/wireguard/$VPN_WG_SRV_IF.sock && -S /var/run/wireguard/$VPN_WG_CLI_IF.sock ]] && break
+    sleep 0.1
+  done
+  ip netns exec "$NS_S" wg set "$VPN_WG_SRV_IF" listen-port "$VPN_WG_PORT" \
+    private-key "$WORK/wg/server.key" peer "$(cat "$WORK/wg/client.pub")" allowed-ips 10.66.0.2/32 \
+    || die "vpn: wg set $VPN_WG_SRV_IF failed"
+  ip -n "$NS_S" addr add 10.66.0.1/24 dev "$VPN_WG_SRV_IF"
+  ip -n "$NS_S" link set "$VPN_WG_SRV_IF" up
+  ip netns exec "$NS_C" wg set "$VPN_WG_CLI_IF" private-key "$WORK/wg/client.key" \
+    || die "vpn: wg set $VPN_WG_CLI_IF failed"
+  ip -n "$NS_C" addr add 10.66.0.2/24 dev "$VPN_WG_CLI_IF"
+  ip -n "$NS_C" link set "$VPN_WG_CLI_IF" up
+  wait_listen udp "$VPN_WG_PORT"
+  ip netns exec "$NS_C" wg set "$VPN_WG_CLI_IF" peer "$(cat "$WORK/wg/server.pub")" \
+    endpoint "$PUB_CLOUD:$VPN_WG_PORT" allowed-ips 10.66.0.0/24 \
+    persistent-keepalive "$VPN_WG_KEEPALIVE" \
+    || die "vpn: wg set $VPN_WG_CLI_IF peer failed"
+  sleep 1
+  vpn_ping 10.66.0.1 wireguard
+  sleep "$VPN_WG_IDLE"
+  ip netns exec "$NS_C" wg show "$VPN_WG_CLI_IF" >"$WORK/wg-show.out" 2>&1
+  vpn_client_stop
+  cap_stop
+  grep -q 'latest handshake' "$WORK/wg-show.out" \
+    || { cat "$WORK/wg-show.out" >&2; die "vpn: no WireGuard handshake"; }
+  stop_servers
+  cloud_down
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1356,6 +1680,15 @@ expect_no_packets() {
   local file=$OUT/$1 filter=$2 n
   n=$(tshark -r "$file" -Y "$filter" 2>/dev/null | wc -l)
   [[ $n -eq 0 ]] || die "$1: expected no packet matching '$filter', got $n"
+}
+
+# expect_packets with tshark first told to decode some traffic as a protocol:
+# expect_packets_as FILE DECODE_AS FILTER MIN, DECODE_AS as for tshark's -d
+# (tcp.port==443,openvpn: OpenVPN on the HTTPS port).
+expect_packets_as() {
+  local file=$OUT/$1 decode=$2 filter=$3 min=$4 n
+  n=$(tshark -r "$file" -d "$decode" -Y "$filter" 2>/dev/null | wc -l)
+  [[ $n -ge $min ]] || die "$1: expected >= $min packets matching '$filter' (with -d $decode), got $n"
 }
 
 # In the first packet of FILE matching FILTER, the Nth occurrence (from 1) of
@@ -1512,6 +1845,47 @@ verify() {
                 expect_no_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.extensions_server_name'
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 2 && tls.handshake.version == 0x0303' 1
                 expect_packets tls-weak.pcap 'tcp.stream == 2 && tls.handshake.type == 11 && x509ce.dNSName == "legacy.example.net"' 1 ;;
+    dtls)       # CoAP over DTLS 1.2 on udp/5684: four PKI sessions (SNI "localhost"), one PSK
+                # session by name, one by address; then openssl's DTLS 1.2 and 1.0 on udp/4433.
+                # Every session: ClientHello, HelloVerifyRequest, ClientHello with the cookie.
+                expect_packets dtls.pcap 'ip.dst == 52.94.236.248 && udp.dstport == 5684 && dtls.handshake.type == 1' 12
+                expect_packets dtls.pcap 'ip.src == 52.94.236.248 && udp.srcport == 5684 && dtls.handshake.type == 3' 6
+                expect_packets dtls.pcap 'udp.srcport == 5684 && dtls.handshake.type == 2 && dtls.handshake.version == 0xfefd' 6
+                expect_no_packets dtls.pcap 'udp.srcport == 5684 && dtls.handshake.type == 2 && dtls.handshake.version != 0xfefd'
+                expect_packets dtls.pcap 'udp.dstport == 5684 && dtls.handshake.type == 1 && dtls.handshake.extensions_server_name == "localhost"' 8
+                expect_span dtls.pcap 'udp.dstport == 5684 && dtls.handshake.extensions_server_name == "localhost"' 9
+                expect_packets dtls.pcap 'udp.srcport == 5684 && dtls.handshake.type == 11 && x509ce.dNSName == "coap.example-iot.com"' 4
+                expect_packets dtls.pcap 'udp.dstport == 5684 && dtls.handshake.type == 1 && dtls.handshake.extensions_server_name == "coap.example-iot.com"' 2
+                expect_packets dtls.pcap 'udp.dstport == 5684 && dtls.handshake.type == 1 && dtls.handshake.extensions_server_name == "52.94.236.248"' 2
+                expect_packets dtls.pcap 'udp.dstport == 5684 && dtls.handshake.type == 16 && frame contains "sensor-kitchen-01"' 2
+                expect_packets dtls.pcap 'ip.src == 10.99.0.2 && udp.dstport == 5684 && dtls.record.content_type == 23' 9
+                expect_packets dtls.pcap 'ip.src == 52.94.236.248 && udp.srcport == 5684 && dtls.record.content_type == 23' 9
+                expect_packets dtls.pcap 'udp.dstport == 4433 && dtls.handshake.type == 1 && dtls.handshake.version == 0xfefd && dtls.handshake.extensions_server_name == "dtls.example-iot.com"' 2
+                expect_packets dtls.pcap 'udp.srcport == 4433 && dtls.handshake.type == 2 && dtls.handshake.version == 0xfefd' 1
+                expect_packets dtls.pcap 'udp.srcport == 4433 && dtls.handshake.type == 11 && x509ce.dNSName == "dtls.example-iot.com"' 1
+                expect_packets dtls.pcap 'udp.dstport == 4433 && dtls.handshake.type == 1 && dtls.handshake.version == 0xfeff && dtls.handshake.extensions_server_name == "legacy.example-iot.com"' 2
+                expect_packets dtls.pcap 'udp.srcport == 4433 && dtls.handshake.type == 2 && dtls.handshake.version == 0xfeff' 1
+                expect_packets dtls.pcap 'udp.srcport == 4433 && dtls.handshake.type == 11 && x509ce.dNSName == "legacy.example-iot.com"' 1
+                expect_packets dtls.pcap 'udp.port == 4433 && dtls.record.content_type == 23' 4
+                expect_no_packets dtls.pcap 'coap || dns || tcp' ;;
+    vpn)        # OpenVPN over UDP/1194, then over TCP/443, then WireGuard over UDP/51820, all to
+                # 52.94.236.248; the pings only inside the tunnels.
+                expect_packets vpn.pcap 'ip.dst == 52.94.236.248 && udp.dstport == 1194 && openvpn.opcode == 0x07' 1
+                expect_packets vpn.pcap 'ip.src == 52.94.236.248 && udp.srcport == 1194 && openvpn.opcode == 0x08' 1
+                expect_packets vpn.pcap 'udp.dstport == 1194 && tls.handshake.type == 1' 1
+                expect_packets vpn.pcap 'udp.port == 1194 && openvpn.opcode == 0x09' 8
+                expect_packets vpn.pcap 'ip.dst == 52.94.236.248 && tcp.dstport == 443 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_no_packets vpn.pcap 'tcp.stream > 0'
+                expect_packets_as vpn.pcap 'tcp.port==443,openvpn' 'tcp.dstport == 443 && openvpn.opcode == 0x07' 1
+                expect_packets_as vpn.pcap 'tcp.port==443,openvpn' 'tcp.srcport == 443 && openvpn.opcode == 0x08' 1
+                expect_packets_as vpn.pcap 'tcp.port==443,openvpn' 'tcp.dstport == 443 && tls.handshake.type == 1' 1
+                expect_packets_as vpn.pcap 'tcp.port==443,openvpn' 'tcp.port == 443 && openvpn.opcode == 0x09' 8
+                expect_packets vpn.pcap 'ip.dst == 52.94.236.248 && udp.dstport == 51820 && wg.type == 1' 1
+                expect_packets vpn.pcap 'ip.src == 52.94.236.248 && udp.srcport == 51820 && wg.type == 2' 1
+                expect_packets vpn.pcap 'wg.type == 4 && !wg.keepalive' 8
+                expect_packets vpn.pcap 'ip.src == 10.99.0.2 && wg.keepalive' 4
+                expect_span vpn.pcap 'wg.keepalive' 15
+                expect_no_packets vpn.pcap 'icmp' ;;
     pingsweep)  # One echo request to each of the 64 addresses; two answer.
                 expect_packets pingsweep.pcap 'ip.src == 10.99.0.2 && icmp.type == 8' 64
                 expect_packets pingsweep.pcap 'ip.dst == 10.99.0.2 && icmp.type == 0' 2

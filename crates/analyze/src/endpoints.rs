@@ -193,6 +193,17 @@ pub const LOOKUP_SKEW: Nanos = 2_000_000_000;
 /// When a host resolved a name to an address, the name, and its CNAME chain.
 type Resolution = (Nanos, String, Vec<String>);
 
+/// Whether a server name a client sent (TLS SNI, HTTP Host) can name the server: not an address
+/// written where a name belongs (`Host: 52.94.1.2`), not `localhost` (RFC 6761), which some
+/// clients send when they were given only an address.
+pub fn names_a_host(name: &str) -> bool {
+    let n = name.trim_end_matches('.');
+    name.parse::<IpAddr>().is_err()
+        && !n.eq_ignore_ascii_case("localhost")
+        && !n.to_ascii_lowercase().ends_with(".localhost")
+        && !n.eq_ignore_ascii_case("localhost.localdomain")
+}
+
 /// Names flows' servers the way their clients named them: the latest name the client resolved to
 /// the address before the flow began, else the server name the flow itself carried.
 pub struct Namer {
@@ -311,7 +322,7 @@ impl Namer {
                 _ => None,
             };
             // An address written where a name belongs (`Host: 52.94.1.2`) names nothing.
-            if let Some(n) = named.filter(|(_, n)| n.parse::<IpAddr>().is_err()) {
+            if let Some(n) = named.filter(|(_, n)| names_a_host(n)) {
                 sent.entry(e.flow).or_insert(n);
             }
         }

@@ -15,11 +15,12 @@ use iotscope_flow::{icmp_kind, Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
+use iotscope_proto::tls;
 use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Beacon, LongLived};
 use crate::devices::{Device, Local};
-use crate::endpoints::{proto_name, service, Endpoint, NamedBy, Namer, Naming};
+use crate::endpoints::{names_a_host, proto_name, service, Endpoint, NamedBy, Namer, Naming};
 use crate::text::{bytes, duration};
 
 const SEC: Nanos = 1_000_000_000;
@@ -76,6 +77,7 @@ pub enum FindingId {
     EncryptedDns,
     DnsBypass,
     Tunnel,
+    Vpn,
     NoDns,
     Country,
     Firmware,
@@ -100,7 +102,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 20] = [
+pub static CATALOGUE: [Entry; 21] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -255,6 +257,20 @@ pub static CATALOGUE: [Entry; 20] = [
             Teredo, IP protocols 41 and 47 for 6in4 and GRE).",
     },
     Entry {
+        id: FindingId::Vpn,
+        severity: Severity::Medium,
+        title: "Encrypted VPN tunnel",
+        explanation: "The device keeps an encrypted tunnel (WireGuard, OpenVPN, IPsec) to \
+            another host. What it sends through the tunnel, where to and how much, is hidden \
+            from this report and from the router's firewall. The far end can reach into the \
+            network through it, as a vendor's remote support channel does, and the device's \
+            traffic can leave the network from wherever the tunnel ends.",
+        remedy: "If you did not set the tunnel up, find out who did: a vendor's support tunnel \
+            can often be turned off in the device's settings. Otherwise block the far end's \
+            address, or the VPN's port at the router (UDP 51820 for WireGuard, 1194 for \
+            OpenVPN, UDP 500 and 4500 and IP protocol 50 for IPsec).",
+    },
+    Entry {
         id: FindingId::NoDns,
         severity: Severity::Low,
         title: "Addresses contacted without a DNS lookup",
@@ -347,6 +363,7 @@ impl FindingId {
             FindingId::EncryptedDns => "encrypted-dns",
             FindingId::DnsBypass => "dns-bypass",
             FindingId::Tunnel => "tunnel",
+            FindingId::Vpn => "vpn",
             FindingId::NoDns => "no-dns",
             FindingId::Country => "country",
             FindingId::Firmware => "firmware",
@@ -731,14 +748,7 @@ fn where_is(intel: &Intel, a: IpAddr, local: &Local) -> String {
 }
 
 fn tls_version(v: u16) -> &'static str {
-    match v {
-        0x0300 => "SSL 3.0",
-        0x0301 => "TLS 1.0",
-        0x0302 => "TLS 1.1",
-        0x0303 => "TLS 1.2",
-        0x0304 => "TLS 1.3",
-        _ => "unknown version",
-    }
+    iotscope_proto::tls::version_name(v).unwrap_or("unknown version")
 }
 
 /// Does `pattern` (a certificate name, maybe `*.example.com`) cover `name`?
@@ -1494,7 +1504,7 @@ fn flows_and_apps(
             encrypted_dns.insert(v.c);
         }
         // TLS, and the cleartext protocols that switched to it (STARTTLS).
-        if matches!(v.app, App::Tls | App::Quic) || f.app.upgraded() {
+        if matches!(v.app, App::Tls | App::Quic | App::Dtls) || f.app.upgraded() {
             if let Some(dev) = v.cdev.or(v.sdev) {
                 let resolved = v.naming.as_ref().is_some_and(|n| n.by == NamedBy::Dns);
                 tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
@@ -1502,6 +1512,7 @@ fn flows_and_apps(
         }
         downloads(i, ix, &v, out);
         tunnel(i, ix, &v, out);
+        vpn(i, ix, &v, out);
         // A flood's pings check nothing.
         if !flooded.contains(&f.id()) {
             connectivity(i, &v, out);
@@ -2692,6 +2703,42 @@ fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         .fact("service", service(f));
 }
 
+/// An encrypted VPN tunnel: WireGuard, OpenVPN, IPsec's key exchange, or its ESP packets (IP
+/// protocol 50). One finding per device, kind and far end.
+fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    let f = v.f;
+    let kind = match (v.app, f.key.proto) {
+        (App::Wireguard, _) => "WireGuard",
+        (App::Openvpn, _) => "OpenVPN",
+        (App::Ipsec, _) | (_, 50) => "IPsec",
+        _ => return,
+    };
+    // A port alone, or ESP's protocol number, shows a tunnel only when both ends sent on it:
+    // a probe of the port is no tunnel.
+    let two_way = f.sent[0].packets > 0 && f.sent[1].packets > 0;
+    if (f.app.by == By::Port || f.key.proto == 50) && !two_way {
+        return;
+    }
+    let (dev, peer, dir) = match (v.cdev, v.sdev) {
+        (Some(d), _) => (d, v.s, "to"),
+        (None, Some(d)) => (d, v.c, "from"),
+        (None, None) => return,
+    };
+    let public = !i.local.contains(&peer) && is_unicast(peer);
+    let severity = if public {
+        Severity::Medium
+    } else {
+        Severity::Info
+    };
+    let subject = format!("{kind} {dir} {}", ix.named(peer));
+    let acc = out.get(FindingId::Vpn, dev, &subject, severity);
+    acc.count += 1;
+    acc.at(f.first, f.last, v.frame)
+        .fact("vpn", kind)
+        .fact("peer", ix.described(i, peer))
+        .fact("service", service(f));
+}
+
 /// Device to device (pings and name, address and time services are plumbing).
 fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
     let (Some(a), Some(b)) = (v.cdev, v.sdev) else {
@@ -2746,14 +2793,15 @@ fn tls_checks(
                 saw_hello = true;
                 hello_frame = Some(e.frame + 1);
                 sni = h.sni.clone();
+                // The highest version offered, compared as TLS (DTLS 1.0 is TLS 1.1).
                 let best = h
                     .versions
                     .iter()
                     .copied()
-                    .filter(|v| v & 0x0f0f == 0x0303 || *v == 0x0304)
-                    .max()
+                    .filter(|v| tls::version_name(*v).is_some())
+                    .max_by_key(|v| tls::tls_equivalent(*v))
                     .unwrap_or(h.max_version);
-                if best < 0x0303 && best != 0 {
+                if tls::tls_equivalent(best) < 0x0303 && best != 0 {
                     problems.push((
                         Severity::Medium,
                         format!("client offers at most {}", tls_version(best)),
@@ -2766,7 +2814,7 @@ fn tls_checks(
                 } else {
                     h.version
                 };
-                if v < 0x0303 {
+                if tls::tls_equivalent(v) < 0x0303 {
                     problems.push((Severity::Medium, format!("{} agreed", tls_version(v))));
                 }
             }
@@ -2799,7 +2847,7 @@ fn tls_checks(
                         format!("certificate not yet valid ({shown})"),
                     ));
                 }
-                if let Some(sni) = sni.as_ref().filter(|n| n.parse::<IpAddr>().is_err()) {
+                if let Some(sni) = sni.as_deref().filter(|n| names_a_host(n)) {
                     let names: Vec<&String> = c.san.iter().chain(c.common_name.iter()).collect();
                     if !names.is_empty() && !names.iter().any(|p| name_matches(p, sni)) {
                         let sev = if server_public {
@@ -2830,7 +2878,7 @@ fn tls_checks(
     }
     // The name the client asked this server for is what its certificate answers to.
     let subject = match sni.as_deref() {
-        Some(n) if n.parse::<IpAddr>().is_err() => n.to_ascii_lowercase(),
+        Some(n) if names_a_host(n) => n.to_ascii_lowercase(),
         _ => name.to_string(),
     };
     let acc = out.get(FindingId::TlsWeak, dev, &subject, Severity::Info);

@@ -53,6 +53,10 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "LDAP" => "ldap",
         "Kerberos" => "kerberos",
         "IRC" => "irc",
+        "DTLS" => "dtls",
+        "WireGuard" => "wireguard",
+        "OpenVPN" => "openvpn",
+        "IPsec" => "ipsec",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
-use crate::{cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, wsd};
+use crate::{
+    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, vpn, wsd,
+};
 
 /// Application protocols iotscope names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -75,6 +77,14 @@ pub enum App {
     Kerberos,
     /// IRC: chat, and the command channel of many IoT bots (Gafgyt, Tsunami).
     Irc,
+    /// DTLS: TLS over UDP (CoAPS, LwM2M, WebRTC media keys, VPN clients' data channels).
+    Dtls,
+    /// WireGuard: an encrypted VPN tunnel.
+    Wireguard,
+    /// OpenVPN: an encrypted VPN tunnel, over UDP or TCP.
+    Openvpn,
+    /// IPsec key exchange (IKE, on UDP 500 and 4500): it sets up an encrypted VPN tunnel.
+    Ipsec,
 }
 
 impl App {
@@ -126,6 +136,10 @@ impl App {
             App::Ldap => "ldap",
             App::Kerberos => "kerberos",
             App::Irc => "irc",
+            App::Dtls => "dtls",
+            App::Wireguard => "wireguard",
+            App::Openvpn => "openvpn",
+            App::Ipsec => "ipsec",
         }
     }
 }
@@ -376,6 +390,32 @@ struct Join {
 const MAX_STALLS: u8 = 8;
 
 impl Join {
+    fn new() -> Join {
+        Join {
+            bytes: Vec::new(),
+            next_seq: 0,
+            want: 0,
+            scratch: Vec::new(),
+            stalls: 0,
+            ahead: Vec::new(),
+        }
+    }
+
+    /// Bytes `off..end` of a stream that arrives in pieces, in any order, have arrived: `want`
+    /// grows to the end of what has arrived from the start, taking in the pieces that came ahead
+    /// of it once the gap before them is filled.
+    fn fill(&mut self, off: usize, end: usize) {
+        if off <= self.want {
+            self.want = self.want.max(end);
+            while let Some(k) = self.ahead.iter().position(|&(o, _)| o <= self.want) {
+                let (_, e) = self.ahead.swap_remove(k);
+                self.want = self.want.max(e);
+            }
+        } else if self.ahead.len() < 64 {
+            self.ahead.push((off, end));
+        }
+    }
+
     /// A segment that does not continue the joined bytes: true when the join should give up.
     fn stalled(&mut self, seq: u32) -> bool {
         // Ahead of the next expected byte: a gap (a retransmission of older bytes is no stall).
@@ -408,8 +448,9 @@ pub struct AppState {
     /// The login part of the flow is over (FTP control connections are still read for the data
     /// connections they announce).
     login_over: bool,
-    /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT.
-    mqtt_votes: u8,
+    /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT;
+    /// bits 2 and 3 the same for an OpenVPN reset whose layout could not be checked whole.
+    votes: u8,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
     /// whose encryption is not known). LDAP: Some(true) once StartTLS succeeded.
     session: Option<bool>,
@@ -445,7 +486,8 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (true, 80 | 8080 | 8000 | 8008 | 49152..=49154) => App::Http,
             (false, 1900) => App::Ssdp,
             (true, 1883) => App::Mqtt,
-            (false, 5683 | 5684) => App::Coap,
+            (false, 5683) => App::Coap,
+            (false, 5684) => App::Dtls,
             (true, 554 | 8554) => App::Rtsp,
             (false, 3478 | 19302) => App::Stun,
             (_, 5060) => App::Sip,
@@ -474,6 +516,9 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (_, 88) => App::Kerberos,
             (true, 6667) => App::Irc,
             (true, 6697) => App::Tls,
+            (false, 51820) => App::Wireguard,
+            (_, 1194) => App::Openvpn,
+            (false, 500 | 4500) => App::Ipsec,
             _ => App::Unknown,
         }
     };
@@ -497,6 +542,15 @@ fn inside_tls(port: u16) -> Option<App> {
         5061 => App::Sip,
         636 | 3269 => App::Ldap,
         6697 => App::Irc,
+        _ => return None,
+    })
+}
+
+/// The service usually carried in DTLS on a port.
+fn inside_dtls(port: u16) -> Option<App> {
+    Some(match port {
+        5684 => App::Coap,
+        5061 => App::Sip,
         _ => return None,
     })
 }
@@ -592,6 +646,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if iot::looks_like_irc(b) {
             return Some(App::Irc);
         }
+        if vpn::openvpn_reset(b, true).is_some_and(|r| r.exact) {
+            return Some(App::Openvpn);
+        }
     }
     // LDAP on TCP, and CLDAP on UDP (Windows clients finding their domain controller). A BER
     // SEQUENCE also frames like an MQTT PUBLISH: the whole message must parse.
@@ -671,6 +728,19 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
             return Some(App::Tplink);
         }
 
+        if tls::looks_like_dtls(b) {
+            return Some(App::Dtls);
+        }
+        if vpn::looks_like_wireguard(b, port(51820)) {
+            return Some(App::Wireguard);
+        }
+        if (port(500) || port(4500)) && vpn::looks_like_ike(b) {
+            return Some(App::Ipsec);
+        }
+        if vpn::openvpn_reset(b, false).is_some_and(|r| r.exact) {
+            return Some(App::Openvpn);
+        }
+
         // QUIC long header with the fixed bit, in a padded datagram (client Initials are at
         // least 1200 bytes), of a version whose Initials can be opened.
         if b.len() >= 1200
@@ -715,6 +785,11 @@ impl AppState {
             if port_app != App::Unknown {
                 self.app = port_app;
                 self.by = By::Port;
+                if port_app == App::Dtls {
+                    self.inner = inside_dtls(p.src_port)
+                        .or(inside_dtls(p.dst_port))
+                        .unwrap_or_default();
+                }
             }
         }
         if p.payload.is_empty() || self.done {
@@ -758,6 +833,10 @@ impl AppState {
                     self.inner = inside_tls(p.src_port)
                         .or(inside_tls(p.dst_port))
                         .unwrap_or_default();
+                } else if app == App::Dtls {
+                    self.inner = inside_dtls(p.src_port)
+                        .or(inside_dtls(p.dst_port))
+                        .unwrap_or_default();
                 }
             } else if !p.tcp && self.app == App::Unknown && self.rtp_like(p.payload) {
                 self.app = App::Rtp;
@@ -766,14 +845,28 @@ impl AppState {
                 // MQTT seen mid-connection: payloads framed exactly like MQTT packets in both
                 // directions (one direction alone is too easy to match by chance: the binary
                 // WebSocket frames a server sends, 0x82 and a length, frame like SUBSCRIBE).
-                self.mqtt_votes |= 1 << dir;
-                if self.mqtt_votes == 3 {
+                self.votes |= 1 << dir;
+                if self.votes & 3 == 3 {
                     self.by = if port_app() == App::Mqtt {
                         By::Both
                     } else {
                         By::Content
                     };
                     self.app = App::Mqtt;
+                }
+            } else if self.seen[dir] == 1
+                && vpn::openvpn_reset(p.payload, p.tcp).is_some_and(|r| r.client == p.from_client)
+            {
+                // An OpenVPN reset whose fields tls-crypt hides: the client's and then the
+                // server's, each as its side's first payload.
+                self.votes |= 4 << dir;
+                if self.votes & 12 == 12 {
+                    self.by = if port_app() == App::Openvpn {
+                        By::Both
+                    } else {
+                        By::Content
+                    };
+                    self.app = App::Openvpn;
                 }
             }
         }
@@ -816,9 +909,16 @@ impl AppState {
     /// cannot be told (an unrecognised application, VNC whose security type was not seen).
     pub fn encrypted(&self) -> Option<bool> {
         match self.app {
-            App::Tls | App::Quic | App::Ssh | App::Dnscrypt | App::Rdp | App::Kerberos => {
-                Some(true)
-            }
+            App::Tls
+            | App::Quic
+            | App::Ssh
+            | App::Dnscrypt
+            | App::Rdp
+            | App::Kerberos
+            | App::Dtls
+            | App::Wireguard
+            | App::Openvpn
+            | App::Ipsec => Some(true),
             App::Unknown => None,
             App::Vnc => self.session,
             // In clear until STARTTLS succeeds (LDAP, mail, FTP).
@@ -1093,6 +1193,7 @@ impl AppState {
             }
             App::Tls if p.tcp => self.tls(p, dir, emit),
             App::Quic if !p.tcp && p.from_client => self.quic(p, emit),
+            App::Dtls if !p.tcp => self.dtls(p, dir, emit),
             App::Telnet | App::Ftp | App::Pop3 | App::Imap | App::Smtp if p.tcp => {
                 if self.app == App::Ftp {
                     if let Some(ch) = ftp::announcement(p.payload, p.from_client) {
@@ -1153,14 +1254,9 @@ impl AppState {
             return;
         }
         let j = self.tls[0].get_or_insert_with(|| {
-            Box::new(Join {
-                bytes: Vec::with_capacity(4096),
-                next_seq: 0,
-                want: 0,
-                scratch: Vec::new(),
-                stalls: 0,
-                ahead: Vec::new(),
-            })
+            let mut j = Box::new(Join::new());
+            j.bytes.reserve(4096);
+            j
         });
         let opened = quic::open_initials(p.payload, &mut |off, data| {
             let (off, end) = (off as usize, off as usize + data.len());
@@ -1171,17 +1267,7 @@ impl AppState {
                 j.bytes.resize(end, 0);
             }
             j.bytes[off..end].copy_from_slice(data);
-            // Track how much of the stream, from its start, has arrived; pieces that came
-            // ahead of it count once the gap before them is filled.
-            if off <= j.want {
-                j.want = j.want.max(end);
-                while let Some(k) = j.ahead.iter().position(|&(o, _)| o <= j.want) {
-                    let (_, e) = j.ahead.swap_remove(k);
-                    j.want = j.want.max(e);
-                }
-            } else if j.ahead.len() < 64 {
-                j.ahead.push((off, end));
-            }
+            j.fill(off, end);
         });
         if opened.is_some() {
             self.by = if self.by == By::Port {
@@ -1329,6 +1415,107 @@ impl AppState {
     }
 
     /// Reads the first handshake message of a direction, joining segments when needed.
+    /// Reads a DTLS handshake's ClientHello, ServerHello and certificate, which may come in
+    /// fragments, over several datagrams (a certificate chain is larger than a datagram) and
+    /// more than once (a flight is resent when its answer is lost; a client sends its hello again
+    /// with the cookie of a HelloVerifyRequest).
+    fn dtls(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        if self.tls_seen[dir] {
+            return;
+        }
+        let client = dir == 0;
+        let mut emitted = self.tls_emitted[dir];
+        let mut finished = false;
+        let mut join = self.tls[dir].take();
+        let encrypted = tls::dtls_fragments(p.payload, &mut |fr| {
+            // ClientHello from the client; ServerHello and Certificate from the server.
+            let bit = match (fr.msg_type, client) {
+                (1, true) | (2, false) => 1,
+                (11, false) => 2,
+                // ServerHelloDone: no certificate is coming.
+                (14, false) => {
+                    finished = true;
+                    return;
+                }
+                _ => return,
+            };
+            if emitted & bit != 0 || fr.length > MAX_JOIN {
+                return;
+            }
+            let whole = fr.offset == 0 && fr.data.len() == fr.length;
+            let msg: &mut [u8];
+            let mut own;
+            if whole {
+                own = fr.raw.to_vec();
+                msg = &mut own;
+            } else {
+                // Fragments are joined in a buffer laid out as one whole DTLS message; `next_seq`
+                // holds the message sequence number being joined.
+                let j = join.get_or_insert_with(|| Box::new(Join::new()));
+                if j.bytes.is_empty() || j.next_seq != u32::from(fr.message_seq) {
+                    j.bytes.clear();
+                    j.bytes.extend_from_slice(&fr.raw[..tls::DTLS_HANDSHAKE]);
+                    j.bytes.resize(tls::DTLS_HANDSHAKE + fr.length, 0);
+                    // Offset 0, fragment length the message's: the header of a whole message.
+                    j.bytes[6..9].fill(0);
+                    j.bytes[9..12].copy_from_slice(&fr.raw[1..4]);
+                    j.next_seq = u32::from(fr.message_seq);
+                    j.want = 0;
+                    j.ahead.clear();
+                }
+                let (off, end) = (fr.offset, fr.offset + fr.data.len());
+                if end > fr.length {
+                    return;
+                }
+                j.bytes[tls::DTLS_HANDSHAKE + off..tls::DTLS_HANDSHAKE + end]
+                    .copy_from_slice(fr.data);
+                j.fill(off, end);
+                if j.want < fr.length {
+                    return;
+                }
+                msg = &mut j.bytes;
+            }
+            emitted |= bit;
+            match fr.msg_type {
+                1 => {
+                    if let Some(h) = tls::dtls_client_hello(msg) {
+                        emit(Message::ClientHello(Box::new(h)));
+                    }
+                    finished = true;
+                }
+                2 => {
+                    if let Some(h) = tls::dtls_server_hello(msg) {
+                        // From DTLS 1.3 on, the certificate is encrypted.
+                        finished |= tls::tls_equivalent(h.selected_version) >= 0x0304;
+                        emit(Message::ServerHello(Box::new(h)));
+                    }
+                }
+                // The certificate list is TLS's: read behind a TLS handshake header, written
+                // over the end of the DTLS one.
+                _ => {
+                    finished = true;
+                    msg[8] = fr.msg_type;
+                    msg[9..12].copy_from_slice(&fr.raw[1..4]);
+                    if let Some(c) = cert::leaf(&cert::chain(&msg[8..])) {
+                        emit(Message::Certificate(Box::new(c)));
+                    }
+                }
+            }
+            if !whole {
+                if let Some(j) = join.as_mut() {
+                    j.bytes.clear();
+                    j.want = 0;
+                }
+            }
+        });
+        self.tls_emitted[dir] = emitted;
+        if encrypted || finished {
+            self.tls_seen[dir] = true;
+        } else {
+            self.tls[dir] = join;
+        }
+    }
+
     fn tls(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
         if self.tls_seen[dir] {
             return;
@@ -1444,14 +1631,8 @@ impl AppState {
         }
         // Not all there yet: keep joining this direction's first bytes.
         let mut j = join.unwrap_or_else(|| {
-            let mut j = Box::new(Join {
-                bytes: Vec::with_capacity(MAX_JOIN + 1500),
-                next_seq: 0,
-                want: 0,
-                scratch: Vec::new(),
-                stalls: 0,
-                ahead: Vec::new(),
-            });
+            let mut j = Box::new(Join::new());
+            j.bytes.reserve(MAX_JOIN + 1500);
             j.bytes.extend_from_slice(p.payload);
             j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
             j

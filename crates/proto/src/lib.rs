@@ -19,4 +19,5 @@ pub mod remote;
 pub mod snmp;
 pub mod tftp;
 pub mod tls;
+pub mod vpn;
 pub mod wsd;

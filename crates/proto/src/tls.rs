@@ -1,5 +1,6 @@
 //! TLS handshakes: the ClientHello (server name, ALPN, versions, cipher suites, extensions, JA3
-//! and JA4 fingerprints) and the ServerHello (version and cipher chosen).
+//! and JA4 fingerprints) and the ServerHello (version and cipher chosen), over TCP, QUIC or
+//! DTLS (the datagram TLS of CoAPS, LwM2M, WebRTC and VPN clients).
 //!
 //! The hello messages are framed by `tls-parser`. Their extension block is walked here, because
 //! fingerprints need every extension's type number in wire order, GREASE values included, even
@@ -150,6 +151,38 @@ fn join_hex4(v: impl Iterator<Item = u16>, out: &mut String) {
     }
 }
 
+/// True for the DTLS versions: 1.0 (0xfeff), 1.2 (0xfefd) and 1.3 (0xfefc).
+pub fn is_dtls_version(v: u16) -> bool {
+    matches!(v, 0xfeff | 0xfefd | 0xfefc)
+}
+
+/// The TLS version a DTLS version is built on (DTLS 1.0 is TLS 1.1, 1.2 is 1.2, 1.3 is 1.3); a
+/// TLS version as it is. Version checks compare these.
+pub fn tls_equivalent(v: u16) -> u16 {
+    match v {
+        0xfeff => 0x0302,
+        0xfefd => 0x0303,
+        0xfefc => 0x0304,
+        v => v,
+    }
+}
+
+/// The name of an SSL, TLS or DTLS version (None for a number that is none of them).
+pub fn version_name(v: u16) -> Option<&'static str> {
+    Some(match v {
+        0x0002 => "SSL 2.0",
+        0x0300 => "SSL 3.0",
+        0x0301 => "TLS 1.0",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        0xfeff => "DTLS 1.0",
+        0xfefd => "DTLS 1.2",
+        0xfefc => "DTLS 1.3",
+        _ => return None,
+    })
+}
+
 /// JA4's two-character version code.
 fn ja4_version(v: u16) -> &'static str {
     match v {
@@ -174,8 +207,9 @@ fn ja4_hash(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))[..12].to_string()
 }
 
-/// The JA4 fingerprint of a ClientHello; `quic` selects the `q` prefix.
-pub fn ja4(h: &ClientHello, quic: bool) -> String {
+/// The JA4 fingerprint of a ClientHello; `transport` is its first letter: `t` (TCP), `q` (QUIC)
+/// or `d` (DTLS).
+pub fn ja4(h: &ClientHello, transport: char) -> String {
     let ciphers: Vec<u16> = h
         .ciphers
         .iter()
@@ -202,7 +236,7 @@ pub fn ja4(h: &ClientHello, quic: bool) -> String {
     };
     let a = format!(
         "{}{}{}{:02}{:02}{}",
-        if quic { 'q' } else { 't' },
+        transport,
         ja4_version(h.max_version),
         if h.sni.is_some() { 'd' } else { 'i' },
         ciphers.len().min(99),
@@ -242,18 +276,45 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Reads a ClientHello handshake message (type 1, with its 4-byte header).
+/// Reads a ClientHello handshake message (type 1, with its 4-byte header); `quic` when it came
+/// in QUIC's CRYPTO frames.
 pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
     let (_, parsed) = tls_parser::parse_tls_message_handshake(msg).ok()?;
     let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) = parsed else {
         return None;
     };
+    let ciphers = ch.ciphers.iter().map(|c| c.0).collect();
+    Some(hello(
+        ch.version.0,
+        ciphers,
+        ch.ext.unwrap_or(&[]),
+        if quic { 'q' } else { 't' },
+    ))
+}
+
+/// Reads a DTLS ClientHello: the whole message, with its 12-byte DTLS handshake header (fragment
+/// offset 0, fragment length the message's).
+pub fn dtls_client_hello(msg: &[u8]) -> Option<ClientHello> {
+    use tls_parser::{DTLSMessage, DTLSMessageHandshakeBody};
+    let (_, DTLSMessage::Handshake(m)) = tls_parser::parse_dtls_message_handshake(msg).ok()? else {
+        return None;
+    };
+    let DTLSMessageHandshakeBody::ClientHello(ch) = m.body else {
+        return None;
+    };
+    let ciphers = ch.ciphers.iter().map(|c| c.0).collect();
+    Some(hello(ch.version.0, ciphers, ch.ext.unwrap_or(&[]), 'd'))
+}
+
+/// A ClientHello from its version, cipher suites and extension block; `transport` as for
+/// [`ja4`].
+fn hello(version: u16, ciphers: Vec<u16>, ext: &[u8], transport: char) -> ClientHello {
     let mut h = ClientHello {
-        version: ch.version.0,
-        max_version: ch.version.0,
+        version,
+        max_version: version,
         sni: None,
         alpn: Vec::new(),
-        ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+        ciphers,
         extensions: Vec::new(),
         groups: Vec::new(),
         point_formats: Vec::new(),
@@ -263,7 +324,7 @@ pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
         ja3: String::new(),
         ja4: String::new(),
     };
-    for (t, body) in extensions(ch.ext.unwrap_or(&[])) {
+    for (t, body) in extensions(ext) {
         h.extensions.push(t);
         match t {
             ext::SERVER_NAME => h.sni = sni_name(body),
@@ -296,14 +357,14 @@ pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
             &h.versions,
             h.alpn.first(),
             h.sni.is_some(),
-            quic,
+            transport,
         )
             .hash(&mut st);
         st.finish()
     };
     if let Some((full, ja3, ja4)) = PRINTS.with(|c| c.borrow().get(&key).cloned()) {
         (h.ja3_full, h.ja3, h.ja4) = (full, ja3, ja4);
-        return Some(h);
+        return h;
     }
     let mut full = String::with_capacity(256);
     join_dec(std::iter::once(h.version), '-', &mut full);
@@ -323,7 +384,7 @@ pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
     );
     h.ja3 = hex(&Md5::digest(full.as_bytes()));
     h.ja3_full = full;
-    h.ja4 = ja4(&h, quic);
+    h.ja4 = ja4(&h, transport);
     PRINTS.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= 1024 {
@@ -331,7 +392,7 @@ pub fn client_hello(msg: &[u8], quic: bool) -> Option<ClientHello> {
         }
         c.insert(key, (h.ja3_full.clone(), h.ja3.clone(), h.ja4.clone()));
     });
-    Some(h)
+    h
 }
 
 /// Reads a ServerHello handshake message (type 2, with its 4-byte header).
@@ -340,14 +401,38 @@ pub fn server_hello(msg: &[u8]) -> Option<ServerHello> {
     let TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)) = parsed else {
         return None;
     };
+    Some(server_hello_of(
+        sh.version.0,
+        sh.cipher.0,
+        sh.ext.unwrap_or(&[]),
+    ))
+}
+
+/// Reads a DTLS ServerHello: the whole message, with its 12-byte DTLS handshake header.
+pub fn dtls_server_hello(msg: &[u8]) -> Option<ServerHello> {
+    use tls_parser::{DTLSMessage, DTLSMessageHandshakeBody};
+    let (_, DTLSMessage::Handshake(m)) = tls_parser::parse_dtls_message_handshake(msg).ok()? else {
+        return None;
+    };
+    let DTLSMessageHandshakeBody::ServerHello(sh) = m.body else {
+        return None;
+    };
+    Some(server_hello_of(
+        sh.version.0,
+        sh.cipher.0,
+        sh.ext.unwrap_or(&[]),
+    ))
+}
+
+fn server_hello_of(version: u16, cipher: u16, ext: &[u8]) -> ServerHello {
     let mut h = ServerHello {
-        version: sh.version.0,
-        selected_version: sh.version.0,
-        cipher: sh.cipher.0,
+        version,
+        selected_version: version,
+        cipher,
         extensions: Vec::new(),
         alpn: None,
     };
-    for (t, body) in extensions(sh.ext.unwrap_or(&[])) {
+    for (t, body) in extensions(ext) {
         h.extensions.push(t);
         match t {
             ext::SUPPORTED_VERSIONS => {
@@ -359,7 +444,7 @@ pub fn server_hello(msg: &[u8]) -> Option<ServerHello> {
             _ => {}
         }
     }
-    Some(h)
+    h
 }
 
 /// Calls `f` with each complete handshake message (4-byte header included) at the start of a
@@ -419,4 +504,99 @@ pub fn first_message_len(stream: &[u8]) -> Option<usize> {
     let n = (usize::from(stream[6]) << 16) | (usize::from(stream[7]) << 8) | usize::from(stream[8]);
     // The message plus one 5-byte record header for every 16 KiB record it spans.
     Some(n + 4 + 5 * (n + 4).div_ceil(16384))
+}
+
+/// One handshake fragment of a DTLS datagram.
+pub struct DtlsFragment<'a> {
+    pub msg_type: u8,
+    /// The whole message's length, and the message's sequence number in its direction.
+    pub length: usize,
+    pub message_seq: u16,
+    /// Where this fragment's bytes go in the message, and the bytes.
+    pub offset: usize,
+    pub data: &'a [u8],
+    /// The fragment with its 12-byte handshake header (the whole message when `offset` is 0
+    /// and `data` holds `length` bytes).
+    pub raw: &'a [u8],
+}
+
+/// DTLS record header length: type, version, epoch, 48-bit sequence number, length.
+const DTLS_RECORD: usize = 13;
+/// DTLS handshake header length: type, length, message sequence, fragment offset and length.
+pub const DTLS_HANDSHAKE: usize = 12;
+
+/// True when a datagram starts like a DTLS record: a known version, a length that fits, and
+/// either a handshake in the clear (epoch 0) whose first fragment fits its record, or an
+/// encrypted record (epoch 1 and up) that fills the datagram exactly (data sent before the
+/// capture began).
+pub fn looks_like_dtls(b: &[u8]) -> bool {
+    if b.len() < DTLS_RECORD || !is_dtls_version(u16::from_be_bytes([b[1], b[2]])) {
+        return false;
+    }
+    let epoch = u16::from_be_bytes([b[3], b[4]]);
+    let n = usize::from(u16::from_be_bytes([b[11], b[12]]));
+    if DTLS_RECORD + n > b.len() {
+        return false;
+    }
+    match b[0] {
+        22 if epoch == 0 => {
+            let Some(h) = b.get(DTLS_RECORD..DTLS_RECORD + DTLS_HANDSHAKE) else {
+                return false;
+            };
+            let be24 =
+                |x: &[u8]| (usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2]);
+            let (len, off, frag) = (be24(&h[1..4]), be24(&h[6..9]), be24(&h[9..12]));
+            // ClientHello, ServerHello or HelloVerifyRequest: the first message of a handshake.
+            matches!(h[0], 1..=3) && DTLS_HANDSHAKE + frag <= n && off + frag <= len
+        }
+        20..=23 if epoch > 0 => DTLS_RECORD + n == b.len() && n > 0,
+        _ => false,
+    }
+}
+
+/// Calls `f` with each handshake fragment of epoch 0 in a DTLS datagram (records follow one
+/// another; a record may hold several fragments). Returns true when the datagram also holds a
+/// record of a later epoch or a DTLS 1.3 encrypted record: from there on the handshake is
+/// encrypted.
+pub fn dtls_fragments(datagram: &[u8], f: &mut dyn FnMut(DtlsFragment<'_>)) -> bool {
+    let mut rest = datagram;
+    while let [t, v1, v0, e1, e0, ..] = *rest {
+        // DTLS 1.3's unified header (0b001 in the first bits) carries encrypted records only.
+        if t & 0xe0 == 0x20 {
+            return true;
+        }
+        if rest.len() < DTLS_RECORD || !is_dtls_version(u16::from_be_bytes([v1, v0])) {
+            return false;
+        }
+        let n = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+        let Some(body) = rest.get(DTLS_RECORD..DTLS_RECORD + n) else {
+            return false;
+        };
+        if u16::from_be_bytes([e1, e0]) != 0 {
+            return true;
+        }
+        if t == 22 {
+            let mut m = body;
+            while m.len() >= DTLS_HANDSHAKE {
+                let be24 = |x: &[u8]| {
+                    (usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2])
+                };
+                let frag = be24(&m[9..12]);
+                let Some(data) = m.get(DTLS_HANDSHAKE..DTLS_HANDSHAKE + frag) else {
+                    break;
+                };
+                f(DtlsFragment {
+                    msg_type: m[0],
+                    length: be24(&m[1..4]),
+                    message_seq: u16::from_be_bytes([m[4], m[5]]),
+                    offset: be24(&m[6..9]),
+                    data,
+                    raw: &m[..DTLS_HANDSHAKE + frag],
+                });
+                m = &m[DTLS_HANDSHAKE + frag..];
+            }
+        }
+        rest = &rest[DTLS_RECORD + n..];
+    }
+    false
 }

@@ -22,7 +22,7 @@ use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.7";
+pub const SCHEMA_VERSION: &str = "1.8";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -319,17 +319,6 @@ fn is_iot(k: Kind) -> bool {
     )
 }
 
-fn tls_name(v: u16) -> Option<&'static str> {
-    match v {
-        0x0300 => Some("SSL 3.0"),
-        0x0301 => Some("TLS 1.0"),
-        0x0302 => Some("TLS 1.1"),
-        0x0303 => Some("TLS 1.2"),
-        0x0304 => Some("TLS 1.3"),
-        _ => None,
-    }
-}
-
 /// Builds the report: analysis, findings, verdicts.
 pub fn build(i: &Input) -> Report {
     let intel = Intel::get();
@@ -390,7 +379,7 @@ pub fn build(i: &Input) -> Report {
             } else {
                 h.version
             };
-            if let Some(n) = tls_name(v) {
+            if let Some(n) = iotscope_proto::tls::version_name(v) {
                 tls_of.insert(e.flow, n);
             }
         }
@@ -1021,6 +1010,13 @@ fn weakness(f: &FindingReport) -> String {
             let article = if kind.starts_with("IP") { "an" } else { "a" };
             let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
             format!("it carries traffic in {article} {kind} tunnel {far}")
+        }
+        FindingId::Vpn => {
+            let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
+            format!(
+                "it keeps an encrypted {} tunnel {far}, whose traffic cannot be seen",
+                fact("vpn")
+            )
         }
         _ => f.title.to_lowercase(),
     }

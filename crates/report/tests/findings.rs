@@ -2279,3 +2279,132 @@ fn attacks_made_with_other_tools() {
     assert_eq!(dl[0].1.severity, Severity::High);
     assert_eq!(fact(dl[0].1, "program"), "ELF executable");
 }
+
+#[test]
+fn dtls_handshakes_are_read_and_checked_like_tls() {
+    // record.sh's dtls.pcap: libcoap's coaps client with a certificate (4 sessions, SNI
+    // `localhost`) and with a PSK, then openssl's DTLS 1.2 and DTLS 1.0 sessions on udp/4433, all
+    // to a self-signed server on a cloud address.
+    let r = report(recorded("dtls.pcap"));
+    let dev = holding(&r, "10.99.0.2");
+    let tls: Vec<_> = of(&r, FindingId::TlsWeak)
+        .into_iter()
+        .map(|(_, f)| (f.subject.as_str(), fact(f, "problems")))
+        .collect();
+    // The obsolete version, from both hellos (tshark: ServerHello 0xfeff, cipher 0xc00a).
+    assert!(tls.contains(&(
+        "legacy.example-iot.com",
+        "DTLS 1.0 agreed, client offers at most DTLS 1.0, self-signed certificate (legacy.example-iot.com)"
+    )), "{tls:?}");
+    assert!(tls.contains(&(
+        "dtls.example-iot.com",
+        "self-signed certificate (dtls.example-iot.com)"
+    )));
+    // `localhost` names no server on the internet: neither the finding nor the endpoint.
+    assert!(tls.contains(&(
+        "52.94.236.248",
+        "self-signed certificate (coap.example-iot.com)"
+    )));
+    assert!(!tls
+        .iter()
+        .any(|(s, p)| s.contains("localhost") || p.contains("localhost")));
+    assert_eq!(dev.endpoints.len(), 1);
+    let e = &dev.endpoints[0];
+    assert_eq!(e.name, "coap.example-iot.com");
+    // All but an ICMP port-unreachable that follows a client's exit is encrypted.
+    assert!(e.bytes_encrypted > 18_000, "{}", e.bytes_encrypted);
+    assert_eq!(e.tls, ["DTLS 1.2", "DTLS 1.0"]);
+    assert!(
+        e.services.iter().any(|s| s == "udp/5684 dtls/coap"),
+        "{:?}",
+        e.services
+    );
+    // PSK sessions carry no certificate and prove nothing wrong; no VPN here.
+    assert!(of(&r, FindingId::Vpn).is_empty());
+
+    // nDPI's captures: a DTLS 1.0 game relay's certificate, and a certificate chain sent in
+    // fragments over two datagrams (tshark shows the same leaves).
+    for name in ["nDPI__dtls2.pcap", "nDPI__dtls_certificate_fragments.pcap"] {
+        let run = run(&[capture(name)], &Options::for_analysis());
+        let certs: Vec<String> = run
+            .flows
+            .events
+            .iter()
+            .filter_map(|e| match &e.message {
+                iotscope_proto::app::Message::Certificate(c) => c.common_name.clone(),
+                _ => None,
+            })
+            .collect();
+        let want = if name.contains("fragments") {
+            "*.opera-mini.net"
+        } else {
+            "*.relay.ros.rockstargames.com"
+        };
+        assert_eq!(certs, [want], "{name}");
+    }
+}
+
+#[test]
+fn vpn_tunnels_are_findings() {
+    // record.sh's vpn.pcap: OpenVPN 2.6 over udp/1194 and tcp/443, and wireguard-go on
+    // udp/51820, from 10.99.0.2 to a cloud address.
+    let r = report(recorded("vpn.pcap"));
+    let v: Vec<_> = of(&r, FindingId::Vpn)
+        .into_iter()
+        .map(|(_, f)| (f.subject.as_str(), f.severity, fact(f, "service")))
+        .collect();
+    assert_eq!(
+        v,
+        [
+            (
+                "OpenVPN to 52.94.236.248",
+                Severity::Medium,
+                "tcp/443 openvpn, udp/1194 openvpn"
+            ),
+            (
+                "WireGuard to 52.94.236.248",
+                Severity::Medium,
+                "udp/51820 wireguard"
+            ),
+        ]
+    );
+    let dev = holding(&r, "10.99.0.2");
+    assert!(
+        dev.verdict
+            .text
+            .contains("it keeps an encrypted WireGuard tunnel to 52.94.236.248"),
+        "{}",
+        dev.verdict.text
+    );
+    assert!(dev.endpoints.iter().all(|e| e.encrypted));
+
+    // nDPI's captures: OpenVPN on tcp/443 and on udp/13680 (no port of its own), WireGuard.
+    let r = report(capture("nDPI__openvpn.pcap"));
+    let v = of(&r, FindingId::Vpn);
+    assert_eq!(v.len(), 3, "{v:?}");
+    assert!(v.iter().all(|(_, f)| fact(f, "vpn") == "OpenVPN"));
+    let r = report(capture("nDPI__wireguard.pcap"));
+    let v = of(&r, FindingId::Vpn);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].1.subject, "WireGuard to 139.162.192.157");
+
+    // No tunnel, no finding: DTLS, QUIC, a camera's P2P and plain IoT traffic.
+    for name in [
+        "nDPI__dtls2.pcap",
+        "nDPI__quic-v2.pcapng",
+        "nDPI__iphone.pcap",
+        "IoTSentinel__EdimaxCam1__Setup-A-3-STA.pcap",
+    ] {
+        assert!(
+            of(&report(capture(name)), FindingId::Vpn).is_empty(),
+            "{name}"
+        );
+    }
+    for c in captures() {
+        let name = c.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains("openvpn") || name.contains("wireguard") {
+            continue;
+        }
+        assert!(of(&report(c), FindingId::Vpn).is_empty(), "{name}");
+    }
+}
