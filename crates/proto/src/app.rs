@@ -295,8 +295,9 @@ fn has_head_end(b: &[u8]) -> bool {
     head_len(b).is_some()
 }
 
-/// Notes what a response's body is when its first bytes say it is a program. A chunked body
-/// starts with its first chunk's size line (hex digits, maybe extensions, CRLF), stepped over.
+/// Notes what a response's body is when its first bytes say it is a program, compressed with gzip
+/// or not. A chunked body starts with its first chunk's size line (hex digits, maybe extensions,
+/// CRLF), stepped over.
 fn sniff(m: &mut Message, body: &[u8]) {
     if let Message::HttpResponse(r) = m {
         let size_line = body
@@ -308,7 +309,9 @@ fn sniff(m: &mut Message, body: &[u8]) {
             Some(n) => &body[n + 1..],
             None => body,
         };
-        r.body_kind = r.body_kind.or(http::program_kind(data));
+        r.body_kind = r
+            .body_kind
+            .or_else(|| http::program_kind(data).or_else(|| http::gzipped_program_kind(data)));
     }
 }
 

@@ -100,6 +100,31 @@ pub fn program_kind(body: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A program compressed with gzip: a body sent with `Content-Encoding: gzip`, or a `.gz` file,
+/// whose first inflated bytes are a program's ([`program_kind`]). Only the bytes at hand are
+/// inflated, eight bytes' worth.
+pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
+    use std::io::Read;
+    // Magic, and the deflate method (the only one gzip has).
+    if !body.starts_with(&[0x1f, 0x8b, 8]) {
+        return None;
+    }
+    let mut out = [0u8; 8];
+    let mut n = 0;
+    let mut d = flate2::read::GzDecoder::new(body);
+    while n < out.len() {
+        match d.read(&mut out[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    Some(match program_kind(&out[..n])? {
+        "ELF executable" => "gzip-compressed ELF executable",
+        "Windows executable" => "gzip-compressed Windows executable",
+        _ => "gzip-compressed script",
+    })
+}
+
 /// The SSDP headers of a discovery message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Ssdp {

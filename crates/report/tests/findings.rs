@@ -2278,6 +2278,15 @@ fn attacks_made_with_other_tools() {
     assert_eq!(dl.len(), 1);
     assert_eq!(dl[0].1.severity, Severity::High);
     assert_eq!(fact(dl[0].1, "program"), "ELF executable");
+    // The same program sent gzip-compressed (nginx's gzip, curl --compressed): it is inflated
+    // enough to be seen. A compressed archive (a .tar.gz) and a Debian package are no programs.
+    let r = report(recorded("judgements/dl-gzip-elf.pcap"));
+    let dl = of(&r, FindingId::ProgramDownload);
+    assert_eq!(dl.len(), 1);
+    assert_eq!(dl[0].1.severity, Severity::High);
+    assert_eq!(fact(dl[0].1, "program"), "gzip-compressed ELF executable");
+    let r = report(recorded("judgements/dl-bare-deb-targz.pcap"));
+    assert!(of(&r, FindingId::ProgramDownload).is_empty());
 }
 
 #[test]
