@@ -512,7 +512,8 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (false, 161 | 162) => App::Snmp,
             (true, 5900 | 5901) => App::Vnc,
             (true, 3389) => App::Rdp,
-            (false, 514) => App::Syslog,
+            (false, 514) | (true, 601) => App::Syslog,
+            (true, 6514) => App::Tls,
             (false, 3702) => App::Wsd,
             (_, 389 | 3268) => App::Ldap,
             (true, 636 | 3269) => App::Tls,
@@ -545,6 +546,7 @@ fn inside_tls(port: u16) -> Option<App> {
         5061 => App::Sip,
         636 | 3269 => App::Ldap,
         6697 => App::Irc,
+        6514 => App::Syslog,
         _ => return None,
     })
 }
@@ -651,6 +653,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if vpn::openvpn_reset(b, true).is_some_and(|r| r.exact) {
             return Some(App::Openvpn);
+        }
+        if remote::looks_like_tcp_syslog(b) {
+            return Some(App::Syslog);
         }
     }
     // LDAP on TCP, and CLDAP on UDP (Windows clients finding their domain controller). A BER

@@ -163,6 +163,16 @@ pub fn looks_like_rdp(b: &[u8]) -> bool {
         || matches!(rest, [1..=3, _, 8, 0, ..] if rest.len() >= 8)
 }
 
+/// Syslog over TCP (RFC 6587): each message behind its length in decimal and a space (octet
+/// counting), or a bare message ended by a newline (non-transparent framing).
+pub fn looks_like_tcp_syslog(b: &[u8]) -> bool {
+    let digits = b.iter().take(6).take_while(|c| c.is_ascii_digit()).count();
+    if (1..=5).contains(&digits) && b[0] != b'0' && b.get(digits) == Some(&b' ') {
+        return looks_like_syslog(&b[digits + 1..]);
+    }
+    looks_like_syslog(b)
+}
+
 /// A syslog message: `<PRI>` (facility * 8 + severity, at most 191, no leading zero) followed by
 /// printable text, as far as the first line goes.
 pub fn looks_like_syslog(b: &[u8]) -> bool {

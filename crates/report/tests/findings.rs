@@ -1877,6 +1877,18 @@ fn rdp_and_syslog_are_named() {
         );
         assert!(d.findings.is_empty(), "{}: {:?}", d.label, d.findings);
     }
+    // Syslog over TCP (util-linux logger: octet-counted to 514, newline-ended to 601): the
+    // collector accepts it, the sender uses it.
+    let r = report(recorded("judgements/syslog-tcp.pcap"));
+    let exposed: Vec<&str> = of(&r, FindingId::ExposedService)
+        .into_iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert_eq!(exposed, ["tcp/514 syslog", "tcp/601 syslog"]);
+    assert!(holding(&r, "10.96.1.50")
+        .verdict
+        .text
+        .contains("it uses syslog"));
 }
 
 /// wsdd, Samba's WS-Discovery daemon, announcing a host and answering another wsdd's search

@@ -182,6 +182,8 @@ EOF
   daemon sink-rtp rvc-srv socat -u UDP-RECV:5006,bind=10.96.1.10 /dev/null
   daemon sink-log rvc-srv socat -u UDP-RECV:514,bind=10.96.1.10 /dev/null
   daemon sink-statsd rvc-srv socat -u UDP-RECV:8125,bind=10.96.1.10 /dev/null
+  daemon sink-tcplog rvc-srv socat -u TCP-LISTEN:514,bind=10.96.1.10,reuseaddr,fork /dev/null
+  daemon sink-tcplog601 rvc-srv socat -u TCP-LISTEN:601,bind=10.96.1.10,reuseaddr,fork /dev/null
   wait_listen rvc-srv -Hltn 21; wait_listen rvc-srv -Hltn 110; wait_listen rvc-srv -Hltn 143
   wait_listen rvc-srv -Hltn 23; wait_listen rvc-srv -Hltn 5201; wait_listen rvc-srv -Hltn 80
   wait_listen rvc-gw -Hltn 80
@@ -223,6 +225,13 @@ s_logger() { cap_start syslog-burst.pcap
   # one-socket burst of 300 lines (logger -f)
   for i in $(seq 1 250); do dev logger -n 10.96.1.10 -P 514 -d -t camd "frame $i dropped"; done
   seq 1 300 | sed 's/^/sensor reading /' >"$WORK/lines"; dev logger -n 10.96.1.10 -P 514 -d -t camd -f "$WORK/lines"
+  cap_stop; }
+s_logger_tcp() { cap_start syslog-tcp.pcap
+  # syslog over TCP (RFC 6587): octet-counted messages to 514, newline-ended ones (RFC 3164
+  # format) to 601
+  wait_listen rvc-srv -Hltn 514; wait_listen rvc-srv -Hltn 601
+  dev logger -n 10.96.1.10 -P 514 -T --octet-count -t camd "motion detected in zone 2"
+  dev logger -n 10.96.1.10 -P 601 -T --rfc3164 -t camd -f /etc/hostname
   cap_stop; }
 s_statsd() { cap_start statsd.pcap
   # statsd metrics from a shell loop (nc -u -w0 per metric): one-way, unrecognised UDP
@@ -299,6 +308,6 @@ s_dl_chunked() { cap_start dl-chunked-elf.pcap; dev curl -sS --fail -o /dev/null
   cap_start dl-gzip-elf.pcap; dev curl -sS --fail --compressed -o /dev/null http://45.90.12.34/gz/app; cap_stop; }
 s_dl_lan() { cap_start dl-lan-elf.pcap; dev wget -q -O /dev/null http://10.96.1.10/app; cap_stop; }
 
-ALL=(iperf_udp iperf_tcp mpegts rtp ab aria dig ping logger statsd ftpmirror waitfor typo poll stale typo_sessions inbound_users hydra_ftp hydra_inbound medusa ncrack patator dl_named dl_bare dl_chunked dl_lan)
+ALL=(iperf_udp iperf_tcp mpegts rtp ab aria dig ping logger logger_tcp statsd ftpmirror waitfor typo poll stale typo_sessions inbound_users hydra_ftp hydra_inbound medusa ncrack patator dl_named dl_bare dl_chunked dl_lan)
 setup; start_servers
 for s in "${@:-${ALL[@]}}"; do "s_$s" || log "scene $s failed"; done
