@@ -5,13 +5,13 @@
 
 use iotscope_proto::app::{AppState, Packet};
 use iotscope_proto::{
-    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, wsd,
+    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, vpn, wsd,
 };
 use libfuzzer_sys::fuzz_target;
 
-const PORTS: [u16; 30] = [
+const PORTS: [u16; 36] = [
     53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
-    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702,
+    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500, 601,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -55,6 +55,17 @@ fuzz_target!(|data: &[u8]| {
     let _ = ndp::parse(body);
     let _ = iot::looks_like_kerberos(body);
     let _ = remote::rfb_version(body);
+    let _ = remote::looks_like_tcp_syslog(body);
+    let _ = tls::looks_like_dtls(body);
+    tls::dtls_fragments(body, &mut |f| {
+        assert!(f.offset + f.data.len() <= f.offset + f.raw.len());
+    });
+    let _ = tls::dtls_client_hello(body);
+    let _ = tls::dtls_server_hello(body);
+    let _ = vpn::wireguard_message(body);
+    let _ = vpn::looks_like_ike(body, tcp);
+    let _ = vpn::openvpn_reset(body, tcp);
+    let _ = http::gzipped_program_kind(body);
     let _ = remote::vnc_offer(body);
     let _ = remote::vnc_choice(body);
     let _ = remote::looks_like_rdp(body);

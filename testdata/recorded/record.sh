@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -18,7 +18,7 @@
 # Some captures add more to this for their own duration only: public-looking
 # addresses on iots-srv's or iots-cli's lo, a default or multicast route in
 # iots-cli, a host route in iots-srv, a "WAN" veth pair inside iots-srv, a tun
-# device at each end of a VPN tunnel (`vpn`).
+# device at each end of a VPN tunnel (`vpn`, `ipsec`).
 # Those addresses exist only inside the namespaces; no packet leaves them.
 # The namespaces, the servers and the temporary files are removed on exit.
 #
@@ -59,9 +59,10 @@ PACKAGES=(
   nmap traceroute iputils-ping
   libcoap3-bin
   openvpn wireguard-go wireguard-tools
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1667,6 +1668,208 @@ record_vpn() {
   cloud_down
 }
 
+# IPsec as a device keeps it to a server on the internet ($PUB_CLOUD, on iots-srv's lo,
+# reached through the client's default route, as in `bypass`): strongSwan's charon in
+# each namespace, IKEv2 with a pre-shared key (the test password, which never goes on the
+# wire), tunnel mode, a virtual IP for the client from the server's pool, ping through the
+# tunnel to the server's inner address.
+# The ESP itself is strongSwan's userland kernel-libipsec (a TUN device, ipsec0, in each
+# namespace), not the kernel's: a kernel built without ESP (CONFIG_INET_ESP unset, as on
+# the machine these were recorded on: `ip xfrm state add ... proto esp` fails with
+# "Requested type not found") still records the same capture.  The libipsec of Debian 12's
+# strongSwan (5.9.8) sends ESP only inside UDP (raw ESP, IP protocol 50, came in 5.9.11),
+# so it forces NAT traversal encapsulation: IKE_SA_INIT on udp/500, the rest of IKE on
+# udp/4500 behind the 4-byte non-ESP marker, and ESP in UDP on udp/4500.  There is no
+# ESP as IP protocol 50 in this capture.
+# Each charon runs in a private mount namespace with its own directory bind-mounted over
+# /run (charon's pid file is /var/run/charon.pid, fixed at build time), reads only its own
+# strongswan.conf (STRONGSWAN_CONF) and is driven by swanctl over its own vici socket, all
+# in $WORK/ipsec-END: nothing system-wide is read or written.
+IPSEC_NAME=vpn.example-iot.com                # the server's IKE identity (FQDN)
+IPSEC_CLIENT_ID=cam-frontdoor-01.example-iot.com
+IPSEC_INNER=10.77.0.1                         # the server's inner address (on iots-srv's lo)
+IPSEC_POOL=10.77.0.2-10.77.0.254              # the clients' virtual IPs
+IPSEC_IKE=aes256-sha256-modp2048
+IPSEC_ESP=aes256-sha256
+
+# ipsec_ctl END COMMAND ARGS...: swanctl COMMAND for END's charon (srv or cli).
+ipsec_ctl() {
+  local dir=$WORK/ipsec-$1 cmd=$2
+  shift 2
+  STRONGSWAN_CONF=$dir/strongswan.conf swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
+}
+
+# ipsec_charon END: write $WORK/ipsec-END/strongswan.conf and start charon in END's
+# namespace (srv: iots-srv, cli: iots-cli), stopped with the servers; its log is
+# $WORK/charon-END.out.  Returns once it answers on its vici socket.
+ipsec_charon() {
+  local end=$1 dir=$WORK/ipsec-$1 ns=$NS_S host=$SRV_NAME i
+  [[ $end == cli ]] && ns=$NS_C host=$CLI_NAME
+  mkdir -p "$dir/run"
+  # kernel-libipsec before kernel-netlink: the first IPsec backend loaded is the one used
+  # (kernel-netlink still does the routes and addresses).
+  cat >"$dir/strongswan.conf" <<EOF2
+charon {
+  load = random nonce aes sha1 sha2 hmac gmp kdf kernel-libipsec kernel-netlink socket-default vici
+  port = 500
+  port_nat_t = 4500
+  retransmit_tries = 3
+  plugins {
+    socket-default {
+      use_ipv6 = no
+    }
+    vici {
+      socket = unix://$dir/charon.vici
+    }
+  }
+  filelog {
+    stderr {
+      time_format = %H:%M:%S
+      default = 1
+    }
+  }
+}
+EOF2
+  ip netns exec "$ns" unshare --uts --mount --propagation private \
+    sh -c 'mount --bind "$0" /run && hostname "$1" && shift && exec "$@"' "$dir/run" "$host" \
+    env STRONGSWAN_CONF="$dir/strongswan.conf" /usr/lib/ipsec/charon >"$WORK/charon-$end.out" 2>&1 &
+  SERVER_PIDS+=($!)
+  for i in $(seq 1 100); do
+    ipsec_ctl "$end" --stats >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$WORK/charon-$end.out" >&2
+  die "ipsec: charon in $ns did not start"
+}
+
+# ipsec_initiate IKE: bring up the client's connection IKE (and its CHILD_SA), and wait
+# until it is up.
+ipsec_initiate() {
+  ipsec_ctl cli --initiate --ike "$1" --child cloud --timeout 20 >"$WORK/swanctl-$1.out" 2>&1 \
+    || { cat "$WORK/swanctl-$1.out" >&2; tail -n 20 "$WORK/charon-srv.out" >&2
+         die "ipsec: $1 did not come up"; }
+}
+
+record_ipsec() {
+  [[ -c /dev/net/tun ]] || die "ipsec: no /dev/net/tun (kernel-libipsec needs a TUN device)"
+  cloud_up
+  ip -n "$NS_S" addr add "$IPSEC_INNER/32" dev lo
+  mkdir -p "$WORK/ipsec-srv" "$WORK/ipsec-cli"
+  # The server: any client that knows the key, a virtual IP from the pool, the server's
+  # inner address behind the tunnel.
+  cat >"$WORK/ipsec-srv/swanctl.conf" <<EOF2
+connections {
+  devices {
+    version = 2
+    local_addrs = $PUB_CLOUD
+    pools = devices
+    proposals = $IPSEC_IKE
+    local {
+      auth = psk
+      id = $IPSEC_NAME
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      devices {
+        local_ts = $IPSEC_INNER/32
+        mode = tunnel
+        esp_proposals = $IPSEC_ESP
+      }
+    }
+  }
+}
+pools {
+  devices {
+    addrs = $IPSEC_POOL
+  }
+}
+secrets {
+  ike-devices {
+    id-server = $IPSEC_NAME
+    id-client = $IPSEC_CLIENT_ID
+    secret = "$TEST_PASS"
+  }
+}
+EOF2
+  # The client: `cloud` starts on udp/500 as IKE does; `cloud-4500` is udp/4500 to udp/4500
+  # from the first packet (local_port and remote_port 4500: every IKE message behind the
+  # non-ESP marker) with encap = yes, as a client that knows it is behind NAT does.
+  local ike
+  {
+    echo 'connections {'
+    for ike in cloud cloud-4500; do
+      cat <<EOF2
+  $ike {
+    version = 2
+    remote_addrs = $PUB_CLOUD
+$( [[ $ike == cloud-4500 ]] && printf '    local_port = 4500\n    remote_port = 4500\n    encap = yes\n' )
+    vips = 0.0.0.0
+    proposals = $IPSEC_IKE
+    local {
+      auth = psk
+      id = $IPSEC_CLIENT_ID
+    }
+    remote {
+      auth = psk
+      id = $IPSEC_NAME
+    }
+    children {
+      cloud {
+        remote_ts = $IPSEC_INNER/32
+        mode = tunnel
+        esp_proposals = $IPSEC_ESP
+      }
+    }
+  }
+EOF2
+    done
+    cat <<EOF2
+}
+secrets {
+  ike-cloud {
+    id = $IPSEC_NAME
+    secret = "$TEST_PASS"
+  }
+}
+EOF2
+  } >"$WORK/ipsec-cli/swanctl.conf"
+  chmod 600 "$WORK/ipsec-srv/swanctl.conf" "$WORK/ipsec-cli/swanctl.conf"
+  ipsec_charon srv
+  ipsec_charon cli
+  local end
+  for end in srv cli; do
+    ipsec_ctl "$end" --load-all --file "$WORK/ipsec-$end/swanctl.conf" >"$WORK/swanctl-load-$end.out" 2>&1 \
+      || { cat "$WORK/swanctl-load-$end.out" >&2; die "ipsec: swanctl --load-all ($end) failed"; }
+  done
+  wait_listen udp 500
+  wait_listen udp 4500
+  cap_start ipsec.pcap
+  # 1. IKE_SA_INIT on udp/500, IKE_AUTH on udp/4500; pings; the CHILD_SA rekeyed
+  #    (CREATE_CHILD_SA: new SPIs both ways); pings again; the client deletes the IKE SA.
+  ipsec_initiate cloud
+  sleep 0.5
+  vpn_ping "$IPSEC_INNER" ipsec-1
+  ipsec_ctl cli --rekey --child cloud >"$WORK/swanctl-rekey.out" 2>&1 \
+    || { cat "$WORK/swanctl-rekey.out" >&2; die "ipsec: swanctl --rekey failed"; }
+  sleep 1
+  vpn_ping "$IPSEC_INNER" ipsec-1-rekeyed
+  ipsec_ctl cli --terminate --ike cloud --timeout 10 >"$WORK/swanctl-terminate-1.out" 2>&1 \
+    || { cat "$WORK/swanctl-terminate-1.out" >&2; die "ipsec: swanctl --terminate (cloud) failed"; }
+  sleep 2
+  # 2. The same over udp/4500 from the first packet.
+  ipsec_initiate cloud-4500
+  sleep 0.5
+  vpn_ping "$IPSEC_INNER" ipsec-2
+  ipsec_ctl cli --terminate --ike cloud-4500 --timeout 10 >"$WORK/swanctl-terminate-2.out" 2>&1 \
+    || { cat "$WORK/swanctl-terminate-2.out" >&2; die "ipsec: swanctl --terminate (cloud-4500) failed"; }
+  cap_stop
+  stop_servers
+  ip -n "$NS_S" addr del "$IPSEC_INNER/32" dev lo
+  cloud_down
+}
+
 # ------------------------------------------------------------ verification --
 # Count the packets of FILE matching a tshark display FILTER; need at least MIN.
 expect_packets() {
@@ -1726,6 +1929,13 @@ expect_sum() {
     | awk '{ s += $1 } END { printf "%d", s }')
   [[ $sum -ge $min && $sum -le $max ]] \
     || die "$1: sum of $field over '$filter' is $sum, expected $min..$max"
+}
+
+# The packets of FILE matching FILTER must hold at least MIN distinct values of FIELD.
+expect_distinct() {
+  local file=$OUT/$1 filter=$2 field=$3 min=$4 n
+  n=$(tshark -r "$file" -Y "$filter" -T fields -e "$field" 2>/dev/null | awk 'NF' | sort -u | wc -l)
+  [[ $n -ge $min ]] || die "$1: expected >= $min distinct $field over '$filter', got $n"
 }
 
 verify() {
@@ -1886,6 +2096,21 @@ verify() {
                 expect_packets vpn.pcap 'ip.src == 10.99.0.2 && wg.keepalive' 4
                 expect_span vpn.pcap 'wg.keepalive' 15
                 expect_no_packets vpn.pcap 'icmp' ;;
+    ipsec)      # IKEv2 (PSK) to 52.94.236.248, NAT traversal encapsulation forced: session 1
+                # starts on udp/500 and moves to udp/4500, session 2 is udp/4500 to udp/4500
+                # from its first packet; ESP only inside UDP, the pings only inside ESP.
+                expect_packets ipsec.pcap 'ip.dst == 52.94.236.248 && udp.srcport == 500 && udp.dstport == 500 && isakmp.version == 0x20 && isakmp.exchangetype == 34 && isakmp.flags == 0x08' 1
+                expect_packets ipsec.pcap 'ip.src == 52.94.236.248 && udp.srcport == 500 && isakmp.exchangetype == 34 && isakmp.flags == 0x20 && isakmp.notify.msgtype == 16388' 1
+                expect_no_packets ipsec.pcap 'udp.port == 500 && isakmp.exchangetype != 34'
+                expect_packets ipsec.pcap 'ip.dst == 52.94.236.248 && udp.srcport == 4500 && udp.dstport == 4500 && udpencap.non_esp_marker && isakmp.exchangetype == 34' 1
+                expect_packets ipsec.pcap 'ip.src == 52.94.236.248 && udp.dstport == 4500 && udpencap.non_esp_marker && isakmp.exchangetype == 34' 1
+                expect_packets ipsec.pcap 'udp.port == 4500 && udpencap.non_esp_marker && isakmp.exchangetype == 35' 4
+                expect_packets ipsec.pcap 'udp.port == 4500 && isakmp.exchangetype == 36' 2
+                expect_packets ipsec.pcap 'udp.port == 4500 && isakmp.exchangetype == 37' 6
+                expect_packets ipsec.pcap 'ip.src == 10.99.0.2 && udp.dstport == 4500 && esp' 12
+                expect_packets ipsec.pcap 'ip.src == 52.94.236.248 && udp.srcport == 4500 && esp' 12
+                expect_distinct ipsec.pcap 'esp' esp.spi 6
+                expect_no_packets ipsec.pcap 'ip.proto == 50 || icmp || dns || tcp' ;;
     pingsweep)  # One echo request to each of the 64 addresses; two answer.
                 expect_packets pingsweep.pcap 'ip.src == 10.99.0.2 && icmp.type == 8' 64
                 expect_packets pingsweep.pcap 'ip.dst == 10.99.0.2 && icmp.type == 0' 2

@@ -2653,7 +2653,10 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
 fn connectivity(i: &Input, v: &View, out: &mut Findings) {
     let Some(dev) = v.cdev else { return };
     let f = v.f;
-    let pings = matches!(f.key.proto, 1 | 58) && v.server_public;
+    // Echo requests: a device's ICMP errors (port unreachable to a scanner) are no pings.
+    let pings = matches!(f.key.proto, 1 | 58)
+        && f.icmp[f.initiator as usize] & icmp_kind::ECHO_REQUEST != 0
+        && v.server_public;
     let probe = is_connectivity_check(&v.name)
         || v.naming
             .as_ref()
@@ -2713,10 +2716,13 @@ fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         (App::Ipsec, _) | (_, 50) => "IPsec",
         _ => return,
     };
-    // A port alone, or ESP's protocol number, shows a tunnel only when both ends sent on it:
-    // a probe of the port is no tunnel.
-    let two_way = f.sent[0].packets > 0 && f.sent[1].packets > 0;
-    if (f.app.by == By::Port || f.key.proto == 50) && !two_way {
+    // A tunnel has both ends sending on it: a scanner's probe of a VPN port (nmap sends IKE
+    // and OpenVPN resets) is answered by nothing, or by an ICMP error on another flow.
+    let two_way = match f.key.proto {
+        6 | 17 => f.sent[0].payload_bytes > 0 && f.sent[1].payload_bytes > 0,
+        _ => f.sent[0].packets > 0 && f.sent[1].packets > 0,
+    };
+    if !two_way {
         return;
     }
     let (dev, peer, dir) = match (v.cdev, v.sdev) {

@@ -452,7 +452,8 @@ pub struct AppState {
     /// connections they announce).
     login_over: bool,
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT;
-    /// bits 2 and 3 the same for an OpenVPN reset whose layout could not be checked whole.
+    /// bits 2 and 3 the same for an OpenVPN reset whose layout could not be checked whole, bits 4
+    /// and 5 for WireGuard's handshake initiation and response away from its port.
     votes: u8,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
     /// whose encryption is not known). LDAP: Some(true) once StartTLS succeeded.
@@ -739,10 +740,14 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if tls::looks_like_dtls(b) {
             return Some(App::Dtls);
         }
-        if vpn::looks_like_wireguard(b, port(51820)) {
+        // WireGuard on its port; elsewhere its data says too little, and its handshake is
+        // wanted from both sides (see `label`).
+        if port(51820) && vpn::wireguard_message(b).is_some() {
             return Some(App::Wireguard);
         }
-        if (port(500) || port(4500)) && vpn::looks_like_ike(b) {
+        if (port(500) && vpn::looks_like_ike(b, false))
+            || (port(4500) && vpn::looks_like_ike(b, true))
+        {
             return Some(App::Ipsec);
         }
         if vpn::openvpn_reset(b, false).is_some_and(|r| r.exact) {
@@ -861,6 +866,16 @@ impl AppState {
                         By::Content
                     };
                     self.app = App::Mqtt;
+                }
+            } else if !p.tcp
+                && self.seen[dir] == 1
+                && vpn::wireguard_message(p.payload) == Some(if p.from_client { 1 } else { 2 })
+            {
+                // A WireGuard handshake on a port of its own: the initiation, then the response.
+                self.votes |= 16 << dir;
+                if self.votes & 48 == 48 {
+                    self.by = By::Content;
+                    self.app = App::Wireguard;
                 }
             } else if self.seen[dir] == 1
                 && vpn::openvpn_reset(p.payload, p.tcp).is_some_and(|r| r.client == p.from_client)

@@ -151,16 +151,17 @@ fn join_hex4(v: impl Iterator<Item = u16>, out: &mut String) {
     }
 }
 
-/// True for the DTLS versions: 1.0 (0xfeff), 1.2 (0xfefd) and 1.3 (0xfefc).
+/// True for the DTLS versions: 1.0 (0xfeff), 1.2 (0xfefd), 1.3 (0xfefc), and OpenSSL's
+/// pre-standard DTLS 1.0 (0x0100, "DTLS1_BAD_VER"), which Cisco AnyConnect still speaks.
 pub fn is_dtls_version(v: u16) -> bool {
-    matches!(v, 0xfeff | 0xfefd | 0xfefc)
+    matches!(v, 0xfeff | 0xfefd | 0xfefc | 0x0100)
 }
 
 /// The TLS version a DTLS version is built on (DTLS 1.0 is TLS 1.1, 1.2 is 1.2, 1.3 is 1.3); a
 /// TLS version as it is. Version checks compare these.
 pub fn tls_equivalent(v: u16) -> u16 {
     match v {
-        0xfeff => 0x0302,
+        0xfeff | 0x0100 => 0x0302,
         0xfefd => 0x0303,
         0xfefc => 0x0304,
         v => v,
@@ -179,6 +180,7 @@ pub fn version_name(v: u16) -> Option<&'static str> {
         0xfeff => "DTLS 1.0",
         0xfefd => "DTLS 1.2",
         0xfefc => "DTLS 1.3",
+        0x0100 => "DTLS 1.0 (pre-standard)",
         _ => return None,
     })
 }

@@ -2399,6 +2399,21 @@ fn vpn_tunnels_are_findings() {
     );
     assert!(dev.endpoints.iter().all(|e| e.encrypted));
 
+    // record.sh's ipsec.pcap: strongSwan's IKEv2 (udp/500, then 4500 behind the non-ESP
+    // marker) and ESP in UDP, then a session on 4500 from its start: one IPsec tunnel.
+    let r = report(recorded("ipsec.pcap"));
+    let v = of(&r, FindingId::Vpn);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].1.subject, "IPsec to 52.94.236.248");
+    assert_eq!(v[0].1.count, 2);
+    assert_eq!(fact(v[0].1, "service"), "udp/4500 ipsec, udp/500 ipsec");
+
+    // nmap's probes of the VPN ports (its IKE and OpenVPN payloads) from an internet address,
+    // answered by ICMP port unreachable: no tunnel, and the ICMP errors are no pings.
+    let r = report(recorded("judgements/vpn-probe-from-internet.pcap"));
+    let server = holding(&r, "10.96.1.10");
+    assert!(server.findings.is_empty(), "{:?}", server.findings);
+
     // nDPI's captures: OpenVPN on tcp/443 and on udp/13680 (no port of its own), WireGuard.
     let r = report(capture("nDPI__openvpn.pcap"));
     let v = of(&r, FindingId::Vpn);

@@ -289,6 +289,11 @@ s_inbound_users() { cap_start ftp-internet-users.pcap
 s_hydra_ftp() { pwlist; cap_start hydra-ftp.pcap; dev hydra -l "$U" -P "$WORK/pw.txt" -t 2 -f ftp://10.96.1.10 >"$WORK/hydra.log" 2>&1 || true; cap_stop; }
 s_hydra_inbound() { pwlist; cap_start hydra-ftp-from-internet.pcap
   ip netns exec rvc-gw hydra -l "$U" -P "$WORK/pw.txt" -t 2 -f ftp://10.96.1.10 >"$WORK/hydra2.log" 2>&1 || true; cap_stop; }
+s_vpnprobe() { cap_start vpn-probe-from-internet.pcap
+  # nmap's UDP probes of the VPN ports (its IKE and OpenVPN payloads) from an internet address:
+  # nothing listens, the server answers with ICMP port unreachable
+  ip netns exec rvc-gw nmap -n -Pn -sU -p 500,1194,4500,51820 --max-retries 1 10.96.1.10 >"$WORK/nmap-vpn.log" 2>&1 || true
+  cap_stop; }
 s_medusa() { pwlist; cap_start medusa-pop3.pcap; dev medusa -h 10.96.1.10 -u "$U" -P "$WORK/pw.txt" -M pop3 -t 1 -f >"$WORK/medusa.log" 2>&1 || true; cap_stop
   cap_start medusa-imap.pcap; dev medusa -h 10.96.1.10 -u "$U" -P "$WORK/pw.txt" -M imap -t 1 -f >"$WORK/medusa2.log" 2>&1 || true; cap_stop; }
 s_ncrack() { pwlist; cap_start ncrack-telnet.pcap
@@ -308,6 +313,6 @@ s_dl_chunked() { cap_start dl-chunked-elf.pcap; dev curl -sS --fail -o /dev/null
   cap_start dl-gzip-elf.pcap; dev curl -sS --fail --compressed -o /dev/null http://45.90.12.34/gz/app; cap_stop; }
 s_dl_lan() { cap_start dl-lan-elf.pcap; dev wget -q -O /dev/null http://10.96.1.10/app; cap_stop; }
 
-ALL=(iperf_udp iperf_tcp mpegts rtp ab aria dig ping logger logger_tcp statsd ftpmirror waitfor typo poll stale typo_sessions inbound_users hydra_ftp hydra_inbound medusa ncrack patator dl_named dl_bare dl_chunked dl_lan)
+ALL=(iperf_udp iperf_tcp mpegts rtp ab aria dig ping logger logger_tcp statsd ftpmirror waitfor typo poll stale typo_sessions inbound_users hydra_ftp hydra_inbound vpnprobe medusa ncrack patator dl_named dl_bare dl_chunked dl_lan)
 setup; start_servers
 for s in "${@:-${ALL[@]}}"; do "s_$s" || log "scene $s failed"; done
