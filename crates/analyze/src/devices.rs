@@ -532,7 +532,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             Message::ClientHello(h) => {
-                let sni = h.sni.as_deref().filter(|n| crate::endpoints::names_a_host(n));
+                let sni = h
+                    .sni
+                    .as_deref()
+                    .filter(|n| crate::endpoints::names_a_host(n));
                 if let (Some(sni), Some(d)) = (sni, sender.and_then(|k| by_key.get_mut(&k))) {
                     d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);
                 }

@@ -78,6 +78,7 @@ pub enum FindingId {
     DnsBypass,
     Tunnel,
     Vpn,
+    Drift,
     NoDns,
     Country,
     Firmware,
@@ -102,7 +103,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 21] = [
+pub static CATALOGUE: [Entry; 22] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -271,6 +272,19 @@ pub static CATALOGUE: [Entry; 21] = [
             OpenVPN, UDP 500 and 4500 and IP protocol 50 for IPsec).",
     },
     Entry {
+        id: FindingId::Drift,
+        severity: Severity::Low,
+        title: "Changed since the baseline",
+        explanation: "Compared with an earlier report of the same network (`--baseline`), the \
+            device talks to destinations, countries or services it did not use before, sends \
+            in clear what it used to encrypt, or has findings it did not have, or it is new on \
+            the network. A firmware update, a new app feature or a change of cloud explains \
+            most changes; a device taken over by someone else shows here too.",
+        remedy: "Check that the change has a reason: an update you installed, a feature you \
+            turned on. A new country, a protocol in clear or a new finding without one is worth \
+            a closer look at that finding, and a question to the vendor.",
+    },
+    Entry {
         id: FindingId::NoDns,
         severity: Severity::Low,
         title: "Addresses contacted without a DNS lookup",
@@ -364,6 +378,7 @@ impl FindingId {
             FindingId::DnsBypass => "dns-bypass",
             FindingId::Tunnel => "tunnel",
             FindingId::Vpn => "vpn",
+            FindingId::Drift => "drift",
             FindingId::NoDns => "no-dns",
             FindingId::Country => "country",
             FindingId::Firmware => "firmware",

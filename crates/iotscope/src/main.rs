@@ -272,6 +272,12 @@ pub struct ReportArgs {
     #[arg(long = "allow-country", value_name = "CC", value_delimiter = ',')]
     pub allow_country: Vec<String>,
 
+    /// An earlier JSON report of this network (`report --format json`): each device is compared
+    /// with it, and what changed (new destinations, countries, services, traffic in clear, new
+    /// findings, new devices) becomes a `drift` finding.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
     /// A connection open at least this many seconds is reported as long-lived.
     #[arg(long, value_name = "SECS", default_value_t = 600.0)]
     pub long_lived: f64,

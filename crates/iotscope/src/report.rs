@@ -60,6 +60,11 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
             "--allow-country {bad}: expected a two-letter country code (DE, US...)"
         )));
     }
+    // Read before the capture, so that a wrong file is told at once.
+    let baseline = match &a.baseline {
+        Some(p) => Some(iotscope_report::baseline::Baseline::load(p).map_err(io::Error::other)?),
+        None => None,
+    };
     let paths = a.input.paths()?;
     let opts = options_with(&a.input, false, true);
     let progress = Progress::default();
@@ -100,7 +105,13 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         long_lived: (a.long_lived * 1e9) as i64,
         min_beats: a.min_beats,
     };
-    let mut model = iotscope_report::from_run(&run, &local, allow.as_ref(), thresholds);
+    let mut model = iotscope_report::from_run_with_baseline(
+        &run,
+        &local,
+        allow.as_ref(),
+        thresholds,
+        baseline.as_ref(),
+    );
     if show {
         eprint!("\r\x1b[K");
     }

@@ -345,3 +345,67 @@ fn encrypted_wifi_is_named_with_what_to_do() {
         "{t}"
     );
 }
+
+#[test]
+fn a_baseline_report_is_compared_and_a_wrong_one_refused() {
+    let hue = path(iotscope_testdata::capture(HUE));
+    let dir = std::env::temp_dir().join(format!("iotscope-cli-baseline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("hue.json");
+    let out = iotscope(&[
+        "report",
+        "--format",
+        "json",
+        "-o",
+        &path(json.clone()),
+        &hue,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Against its own report: no drift.
+    let out = iotscope(&[
+        "report",
+        "--format",
+        "json",
+        "--baseline",
+        &path(json.clone()),
+        &hue,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["findings"].as_array().unwrap())
+        .all(|f| f["id"] != "drift"));
+    // Another network's devices are all new.
+    let other = path(iotscope_testdata::capture("nDPI__iphone.pcap"));
+    let out = iotscope(&["report", "--baseline", &path(json.clone()), &other]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("LOW     drift                 new device"));
+    // A redacted report, or a file that is no report, is refused before the capture is read.
+    let redacted = dir.join("redacted.json");
+    let out = iotscope(&[
+        "report",
+        "--format",
+        "json",
+        "--redact",
+        "-o",
+        &path(redacted.clone()),
+        &hue,
+    ]);
+    assert!(out.status.success());
+    for (bad, says) in [
+        (redacted, "a redacted report"),
+        (
+            iotscope_testdata::capture(HUE),
+            "not an iotscope JSON report",
+        ),
+        (dir.join("missing.json"), "missing.json"),
+    ] {
+        let out = iotscope(&["report", "--baseline", &path(bad), &hue]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+    }
+}

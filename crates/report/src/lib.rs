@@ -4,6 +4,7 @@
 //! `terminal`, `csv` and `html` render it; `redact` replaces what identifies the owner with
 //! stable pseudonyms before a report is shared. JSON is the model serialised as is.
 
+pub mod baseline;
 pub mod csv;
 pub mod html;
 pub mod model;
@@ -11,7 +12,7 @@ pub mod redact;
 pub mod svg;
 pub mod terminal;
 
-pub use model::{build, from_run, Input, Report, SCHEMA_VERSION};
+pub use model::{build, from_run, from_run_with_baseline, Input, Report, SCHEMA_VERSION};
 
 use std::borrow::Cow;
 

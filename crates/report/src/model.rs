@@ -21,6 +21,8 @@ use iotscope_packet::{fmt_utc, ip_of, Nanos};
 use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::{self, Baseline};
+
 /// Version of the report schema: major changes break readers, minor ones add fields.
 pub const SCHEMA_VERSION: &str = "1.8";
 
@@ -302,6 +304,8 @@ pub struct Input<'a> {
     pub local: &'a Local,
     pub allow_countries: Option<&'a BTreeSet<String>>,
     pub thresholds: Thresholds,
+    /// An earlier report to compare each device with (`drift` findings).
+    pub baseline: Option<&'a Baseline>,
 }
 
 fn time(t: Nanos) -> String {
@@ -434,9 +438,20 @@ pub fn build(i: &Input) -> Report {
         .map(|(d, flows)| {
             let id = d.id();
             let findings = by_device.remove(&id).unwrap_or_default();
-            device_report(d, findings, &flows, &eps, &beacons, &long, &tls_of, start)
+            device_report(
+                d, findings, &flows, &eps, &beacons, &long, &tls_of, start, i.baseline,
+            )
         })
         .collect();
+    // Drift findings are made with the device's report: counted here.
+    for f in reports
+        .iter()
+        .flat_map(|d| &d.findings)
+        .filter(|f| f.id == FindingId::Drift)
+    {
+        used.insert(f.id);
+        counts.add(f.severity);
+    }
     reports.sort_by(|a, b| {
         b.verdict
             .worst
@@ -558,7 +573,9 @@ fn device_report(
     long: &[LongLived],
     tls_of: &HashMap<u64, &'static str>,
     start: Nanos,
+    base: Option<&Baseline>,
 ) -> DeviceReport {
+    let mut findings = findings;
     let idn = identify(d);
     let mac = match d.key {
         DeviceKey::Mac(m) => Some(iotscope_packet::fmt_mac(&m)),
@@ -705,6 +722,32 @@ fn device_report(
             encrypted: *enc,
         })
         .collect();
+    if let Some(base) = base {
+        // The first frame of a destination, for the evidence.
+        let frame_of = |name: &str| {
+            mine.iter()
+                .filter(|e| {
+                    e.name
+                        .as_deref()
+                        .map_or_else(|| e.addr.to_string() == name, |n| n == name)
+                })
+                .map(|e| e.frame)
+                .min()
+        };
+        if let Some(f) = baseline::drift(
+            base,
+            &d.id(),
+            &endpoints,
+            &findings,
+            &frame_of,
+            &time(d.first),
+            &time(d.last),
+        ) {
+            // Most severe first, the new one after its equals.
+            let at = findings.partition_point(|x| x.severity >= f.severity);
+            findings.insert(at, f);
+        }
+    }
     let verdict = verdict(
         d,
         &findings,
@@ -1010,6 +1053,29 @@ fn weakness(f: &FindingReport) -> String {
             let article = if kind.starts_with("IP") { "an" } else { "a" };
             let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
             format!("it carries traffic in {article} {kind} tunnel {far}")
+        }
+        FindingId::Drift if f.subject == "new device" => {
+            "it is new since the baseline report".to_string()
+        }
+        FindingId::Drift => {
+            let mut parts: Vec<String> = Vec::new();
+            for (label, shown) in [
+                ("new countries", "new countries"),
+                ("no longer all encrypted", "in clear with"),
+                ("new destinations", "new destinations"),
+                ("new services", "new services"),
+            ] {
+                let v = fact(label);
+                if !v.is_empty() {
+                    parts.push(format!("{shown} {v}"));
+                }
+            }
+            if parts.is_empty() {
+                // Only new findings, which the verdict lists on their own.
+                "it has findings the baseline report did not".to_string()
+            } else {
+                format!("it changed since the baseline report: {}", parts.join("; "))
+            }
         }
         FindingId::Vpn => {
             let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
@@ -1335,6 +1401,17 @@ pub fn from_run(
     allow_countries: Option<&BTreeSet<String>>,
     thresholds: Thresholds,
 ) -> Report {
+    from_run_with_baseline(run, local, allow_countries, thresholds, None)
+}
+
+/// [`from_run`], each device also compared with an earlier report of the network.
+pub fn from_run_with_baseline(
+    run: &iotscope_flow::pipeline::Run,
+    local: &Local,
+    allow_countries: Option<&BTreeSet<String>>,
+    thresholds: Thresholds,
+    baseline: Option<&Baseline>,
+) -> Report {
     let c = &run.counters;
     let mut local = local.clone();
     local.learn(&run.flows.events);
@@ -1364,5 +1441,6 @@ pub fn from_run(
         local: &local,
         allow_countries,
         thresholds,
+        baseline,
     })
 }

@@ -2444,3 +2444,82 @@ fn vpn_tunnels_are_findings() {
         assert!(of(&report(c), FindingId::Vpn).is_empty(), "{name}");
     }
 }
+
+/// A report written as JSON and read back as a baseline, as `--baseline` reads it.
+fn as_baseline(r: &Report, name: &str) -> iotscope_report::baseline::Baseline {
+    let dir = std::env::temp_dir().join(format!("iotscope-baseline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(r).unwrap()).unwrap();
+    iotscope_report::baseline::Baseline::load(&path).unwrap()
+}
+
+fn report_against(path: PathBuf, base: &iotscope_report::baseline::Baseline) -> Report {
+    let r = run(&[path], &Options::for_analysis());
+    iotscope_report::from_run_with_baseline(
+        &r,
+        &Local::new(&[]).unwrap(),
+        None,
+        Default::default(),
+        Some(base),
+    )
+}
+
+#[test]
+fn drift_from_a_baseline_report() {
+    // A capture compared with its own report changes nothing.
+    for name in [
+        "IoTSentinel__HueBridge__Setup-A-2-STA.pcap",
+        "nDPI__iphone.pcap",
+        "IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap",
+    ] {
+        let base = as_baseline(&report(capture(name)), "self.json");
+        let r = report_against(capture(name), &base);
+        assert!(of(&r, FindingId::Drift).is_empty(), "{name}");
+    }
+
+    // record.sh's dtls.pcap and vpn.pcap were recorded in one run, from the same client (one
+    // MAC): the device that spoke CoAPS now keeps VPN tunnels to the same address.
+    let before = report(recorded("dtls.pcap"));
+    let base = as_baseline(&before, "before.json");
+    let r = report_against(recorded("vpn.pcap"), &base);
+    let client = holding(&r, "10.99.0.2");
+    assert_eq!(
+        Some(client.id.as_str()),
+        before
+            .devices
+            .iter()
+            .find(|d| d.addresses.iter().any(|a| a == "10.99.0.2"))
+            .map(|d| d.id.as_str())
+    );
+    let drift = of(&r, FindingId::Drift);
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    let (d, f) = drift[0];
+    assert_eq!(d.id, client.id);
+    assert_eq!(f.subject, "since before.json");
+    // The same address, named by the TLS server name before: no new destination.
+    assert_eq!(fact(f, "new destinations"), "");
+    assert_eq!(
+        fact(f, "new services"),
+        "tcp/443 openvpn, udp/1194 openvpn, udp/51820 wireguard"
+    );
+    assert!(fact(f, "new findings").starts_with("vpn OpenVPN to 52.94.236.248 (medium)"));
+    // New medium findings make the drift medium; what is gone is told, not weighed.
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(fact(f, "findings not seen again").contains("tls-weak legacy.example-iot.com"));
+    assert!(!f.frames.is_empty());
+    assert!(client
+        .verdict
+        .text
+        .contains("it changed since the baseline report: new services tcp/443 openvpn"));
+    assert!(r.catalogue.iter().any(|e| e.id == FindingId::Drift));
+
+    // Every device of another network is new.
+    let base = as_baseline(&report(capture("nDPI__iphone.pcap")), "other.json");
+    let r = report_against(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"), &base);
+    let drift = of(&r, FindingId::Drift);
+    assert_eq!(drift.len(), r.devices.len());
+    assert!(drift
+        .iter()
+        .all(|(_, f)| f.subject == "new device" && f.severity == Severity::Low));
+}
