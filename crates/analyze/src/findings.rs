@@ -2722,13 +2722,23 @@ fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
 }
 
 /// An encrypted VPN tunnel: WireGuard, OpenVPN, IPsec's key exchange, or its ESP packets (IP
-/// protocol 50). One finding per device, kind and far end.
+/// protocol 50), Cisco AnyConnect's DTLS. One finding per device, kind and far end.
 fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let f = v.f;
+    // OpenSSL's pre-standard DTLS version (0x0100) is spoken only by Cisco AnyConnect and its
+    // open clients (OpenConnect), for the tunnel's data.
+    let anyconnect = || {
+        ix.events(f).iter().any(|e| match &e.message {
+            Message::ClientHello(h) => h.version == 0x0100,
+            Message::ServerHello(h) => h.version == 0x0100,
+            _ => false,
+        })
+    };
     let kind = match (v.app, f.key.proto) {
         (App::Wireguard, _) => "WireGuard",
         (App::Openvpn, _) => "OpenVPN",
         (App::Ipsec, _) | (_, 50) => "IPsec",
+        (App::Dtls, _) if anyconnect() => "Cisco AnyConnect",
         _ => return,
     };
     // A tunnel has both ends sending on it: a scanner's probe of a VPN port (nmap sends IKE

@@ -2423,6 +2423,13 @@ fn vpn_tunnels_are_findings() {
     let v = of(&r, FindingId::Vpn);
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].1.subject, "WireGuard to 139.162.192.157");
+    // Cisco AnyConnect: its tunnel is DTLS in OpenSSL's pre-standard version (0x0100), beside
+    // the TLS connection that set it up (which is no tunnel).
+    let r = report(capture("nDPI__anyconnect-vpn.pcap"));
+    let v = of(&r, FindingId::Vpn);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].1.subject, "Cisco AnyConnect to 8.37.102.91");
+    assert_eq!(fact(v[0].1, "service"), "udp/443 dtls");
 
     // No tunnel, no finding: DTLS, QUIC, a camera's P2P and plain IoT traffic.
     for name in [
@@ -2438,7 +2445,7 @@ fn vpn_tunnels_are_findings() {
     }
     for c in captures() {
         let name = c.file_name().unwrap().to_string_lossy().to_string();
-        if name.contains("openvpn") || name.contains("wireguard") {
+        if name.contains("openvpn") || name.contains("wireguard") || name.contains("anyconnect") {
             continue;
         }
         assert!(of(&report(c), FindingId::Vpn).is_empty(), "{name}");
