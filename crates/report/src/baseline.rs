@@ -6,10 +6,11 @@
 //!
 //! Only the fields compared are read, each with a default, so a report of any 1.x schema serves.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use iotscope_analyze::findings::{Fact, FindingId, Severity};
+use iotscope_analyze::text::duration;
 use serde::Deserialize;
 
 use crate::model::{EndpointReport, FindingReport};
@@ -35,7 +36,7 @@ pub struct Net {
     #[serde(default)]
     pub first: Option<String>,
     #[serde(default)]
-    pub last: Option<String>,
+    pub duration_s: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,7 +52,11 @@ pub struct Device {
 pub struct Endpoint {
     pub name: String,
     #[serde(default)]
+    pub named_by: String,
+    #[serde(default)]
     pub addresses: Vec<String>,
+    #[serde(default)]
+    pub org: Option<String>,
     #[serde(default)]
     pub country: Option<String>,
     #[serde(default)]
@@ -111,11 +116,16 @@ impl Baseline {
         self.devices.iter().find(|d| d.id.eq_ignore_ascii_case(id))
     }
 
-    /// What the baseline covered: its file and time span.
+    /// What the baseline covered: its file, when it began and how long it lasted.
     fn described(&self) -> String {
-        match (&self.network.first, &self.network.last) {
-            (Some(a), Some(b)) => format!("{} ({} to {})", self.name, day_time(a), day_time(b)),
-            _ => self.name.clone(),
+        match &self.network.first {
+            Some(a) => format!(
+                "{} ({}, {})",
+                self.name,
+                day_time(a),
+                duration((self.network.duration_s * 1e9) as i64)
+            ),
+            None => self.name.clone(),
         }
     }
 }
@@ -138,14 +148,111 @@ fn listed(mut v: Vec<String>) -> String {
     s
 }
 
+/// A destination as compared: NTP pool servers (`0.pool.ntp.org`, `2.asia.pool.ntp.org`) are
+/// one destination, handed out in turn.
+fn destination(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with("pool.ntp.org") {
+        "pool.ntp.org".into()
+    } else {
+        n
+    }
+}
+
+/// A service as compared: protocol and port (`tcp/8883 tls` and `tcp/8883 tls/mqtt` are one:
+/// the label says more when the handshake was seen). ICMP, and an unrecognised high port (a
+/// client's port, on a connection seen from its middle), are no service.
+fn service(s: &str) -> Option<&str> {
+    let (port, app) = s.split_once(' ').unwrap_or((s, ""));
+    let number = port
+        .split_once('/')
+        .and_then(|(_, n)| n.parse::<u16>().ok());
+    match number {
+        None => None,
+        Some(n) if n >= 49152 && (app.is_empty() || app == "unknown") => None,
+        Some(_) => Some(port),
+    }
+}
+
+/// What a current destination row says, for the comparison.
+struct Row<'a> {
+    name: String,
+    addresses: &'a [String],
+    /// Protocol and port, with the label as shown (`tcp/8883 tls/mqtt`).
+    services: Vec<(&'a str, &'a str)>,
+    /// Its country counts as a place the device talks to: not a CDN's or an anycast address's
+    /// (which serve from wherever is near), not a time server's.
+    country: Option<&'a str>,
+    unnamed: bool,
+    org: Option<&'a str>,
+}
+
+fn row(e: &EndpointReport) -> Option<Row<'_>> {
+    let services: Vec<(&str, &str)> = e
+        .services
+        .iter()
+        .filter_map(|s| service(s).map(|k| (k, s.as_str())))
+        .collect();
+    // Only ICMP (a traceroute hop, a ping target), or only reached from outside (the
+    // exposed-service finding tells that): no destination of the device's.
+    if services.is_empty() || (e.flows > 0 && e.inbound >= e.flows) || !e.answered() {
+        return None;
+    }
+    let time_only = services.iter().all(|s| s.0 == "udp/123");
+    Some(Row {
+        name: destination(&e.name),
+        addresses: &e.addresses,
+        country: e
+            .country
+            .as_deref()
+            .filter(|_| e.cdn.is_none() && !e.anycast && !time_only),
+        services,
+        unnamed: e.named_by == "none",
+        org: e.org.as_deref(),
+    })
+}
+
+/// The destination a finding's subject names, as a name and the addresses behind it: the
+/// address in `Label (10.1.2.3)`, the host after the last " to " (`uses mqtt to broker`), a
+/// service's protocol and port, or the subject itself.
+fn subject_key(id: &str, subject: &str) -> String {
+    let s = subject.trim();
+    let inner = s
+        .strip_suffix(')')
+        .and_then(|x| x.rsplit_once(" ("))
+        .map(|(_, x)| x);
+    if let Some(x) = inner.filter(|x| {
+        x.split(':').next().is_some_and(|a| {
+            a.parse::<std::net::IpAddr>().is_ok() || x.parse::<std::net::IpAddr>().is_ok()
+        })
+    }) {
+        return x.to_string();
+    }
+    if let Some(svc) = service(s).filter(|_| s.starts_with("tcp/") || s.starts_with("udp/")) {
+        return svc.to_string();
+    }
+    let s = s.rsplit_once(" to ").map_or(s, |(_, d)| d);
+    // A scan's or flood's size changes with the capture's length: its kind is what counts.
+    if matches!(id, "scan" | "flood") {
+        return s
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+    }
+    destination(s)
+}
+
 /// The device's drift from its baseline, as a finding (None when nothing compared changed).
-/// `frame_of` gives the first frame of a destination, for the evidence.
+/// `frame_of` gives the first frame of a destination, for the evidence; `silent` is a device
+/// that sent nothing (a MAC only ever addressed), which is not new for being seen.
+#[allow(clippy::too_many_arguments)]
 pub fn drift(
     base: &Baseline,
     id: &str,
     endpoints: &[EndpointReport],
     findings: &[FindingReport],
     frame_of: &dyn Fn(&str) -> Option<u64>,
+    silent: bool,
     first: &str,
     last: &str,
 ) -> Option<FindingReport> {
@@ -157,10 +264,13 @@ pub fn drift(
         })
     };
     fact("baseline", base.described());
-    let now: Vec<&EndpointReport> = endpoints.iter().filter(|e| e.answered()).collect();
+    let now: Vec<Row> = endpoints.iter().filter_map(row).collect();
     let Some(before) = base.device(id) else {
+        if silent {
+            return None;
+        }
         // Not there before: a device that joined the network since.
-        let mut frames: Vec<u64> = now.iter().filter_map(|e| frame_of(&e.name)).collect();
+        let mut frames: Vec<u64> = endpoints.iter().filter_map(|e| frame_of(&e.name)).collect();
         frames.sort_unstable();
         frames.truncate(1);
         fact(
@@ -171,117 +281,170 @@ pub fn drift(
             Severity::Low,
             "new device".into(),
             facts,
-            1,
             frames,
             first,
             last,
         ));
     };
-    let then: Vec<&Endpoint> = before.endpoints.iter().filter(|e| e.answered()).collect();
-    let then_names: BTreeSet<&str> = then.iter().map(|e| e.name.as_str()).collect();
+    // Everything the baseline saw counts as known, answered or not: a time server tried then
+    // and answering now is no new destination.
+    let then = &before.endpoints;
+    let then_names: BTreeSet<String> = then.iter().map(|e| destination(&e.name)).collect();
     let then_addresses: BTreeSet<&str> = then
         .iter()
         .flat_map(|e| e.addresses.iter().map(String::as_str))
         .collect();
-    let now_names: BTreeSet<&str> = now.iter().map(|e| e.name.as_str()).collect();
-    let mut frames: Vec<u64> = Vec::new();
-    let mut changes = 0u64;
-    let mut severity = Severity::Info;
-
-    // Destinations, busiest first (the rows come in that order): new by name and by address (a
-    // name that moved to other addresses is the same destination; an address named otherwise,
-    // by a lookup then and by the TLS server name now, is too).
-    let new: Vec<&&EndpointReport> = now
+    let then_services: BTreeSet<&str> = then
         .iter()
-        .filter(|e| {
-            !then_names.contains(e.name.as_str())
-                && !e
-                    .addresses
-                    .iter()
-                    .any(|a| then_addresses.contains(a.as_str()))
+        .flat_map(|e| e.services.iter().filter_map(|s| service(s)))
+        .collect();
+    let then_countries: BTreeSet<&str> = then.iter().filter_map(|e| e.country.as_deref()).collect();
+    // Networks (organisation and service) the device reached at unnamed addresses: a relay or
+    // peer-to-peer server handed out anew each time.
+    let then_networks: BTreeSet<(&str, &str)> = then
+        .iter()
+        .filter_map(|e| e.org.as_deref().map(|o| (o, e)))
+        .flat_map(|(o, e)| {
+            e.services
+                .iter()
+                .filter_map(move |s| service(s).map(|s| (o, s)))
         })
         .collect();
+    let known = |r: &Row| {
+        then_names.contains(&r.name)
+            || r.addresses
+                .iter()
+                .any(|a| then_addresses.contains(a.as_str()))
+    };
+    let mut frames: Vec<u64> = Vec::new();
+    let mut severity = Severity::Info;
+    let mut changed = false;
+
+    // Destinations, busiest first (the rows come in that order).
+    let (mut new, mut rotated) = (Vec::new(), 0usize);
+    for r in now.iter().filter(|r| !known(r)) {
+        let same_network = r.unnamed
+            && r.org
+                .is_some_and(|o| r.services.iter().any(|s| then_networks.contains(&(o, s.0))));
+        if same_network {
+            rotated += 1;
+        } else {
+            new.push(r);
+        }
+    }
     if !new.is_empty() {
         severity = severity.max(Severity::Low);
-        changes += new.len() as u64;
-        frames.extend(new.iter().filter_map(|e| frame_of(&e.name)));
+        changed = true;
+        frames.extend(new.iter().filter_map(|r| frame_of(&r.name)));
         fact(
             "new destinations",
             listed(
                 new.iter()
-                    .map(|e| match &e.country {
-                        Some(c) => format!("{} ({c})", e.name),
-                        None => e.name.clone(),
+                    .map(|r| match r.country {
+                        Some(c) => format!("{} ({c})", r.name),
+                        None => r.name.clone(),
                     })
                     .collect(),
             ),
         );
     }
-    let countries_then: BTreeSet<&str> = then.iter().filter_map(|e| e.country.as_deref()).collect();
     let new_countries: BTreeSet<&str> = now
         .iter()
-        .filter_map(|e| e.country.as_deref())
-        .filter(|c| !countries_then.contains(c))
+        .filter_map(|r| r.country)
+        .filter(|c| !then_countries.contains(c))
         .collect();
     if !new_countries.is_empty() {
         severity = severity.max(Severity::Medium);
-        changes += new_countries.len() as u64;
+        changed = true;
         fact(
             "new countries",
             new_countries.into_iter().collect::<Vec<_>>().join(", "),
         );
     }
-    let services_then: BTreeSet<&str> = then
+    // Compared by protocol and port, shown with their labels.
+    let mut new_services: Vec<(&str, &str)> = now
         .iter()
-        .flat_map(|e| e.services.iter().map(String::as_str))
+        .flat_map(|r| r.services.iter().copied())
+        .filter(|s| !then_services.contains(s.0))
         .collect();
-    let new_services: BTreeSet<&str> = now
-        .iter()
-        .flat_map(|e| e.services.iter().map(String::as_str))
-        .filter(|s| !services_then.contains(s))
-        .collect();
+    new_services.sort_unstable();
+    new_services.dedup_by_key(|s| s.0);
     if !new_services.is_empty() {
         severity = severity.max(Severity::Low);
-        changes += new_services.len() as u64;
+        changed = true;
         fact(
             "new services",
-            listed(new_services.into_iter().map(String::from).collect()),
+            listed(new_services.into_iter().map(|s| s.1.to_string()).collect()),
         );
     }
-    // Encrypted before, not all of it now.
-    let was_encrypted: BTreeMap<&str, bool> = then
+    // Encrypted before, now with bytes in a protocol known to be clear (an ICMP error beside an
+    // encrypted flow is no such byte).
+    let now_clear: Vec<String> = endpoints
         .iter()
-        .map(|e| (e.name.as_str(), e.encrypted))
-        .collect();
-    let now_clear: Vec<String> = now
-        .iter()
-        .filter(|e| !e.encrypted && was_encrypted.get(e.name.as_str()) == Some(&true))
+        .filter(|e| {
+            e.bytes_up + e.bytes_down > e.bytes_encrypted.saturating_add(e.bytes_unrecognised)
+        })
+        .filter(|e| {
+            then.iter().any(|t| {
+                t.encrypted
+                    && (destination(&t.name) == destination(&e.name)
+                        || t.addresses.iter().any(|a| e.addresses.contains(a)))
+            })
+        })
         .map(|e| e.name.clone())
         .collect();
     if !now_clear.is_empty() {
         severity = severity.max(Severity::Medium);
-        changes += now_clear.len() as u64;
+        changed = true;
         frames.extend(now_clear.iter().filter_map(|n| frame_of(n)));
         fact("no longer all encrypted", listed(now_clear));
     }
-    // Findings (information aside, and drift itself).
-    let key = |id: &str, subject: &str| format!("{id} {subject}");
-    let findings_then: BTreeSet<String> = before
+    // Findings, matched by kind and by what their subject names: the same server under
+    // another name, a LAN peer under another label, a service with more said of it.
+    let addresses_of = |key: &str| -> BTreeSet<String> {
+        let mut v: BTreeSet<String> = BTreeSet::new();
+        if key.parse::<std::net::IpAddr>().is_ok() {
+            v.insert(key.to_string());
+        }
+        for e in endpoints.iter().filter(|e| destination(&e.name) == key) {
+            v.extend(e.addresses.iter().cloned());
+        }
+        for e in then.iter().filter(|e| destination(&e.name) == key) {
+            v.extend(e.addresses.iter().cloned());
+        }
+        v
+    };
+    let then_findings: Vec<(&str, String, BTreeSet<String>)> = before
         .findings
         .iter()
-        .filter(|f| f.severity.is_some_and(|s| s > Severity::Info) && f.id != "drift")
-        .map(|f| key(&f.id, &f.subject))
+        .filter(|f| f.id != "drift")
+        .map(|f| {
+            let k = subject_key(&f.id, &f.subject);
+            let a = addresses_of(&k);
+            (f.id.as_str(), k, a)
+        })
         .collect();
-    let current: Vec<&FindingReport> = findings
+    let seen_before = |f: &FindingReport| {
+        let k = subject_key(f.id.name(), &f.subject);
+        let a = addresses_of(&k);
+        then_findings
+            .iter()
+            .any(|(id, tk, ta)| *id == f.id.name() && (*tk == k || !ta.is_disjoint(&a)))
+    };
+    // What a window happens to catch says little: UPnP announcements and searches, a LAN
+    // client using a LAN service (low exposed-service findings) are told, not weighed.
+    let incidental = |f: &FindingReport| {
+        f.id == FindingId::Upnp
+            || (f.id == FindingId::ExposedService && f.severity <= Severity::Low)
+    };
+    let new_findings: Vec<&FindingReport> = findings
         .iter()
-        .filter(|f| f.severity > Severity::Info && f.id != FindingId::Drift)
+        .filter(|f| f.severity > Severity::Info && f.id != FindingId::Drift && !seen_before(f))
         .collect();
-    let new_findings: Vec<&&FindingReport> = current
-        .iter()
-        .filter(|f| !findings_then.contains(&key(f.id.name(), &f.subject)))
-        .collect();
-    if !new_findings.is_empty() {
-        let worst = new_findings
+    let (incidental_new, weighed_new): (Vec<&FindingReport>, Vec<&FindingReport>) =
+        new_findings.into_iter().partition(|f| incidental(f));
+    if !weighed_new.is_empty() {
+        let worst = weighed_new
             .iter()
             .map(|f| f.severity)
             .max()
@@ -291,62 +454,75 @@ pub fn drift(
         } else {
             Severity::Low
         });
-        changes += new_findings.len() as u64;
-        frames.extend(
-            new_findings
-                .iter()
-                .filter_map(|f| f.frames.first().copied()),
-        );
+        changed = true;
+        frames.extend(weighed_new.iter().filter_map(|f| f.frames.first().copied()));
         fact(
             "new findings",
             listed(
-                new_findings
+                weighed_new
                     .iter()
                     .map(|f| format!("{} {} ({})", f.id.name(), f.subject, f.severity.name()))
                     .collect(),
             ),
         );
     }
-    // What went away says less (a shorter capture sees less), and is told only beside a change.
-    let gone: Vec<String> = then
-        .iter()
-        .filter(|e| !now_names.contains(e.name.as_str()))
-        .map(|e| e.name.clone())
-        .collect();
-    let now_keys: BTreeSet<String> = current
-        .iter()
-        .map(|f| key(f.id.name(), &f.subject))
-        .collect();
-    let gone_findings: Vec<String> = before
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity.is_some_and(|s| s > Severity::Info)
-                && f.id != "drift"
-                && !now_keys.contains(&key(&f.id, &f.subject))
-        })
-        .map(|f| format!("{} {}", f.id, f.subject))
-        .collect();
-    if changes == 0 {
+    if !changed {
         return None;
     }
+    // Told beside a change, never a change by themselves.
+    if rotated > 0 {
+        fact(
+            "also",
+            format!(
+                "{rotated} new address{} without a lookup, in networks and services the baseline \
+                 had",
+                if rotated == 1 { "" } else { "es" }
+            ),
+        );
+    }
+    if !incidental_new.is_empty() {
+        fact(
+            "also new",
+            listed(
+                incidental_new
+                    .iter()
+                    .map(|f| format!("{} {}", f.id.name(), f.subject))
+                    .collect(),
+            ),
+        );
+    }
+    let gone: Vec<String> = then
+        .iter()
+        .filter(|t| t.answered())
+        .filter(|t| {
+            !endpoints.iter().any(|e| {
+                destination(&e.name) == destination(&t.name)
+                    || e.addresses.iter().any(|a| t.addresses.contains(a))
+            })
+        })
+        .map(|t| t.name.clone())
+        .collect();
     if !gone.is_empty() {
         fact("destinations not seen again", listed(gone));
     }
-    if !gone_findings.is_empty() {
-        fact("findings not seen again", listed(gone_findings));
+    // A baseline in which the device did nothing says nothing about what is usual for it.
+    if then.is_empty() && before.findings.is_empty() {
+        severity = severity.min(Severity::Low);
+        fact(
+            "note",
+            "the baseline saw no traffic of this device to compare with".into(),
+        );
     }
     frames.sort_unstable();
     frames.dedup();
     let subject = format!("since {}", base.name);
-    Some(finding(severity, subject, facts, 1, frames, first, last))
+    Some(finding(severity, subject, facts, frames, first, last))
 }
 
 fn finding(
     severity: Severity,
     subject: String,
     facts: Vec<Fact>,
-    count: u64,
     frames: Vec<u64>,
     first: &str,
     last: &str,
@@ -364,7 +540,7 @@ fn finding(
         subject,
         summary,
         facts,
-        count,
+        count: 1,
         first: first.to_string(),
         last: last.to_string(),
         frames,

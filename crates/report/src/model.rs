@@ -740,6 +740,7 @@ fn device_report(
             &endpoints,
             &findings,
             &frame_of,
+            d.packets_up == 0 && flows.is_empty(),
             &time(d.first),
             &time(d.last),
         ) {
@@ -1055,27 +1056,34 @@ fn weakness(f: &FindingReport) -> String {
             format!("it carries traffic in {article} {kind} tunnel {far}")
         }
         FindingId::Drift if f.subject == "new device" => {
-            "it is new since the baseline report".to_string()
+            "It is new since the baseline report.".to_string()
         }
         FindingId::Drift => {
             let mut parts: Vec<String> = Vec::new();
+            let countries = fact("new countries");
+            if !countries.is_empty() {
+                let one = !countries.contains(',');
+                parts.push(format!(
+                    "{} {countries}",
+                    if one {
+                        "a new country,"
+                    } else {
+                        "new countries,"
+                    }
+                ));
+            }
             for (label, shown) in [
-                ("new countries", "new countries"),
-                ("no longer all encrypted", "in clear with"),
-                ("new destinations", "new destinations"),
-                ("new services", "new services"),
+                ("no longer all encrypted", "in clear, once encrypted:"),
+                ("new destinations", "new destinations:"),
+                ("new services", "new services:"),
+                ("new findings", "new findings:"),
             ] {
                 let v = fact(label);
                 if !v.is_empty() {
                     parts.push(format!("{shown} {v}"));
                 }
             }
-            if parts.is_empty() {
-                // Only new findings, which the verdict lists on their own.
-                "it has findings the baseline report did not".to_string()
-            } else {
-                format!("it changed since the baseline report: {}", parts.join("; "))
-            }
+            format!("Since the baseline report: {}.", parts.join("; "))
         }
         FindingId::Vpn => {
             let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
@@ -1147,9 +1155,13 @@ fn verdict(
     local: &[String],
     opened: usize,
 ) -> Verdict {
+    // A change since the baseline is told apart: it is no risk of its own, and the finding's
+    // severity says how much it weighs.
+    let (drift, findings): (Vec<&FindingReport>, Vec<&FindingReport>) =
+        findings.iter().partition(|f| f.id == FindingId::Drift);
     let worst = findings.iter().map(|f| f.severity).max();
     let rating = match worst {
-        _ if findings.iter().any(compromise_sign) => "likely compromised",
+        _ if findings.iter().any(|f| compromise_sign(f)) => "likely compromised",
         Some(Severity::High) => "at risk",
         Some(Severity::Medium) => "needs attention",
         Some(Severity::Low) => "mostly fine",
@@ -1161,6 +1173,7 @@ fn verdict(
     let inbound: Vec<&FindingReport> = findings
         .iter()
         .filter(|f| f.id == FindingId::ExposedService)
+        .copied()
         .collect();
     // Internet hosts that reached it without a service it offers (an answer to a connection
     // it made, seen from the middle): not "only outbound", though nothing it listens on.
@@ -1378,6 +1391,9 @@ fn verdict(
         0 => s.push("No weakness was seen in its traffic.".into()),
         1 => s.push(format!("One weakness: {}.", weak[0])),
         _ => s.push(format!("Weaknesses: {}.", weak.join("; "))),
+    }
+    for f in drift {
+        s.push(weakness(f));
     }
     // A sentence that ends on a name ending in a full stop ("Co.,Ltd.", "P.R.China.") has one.
     let s: Vec<String> = s

@@ -285,7 +285,20 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             let line = format!("{}: {}", fact.label, fact.value);
             let text = if matches!(
                 fact.label.as_str(),
-                "problems" | "note" | "SOAP actions" | "connections" | "answer" | "rhythm"
+                "problems"
+                    | "note"
+                    | "SOAP actions"
+                    | "connections"
+                    | "answer"
+                    | "rhythm"
+                    | "new destinations"
+                    | "new services"
+                    | "new findings"
+                    | "no longer all encrypted"
+                    | "also"
+                    | "also new"
+                    | "destinations not seen again"
+                    | "new device"
             ) {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {
@@ -299,11 +312,17 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             format!("first {}, last {}", short(&f.first), short(&f.last))
         };
         let frames: Vec<String> = f.frames.iter().take(6).map(|x| x.to_string()).collect();
+        // A change since the baseline happens once: no count.
+        let count = if f.id == FindingId::Drift {
+            String::new()
+        } else {
+            format!("{} · ", plural(f.count as usize, "time", "times"))
+        };
         let _ = writeln!(
             o,
-            "{}{} · {}{}",
+            "{}{}{}{}",
             " ".repeat(32),
-            plural(f.count as usize, "time", "times"),
+            count,
             when,
             if frames.is_empty() {
                 String::new()

@@ -2511,14 +2511,21 @@ fn drift_from_a_baseline_report() {
         "tcp/443 openvpn, udp/1194 openvpn, udp/51820 wireguard"
     );
     assert!(fact(f, "new findings").starts_with("vpn OpenVPN to 52.94.236.248 (medium)"));
-    // New medium findings make the drift medium; what is gone is told, not weighed.
+    // New medium findings make the drift medium. The destination is the same address: not gone.
     assert_eq!(f.severity, Severity::Medium);
-    assert!(fact(f, "findings not seen again").contains("tls-weak legacy.example-iot.com"));
+    assert_eq!(fact(f, "destinations not seen again"), "");
     assert!(!f.frames.is_empty());
-    assert!(client
-        .verdict
-        .text
-        .contains("it changed since the baseline report: new services tcp/443 openvpn"));
+    assert!(
+        client.verdict.text.contains(
+            "Since the baseline report: new services: tcp/443 openvpn, udp/1194 openvpn, \
+             udp/51820 wireguard; new findings: vpn OpenVPN to 52.94.236.248 (medium)"
+        ),
+        "{}",
+        client.verdict.text
+    );
+    // The change is told apart from the weaknesses, and weighs nothing in the rating.
+    assert!(!client.verdict.text.contains("Weaknesses: it changed"));
+    assert!(client.verdict.text.starts_with("Needs attention."));
     assert!(r.catalogue.iter().any(|e| e.id == FindingId::Drift));
 
     // Every device of another network is new.
@@ -2529,4 +2536,87 @@ fn drift_from_a_baseline_report() {
     assert!(drift
         .iter()
         .all(|(_, f)| f.subject == "new device" && f.severity == Severity::Low));
+}
+
+/// A classic pcap cut in two at the middle of its time span (as `editcap -B/-A` cuts it): each
+/// half is the capture's own records.
+fn halves(path: PathBuf, dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        &bytes[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian microsecond pcap"
+    );
+    let (head, mut rest) = bytes.split_at(24);
+    let mut records: Vec<(f64, &[u8])> = Vec::new();
+    while rest.len() >= 16 {
+        let u32_at = |i: usize| u32::from_le_bytes(rest[i..i + 4].try_into().unwrap());
+        let t = f64::from(u32_at(0)) + f64::from(u32_at(4)) / 1e6;
+        let n = 16 + u32_at(8) as usize;
+        records.push((t, &rest[..n]));
+        rest = &rest[n..];
+    }
+    let (lo, hi) = records
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.0), b.max(r.0)));
+    let mid = lo + (hi - lo) / 2.0;
+    let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+    let mut out = Vec::new();
+    for (tag, first_half) in [("a", true), ("b", false)] {
+        let mut v = head.to_vec();
+        for (t, r) in &records {
+            if (*t < mid) == first_half {
+                v.extend_from_slice(r);
+            }
+        }
+        let p = dir.join(format!("{stem}-{tag}.pcap"));
+        std::fs::write(&p, v).unwrap();
+        out.push(p);
+    }
+    (out[0].clone(), out[1].clone())
+}
+
+#[test]
+fn drift_is_not_the_same_behaviour_seen_again() {
+    // The second half of a device's capture against a report of its first half: what the same
+    // firmware does again is no drift, whatever names, NTP pool servers or labels it came under.
+    let dir = std::env::temp_dir().join(format!("iotscope-halves-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        // NTP from the pool's rotating servers, tried unanswered in the first half.
+        "IoTSentinel__TP-LinkPlugHS110__Setup-A-5-STA.pcap",
+        // The same TLS 1.0 server, reached under two names.
+        "IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap",
+        // A relay handed out at another address of the same network.
+        "IoTSentinel__WeMoLink__Setup-C-1-STA.pcap",
+    ] {
+        let (a, b) = halves(capture(name), &dir);
+        let base = as_baseline(&report(a), "first-half.json");
+        let r = report_against(b, &base);
+        let drift: Vec<_> = of(&r, FindingId::Drift)
+            .into_iter()
+            .filter(|(_, f)| f.subject != "new device")
+            .collect();
+        assert!(drift.is_empty(), "{name}: {drift:?}");
+    }
+    // The D-Link hub's second half: after setup it downloads its agent (an ELF) over plain HTTP
+    // from S3 and moves to relays in Germany: a change, medium for its new findings.
+    let (a, b) = halves(
+        capture("IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap"),
+        &dir,
+    );
+    let base = as_baseline(&report(a), "first-half.json");
+    let r = report_against(b, &base);
+    let hub = r.devices.iter().find(|d| d.label == "dchg.local").unwrap();
+    let drift: Vec<&FindingReport> = hub
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::Drift)
+        .collect();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(drift[0].severity, Severity::Medium);
+    assert!(
+        fact(drift[0], "new findings").starts_with("program-download s3-us-west-2.amazonaws.com")
+    );
+    assert!(fact(drift[0], "new destinations").contains("r0801.dch.dlink.com (DE)"));
 }
