@@ -2699,8 +2699,23 @@ fn connectivity(i: &Input, v: &View, out: &mut Findings) {
 /// tunnel across the internet is a medium finding; one between local hosts (an access point and
 /// its controller, a lab's overlay network) is information.
 fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+    if let Some(kind) = v.f.tunnel {
+        tunnel_finding(i, ix, v, FindingId::Tunnel, "tunnel", kind.label(), out);
+    }
+}
+
+/// A tunnel's finding (`tunnel` or `vpn`): on the device at either end, named by the kind and
+/// the far end, medium when the far end is on the internet.
+fn tunnel_finding(
+    i: &Input,
+    ix: &Index,
+    v: &View,
+    id: FindingId,
+    label: &str,
+    kind: &str,
+    out: &mut Findings,
+) {
     let f = v.f;
-    let Some(kind) = f.tunnel else { return };
     let (dev, peer, dir) = match (v.cdev, v.sdev) {
         (Some(d), _) => (d, v.s, "to"),
         (None, Some(d)) => (d, v.c, "from"),
@@ -2712,11 +2727,11 @@ fn tunnel(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     } else {
         Severity::Info
     };
-    let subject = format!("{} {dir} {}", kind.label(), ix.named(peer));
-    let acc = out.get(FindingId::Tunnel, dev, &subject, severity);
+    let subject = format!("{kind} {dir} {}", ix.named(peer));
+    let acc = out.get(id, dev, &subject, severity);
     acc.count += 1;
     acc.at(f.first, f.last, v.frame)
-        .fact("tunnel", kind.label())
+        .fact(label, kind)
         .fact("peer", ix.described(i, peer))
         .fact("service", service(f));
 }
@@ -2747,27 +2762,9 @@ fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         6 | 17 => f.sent[0].payload_bytes > 0 && f.sent[1].payload_bytes > 0,
         _ => f.sent[0].packets > 0 && f.sent[1].packets > 0,
     };
-    if !two_way {
-        return;
+    if two_way {
+        tunnel_finding(i, ix, v, FindingId::Vpn, "vpn", kind, out);
     }
-    let (dev, peer, dir) = match (v.cdev, v.sdev) {
-        (Some(d), _) => (d, v.s, "to"),
-        (None, Some(d)) => (d, v.c, "from"),
-        (None, None) => return,
-    };
-    let public = !i.local.contains(&peer) && is_unicast(peer);
-    let severity = if public {
-        Severity::Medium
-    } else {
-        Severity::Info
-    };
-    let subject = format!("{kind} {dir} {}", ix.named(peer));
-    let acc = out.get(FindingId::Vpn, dev, &subject, severity);
-    acc.count += 1;
-    acc.at(f.first, f.last, v.frame)
-        .fact("vpn", kind)
-        .fact("peer", ix.described(i, peer))
-        .fact("service", service(f));
 }
 
 /// Device to device (pings and name, address and time services are plumbing).

@@ -858,39 +858,19 @@ impl AppState {
                 // MQTT seen mid-connection: payloads framed exactly like MQTT packets in both
                 // directions (one direction alone is too easy to match by chance: the binary
                 // WebSocket frames a server sends, 0x82 and a length, frame like SUBSCRIBE).
-                self.votes |= 1 << dir;
-                if self.votes & 3 == 3 {
-                    self.by = if port_app() == App::Mqtt {
-                        By::Both
-                    } else {
-                        By::Content
-                    };
-                    self.app = App::Mqtt;
-                }
+                self.vote(0, dir, App::Mqtt, port_app());
             } else if !p.tcp
                 && self.seen[dir] == 1
                 && vpn::wireguard_message(p.payload) == Some(if p.from_client { 1 } else { 2 })
             {
                 // A WireGuard handshake on a port of its own: the initiation, then the response.
-                self.votes |= 16 << dir;
-                if self.votes & 48 == 48 {
-                    self.by = By::Content;
-                    self.app = App::Wireguard;
-                }
+                self.vote(4, dir, App::Wireguard, port_app());
             } else if self.seen[dir] == 1
                 && vpn::openvpn_reset(p.payload, p.tcp).is_some_and(|r| r.client == p.from_client)
             {
                 // An OpenVPN reset whose fields tls-crypt hides: the client's and then the
                 // server's, each as its side's first payload.
-                self.votes |= 4 << dir;
-                if self.votes & 12 == 12 {
-                    self.by = if port_app() == App::Openvpn {
-                        By::Both
-                    } else {
-                        By::Content
-                    };
-                    self.app = App::Openvpn;
-                }
+                self.vote(2, dir, App::Openvpn, port_app());
             }
         }
         if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
@@ -900,6 +880,20 @@ impl AppState {
             self.labelled = true;
         }
         true
+    }
+
+    /// One direction's evidence for `app` (vote bits `shift` and `shift + 1`): with both
+    /// directions', the flow is `app`.
+    fn vote(&mut self, shift: u8, dir: usize, app: App, port_app: App) {
+        self.votes |= 1 << (shift + dir as u8);
+        if (self.votes >> shift) & 3 == 3 {
+            self.by = if port_app == app {
+                By::Both
+            } else {
+                By::Content
+            };
+            self.app = app;
+        }
     }
 
     /// RTP has no fixed port and a short header: a flow is taken for RTP when two packets carry
