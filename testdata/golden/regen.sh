@@ -18,6 +18,8 @@
 #                  RDNs per cert) with the value fields per string type (x509sat.CountryName,
 #                  printableString, uTF8String, teletexString, IA5String) -- the type split loses the
 #                  pairing of OID and value across columns. tls.handshake.certificate_length: one per cert.
+#   dtls.tsv       DTLS ClientHellos (a client sends its hello again after a HelloVerifyRequest, with
+#                  the server's cookie: tshark lists both, with the same JA3)
 #   quic.tsv       quic: quic.version repeats once per coalesced QUIC packet; ja3 is tshark's JA3 of the
 #                  QUIC ClientHello.
 #   dhcp.tsv       dhcp.option.client_id does not exist: an Ethernet-type client identifier (option 61)
@@ -78,6 +80,8 @@ for f in "${files[@]}"; do
     x509sat.teletexString x509sat.IA5String x509ce.dNSName x509af.utcTime x509af.generalizedTime
   tsv "$out/quic.tsv" "quic" , frame.number quic.version tls.handshake.extensions_server_name \
     tls.handshake.extensions_alpn_str tls.handshake.ja3
+  tsv "$out/dtls.tsv" "dtls.handshake.type == 1" , frame.number dtls.handshake.version \
+    dtls.handshake.extensions_server_name dtls.handshake.ja3 dtls.handshake.ja3_full
   tsv "$out/dhcp.tsv" "dhcp" , frame.number eth.src dhcp.hw.mac_addr dhcp.option.dhcp \
     dhcp.option.hostname dhcp.option.vendor_class_id dhcp.option.request_list_item \
     dhcp.option.requested_ip_address dhcp.ip.your dhcp.option.ip_address_lease_time dhcp.client_id \
