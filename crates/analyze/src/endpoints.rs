@@ -197,11 +197,15 @@ type Resolution = (Nanos, String, Vec<String>);
 /// written where a name belongs (`Host: 52.94.1.2`), not `localhost` (RFC 6761), which some
 /// clients send when they were given only an address.
 pub fn names_a_host(name: &str) -> bool {
-    let n = name.trim_end_matches('.');
+    let n = name.trim_end_matches('.').as_bytes();
+    let localhost = b"localhost";
+    let under_localhost = n.len() > localhost.len()
+        && n[n.len() - localhost.len() - 1] == b'.'
+        && n[n.len() - localhost.len()..].eq_ignore_ascii_case(localhost);
     name.parse::<IpAddr>().is_err()
-        && !n.eq_ignore_ascii_case("localhost")
-        && !n.to_ascii_lowercase().ends_with(".localhost")
-        && !n.eq_ignore_ascii_case("localhost.localdomain")
+        && !n.eq_ignore_ascii_case(localhost)
+        && !under_localhost
+        && !n.eq_ignore_ascii_case(b"localhost.localdomain")
 }
 
 /// Names flows' servers the way their clients named them: the latest name the client resolved to

@@ -2330,6 +2330,11 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
                         | App::Unknown
                 )
                 && v.sport < 49152
+                // A datagram session whose handshake the "server" opened (a CAPWAP controller
+                // heard before its access point's DTLS hello): the roles are the other way.
+                && !v.ix.events(f).iter().any(|e| {
+                    !e.from_client && matches!(e.message, Message::ClientHello(_))
+                })
         }
     };
     if !accepted || !is_unicast(v.s) || v.c == v.s {
@@ -2430,7 +2435,7 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     // from a server the device looked up (a vendor's update, insecurely
                     // fetched) or on the LAN, and for scripts, medium.
                     let bare = v.name.parse::<IpAddr>().is_ok();
-                    let sev = if kind != "script" && v.server_public && bare {
+                    let sev = if !kind.ends_with("script") && v.server_public && bare {
                         Severity::High
                     } else {
                         Severity::Medium
@@ -2762,7 +2767,10 @@ fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         6 | 17 => f.sent[0].payload_bytes > 0 && f.sent[1].payload_bytes > 0,
         _ => f.sent[0].packets > 0 && f.sent[1].packets > 0,
     };
-    if two_way {
+    // A port alone is the server's VPN port, not a client's port that happens to be one (51820
+    // is in the range systems hand out to clients).
+    let port_ok = f.app.by != By::Port || matches!(v.sport, 51820 | 1194 | 500 | 4500);
+    if two_way && port_ok {
         tunnel_finding(i, ix, v, FindingId::Vpn, "vpn", kind, out);
     }
 }

@@ -213,9 +213,9 @@ fn parsers_agree_with_tshark_fields() {
         }
 
         // DTLS ClientHellos: server name and JA3, as sets (tshark lists the hello a client sends
-        // again with a HelloVerifyRequest's cookie; iotscope reads a flow's hello once). CAPWAP
-        // carries its DTLS behind a header of its own, which iotscope does not unwrap.
-        if name != "nDPI__capwap.pcap" {
+        // again with a HelloVerifyRequest's cookie; iotscope reads a flow's hello once). CAPWAP's
+        // control channel among them, behind its preamble.
+        {
             let theirs: std::collections::BTreeSet<String> = tsv(&cap, "dtls.tsv")
                 .values()
                 .map(|r| {

@@ -195,6 +195,53 @@ fn framed_once(b: &[u8]) -> bool {
         .is_some_and(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize + 4 == b.len())
 }
 
+/// A datagram's DTLS records: CAPWAP's control channel (udp/5246, wireless controllers and their
+/// access points) sends them behind a 4-byte preamble (version 0, type 1: DTLS follows).
+fn capwap_dtls<'a>(p: &Packet<'a>) -> &'a [u8] {
+    match p.payload {
+        [1, 0, 0, 0, rest @ ..] if p.src_port == 5246 || p.dst_port == 5246 => rest,
+        b => b,
+    }
+}
+
+/// Reads one whole DTLS handshake message (its 12-byte header first): a hello or a certificate.
+/// Returns true when the direction has nothing more to show (its certificate is read, or from
+/// DTLS 1.3 on, encrypted). The certificate list is TLS's, read behind a TLS handshake header
+/// made in `scratch`.
+fn dtls_message(
+    msg_type: u8,
+    msg: &[u8],
+    scratch: &mut Vec<u8>,
+    emit: &mut dyn FnMut(Message),
+) -> bool {
+    match msg_type {
+        1 => {
+            if let Some(h) = tls::dtls_client_hello(msg) {
+                emit(Message::ClientHello(Box::new(h)));
+            }
+            true
+        }
+        2 => match tls::dtls_server_hello(msg) {
+            Some(h) => {
+                let encrypted_after = tls::tls_equivalent(h.selected_version) >= 0x0304;
+                emit(Message::ServerHello(Box::new(h)));
+                encrypted_after
+            }
+            None => false,
+        },
+        _ => {
+            scratch.clear();
+            scratch.push(msg_type);
+            scratch.extend_from_slice(&msg[1..4]);
+            scratch.extend_from_slice(&msg[tls::DTLS_HANDSHAKE..]);
+            if let Some(c) = cert::leaf(&cert::chain(scratch)) {
+                emit(Message::Certificate(Box::new(c)));
+            }
+            true
+        }
+    }
+}
+
 /// How a flow's application was decided.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -467,7 +514,8 @@ pub struct AppState {
     vencrypt: u8,
     /// Labelling has seen enough packets.
     labelled: bool,
-    /// For TLS flows, the service the port says runs inside (mqtt on 8883, dns on 853...).
+    /// For TLS and DTLS flows, the service the port says runs inside (mqtt on 8883, dns on 853,
+    /// coap on 5684...).
     pub inner: App,
     /// Synchronisation source and sequence number of the last RTP-looking packet.
     rtp: Option<(u32, u16)>,
@@ -737,7 +785,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
             return Some(App::Tplink);
         }
 
-        if tls::looks_like_dtls(b) {
+        if tls::looks_like_dtls(capwap_dtls(p)) {
             return Some(App::Dtls);
         }
         // WireGuard on its port; elsewhere its data says too little, and its handshake is
@@ -921,11 +969,14 @@ impl AppState {
         }
     }
 
-    /// Whether what the flow carries is encrypted: Some(true) for TLS, QUIC, SSH, DNSCrypt and
-    /// RDP (TLS or its own RC4 layer), Some(false) for the cleartext protocols, None when it
-    /// cannot be told (an unrecognised application, VNC whose security type was not seen).
+    /// Whether what the flow carries is encrypted: Some(true) for TLS, QUIC, DTLS, SSH, DNSCrypt,
+    /// RDP (TLS or its own RC4 layer), Kerberos and the VPN tunnels, Some(false) for the
+    /// cleartext protocols, None when it cannot be told (an unrecognised application, VNC whose
+    /// security type was not seen).
     pub fn encrypted(&self) -> Option<bool> {
         match self.app {
+            // A VPN or DTLS port alone (a client's port can be 51820) proves nothing either way.
+            App::Dtls | App::Wireguard | App::Openvpn | App::Ipsec if self.by == By::Port => None,
             App::Tls
             | App::Quic
             | App::Ssh
@@ -1431,7 +1482,6 @@ impl AppState {
         }
     }
 
-    /// Reads the first handshake message of a direction, joining segments when needed.
     /// Reads a DTLS handshake's ClientHello, ServerHello and certificate, which may come in
     /// fragments, over several datagrams (a certificate chain is larger than a datagram) and
     /// more than once (a flight is resent when its answer is lost; a client sends its hello again
@@ -1440,99 +1490,84 @@ impl AppState {
         if self.tls_seen[dir] {
             return;
         }
-        let client = dir == 0;
         let mut emitted = self.tls_emitted[dir];
         let mut finished = false;
+        let mut give_up = false;
         let mut join = self.tls[dir].take();
-        let encrypted = tls::dtls_fragments(p.payload, &mut |fr| {
-            // ClientHello from the client; ServerHello and Certificate from the server.
-            let bit = match (fr.msg_type, client) {
-                (1, true) | (2, false) => 1,
-                (11, false) => 2,
-                // ServerHelloDone: no certificate is coming.
-                (14, false) => {
-                    finished = true;
+        let encrypted = tls::dtls_fragments(capwap_dtls(p), &mut |fr| {
+            // Each side's hello and certificate, whichever side the capture saw first (a CAPWAP
+            // controller may speak before the access point opens its session).
+            let bit = match fr.msg_type {
+                1 | 2 => 1,
+                11 => 2,
+                // ServerHelloDone: no certificate is coming, unless one is still being joined
+                // (a datagram of the flight was lost or came late, and is sent again).
+                14 => {
+                    finished |= join.as_ref().is_none_or(|j| j.bytes.is_empty());
                     return;
                 }
                 _ => return,
             };
-            if emitted & bit != 0 || fr.length > MAX_JOIN {
+            if emitted & bit != 0 || fr.length > MAX_JOIN || fr.data.is_empty() {
                 return;
             }
-            let whole = fr.offset == 0 && fr.data.len() == fr.length;
-            let msg: &mut [u8];
-            let mut own;
-            if whole {
-                own = fr.raw.to_vec();
-                msg = &mut own;
-            } else {
-                // Fragments are joined in a buffer laid out as one whole DTLS message; `next_seq`
-                // holds the message sequence number being joined.
-                let j = join.get_or_insert_with(|| Box::new(Join::new()));
-                if j.bytes.is_empty() || j.next_seq != u32::from(fr.message_seq) {
-                    j.bytes.clear();
-                    j.bytes.extend_from_slice(&fr.raw[..tls::DTLS_HANDSHAKE]);
-                    j.bytes.resize(tls::DTLS_HANDSHAKE + fr.length, 0);
-                    // Offset 0, fragment length the message's: the header of a whole message.
-                    j.bytes[6..9].fill(0);
-                    j.bytes[9..12].copy_from_slice(&fr.raw[1..4]);
-                    j.next_seq = u32::from(fr.message_seq);
-                    j.want = 0;
-                    j.ahead.clear();
+            if fr.offset == 0 && fr.data.len() == fr.length {
+                // Whole in one fragment: read in place.
+                emitted |= bit;
+                finished |= dtls_message(fr.msg_type, fr.raw, &mut Vec::new(), emit);
+                return;
+            }
+            // Fragments are joined in a buffer laid out as one whole DTLS message (offset 0,
+            // fragment length the message's); `next_seq` holds the message sequence number
+            // being joined. Another message, or the same one announced with another length,
+            // starts the buffer again, a few times at most.
+            let j = join.get_or_insert_with(|| Box::new(Join::new()));
+            let same = !j.bytes.is_empty()
+                && j.next_seq == u32::from(fr.message_seq)
+                && j.bytes[0] == fr.msg_type
+                && j.bytes.len() == tls::DTLS_HANDSHAKE + fr.length;
+            if !same {
+                if !j.bytes.is_empty() {
+                    j.stalls += 1;
+                    if j.stalls >= MAX_STALLS {
+                        give_up = true;
+                        return;
+                    }
                 }
-                let (off, end) = (fr.offset, fr.offset + fr.data.len());
-                if end > fr.length {
-                    return;
-                }
-                j.bytes[tls::DTLS_HANDSHAKE + off..tls::DTLS_HANDSHAKE + end]
-                    .copy_from_slice(fr.data);
-                j.fill(off, end);
-                if j.want < fr.length {
-                    return;
-                }
-                msg = &mut j.bytes;
+                j.bytes.clear();
+                j.bytes.extend_from_slice(&fr.raw[..tls::DTLS_HANDSHAKE]);
+                j.bytes.resize(tls::DTLS_HANDSHAKE + fr.length, 0);
+                j.bytes[6..9].fill(0);
+                j.bytes[9..12].copy_from_slice(&fr.raw[1..4]);
+                j.next_seq = u32::from(fr.message_seq);
+                j.want = 0;
+                j.ahead.clear();
+            }
+            let (off, end) = (fr.offset, fr.offset + fr.data.len());
+            if end > fr.length {
+                return;
+            }
+            j.bytes[tls::DTLS_HANDSHAKE + off..tls::DTLS_HANDSHAKE + end].copy_from_slice(fr.data);
+            j.fill(off, end);
+            if j.want < fr.length {
+                return;
             }
             emitted |= bit;
-            match fr.msg_type {
-                1 => {
-                    if let Some(h) = tls::dtls_client_hello(msg) {
-                        emit(Message::ClientHello(Box::new(h)));
-                    }
-                    finished = true;
-                }
-                2 => {
-                    if let Some(h) = tls::dtls_server_hello(msg) {
-                        // From DTLS 1.3 on, the certificate is encrypted.
-                        finished |= tls::tls_equivalent(h.selected_version) >= 0x0304;
-                        emit(Message::ServerHello(Box::new(h)));
-                    }
-                }
-                // The certificate list is TLS's: read behind a TLS handshake header, written
-                // over the end of the DTLS one.
-                _ => {
-                    finished = true;
-                    msg[8] = fr.msg_type;
-                    msg[9..12].copy_from_slice(&fr.raw[1..4]);
-                    if let Some(c) = cert::leaf(&cert::chain(&msg[8..])) {
-                        emit(Message::Certificate(Box::new(c)));
-                    }
-                }
-            }
-            if !whole {
-                if let Some(j) = join.as_mut() {
-                    j.bytes.clear();
-                    j.want = 0;
-                }
-            }
+            let mut whole = std::mem::take(&mut j.bytes);
+            finished |= dtls_message(fr.msg_type, &whole, &mut j.scratch, emit);
+            whole.clear();
+            j.bytes = whole;
+            j.want = 0;
         });
         self.tls_emitted[dir] = emitted;
-        if encrypted || finished {
+        if encrypted || finished || give_up {
             self.tls_seen[dir] = true;
         } else {
             self.tls[dir] = join;
         }
     }
 
+    /// Reads the first handshake message of a direction, joining segments when needed.
     fn tls(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
         if self.tls_seen[dir] {
             return;
@@ -1795,6 +1830,59 @@ mod tests {
         assert_eq!(inside_by_alpn(&[], App::Http), App::Unknown);
         // An offer of something else is not HTTP, whatever the port.
         assert_eq!(inside_by_alpn(&v(&["acme-tls/1"]), App::Http), App::Unknown);
+    }
+
+    /// A DTLS record holding one handshake fragment.
+    fn dtls_fragment(msg_type: u8, length: usize, seq: u16, offset: usize, data: &[u8]) -> Vec<u8> {
+        let be24 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let mut b = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&((12 + data.len()) as u16).to_be_bytes());
+        b.push(msg_type);
+        b.extend_from_slice(&be24(length));
+        b.extend_from_slice(&seq.to_be_bytes());
+        b.extend_from_slice(&be24(offset));
+        b.extend_from_slice(&be24(data.len()));
+        b.extend_from_slice(data);
+        b
+    }
+
+    #[test]
+    fn dtls_fragments_that_disagree_on_their_message_start_it_again() {
+        // The same message sequence number announced first as 100 bytes long, then as 5000 with
+        // a fragment at 1000: the second fragment must not be written into the first's buffer.
+        let mut a = AppState::default();
+        let packets = [
+            dtls_fragment(1, 100, 0, 0, &[7; 10]),
+            dtls_fragment(1, 5000, 0, 1000, &[7; 100]),
+            // Empty fragments join nothing.
+            dtls_fragment(1, 30000, 1, 0, &[]),
+        ];
+        for b in &packets {
+            let p = Packet {
+                payload: b,
+                tcp: false,
+                src_port: 40000,
+                dst_port: 5684,
+                from_client: true,
+                seq: 0,
+            };
+            a.inspect(&p, &mut |_| {});
+        }
+        assert_eq!(a.app, App::Dtls);
+        // A fragment that restarts the join over and over is given up on.
+        for k in 0..2 * MAX_STALLS as u16 {
+            let b = dtls_fragment(11, 20000, k + 2, 0, &[1; 8]);
+            let p = Packet {
+                payload: &b,
+                tcp: false,
+                src_port: 5684,
+                dst_port: 40000,
+                from_client: false,
+                seq: 0,
+            };
+            a.inspect(&p, &mut |_| {});
+        }
+        assert!(a.tls_seen[1] && a.tls[1].is_none());
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct HttpResponse {
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
     /// What the body's first bytes say it is, when it is a program: "ELF executable", "Windows
-    /// executable", "script" (whatever the Content-Type claims, or when there is none).
+    /// executable", "script", or one of them "gzip-compressed" (whatever the Content-Type claims,
+    /// or when there is none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_kind: Option<&'static str>,
 }
@@ -102,23 +103,41 @@ pub fn program_kind(body: &[u8]) -> Option<&'static str> {
 
 /// A program compressed with gzip: a body sent with `Content-Encoding: gzip`, or a `.gz` file,
 /// whose first inflated bytes are a program's ([`program_kind`]). Only the bytes at hand are
-/// inflated, eight bytes' worth.
+/// inflated, eight bytes' worth, by one inflater per thread: `GzDecoder` would allocate a read
+/// buffer and an inflater for every gzip response, and ordinary web traffic is full of them.
 pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
-    use std::io::Read;
-    // Magic, and the deflate method (the only one gzip has).
-    if !body.starts_with(&[0x1f, 0x8b, 8]) {
-        return None;
+    use flate2::{Decompress, FlushDecompress};
+    use std::cell::RefCell;
+    thread_local! {
+        static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(false));
     }
-    let mut out = [0u8; 8];
-    let mut n = 0;
-    let mut d = flate2::read::GzDecoder::new(body);
-    while n < out.len() {
-        match d.read(&mut out[n..]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
+    // RFC 1952: magic, method 8 (deflate), flags, time, extra flags, system; then the optional
+    // extra field, name, comment and header checksum the flags announce.
+    let [0x1f, 0x8b, 8, flags, ..] = *body else {
+        return None;
+    };
+    let mut at = 10;
+    if flags & 4 != 0 {
+        let n = usize::from(u16::from_le_bytes([*body.get(at)?, *body.get(at + 1)?]));
+        at += 2 + n;
+    }
+    for bit in [8, 16] {
+        if flags & bit != 0 {
+            at += body.get(at..)?.iter().position(|&c| c == 0)? + 1;
         }
     }
-    Some(match program_kind(&out[..n])? {
+    if flags & 2 != 0 {
+        at += 2;
+    }
+    let deflate = body.get(at..)?;
+    let mut out = [0u8; 8];
+    let n = INFLATE.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(false);
+        let _ = d.decompress(deflate, &mut out, FlushDecompress::None);
+        d.total_out() as usize
+    });
+    Some(match program_kind(&out[..n.min(out.len())])? {
         "ELF executable" => "gzip-compressed ELF executable",
         "Windows executable" => "gzip-compressed Windows executable",
         _ => "gzip-compressed script",
@@ -414,6 +433,38 @@ pub fn looks_like_http(b: &[u8]) -> bool {
             line.len() >= 9 && line[line.len() - 9..].starts_with(b" HTTP/1.")
         }
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod gzip_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8], name: Option<&str>) -> Vec<u8> {
+        let mut b = flate2::GzBuilder::new();
+        if let Some(n) = name {
+            b = b.filename(n).comment("built by a test");
+        }
+        let mut e = b.write(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn programs_are_seen_through_gzip() {
+        let elf = [&b"\x7fELF\x02\x01\x01"[..], &[0u8; 200]].concat();
+        assert_eq!(
+            gzipped_program_kind(&gzip(&elf, None)),
+            Some("gzip-compressed ELF executable")
+        );
+        // With a file name and a comment in the header, and cut after a few bytes.
+        let z = gzip(b"#!/bin/sh\necho hi\n", Some("install.sh"));
+        assert_eq!(gzipped_program_kind(&z), Some("gzip-compressed script"));
+        assert_eq!(gzipped_program_kind(&z[..12]), None);
+        // Text is no program; nor is a body that only starts like gzip.
+        assert_eq!(gzipped_program_kind(&gzip(b"<html></html>", None)), None);
+        assert_eq!(gzipped_program_kind(&[0x1f, 0x8b, 8, 0xff]), None);
     }
 }
 

@@ -277,6 +277,19 @@ mod tests {
     }
 
     #[test]
+    fn syslog_over_tcp() {
+        // RFC 6587: octet counting (util-linux logger -T --octet-count), or a bare line.
+        assert!(looks_like_tcp_syslog(
+            b"115 <13>1 2026-11-23T01:24:09.402691+00:00 vm camd - - motion detected"
+        ));
+        assert!(looks_like_tcp_syslog(b"<13>Nov 23 01:24:09 vm camd: vm\n"));
+        assert!(!looks_like_tcp_syslog(b"115 hello there, not syslog"));
+        assert!(!looks_like_tcp_syslog(
+            b"0115 <13>leading zero in the count"
+        ));
+    }
+
+    #[test]
     fn syslog_lines() {
         // nDPI's syslog.pcapng, frame 1 (a Cisco switch's RFC 3164 line).
         assert!(looks_like_syslog(

@@ -338,7 +338,14 @@ fn hello(version: u16, ciphers: Vec<u16>, ext: &[u8], transport: char) -> Client
             _ => {}
         }
     }
-    if let Some(v) = h.versions.iter().copied().filter(|v| !is_grease(*v)).max() {
+    // Highest as TLS counts (DTLS numbers count down: 1.3 is 0xfefc, 1.2 0xfefd).
+    if let Some(v) = h
+        .versions
+        .iter()
+        .copied()
+        .filter(|v| !is_grease(*v))
+        .max_by_key(|v| tls_equivalent(*v))
+    {
         h.max_version = v;
     }
     // The fingerprints depend only on these fields; clients repeat them connection after

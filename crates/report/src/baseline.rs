@@ -169,7 +169,8 @@ fn service(s: &str) -> Option<&str> {
         .and_then(|(_, n)| n.parse::<u16>().ok());
     match number {
         None => None,
-        Some(n) if n >= 49152 && (app.is_empty() || app == "unknown") => None,
+        // 32768 and up: where Linux (and from 49152 Windows and the BSDs) hands out client ports.
+        Some(n) if n >= 32768 && (app.is_empty() || app == "unknown") => None,
         Some(_) => Some(port),
     }
 }
@@ -232,12 +233,20 @@ fn subject_key(id: &str, subject: &str) -> String {
         return svc.to_string();
     }
     let s = s.rsplit_once(" to ").map_or(s, |(_, d)| d);
-    // A scan's or flood's size changes with the capture's length: its kind is what counts.
+    // A scan's or flood's size changes with the capture's length: its kind and target are what
+    // count (`9 tcp ports on many hosts` is `# tcp ports on many hosts`; addresses stay).
     if matches!(id, "scan" | "flood") {
         return s
-            .chars()
-            .map(|c| if c.is_ascii_digit() { '#' } else { c })
-            .collect();
+            .split(' ')
+            .map(|w| {
+                if !w.is_empty() && w.bytes().all(|c| c.is_ascii_digit()) {
+                    "#"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     destination(s)
 }
@@ -381,6 +390,7 @@ pub fn drift(
     // encrypted flow is no such byte).
     let now_clear: Vec<String> = endpoints
         .iter()
+        .filter(|e| e.answered() && e.inbound < e.flows)
         .filter(|e| {
             e.bytes_up + e.bytes_down > e.bytes_encrypted.saturating_add(e.bytes_unrecognised)
         })
@@ -414,22 +424,26 @@ pub fn drift(
         }
         v
     };
-    let then_findings: Vec<(&str, String, BTreeSet<String>)> = before
+    let then_findings: Vec<(&str, String, BTreeSet<String>, Option<Severity>)> = before
         .findings
         .iter()
         .filter(|f| f.id != "drift")
         .map(|f| {
             let k = subject_key(&f.id, &f.subject);
             let a = addresses_of(&k);
-            (f.id.as_str(), k, a)
+            (f.id.as_str(), k, a, f.severity)
         })
         .collect();
+    // Seen before at the same severity or higher: a service reached from the LAN then and from
+    // the internet now (low, then high) is a change.
     let seen_before = |f: &FindingReport| {
         let k = subject_key(f.id.name(), &f.subject);
         let a = addresses_of(&k);
-        then_findings
-            .iter()
-            .any(|(id, tk, ta)| *id == f.id.name() && (*tk == k || !ta.is_disjoint(&a)))
+        then_findings.iter().any(|(id, tk, ta, sev)| {
+            *id == f.id.name()
+                && (*tk == k || !ta.is_disjoint(&a))
+                && sev.is_none_or(|s| s >= f.severity)
+        })
     };
     // What a window happens to catch says little: UPnP announcements and searches, a LAN
     // client using a LAN service (low exposed-service findings) are told, not weighed.

@@ -1052,7 +1052,11 @@ fn weakness(f: &FindingReport) -> String {
         FindingId::Tunnel => {
             let kind = fact("tunnel");
             let article = if kind.starts_with("IP") { "an" } else { "a" };
-            let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
+            // The subject is "KIND to|from PEER"; a kind may be several words.
+            let far = f
+                .subject
+                .strip_prefix(kind.as_str())
+                .map_or("", str::trim_start);
             format!("it carries traffic in {article} {kind} tunnel {far}")
         }
         FindingId::Drift if f.subject == "new device" => {
@@ -1086,11 +1090,12 @@ fn weakness(f: &FindingReport) -> String {
             format!("Since the baseline report: {}.", parts.join("; "))
         }
         FindingId::Vpn => {
-            let far = f.subject.split_once(' ').map_or("", |(_, far)| far);
-            format!(
-                "it keeps an encrypted {} tunnel {far}, whose traffic cannot be seen",
-                fact("vpn")
-            )
+            let kind = fact("vpn");
+            let far = f
+                .subject
+                .strip_prefix(kind.as_str())
+                .map_or("", str::trim_start);
+            format!("it keeps an encrypted {kind} tunnel {far}, whose traffic cannot be seen")
         }
         _ => f.title.to_lowercase(),
     }
