@@ -83,6 +83,37 @@ pub struct Finding {
     pub severity: Option<Severity>,
     #[serde(default)]
     pub subject: String,
+    #[serde(default)]
+    pub facts: Vec<Fact>,
+}
+
+/// The kinds of TLS problem a tls-weak finding lists (`problems: a, b`): names left out, since
+/// one server answers to several (`certificate for a does not cover b` is a name mismatch
+/// whatever the names; a version agreed or offered keeps its version).
+fn problems(facts: &[Fact]) -> BTreeSet<&str> {
+    facts
+        .iter()
+        .filter(|f| f.label == "problems")
+        .flat_map(|f| f.value.split(", "))
+        // Without its tally: "TLS 1.0 agreed (3 of 5 connections)".
+        .map(|p| match p.rsplit_once(" (") {
+            Some((kind, tally)) if tally.ends_with(" connections)") => kind,
+            _ => p,
+        })
+        .map(|p| {
+            if p.contains("does not cover") {
+                "name mismatch"
+            } else if p.starts_with("self-signed") {
+                "self-signed"
+            } else if p.starts_with("certificate expired") {
+                "expired"
+            } else if p.starts_with("certificate not yet valid") {
+                "not yet valid"
+            } else {
+                p
+            }
+        })
+        .collect()
 }
 
 impl Baseline {
@@ -424,25 +455,28 @@ pub fn drift(
         }
         v
     };
-    let then_findings: Vec<(&str, String, BTreeSet<String>, Option<Severity>)> = before
+    let then_findings: Vec<(&Finding, String, BTreeSet<String>)> = before
         .findings
         .iter()
         .filter(|f| f.id != "drift")
         .map(|f| {
             let k = subject_key(&f.id, &f.subject);
             let a = addresses_of(&k);
-            (f.id.as_str(), k, a, f.severity)
+            (f, k, a)
         })
         .collect();
-    // Seen before at the same severity or higher: a service reached from the LAN then and from
-    // the internet now (low, then high) is a change.
+    // Seen before at the same severity or higher (a service reached from the LAN then and from
+    // the internet now, low then high, is a change), and for TLS with no problem it lacked then
+    // (a certificate that has expired since).
     let seen_before = |f: &FindingReport| {
         let k = subject_key(f.id.name(), &f.subject);
         let a = addresses_of(&k);
-        then_findings.iter().any(|(id, tk, ta, sev)| {
-            *id == f.id.name()
+        let now_problems = problems(&f.facts);
+        then_findings.iter().any(|(t, tk, ta)| {
+            t.id == f.id.name()
                 && (*tk == k || !ta.is_disjoint(&a))
-                && sev.is_none_or(|s| s >= f.severity)
+                && t.severity.is_none_or(|s| s >= f.severity)
+                && now_problems.is_subset(&problems(&t.facts))
         })
     };
     // What a window happens to catch says little: UPnP announcements and searches, a LAN

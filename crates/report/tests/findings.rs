@@ -2528,6 +2528,32 @@ fn drift_from_a_baseline_report() {
     assert!(client.verdict.text.starts_with("Needs attention."));
     assert!(r.catalogue.iter().any(|e| e.id == FindingId::Drift));
 
+    // A TLS problem the baseline did not have (here taken out of the earlier report: as if the
+    // server had offered TLS 1.2 then) is a change, though the finding's server and severity
+    // are the same.
+    let mut earlier = report(recorded("dtls.pcap"));
+    for d in &mut earlier.devices {
+        for f in d
+            .findings
+            .iter_mut()
+            .filter(|f| f.subject == "legacy.example-iot.com")
+        {
+            for x in f.facts.iter_mut().filter(|x| x.label == "problems") {
+                x.value = "self-signed certificate (legacy.example-iot.com)".into();
+            }
+        }
+    }
+    let r = report_against(
+        recorded("dtls.pcap"),
+        &as_baseline(&earlier, "earlier.json"),
+    );
+    let drift = of(&r, FindingId::Drift);
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        fact(drift[0].1, "new findings"),
+        "tls-weak legacy.example-iot.com (medium)"
+    );
+
     // Every device of another network is new.
     let base = as_baseline(&report(capture("nDPI__iphone.pcap")), "other.json");
     let r = report_against(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"), &base);
