@@ -1346,8 +1346,7 @@ impl AppState {
         }
         let have = &j.bytes[..j.want.min(j.bytes.len())];
         if have.len() >= 4 && have[0] == 1 {
-            let n =
-                (usize::from(have[1]) << 16) | (usize::from(have[2]) << 8) | usize::from(have[3]);
+            let n = tls::be24(&have[1..]);
             if have.len() >= 4 + n {
                 if let Some(h) = tls::client_hello(&have[..4 + n], true) {
                     emit(Message::ClientHello(Box::new(h)));

@@ -33,9 +33,7 @@ pub fn chain(msg: &[u8]) -> Vec<&[u8]> {
     let Some(list) = msg.get(7..) else { return out };
     let mut i = 0;
     while i + 3 <= list.len() {
-        let n = (usize::from(list[i]) << 16)
-            | (usize::from(list[i + 1]) << 8)
-            | usize::from(list[i + 2]);
+        let n = crate::tls::be24(&list[i..]);
         let Some(der) = list.get(i + 3..i + 3 + n) else {
             break;
         };

@@ -60,6 +60,12 @@ mod ext {
     pub const SUPPORTED_VERSIONS: u16 = 43;
 }
 
+/// The 24-bit big-endian number that starts `b` (a handshake message's or certificate's length;
+/// `b` holds three bytes at least).
+pub(crate) fn be24(b: &[u8]) -> usize {
+    (usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2])
+}
+
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
@@ -484,9 +490,7 @@ pub fn handshake_messages(stream: &[u8], buf: &mut Vec<u8>, f: &mut dyn FnMut(&[
     let joined: &[u8] = if records > 1 { buf } else { first };
     let mut k = 0;
     while k + 4 <= joined.len() {
-        let n = (usize::from(joined[k + 1]) << 16)
-            | (usize::from(joined[k + 2]) << 8)
-            | usize::from(joined[k + 3]);
+        let n = be24(&joined[k + 1..]);
         if k + 4 + n > joined.len() {
             break;
         }
@@ -510,7 +514,7 @@ pub fn first_message_len(stream: &[u8]) -> Option<usize> {
     if stream.len() < 9 || stream[0] != 22 {
         return None;
     }
-    let n = (usize::from(stream[6]) << 16) | (usize::from(stream[7]) << 8) | usize::from(stream[8]);
+    let n = be24(&stream[6..]);
     // The message plus one 5-byte record header for every 16 KiB record it spans.
     Some(n + 4 + 5 * (n + 4).div_ceil(16384))
 }
@@ -552,9 +556,7 @@ pub fn looks_like_dtls(b: &[u8]) -> bool {
             let Some(h) = b.get(DTLS_RECORD..DTLS_RECORD + DTLS_HANDSHAKE) else {
                 return false;
             };
-            let be24 =
-                |x: &[u8]| (usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2]);
-            let (len, off, frag) = (be24(&h[1..4]), be24(&h[6..9]), be24(&h[9..12]));
+            let (len, off, frag) = (be24(&h[1..]), be24(&h[6..]), be24(&h[9..]));
             // ClientHello, ServerHello or HelloVerifyRequest: the first message of a handshake.
             matches!(h[0], 1..=3) && DTLS_HANDSHAKE + frag <= n && off + frag <= len
         }
@@ -587,18 +589,15 @@ pub fn dtls_fragments(datagram: &[u8], f: &mut dyn FnMut(DtlsFragment<'_>)) -> b
         if t == 22 {
             let mut m = body;
             while m.len() >= DTLS_HANDSHAKE {
-                let be24 = |x: &[u8]| {
-                    (usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2])
-                };
-                let frag = be24(&m[9..12]);
+                let frag = be24(&m[9..]);
                 let Some(data) = m.get(DTLS_HANDSHAKE..DTLS_HANDSHAKE + frag) else {
                     break;
                 };
                 f(DtlsFragment {
                     msg_type: m[0],
-                    length: be24(&m[1..4]),
+                    length: be24(&m[1..]),
                     message_seq: u16::from_be_bytes([m[4], m[5]]),
-                    offset: be24(&m[6..9]),
+                    offset: be24(&m[6..]),
                     data,
                     raw: &m[..DTLS_HANDSHAKE + frag],
                 });
