@@ -557,7 +557,7 @@ fn split_run(
     let mut cfg = opts.flow;
     cfg.max_flows = (cfg.max_flows / threads).max(1);
     type Part = (Result<(), ReadError>, u64, Box<Worker>, InputSummary);
-    let done: Vec<Part> = std::thread::scope(|scope| {
+    let mut done: Vec<Part> = std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .into_iter()
             .enumerate()
@@ -579,6 +579,14 @@ fn split_run(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
+    // Stopped on request: what was read from the start of the file up to the first part that
+    // stopped is what gets reported, as when one thread reads it (a later part stopped somewhere
+    // in the middle, after a gap).
+    if iotscope_source::stop_requested() {
+        if let Some(first) = done.iter().position(|(r, ..)| r.is_err()) {
+            done.truncate(first + 1);
+        }
+    }
     // Every part but the last must end cleanly, where the next one starts: that proves each cut
     // was a record boundary (see `Capture::split`).
     if done[..done.len() - 1].iter().any(|(r, ..)| r.is_err()) {
@@ -645,11 +653,16 @@ fn read_all(
             summary = InputSummary::of(path, &frames, frame_no - before);
             r
         });
+        let stopped = iotscope_source::stop_requested();
         if let Err(e) = result {
             summary.error = Some(e.to_string());
             errors.push(e);
         }
         inputs.push(summary);
+        // The inputs after one stopped on request are not opened.
+        if stopped {
+            break;
+        }
     }
     (inputs, errors)
 }
@@ -667,6 +680,10 @@ fn read_one(
                 p.frames
                     .store(*frame_no, std::sync::atomic::Ordering::Relaxed);
             }
+        }
+        // Live input piped from a capture program ends only when asked to.
+        if iotscope_source::stop_requested() {
+            return Err(frames.stopped());
         }
         let (mut it, at) = match frames.next_frame()? {
             None => return Ok(()),

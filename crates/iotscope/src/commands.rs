@@ -52,13 +52,27 @@ pub fn options_with(a: &Inputs, eth: bool, messages: bool) -> Options {
     Options { flow, threads }
 }
 
-/// Prints read errors and turns them into the exit code: 2 when any input could not be read.
+/// Prints read errors and turns them into the exit code: 2 when any input could not be read,
+/// 130 when reading was stopped by Ctrl-C.
 fn finish(run: &Run) -> ExitCode {
     for e in &run.errors {
         eprintln!("iotscope: {e}");
     }
     if run.errors.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        read_error_code(&run.errors)
+    }
+}
+
+/// The exit code of a run with read errors: 130, the shell's code for an interrupt, when reading
+/// was stopped by Ctrl-C (what was read has still been reported); otherwise 2.
+pub fn read_error_code(errors: &[iotscope_source::ReadError]) -> ExitCode {
+    if errors
+        .iter()
+        .any(|e| matches!(e.kind, iotscope_source::ErrorKind::Stopped))
+    {
+        ExitCode::from(130)
     } else {
         ExitCode::from(2)
     }

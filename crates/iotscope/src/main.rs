@@ -304,6 +304,14 @@ pub struct StatsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The first Ctrl-C stops reading where it is and reports what was read: live traffic piped
+    // from tcpdump has no end of its own. A second one quits at once.
+    let _ = ctrlc::set_handler(|| {
+        if iotscope_source::stop_requested() {
+            std::process::exit(130);
+        }
+        iotscope_source::request_stop();
+    });
     let result = match cli.command {
         Command::Report(a) => report::report(&a),
         Command::Flows(a) => commands::flows(&a),

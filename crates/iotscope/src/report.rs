@@ -12,7 +12,7 @@ use iotscope_flow::pipeline::{self, Progress};
 use iotscope_report::csv::Table;
 use iotscope_report::{csv, html, redact, terminal};
 
-use crate::commands::options_with;
+use crate::commands::{options_with, read_error_code};
 use crate::{CsvTable, ReportArgs, ReportFormat};
 
 /// Shows frames read and the rate on standard error, redrawn in place, until `done`.
@@ -88,7 +88,7 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         for e in &run.errors {
             eprintln!("iotscope: {e}");
         }
-        return Ok(ExitCode::from(2));
+        return Ok(read_error_code(&run.errors));
     }
     for e in &run.errors {
         eprintln!("iotscope: {e} (the report covers what was read before)");
@@ -162,7 +162,7 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         }
     }
     if !run.errors.is_empty() {
-        return Ok(ExitCode::from(2));
+        return Ok(read_error_code(&run.errors));
     }
     let worst = model
         .devices

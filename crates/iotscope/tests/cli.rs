@@ -328,3 +328,92 @@ fn events_and_bindings_show_whole_messages() {
         "{ntp}"
     );
 }
+
+/// Whether process `pid` has a handler for SIGINT (bit 1 of `SigCgt` in its status).
+fn catches_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .is_some_and(|m| m & (1 << 1) != 0)
+}
+
+/// Live traffic piped in from a capture program never ends by itself: Ctrl-C stops the reading,
+/// and what was read is still reported, with the interrupt said on standard error and in the
+/// exit code (130).
+#[test]
+fn ctrl_c_on_a_live_pipe_reports_what_was_read() {
+    use std::io::Write;
+    let bytes = std::fs::read(iotscope_testdata::capture(ARIA)).unwrap();
+    // The pcap header and the records, cut at record boundaries.
+    let mut records = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        records.push(&bytes[at..at + 16 + len]);
+        at += 16 + len;
+    }
+    assert!(records.len() > 20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iotscope"))
+        .args(["report", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&bytes[..24]).unwrap();
+    for r in &records[..10] {
+        stdin.write_all(r).unwrap();
+    }
+    stdin.flush().unwrap();
+    // The signal must come after the handler is in place, or it would end the process at once.
+    for tries in 0.. {
+        if catches_sigint(child.id()) {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "iotscope ended early");
+        if tries == 6000 {
+            let _ = child.kill();
+            panic!("iotscope never installed a handler for SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // Records go on arriving, slowly, as from a capture program whose pipe stays open: the
+    // reader, waiting on the pipe, wakes for each, and stops at the first it finds the stop at
+    // (the handler sets it on a thread of its own, a moment after the signal).
+    let mut written = 10;
+    for r in &records[10..] {
+        if child.try_wait().unwrap().is_some() || stdin.write_all(r).is_err() {
+            break;
+        }
+        written += 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Had it not stopped by the last record, the end of input ends it (and the test fails).
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("<stdin>: at byte ") && err.contains("stopped by an interrupt (Ctrl-C)"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let input = &report["inputs"][0];
+    let frames = input["frames"].as_u64().unwrap();
+    assert!(
+        (10..=written).contains(&frames) && frames < records.len() as u64,
+        "{input}"
+    );
+    assert!(
+        input["error"].as_str().unwrap().contains("Ctrl-C"),
+        "{input}"
+    );
+}

@@ -262,35 +262,35 @@ pub enum By {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
-    Dns(dns::DnsMessage),
+    Dns(Box<dns::DnsMessage>),
     Dhcp(Box<dhcp::Dhcp>),
     Dhcpv6(Box<dhcp::Dhcpv6>),
     ClientHello(Box<tls::ClientHello>),
     ServerHello(Box<tls::ServerHello>),
     HttpRequest(Box<http::HttpRequest>),
     HttpResponse(Box<http::HttpResponse>),
-    Ntp(ntp::Ntp),
+    Ntp(Box<ntp::Ntp>),
     /// A login sent in clear (the password is never kept).
-    Login(Login),
+    Login(Box<Login>),
     /// The server's answer to the login before it on the flow.
-    LoginAnswer(login::LoginAnswer),
+    LoginAnswer(Box<login::LoginAnswer>),
     /// The leaf of the certificate chain a TLS server sent in clear.
     Certificate(Box<cert::Certificate>),
     /// An MQTT client's CONNECT (the password is never kept).
-    Mqtt(iot::MqttConnect),
+    Mqtt(Box<iot::MqttConnect>),
     /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
     /// greeting).
     Banner(String),
     /// An FTP control connection announced a data connection (PORT, EPRT, PASV, EPSV).
     FtpData(crate::ftp::DataChannel),
     /// A TFTP read or write request.
-    Tftp(tftp::TftpRequest),
+    Tftp(Box<tftp::TftpRequest>),
     /// An MQTT broker's answer to CONNECT: its return code (0 accepted the client).
     MqttConnAck(u8),
     /// An SNMP message (a community is never kept, only whether one was sent).
     Snmp(Box<snmp::Snmp>),
     /// The security types a VNC server offers, or the one its client chose.
-    VncSecurity(remote::VncSecurity),
+    VncSecurity(Box<remote::VncSecurity>),
     /// A WS-Discovery message.
     Wsd(Box<wsd::Wsd>),
     /// An LDAP message (a bind's password is never kept, only whether one was sent).
@@ -335,7 +335,7 @@ const LOGIN_PACKETS: u16 = 400;
 const MAX_HEAD: usize = 16 << 10;
 
 fn head_len(b: &[u8]) -> Option<usize> {
-    b.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+    memchr::memmem::find(b, b"\r\n\r\n").map(|i| i + 4)
 }
 
 fn has_head_end(b: &[u8]) -> bool {
@@ -1045,7 +1045,7 @@ impl AppState {
                             } else {
                                 self.by
                             };
-                            emit(Message::Dns(m));
+                            emit(Message::Dns(Box::new(m)));
                         }
                         rest = &rest[2 + n..];
                     }
@@ -1055,7 +1055,7 @@ impl AppState {
                     } else {
                         self.by
                     };
-                    emit(Message::Dns(m));
+                    emit(Message::Dns(Box::new(m)));
                 }
                 // Every message of a name-service flow is worth reading.
                 return;
@@ -1066,7 +1066,7 @@ impl AppState {
                 if !p.tcp && p.payload.get(..8) != Some(DNSCRYPT_MAGIC) {
                     if let Ok(m) = dns::parse(p.payload) {
                         if !m.questions.is_empty() {
-                            emit(Message::Dns(m));
+                            emit(Message::Dns(Box::new(m)));
                         }
                     }
                 }
@@ -1081,7 +1081,7 @@ impl AppState {
                     for r in &mut m.records {
                         r.name = iot::netbios_name(&r.name);
                     }
-                    emit(Message::Dns(m));
+                    emit(Message::Dns(Box::new(m)));
                 }
                 return;
             }
@@ -1096,9 +1096,9 @@ impl AppState {
                             password: c.password,
                             secret: 0,
                         };
-                        emit(Message::Login(l));
+                        emit(Message::Login(Box::new(l)));
                     }
-                    emit(Message::Mqtt(c));
+                    emit(Message::Mqtt(Box::new(c)));
                 }
             }
             App::Mqtt if p.tcp && !p.from_client && self.seen[1] == 1 => {
@@ -1142,7 +1142,7 @@ impl AppState {
             App::Ntp => {
                 if let Some(n) = ntp::parse(p.payload) {
                     self.by = By::Both;
-                    emit(Message::Ntp(n));
+                    emit(Message::Ntp(Box::new(n)));
                 }
             }
             App::Snmp if !p.tcp => {
@@ -1150,13 +1150,13 @@ impl AppState {
                     // The community is the password of v1 and v2c: one login per flow.
                     if m.community && !self.login_over {
                         self.login_over = true;
-                        emit(Message::Login(Login {
+                        emit(Message::Login(Box::new(Login {
                             protocol: "snmp".into(),
                             method: format!("community (v{})", m.version),
                             user: None,
                             password: true,
                             secret: 0,
-                        }));
+                        })));
                     }
                     emit(Message::Snmp(Box::new(m)));
                 }
@@ -1185,7 +1185,7 @@ impl AppState {
                         if s.chosen && s.types == [19] {
                             self.vencrypt = 1;
                         }
-                        emit(Message::VncSecurity(s));
+                        emit(Message::VncSecurity(Box::new(s)));
                     }
                 } else if p.from_client && self.vencrypt > 0 {
                     // VeNCrypt: the client's version (its 3rd message), then its sub-type, and
@@ -1196,23 +1196,23 @@ impl AppState {
                     } else if let Some((t, creds)) = remote::vencrypt_choice(p.payload) {
                         self.session = Some(!matches!(t, 256));
                         self.vencrypt = if t == 256 && creds.is_none() { 2 } else { 0 };
-                        emit(Message::VncSecurity(remote::VncSecurity {
+                        emit(Message::VncSecurity(Box::new(remote::VncSecurity {
                             types: vec![19],
                             chosen: true,
                             vencrypt: Some(t),
-                        }));
+                        })));
                         creds
                     } else {
                         None
                     };
                     if let Some((user, password)) = plain {
-                        emit(Message::Login(Login {
+                        emit(Message::Login(Box::new(Login {
                             protocol: "vnc".into(),
                             method: "VeNCrypt Plain".into(),
                             user: Some(user),
                             password,
                             secret: 0,
-                        }));
+                        })));
                     }
                 }
             }
@@ -1221,13 +1221,13 @@ impl AppState {
                 // many).
                 for (m, bind) in ldap::parse_all(p.payload, 4) {
                     if let Some(b) = bind {
-                        emit(Message::Login(Login {
+                        emit(Message::Login(Box::new(Login {
                             protocol: "ldap".into(),
                             method: b.method.into(),
                             user: b.user,
                             password: b.password,
                             secret: b.secret,
-                        }));
+                        })));
                     }
                     if m.op == "extended-request" && m.starttls {
                         self.starttls = true;
@@ -1251,7 +1251,7 @@ impl AppState {
             }
             App::Tftp if p.from_client => {
                 if let Some(r) = tftp::request(p.payload) {
-                    emit(Message::Tftp(r));
+                    emit(Message::Tftp(Box::new(r)));
                 }
             }
             App::Http => {
@@ -1283,7 +1283,7 @@ impl AppState {
                     .get_or_insert_with(|| Box::new(LoginState::new(kind)));
                 if p.from_client {
                     if let Some(l) = state.from_client(p.payload) {
-                        emit(Message::Login(l));
+                        emit(Message::Login(Box::new(l)));
                     }
                 } else {
                     if self.seen[1] == 1 && self.app != App::Telnet {
@@ -1292,7 +1292,7 @@ impl AppState {
                         }
                     }
                     if let Some(a) = state.from_server(p.payload) {
-                        emit(Message::LoginAnswer(a));
+                        emit(Message::LoginAnswer(Box::new(a)));
                     }
                 }
                 // A login can come after many packets (telnet sends a character per packet).
@@ -1439,13 +1439,13 @@ impl AppState {
                 .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
             {
                 let user = r.auth_user.clone();
-                emit(Message::Login(Login {
+                emit(Message::Login(Box::new(Login {
                     protocol: "http".into(),
                     method: "Basic".into(),
                     user,
                     password: true,
                     secret: 0,
-                }));
+                })));
             }
             let n = r.content_length.unwrap_or(0);
             (Message::HttpRequest(Box::new(r)), n)

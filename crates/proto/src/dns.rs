@@ -302,9 +302,8 @@ pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
         return Err(DnsError::Short);
     }
     let flags = be16(msg, 2).unwrap_or(0);
-    let counts: Vec<usize> = (0..4)
-        .map(|i| usize::from(be16(msg, 4 + 2 * i).unwrap_or(0)))
-        .collect();
+    let counts: [usize; 4] =
+        std::array::from_fn(|i| usize::from(be16(msg, 4 + 2 * i).unwrap_or(0)));
     let mut m = DnsMessage {
         id: be16(msg, 0).unwrap_or(0),
         response: flags & 0x8000 != 0,

@@ -16,6 +16,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use iotscope_packet::{LinkType, Nanos};
@@ -88,6 +89,8 @@ pub enum ErrorKind {
     },
     /// The framing is broken (impossible lengths, undeclared interfaces...).
     Corrupt(String),
+    /// Reading was stopped on request ([`request_stop`]: Ctrl-C) before the input ended.
+    Stopped,
 }
 
 impl fmt::Display for ErrorKind {
@@ -105,8 +108,25 @@ impl fmt::Display for ErrorKind {
                 "capture is cut off: the record here needs {needed} bytes but only {available} remain"
             ),
             ErrorKind::Corrupt(why) => write!(f, "corrupt capture: {why}"),
+            ErrorKind::Stopped => write!(f, "reading stopped by an interrupt (Ctrl-C)"),
         }
     }
+}
+
+/// Set once a stop is requested; readers look at it between frames.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every reader to stop at its next frame, as if its input had ended there, with an
+/// [`ErrorKind::Stopped`] error (what an interrupt handler calls: live input piped from a capture
+/// program never ends by itself, and what was read still gets reported).
+pub fn request_stop() {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`request_stop`] was called.
+#[inline]
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::Relaxed)
 }
 
 /// A read error, with the input's name and the byte offset where it happened.
@@ -406,6 +426,11 @@ impl Frames<'_> {
     /// The chunk holding the frame returned last (its bytes lie inside it).
     pub fn chunk(&self) -> &Arc<Bytes> {
         &self.chunk
+    }
+
+    /// The error that says reading stopped here on request ([`request_stop`]).
+    pub fn stopped(&self) -> ReadError {
+        self.error(ErrorKind::Stopped)
     }
 
     fn error(&self, kind: ErrorKind) -> ReadError {

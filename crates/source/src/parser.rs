@@ -98,6 +98,18 @@ fn rd16(b: &[u8], at: usize, be: bool) -> u16 {
 /// A time beyond what nanoseconds since 1970 hold (years before 1678 or after 2262: a corrupt
 /// or made-up stamp) is held at the nearest one, short of `Nanos::MIN` and `Nanos::MAX`, which
 /// the analysis keeps for "no time yet".
+/// Timestamp units per second from an interface's `if_tsresol`: 10^n, or 2^n when the top bit
+/// is set. Written here because pcap-parser 0.17's `ts_resolution` compares the whole byte, top
+/// bit included, with 63, and so refuses every power of two (gopacket's test902.pcapng uses 2^8).
+fn ts_units(tsresol: u8) -> Option<u64> {
+    let n = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(n)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64)
+    }
+}
+
 fn ng_time(raw: u64, units: u64, offset_s: i64) -> Nanos {
     let ns = if units == 1_000_000_000 {
         raw as i128
@@ -277,7 +289,7 @@ impl Parser {
                         "invalid pcapng interface description".into(),
                     ));
                 };
-                let Some(units) = idb.ts_resolution() else {
+                let Some(units) = ts_units(idb.if_tsresol) else {
                     return Step::Error(ErrorKind::Corrupt(format!(
                         "pcapng interface with an invalid timestamp resolution {:#x}",
                         idb.if_tsresol
