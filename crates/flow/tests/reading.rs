@@ -31,6 +31,14 @@ fn secs_to_ns(s: &str) -> i64 {
     int.parse::<i64>().unwrap() * 1_000_000_000 + frac.parse::<i64>().unwrap()
 }
 
+/// `t` cut to the decimal places capinfos printed in `s`: it prints as many as the file's
+/// timestamp resolution holds whole (2 for 1/256 s: 0.1953125 is printed 0.19).
+fn at_precision_of(t: i64, s: &str) -> i64 {
+    let places = s.split_once('.').map_or(0, |(_, frac)| frac.len().min(9));
+    let unit = 10i64.pow(9 - places as u32);
+    t.div_euclid(unit) * unit
+}
+
 #[test]
 fn frames_times_and_link_types_match_capinfos() {
     for path in iotscope_testdata::captures() {
@@ -56,13 +64,13 @@ fn frames_times_and_link_types_match_capinfos() {
         );
         if c.frames > 0 {
             assert_eq!(
-                c.min_ts,
+                c.min_ts.map(|t| at_precision_of(t, f[4])),
                 Some(secs_to_ns(f[4])),
                 "{}: first time",
                 path.display()
             );
             assert_eq!(
-                c.max_ts,
+                c.max_ts.map(|t| at_precision_of(t, f[5])),
                 Some(secs_to_ns(f[5])),
                 "{}: last time",
                 path.display()
