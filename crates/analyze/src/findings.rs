@@ -261,15 +261,17 @@ pub static CATALOGUE: [Entry; 22] = [
         id: FindingId::Vpn,
         severity: Severity::Medium,
         title: "Encrypted VPN tunnel",
-        explanation: "The device keeps an encrypted tunnel (WireGuard, OpenVPN, IPsec) to \
-            another host. What it sends through the tunnel, where to and how much, is hidden \
-            from this report and from the router's firewall. The far end can reach into the \
-            network through it, as a vendor's remote support channel does, and the device's \
-            traffic can leave the network from wherever the tunnel ends.",
+        explanation: "The device keeps an encrypted tunnel (WireGuard, OpenVPN, IPsec, or a \
+            link into the Tor anonymity network) to another host. What it sends through the \
+            tunnel, where to and how much, is hidden from this report and from the router's \
+            firewall. The far end can reach into the network through it, as a vendor's remote \
+            support channel does, and the device's traffic can leave the network from wherever \
+            the tunnel ends; through Tor, from anywhere, unseen, which is what malware wants.",
         remedy: "If you did not set the tunnel up, find out who did: a vendor's support tunnel \
             can often be turned off in the device's settings. Otherwise block the far end's \
             address, or the VPN's port at the router (UDP 51820 for WireGuard, 1194 for \
-            OpenVPN, UDP 500 and 4500 and IP protocol 50 for IPsec).",
+            OpenVPN, UDP 500 and 4500 and IP protocol 50 for IPsec). A device that is no \
+            computer of yours has no business on Tor: treat it as compromised.",
     },
     Entry {
         id: FindingId::Drift,
@@ -435,6 +437,9 @@ pub const UPLOAD_HIGH: u64 = 100 << 20;
 /// A binary over plain HTTP at least this large is a download worth naming (firmware images
 /// and update bundles; icons and configuration files are smaller).
 pub const BINARY_HTTP_MIN: u64 = 64 << 10;
+/// The same when only the content type says binary and the path names no update: a streaming
+/// app's segments and a game's data files are binaries too, and firmware images are megabytes.
+pub const BINARY_UNNAMED_MIN: u64 = 1 << 20;
 /// File name endings of firmware images, update bundles and packages.
 const FIRMWARE_SUFFIXES: [&str; 15] = [
     ".bin", ".img", ".fw", ".hex", ".zip", ".tar", ".gz", ".tgz", ".ota", ".pkg", ".rom", ".ipk",
@@ -787,7 +792,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &probes, &flooded, &mut out);
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &probes, &mut out);
-    endpoint_findings(i, &ix, &encrypted_dns_users, &flooded, &mut out);
+    endpoint_findings(i, &ix, &encrypted_dns_users, &probes, &flooded, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
     let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
@@ -1139,6 +1144,16 @@ fn dns_bypass(
         }
         // A resolver of the network forwarding upstream is doing its job.
         if resolvers.contains(&c.0) {
+            continue;
+        }
+        // The side that opened the flow must have asked: a capture that holds only a resolver's
+        // answer (its query before the capture began, or not captured) makes the resolver look
+        // like the client.
+        let asked = ix
+            .events(f)
+            .iter()
+            .any(|e| matches!(&e.message, Message::Dns(m) if e.from_client && !m.response));
+        if !asked {
             continue;
         }
         let Some(dev) = ix.device_at(f, f.initiator) else {
@@ -1519,7 +1534,9 @@ fn flows_and_apps(
             encrypted_dns.insert(v.c);
         }
         // TLS, and the cleartext protocols that switched to it (STARTTLS).
-        if matches!(v.app, App::Tls | App::Quic | App::Dtls) || f.app.upgraded() {
+        // A Tor link's certificate names no server on purpose: not a weakness of TLS.
+        let tor = v.app == App::Tls && is_tor_link(ix, f);
+        if (matches!(v.app, App::Tls | App::Quic | App::Dtls) || f.app.upgraded()) && !tor {
             if let Some(dev) = v.cdev.or(v.sdev) {
                 let resolved = v.naming.as_ref().is_some_and(|n| n.by == NamedBy::Dns);
                 tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
@@ -1527,7 +1544,7 @@ fn flows_and_apps(
         }
         downloads(i, ix, &v, out);
         tunnel(i, ix, &v, out);
-        vpn(i, ix, &v, out);
+        vpn(i, ix, &v, tor, out);
         // A flood's pings check nothing.
         if !flooded.contains(&f.id()) {
             connectivity(i, &v, out);
@@ -1881,9 +1898,10 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if is_connectivity_check(&v.name) {
         return;
     }
-    // Certificate status checks (OCSP, CRLs) are plain HTTP by design: what they carry is
-    // signed by the certificate authority. They show only which certificate was checked.
-    // Every message is one (a GET whose answer says so counts), and at least one says so.
+    // Certificate status checks (OCSP, CRLs) and the fetches of an issuer's certificate that a
+    // certificate names (its AIA) are plain HTTP by design: what they carry is signed by the
+    // certificate authority. They show only which certificate was checked. Every message is one
+    // (a GET whose answer says so counts), and at least one says so.
     let mut said = false;
     let status_check = ix.events(v.f).iter().all(|e| match &e.message {
         Message::HttpRequest(r) if r.ssdp.is_none() => {
@@ -1891,18 +1909,35 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             let ocsp = r
                 .content_type
                 .as_deref()
-                .is_some_and(|c| c.starts_with("application/ocsp-request"));
-            let crl = r.method == "GET" && path.ends_with(".crl");
-            said |= ocsp || crl;
-            ocsp || crl || r.method == "GET" && r.content_type.is_none()
+                .is_some_and(|c| c.starts_with("application/ocsp-request"))
+                || r.method == "GET" && is_ocsp_get(path);
+            let file = path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+            let signed_file = r.method == "GET"
+                && [".crl", ".crt", ".cer", ".p7c"]
+                    .iter()
+                    .any(|x| file.ends_with(x));
+            said |= ocsp || signed_file;
+            ocsp || signed_file || r.method == "GET" && r.content_type.is_none()
         }
         Message::HttpResponse(r) if r.ssdp.is_none() => {
-            let status = r
-                .content_type
-                .as_deref()
-                .is_some_and(|c| c.contains("ocsp-response") || c.contains("pkix-crl"));
+            let status = r.content_type.as_deref().is_some_and(|c| {
+                [
+                    "ocsp-response",
+                    "pkix-crl",
+                    "pkix-cert",
+                    "x-x509-ca-cert",
+                    "pkcs7-mime",
+                ]
+                .iter()
+                .any(|x| c.contains(x))
+            });
             said |= status;
+            // Servers send certificates as plain bytes too (Microsoft's `/pki/certs/*.crt`):
+            // that answer neither says nor denies.
             status
+                || r.content_type
+                    .as_deref()
+                    .is_none_or(|c| c.starts_with("application/octet-stream"))
         }
         _ => true,
     }) && said;
@@ -1924,7 +1959,7 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if status_check {
         acc.fact(
             "kind",
-            "certificate status (OCSP, CRL): signed, nothing secret",
+            "certificate status or issuer (OCSP, CRL, CA certificate): signed, nothing secret",
         );
     }
     let mut requests = 0;
@@ -1934,7 +1969,8 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 requests += 1;
                 let (uri, secret) = mask_path_secrets(&r.uri);
                 acc.fact("requests", format!("{} {uri}", r.method));
-                if secret {
+                // An OCSP request in the path is the certificate's serial, not a key.
+                if secret && !is_ocsp_get(r.uri.split('?').next().unwrap_or("")) {
                     acc.fact(
                         "keys in URLs",
                         "a key or token in the path, sent in clear (not shown)",
@@ -1982,6 +2018,52 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         }
     }
     acc.count += requests.max(1);
+}
+
+/// Whether a URL path ends in an OCSP request sent by GET (RFC 6960, appendix A.1): the DER of
+/// the request in base64, percent-escaped, as the last segment. DER starts with a SEQUENCE whose
+/// length is the rest of the bytes, which words and keys almost never decode to.
+pub fn is_ocsp_get(path: &str) -> bool {
+    use base64::Engine;
+    let Some(last) = path.rsplit('/').find(|s| !s.is_empty()) else {
+        return false;
+    };
+    if last.len() < 20 || !last.starts_with('M') {
+        return false;
+    }
+    let mut text = String::with_capacity(last.len());
+    let mut rest = last;
+    while let Some(i) = rest.find('%') {
+        text.push_str(&rest[..i]);
+        let Some(b) = rest
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        else {
+            return false;
+        };
+        text.push(b as char);
+        rest = &rest[i + 3..];
+    }
+    text.push_str(rest);
+    let trimmed = text.trim_end_matches('=');
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed));
+    let Ok(der) = der else {
+        return false;
+    };
+    // SEQUENCE, with a short or a one- or two-byte long length.
+    let (len, head) = match der.get(1) {
+        Some(&n) if n < 0x80 => (usize::from(n), 2),
+        Some(0x81) => (der.get(2).map_or(0, |&n| usize::from(n)), 3),
+        Some(0x82) => (
+            der.get(2..4)
+                .map_or(0, |b| usize::from(b[0]) << 8 | usize::from(b[1])),
+            4,
+        ),
+        _ => return false,
+    };
+    der[0] == 0x30 && len > 0 && head + len == der.len()
 }
 
 /// The query parameters of a URL whose names say they carry a secret: a token, key, password,
@@ -2084,7 +2166,11 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
         // Control protocols without any authentication: whoever reaches the device commands it.
-        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet => Severity::Medium,
+        // Their framing must have been seen: their ports are shared with others (RTP's media
+        // ports run through DNP3's 20000).
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet if f.app.by != By::Port => {
+            Severity::Medium
+        }
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
         App::Snmp => Severity::Medium,
         // VNC without a password, or with classic VNC authentication (the session in clear):
@@ -2485,7 +2571,12 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         || ct.starts_with("image/")
                         || ct.starts_with("video/")
                         || ct.starts_with("audio/");
-                    if (named || binary) && !media && size >= BINARY_HTTP_MIN && r.status == 200 {
+                    let min = if named {
+                        BINARY_HTTP_MIN
+                    } else {
+                        BINARY_UNNAMED_MIN
+                    };
+                    if (named || binary) && !media && size >= min && r.status == 200 {
                         // Medium when the path says it is an update; a binary by its type alone
                         // (a video chunk, an app's data file) may be anything.
                         let sev = if named {
@@ -2743,7 +2834,7 @@ fn tunnel_finding(
 
 /// An encrypted VPN tunnel: WireGuard, OpenVPN, IPsec's key exchange, or its ESP packets (IP
 /// protocol 50), Cisco AnyConnect's DTLS. One finding per device, kind and far end.
-fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+fn vpn(i: &Input, ix: &Index, v: &View, tor: bool, out: &mut Findings) {
     let f = v.f;
     // OpenSSL's pre-standard DTLS version (0x0100) is spoken only by Cisco AnyConnect and its
     // open clients (OpenConnect), for the tunnel's data.
@@ -2759,6 +2850,7 @@ fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         (App::Openvpn, _) => "OpenVPN",
         (App::Ipsec, _) | (_, 50) => "IPsec",
         (App::Dtls, _) if anyconnect() => "Cisco AnyConnect",
+        (App::Tls, _) if tor => "Tor",
         _ => return,
     };
     // A tunnel has both ends sending on it: a scanner's probe of a VPN port (nmap sends IKE
@@ -2773,6 +2865,48 @@ fn vpn(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if two_way && port_ok {
         tunnel_finding(i, ix, v, FindingId::Vpn, "vpn", kind, out);
     }
+}
+
+/// A host name of the shape Tor puts in its TLS links: "www.", random base32 characters (a to
+/// z, 2 to 7; 8 to 20 of them in today's Tor, from 6 to 21 in older versions' links seen in
+/// nDPI's tor.pcap), and `tld` (".com" or ".net").
+fn tor_like(name: &str, tld: &str) -> bool {
+    name.strip_prefix("www.")
+        .and_then(|r| r.strip_suffix(tld))
+        .is_some_and(|m| {
+            (4..=25).contains(&m.len())
+                && m.bytes()
+                    .all(|c| c.is_ascii_lowercase() || (b'2'..=b'7').contains(&c))
+        })
+}
+
+/// A Tor link (a client to its guard relay, or between relays), told by the names Tor makes
+/// up for it: the client asks for a random `www.<x>.com`, and the relay's link certificate is
+/// for a random `www.<y>.net`, issued by a random `www.<z>.com`. No web server's certificate
+/// is issued by such a name, and the certificate is seen in TLS 1.2 only.
+fn is_tor_link(ix: &Index, f: &Flow) -> bool {
+    let cn = |dn: &str| {
+        dn.split(',')
+            .filter_map(|rdn| rdn.trim().strip_prefix("CN="))
+            .last()
+            .map(str::to_string)
+    };
+    let mut sni = false;
+    let mut cert = false;
+    for e in ix.events(f) {
+        match &e.message {
+            Message::ClientHello(h) if e.from_client => {
+                sni = h.sni.as_deref().is_some_and(|n| tor_like(n, ".com"));
+            }
+            Message::Certificate(c) if !e.from_client => {
+                let subject = c.common_name.clone().or_else(|| cn(&c.subject));
+                cert = subject.is_some_and(|n| tor_like(&n, ".net"))
+                    && cn(&c.issuer).is_some_and(|n| tor_like(&n, ".com"));
+            }
+            _ => {}
+        }
+    }
+    sni && cert
 }
 
 /// Device to device (pings and name, address and time services are plumbing).
@@ -3034,9 +3168,19 @@ fn endpoint_findings(
     i: &Input,
     ix: &Index,
     encrypted_dns: &BTreeSet<IpAddr>,
+    probes: &HashSet<u64>,
     flooded: &HashSet<u64>,
     out: &mut Findings,
 ) {
+    // A scan's unanswered probes, per (scanner, target): the scan finding tells them, and a
+    // worm's sweep of random addresses is not thousands of hard-coded destinations.
+    let mut probed: HashMap<(IpAddr, IpAddr), u64> = HashMap::new();
+    if !probes.is_empty() {
+        for f in i.flows.iter().filter(|f| probes.contains(&f.id())) {
+            let (c, s) = ends(f);
+            *probed.entry((c.0, s.0)).or_default() += 1;
+        }
+    }
     // What a device flooded it did not upload.
     let flood_targets: BTreeSet<(IpAddr, IpAddr)> = i
         .flows
@@ -3092,8 +3236,12 @@ fn endpoint_findings(
         });
         // Hosts that only connected to the device were never the device's to look up.
         let opened = e.flows - e.inbound;
+        let only_probed = probed
+            .get(&(e.device, e.addr))
+            .is_some_and(|&n| n >= opened);
         if e.named_by == NamedBy::None
             && opened > 0
+            && !only_probed
             && !only_dns_or_ping
             && public_resolver(e.addr).is_none()
         {
@@ -3124,7 +3272,8 @@ fn endpoint_findings(
             if in_url {
                 acc.fact(
                     "note",
-                    "its URLs name the address itself: nothing to look up",
+                    "its URLs name the address itself: written into the device, or handed to \
+                     it by a server in a URL, not looked up",
                 );
             } else if encrypted_dns.contains(&e.device) {
                 acc.fact(
@@ -3307,6 +3456,30 @@ mod tests {
                 (masked.to_string(), secret),
                 "{uri}"
             );
+        }
+    }
+
+    #[test]
+    fn ocsp_requests_in_the_path_are_told_from_keys() {
+        // GETs of OCSP requests from nDPI's pps.pcap and ocsp.pcapng (a Windows client).
+        for path in [
+            "/ocsp/MEkwRzBFMEMwQTAJBgUrDgMCGgUABBTy4Gr5hYodjXCbSRkjeqm1Gih%2BZAQUSt0GFhu89mi1dvWBtrtiGrpagS8CCEYrFXkq2ugz",
+            "/VA/AUTH-ROOT/MFEwTzBNMEswSTAJBgUrDgMCGgUABBSw4x5v4bTlizjNRmTdkYSy7q0R9gQUUtiIOsifeGbtifN7OHCUyQICNtACEEWXMtjzGMt1k6L0aA%2BQ6tk%3D",
+            "/VA/AUTH-ROOT/MEkwRzBFMEMwQTAJBgUrDgMCGgUABBSw4x5v4bTlizjNRmTdkYSy7q0R9gQUUtiIOsifeGbtifN7OHCUyQICNtACCEmBpuNTz9ql",
+        ] {
+            assert!(is_ocsp_get(path), "{path}");
+            // Cut short, the DER's length no longer matches.
+            assert!(!is_ocsp_get(&path[..path.len() - 8]), "{path}");
+        }
+        for path in [
+            "/api/MkZ3kQ9xT7mN2pL5vR8wY1sD4aZ3kQ9xT7",
+            "/cb/aZ3kQ9xT7mN2pL5vR8wY1sD4",
+            "/Manifest/files/index.json",
+            "/",
+            "",
+            "/M%zz0000000000000000000000",
+        ] {
+            assert!(!is_ocsp_get(path), "{path}");
         }
     }
 

@@ -294,6 +294,14 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("user-agent", Contains("generic_x86"), Computer, Medium),
     ("user-agent", Contains("sdk_gphone"), Computer, Medium),
     ("user-agent", Prefix("withings"), ScaleHealth, Medium),
+    // Browsers and apps name Apple's phones and tablets ("Mozilla/5.0 (iPhone; CPU iPhone OS
+    // 10_2 like Mac OS X)", "Netflix/9.0 iPhone9,3 iOS/10.2"), Macs and current Windows. Older
+    // Windows strings ("MSIE 6.0; Windows NT 5.1") are left out: cheap cameras and recorders
+    // send them from firmware.
+    ("user-agent", Contains("iphone"), Phone, Low),
+    ("user-agent", Contains("ipad"), Phone, Low),
+    ("user-agent", Contains("(macintosh;"), Computer, Low),
+    ("user-agent", Contains("windows nt 10"), Computer, Low),
     // Vendors that make one kind of device only.
     ("vendor", Prefix("philips lighting"), LightBridge, Medium),
     ("vendor", Prefix("signify"), LightBridge, Medium),

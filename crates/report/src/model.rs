@@ -18,16 +18,21 @@ use iotscope_analyze::text::duration;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::Intel;
 use iotscope_packet::{fmt_utc, ip_of, Nanos};
-use iotscope_proto::app::{App, Message};
+use iotscope_proto::app::{App, By, Message};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.8";
+pub const SCHEMA_VERSION: &str = "1.9";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
+/// Destinations a device only tried (never answered, never named), listed per device before the
+/// rest are counted in [`DeviceReport::unlisted`]: a worm's sweep of random addresses or a scan
+/// tries hundreds of thousands, and one row each would make the report as large as the capture
+/// and no more useful. The scan finding tells the sweep.
+pub const MAX_TRIED_LISTED: usize = 500;
 /// Destinations per device given their own lane in the timeline.
 pub const TIMELINE_LANES: usize = 12;
 /// Claims per device listed as identity evidence.
@@ -87,6 +92,10 @@ pub struct Network {
     pub endpoints: usize,
     /// Distinct destinations: the devices' endpoint rows, by name (or address when unnamed).
     pub destinations: usize,
+    /// Internet destinations only tried: no flow to them was answered (counted per device, the
+    /// unlisted ones included). Not in `destinations`.
+    #[serde(default)]
+    pub tried: usize,
     /// Countries of those addresses (ISO codes), most bytes first.
     pub countries: Vec<String>,
     /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1): the sum over
@@ -171,6 +180,10 @@ pub struct DeviceReport {
     pub findings: Vec<FindingReport>,
     /// What it talks to on the internet, one row per destination name, busiest first.
     pub endpoints: Vec<EndpointReport>,
+    /// The destinations it only tried beyond the first [`MAX_TRIED_LISTED`], counted rather
+    /// than listed in `endpoints`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<Unlisted>,
     /// Its connections over time, for the timeline chart.
     pub timeline: Vec<Connection>,
 }
@@ -256,6 +269,16 @@ impl EndpointReport {
     pub fn answered(&self) -> bool {
         self.unanswered < self.flows
     }
+}
+
+/// Destinations only tried, counted rather than listed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Unlisted {
+    /// How many (one per address: none of them has a name).
+    pub destinations: u64,
+    pub flows: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
 }
 
 /// One address behind a destination name.
@@ -476,6 +499,13 @@ pub fn build(i: &Input) -> Report {
         .flat_map(|e| &e.addresses)
         .collect::<BTreeSet<&String>>()
         .len();
+    let tried = reports
+        .iter()
+        .map(|d| {
+            let listed = d.endpoints.iter().filter(|e| !e.answered()).count();
+            listed + d.unlisted.as_ref().map_or(0, |u| u.destinations as usize)
+        })
+        .sum();
     let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
     for a in rows.clone().flat_map(|e| &e.by_address) {
         if let Some(c) = &a.country {
@@ -516,6 +546,7 @@ pub fn build(i: &Input) -> Report {
             iot_devices: devs.iter().filter(|d| is_iot(identify(d).kind)).count(),
             endpoints: endpoints_n,
             destinations,
+            tried,
             countries: countries.into_iter().map(|c| c.0).collect(),
             encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
             unrecognised_share: (total > 0).then(|| unrecognised as f64 / total as f64),
@@ -592,7 +623,28 @@ fn device_report(
         }
     });
     // Endpoints of this device, grouped by destination name.
-    let mine: Vec<&Endpoint> = eps.iter().filter(|e| d.owns(e.device, e.mac)).collect();
+    let mut mine: Vec<&Endpoint> = eps.iter().filter(|e| d.owns(e.device, e.mac)).collect();
+    // Past the first MAX_TRIED_LISTED, destinations only tried are counted, not listed.
+    let only_tried =
+        |e: &Endpoint| e.named_by == NamedBy::None && e.unanswered >= e.flows && e.inbound == 0;
+    let mut unlisted = Unlisted::default();
+    if mine.iter().filter(|e| only_tried(e)).count() > MAX_TRIED_LISTED {
+        let mut listed = 0;
+        mine.retain(|e| {
+            if !only_tried(e) {
+                return true;
+            }
+            listed += 1;
+            if listed <= MAX_TRIED_LISTED {
+                return true;
+            }
+            unlisted.destinations += 1;
+            unlisted.flows += e.flows;
+            unlisted.bytes_up += e.bytes_up;
+            unlisted.bytes_down += e.bytes_down;
+            false
+        });
+    }
     let mut rows: BTreeMap<String, EndpointReport> = BTreeMap::new();
     for e in &mine {
         let name = e.name.clone().unwrap_or_else(|| e.addr.to_string());
@@ -753,6 +805,7 @@ fn device_report(
         d,
         &findings,
         &endpoints,
+        unlisted.destinations as usize,
         long,
         &local_talk(flows),
         // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
@@ -798,11 +851,31 @@ fn device_report(
         verdict,
         findings,
         endpoints,
+        unlisted: (unlisted.destinations > 0).then_some(unlisted),
         timeline,
     }
 }
 
 /// "a, b and c"; beyond `max` items, "a, b, c and N more".
+/// Who holds the addresses of a no-dns finding, for a sentence: its subject is the
+/// organisation, or "unknown network" when the offline tables name none.
+fn no_dns_holder(subject: &str) -> String {
+    if subject == "unknown network" {
+        "networks of unknown owner".into()
+    } else {
+        subject.to_string()
+    }
+}
+
+/// [`and_list`] of the first of `total` items, `v` (at least `max` of them when there are more).
+fn and_more(v: &[String], total: usize, max: usize) -> String {
+    if total <= v.len() {
+        return and_list(v, max);
+    }
+    let shown = (max - 1).min(v.len());
+    format!("{} and {} more", v[..shown].join(", "), total - shown)
+}
+
 fn and_list(v: &[String], max: usize) -> String {
     match v.len() {
         0 => String::new(),
@@ -820,6 +893,22 @@ const MAX_PHRASES: usize = 4;
 /// The verdict's list of weaknesses: one phrase per kind of finding (low and above), the
 /// subjects of the same kind joined ("plain HTTP to a, b and c").
 fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
+    // A service the device offers in an unsafe protocol ("offers tftp on udp/69") is said once:
+    // its exposed-service finding ("udp/69 tftp") would say it again.
+    let unsafe_ports: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f.id == FindingId::UnsafeProtocol && f.subject.starts_with("offers "))
+        .filter_map(|f| f.subject.rsplit(' ').next())
+        .collect();
+    // (Open to the internet, it is said: that is news the other does not tell.)
+    let said_twice = |f: &FindingReport| {
+        f.id == FindingId::ExposedService
+            && f.severity < Severity::High
+            && f.subject
+                .split(' ')
+                .next()
+                .is_some_and(|p| unsafe_ports.contains(p))
+    };
     let mut kinds: Vec<FindingId> = Vec::new();
     for f in findings.iter().filter(|f| f.severity >= Severity::Low) {
         if !kinds.contains(&f.id) {
@@ -843,8 +932,14 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
             FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
             // The organisations last: their names may end in a full stop ("Co.,Ltd.").
             FindingId::NoDns => Some(format!(
-                "it contacts addresses it never looked up, of {}",
-                subjects()
+                "it contacts addresses it never looked up, held by {}",
+                and_list(
+                    &same
+                        .iter()
+                        .map(|f| no_dns_holder(&f.subject))
+                        .collect::<Vec<_>>(),
+                    4,
+                )
             )),
             FindingId::Country => Some(format!("it talks to servers in {}", subjects())),
             // One server with a short list of problems: they are said; otherwise the names.
@@ -858,10 +953,14 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
                 }
                 _ => format!("TLS problems with {}", subjects()),
             }),
-            FindingId::ExposedService => Some(exposed(
-                &same.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
-                same.iter().any(|f| f.severity == Severity::High),
-            )),
+            FindingId::ExposedService => {
+                let left: Vec<&&FindingReport> = same.iter().filter(|f| !said_twice(f)).collect();
+                Some(exposed(
+                    &left.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
+                    left.iter().any(|f| f.severity == Severity::High),
+                ))
+                .filter(|_| !left.is_empty())
+            }
             _ => None,
         };
         // Passwords guessed at one of its services: said first, with who and how it ended.
@@ -880,6 +979,8 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
         }
         match phrase {
             Some(p) => out.push(p),
+            // Every service it exposes is said by its unsafe-protocol finding.
+            None if *id == FindingId::ExposedService => {}
             None => {
                 // One phrase per distinct weakness: logins to two servers read the same. The
                 // servers of one unsafe protocol are listed in one phrase.
@@ -1040,7 +1141,10 @@ fn weakness(f: &FindingReport) -> String {
             "it sends DNS to {} instead of the network's resolver",
             f.subject
         ),
-        FindingId::NoDns => format!("it contacts {} addresses it never looked up", f.subject),
+        FindingId::NoDns => format!(
+            "it contacts addresses it never looked up, held by {}",
+            no_dns_holder(&f.subject)
+        ),
         FindingId::Country => format!("it talks to servers in {}", f.subject),
         FindingId::Firmware => format!(
             "it downloads a {} binary over {} from {}",
@@ -1125,7 +1229,19 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
             a if devices::is_local(&a) => "",
             _ => continue,
         };
+        // A control protocol's port whose payload did not frame as it (RTP's media ports run
+        // through DNP3's 20000) is told by its port.
+        let unconfirmed = matches!(
+            f.app.app,
+            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
+        ) && f.app.by == By::Port
+            && f.sent.iter().any(|d| d.payload_bytes > 0);
         let what = match f.app.app {
+            _ if unconfirmed => format!(
+                "{}/{}",
+                endpoints::proto_name(f.key.proto),
+                f.key.end(f.initiator.other()).1
+            ),
             App::Unknown if f.key.ports_known => format!(
                 "{}/{}",
                 endpoints::proto_name(f.key.proto),
@@ -1156,6 +1272,7 @@ fn verdict(
     d: &Device,
     findings: &[FindingReport],
     endpoints: &[EndpointReport],
+    unlisted: usize,
     long: &[LongLived],
     local: &[String],
     opened: usize,
@@ -1203,10 +1320,12 @@ fn verdict(
         )
     };
     // Where it goes: the destinations that answered; the ones that never did were only tried.
-    let (reached, tried): (Vec<EndpointReport>, Vec<EndpointReport>) = endpoints
-        .iter()
-        .cloned()
-        .partition(EndpointReport::answered);
+    let (reached, tried): (Vec<&EndpointReport>, Vec<&EndpointReport>) =
+        endpoints.iter().partition(|e| e.answered());
+    let tried_names = || {
+        let names: Vec<String> = tried.iter().take(4).map(|e| e.name.clone()).collect();
+        and_more(&names, tried.len() + unlisted, 4)
+    };
     let endpoints = &reached[..];
     let total: u64 = endpoints
         .iter()
@@ -1215,7 +1334,7 @@ fn verdict(
     if endpoints.is_empty() && !tried.is_empty() {
         s.push(format!(
             "{outbound}; it tried to reach {} on the internet, and no answer is in the capture.",
-            and_list(&tried.iter().map(|e| e.name.clone()).collect::<Vec<_>>(), 4)
+            tried_names()
         ));
     } else if endpoints.is_empty() {
         s.push(format!(
@@ -1228,7 +1347,7 @@ fn verdict(
                 .org
                 .clone()
                 .or_else(|| e.cloud.clone())
-                .unwrap_or_else(|| "unregistered networks".into());
+                .unwrap_or_else(|| "networks of unknown owner".into());
             *orgs.entry(who).or_default() += e.bytes_up + e.bytes_down;
         }
         let mut orgs: Vec<(String, u64)> = orgs.into_iter().collect();
@@ -1335,10 +1454,7 @@ fn verdict(
             } else {
                 "with no answer in the capture"
             };
-            s.push(format!(
-                "It also tried {}, {how}.",
-                and_list(&tried.iter().map(|e| e.name.clone()).collect::<Vec<_>>(), 4)
-            ));
+            s.push(format!("It also tried {}, {how}.", tried_names()));
         }
     }
     if !local.is_empty() {

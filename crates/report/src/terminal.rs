@@ -166,7 +166,12 @@ pub fn render(r: &Report) -> String {
         (Some(e), _) => format!(" · {} of internet traffic encrypted", percent(e)),
         _ => String::new(),
     };
-    let places = if n.endpoints == 0 {
+    let places = if n.endpoints == 0 && n.tried > 0 {
+        format!(
+            "no answer from the internet ({} tried)",
+            plural(n.tried, "destination", "destinations")
+        )
+    } else if n.endpoints == 0 {
         "nothing on the internet".to_string()
     } else {
         format!(
@@ -440,8 +445,10 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             bytes(e.bytes_down)
         );
     }
-    if d.endpoints.len() > MAX_ROWS {
-        let _ = writeln!(o, "  and {} more", d.endpoints.len() - MAX_ROWS);
+    let unlisted = d.unlisted.as_ref().map_or(0, |u| u.destinations as usize);
+    if d.endpoints.len() + unlisted > MAX_ROWS {
+        let more = d.endpoints.len().saturating_sub(MAX_ROWS) + unlisted;
+        let _ = writeln!(o, "  and {more} more");
     }
     if d.endpoints.iter().any(|e| e.inbound > 0) {
         let _ = writeln!(o, "  ← a service of this device that the host connected to");

@@ -195,7 +195,8 @@ fn a_device_that_ignores_the_network_resolver() {
     assert_eq!(nodns[0].severity, Severity::Low);
     assert_eq!(
         fact(nodns[0], "note"),
-        "its URLs name the address itself: nothing to look up"
+        "its URLs name the address itself: written into the device, or handed to it by a \
+         server in a URL, not looked up"
     );
     // DoH to https://1.1.1.1/ has no name to put in SNI (RFC 6066 allows no addresses there):
     // not a TLS weakness.
@@ -1623,9 +1624,9 @@ fn certificate_status_checks_are_information_and_their_keys_masked() {
             !requests.contains("%2B") && !requests.contains("%3D"),
             "{requests}"
         );
-        if requests.contains("<key>") {
-            assert!(!fact(f, "keys in URLs").is_empty());
-        }
+        // Masked (`<key>`), but no key: an OCSP request in the path is a certificate's serial, which
+        // the finding does not call a secret.
+        assert!(fact(f, "keys in URLs").is_empty(), "{}", f.subject);
         // Certificate status checks are signed by the authority: information.
         assert_eq!(f.severity, Severity::Info, "{}", f.subject);
         assert!(fact(f, "kind").starts_with("certificate status"));
@@ -2645,4 +2646,36 @@ fn drift_is_not_the_same_behaviour_seen_again() {
         fact(drift[0], "new findings").starts_with("program-download s3-us-west-2.amazonaws.com")
     );
     assert!(fact(drift[0], "new destinations").contains("r0801.dch.dlink.com (DE)"));
+}
+
+#[test]
+fn a_tor_client_keeps_tunnels_not_weak_tls() {
+    // nDPI's tor.pcap: a Tor client's links to five relays. Their random certificate names
+    // match no server name on purpose; that is Tor, not a TLS weakness.
+    let r = report(capture("nDPI__tor.pcap"));
+    let tor: BTreeSet<&str> = of(&r, FindingId::Vpn)
+        .iter()
+        .filter(|(_, f)| fact(f, "vpn") == "Tor")
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        tor,
+        BTreeSet::from([
+            "Tor to 38.229.70.53",
+            "Tor to 46.59.52.31",
+            "Tor to 62.210.137.230",
+            "Tor to 91.143.93.242",
+            "Tor to 212.83.155.250",
+        ])
+    );
+    for (_, f) in of(&r, FindingId::Vpn) {
+        assert_eq!(f.severity, Severity::Medium, "{}", f.subject);
+    }
+    let weak: Vec<&str> = of(&r, FindingId::TlsWeak)
+        .iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert!(weak.iter().all(|s| !s.starts_with("www.")), "{weak:?}");
+    // Ordinary TLS beside it (Microsoft's, with a real certificate) is no Tor.
+    assert_eq!(of(&r, FindingId::Vpn).len(), 5);
 }

@@ -139,7 +139,11 @@ pub struct ReadError {
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: at byte {}: {}", self.file, self.offset, self.kind)
+        match &self.kind {
+            // The file could not be opened or read from its start: no offset to give.
+            ErrorKind::Io(_) if self.offset == 0 => write!(f, "{}: {}", self.file, self.kind),
+            _ => write!(f, "{}: at byte {}: {}", self.file, self.offset, self.kind),
+        }
     }
 }
 
