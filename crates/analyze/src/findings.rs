@@ -425,6 +425,9 @@ pub const MAX_FRAMES: usize = 20;
 /// Distinct values listed per fact before "and N more".
 const MAX_VALUES: usize = 4;
 
+/// Capture times before this (2001-01-01, in seconds) come from a clock that was never set:
+/// devices without a battery-backed clock start at 1970-01-01 or 2000-01-01.
+pub const UNSET_CLOCK_BEFORE: i64 = 978_307_200;
 /// A lookup made before the capture began is invisible: a first contact this soon after the
 /// start may have been resolved earlier (five minutes is a common TTL for device endpoints).
 pub const DNS_GRACE: Nanos = 300 * SEC;
@@ -893,7 +896,11 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             ));
         }
     }
-    for l in i.long_lived {
+    // The longest first: the connections listed, at most MAX_VALUES per finding, are the
+    // longest ones, which the verdict's "longest open" names.
+    let mut long: Vec<&LongLived> = i.long_lived.iter().collect();
+    long.sort_by_key(|l| std::cmp::Reverse(l.duration()));
+    for l in long {
         let Some(dev) = ix.device_for(l.device, l.mac) else {
             continue;
         };
@@ -912,9 +919,11 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             bytes(l.bytes_down),
         );
         // Each connection in one line, so that its duration, bytes and end stay together.
+        let listed = acc.values("connections").len();
         acc.fact("service", l.destination.service.clone())
-            .fact("server", format!("{} ({place})", l.server))
-            .fact(
+            .fact("server", format!("{} ({place})", l.server));
+        if listed < MAX_VALUES {
+            acc.fact(
                 "connections",
                 format!(
                     "open {open}, {up} up, {down} down, {}",
@@ -925,22 +934,26 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                     }
                 ),
             );
+        }
         if l.open_at_end {
             acc.tally
                 .entry("open".into())
                 .and_modify(|n| *n += 1)
                 .or_insert(1);
         }
-        acc.summary = Some(format!(
-            "{} → {} ({place}) · open {open} · {up} up, {down} down{}",
-            l.destination.service,
-            l.server,
-            if l.open_at_end {
-                " · still open at the end"
-            } else {
-                ""
-            }
-        ));
+        // The longest connection sums the finding up (it comes first).
+        if acc.summary.is_none() {
+            acc.summary = Some(format!(
+                "{} → {} ({place}) · open {open} · {up} up, {down} down{}",
+                l.destination.service,
+                l.server,
+                if l.open_at_end {
+                    " · still open at the end"
+                } else {
+                    ""
+                }
+            ));
+        }
     }
     // Long-lived channels: the longest, and how many were still open at the end.
     for ((id, _, _), acc) in out.map.iter_mut() {
@@ -1903,6 +1916,8 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     // certificate authority. They show only which certificate was checked. Every message is one
     // (a GET whose answer says so counts), and at least one says so.
     let mut said = false;
+    // An answer of plain bytes is one only after a request for a signed file.
+    let mut asked_signed = false;
     let status_check = ix.events(v.f).iter().all(|e| match &e.message {
         Message::HttpRequest(r) if r.ssdp.is_none() => {
             let path = r.uri.split('?').next().unwrap_or("");
@@ -1917,6 +1932,7 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     .iter()
                     .any(|x| file.ends_with(x));
             said |= ocsp || signed_file;
+            asked_signed = ocsp || signed_file;
             ocsp || signed_file || r.method == "GET" && r.content_type.is_none()
         }
         Message::HttpResponse(r) if r.ssdp.is_none() => {
@@ -1933,11 +1949,12 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             });
             said |= status;
             // Servers send certificates as plain bytes too (Microsoft's `/pki/certs/*.crt`):
-            // that answer neither says nor denies.
+            // after a request for one, that answer neither says nor denies.
             status
-                || r.content_type
-                    .as_deref()
-                    .is_none_or(|c| c.starts_with("application/octet-stream"))
+                || asked_signed
+                    && r.content_type
+                        .as_deref()
+                        .is_none_or(|c| c.starts_with("application/octet-stream"))
         }
         _ => true,
     }) && said;
@@ -2031,20 +2048,7 @@ pub fn is_ocsp_get(path: &str) -> bool {
     if last.len() < 20 || !last.starts_with('M') {
         return false;
     }
-    let mut text = String::with_capacity(last.len());
-    let mut rest = last;
-    while let Some(i) = rest.find('%') {
-        text.push_str(&rest[..i]);
-        let Some(b) = rest
-            .get(i + 1..i + 3)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-        else {
-            return false;
-        };
-        text.push(b as char);
-        rest = &rest[i + 3..];
-    }
-    text.push_str(rest);
+    let text = iotscope_proto::wsd::percent_decode(last);
     let trimmed = text.trim_end_matches('=');
     let der = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(trimmed)
@@ -2166,9 +2170,12 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
         // Control protocols without any authentication: whoever reaches the device commands it.
-        // Their framing must have been seen: their ports are shared with others (RTP's media
-        // ports run through DNP3's 20000).
-        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet if f.app.by != By::Port => {
+        // Payload that did not frame as theirs is another protocol on a shared port (RTP's
+        // media ports run through DNP3's 20000); with no payload seen (a short snap length),
+        // the port stands.
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
+            if f.app.by != By::Port || f.sent.iter().all(|d| d.payload_bytes == 0) =>
+        {
             Severity::Medium
         }
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
@@ -2867,14 +2874,14 @@ fn vpn(i: &Input, ix: &Index, v: &View, tor: bool, out: &mut Findings) {
     }
 }
 
-/// A host name of the shape Tor puts in its TLS links: "www.", random base32 characters (a to
-/// z, 2 to 7; 8 to 20 of them in today's Tor, from 6 to 21 in older versions' links seen in
-/// nDPI's tor.pcap), and `tld` (".com" or ".net").
-fn tor_like(name: &str, tld: &str) -> bool {
+/// The random part of a host name of the shape Tor puts in its TLS links: "www.", random
+/// base32 characters (a to z, 2 to 7; 8 to 20 of them in today's Tor, from 6 to 21 in the
+/// older links of nDPI's tor.pcap), and `tld` (".com" or ".net").
+fn tor_like<'a>(name: &'a str, tld: &str) -> Option<&'a str> {
     name.strip_prefix("www.")
         .and_then(|r| r.strip_suffix(tld))
-        .is_some_and(|m| {
-            (4..=25).contains(&m.len())
+        .filter(|m| {
+            (6..=21).contains(&m.len())
                 && m.bytes()
                     .all(|c| c.is_ascii_lowercase() || (b'2'..=b'7').contains(&c))
         })
@@ -2888,7 +2895,7 @@ fn is_tor_link(ix: &Index, f: &Flow) -> bool {
     let cn = |dn: &str| {
         dn.split(',')
             .filter_map(|rdn| rdn.trim().strip_prefix("CN="))
-            .last()
+            .next_back()
             .map(str::to_string)
     };
     let mut sni = false;
@@ -2896,12 +2903,22 @@ fn is_tor_link(ix: &Index, f: &Flow) -> bool {
     for e in ix.events(f) {
         match &e.message {
             Message::ClientHello(h) if e.from_client => {
-                sni = h.sni.as_deref().is_some_and(|n| tor_like(n, ".com"));
+                sni = h
+                    .sni
+                    .as_deref()
+                    .is_some_and(|n| tor_like(n, ".com").is_some());
             }
             Message::Certificate(c) if !e.from_client => {
                 let subject = c.common_name.clone().or_else(|| cn(&c.subject));
-                cert = subject.is_some_and(|n| tor_like(&n, ".net"))
-                    && cn(&c.issuer).is_some_and(|n| tor_like(&n, ".com"));
+                let issuer = cn(&c.issuer);
+                // Two names made up apart.
+                cert = match (
+                    subject.as_deref().and_then(|n| tor_like(n, ".net")),
+                    issuer.as_deref().and_then(|n| tor_like(n, ".com")),
+                ) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => false,
+                };
             }
             _ => {}
         }
@@ -3000,7 +3017,14 @@ fn tls_checks(
                     problems.push((sev, format!("self-signed certificate ({shown})")));
                 }
                 let when = f.first / SEC;
-                if c.not_after < when {
+                // A capture's clock that was never set (devices start at 1970 or 2000-01-01)
+                // or that runs ahead of this machine's makes every certificate look not yet
+                // valid, or expired: its dates are not checked then.
+                let clock_set = when >= UNSET_CLOCK_BEFORE
+                    && std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .is_ok_and(|now| when <= now.as_secs() as i64 + 86_400);
+                if clock_set && c.not_after < when {
                     problems.push((
                         Severity::Medium,
                         format!(
@@ -3011,7 +3035,7 @@ fn tls_checks(
                                 .unwrap_or("")
                         ),
                     ));
-                } else if c.not_before > when {
+                } else if clock_set && c.not_before > when {
                     problems.push((
                         Severity::Medium,
                         format!("certificate not yet valid ({shown})"),

@@ -301,7 +301,19 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("user-agent", Contains("iphone"), Phone, Low),
     ("user-agent", Contains("ipad"), Phone, Low),
     ("user-agent", Contains("(macintosh;"), Computer, Low),
-    ("user-agent", Contains("windows nt 10"), Computer, Low),
+    // (Only a desktop browser's platform: an Xbox says "Windows NT 10.0; Win64; x64; Xbox".)
+    (
+        "user-agent",
+        Contains("windows nt 10.0; win64; x64)"),
+        Computer,
+        Low,
+    ),
+    (
+        "user-agent",
+        Contains("windows nt 10.0; win64; x64; rv:"),
+        Computer,
+        Low,
+    ),
     // Vendors that make one kind of device only.
     ("vendor", Prefix("philips lighting"), LightBridge, Medium),
     ("vendor", Prefix("signify"), LightBridge, Medium),

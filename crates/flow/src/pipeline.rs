@@ -15,7 +15,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use iotscope_packet::link::{pair_hash, pair_hash_of};
 use iotscope_packet::tunnel::{self, MAX_DEPTH};
 use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
-use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
+use iotscope_source::{Bytes, Capture, ErrorKind, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
 use crate::{Config, FlowOutput, FlowTable, SweepClock, ALL_LAYERS};
@@ -582,8 +582,11 @@ fn split_run(
     // Stopped on request: what was read from the start of the file up to the first part that
     // stopped is what gets reported, as when one thread reads it (a later part stopped somewhere
     // in the middle, after a gap).
+    // (An error of another kind before it means a cut was wrong: the file is read again.)
     if iotscope_source::stop_requested() {
-        if let Some(first) = done.iter().position(|(r, ..)| r.is_err()) {
+        let stopped =
+            |r: &Result<(), ReadError>| matches!(r, Err(e) if matches!(e.kind, ErrorKind::Stopped));
+        if let Some(first) = done.iter().position(|(r, ..)| stopped(r)) {
             done.truncate(first + 1);
         }
     }
@@ -653,13 +656,15 @@ fn read_all(
             summary = InputSummary::of(path, &frames, frame_no - before);
             r
         });
-        let stopped = iotscope_source::stop_requested();
+        let stopped = matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Stopped));
         if let Err(e) = result {
             summary.error = Some(e.to_string());
             errors.push(e);
         }
         inputs.push(summary);
-        // The inputs after one stopped on request are not opened.
+        // The inputs after one stopped on request are not opened. (One that ended by itself
+        // first, as a pipe does when tcpdump gets the same Ctrl-C, leaves the next one to stop
+        // at its first frame.)
         if stopped {
             break;
         }

@@ -311,6 +311,10 @@ fn main() -> ExitCode {
             std::process::exit(130);
         }
         iotscope_source::request_stop();
+        eprintln!(
+            "\niotscope: stopping at the next frame, then reporting what was read \
+             (Ctrl-C again quits at once)"
+        );
     });
     let result = match cli.command {
         Command::Report(a) => report::report(&a),

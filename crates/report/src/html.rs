@@ -512,10 +512,15 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
         );
     }
     // Destinations.
+    let unlisted = d.unlisted.as_ref().map_or(0, |u| u.destinations as usize);
     if d.endpoints.is_empty() {
         o.push_str("<p class=\"muted\">No destination on the internet was seen.</p>\n");
     } else {
-        let _ = writeln!(o, "<h3>Destinations ({})</h3>", d.endpoints.len());
+        let _ = writeln!(
+            o,
+            "<h3>Destinations ({})</h3>",
+            d.endpoints.len() + unlisted
+        );
         let shown = d.endpoints.len().min(SHOWN_ROWS);
         endpoint_table(o, &d.endpoints[..shown]);
         if d.endpoints.len() > shown {
@@ -534,6 +539,13 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
                 );
             }
             o.push_str("</details>\n");
+        }
+        if unlisted > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"muted small\">{} only tried (no answer, no name) are counted, not listed.</p>",
+                plural(unlisted, "more destination", "more destinations")
+            );
         }
     }
     o.push_str("</section>\n");

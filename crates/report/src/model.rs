@@ -502,7 +502,11 @@ pub fn build(i: &Input) -> Report {
     let tried = reports
         .iter()
         .map(|d| {
-            let listed = d.endpoints.iter().filter(|e| !e.answered()).count();
+            let listed = d
+                .endpoints
+                .iter()
+                .filter(|e| !e.answered() && e.inbound == 0)
+                .count();
             listed + d.unlisted.as_ref().map_or(0, |u| u.destinations as usize)
         })
         .sum();
@@ -856,7 +860,6 @@ fn device_report(
     }
 }
 
-/// "a, b and c"; beyond `max` items, "a, b, c and N more".
 /// Who holds the addresses of a no-dns finding, for a sentence: its subject is the
 /// organisation, or "unknown network" when the offline tables name none.
 fn no_dns_holder(subject: &str) -> String {
@@ -876,6 +879,7 @@ fn and_more(v: &[String], total: usize, max: usize) -> String {
     format!("{} and {} more", v[..shown].join(", "), total - shown)
 }
 
+/// "a, b and c"; beyond `max` items, "a, b, c and N more".
 fn and_list(v: &[String], max: usize) -> String {
     match v.len() {
         0 => String::new(),

@@ -286,7 +286,9 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         );
         // One fact a line, cut to the width (the JSON has them whole); the ones that explain
         // (TLS problems, notes) are wrapped instead.
-        for fact in &f.facts {
+        for (k, fact) in f.facts.iter().enumerate() {
+            // A label said once over the lines that share it (each connection of a channel).
+            let repeated = k > 0 && f.facts[k - 1].label == fact.label;
             let line = format!("{}: {}", fact.label, fact.value);
             let text = if matches!(
                 fact.label.as_str(),
@@ -308,6 +310,10 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {
                 cut(&line, WIDTH - 32)
+            };
+            let text = match text.strip_prefix(&format!("{}:", fact.label)) {
+                Some(rest) if repeated => format!("{}{rest}", " ".repeat(fact.label.len() + 1)),
+                _ => text,
             };
             let _ = writeln!(o, "{}{text}", " ".repeat(32));
         }

@@ -94,10 +94,6 @@ fn rd16(b: &[u8], at: usize, be: bool) -> u16 {
     }
 }
 
-/// Converts a pcapng timestamp in `units` per second to nanoseconds, plus an offset in seconds.
-/// A time beyond what nanoseconds since 1970 hold (years before 1678 or after 2262: a corrupt
-/// or made-up stamp) is held at the nearest one, short of `Nanos::MIN` and `Nanos::MAX`, which
-/// the analysis keeps for "no time yet".
 /// Timestamp units per second from an interface's `if_tsresol`: 10^n, or 2^n when the top bit
 /// is set. Written here because pcap-parser 0.17's `ts_resolution` compares the whole byte, top
 /// bit included, with 63, and so refuses every power of two (gopacket's test902.pcapng uses 2^8).
@@ -106,10 +102,14 @@ fn ts_units(tsresol: u8) -> Option<u64> {
     if tsresol & 0x80 == 0 {
         10u64.checked_pow(n)
     } else {
-        1u64.checked_shl(n).filter(|_| n < 64)
+        1u64.checked_shl(n)
     }
 }
 
+/// Converts a pcapng timestamp in `units` per second to nanoseconds, plus an offset in seconds.
+/// A time beyond what nanoseconds since 1970 hold (years before 1678 or after 2262: a corrupt
+/// or made-up stamp) is held at the nearest one, short of `Nanos::MIN` and `Nanos::MAX`, which
+/// the analysis keeps for "no time yet".
 fn ng_time(raw: u64, units: u64, offset_s: i64) -> Nanos {
     let ns = if units == 1_000_000_000 {
         raw as i128
