@@ -129,6 +129,7 @@ impl Device {
             "mdns-name",
             "nbns-name",
             "snmp-name",
+            "ubnt-name",
         ] {
             for c in self.claims.iter().filter(|c| c.kind == kind) {
                 if !out.contains(&c.value) {
@@ -644,6 +645,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                     for n in w.onvif("name") {
                         d.claim("onvif-name", &n, e.frame);
+                    }
+                }
+            }
+            // A Ubiquiti device's own announcement or answer: its name and model.
+            Message::Ubnt(u) if !u.search => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(n) = &u.hostname {
+                        d.claim("ubnt-name", n, e.frame);
+                    }
+                    if let Some(m) = &u.model {
+                        d.claim("ubnt-model", m, e.frame);
                     }
                 }
             }

@@ -279,6 +279,17 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("snmp-description", Prefix("routeros"), RouterAp, Medium),
     ("snmp-description", Prefix("cisco ios"), RouterAp, Medium),
     ("snmp-description", Contains("edgeos"), RouterAp, Medium),
+    // The model a Ubiquiti device announces: gateways (UGW, USG, UDM, UXG), access points (UAP,
+    // U6, U7, the "U7PG2" codes of UniFi APs), switches (USW, US24...), cameras (UVC).
+    ("ubnt-model", Prefix("ugw"), RouterAp, High),
+    ("ubnt-model", Prefix("usg"), RouterAp, High),
+    ("ubnt-model", Prefix("udm"), RouterAp, High),
+    ("ubnt-model", Prefix("uxg"), RouterAp, High),
+    ("ubnt-model", Prefix("uap"), RouterAp, High),
+    ("ubnt-model", Prefix("u6"), RouterAp, High),
+    ("ubnt-model", Prefix("u7"), RouterAp, High),
+    ("ubnt-model", Prefix("usw"), RouterAp, Medium),
+    ("ubnt-model", Prefix("uvc"), Camera, High),
     // The description a UPnP device announces names the camera's own document.
     ("ssdp-location", Contains("ipcam"), Camera, Medium),
     ("hostname", Prefix("raspberrypi"), Computer, Medium),

@@ -57,6 +57,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "WireGuard" => "wireguard",
         "OpenVPN" => "openvpn",
         "IPsec" => "ipsec",
+        "UBNTAC2" => "ubnt-discovery",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -637,6 +637,22 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 (!w.scopes.is_empty()).then(|| format!("scopes={}", w.scopes.join(","))),
             ]),
         ),
+        Message::Ubnt(u) => (
+            "ubnt-discovery",
+            if u.search {
+                format!("search (v{})", u.version)
+            } else {
+                format!(
+                    "v{} {}",
+                    u.version,
+                    u.hostname.as_deref().unwrap_or("(no name)")
+                )
+            },
+            present([
+                u.model.as_ref().map(|m| format!("model={m}")),
+                u.firmware.as_ref().map(|f| format!("firmware={f}")),
+            ]),
+        ),
         Message::Snmp(s) => (
             "snmp",
             format!(

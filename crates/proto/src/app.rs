@@ -85,6 +85,9 @@ pub enum App {
     Openvpn,
     /// IPsec key exchange (IKE, on UDP 500 and 4500): it sets up an encrypted VPN tunnel.
     Ipsec,
+    /// Ubiquiti's device discovery (UDP 10001): UniFi and airMAX gear saying what it is.
+    #[serde(rename = "ubnt-discovery")]
+    UbntDiscovery,
 }
 
 impl App {
@@ -140,6 +143,7 @@ impl App {
             App::Wireguard => "wireguard",
             App::Openvpn => "openvpn",
             App::Ipsec => "ipsec",
+            App::UbntDiscovery => "ubnt-discovery",
         }
     }
 }
@@ -293,6 +297,8 @@ pub enum Message {
     VncSecurity(Box<remote::VncSecurity>),
     /// A WS-Discovery message.
     Wsd(Box<wsd::Wsd>),
+    /// A Ubiquiti discovery message: a search, or a device saying what it is.
+    Ubnt(Box<iot::UbntDiscovery>),
     /// An LDAP message (a bind's password is never kept, only whether one was sent).
     Ldap(Box<ldap::Ldap>),
     /// An IPv6 Neighbor Discovery message: a router's prefixes and resolvers, an address a host
@@ -716,6 +722,10 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         return Some(app);
     }
     if !p.tcp {
+        // Kalay's P2P also uses 10001: Ubiquiti's messages are told by their framing.
+        if (p.src_port == 10001 || p.dst_port == 10001) && iot::ubnt_discovery(b).is_some() {
+            return Some(App::UbntDiscovery);
+        }
         if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
             return Some(App::Stun);
         }
@@ -1249,6 +1259,11 @@ impl AppState {
                     emit(Message::Wsd(Box::new(w)));
                 }
             }
+            App::UbntDiscovery if !p.tcp => {
+                if let Some(u) = iot::ubnt_discovery(p.payload) {
+                    emit(Message::Ubnt(Box::new(u)));
+                }
+            }
             App::Tftp if p.from_client => {
                 if let Some(r) = tftp::request(p.payload) {
                     emit(Message::Tftp(Box::new(r)));
@@ -1758,6 +1773,7 @@ mod tests {
             App::Ldap,
             App::Kerberos,
             App::Irc,
+            App::UbntDiscovery,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

@@ -295,6 +295,70 @@ pub fn looks_like_kerberos(b: &[u8]) -> bool {
     pvno.starts_with(&[tag, 0x03, 0x02, 0x01, 0x05])
 }
 
+/// A Ubiquiti discovery message (UDP port 10001): UniFi and airMAX devices answer a search, or
+/// announce themselves every few seconds, with what they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UbntDiscovery {
+    /// Protocol version, 1 or 2.
+    pub version: u8,
+    /// A search carries nothing; an answer or announcement says what the device is.
+    pub search: bool,
+    /// The name the device was given.
+    pub hostname: Option<String>,
+    /// Its model: the short platform code ("UGW3", "U7PG2") or the long model name.
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+}
+
+/// Longest text value kept from a discovery message.
+const UBNT_MAX_TEXT: usize = 64;
+
+/// Reads a Ubiquiti discovery message: a version (1 or 2), a command, a length that counts the
+/// rest, and type-length-value fields that fill it exactly. A search is the four header bytes
+/// alone. The field numbers (3 firmware, 11 host name, 12 platform, 20 model) are those the
+/// devices send; others are stepped over.
+pub fn ubnt_discovery(b: &[u8]) -> Option<UbntDiscovery> {
+    let (&version, rest) = b.split_first()?;
+    if !matches!(version, 1 | 2) || b.len() < 4 {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
+    if len != b.len() - 4 || rest[0] > 0x0f {
+        return None;
+    }
+    let text = |v: &[u8]| {
+        let t: String = String::from_utf8_lossy(v)
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(UBNT_MAX_TEXT)
+            .collect();
+        (!t.trim().is_empty()).then(|| t.trim().to_string())
+    };
+    let mut out = UbntDiscovery {
+        version,
+        search: len == 0,
+        hostname: None,
+        model: None,
+        firmware: None,
+    };
+    let mut at = 4;
+    while at < b.len() {
+        let kind = b[at];
+        let n = usize::from(u16::from_be_bytes([*b.get(at + 1)?, *b.get(at + 2)?]));
+        let value = b.get(at + 3..at + 3 + n)?;
+        match kind {
+            0x03 => out.firmware = text(value),
+            0x0b => out.hostname = text(value),
+            // The long model name, when sent, says more than the platform code.
+            0x0c if out.model.is_none() => out.model = text(value),
+            0x14 => out.model = text(value).or(out.model.take()),
+            _ => {}
+        }
+        at += 3 + n;
+    }
+    Some(out)
+}
+
 /// Industrial and building-control protocols on their registered ports, confirmed by their
 /// framing: Modbus/TCP's MBAP header (protocol 0, a length that counts the rest), DNP3's start
 /// bytes 05 64, an IEC 60870-5-104 APCI (68 and the APDU's length), a BACnet/IP BVLC (81 and the
@@ -323,6 +387,39 @@ pub fn control_protocol(b: &[u8], port: impl Fn(u16) -> bool) -> Option<crate::a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ubiquiti_discovery() {
+        // nDPI's ubntac2.pcap frame 1: a UniFi Security Gateway's announcement (version 2,
+        // command 6), cut after its platform field and with the length fixed to match.
+        let mut b = vec![0x02, 0x06, 0x00, 0x00];
+        b.extend_from_slice(&[0x02, 0x00, 0x0a]);
+        b.extend_from_slice(&[0x80, 0x2a, 0xa8, 0x8d, 0x69, 0x2b, 0xc0, 0xa8, 0x02, 0x15]);
+        b.extend_from_slice(&[0x0a, 0x00, 0x04, 0x00, 0x00, 0xde, 0x60]);
+        b.extend_from_slice(b"\x0b\x00\x04ubnt\x0c\x00\x04UGW3");
+        let n = (b.len() - 4) as u16;
+        b[2..4].copy_from_slice(&n.to_be_bytes());
+        let d = ubnt_discovery(&b).unwrap();
+        assert_eq!(d.version, 2);
+        assert!(!d.search);
+        assert_eq!(d.hostname.as_deref(), Some("ubnt"));
+        assert_eq!(d.model.as_deref(), Some("UGW3"));
+        // A search: the header alone.
+        assert!(ubnt_discovery(&[0x01, 0x00, 0x00, 0x00]).unwrap().search);
+        // A length that does not match, a field past the end, another version: none.
+        for bad in [&b[..b.len() - 1], &b[..6]] {
+            let mut x = bad.to_vec();
+            let n = (x.len() - 4) as u16;
+            x[2..4].copy_from_slice(&n.to_be_bytes());
+            assert!(ubnt_discovery(&x).is_none(), "{x:02x?}");
+        }
+        let mut v3 = b.clone();
+        v3[0] = 3;
+        assert!(ubnt_discovery(&v3).is_none());
+        for n in 0..b.len() {
+            assert!(ubnt_discovery(&b[..n]).is_none(), "{n}");
+        }
+    }
 
     #[test]
     fn connack_return_codes() {

@@ -2691,3 +2691,20 @@ fn a_tor_client_keeps_tunnels_not_weak_tls() {
     // Ordinary TLS beside it (Microsoft's, with a real certificate) is no Tor.
     assert_eq!(of(&r, FindingId::Vpn).len(), 5);
 }
+
+#[test]
+fn a_ubiquiti_gateway_says_what_it_is() {
+    // nDPI's ubntac2.pcap: a UniFi Security Gateway's discovery announcements on udp/10001,
+    // which Kalay's P2P port would otherwise name.
+    let r = report(capture("nDPI__ubntac2.pcap"));
+    let d = with_mac(&r, "80:2a:a8:8d:69:2c");
+    assert_eq!(d.kind, "router/ap");
+    assert_eq!(d.because.as_deref(), Some("ubnt-model=UGW3"));
+    assert!(d.names.iter().any(|n| n == "ubnt"), "{:?}", d.names);
+    assert!(
+        d.verdict.text.contains("ubnt-discovery (broadcast)"),
+        "{}",
+        d.verdict.text
+    );
+    assert!(!d.verdict.text.contains("kalay"), "{}", d.verdict.text);
+}
