@@ -9,9 +9,9 @@ use iotscope_proto::{
 };
 use libfuzzer_sys::fuzz_target;
 
-const PORTS: [u16; 36] = [
+const PORTS: [u16; 38] = [
     53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
-    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500, 601,
+    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500, 601, 10001, 20000,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = quic::open_initials(body, &mut |_, _| {});
     let _ = iot::mqtt_connect(body);
     let _ = iot::mqtt_connack(body);
+    let _ = iot::ubnt_discovery(body);
     let _ = ftp::announcement(body, tcp);
     let _ = tftp::request(body);
     let _ = snmp::parse(body);
