@@ -543,8 +543,8 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
         if unlisted > 0 {
             let _ = writeln!(
                 o,
-                "<p class=\"muted small\">{} only tried (no answer, no name) are counted, not listed.</p>",
-                plural(unlisted, "more destination", "more destinations")
+                "<p class=\"muted small\">{} with no answered flow and no name are counted, not listed.</p>",
+                plural(unlisted, "more address", "more addresses")
             );
         }
     }

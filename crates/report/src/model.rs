@@ -28,10 +28,11 @@ pub const SCHEMA_VERSION: &str = "1.9";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
-/// Destinations a device only tried (never answered, never named), listed per device before the
-/// rest are counted in [`DeviceReport::unlisted`]: a worm's sweep of random addresses or a scan
-/// tries hundreds of thousands, and one row each would make the report as large as the capture
-/// and no more useful. The scan finding tells the sweep.
+/// Addresses a device exchanged no answered flow with and has no name for, listed per device
+/// before the rest are counted in [`DeviceReport::unlisted`]: a worm's sweep of random addresses
+/// tries hundreds of thousands, as many scanners knock on a device open to the internet, and one
+/// row each would make the report as large as the capture and no more useful. The scan and
+/// exposed-service findings tell them.
 pub const MAX_TRIED_LISTED: usize = 500;
 /// Destinations per device given their own lane in the timeline.
 pub const TIMELINE_LANES: usize = 12;
@@ -180,8 +181,8 @@ pub struct DeviceReport {
     pub findings: Vec<FindingReport>,
     /// What it talks to on the internet, one row per destination name, busiest first.
     pub endpoints: Vec<EndpointReport>,
-    /// The destinations it only tried beyond the first [`MAX_TRIED_LISTED`], counted rather
-    /// than listed in `endpoints`.
+    /// The addresses with no answered flow and no name beyond the first [`MAX_TRIED_LISTED`],
+    /// counted rather than listed in `endpoints`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<Unlisted>,
     /// Its connections over time, for the timeline chart.
@@ -271,11 +272,15 @@ impl EndpointReport {
     }
 }
 
-/// Destinations only tried, counted rather than listed.
+/// Addresses with no answered flow and no name, counted rather than listed.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Unlisted {
     /// How many (one per address: none of them has a name).
     pub destinations: u64,
+    /// Of them, the addresses that connected to the device (scanners of its services) rather
+    /// than the device to them.
+    #[serde(default)]
+    pub inbound: u64,
     pub flows: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
@@ -507,7 +512,10 @@ pub fn build(i: &Input) -> Report {
                 .iter()
                 .filter(|e| !e.answered() && e.inbound == 0)
                 .count();
-            listed + d.unlisted.as_ref().map_or(0, |u| u.destinations as usize)
+            listed
+                + d.unlisted
+                    .as_ref()
+                    .map_or(0, |u| (u.destinations - u.inbound) as usize)
         })
         .sum();
     let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
@@ -628,14 +636,14 @@ fn device_report(
     });
     // Endpoints of this device, grouped by destination name.
     let mut mine: Vec<&Endpoint> = eps.iter().filter(|e| d.owns(e.device, e.mac)).collect();
-    // Past the first MAX_TRIED_LISTED, destinations only tried are counted, not listed.
-    let only_tried =
-        |e: &Endpoint| e.named_by == NamedBy::None && e.unanswered >= e.flows && e.inbound == 0;
+    // Past the first MAX_TRIED_LISTED, addresses with no answered flow and no name are counted,
+    // not listed.
+    let silent = |e: &Endpoint| e.named_by == NamedBy::None && e.unanswered >= e.flows;
     let mut unlisted = Unlisted::default();
-    if mine.iter().filter(|e| only_tried(e)).count() > MAX_TRIED_LISTED {
+    if mine.iter().filter(|e| silent(e)).count() > MAX_TRIED_LISTED {
         let mut listed = 0;
         mine.retain(|e| {
-            if !only_tried(e) {
+            if !silent(e) {
                 return true;
             }
             listed += 1;
@@ -643,6 +651,7 @@ fn device_report(
                 return true;
             }
             unlisted.destinations += 1;
+            unlisted.inbound += u64::from(e.inbound > 0);
             unlisted.flows += e.flows;
             unlisted.bytes_up += e.bytes_up;
             unlisted.bytes_down += e.bytes_down;
@@ -809,7 +818,7 @@ fn device_report(
         d,
         &findings,
         &endpoints,
-        unlisted.destinations as usize,
+        (unlisted.destinations - unlisted.inbound) as usize,
         long,
         &local_talk(flows),
         // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
@@ -1326,6 +1335,8 @@ fn verdict(
     // Where it goes: the destinations that answered; the ones that never did were only tried.
     let (reached, tried): (Vec<&EndpointReport>, Vec<&EndpointReport>) =
         endpoints.iter().partition(|e| e.answered());
+    // Hosts that knocked on the device in vain were not tried by it.
+    let tried: Vec<&EndpointReport> = tried.into_iter().filter(|e| e.flows > e.inbound).collect();
     let tried_names = || {
         let names: Vec<String> = tried.iter().take(4).map(|e| e.name.clone()).collect();
         and_more(&names, tried.len() + unlisted, 4)
