@@ -277,8 +277,8 @@ impl EndpointReport {
 pub struct Unlisted {
     /// How many (one per address: none of them has a name).
     pub destinations: u64,
-    /// Of them, the addresses that connected to the device (scanners of its services) rather
-    /// than the device to them.
+    /// Of them, the addresses that only connected to the device (scanners of its services),
+    /// never the device to them.
     #[serde(default)]
     pub inbound: u64,
     pub flows: u64,
@@ -510,7 +510,7 @@ pub fn build(i: &Input) -> Report {
             let listed = d
                 .endpoints
                 .iter()
-                .filter(|e| !e.answered() && e.inbound == 0)
+                .filter(|e| !e.answered() && e.flows > e.inbound)
                 .count();
             listed
                 + d.unlisted
@@ -651,7 +651,7 @@ fn device_report(
                 return true;
             }
             unlisted.destinations += 1;
-            unlisted.inbound += u64::from(e.inbound > 0);
+            unlisted.inbound += u64::from(e.inbound >= e.flows);
             unlisted.flows += e.flows;
             unlisted.bytes_up += e.bytes_up;
             unlisted.bytes_down += e.bytes_down;
