@@ -2048,7 +2048,7 @@ pub fn is_ocsp_get(path: &str) -> bool {
     if last.len() < 20 || !last.starts_with('M') {
         return false;
     }
-    let text = iotscope_proto::wsd::percent_decode(last);
+    let text = iotscope_proto::http::percent_decode(last);
     let trimmed = text.trim_end_matches('=');
     let der = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(trimmed)
@@ -2169,13 +2169,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let sev = match v.app {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
-        // Control protocols without any authentication: whoever reaches the device commands it.
-        // Payload that did not frame as theirs is another protocol on a shared port (RTP's
-        // media ports run through DNP3's 20000); with no payload seen (a short snap length),
-        // the port stands.
-        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
-            if f.app.by != By::Port || f.sent.iter().all(|d| d.payload_bytes == 0) =>
-        {
+        // Control protocols without any authentication: whoever reaches the device commands it
+        // (unless the payload showed another protocol on their port).
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet if !f.label_refuted() => {
             Severity::Medium
         }
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).

@@ -280,7 +280,7 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("snmp-description", Prefix("cisco ios"), RouterAp, Medium),
     ("snmp-description", Contains("edgeos"), RouterAp, Medium),
     // The model a Ubiquiti device announces: gateways (UGW, USG, UDM, UXG), access points (UAP,
-    // U6, U7, the "U7PG2" codes of UniFi APs), switches (USW, US24...), cameras (UVC).
+    // U6, U7, the "U7PG2" codes of UniFi APs), switches (USW), cameras (UVC).
     ("ubnt-model", Prefix("ugw"), RouterAp, High),
     ("ubnt-model", Prefix("usg"), RouterAp, High),
     ("ubnt-model", Prefix("udm"), RouterAp, High),

@@ -492,6 +492,17 @@ impl Flow {
     pub fn from(&self, s: Side) -> &DirStats {
         &self.sent[s as usize]
     }
+
+    /// The port named a control protocol (Modbus, DNP3, IEC 104, BACnet) whose framing the
+    /// payload then did not show: another protocol on a shared port (RTP's media ports run
+    /// through DNP3's 20000). With no payload seen (a short snap length), the port stands.
+    pub fn label_refuted(&self) -> bool {
+        matches!(
+            self.app.app,
+            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
+        ) && self.app.by == By::Port
+            && self.sent.iter().any(|d| d.payload_bytes > 0)
+    }
 }
 
 /// When flows end. `None` disables a timeout.

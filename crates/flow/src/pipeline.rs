@@ -15,7 +15,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use iotscope_packet::link::{pair_hash, pair_hash_of};
 use iotscope_packet::tunnel::{self, MAX_DEPTH};
 use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
-use iotscope_source::{Bytes, Capture, ErrorKind, Format, Frames, Interface, ReadError};
+use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
 use crate::{Config, FlowOutput, FlowTable, SweepClock, ALL_LAYERS};
@@ -581,14 +581,13 @@ fn split_run(
     });
     // Stopped on request: what was read from the start of the file up to the first part that
     // stopped is what gets reported, as when one thread reads it (a later part stopped somewhere
-    // in the middle, after a gap).
-    // (An error of another kind before it means a cut was wrong: the file is read again.)
-    if iotscope_source::stop_requested() {
-        let stopped =
-            |r: &Result<(), ReadError>| matches!(r, Err(e) if matches!(e.kind, ErrorKind::Stopped));
-        if let Some(first) = done.iter().position(|(r, ..)| stopped(r)) {
-            done.truncate(first + 1);
-        }
+    // in the middle, after a gap). An error of another kind before it means a cut was wrong,
+    // and the file is read again.
+    if let Some(first) = done
+        .iter()
+        .position(|(r, ..)| r.as_ref().is_err_and(ReadError::is_stop))
+    {
+        done.truncate(first + 1);
     }
     // Every part but the last must end cleanly, where the next one starts: that proves each cut
     // was a record boundary (see `Capture::split`).
@@ -656,7 +655,7 @@ fn read_all(
             summary = InputSummary::of(path, &frames, frame_no - before);
             r
         });
-        let stopped = matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Stopped));
+        let stopped = result.as_ref().is_err_and(ReadError::is_stop);
         if let Err(e) = result {
             summary.error = Some(e.to_string());
             errors.push(e);

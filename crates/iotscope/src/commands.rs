@@ -68,10 +68,7 @@ fn finish(run: &Run) -> ExitCode {
 /// The exit code of a run with read errors: 130, the shell's code for an interrupt, when reading
 /// was stopped by Ctrl-C (what was read has still been reported); otherwise 2.
 pub fn read_error_code(errors: &[iotscope_source::ReadError]) -> ExitCode {
-    if errors
-        .iter()
-        .any(|e| matches!(e.kind, iotscope_source::ErrorKind::Stopped))
-    {
+    if errors.iter().any(iotscope_source::ReadError::is_stop) {
         ExitCode::from(130)
     } else {
         ExitCode::from(2)

@@ -318,12 +318,11 @@ const UBNT_MAX_TEXT: usize = 64;
 /// alone. The field numbers (3 firmware, 11 host name, 12 platform, 20 model) are those the
 /// devices send; others are stepped over.
 pub fn ubnt_discovery(b: &[u8]) -> Option<UbntDiscovery> {
-    let (&version, rest) = b.split_first()?;
-    if !matches!(version, 1 | 2) || b.len() < 4 {
+    let [version @ (1 | 2), command, hi, lo, ..] = *b else {
         return None;
-    }
-    let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-    if len != b.len() - 4 || rest[0] > 0x0f {
+    };
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    if len != b.len() - 4 || command > 0x0f {
         return None;
     }
     let text = |v: &[u8]| {

@@ -44,7 +44,7 @@ impl Wsd {
             .filter_map(|s| {
                 let rest = s.strip_prefix("onvif://www.onvif.org/")?;
                 let value = rest.strip_prefix(key)?.strip_prefix('/')?;
-                (!value.is_empty()).then(|| percent_decode(value))
+                (!value.is_empty()).then(|| crate::http::percent_decode(value))
             })
             .collect()
     }
@@ -136,27 +136,6 @@ pub fn parse(b: &[u8]) -> Option<Wsd> {
     (!out.action.is_empty()).then_some(out)
 }
 
-/// `%20` and the like, as ONVIF scopes escape spaces in names (and URLs their paths, OCSP
-/// requests sent by GET among them); an escape that is none is kept as it is.
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,8 +155,8 @@ mod tests {
         assert_eq!(w.onvif("hardware"), ["DS-2CD2032-I"]);
         assert_eq!(w.onvif("name"), ["Front Door"]);
         assert!(w.announces());
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(crate::http::percent_decode("100%"), "100%");
+        assert_eq!(crate::http::percent_decode("a%2"), "a%2");
     }
 
     #[test]

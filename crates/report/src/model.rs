@@ -18,7 +18,7 @@ use iotscope_analyze::text::duration;
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::Intel;
 use iotscope_packet::{fmt_utc, ip_of, Nanos};
-use iotscope_proto::app::{App, By, Message};
+use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{self, Baseline};
@@ -270,6 +270,12 @@ impl EndpointReport {
     pub fn answered(&self) -> bool {
         self.unanswered < self.flows
     }
+
+    /// A destination the device tried in vain: it opened flows to it, and none was answered
+    /// (not a host that only knocked on the device).
+    pub fn tried(&self) -> bool {
+        !self.answered() && self.flows > self.inbound
+    }
 }
 
 /// Addresses with no answered flow and no name, counted rather than listed.
@@ -284,6 +290,13 @@ pub struct Unlisted {
     pub flows: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
+}
+
+impl Unlisted {
+    /// The ones the device tried (the others knocked on it).
+    pub fn tried(&self) -> u64 {
+        self.destinations - self.inbound
+    }
 }
 
 /// One address behind a destination name.
@@ -507,15 +520,8 @@ pub fn build(i: &Input) -> Report {
     let tried = reports
         .iter()
         .map(|d| {
-            let listed = d
-                .endpoints
-                .iter()
-                .filter(|e| !e.answered() && e.flows > e.inbound)
-                .count();
-            listed
-                + d.unlisted
-                    .as_ref()
-                    .map_or(0, |u| (u.destinations - u.inbound) as usize)
+            let listed = d.endpoints.iter().filter(|e| e.tried()).count();
+            listed + d.unlisted.as_ref().map_or(0, |u| u.tried() as usize)
         })
         .sum();
     let mut country_bytes: BTreeMap<String, u64> = BTreeMap::new();
@@ -818,7 +824,7 @@ fn device_report(
         d,
         &findings,
         &endpoints,
-        (unlisted.destinations - unlisted.inbound) as usize,
+        unlisted.tried() as usize,
         long,
         &local_talk(flows),
         // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
@@ -1242,20 +1248,10 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
             a if devices::is_local(&a) => "",
             _ => continue,
         };
-        // A control protocol's port whose payload did not frame as it (RTP's media ports run
-        // through DNP3's 20000) is told by its port.
-        let unconfirmed = matches!(
-            f.app.app,
-            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
-        ) && f.app.by == By::Port
-            && f.sent.iter().any(|d| d.payload_bytes > 0);
+        // A label the payload refuted is told by its port, as an unknown application is.
+        let unknown = f.app.app == App::Unknown || f.label_refuted();
         let what = match f.app.app {
-            _ if unconfirmed => format!(
-                "{}/{}",
-                endpoints::proto_name(f.key.proto),
-                f.key.end(f.initiator.other()).1
-            ),
-            App::Unknown if f.key.ports_known => format!(
+            _ if unknown && f.key.ports_known => format!(
                 "{}/{}",
                 endpoints::proto_name(f.key.proto),
                 f.key.end(f.initiator.other()).1
@@ -1332,11 +1328,10 @@ fn verdict(
             services.join(", ")
         )
     };
-    // Where it goes: the destinations that answered; the ones that never did were only tried.
-    let (reached, tried): (Vec<&EndpointReport>, Vec<&EndpointReport>) =
-        endpoints.iter().partition(|e| e.answered());
-    // Hosts that knocked on the device in vain were not tried by it.
-    let tried: Vec<&EndpointReport> = tried.into_iter().filter(|e| e.flows > e.inbound).collect();
+    // Where it goes: the destinations that answered; the ones that never did were only tried
+    // (hosts that knocked on the device in vain were not tried by it).
+    let reached: Vec<&EndpointReport> = endpoints.iter().filter(|e| e.answered()).collect();
+    let tried: Vec<&EndpointReport> = endpoints.iter().filter(|e| e.tried()).collect();
     let tried_names = || {
         let names: Vec<String> = tried.iter().take(4).map(|e| e.name.clone()).collect();
         and_more(&names, tried.len() + unlisted, 4)

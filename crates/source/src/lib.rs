@@ -137,6 +137,13 @@ pub struct ReadError {
     pub kind: ErrorKind,
 }
 
+impl ReadError {
+    /// Reading was stopped on request ([`request_stop`]), not by the input.
+    pub fn is_stop(&self) -> bool {
+        matches!(self.kind, ErrorKind::Stopped)
+    }
+}
+
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
