@@ -889,6 +889,14 @@ impl FlowTable {
             return;
         }
         self.stats.frames += 1;
+        if let (Finished::Folded(t), false) = (&mut self.finished, self.cfg.messages) {
+            // Only the address-pair table is wanted, and no parser needs a flow's state: the
+            // packet goes straight into its row, as tshark counts it. A record would be folded
+            // into the same row with the same counts, first frame and side A when it ended
+            // (`folding_records_as_they_end_gives_the_same_address_table` holds the two equal).
+            t.add(d.src, d.dst, (frame, depth), ts, wire_len);
+            return;
+        }
         let (mut key, mut side) = FlowKey::of(d);
         if d.fragment {
             self.match_fragment(d, ts, &mut key, &mut side);
