@@ -228,6 +228,10 @@ fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
                     out.push('.');
                 }
                 match std::str::from_utf8(label) {
+                    // Printable ASCII, nearly every label: one test of its bytes.
+                    Ok(text) if label.iter().all(|c| (0x20..0x7f).contains(c)) => {
+                        out.push_str(text)
+                    }
                     // UTF-8 as is (mDNS instance names hold spaces and non-ASCII letters), but
                     // control characters escaped.
                     Ok(text) if !text.chars().any(char::is_control) => out.push_str(text),

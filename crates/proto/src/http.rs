@@ -105,11 +105,14 @@ pub fn program_kind(body: &[u8]) -> Option<&'static str> {
 /// whose first inflated bytes are a program's ([`program_kind`]). Only the bytes at hand are
 /// inflated, eight bytes' worth, by one inflater per thread: `GzDecoder` would allocate a read
 /// buffer and an inflater for every gzip response, and ordinary web traffic is full of them.
+/// miniz_oxide's core inflater is used rather than flate2's stream: into a small buffer, the
+/// stream inflates all the input it is given into its own 32 KiB window and copies eight bytes
+/// out of it, while the core one stops when the eight bytes are there.
 pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
-    use flate2::{Decompress, FlushDecompress};
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
     use std::cell::RefCell;
     thread_local! {
-        static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+        static INFLATE: RefCell<Box<DecompressorOxide>> = RefCell::new(Box::default());
     }
     // RFC 1952: magic, method 8 (deflate), flags, time, extra flags, system; then the optional
     // extra field, name, comment and header checksum the flags announce.
@@ -133,9 +136,10 @@ pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
     let mut out = [0u8; 8];
     let n = INFLATE.with(|d| {
         let mut d = d.borrow_mut();
-        d.reset(false);
-        let _ = d.decompress(deflate, &mut out, FlushDecompress::None);
-        d.total_out() as usize
+        d.init();
+        let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF
+            | inflate_flags::TINFL_FLAG_HAS_MORE_INPUT;
+        decompress(&mut d, deflate, &mut out, 0, flags).2
     });
     Some(match program_kind(&out[..n.min(out.len())])? {
         "ELF executable" => "gzip-compressed ELF executable",
@@ -157,7 +161,10 @@ pub struct Ssdp {
 }
 
 fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v).trim().to_string()
+    match std::str::from_utf8(v) {
+        Ok(s) => s.trim().to_string(),
+        Err(_) => String::from_utf8_lossy(v).trim().to_string(),
+    }
 }
 
 /// Removes the values of a query string, keeping the names.
@@ -165,18 +172,17 @@ pub fn strip_query(uri: &str) -> String {
     let Some((path, query)) = uri.split_once('?') else {
         return uri.to_string();
     };
-    let names: Vec<&str> = query
-        .split('&')
-        .map(|kv| kv.split('=').next().unwrap_or(""))
-        .collect();
-    format!(
-        "{path}?{}",
-        names
-            .iter()
-            .map(|n| format!("{n}="))
-            .collect::<Vec<_>>()
-            .join("&")
-    )
+    let mut out = String::with_capacity(uri.len() + 1);
+    out.push_str(path);
+    out.push('?');
+    for (k, kv) in query.split('&').enumerate() {
+        if k > 0 {
+            out.push('&');
+        }
+        out.push_str(kv.split('=').next().unwrap_or(""));
+        out.push('=');
+    }
+    out
 }
 
 fn basic_user(credentials: &str) -> Option<String> {
