@@ -1275,7 +1275,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         let (first, last) = ix.span(e);
         acc.at(first, last, e.frame + 1);
         acc.fact("protocol", protocol.clone())
-            .fact("method", method);
+            .fact("method", method.clone());
         // SNMP v1 and v2c name no user: the community string is the whole credential.
         let user = user.unwrap_or_else(|| "(none)".into());
         if protocol != "snmp" {
@@ -1311,10 +1311,12 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         }
         acc.fact("server", ix.described(i, server)).fact(
             "password",
-            if password {
-                "sent in clear (not shown)"
-            } else {
-                "not seen"
+            match (password, protocol == "http" && !is_header_login(&method)) {
+                // A web application may hash or encrypt a password field itself (D-Link's HNAP
+                // answers a challenge): what crossed can still be replayed or cracked offline.
+                (true, true) => "a password field's value sent in clear (not shown; hashed or not by the application, it can be replayed or cracked offline)",
+                (true, false) => "sent in clear (not shown)",
+                (false, _) => "not seen",
             },
         );
     }
@@ -1443,6 +1445,11 @@ fn login_answer(events: &[&Event], frame: u64, protocol: &str) -> Option<(bool, 
             None
         }
     }
+}
+
+/// An HTTP login made by an Authorization header (Basic, Digest), not by a field of a body.
+fn is_header_login(method: &str) -> bool {
+    !method.ends_with("in the request body")
 }
 
 /// The user names of anonymous FTP, whose password is by convention an e-mail address or nothing.
@@ -2013,6 +2020,9 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         ),
                     );
                 }
+                for k in &r.body_keys {
+                    acc.fact("keys in request bodies (values not shown)", k.clone());
+                }
                 if let Some(ua) = &r.user_agent {
                     acc.fact("user agent", ua.clone());
                 }
@@ -2074,30 +2084,7 @@ pub fn is_ocsp_get(path: &str) -> bool {
 /// signature or session. Their values are never kept (the parser strips them); the names are
 /// the evidence.
 pub fn secret_params(uri: &str) -> Vec<&str> {
-    const EXACT: [&str; 12] = [
-        "auth",
-        "key",
-        "pass",
-        "pwd",
-        "pin",
-        "sso",
-        "sid",
-        "sig",
-        "hash",
-        "session",
-        "secret",
-        "signature",
-    ];
-    const ENDINGS: [&str; 8] = [
-        "token",
-        "password",
-        "passwd",
-        "secret",
-        "apikey",
-        "authkey",
-        "sessionid",
-        "signature",
-    ];
+    use iotscope_proto::http::{secret_name, Secret};
     let Some((_, query)) = uri.split_once('?') else {
         return Vec::new();
     };
@@ -2106,13 +2093,8 @@ pub fn secret_params(uri: &str) -> Vec<&str> {
         .split('&')
         .map(|kv| kv.split('=').next().unwrap_or(""))
     {
-        let bare: String = name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let secret = EXACT.contains(&bare.as_str()) || ENDINGS.iter().any(|e| bare.ends_with(e));
-        if secret && !bare.is_empty() && !out.contains(&name) {
+        if matches!(secret_name(name), Some(Secret::Password | Secret::Key)) && !out.contains(&name)
+        {
             out.push(name);
         }
     }

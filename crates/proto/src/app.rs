@@ -368,6 +368,73 @@ fn sniff(m: &mut Message, body: &[u8]) {
     }
 }
 
+/// Reads the first segment of a request's body for secrets ([`http::body_fields`]): a password
+/// field with a value is a login (the first user-name field of the body names its user; the
+/// password's fingerprint is kept, never its value), and the fields carrying a key or token are
+/// named on the request.
+fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
+    use http::Secret;
+    let Message::HttpRequest(r) = m else {
+        return;
+    };
+    let mut password: Option<(&[u8], &[u8])> = None;
+    let mut user: Option<&[u8]> = None;
+    let mut keys: Vec<String> = Vec::new();
+    let kind = http::body_fields(body, r.content_type.as_deref(), |name, value| {
+        let Ok(n) = std::str::from_utf8(name) else {
+            return;
+        };
+        match http::secret_name(n) {
+            Some(Secret::Password) => {
+                password.get_or_insert((name, value));
+            }
+            Some(Secret::User) => {
+                user.get_or_insert(value);
+            }
+            // A key looks like one: long enough, with a digit, no spaces (a JSON map's
+            // `"key": "temperature"` names no secret).
+            Some(Secret::Key)
+                if value.len() >= 8
+                    && value.iter().any(u8::is_ascii_digit)
+                    && !value.iter().any(u8::is_ascii_whitespace)
+                    && keys.len() < 16
+                    && !keys.iter().any(|k| k == n) =>
+            {
+                keys.push(n.to_string());
+            }
+            _ => {}
+        }
+    });
+    r.body_keys = keys;
+    let (Some(kind), Some((name, value))) = (kind, password) else {
+        return;
+    };
+    let text = |b: &[u8]| {
+        let t = String::from_utf8_lossy(b);
+        if kind == "form" {
+            http::percent_decode(&t.replace('+', " "))
+        } else {
+            t.into_owned()
+        }
+    };
+    let user = user
+        .map(|u| {
+            text(u)
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(64)
+                .collect()
+        })
+        .filter(|u: &String| !u.is_empty());
+    emit(Message::Login(Box::new(Login {
+        protocol: "http".into(),
+        method: format!("{kind} field {} in the request body", text(name)),
+        user,
+        password: true,
+        secret: login::fingerprint(value),
+    })));
+}
+
 /// Marks an HTTP message whose body did not arrive whole.
 fn cut(mut m: Message) -> Message {
     match &mut m {
@@ -1381,6 +1448,7 @@ impl AppState {
             if off < b.length {
                 if off == 0 {
                     sniff(&mut b.message, p.payload);
+                    body_secrets(&mut b.message, p.payload, emit);
                 }
                 b.add(off, (off + p.payload.len() as u64).min(b.length));
                 self.next_seq[dir] = Some(later(self.next_seq[dir], end));
@@ -1474,7 +1542,9 @@ impl AppState {
         // Like tshark, a message is reported with the frame that completes its body.
         let body_here = head_len(head).map_or(0, |h| head.len() - h) as u64;
         if body_here > 0 {
-            sniff(&mut message, &head[head.len() - body_here as usize..]);
+            let body = &head[head.len() - body_here as usize..];
+            sniff(&mut message, body);
+            body_secrets(&mut message, body, emit);
         }
         if body_here >= length {
             emit(message);

@@ -29,6 +29,11 @@ pub struct HttpRequest {
     pub port_mapping: Option<PortMapping>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
+    /// Fields of the body's first segment (a form, XML or JSON) whose names say they carry a
+    /// key, token, session or signature, and that hold a value ([`body_fields`]); the values are
+    /// never kept. Password fields are told as a login instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub body_keys: Vec<String>,
 }
 
 /// The arguments of a UPnP IGD port-mapping action (`NewExternalPort`, `NewProtocol`...), as
@@ -326,6 +331,7 @@ fn build_request(
         },
         soap_action: h.soap_action,
         body_cut: false,
+        body_keys: Vec::new(),
     }
 }
 
@@ -442,6 +448,191 @@ pub fn looks_like_http(b: &[u8]) -> bool {
     }
 }
 
+/// What a field's name says it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// A password (or a hash of one standing in for it at login).
+    Password,
+    /// A key, token, session, signature or PIN: as good as a password while it is valid.
+    Key,
+    /// A user name, account or e-mail address that logs in.
+    User,
+}
+
+/// Tells from a parameter or field name (`access_token`, `AdminPassword`, `user_name`) whether it
+/// carries a secret or a login's user name. Only letters and digits count, in any case.
+pub fn secret_name(name: &str) -> Option<Secret> {
+    const PASSWORD_EXACT: [&str; 3] = ["pass", "pwd", "passphrase"];
+    const PASSWORD_ENDINGS: [&str; 2] = ["password", "passwd"];
+    const KEY_EXACT: [&str; 10] = [
+        "auth",
+        "key",
+        "pin",
+        "sso",
+        "sid",
+        "sig",
+        "hash",
+        "session",
+        "secret",
+        "signature",
+    ];
+    const KEY_ENDINGS: [&str; 6] = [
+        "token",
+        "secret",
+        "apikey",
+        "authkey",
+        "sessionid",
+        "signature",
+    ];
+    const USER_EXACT: [&str; 8] = [
+        "user",
+        "username",
+        "userid",
+        "login",
+        "loginname",
+        "account",
+        "email",
+        "adminuser",
+    ];
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for c in name.bytes().filter(u8::is_ascii_alphanumeric) {
+        if n == buf.len() {
+            return None;
+        }
+        buf[n] = c.to_ascii_lowercase();
+        n += 1;
+    }
+    let bare = std::str::from_utf8(&buf[..n]).ok()?;
+    if bare.is_empty() {
+        None
+    } else if PASSWORD_EXACT.contains(&bare) || PASSWORD_ENDINGS.iter().any(|e| bare.ends_with(e)) {
+        Some(Secret::Password)
+    } else if KEY_EXACT.contains(&bare) || KEY_ENDINGS.iter().any(|e| bare.ends_with(e)) {
+        Some(Secret::Key)
+    } else if USER_EXACT.contains(&bare) {
+        Some(Secret::User)
+    } else {
+        None
+    }
+}
+
+/// A value that says yes or no rather than holding a secret (`<ChangePassword>true`).
+fn is_flag(v: &[u8]) -> bool {
+    const FLAGS: [&[u8]; 10] = [
+        b"true", b"false", b"yes", b"no", b"on", b"off", b"null", b"none", b"0", b"1",
+    ];
+    FLAGS.iter().any(|f| v.eq_ignore_ascii_case(f))
+}
+
+/// Calls `f` with each (name, value) field of a request body that has a non-empty value which is
+/// no yes/no flag, and returns the body's kind: `form` (`a=1&b=2`), `XML` (leaf elements
+/// `<Name>value</Name>`, SOAP included; a namespace prefix is dropped from the name) or `JSON`
+/// (`"name": "value"` string members, at any depth). Other bodies give `None` and no call. Only
+/// what is at hand is read: a field cut at the end of the segment still counts.
+///
+/// Written here: the body is the first segment of an untrusted request, often cut, and only names
+/// and the presence of values are wanted; a full XML or JSON parser would reject a cut document.
+pub fn body_fields<'b>(
+    body: &'b [u8],
+    content_type: Option<&str>,
+    mut f: impl FnMut(&'b [u8], &'b [u8]),
+) -> Option<&'static str> {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    let text = body.trim_ascii_start();
+    let mut field = |name: &'b [u8], value: &'b [u8]| {
+        let v = value.trim_ascii();
+        if !name.is_empty() && !v.is_empty() && !is_flag(v) {
+            f(name, v);
+        }
+    };
+    if ct.contains("x-www-form-urlencoded") {
+        for kv in body.split(|&c| c == b'&') {
+            let mut parts = kv.splitn(2, |&c| c == b'=');
+            let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            field(name.trim_ascii(), value);
+        }
+        return Some("form");
+    }
+    if ct.contains("json") || text.starts_with(b"{") {
+        json_strings(text, &mut field);
+        return Some("JSON");
+    }
+    if ct.contains("xml") || text.starts_with(b"<") {
+        let mut at = 0;
+        while let Some(open) = memchr::memchr(b'<', &text[at..]) {
+            let start = at + open + 1;
+            let Some(close) = memchr::memchr(b'>', &text[start..]) else {
+                break;
+            };
+            let tag = &text[start..start + close];
+            at = start + close + 1;
+            if tag.is_empty() || matches!(tag[0], b'/' | b'?' | b'!') || tag.ends_with(b"/") {
+                continue;
+            }
+            let name_end = tag
+                .iter()
+                .position(|c| c.is_ascii_whitespace())
+                .unwrap_or(tag.len());
+            let name = &tag[..name_end];
+            let local = match memchr::memrchr(b':', name) {
+                Some(k) => &name[k + 1..],
+                None => name,
+            };
+            let value_end = memchr::memchr(b'<', &text[at..]).map_or(text.len(), |k| at + k);
+            field(local, &text[at..value_end]);
+        }
+        return Some("XML");
+    }
+    None
+}
+
+/// The `"name": "value"` string members of JSON text, however deep; escapes are stepped over,
+/// not decoded (names with escapes are rare, and values are never kept).
+fn json_strings<'b>(b: &'b [u8], f: &mut impl FnMut(&'b [u8], &'b [u8])) {
+    // The string starting after the quote at `from`: its contents and the index after it.
+    let string = |from: usize| -> Option<(&'b [u8], usize)> {
+        let mut k = from;
+        while k < b.len() {
+            match b[k] {
+                b'\\' => k += 2,
+                b'"' => return Some((&b[from..k], k + 1)),
+                _ => k += 1,
+            }
+        }
+        None
+    };
+    let skip_ws = |mut k: usize| {
+        while k < b.len() && b[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        k
+    };
+    let mut at = 0;
+    while let Some(q) = memchr::memchr(b'"', &b[at..]) {
+        let Some((name, after)) = string(at + q + 1) else {
+            // Cut inside a string: what follows it is not there.
+            return;
+        };
+        at = after;
+        let k = skip_ws(after);
+        if b.get(k) != Some(&b':') {
+            continue;
+        }
+        let k = skip_ws(k + 1);
+        if b.get(k) == Some(&b'"') {
+            // A value cut at the end of the segment still arrived in part.
+            let (value, next) = string(k + 1).unwrap_or((&b[k + 1..], b.len()));
+            f(name, value);
+            at = next;
+        } else {
+            at = k;
+        }
+    }
+}
+
 /// A URL's `%20` and the like decoded (an OCSP request sent by GET in a path, an ONVIF scope's
 /// spaces); an escape that is none is kept as it is.
 pub fn percent_decode(s: &str) -> String {
@@ -498,6 +689,58 @@ mod gzip_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_fields_of_forms_xml_and_json_bodies() {
+        let fields = |b: &[u8], ct: Option<&str>| {
+            let mut v: Vec<(String, String)> = Vec::new();
+            let kind = body_fields(b, ct, |n, x| {
+                v.push((
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(x).into_owned(),
+                ))
+            });
+            (kind, v)
+        };
+        let (kind, v) = fields(
+            b"action=new&auth=00:24:e4:24:80:2a&hash=06b4&empty=&flag=true",
+            Some("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(kind, Some("form"));
+        let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["action", "auth", "hash"]);
+        // SOAP, namespaces and attributes, a flag, an empty element, and a cut at the end.
+        let (kind, v) = fields(
+            b"<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"x\"><soap:Body><Login xmlns=\"y\">\
+              <Username>admin</Username><ChangePassword>true</ChangePassword><Password></Password>\
+              <h:LoginPassword a=\"1\">ABCD1234</h:LoginPassword><Empty/><Cut>par",
+            Some("text/xml; charset=utf-8"),
+        );
+        assert_eq!(kind, Some("XML"));
+        assert_eq!(
+            v,
+            [
+                ("Username".into(), "admin".into()),
+                ("LoginPassword".into(), "ABCD1234".into()),
+                ("Cut".into(), "par".into()),
+            ]
+        );
+        let (kind, v) = fields(
+            br#"{"user": {"email":"a@b.c", "pass\"word": "x", "n": 5}, "token":"abc123def4"#,
+            None,
+        );
+        assert_eq!(kind, Some("JSON"));
+        let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["email", "pass\\\"word", "token"]);
+        assert_eq!(fields(b"\x00\x01binary", None), (None, Vec::new()));
+
+        assert_eq!(secret_name("AdminPassword"), Some(Secret::Password));
+        assert_eq!(secret_name("user_passwd"), Some(Secret::Password));
+        assert_eq!(secret_name("access_token"), Some(Secret::Key));
+        assert_eq!(secret_name("Username"), Some(Secret::User));
+        assert_eq!(secret_name("passwordPolicy"), None);
+        assert_eq!(secret_name("temperature"), None);
+    }
 
     #[test]
     fn request_keeps_user_not_password_and_drops_query_values() {

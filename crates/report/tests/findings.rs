@@ -1146,6 +1146,54 @@ fn soap_actions_in_clear_are_named() {
     }
 }
 
+/// The same HNAP session logs in (`<Username>admin</Username><LoginPassword>9523…</LoginPassword>`,
+/// frames 177 and 288) and changes the admin password (`<ChangePassword>true</ChangePassword>
+/// <AdminPassword>e0ae…</AdminPassword>`, frames 247 and 326) in request bodies: a login in
+/// clear, with its user and never its value. `ChangePassword` holds a flag, no password.
+/// Withings' scale posts its session and its keys in forms (`sessionid=4105-…`, `auth=00:24:…`,
+/// `hash=06b4…`): named on its plain-HTTP finding, values left out.
+#[test]
+fn passwords_and_keys_in_request_bodies() {
+    let r = report(capture("IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1, "{creds:?}");
+    let f = creds[0].1;
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.subject, "http to 10.10.10.37");
+    assert_eq!(f.count, 4);
+    let method = fact(f, "method");
+    assert!(
+        method.contains("XML field LoginPassword in the request body"),
+        "{method}"
+    );
+    assert!(
+        method.contains("XML field AdminPassword in the request body"),
+        "{method}"
+    );
+    assert!(!method.contains("ChangePassword"), "{method}");
+    assert!(fact(f, "user").contains("admin"));
+    let json = serde_json::to_string(&r).unwrap();
+    for secret in ["95236314F61B9D2DE1E530CF2CC70E0E", "e0ae6f28"] {
+        assert!(!json
+            .to_ascii_lowercase()
+            .contains(&secret.to_ascii_lowercase()));
+    }
+
+    let r = report(capture("IoTSentinel__Withings__Setup-C-2-STA.pcap"));
+    assert!(of(&r, FindingId::CleartextCredentials).is_empty());
+    let f = of(&r, FindingId::CleartextHttp)
+        .into_iter()
+        .find(|(_, f)| f.subject.contains("withings"))
+        .expect("Withings over HTTP")
+        .1;
+    let keys = fact(f, "keys in request bodies (values not shown)");
+    for k in ["sessionid", "auth", "hash"] {
+        assert!(keys.split(", ").any(|x| x == k), "{keys}");
+    }
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("06b492f2"));
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
