@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};
 use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
-use iotscope_proto::app::Message;
+use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::dns::RData;
 use serde::Serialize;
 
@@ -683,6 +683,27 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             _ => {}
+        }
+    }
+    // A Tuya-based device broadcasts its discovery beacon (udp/6666 in clear, 6667 encrypted)
+    // for the vendor's app to find it; the app listens and sends none.
+    for f in flows {
+        let (to, port) = f.key.end(f.initiator.other());
+        if f.app.app != App::Tuya
+            || f.key.proto != 17
+            || matches!(f.app.by, By::Port | By::Nothing)
+            || !matches!(port, 6666 | 6667)
+            || !is_broadcast(&ip_of(&to))
+        {
+            continue;
+        }
+        let mac = f.mac[f.initiator as usize];
+        if let Some(d) = mac.and_then(|m| by_key.get_mut(&DeviceKey::Mac(m))) {
+            d.claim(
+                "tuya-discovery",
+                "broadcasts Tuya's device discovery",
+                f.first_frame,
+            );
         }
     }
     // The gateway: the MAC that most internet traffic comes from, when it carries at least half

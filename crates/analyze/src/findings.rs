@@ -167,7 +167,7 @@ pub static CATALOGUE: [Entry; 22] = [
         id: FindingId::ProgramDownload,
         severity: Severity::High,
         title: "Downloads a program over plain HTTP",
-        explanation: "The device fetched a program (a Linux or Windows executable, or a script) \
+        explanation: "The device fetched a program (an executable for Linux, Windows or macOS, Java code, or a script) \
             over unencrypted HTTP: its first bytes say so, whatever its name or content type. \
             Anyone on the path could swap it for their own, which the device would then run. A \
             bot that has broken into a camera or router fetches its own binaries like this, from \
@@ -1978,7 +1978,18 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         format!("{}:{}", v.name, v.sport)
     };
     let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
-    acc.raise(sev).at(v.f.first, v.f.last, v.frame);
+    acc.raise(sev);
+    // The evidence is the requests' frames (where Wireshark shows them), else the flow's first.
+    let mut cited = false;
+    for e in ix.events(v.f) {
+        if matches!(&e.message, Message::HttpRequest(r) if r.ssdp.is_none()) {
+            acc.at(v.f.first, v.f.last, e.frame + 1);
+            cited = true;
+        }
+    }
+    if !cited {
+        acc.at(v.f.first, v.f.last, v.frame);
+    }
     acc.fact("server", v.server(i));
     if status_check {
         acc.fact(

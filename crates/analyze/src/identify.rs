@@ -29,6 +29,9 @@ pub enum Kind {
     Phone,
     Computer,
     RouterAp,
+    /// A smart-home device of a vendor or platform that makes many kinds (Tuya, Nest, eQ-3),
+    /// its exact kind not known.
+    SmartHome,
     Unknown,
 }
 
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Phone => "phone",
             Kind::Computer => "computer",
             Kind::RouterAp => "router/ap",
+            Kind::SmartHome => "smart-home device",
             Kind::Unknown => "unknown",
         }
     }
@@ -332,6 +336,15 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("vendor", Prefix("sonos"), SpeakerAssistant, Medium),
     ("vendor", Prefix("roku"), TvStreamer, Medium),
     ("vendor", Prefix("raspberry pi"), Computer, Medium),
+    // Smart-home vendors of many kinds of device (thermostats, cameras, plugs, sensors).
+    ("vendor", Prefix("nest labs"), SmartHome, Medium),
+    ("vendor", Prefix("eq-3"), SmartHome, Medium),
+    ("vendor", Prefix("tuya"), SmartHome, Medium),
+    // Espressif's Wi-Fi chips run most cheap plugs, bulbs and sensors, and hobby boards too.
+    ("vendor", Prefix("espressif"), SmartHome, Low),
+    // Tuya's platform runs the devices of hundreds of brands: one that announces itself for
+    // the Tuya app to find is one of them, whoever made its Wi-Fi module.
+    ("tuya-discovery", Prefix(""), SmartHome, Medium),
     // The cloud a device contacts (weak: a phone's app contacts it too).
     ("contacts", Suffix("meethue.com"), LightBridge, Low),
     ("contacts", Suffix("withings.net"), ScaleHealth, Low),

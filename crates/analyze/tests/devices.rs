@@ -170,9 +170,10 @@ fn iot_sentinel_device_types_are_right_or_unknown() {
             id.confidence,
             id.because.clone().unwrap_or_default()
         ));
-        // Right, or honestly unknown; never another kind.
+        // Right, or honestly unknown, or a smart-home device of a kind not known (each of these
+        // is one); never another kind.
         assert!(
-            got == truth || got == "unknown",
+            got == truth || got == "unknown" || got == "smart-home device",
             "{model}: {got} (truth {truth}) because {:?}",
             id.because
         );
@@ -311,4 +312,31 @@ fn wifi_stations_are_devices_and_a_shared_printer_is_not_theirs() {
         .addresses
         .iter()
         .any(|a| a.to_string() == "192.168.1.132"));
+}
+
+#[test]
+fn tuya_beacons_and_smart_home_vendors_make_smart_home_devices() {
+    use iotscope_analyze::identify::{identify, Kind};
+    // nDPI's tuya_lp: each of the 13 hosts broadcasts Tuya's discovery beacon to udp/6667,
+    // whether its Wi-Fi module is Tuya's own or Espressif's.
+    let inv = inventory("nDPI__tuya_lp.pcap");
+    assert_eq!(inv.len(), 13);
+    for d in &inv {
+        let id = identify(d);
+        assert_eq!(id.kind, Kind::SmartHome, "{:?}", d.vendor);
+        assert_eq!(
+            id.because.as_deref(),
+            Some("tuya-discovery=broadcasts Tuya's device discovery")
+        );
+    }
+    // A Nest device and an eQ-3 (HomeMatic) plug, by their makers alone.
+    let nest = inventory("nDPI__nest_log_sink.pcap");
+    let id = identify(device(&nest, "18:b4:30:26:34:40"));
+    assert_eq!(
+        (id.kind, id.because.as_deref()),
+        (Kind::SmartHome, Some("vendor=Nest Labs Inc."))
+    );
+    let plug = inventory("IoTSentinel__HomeMaticPlug__Setup-C-8-STA.pcap");
+    let id = identify(device(&plug, "00:1a:22:05:c4:2e"));
+    assert_eq!(id.kind, Kind::SmartHome);
 }

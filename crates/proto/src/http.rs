@@ -92,13 +92,33 @@ pub struct HttpResponse {
 }
 
 /// A program, by the magic bytes that start it: an ELF executable (Linux, the bots that infect
-/// cameras and routers), a Windows executable (MZ and the usual DOS stub's next bytes), a script
-/// (`#!`).
+/// cameras and routers), a Windows executable (MZ and the usual DOS stub's next bytes), a Mach-O
+/// executable (macOS; a universal one starts `CAFEBABE` and a count of architectures), a Java
+/// class (`CAFEBABE` and a class-file version, 45 and up: what a Log4Shell exploit makes its
+/// victim fetch), a Java archive (a zip whose first entry is in `META-INF/`), a script (`#!`).
 pub fn program_kind(body: &[u8]) -> Option<&'static str> {
+    const MACH_O: [[u8; 4]; 4] = [
+        [0xfe, 0xed, 0xfa, 0xce],
+        [0xfe, 0xed, 0xfa, 0xcf],
+        [0xce, 0xfa, 0xed, 0xfe],
+        [0xcf, 0xfa, 0xed, 0xfe],
+    ];
     if body.starts_with(b"\x7fELF") {
         Some("ELF executable")
     } else if body.starts_with(b"MZ\x90\x00") || body.starts_with(b"MZP\x00") {
         Some("Windows executable")
+    } else if let [0xca, 0xfe, 0xba, 0xbe, a, b, c, d, ..] = *body {
+        // A universal Mach-O counts a few architectures; a class file's minor and major
+        // versions read as a far larger number.
+        match u32::from_be_bytes([a, b, c, d]) {
+            1..=32 => Some("Mach-O executable"),
+            _ if u16::from_be_bytes([c, d]) >= 45 => Some("Java class"),
+            _ => None,
+        }
+    } else if body.len() >= 8 && MACH_O.iter().any(|m| body.starts_with(m)) {
+        Some("Mach-O executable")
+    } else if body.starts_with(b"PK\x03\x04") && body.get(30..39) == Some(b"META-INF/".as_slice()) {
+        Some("Java archive")
     } else if body.starts_with(b"#!/") {
         Some("script")
     } else {
@@ -149,7 +169,10 @@ pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
     Some(match program_kind(&out[..n.min(out.len())])? {
         "ELF executable" => "gzip-compressed ELF executable",
         "Windows executable" => "gzip-compressed Windows executable",
-        _ => "gzip-compressed script",
+        "Mach-O executable" => "gzip-compressed Mach-O executable",
+        "Java class" => "gzip-compressed Java class",
+        "script" => "gzip-compressed script",
+        _ => "gzip-compressed program",
     })
 }
 
@@ -667,6 +690,30 @@ mod gzip_tests {
         let mut e = b.write(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn java_classes_and_mach_o_are_programs() {
+        // A class file of Java 8 (major 52), and a universal Mach-O with two architectures.
+        assert_eq!(
+            program_kind(b"\xca\xfe\xba\xbe\x00\x00\x00\x34\x00\x1f"),
+            Some("Java class")
+        );
+        assert_eq!(
+            program_kind(b"\xca\xfe\xba\xbe\x00\x00\x00\x02\x01\x00"),
+            Some("Mach-O executable")
+        );
+        assert_eq!(program_kind(b"\xca\xfe\xba\xbe\x00\x00"), None);
+        assert_eq!(
+            program_kind(b"\xcf\xfa\xed\xfe\x07\x00\x00\x01"),
+            Some("Mach-O executable")
+        );
+        let mut jar = b"PK\x03\x04".to_vec();
+        jar.extend([0u8; 26]);
+        jar.extend(b"META-INF/MANIFEST.MF");
+        assert_eq!(program_kind(&jar), Some("Java archive"));
+        jar[30..39].copy_from_slice(b"word/docs");
+        assert_eq!(program_kind(&jar), None);
     }
 
     #[test]

@@ -1135,7 +1135,9 @@ fn weakness(f: &FindingReport) -> String {
             match fact("program").as_str() {
                 "script" => "a script".to_string(),
                 p if p.contains(',') => "programs".to_string(),
-                p => format!("an {p}").replace("an Windows", "a Windows"),
+                // "an ELF executable", "a Java class", "a gzip-compressed script".
+                p if p.starts_with(['E', 'e']) => format!("an {p}"),
+                p => format!("a {p}"),
             },
             f.subject
         ),

@@ -1194,6 +1194,27 @@ fn passwords_and_keys_in_request_bodies() {
     assert!(!json.contains("06b492f2"));
 }
 
+/// nDPI's log4j capture: a `${jndi:ldap://...}` User-Agent makes the web application at
+/// 172.16.238.10 fetch `/Exploit.class` (`CAFEBABE`, class-file version 52) from the attacker's
+/// 172.16.238.11 over plain HTTP, twice (frames 20 and 406): a program download, not just plain
+/// HTTP.
+#[test]
+fn a_java_class_fetched_in_clear_is_a_program_download() {
+    let r = report(capture("nDPI__log4j-webapp-exploit.pcap"));
+    let d = of(&r, FindingId::ProgramDownload);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let (dev, f) = d[0];
+    assert!(dev.addresses.iter().any(|a| a == "172.16.238.10"));
+    assert_eq!(f.subject, "172.16.238.11");
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(fact(f, "program"), "Java class");
+    assert!(fact(f, "file").starts_with("/Exploit.class (Java class"));
+    assert!(dev
+        .verdict
+        .text
+        .contains("it downloads a Java class over plain HTTP"));
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
