@@ -3204,6 +3204,29 @@ fn endpoint_findings(
             (c.0, s.0)
         })
         .collect();
+    // Hosts that look names up over plain HTTP (HTTPDNS): their answers are not read here, so
+    // their lookups are as unseen as encrypted ones.
+    let http_dns: BTreeSet<IpAddr> = i
+        .events
+        .iter()
+        .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
+        .map(|e| ip_of(&e.src))
+        .collect();
+    // No host looked any name up, while several reached the internet: the capture misses the
+    // network's DNS (taken where it does not pass, or filtered), and a missing lookup says
+    // nothing. (One device alone that resolved nothing may well use hard-coded addresses.)
+    let dns_seen = i
+        .events
+        .iter()
+        .any(|e| matches!(&e.message, Message::Dns(_)) && (e.src_port == 53 || e.dst_port == 53));
+    let talkers = i
+        .endpoints
+        .iter()
+        .filter(|e| e.flows > e.inbound)
+        .map(|e| e.device)
+        .collect::<BTreeSet<IpAddr>>()
+        .len();
+    let blind = !dns_seen && talkers >= 2;
     // no-dns findings lowered because their first contact came soon after the capture began.
     let mut early_keys: BTreeSet<(String, String)> = BTreeSet::new();
     // When each address was handed out in the capture (a DHCP ACK to a client that held no
@@ -3266,7 +3289,8 @@ fn endpoint_findings(
             let in_url = by_address.contains(&(e.device, e.addr));
             let leased_here = leased.get(&e.device).is_some_and(|t| *t <= e.first);
             let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url && !leased_here;
-            let sev = if (encrypted_dns.contains(&e.device) && !in_url) || early {
+            let unseen = encrypted_dns.contains(&e.device) || http_dns.contains(&e.device);
+            let sev = if (unseen && !in_url) || early || blind {
                 Severity::Info
             } else {
                 Severity::Low
@@ -3292,6 +3316,18 @@ fn endpoint_findings(
                 acc.fact(
                     "note",
                     "the device uses encrypted DNS, so its lookups cannot be seen",
+                );
+            } else if http_dns.contains(&e.device) {
+                acc.fact(
+                    "note",
+                    "the device looks names up over HTTP (HTTPDNS), whose answers are not read \
+                     here",
+                );
+            } else if blind {
+                acc.fact(
+                    "note",
+                    "no host in the capture looked up any name: it misses the network's DNS \
+                     (taken where DNS does not pass, or filtered), so lookups cannot be judged",
                 );
             } else if early {
                 // Written once per finding below, from its earliest contact.

@@ -353,6 +353,11 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("contacts", Suffix("august.com"), Lock, Low),
 ];
 
+/// A kind of smart-home device: neither a phone, a computer, a router, nor unknown.
+fn is_smart_home(k: Kind) -> bool {
+    !matches!(k, Phone | Computer | RouterAp | Unknown)
+}
+
 /// Decides what kind of device `d` is.
 pub fn identify(d: &Device) -> Identity {
     let mut best: Option<(Confidence, Kind, String)> = None;
@@ -379,8 +384,19 @@ pub fn identify(d: &Device) -> Identity {
             if rule_kind != kind || value.is_empty() || !m.hit(value) {
                 continue;
             }
+            // `smart-home device` is what a more precise kind of smart-home device also is: at
+            // the same confidence, the precise kind wins and no conflict is made.
+            let generic = |k: Kind| {
+                k == SmartHome && is_smart_home(device) || device == SmartHome && is_smart_home(k)
+            };
             match &best {
-                Some((c, k, _)) if *c > conf || (*c == conf && *k == device) => {}
+                Some((c, k, _))
+                    if *c > conf
+                        || (*c == conf && *k == device)
+                        || (*c == conf && device == SmartHome && generic(*k)) => {}
+                Some((c, k, _)) if *c == conf && *k == SmartHome && generic(*k) => {
+                    best = Some((conf, device, format!("{kind}={value}")));
+                }
                 Some((c, _, _)) if *c == conf => conflict = true,
                 _ => {
                     best = Some((conf, device, format!("{kind}={value}")));

@@ -42,13 +42,20 @@ pub struct InputSummary {
     pub interfaces: Vec<String>,
     pub sections: u32,
     pub frames: u64,
+    /// The time of its first frame: when the capture began.
+    pub first_ts: Option<Nanos>,
     /// The error that stopped reading, with the byte offset.
     pub error: Option<String>,
 }
 
 impl InputSummary {
     /// What `frames` (done reading) says of input `path`, of which `n` frames were read.
-    fn of(path: &std::path::Path, frames: &Frames, n: u64) -> InputSummary {
+    fn of(
+        path: &std::path::Path,
+        frames: &Frames,
+        n: u64,
+        first_ts: Option<Nanos>,
+    ) -> InputSummary {
         InputSummary {
             name: path.display().to_string(),
             format: frames.format().map(|f: Format| f.to_string()),
@@ -59,6 +66,7 @@ impl InputSummary {
                 .collect(),
             sections: frames.sections(),
             frames: n,
+            first_ts,
             error: None,
         }
     }
@@ -565,12 +573,13 @@ fn split_run(
                 scope.spawn(move || {
                     let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
                     let mut n = 0;
+                    let mut first = None;
                     let shown = if i == 0 { progress } else { None };
-                    let r = read_one(&mut frames, &mut dispatch, &mut n, shown);
+                    let r = read_one(&mut frames, &mut dispatch, (&mut n, &mut first), shown);
                     let Dispatch::Inline(w) = dispatch else {
                         unreachable!()
                     };
-                    (r, n, w, InputSummary::of(path, &frames, n))
+                    (r, n, w, InputSummary::of(path, &frames, n, first))
                 })
             })
             .collect();
@@ -646,13 +655,15 @@ fn read_all(
             interfaces: Vec::new(),
             sections: 0,
             frames: 0,
+            first_ts: None,
             error: None,
         };
         let result = Capture::open(path).and_then(|mut cap| {
             let mut frames = cap.frames();
             let before = frame_no;
-            let r = read_one(&mut frames, dispatch, &mut frame_no, progress);
-            summary = InputSummary::of(path, &frames, frame_no - before);
+            let mut first = None;
+            let r = read_one(&mut frames, dispatch, (&mut frame_no, &mut first), progress);
+            summary = InputSummary::of(path, &frames, frame_no - before, first);
             r
         });
         let stopped = result.as_ref().is_err_and(ReadError::is_stop);
@@ -671,10 +682,12 @@ fn read_all(
     (inputs, errors)
 }
 
+/// Reads every frame of one input into `dispatch`; `frame_no` counts them on over the inputs,
+/// and `first_ts` gets the time of this input's first.
 fn read_one(
     frames: &mut Frames<'_>,
     dispatch: &mut Dispatch,
-    frame_no: &mut u64,
+    (frame_no, first_ts): (&mut u64, &mut Option<Nanos>),
     progress: Option<&Progress>,
 ) -> Result<(), ReadError> {
     let mut next_flush = FLUSH_EVERY;
@@ -692,6 +705,9 @@ fn read_one(
         let (mut it, at) = match frames.next_frame()? {
             None => return Ok(()),
             Some(f) => {
+                if first_ts.is_none() {
+                    *first_ts = Some(f.ts);
+                }
                 let it = Item {
                     frame: *frame_no,
                     ts: f.ts,

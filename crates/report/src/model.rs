@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.9";
+pub const SCHEMA_VERSION: &str = "1.10";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -71,6 +71,9 @@ pub struct InputFile {
     pub first_frame: u64,
     /// Why reading stopped early (the report covers what was read before).
     pub error: Option<String>,
+    /// The time of the file's first frame, when its capture began.
+    #[serde(skip)]
+    pub first_ts: Option<Nanos>,
 }
 
 /// The network at a glance.
@@ -384,13 +387,13 @@ pub fn build(i: &Input) -> Report {
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
-    // Where each input begins (its first frame, 1-based, and its earliest flow): "soon after the
-    // capture began" is measured from the file the flow is in.
+    // Where each input begins (its first frame, 1-based, and that frame's time, else its
+    // earliest flow's): "soon after the capture began" is measured from the file the flow is in.
     let mut starts: Vec<(u64, Nanos)> = i
         .files
         .iter()
         .filter(|f| f.frames > 0)
-        .map(|f| (f.first_frame, Nanos::MAX))
+        .map(|f| (f.first_frame, f.first_ts.unwrap_or(Nanos::MAX)))
         .collect();
     for f in i.flows {
         let frame = f.first_frame + 1;
@@ -1579,6 +1582,7 @@ pub fn from_run_with_baseline(
                     frames: i.frames,
                     first_frame,
                     error: i.error.clone(),
+                    first_ts: i.first_ts,
                 })
             })
             .collect(),
