@@ -130,6 +130,9 @@ pub struct LongLived {
     pub packets: u64,
     /// Still open when the capture ended: no FIN or RST was seen.
     pub open_at_end: bool,
+    /// Already open when the capture began (a TCP connection seen without its handshake): its
+    /// duration is a lower bound.
+    pub open_at_start: bool,
     /// First frame (1-based).
     pub frame: u64,
 }
@@ -359,6 +362,9 @@ pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) 
                     && !tail
                         .tcp
                         .is_some_and(|t| matches!(t.state, TcpState::Closing | TcpState::Closed)),
+                open_at_start: head
+                    .tcp
+                    .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none()),
                 frame: head.first_frame + 1,
             });
         }

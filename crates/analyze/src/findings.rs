@@ -926,7 +926,12 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             acc.fact(
                 "connections",
                 format!(
-                    "open {open}, {up} up, {down} down, {}",
+                    "open {open}{}, {up} up, {down} down, {}",
+                    if l.open_at_start {
+                        " or more (open before the capture began)"
+                    } else {
+                        ""
+                    },
                     if l.open_at_end {
                         "still open when the capture ended"
                     } else {
@@ -944,9 +949,10 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         // The longest connection sums the finding up (it comes first).
         if acc.summary.is_none() {
             acc.summary = Some(format!(
-                "{} → {} ({place}) · open {open} · {up} up, {down} down{}",
+                "{} → {} ({place}) · open {open}{} · {up} up, {down} down{}",
                 l.destination.service,
                 l.server,
+                if l.open_at_start { " or more" } else { "" },
                 if l.open_at_end {
                     " · still open at the end"
                 } else {
@@ -967,6 +973,13 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             (o, n) => format!("{o} of {n} still open when the capture ended"),
         };
         acc.fact("state", state);
+        let listed = acc.values("connections").len() as u64;
+        if acc.count > listed {
+            acc.fact(
+                "listed",
+                format!("the {listed} longest of {} connections", acc.count),
+            );
+        }
     }
     // A problem that only some of a name's connections showed says how many.
     for ((id, _, _), acc) in out.map.iter_mut() {

@@ -1239,6 +1239,31 @@ fn a_java_class_fetched_in_clear_is_a_program_download() {
         .contains("it downloads a Java class over plain HTTP"));
 }
 
+/// nDPI's nest_log_sink: six connections to 35.174.82.237:11095 (tshark -z conv,tcp), five of
+/// them open 10 minutes or more; the first (tcp/63340, frame 1) has no handshake in the capture,
+/// so its 26 min 55 s are a lower bound. Four are listed, and the finding says of how many.
+#[test]
+fn long_lived_connections_say_what_is_listed_and_what_began_before() {
+    let r = report(capture("nDPI__nest_log_sink.pcap"));
+    let f = of(&r, FindingId::LongLived)
+        .into_iter()
+        .find(|(_, f)| f.subject.ends_with("production.nest.com"))
+        .expect("long-lived to the Nest front end")
+        .1;
+    assert_eq!(f.count, 5);
+    assert_eq!(fact(f, "listed"), "the 4 longest of 5 connections");
+    let connections: String = f
+        .facts
+        .iter()
+        .filter(|x| x.label == "connections")
+        .map(|x| format!("{}\n", x.value))
+        .collect();
+    assert_eq!(connections.lines().count(), 4, "{connections}");
+    assert!(connections.contains("open 26 min 55 s or more (open before the capture began)"));
+    assert_eq!(connections.matches("or more").count(), 1, "{connections}");
+    assert!(!connections.contains("open 10 min"), "{connections}");
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
