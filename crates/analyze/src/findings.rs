@@ -120,20 +120,10 @@ pub static CATALOGUE: [Entry; 22] = [
         id: FindingId::UnsafeProtocol,
         severity: Severity::High,
         title: "Unencrypted or unauthenticated protocol",
-        explanation: "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything \
-            after them in clear, and telnet services on devices are the first thing botnets such \
-            as Mirai try with factory passwords. TFTP has no login and no integrity at all: \
-            whoever answers in the server's place can hand the device any file, such as the \
-            firmware or script it asked for. An MQTT broker that accepts clients without a login \
-            lets anyone who reaches it publish to its topics, commands to devices included. The \
-            control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
-            check no one: whoever reaches the device can read its values and send it commands. \
-            SNMP v1 and v2c, which manage routers, printers and cameras, send their community \
-            string (a password, often the factory's) in clear in every message. MQTT and CoAP \
-            without TLS to a server on the internet carry the device's messages to its cloud, \
-            and the commands that come back, where anyone on the path can read and change them. \
-            IRC to a server on the internet is chat in clear, and the command channel of many \
-            bots that infect cameras and routers.",
+        explanation: "The device uses or offers a protocol that sends its logins and data in \
+            clear, or that checks no one: anyone who can see the traffic can read it, and anyone \
+            who can reach the service can use it. (Each finding says which protocol, and what \
+            it exposes.)",
         remedy:
             "Turn the service off in the device's settings if it can be; otherwise block it at \
             the router and change any default password. Prefer SSH, SFTP and mail over TLS, and \
@@ -390,6 +380,88 @@ impl FindingId {
             FindingId::Periodic => "periodic",
             FindingId::ConnectivityCheck => "connectivity-check",
         }
+    }
+}
+
+/// What each unsafe protocol exposes: the part of the unsafe-protocol explanation that concerns
+/// one finding, by the protocol its subject names (`offers telnet on tcp/23`, `uses tftp to
+/// ...`, `accepts mqtt clients without login on ...`).
+const UNSAFE_WHY: [(&[&str], &str); 8] = [
+    (
+        &["telnet", "ftp", "pop3", "imap", "smtp"],
+        "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything after them in \
+         clear, and telnet services on devices are the first thing botnets such as Mirai try with \
+         factory passwords.",
+    ),
+    (
+        &["tftp"],
+        "TFTP has no login and no integrity at all: whoever answers in the server's place can \
+         hand the device any file, such as the firmware or script it asked for.",
+    ),
+    (
+        &["modbus", "dnp3", "iec104", "bacnet"],
+        "The control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
+         check no one: whoever reaches the device can read its values and send it commands.",
+    ),
+    (
+        &["snmp"],
+        "SNMP v1 and v2c, which manage routers, printers and cameras, send their community string \
+         (a password, often the factory's) in clear in every message.",
+    ),
+    (
+        &["mqtt", "coap"],
+        "MQTT and CoAP without TLS to a server on the internet carry the device's messages to its \
+         cloud, and the commands that come back, where anyone on the path can read and change \
+         them.",
+    ),
+    (
+        &["irc"],
+        "IRC to a server on the internet is chat in clear, and the command channel of many bots \
+         that infect cameras and routers.",
+    ),
+    (
+        &["vnc"],
+        "VNC shares a screen, its keyboard and its mouse: without encryption anyone on the path \
+         watches the session, and without a password anyone who reaches the service takes \
+         control.",
+    ),
+    (
+        &["broker"],
+        "An MQTT broker that accepts clients without a login lets anyone who reaches it publish \
+         to its topics, commands to devices included.",
+    ),
+];
+
+/// The part of the catalogue's explanation that concerns one finding, where the catalogue's
+/// covers several cases: what the protocol of an unsafe-protocol finding exposes, and for a
+/// tls-weak finding with no certificate problem (an old version, no server name), what those
+/// mean. `None`: the catalogue's explanation as it stands.
+pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&'static str> {
+    match id {
+        FindingId::UnsafeProtocol => {
+            let mut words = subject.split(' ');
+            let protocol = match (words.next(), words.next()) {
+                (Some("accepts"), Some("mqtt")) => "broker",
+                (_, Some(p)) => p,
+                _ => return None,
+            };
+            UNSAFE_WHY
+                .iter()
+                .find(|(names, _)| names.contains(&protocol))
+                .map(|(_, why)| *why)
+        }
+        FindingId::TlsWeak => {
+            let certificate = facts
+                .iter()
+                .any(|f| f.label == "problems" && f.value.contains("certificate"));
+            (!certificate).then_some(
+                "The connection is encrypted, but with an obsolete version of TLS (1.0 and 1.1 \
+                 have known weaknesses and get no fixes), or without the name of the server it \
+                 wants (SNI): a client that names no server often checks no name in the \
+                 certificate either, and shows an old TLS library.",
+            )
+        }
+        _ => None,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use iotscope_analyze::findings::Severity;
+use iotscope_analyze::findings::{explanation_for, Severity};
 use iotscope_analyze::text::{bytes, duration};
 
 use crate::model::{
@@ -488,7 +488,8 @@ fn device(o: &mut String, i: usize, d: &DeviceReport, r: &Report) {
         // The advice of a kind of finding is given once per device, with its first finding.
         let mut advised = std::collections::BTreeSet::new();
         for f in fs {
-            let first = advised.insert(f.id);
+            let why = explanation_for(f.id, &f.subject, &f.facts);
+            let first = advised.insert((f.id, why));
             finding(o, f, &r.catalogue, first);
         }
     }
@@ -637,7 +638,7 @@ fn finding(o: &mut String, f: &FindingReport, cat: &[CatalogueEntry], advise: bo
     } else if let Some(c) = cat.iter().find(|c| c.id == f.id) {
         let advice = format!(
             "<div class=\"advice\"><div><b>Why it matters</b>{}</div><div><b>What to do</b>{}</div></div>",
-            esc(&c.explanation),
+            esc(explanation_for(f.id, &f.subject, &f.facts).unwrap_or(&c.explanation)),
             esc(&c.remedy)
         );
         if f.severity >= Severity::Low {

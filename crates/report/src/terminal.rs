@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use iotscope_analyze::findings::{FindingId, Severity};
+use iotscope_analyze::findings::{explanation_for, FindingId, Severity};
 use iotscope_analyze::text::{bytes, duration};
 
 use crate::model::{CatalogueEntry, DeviceReport, Report};
@@ -274,7 +274,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     if !d.findings.is_empty() {
         o.push('\n');
     }
-    let mut explained: Vec<FindingId> = Vec::new();
+    let mut explained: Vec<(FindingId, Option<&str>)> = Vec::new();
     for f in &d.findings {
         let sev = f.severity.name().to_uppercase();
         let _ = writeln!(
@@ -342,14 +342,15 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             }
         );
         // The catalogue text once per device and finding kind.
-        if f.severity >= Severity::Low && !explained.contains(&f.id) {
-            explained.push(f.id);
+        let why = explanation_for(f.id, &f.subject, &f.facts);
+        if f.severity >= Severity::Low && !explained.contains(&(f.id, why)) {
+            explained.push((f.id, why));
             if let Some(c) = cat.iter().find(|c| c.id == f.id) {
                 let _ = writeln!(
                     o,
                     "{}why it matters: {}",
                     " ".repeat(32),
-                    wrap(&c.explanation, 48, 48)
+                    wrap(why.unwrap_or(&c.explanation), 48, 48)
                 );
                 let _ = writeln!(
                     o,

@@ -1264,6 +1264,30 @@ fn long_lived_connections_say_what_is_listed_and_what_began_before() {
     assert!(!connections.contains("open 10 min"), "{connections}");
 }
 
+/// "Why it matters" speaks of the finding at hand: the Ednet camera's TFTP finding explains TFTP,
+/// not telnet or Modbus; alexa-app's TLS 1.0 (no certificate problem) is not blamed on a
+/// certificate.
+#[test]
+fn explanations_fit_the_finding() {
+    use iotscope_analyze::findings::explanation_for;
+    let r = report(capture("IoTSentinel__EdnetCam1__Setup-C-5-STA.pcap"));
+    let (_, f) = of(&r, FindingId::UnsafeProtocol)[0];
+    let why = explanation_for(f.id, &f.subject, &f.facts).expect("tftp's own");
+    assert!(why.starts_with("TFTP has no login"), "{why}");
+    let text = iotscope_report::terminal::render(&r);
+    assert!(text.contains("TFTP has no login"));
+    assert!(!text.contains("Mirai"));
+    let r = report(capture("nDPI__alexa-app.pcapng"));
+    let weak = of(&r, FindingId::TlsWeak);
+    let (_, f) = weak
+        .iter()
+        .find(|(_, f)| fact(f, "problems") == "TLS 1.0 agreed")
+        .expect("TLS 1.0 to pitangui");
+    let why = explanation_for(f.id, &f.subject, &f.facts).expect("no certificate problem");
+    assert!(why.contains("obsolete version of TLS"));
+    assert!(!why.contains("self-signed"));
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
