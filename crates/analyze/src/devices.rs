@@ -217,9 +217,20 @@ impl Local {
     /// link (an address a host checks before taking it, a neighbour's advertisement, a
     /// solicitation's sender). Nothing routes Neighbor Discovery (the parser only reads it with
     /// a hop limit of 255), and IPv6 hosts' subnets are /64s.
-    pub fn learn(&mut self, events: &[Event]) {
-        let mut add = |a: std::net::Ipv6Addr, len: u8| {
-            let ip = IpAddr::V6(a);
+    ///
+    /// Also an IPv4 address a DHCP server acknowledged (and the routers the acknowledgement
+    /// names), and the /64 of a global address whose interface identifier is the modified EUI-64 of the
+    /// MAC its frames come from (RFC 4291, appendix A: SLAAC without privacy extensions): only a
+    /// host on this link sends with its own MAC, since a routed packet carries its router's.
+    pub fn learn(&mut self, events: &[Event], flows: &[Flow]) {
+        let mut add = |ip: IpAddr, len: u8| {
+            let IpAddr::V6(a) = ip else {
+                // An IPv4 host address (the only ones learned).
+                if !(ip.is_unspecified() || is_broadcast(&ip) || self.contains(&ip)) {
+                    self.nets.push((ip, 32));
+                }
+                return;
+            };
             if a.is_unspecified() || a.is_multicast() || is_local(&ip) || self.contains(&ip) {
                 return;
             }
@@ -232,6 +243,15 @@ impl Local {
             self.nets.push((IpAddr::V6(net), len));
         };
         for e in events {
+            // An address a DHCP server of this network leased, and the routers it names, are
+            // this network's, public or not.
+            if let Message::Dhcp(m) = &e.message {
+                if m.msg_type == Some(5) {
+                    for a in std::iter::once(m.your_addr).chain(m.routers.iter().copied()) {
+                        add(IpAddr::V4(a), 32);
+                    }
+                }
+            }
             let Message::Ndp(m) = &e.message else {
                 continue;
             };
@@ -239,17 +259,29 @@ impl Local {
                 // A short prefix would swallow the internet: a LAN's is a /64 (or a /56-/63
                 // a router delegates further).
                 if p.on_link && (48..=128).contains(&p.len) {
-                    add(p.prefix, p.len);
+                    add(IpAddr::V6(p.prefix), p.len);
                 }
             }
             if let Some(t) = m
                 .target
                 .filter(|_| m.kind == "neighbor-advertisement" || e.src.is_unspecified())
             {
-                add(t, 64);
+                add(IpAddr::V6(t), 64);
             }
             if m.kind != "router-advertisement" {
-                add(e.src, 64);
+                add(IpAddr::V6(e.src), 64);
+            }
+        }
+        for f in flows {
+            for side in [Side::A, Side::B] {
+                let (Some(m), IpAddr::V6(a)) = (f.mac[side as usize], ip_of(&f.key.end(side).0))
+                else {
+                    continue;
+                };
+                let eui64 = [m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+                if !is_group_mac(&m) && a.octets()[8..] == eui64 {
+                    add(IpAddr::V6(a), 64);
+                }
             }
         }
     }

@@ -883,7 +883,7 @@ pub fn devices(a: &DevicesArgs) -> io::Result<ExitCode> {
         }
     };
     let mut local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
-    local.learn(&run.flows.events);
+    local.learn(&run.flows.events, &run.flows.flows);
     let rows = devices::devices(&run.flows.flows, &run.flows.events, &local)
         .into_iter()
         .map(|d| {
@@ -960,7 +960,7 @@ pub fn endpoints(a: &EndpointsArgs) -> io::Result<ExitCode> {
     let intel = iotscope_intel::Intel::get();
     let opt = |v: Option<String>| v.map_or(Value::Null, |s| json!(s));
     let mut local = devices::Local::new(&a.read.local).map_err(io::Error::other)?;
-    local.learn(&run.flows.events);
+    local.learn(&run.flows.events, &run.flows.flows);
     let rows = iotscope_analyze::endpoints::endpoints(
         &run.flows.flows,
         &run.flows.events,

@@ -15,7 +15,7 @@ use iotscope_analyze::endpoints::{self, Endpoint, NamedBy, Namer};
 use iotscope_analyze::findings::{self, Fact, FindingId, Severity, CATALOGUE};
 use iotscope_analyze::identify::{identify, Kind};
 use iotscope_analyze::text::duration;
-use iotscope_flow::{Event, Flow};
+use iotscope_flow::{Event, Flow, Side};
 use iotscope_intel::Intel;
 use iotscope_packet::{fmt_utc, ip_of, Nanos};
 use iotscope_proto::app::{App, Message};
@@ -100,6 +100,11 @@ pub struct Network {
     /// unlisted ones included). Not in `destinations`.
     #[serde(default)]
     pub tried: usize,
+    /// Flows with no host of this network at either end (public addresses on the LAN that
+    /// nothing placed on it, such as IPv6 privacy addresses without router advertisements in the
+    /// capture): not assessed.
+    #[serde(default)]
+    pub outside_flows: u64,
     /// Countries of those addresses (ISO codes), most bytes first.
     pub countries: Vec<String>,
     /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1): the sum over
@@ -568,6 +573,21 @@ pub fn build(i: &Input) -> Report {
             endpoints: endpoints_n,
             destinations,
             tried,
+            outside_flows: i
+                .flows
+                .iter()
+                .filter(|f| {
+                    let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
+                    let outside = |x: &IpAddr| {
+                        !(i.local.contains(x)
+                            || x.is_loopback()
+                            || x.is_unspecified()
+                            || x.is_multicast()
+                            || devices::is_broadcast(x))
+                    };
+                    outside(&a) && outside(&b)
+                })
+                .count() as u64,
             countries: countries.into_iter().map(|c| c.0).collect(),
             encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
             unrecognised_share: (total > 0).then(|| unrecognised as f64 / total as f64),
@@ -1566,7 +1586,7 @@ pub fn from_run_with_baseline(
 ) -> Report {
     let c = &run.counters;
     let mut local = local.clone();
-    local.learn(&run.flows.events);
+    local.learn(&run.flows.events, &run.flows.flows);
     build(&Input {
         flows: &run.flows.flows,
         events: &run.flows.events,

@@ -224,6 +224,21 @@ pub fn render(r: &Report) -> String {
              name it with --local CIDR (for example --local 203.0.113.0/24)."
         );
     }
+    if n.devices > 0 && n.outside_flows > 0 {
+        let _ = writeln!(
+            o,
+            "  {}",
+            wrap(
+                &format!(
+                    "{} not assessed: no host of this network at either end (a LAN of public \
+                     addresses nothing in the capture placed here? name it with --local CIDR).",
+                    plural(n.outside_flows as usize, "flow", "flows")
+                ),
+                2,
+                2
+            )
+        );
+    }
     for line in undecoded(n) {
         let _ = writeln!(o, "  {}", wrap(&line, 2, 2));
     }

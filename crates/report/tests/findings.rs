@@ -1288,6 +1288,28 @@ fn explanations_fit_the_finding() {
     assert!(!why.contains("self-signed"));
 }
 
+/// A host with only a global IPv6 address is assessed when its address's interface identifier
+/// is the EUI-64 of its own MAC (nDPI's http_ipv6: 2a00:d40:1:3:7aac:c0ff:fea7:d4c from
+/// 78:ac:c0:a7:0d:4c, SLAAC): only a host on the link sends with its own MAC. Hosts that nothing
+/// places on the network are counted as not assessed (coap_mqtt's 2001:da8:... privacy address
+/// talking CoAP to 2001:620:..., eight flows in all).
+#[test]
+fn global_ipv6_hosts_on_the_link_are_devices() {
+    let r = report(capture("nDPI__http_ipv6.pcap"));
+    assert_eq!(r.network.devices, 1);
+    let d = with_mac(&r, "78:ac:c0:a7:0d:4c");
+    assert!(d
+        .addresses
+        .iter()
+        .any(|a| a == "2a00:d40:1:3:7aac:c0ff:fea7:d4c"));
+    assert!(r.network.destinations > 0);
+    assert_eq!(r.network.outside_flows, 0);
+    let r = report(capture("nDPI__coap_mqtt.pcap"));
+    assert_eq!(r.network.outside_flows, 8);
+    let text = iotscope_report::terminal::render(&r);
+    assert!(text.contains("8 flows not assessed"), "{text}");
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
