@@ -530,6 +530,19 @@ pub fn endpoints_named(
         e.last = e.last.max(f.last);
     }
     let mut v: Vec<Endpoint> = out.into_values().collect();
+    // A cloud region the looked-up name gives wins over the address table's (which is of today,
+    // while the capture may be years old).
+    for e in &mut v {
+        if let (Some(name), Some(provider)) = (&e.name, &e.place.provider) {
+            // The name asked for, else the canonical names it led to (`*.elb.amazonaws.com`).
+            if let Some(r) = std::iter::once(name)
+                .chain(&e.cnames)
+                .find_map(|n| intel.region_in_name(provider, n))
+            {
+                e.place.region = Some(r.to_string());
+            }
+        }
+    }
     if let Some(site) = site {
         let geo = Geo::get();
         let mut cache: HashMap<String, Option<f64>> = HashMap::new();

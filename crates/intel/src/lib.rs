@@ -352,6 +352,30 @@ impl Intel {
     }
 
     /// What the data says about an address.
+    /// The region of `provider` that a host name names, as cloud host names do
+    /// (`s3-us-west-2.amazonaws.com`, `x.eu-central-1.elb.amazonaws.com`,
+    /// `x.westeurope.cloudapp.azure.com`): one of the provider's region codes, between dots or
+    /// dashes. A name says where the service was when it was looked up, while the address tables
+    /// say where the address is now.
+    pub fn region_in_name(&self, provider: &str, name: &str) -> Option<&'static str> {
+        let name = name.to_ascii_lowercase();
+        let bounded = |at: usize, len: usize| {
+            let before = name[..at].chars().next_back();
+            let after = name[at + len..].chars().next();
+            before.is_none_or(|c| c == '.' || c == '-')
+                && after.is_none_or(|c| c == '.' || c == '-')
+        };
+        self.clouds
+            .iter()
+            .filter(|(p, _, r)| *p == provider && r.len() >= 4 && !r.eq_ignore_ascii_case("global"))
+            .map(|(_, _, r)| *r)
+            .filter(|r| {
+                let r = r.to_ascii_lowercase();
+                name.match_indices(&r).any(|(at, m)| bounded(at, m.len()))
+            })
+            .max_by_key(|r| r.len())
+    }
+
     pub fn place(&self, a: IpAddr) -> Place {
         let (asn, country, cloud) = match a {
             IpAddr::V4(v) => {

@@ -119,3 +119,22 @@ fn mac_vendors_by_the_longest_assignment() {
     );
     assert_eq!(v([0x02, 0xff, 0xff, 0, 0, 0]), None);
 }
+
+#[test]
+fn cloud_regions_named_in_host_names() {
+    let i = iotscope_intel::Intel::get();
+    let r = |p: &str, n: &str| i.region_in_name(p, n);
+    assert_eq!(r("aws", "s3-us-west-2.amazonaws.com"), Some("us-west-2"));
+    assert_eq!(
+        r("aws", "a1b2.eu-central-1.elb.amazonaws.com"),
+        Some("eu-central-1")
+    );
+    assert_eq!(r("aws", "ec2-54-1-2-3.compute-1.amazonaws.com"), None);
+    // Between dots or dashes only, and only the provider's own regions.
+    assert_eq!(r("aws", "xus-west-2.example.com"), None);
+    assert_eq!(r("gcp", "s3-us-west-2.amazonaws.com"), None);
+    assert_eq!(
+        r("azure", "x.westeurope.cloudapp.azure.com"),
+        Some("westeurope")
+    );
+}
