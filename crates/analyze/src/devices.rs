@@ -245,8 +245,9 @@ impl Local {
         for e in events {
             // An address a DHCP server of this network leased, and the routers it names, are
             // this network's, public or not.
+            // (One sent to a relay, to port 67, is for a client on another network.)
             if let Message::Dhcp(m) = &e.message {
-                if m.msg_type == Some(5) {
+                if m.msg_type == Some(5) && e.dst_port == 68 {
                     for a in std::iter::once(m.your_addr).chain(m.routers.iter().copied()) {
                         add(IpAddr::V4(a), 32);
                     }

@@ -386,12 +386,16 @@ impl FindingId {
 /// What each unsafe protocol exposes: the part of the unsafe-protocol explanation that concerns
 /// one finding, by the protocol its subject names (`offers telnet on tcp/23`, `uses tftp to
 /// ...`, `accepts mqtt clients without login on ...`).
-const UNSAFE_WHY: [(&[&str], &str); 8] = [
+const UNSAFE_WHY: [(&[&str], &str); 9] = [
     (
-        &["telnet", "ftp", "pop3", "imap", "smtp"],
-        "Telnet, FTP, POP3, IMAP and SMTP without TLS send logins and everything after them in \
-         clear, and telnet services on devices are the first thing botnets such as Mirai try with \
-         factory passwords.",
+        &["telnet"],
+        "Telnet sends its login and everything after it in clear, and telnet services on devices \
+         are the first thing botnets such as Mirai try with factory passwords.",
+    ),
+    (
+        &["ftp", "pop3", "imap", "smtp"],
+        "FTP, POP3, IMAP and SMTP without TLS send logins and everything after them in clear: \
+         the password, the mail, the files.",
     ),
     (
         &["tftp"],
@@ -687,6 +691,8 @@ struct Index<'a> {
     described_memo: RefCell<HashMap<IpAddr, String>>,
     /// TFTP requests whose server answered from a port of its own: (client, its port, server).
     tftp_answered: HashSet<(IpAddr, u16, IpAddr)>,
+    /// The cloud region of each address's endpoint, which a looked-up name may have given.
+    region_of: HashMap<IpAddr, &'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -716,6 +722,11 @@ impl<'a> Index<'a> {
         for e in i.events {
             events_of.entry(e.flow).or_default().push(e);
         }
+        let region_of = i
+            .endpoints
+            .iter()
+            .filter_map(|e| Some((e.addr, e.place.region.as_deref()?)))
+            .collect();
         Index {
             device_of,
             name_of,
@@ -724,6 +735,7 @@ impl<'a> Index<'a> {
             named_memo: RefCell::default(),
             described_memo: RefCell::default(),
             tftp_answered,
+            region_of,
         }
     }
 
@@ -744,7 +756,10 @@ impl<'a> Index<'a> {
         self.described_memo
             .borrow_mut()
             .entry(a)
-            .or_insert_with(|| format!("{a} ({})", where_is(i.intel, a, i.local)))
+            .or_insert_with(|| {
+                let named = self.region_of.get(&a).copied();
+                format!("{a} ({})", where_is(i.intel, a, i.local, named))
+            })
             .clone()
     }
 
@@ -818,11 +833,16 @@ fn is_unicast(a: IpAddr) -> bool {
 }
 
 /// "Amazon, US" for an address, from the offline data.
-fn where_is(intel: &Intel, a: IpAddr, local: &Local) -> String {
+/// "Organisation, region, country" of an address; `region` is one its name gave, which wins
+/// over the address tables'.
+fn where_is(intel: &Intel, a: IpAddr, local: &Local, region: Option<&str>) -> String {
     if local.contains(&a) {
         return "local network".into();
     }
-    let p = intel.place(a);
+    let mut p = intel.place(a);
+    if let (Some(r), Some(_)) = (region, &p.region) {
+        p.region = Some(r.to_string());
+    }
     let mut parts = Vec::new();
     if let Some(o) = p.org {
         parts.push(o);
@@ -984,7 +1004,12 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         );
         acc.count += 1;
         acc.at(l.first, l.last, l.frame);
-        let place = where_is(i.intel, l.server, i.local);
+        let place = where_is(
+            i.intel,
+            l.server,
+            i.local,
+            ix.region_of.get(&l.server).copied(),
+        );
         let (open, up, down) = (
             duration(l.duration()),
             bytes(l.bytes_up),
@@ -1000,7 +1025,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 format!(
                     "open {open}{}, {up} up, {down} down, {}",
                     if l.open_at_start {
-                        " or more (open before the capture began)"
+                        " or more (its start is not in the capture)"
                     } else {
                         ""
                     },
@@ -1259,7 +1284,7 @@ fn dns_bypass(
         };
         let who = public_resolver(s.0)
             .map(|w| format!("{w} public resolver"))
-            .unwrap_or_else(|| where_is(i.intel, s.0, i.local));
+            .unwrap_or_else(|| where_is(i.intel, s.0, i.local, ix.region_of.get(&s.0).copied()));
         let subject = s.0.to_string();
         let acc = out.get(FindingId::DnsBypass, dev, &subject, Severity::Medium);
         acc.at(f.first, f.last, f.first_frame + 1);
@@ -1399,7 +1424,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             match (password, protocol == "http" && !is_header_login(&method)) {
                 // A web application may hash or encrypt a password field itself (D-Link's HNAP
                 // answers a challenge): what crossed can still be replayed or cracked offline.
-                (true, true) => "a password field's value sent in clear (not shown; hashed or not by the application, it can be replayed or cracked offline)",
+                (true, true) => "a password field's value sent in clear (not shown; even hashed by the application, a value in clear can be cracked offline)",
                 (true, false) => "sent in clear (not shown)",
                 (false, _) => "not seen",
             },
@@ -3308,8 +3333,8 @@ fn endpoint_findings(
         .endpoints
         .iter()
         .filter(|e| e.flows > e.inbound)
-        .map(|e| e.device)
-        .collect::<BTreeSet<IpAddr>>()
+        .filter_map(|e| ix.device_for(e.device, e.mac))
+        .collect::<BTreeSet<&str>>()
         .len();
     let blind = !dns_seen && talkers >= 2;
     // no-dns findings lowered because their first contact came soon after the capture began.
@@ -3344,7 +3369,7 @@ fn endpoint_findings(
         let Some(dev) = ix.device_for(e.device, e.mac) else {
             continue;
         };
-        let place = where_is(i.intel, e.addr, i.local);
+        let place = where_is(i.intel, e.addr, i.local, e.place.region.as_deref());
         let shown = e.name.clone().unwrap_or_else(|| e.addr.to_string());
         let frame = e.frame;
         // Services that are DNS or pings have their own findings.

@@ -377,16 +377,23 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
     let Message::HttpRequest(r) = m else {
         return;
     };
-    let mut password: Option<(&[u8], &[u8])> = None;
+    let mut passwords: Vec<(&[u8], &[u8])> = Vec::new();
     let mut user: Option<&[u8]> = None;
     let mut keys: Vec<String> = Vec::new();
     let kind = http::body_fields(body, r.content_type.as_deref(), |name, value| {
         let Ok(n) = std::str::from_utf8(name) else {
             return;
         };
-        match http::secret_name(n) {
+        // A form's names may be escaped (`user%5Bpassword%5D`).
+        let secret = http::secret_name(n).or_else(|| {
+            n.contains('%')
+                .then(|| http::secret_name(&http::percent_decode(n)))?
+        });
+        match secret {
             Some(Secret::Password) => {
-                password.get_or_insert((name, value));
+                if passwords.len() < 4 && !passwords.iter().any(|(p, _)| *p == name) {
+                    passwords.push((name, value));
+                }
             }
             Some(Secret::User) => {
                 user.get_or_insert(value);
@@ -406,7 +413,7 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
         }
     });
     r.body_keys = keys;
-    let (Some(kind), Some((name, value))) = (kind, password) else {
+    let (Some(kind), Some(&(_, value))) = (kind, passwords.first()) else {
         return;
     };
     let text = |b: &[u8]| {
@@ -426,9 +433,14 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
                 .collect()
         })
         .filter(|u: &String| !u.is_empty());
+    let names: Vec<String> = passwords.iter().map(|(n, _)| text(n)).collect();
     emit(Message::Login(Box::new(Login {
         protocol: "http".into(),
-        method: format!("{kind} field {} in the request body", text(name)),
+        method: format!(
+            "{kind} {} {} in the request body",
+            if names.len() == 1 { "field" } else { "fields" },
+            names.join(", ")
+        ),
         user,
         password: true,
         secret: login::fingerprint(value),

@@ -93,7 +93,7 @@ pub struct HttpResponse {
 
 /// A program, by the magic bytes that start it: an ELF executable (Linux, the bots that infect
 /// cameras and routers), a Windows executable (MZ and the usual DOS stub's next bytes), a Mach-O
-/// executable (macOS; a universal one starts `CAFEBABE` and a count of architectures), a Java
+/// binary (macOS, an executable or a library; a universal one starts `CAFEBABE` and a count of architectures), a Java
 /// class (`CAFEBABE` and a class-file version, 45 and up: what a Log4Shell exploit makes its
 /// victim fetch), a Java archive (a zip whose first entry is in `META-INF/`), a script (`#!`).
 pub fn program_kind(body: &[u8]) -> Option<&'static str> {
@@ -111,12 +111,12 @@ pub fn program_kind(body: &[u8]) -> Option<&'static str> {
         // A universal Mach-O counts a few architectures; a class file's minor and major
         // versions read as a far larger number.
         match u32::from_be_bytes([a, b, c, d]) {
-            1..=32 => Some("Mach-O executable"),
+            1..=32 => Some("Mach-O binary"),
             _ if u16::from_be_bytes([c, d]) >= 45 => Some("Java class"),
             _ => None,
         }
     } else if body.len() >= 8 && MACH_O.iter().any(|m| body.starts_with(m)) {
-        Some("Mach-O executable")
+        Some("Mach-O binary")
     } else if body.starts_with(b"PK\x03\x04") && body.get(30..39) == Some(b"META-INF/".as_slice()) {
         Some("Java archive")
     } else if body.starts_with(b"#!/") {
@@ -169,7 +169,7 @@ pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
     Some(match program_kind(&out[..n.min(out.len())])? {
         "ELF executable" => "gzip-compressed ELF executable",
         "Windows executable" => "gzip-compressed Windows executable",
-        "Mach-O executable" => "gzip-compressed Mach-O executable",
+        "Mach-O binary" => "gzip-compressed Mach-O binary",
         "Java class" => "gzip-compressed Java class",
         "script" => "gzip-compressed script",
         _ => "gzip-compressed program",
@@ -565,11 +565,27 @@ pub fn body_fields<'b>(
     let text = body.trim_ascii_start();
     let mut field = |name: &'b [u8], value: &'b [u8]| {
         let v = value.trim_ascii();
-        if !name.is_empty() && !v.is_empty() && !is_flag(v) {
+        // A masked value (`********`) or the field's own name stands in for none.
+        let placeholder = v.iter().all(|&c| c == b'*') || v.eq_ignore_ascii_case(name);
+        if !name.is_empty() && !v.is_empty() && !is_flag(v) && !placeholder {
             f(name, v);
         }
     };
-    if ct.contains("x-www-form-urlencoded") {
+    // A form sent with no type, or as plain text: `name=value&...` on one line.
+    let untyped_form = (ct.is_empty() || ct.starts_with("text/plain")) && {
+        let line = text
+            .split(|&c| c == b'\r' || c == b'\n')
+            .next()
+            .unwrap_or(b"");
+        let name = line.split(|&c| c == b'=').next().unwrap_or(b"");
+        line.contains(&b'=')
+            && !name.is_empty()
+            && name
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_-.[]%".contains(c))
+            && line.iter().all(|c| c.is_ascii_graphic())
+    };
+    if ct.contains("x-www-form-urlencoded") || untyped_form {
         for kv in body.split(|&c| c == b'&') {
             let mut parts = kv.splitn(2, |&c| c == b'=');
             let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
@@ -701,12 +717,12 @@ mod gzip_tests {
         );
         assert_eq!(
             program_kind(b"\xca\xfe\xba\xbe\x00\x00\x00\x02\x01\x00"),
-            Some("Mach-O executable")
+            Some("Mach-O binary")
         );
         assert_eq!(program_kind(b"\xca\xfe\xba\xbe\x00\x00"), None);
         assert_eq!(
             program_kind(b"\xcf\xfa\xed\xfe\x07\x00\x00\x01"),
-            Some("Mach-O executable")
+            Some("Mach-O binary")
         );
         let mut jar = b"PK\x03\x04".to_vec();
         jar.extend([0u8; 26]);
@@ -780,6 +796,12 @@ mod tests {
         let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["email", "pass\\\"word", "token"]);
         assert_eq!(fields(b"\x00\x01binary", None), (None, Vec::new()));
+        // A form with no type, a masked value, a placeholder that repeats the name.
+        let (kind, v) = fields(b"User=7&Password=9949154254&pin=****&pwd=pwd", None);
+        assert_eq!(kind, Some("form"));
+        let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["User", "Password"]);
+        assert_eq!(fields(b"hello world = text", Some("text/plain")).0, None);
 
         assert_eq!(secret_name("AdminPassword"), Some(Secret::Password));
         assert_eq!(secret_name("user_passwd"), Some(Secret::Password));

@@ -1259,7 +1259,7 @@ fn long_lived_connections_say_what_is_listed_and_what_began_before() {
         .map(|x| format!("{}\n", x.value))
         .collect();
     assert_eq!(connections.lines().count(), 4, "{connections}");
-    assert!(connections.contains("open 26 min 55 s or more (open before the capture began)"));
+    assert!(connections.contains("open 26 min 55 s or more (its start is not in the capture)"));
     assert_eq!(connections.matches("or more").count(), 1, "{connections}");
     assert!(!connections.contains("open 10 min"), "{connections}");
 }
