@@ -390,10 +390,10 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
                 .then(|| http::secret_name(&http::percent_decode(n)))?
         });
         match secret {
-            Some(Secret::Password) => {
-                if passwords.len() < 4 && !passwords.iter().any(|(p, _)| *p == name) {
-                    passwords.push((name, value));
-                }
+            Some(Secret::Password)
+                if passwords.len() < 4 && !passwords.iter().any(|(p, _)| *p == name) =>
+            {
+                passwords.push((name, value));
             }
             Some(Secret::User) => {
                 user.get_or_insert(value);
