@@ -520,9 +520,10 @@ pub struct Config {
     /// Also build the Ethernet conversation table (address pairs), which needs one more lookup
     /// per frame.
     pub eth_conversations: bool,
-    /// Fold each ended record into the IP address-pair table (`FlowOutput::addresses`) instead
-    /// of keeping it: all that `flows --by ip|ipv6` prints, in memory bounded by the number of
-    /// address pairs rather than of flows.
+    /// Build the IP address-pair table (`FlowOutput::addresses`) and keep no flow records: all
+    /// that `flows --by ip|ipv6` prints, in memory bounded by the number of address pairs rather
+    /// than of flows. Without `messages`, each packet goes straight into its row and no flow is
+    /// tracked; with them (the parsers need flows), each record is folded in when it ends.
     pub fold_addresses: bool,
     /// Run the application parsers to the end and keep their messages as events (DNS answers,
     /// TLS hellos, HTTP heads...). Without it, flows still get their application label (from

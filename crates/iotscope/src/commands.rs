@@ -229,7 +229,7 @@ fn addr_cell(a: &Addr) -> (String, Value) {
 
 pub fn flows(a: &FlowsArgs) -> io::Result<ExitCode> {
     let mut opts = options(&a.read, a.by == By::Eth);
-    // The address-pair tables need no flow records: fold them as they end.
+    // The address-pair tables need no flow records (see `Config::fold_addresses`).
     opts.flow.fold_addresses = matches!(a.by, By::Ip | By::Ipv6);
     let mut run = pipeline::run(&a.read.paths()?, &opts);
     let origin = run.counters.first_ts.unwrap_or(0);
