@@ -75,6 +75,27 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Adds the flows of `o`, an endpoint of the same device and address, to this one.
+    fn absorb(&mut self, o: Endpoint) {
+        self.services.extend(o.services);
+        self.flows += o.flows;
+        self.inbound += o.inbound;
+        self.unanswered += o.unanswered;
+        self.bytes_up += o.bytes_up;
+        self.bytes_down += o.bytes_down;
+        self.bytes_encrypted += o.bytes_encrypted;
+        self.bytes_unrecognised += o.bytes_unrecognised;
+        if o.first < self.first {
+            self.frame = o.frame;
+        }
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.rtt_ms = match (self.rtt_ms, o.rtt_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// Cloud provider and service ("aws EC2"), or the provider alone.
     pub fn cloud(&self) -> Option<String> {
         match (&self.place.provider, &self.place.service) {
@@ -433,7 +454,10 @@ pub fn endpoints_named(
     local: &Local,
     site: Option<&Site>,
 ) -> Vec<Endpoint> {
-    let mut out: BTreeMap<(IpAddr, Option<Mac>, IpAddr), Endpoint> = BTreeMap::new();
+    // Per device, address and the name the flows gave it: one address serves several names (a
+    // CDN's, a cloud's load balancer), and each is its own destination.
+    type Key = (IpAddr, Option<Mac>, IpAddr, Option<String>);
+    let mut out: BTreeMap<Key, Endpoint> = BTreeMap::new();
     for f in flows {
         let opener = f.key.end(f.initiator);
         let other = f.key.end(f.initiator.other());
@@ -460,28 +484,33 @@ pub fn endpoints_named(
             (f.initiator, f.initiator.other())
         };
         let mac = f.mac[dev_side as usize];
-        let e = out.entry((device, mac, addr)).or_insert_with(|| Endpoint {
-            device,
-            mac,
-            addr,
-            name: None,
-            named_by: NamedBy::None,
-            cnames: Vec::new(),
-            place: intel.place(addr),
-            services: BTreeSet::new(),
-            flows: 0,
-            inbound: 0,
-            unanswered: 0,
-            bytes_up: 0,
-            bytes_down: 0,
-            bytes_encrypted: 0,
-            bytes_unrecognised: 0,
-            first: Nanos::MAX,
-            last: Nanos::MIN,
-            frame: 0,
-            rtt_ms: None,
-            location: None,
-        });
+        // The device did not look up a host that reached it: only its own flows name the address.
+        let naming = namer.name(device, addr, f).filter(|_| !inbound);
+        let named = naming.as_ref().map(|n| n.name.to_ascii_lowercase());
+        let e = out
+            .entry((device, mac, addr, named))
+            .or_insert_with(|| Endpoint {
+                device,
+                mac,
+                addr,
+                name: None,
+                named_by: NamedBy::None,
+                cnames: Vec::new(),
+                place: intel.place(addr),
+                services: BTreeSet::new(),
+                flows: 0,
+                inbound: 0,
+                unanswered: 0,
+                bytes_up: 0,
+                bytes_down: 0,
+                bytes_encrypted: 0,
+                bytes_unrecognised: 0,
+                first: Nanos::MAX,
+                last: Nanos::MIN,
+                frame: 0,
+                rtt_ms: None,
+                location: None,
+            });
         // The handshake of an inbound connection times the device's answer, not the distance.
         if let Some(rtt) = f
             .tcp
@@ -492,8 +521,7 @@ pub fn endpoints_named(
             let ms = rtt as f64 / 1e6;
             e.rtt_ms = Some(e.rtt_ms.map_or(ms, |m: f64| m.min(ms)));
         }
-        // The device did not look up a host that reached it: only its own flows name the address.
-        match namer.name(device, addr, f).filter(|_| !inbound) {
+        match naming {
             Some(n) if n.by == NamedBy::Dns && e.named_by != NamedBy::Dns => {
                 e.name = Some(n.name.to_string());
                 e.cnames = n.cnames.to_vec();
@@ -529,7 +557,30 @@ pub fn endpoints_named(
         e.first = e.first.min(f.first);
         e.last = e.last.max(f.last);
     }
-    let mut v: Vec<Endpoint> = out.into_values().collect();
+    // Flows no name was given to go to the busiest name of their address, if it has any: the
+    // address was looked up, and these flows are most likely that destination's.
+    let mut v: Vec<Endpoint> = Vec::with_capacity(out.len());
+    let mut unnamed: Vec<Endpoint> = Vec::new();
+    for ((.., named), e) in out {
+        if named.is_none() {
+            unnamed.push(e);
+        } else {
+            v.push(e);
+        }
+    }
+    let mut busiest: HashMap<(IpAddr, Option<Mac>, IpAddr), usize> = HashMap::new();
+    for (k, e) in v.iter().enumerate() {
+        let at = busiest.entry((e.device, e.mac, e.addr)).or_insert(k);
+        if e.bytes_up + e.bytes_down > v[*at].bytes_up + v[*at].bytes_down {
+            *at = k;
+        }
+    }
+    for u in unnamed {
+        match busiest.get(&(u.device, u.mac, u.addr)) {
+            Some(&k) => v[k].absorb(u),
+            None => v.push(u),
+        }
+    }
     // A cloud region the looked-up name gives wins over the address table's (which is of today,
     // while the capture may be years old).
     for e in &mut v {

@@ -426,11 +426,18 @@ pub fn drift(
             e.bytes_up + e.bytes_down > e.bytes_encrypted.saturating_add(e.bytes_unrecognised)
         })
         .filter(|e| {
-            then.iter().any(|t| {
-                t.encrypted
-                    && (destination(&t.name) == destination(&e.name)
-                        || t.addresses.iter().any(|a| e.addresses.contains(a)))
-            })
+            // The same name before, else (a name that moved) the same address; an address that
+            // serves several names is each name's.
+            let named: Vec<_> = then
+                .iter()
+                .filter(|t| destination(&t.name) == destination(&e.name))
+                .collect();
+            if named.is_empty() {
+                then.iter()
+                    .any(|t| t.encrypted && t.addresses.iter().any(|a| e.addresses.contains(a)))
+            } else {
+                named.iter().any(|t| t.encrypted)
+            }
         })
         .map(|e| e.name.clone())
         .collect();

@@ -389,6 +389,12 @@ pub fn build(i: &Input) -> Report {
         }
     }
     let eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
+    // What each flow named its server (several names can share an address).
+    let flow_names: HashMap<u64, &str> = i
+        .flows
+        .iter()
+        .filter_map(|f| Some((f.id(), namer.of_flow(f)?.name)))
+        .collect();
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
@@ -488,7 +494,14 @@ pub fn build(i: &Input) -> Report {
             let id = d.id();
             let findings = by_device.remove(&id).unwrap_or_default();
             device_report(
-                d, findings, &flows, &eps, &beacons, &long, &tls_of, start, i.baseline,
+                d,
+                findings,
+                &flows,
+                &eps,
+                (&beacons, &long),
+                (&tls_of, &flow_names),
+                start,
+                i.baseline,
             )
         })
         .collect();
@@ -641,9 +654,8 @@ fn device_report(
     findings: Vec<FindingReport>,
     flows: &[&Flow],
     eps: &[Endpoint],
-    beacons: &[Beacon],
-    long: &[LongLived],
-    tls_of: &HashMap<u64, &'static str>,
+    (beacons, long): (&[Beacon], &[LongLived]),
+    (tls_of, flow_names): (&HashMap<u64, &'static str>, &HashMap<u64, &str>),
     start: Nanos,
     base: Option<&Baseline>,
 ) -> DeviceReport {
@@ -759,9 +771,15 @@ fn device_report(
         .collect();
     for f in flows {
         let s = ip_of(&f.key.end(f.initiator.other()).0);
-        let Some(name) = namer_rows.get(&s) else {
+        let Some(by_address) = namer_rows.get(&s) else {
             continue;
         };
+        // The flow's own name when it is one of the rows, else its address's.
+        let name = match flow_names.get(&f.id()) {
+            Some(n) if rows.contains_key(*n) => n.to_string(),
+            _ => by_address.clone(),
+        };
+        let name = &name;
         let enc = f.app.encrypted() == Some(true);
         if let Some(r) = rows.get_mut(name) {
             if let Some(v) = tls_of.get(&f.id()) {

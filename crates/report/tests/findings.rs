@@ -1310,6 +1310,31 @@ fn global_ipv6_hosts_on_the_link_are_devices() {
     assert!(text.contains("8 flows not assessed"), "{text}");
 }
 
+/// One address, two names (nDPI's iphone: 17.253.105.202 answers `GET /hotspot-detect.html`
+/// for Host captive.apple.com on tcp/80, frame 87, and TLS for SNI mesu.apple.com, frames 96 and
+/// 98): each name is a row of its own, with its own service and encryption.
+#[test]
+fn names_sharing_an_address_are_destinations_of_their_own() {
+    let r = report(capture("nDPI__iphone.pcap"));
+    let rows: Vec<_> = r
+        .devices
+        .iter()
+        .flat_map(|d| &d.endpoints)
+        .filter(|e| e.addresses.iter().any(|a| a == "17.253.105.202"))
+        .collect();
+    let row = |n: &str| *rows.iter().find(|e| e.name == n).expect(n);
+    assert_eq!(
+        rows.len(),
+        2,
+        "{:?}",
+        rows.iter().map(|e| &e.name).collect::<Vec<_>>()
+    );
+    assert_eq!(row("captive.apple.com").flows, 1);
+    assert!(!row("captive.apple.com").encrypted);
+    assert_eq!(row("mesu.apple.com").flows, 2);
+    assert!(row("mesu.apple.com").encrypted);
+}
+
 /// The Redmi phone of xiaomi.pcap asks Alibaba Cloud's HTTPDNS (203.107.1.65,
 /// `GET /164566/sign_d?host=appmarket.micloud.xiaomi.net...`, frame 49) for names over plain
 /// HTTP: a lookup around the network's resolver.
@@ -2503,17 +2528,32 @@ fn dtls_handshakes_are_read_and_checked_like_tls() {
     assert!(!tls
         .iter()
         .any(|(s, p)| s.contains("localhost") || p.contains("localhost")));
-    assert_eq!(dev.endpoints.len(), 1);
-    let e = &dev.endpoints[0];
-    assert_eq!(e.name, "coap.example-iot.com");
-    // All but an ICMP port-unreachable that follows a client's exit is encrypted.
-    assert!(e.bytes_encrypted > 18_000, "{}", e.bytes_encrypted);
-    assert_eq!(e.tls, ["DTLS 1.2", "DTLS 1.0"]);
-    assert!(
-        e.services.iter().any(|s| s == "udp/5684 dtls/coap"),
-        "{:?}",
-        e.services
+    // Each server name the client sent is a destination of its own, though one address serves
+    // them all; the sessions that named `localhost` (no server on the internet) and the PSK ones
+    // named none, and go to the busiest name of the address.
+    let names: BTreeSet<&str> = dev.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "coap.example-iot.com",
+            "dtls.example-iot.com",
+            "legacy.example-iot.com"
+        ])
     );
+    assert!(dev
+        .endpoints
+        .iter()
+        .all(|e| e.addresses == ["52.94.236.248"]));
+    // All but an ICMP port-unreachable that follows a client's exit is encrypted.
+    let encrypted: u64 = dev.endpoints.iter().map(|e| e.bytes_encrypted).sum();
+    assert!(encrypted > 18_000, "{encrypted}");
+    let tls_of = |n: &str| &dev.endpoints.iter().find(|e| e.name == n).unwrap().tls;
+    assert_eq!(tls_of("legacy.example-iot.com"), &["DTLS 1.0"]);
+    assert_eq!(tls_of("dtls.example-iot.com"), &["DTLS 1.2"]);
+    assert!(dev
+        .endpoints
+        .iter()
+        .any(|e| e.services.iter().any(|s| s == "udp/5684 dtls/coap")));
     // PSK sessions carry no certificate and prove nothing wrong; no VPN here.
     assert!(of(&r, FindingId::Vpn).is_empty());
 
