@@ -595,6 +595,41 @@ pub fn body_fields<'b>(
         }
         return Some("form");
     }
+    if ct.starts_with("multipart/form-data") {
+        // RFC 7578: parts after `--boundary` lines, each with a Content-Disposition naming
+        // its field; a part with a filename is a file, not a field.
+        let boundary = content_type
+            .unwrap_or("")
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))
+            .map(|b| b.trim_matches('"'))
+            .filter(|b| !b.is_empty())?;
+        let mut delimiter = b"--".to_vec();
+        delimiter.extend_from_slice(boundary.as_bytes());
+        let finder = memchr::memmem::Finder::new(&delimiter);
+        let starts: Vec<usize> = finder.find_iter(body).collect();
+        for (k, &at) in starts.iter().enumerate() {
+            let part =
+                &body[at + delimiter.len()..starts.get(k + 1).copied().unwrap_or(body.len())];
+            let Some(head_end) = memchr::memmem::find(part, b"\r\n\r\n") else {
+                continue;
+            };
+            let head = &part[..head_end];
+            let Some(n) = memchr::memmem::find(head, b"name=\"") else {
+                continue;
+            };
+            let name = &head[n + 6..];
+            let name = &name[..memchr::memchr(b'"', name).unwrap_or(name.len())];
+            // `filename="..."` holds `name="` too: a file's part is no field.
+            if memchr::memmem::find(head, b"filename").is_some() {
+                continue;
+            }
+            let value = &part[head_end + 4..];
+            let value = value.strip_suffix(b"\r\n").unwrap_or(value);
+            field(name, value);
+        }
+        return Some("multipart form");
+    }
     if ct.contains("json") || text.starts_with(b"{") {
         json_strings(text, &mut field);
         return Some("JSON");
@@ -802,6 +837,21 @@ mod tests {
         let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["User", "Password"]);
         assert_eq!(fields(b"hello world = text", Some("text/plain")).0, None);
+        // A multipart form: fields by their parts' names, a file's part left out, cut at the end.
+        let (kind, v) = fields(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"login\"\r\n\r\nadmin\r\n\
+              --XyZ\r\nContent-Disposition: form-data; name=\"fw\"; filename=\"a.bin\"\r\n\r\n\
+              \x7fELF\r\n--XyZ\r\nContent-Disposition: form-data; name=\"passwd\"\r\n\r\nhunter2",
+            Some("multipart/form-data; boundary=XyZ"),
+        );
+        assert_eq!(kind, Some("multipart form"));
+        assert_eq!(
+            v,
+            [
+                ("login".into(), "admin".into()),
+                ("passwd".into(), "hunter2".into())
+            ]
+        );
 
         assert_eq!(secret_name("AdminPassword"), Some(Secret::Password));
         assert_eq!(secret_name("user_passwd"), Some(Secret::Password));
