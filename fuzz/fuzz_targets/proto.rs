@@ -10,8 +10,9 @@ use iotscope_proto::{
 use libfuzzer_sys::fuzz_target;
 
 const PORTS: [u16; 38] = [
-    53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143, 25, 9999,
-    6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500, 601, 10001, 20000,
+    53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143,
+    25, 9999, 6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500,
+    601, 10001, 20000,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -34,8 +35,19 @@ fuzz_target!(|data: &[u8]| {
     }
     for (i, payload) in packets.into_iter().enumerate() {
         let from_client = i % 2 == 0;
-        let (src_port, dst_port) = if from_client { (40000, port) } else { (port, 40000) };
-        let p = Packet { payload, tcp, src_port, dst_port, from_client, seq };
+        let (src_port, dst_port) = if from_client {
+            (40000, port)
+        } else {
+            (port, 40000)
+        };
+        let p = Packet {
+            payload,
+            tcp,
+            src_port,
+            dst_port,
+            from_client,
+            seq,
+        };
         state.inspect(&p, &mut |_| {});
         seq = seq.wrapping_add(payload.len() as u32);
     }
@@ -73,6 +85,20 @@ fuzz_target!(|data: &[u8]| {
     let _ = vpn::looks_like_ike(body, tcp);
     let _ = vpn::openvpn_reset(body, tcp);
     let _ = http::gzipped_program_kind(body);
+    let _ = http::program_kind(body);
+    // A request body under each kind of content type, the multipart one's boundary taken
+    // from the body's first bytes.
+    let boundary = String::from_utf8_lossy(&body[..body.len().min(8)]).into_owned();
+    let multipart = format!("multipart/form-data; boundary={boundary}");
+    for ct in [
+        None,
+        Some("application/x-www-form-urlencoded"),
+        Some("text/xml"),
+        Some("application/json"),
+        Some(multipart.as_str()),
+    ] {
+        let _ = http::body_fields(body, ct, |_, _| {});
+    }
     let _ = remote::vnc_offer(body);
     let _ = remote::vnc_choice(body);
     let _ = remote::looks_like_rdp(body);
