@@ -840,7 +840,7 @@ fn where_is(intel: &Intel, a: IpAddr, local: &Local, region: Option<&str>) -> St
         return "local network".into();
     }
     let mut p = intel.place(a);
-    if let (Some(r), Some(_)) = (region, &p.region) {
+    if let Some(r) = region {
         p.region = Some(r.to_string());
     }
     let mut parts = Vec::new();
@@ -1016,10 +1016,11 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             bytes(l.bytes_down),
         );
         // Each connection in one line, so that its duration, bytes and end stay together.
-        let listed = acc.values("connections").len();
+        let listed = acc.tally.get("listed").copied().unwrap_or(0) as usize;
         acc.fact("service", l.destination.service.clone())
             .fact("server", format!("{} ({place})", l.server));
         if listed < MAX_VALUES {
+            *acc.tally.entry("listed".into()).or_insert(0) += 1;
             acc.fact(
                 "connections",
                 format!(
@@ -1070,7 +1071,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             (o, n) => format!("{o} of {n} still open when the capture ended"),
         };
         acc.fact("state", state);
-        let listed = acc.values("connections").len() as u64;
+        let listed = acc.tally.remove("listed").unwrap_or(0);
         if acc.count > listed {
             acc.fact(
                 "listed",
@@ -3400,7 +3401,7 @@ fn endpoint_findings(
             let leased_here = leased.get(&e.device).is_some_and(|t| *t <= e.first);
             let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url && !leased_here;
             let unseen = encrypted_dns.contains(&e.device) || http_dns.contains(&e.device);
-            let sev = if (unseen && !in_url) || early || blind {
+            let sev = if ((unseen || blind) && !in_url) || early {
                 Severity::Info
             } else {
                 Severity::Low

@@ -353,14 +353,10 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("contacts", Suffix("august.com"), Lock, Low),
 ];
 
-/// A kind of smart-home device: neither a phone, a computer, a router, nor unknown.
-fn is_smart_home(k: Kind) -> bool {
-    !matches!(k, Phone | Computer | RouterAp | Unknown)
-}
-
 /// Decides what kind of device `d` is.
 pub fn identify(d: &Device) -> Identity {
     let mut best: Option<(Confidence, Kind, String)> = None;
+    let mut generic: Option<(Confidence, String)> = None;
     let mut conflict = false;
     let vendor = d.vendor.clone().unwrap_or_default();
     let claims = d
@@ -384,19 +380,16 @@ pub fn identify(d: &Device) -> Identity {
             if rule_kind != kind || value.is_empty() || !m.hit(value) {
                 continue;
             }
-            // `smart-home device` is what a more precise kind of smart-home device also is: at
-            // the same confidence, the precise kind wins and no conflict is made.
-            let generic = |k: Kind| {
-                k == SmartHome && is_smart_home(device) || device == SmartHome && is_smart_home(k)
-            };
-            match &best {
-                Some((c, k, _))
-                    if *c > conf
-                        || (*c == conf && *k == device)
-                        || (*c == conf && device == SmartHome && generic(*k)) => {}
-                Some((c, k, _)) if *c == conf && *k == SmartHome && generic(*k) => {
-                    best = Some((conf, device, format!("{kind}={value}")));
+            // `smart-home device` is what any more precise kind also is: it decides only when
+            // no precise rule matched, and conflicts with none.
+            if device == SmartHome {
+                if generic.as_ref().is_none_or(|(c, _)| conf > *c) {
+                    generic = Some((conf, format!("{kind}={value}")));
                 }
+                continue;
+            }
+            match &best {
+                Some((c, k, _)) if *c > conf || (*c == conf && *k == device) => {}
                 Some((c, _, _)) if *c == conf => conflict = true,
                 _ => {
                     best = Some((conf, device, format!("{kind}={value}")));
@@ -404,6 +397,9 @@ pub fn identify(d: &Device) -> Identity {
                 }
             }
         }
+    }
+    if best.is_none() {
+        best = generic.map(|(conf, because)| (conf, SmartHome, because));
     }
     match best {
         Some((conf, kind, because)) if !conflict => Identity {

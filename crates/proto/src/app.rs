@@ -1458,9 +1458,11 @@ impl AppState {
             // Body bytes count in any order (segments come out of order); retransmissions once.
             let off = u64::from(p.seq.wrapping_sub(b.start));
             if off < b.length {
-                if off == 0 {
+                // The body's first bytes, once (a retransmission brings them again).
+                if off == 0 && b.ranges.first().is_none_or(|r| r.0 > 0) {
                     sniff(&mut b.message, p.payload);
-                    body_secrets(&mut b.message, p.payload, emit);
+                    let n = p.payload.len().min(b.length as usize);
+                    body_secrets(&mut b.message, &p.payload[..n], emit);
                 }
                 b.add(off, (off + p.payload.len() as u64).min(b.length));
                 self.next_seq[dir] = Some(later(self.next_seq[dir], end));
@@ -1556,7 +1558,8 @@ impl AppState {
         if body_here > 0 {
             let body = &head[head.len() - body_here as usize..];
             sniff(&mut message, body);
-            body_secrets(&mut message, body, emit);
+            // A pipelined request after the body is not of it.
+            body_secrets(&mut message, &body[..body.len().min(length as usize)], emit);
         }
         if body_here >= length {
             emit(message);

@@ -517,11 +517,13 @@ pub fn secret_name(name: &str) -> Option<Secret> {
         "email",
         "adminuser",
     ];
+    // The last 64 letters and digits: endings decide, and no name that long is an exact one.
     let mut buf = [0u8; 64];
     let mut n = 0;
     for c in name.bytes().filter(u8::is_ascii_alphanumeric) {
         if n == buf.len() {
-            return None;
+            buf.copy_within(1.., 0);
+            n -= 1;
         }
         buf[n] = c.to_ascii_lowercase();
         n += 1;

@@ -765,10 +765,14 @@ fn device_report(
     }
     // Encryption and TLS versions from the flows themselves.
     let mut timeline_all: Vec<(Nanos, Nanos, String, u64, bool)> = Vec::new();
-    let namer_rows: BTreeMap<IpAddr, String> = mine
-        .iter()
-        .map(|e| (e.addr, e.name.clone().unwrap_or_else(|| e.addr.to_string())))
-        .collect();
+    // Each address's busiest name (`mine` comes busiest first), where the flows that named
+    // nothing were counted.
+    let mut namer_rows: BTreeMap<IpAddr, String> = BTreeMap::new();
+    for e in &mine {
+        namer_rows
+            .entry(e.addr)
+            .or_insert_with(|| e.name.clone().unwrap_or_else(|| e.addr.to_string()));
+    }
     for f in flows {
         let s = ip_of(&f.key.end(f.initiator.other()).0);
         let Some(by_address) = namer_rows.get(&s) else {

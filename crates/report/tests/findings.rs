@@ -654,8 +654,12 @@ fn hard_coded_addresses_and_probe_urls_in_the_corpus() {
     assert!(fact(aws.1, "services").contains("tcp/5222"));
     assert!(fact(aws.1, "note").contains("HTTPDNS"));
     assert!(no_dns.len() > 2);
+    // All but the HTTPDNS service itself, whose address the phone's URLs name (frame 49:
+    // `Host: 203.107.1.65`): that address was written in, whatever DNS the capture holds.
     for (d, f) in &no_dns {
-        assert_eq!(f.severity, Severity::Info, "{}: {}", d.label, f.subject);
+        let in_url = fact(f, "addresses").starts_with("203.107.1.65 ");
+        let want = if in_url { Severity::Low } else { Severity::Info };
+        assert_eq!(f.severity, want, "{}: {}", d.label, f.subject);
     }
     assert!(no_dns
         .iter()
