@@ -658,7 +658,11 @@ fn hard_coded_addresses_and_probe_urls_in_the_corpus() {
     // `Host: 203.107.1.65`): that address was written in, whatever DNS the capture holds.
     for (d, f) in &no_dns {
         let in_url = fact(f, "addresses").starts_with("203.107.1.65 ");
-        let want = if in_url { Severity::Low } else { Severity::Info };
+        let want = if in_url {
+            Severity::Low
+        } else {
+            Severity::Info
+        };
         assert_eq!(f.severity, want, "{}: {}", d.label, f.subject);
     }
     assert!(no_dns
