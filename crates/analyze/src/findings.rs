@@ -751,15 +751,18 @@ impl<'a> Index<'a> {
             .clone()
     }
 
+    /// "Amazon.com, Inc., us-west-2, US": where an address is, in the region a looked-up name
+    /// gave it if any.
+    fn place(&self, i: &Input, a: IpAddr) -> String {
+        where_is(i.intel, a, i.local, self.region_of.get(&a).copied())
+    }
+
     /// "52.94.236.248 (Amazon.com, Inc., us-east-1, US)".
     fn described(&self, i: &Input, a: IpAddr) -> String {
         self.described_memo
             .borrow_mut()
             .entry(a)
-            .or_insert_with(|| {
-                let named = self.region_of.get(&a).copied();
-                format!("{a} ({})", where_is(i.intel, a, i.local, named))
-            })
+            .or_insert_with(|| format!("{a} ({})", self.place(i, a)))
             .clone()
     }
 
@@ -1004,12 +1007,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         );
         acc.count += 1;
         acc.at(l.first, l.last, l.frame);
-        let place = where_is(
-            i.intel,
-            l.server,
-            i.local,
-            ix.region_of.get(&l.server).copied(),
-        );
+        let place = ix.place(i, l.server);
         let (open, up, down) = (
             duration(l.duration()),
             bytes(l.bytes_up),
@@ -1285,7 +1283,7 @@ fn dns_bypass(
         };
         let who = public_resolver(s.0)
             .map(|w| format!("{w} public resolver"))
-            .unwrap_or_else(|| where_is(i.intel, s.0, i.local, ix.region_of.get(&s.0).copied()));
+            .unwrap_or_else(|| ix.place(i, s.0));
         let subject = s.0.to_string();
         let acc = out.get(FindingId::DnsBypass, dev, &subject, Severity::Medium);
         acc.at(f.first, f.last, f.first_frame + 1);
@@ -1560,7 +1558,7 @@ fn login_answer(events: &[&Event], frame: u64, protocol: &str) -> Option<(bool, 
 
 /// An HTTP login made by an Authorization header (Basic, Digest), not by a field of a body.
 fn is_header_login(method: &str) -> bool {
-    !method.ends_with("in the request body")
+    !method.ends_with(iotscope_proto::login::IN_REQUEST_BODY)
 }
 
 /// The user names of anonymous FTP, whose password is by convention an e-mail address or nothing.
@@ -2090,17 +2088,6 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     };
     let acc = out.get(FindingId::CleartextHttp, dev, &subject, sev);
     acc.raise(sev);
-    // The evidence is the requests' frames (where Wireshark shows them), else the flow's first.
-    let mut cited = false;
-    for e in ix.events(v.f) {
-        if matches!(&e.message, Message::HttpRequest(r) if r.ssdp.is_none()) {
-            acc.at(v.f.first, v.f.last, e.frame + 1);
-            cited = true;
-        }
-    }
-    if !cited {
-        acc.at(v.f.first, v.f.last, v.frame);
-    }
     acc.fact("server", v.server(i));
     if status_check {
         acc.fact(
@@ -2113,6 +2100,8 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         match &e.message {
             Message::HttpRequest(r) if r.ssdp.is_none() => {
                 requests += 1;
+                // The evidence is the requests' frames, where Wireshark shows them.
+                acc.at(v.f.first, v.f.last, e.frame + 1);
                 let (uri, secret) = mask_path_secrets(&r.uri);
                 acc.fact("requests", format!("{} {uri}", r.method));
                 // An OCSP request in the path is the certificate's serial, not a key.
@@ -2165,6 +2154,9 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             }
             _ => {}
         }
+    }
+    if requests == 0 {
+        acc.at(v.f.first, v.f.last, v.frame);
     }
     acc.count += requests.max(1);
 }

@@ -437,9 +437,10 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
     emit(Message::Login(Box::new(Login {
         protocol: "http".into(),
         method: format!(
-            "{kind} {} {} in the request body",
+            "{kind} {} {} {}",
             if names.len() == 1 { "field" } else { "fields" },
-            names.join(", ")
+            names.join(", "),
+            login::IN_REQUEST_BODY
         ),
         user,
         password: true,

@@ -24,6 +24,10 @@ pub struct Login {
     pub secret: u64,
 }
 
+/// How the method of a login found in an HTTP request body ends (`XML field AdminPassword in
+/// the request body`), as against an Authorization header's (`Basic`).
+pub const IN_REQUEST_BODY: &str = "in the request body";
+
 /// A keyed fingerprint of secret bytes ([`Login::secret`]): FNV-1a, then this run's random key.
 pub fn fingerprint(b: &[u8]) -> u64 {
     keyed(b.iter().fold(FNV_START, |h, c| fnv(h, *c)))
