@@ -227,20 +227,22 @@ fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                match std::str::from_utf8(label) {
-                    // Printable ASCII, nearly every label: one test of its bytes.
-                    Ok(text) if label.iter().all(|c| (0x20..0x7f).contains(c)) => {
-                        out.push_str(text)
-                    }
-                    // UTF-8 as is (mDNS instance names hold spaces and non-ASCII letters), but
-                    // control characters escaped.
-                    Ok(text) if !text.chars().any(char::is_control) => out.push_str(text),
-                    _ => {
-                        for &c in label {
-                            if (0x20..0x7f).contains(&c) {
-                                out.push(c as char);
-                            } else {
-                                let _ = write!(out, "\\{c:03}");
+                // Printable ASCII, nearly every label: one test of its bytes, and no UTF-8
+                // validation.
+                if label.iter().all(|c| (0x20..0x7f).contains(c)) {
+                    out.extend(label.iter().map(|&c| char::from(c)));
+                } else {
+                    match std::str::from_utf8(label) {
+                        // UTF-8 as is (mDNS instance names hold spaces and non-ASCII letters), but
+                        // control characters escaped.
+                        Ok(text) if !text.chars().any(char::is_control) => out.push_str(text),
+                        _ => {
+                            for &c in label {
+                                if (0x20..0x7f).contains(&c) {
+                                    out.push(c as char);
+                                } else {
+                                    let _ = write!(out, "\\{c:03}");
+                                }
                             }
                         }
                     }

@@ -22,11 +22,11 @@ pub struct HttpRequest {
     pub content_type: Option<String>,
     pub content_length: Option<u64>,
     /// SSDP headers, for M-SEARCH and NOTIFY.
-    pub ssdp: Option<Ssdp>,
+    pub ssdp: Option<Box<Ssdp>>,
     /// The SOAP action a UPnP control request invokes (`urn:...:WANIPConnection:1#AddPortMapping`).
     pub soap_action: Option<String>,
     /// The arguments of a port-mapping action, when its body came with the head.
-    pub port_mapping: Option<PortMapping>,
+    pub port_mapping: Option<Box<PortMapping>>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
     /// Fields of the body's first segment (a form, XML or JSON) whose names say they carry a
@@ -81,7 +81,7 @@ pub struct HttpResponse {
     pub content_type: Option<String>,
     pub content_length: Option<u64>,
     pub location: Option<String>,
-    pub ssdp: Option<Ssdp>,
+    pub ssdp: Option<Box<Ssdp>>,
     /// The body announced by Content-Length did not all arrive before the flow ended.
     pub body_cut: bool,
     /// What the body's first bytes say it is, when it is a program: "ELF executable", "Windows
@@ -332,10 +332,12 @@ fn build_request(
     complete: Option<usize>,
 ) -> HttpRequest {
     let h = read_headers(headers);
-    let ssdp = h.any_ssdp.then(|| Ssdp {
-        location: h.location.clone(),
-        server: h.server.clone(),
-        ..h.ssdp.clone()
+    let ssdp = h.any_ssdp.then(|| {
+        Box::new(Ssdp {
+            location: h.location.clone(),
+            server: h.server.clone(),
+            ..h.ssdp.clone()
+        })
     });
     HttpRequest {
         method: method.to_string(),
@@ -349,7 +351,9 @@ fn build_request(
         content_length: h.content_length,
         ssdp,
         port_mapping: match (&h.soap_action, complete) {
-            (Some(a), Some(n)) if a.contains("PortMapping") => Some(port_mapping(&b[n..])),
+            (Some(a), Some(n)) if a.contains("PortMapping") => {
+                Some(Box::new(port_mapping(&b[n..])))
+            }
             _ => None,
         },
         soap_action: h.soap_action,
@@ -418,10 +422,12 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
         return None;
     }
     let h = read_headers(res.headers);
-    let ssdp = h.any_ssdp.then(|| Ssdp {
-        location: h.location.clone(),
-        server: h.server.clone(),
-        ..h.ssdp.clone()
+    let ssdp = h.any_ssdp.then(|| {
+        Box::new(Ssdp {
+            location: h.location.clone(),
+            server: h.server.clone(),
+            ..h.ssdp.clone()
+        })
     });
     Some(HttpResponse {
         status: code,
@@ -932,7 +938,7 @@ mod tests {
             Some("urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping")
         );
         // The body did not come with the head: no arguments to read.
-        assert_eq!(r.port_mapping, Some(PortMapping::default()));
+        assert_eq!(r.port_mapping, Some(Box::default()));
     }
 
     #[test]
