@@ -568,11 +568,15 @@ pub fn endpoints_named(
             v.push(e);
         }
     }
+    // A flow of which the capture holds only the far side's frames has no MAC for the device:
+    // it goes to the address's busiest name whatever the MAC.
     let mut busiest: HashMap<(IpAddr, Option<Mac>, IpAddr), usize> = HashMap::new();
     for (k, e) in v.iter().enumerate() {
-        let at = busiest.entry((e.device, e.mac, e.addr)).or_insert(k);
-        if e.bytes_up + e.bytes_down > v[*at].bytes_up + v[*at].bytes_down {
-            *at = k;
+        for mac in [e.mac, None] {
+            let at = busiest.entry((e.device, mac, e.addr)).or_insert(k);
+            if e.bytes_up + e.bytes_down > v[*at].bytes_up + v[*at].bytes_down {
+                *at = k;
+            }
         }
     }
     for u in unnamed {

@@ -693,6 +693,10 @@ struct Index<'a> {
     tftp_answered: HashSet<(IpAddr, u16, IpAddr)>,
     /// The cloud region of each address's endpoint, which a looked-up name may have given.
     region_of: HashMap<IpAddr, &'a str>,
+    /// The busiest name of each (device address, its MAC, server address): where the endpoints
+    /// count a flow that named nothing itself. Under no MAC, whatever the MAC (a flow of which
+    /// only the server's frames were captured has none for the device).
+    endpoint_name: HashMap<(IpAddr, Option<Mac>, IpAddr), &'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -727,6 +731,21 @@ impl<'a> Index<'a> {
             .iter()
             .filter_map(|e| Some((e.addr, e.place.region.as_deref()?)))
             .collect();
+        let mut endpoint_name = HashMap::new();
+        let mut bytes_of: HashMap<(IpAddr, Option<Mac>, IpAddr), u64> = HashMap::new();
+        for e in i.endpoints {
+            let Some(name) = e.name.as_deref() else {
+                continue;
+            };
+            let bytes = e.bytes_up + e.bytes_down;
+            for mac in [e.mac, None] {
+                let best = bytes_of.entry((e.device, mac, e.addr)).or_insert(0);
+                if bytes >= *best {
+                    *best = bytes;
+                    endpoint_name.insert((e.device, mac, e.addr), name);
+                }
+            }
+        }
         Index {
             device_of,
             name_of,
@@ -736,6 +755,7 @@ impl<'a> Index<'a> {
             described_memo: RefCell::default(),
             tftp_answered,
             region_of,
+            endpoint_name,
         }
     }
 
@@ -1609,6 +1629,16 @@ impl<'a> View<'a> {
             (None, Some(n)) => n.name.to_ascii_lowercase(),
             // A local server without a name is called by its device's name.
             (None, None) if sdev.is_some() => ix.named(s),
+            // A flow in which the client said nothing that was captured (only the server's
+            // replies were) is its address's busiest destination, as the endpoints count it.
+            // One whose client spoke and named nothing usable (SNI `localhost`) keeps the
+            // address: what it reached is not known to be that name's server.
+            (None, None) if f.from(f.initiator).payload_bytes == 0 => {
+                match ix.endpoint_name.get(&(c, f.mac[f.initiator as usize], s)) {
+                    Some(n) => n.to_ascii_lowercase(),
+                    None => s.to_string(),
+                }
+            }
             (None, None) => s.to_string(),
         };
         View {
@@ -3365,10 +3395,12 @@ fn endpoint_findings(
         let place = where_is(i.intel, e.addr, i.local, e.place.region.as_deref());
         let shown = e.name.clone().unwrap_or_else(|| e.addr.to_string());
         let frame = e.frame;
-        // Services that are DNS or pings have their own findings.
+        // Services that are DNS (DNSCrypt too: a resolver is set by its address) or pings have
+        // their own findings.
         let only_dns_or_ping = e.services.iter().all(|s| {
             s.starts_with("icmp")
                 || s.ends_with(" dns")
+                || s.ends_with(" dnscrypt")
                 || s.contains("/53 ")
                 || s.contains("/853 ")
                 || s.contains("tls/dns")

@@ -539,13 +539,33 @@ pub fn secret_name(name: &str) -> Option<Secret> {
         None
     } else if PASSWORD_EXACT.contains(&bare) || PASSWORD_ENDINGS.iter().any(|e| bare.ends_with(e)) {
         Some(Secret::Password)
-    } else if KEY_EXACT.contains(&bare) || KEY_ENDINGS.iter().any(|e| bare.ends_with(e)) {
+    } else if KEY_EXACT.contains(&bare)
+        || KEY_ENDINGS.iter().any(|e| bare.ends_with(e))
+        || last_word(name).eq_ignore_ascii_case("key")
+    {
         Some(Secret::Key)
     } else if USER_EXACT.contains(&bare) {
         Some(Secret::User)
     } else {
         None
     }
+}
+
+/// The last word of a name, cut at `_`, `-`, `.` and at a camel-case hump: `Key` of `cKey`,
+/// `key` of `app_key`, `monkey` of `monkey`.
+fn last_word(name: &str) -> &str {
+    let b = name
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .as_bytes();
+    let mut start = b.len();
+    while start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        start -= 1;
+        if b[start].is_ascii_uppercase() && start > 0 && b[start - 1].is_ascii_lowercase() {
+            break;
+        }
+    }
+    // Cut at ASCII characters only, so `start` is a character boundary.
+    &name[start..b.len()]
 }
 
 /// A value that says yes or no rather than holding a secret (`<ChangePassword>true`).
@@ -573,9 +593,9 @@ pub fn body_fields<'b>(
     let text = body.trim_ascii_start();
     let mut field = |name: &'b [u8], value: &'b [u8]| {
         let v = value.trim_ascii();
-        // A masked value (`********`) or the field's own name stands in for none.
-        let placeholder = v.iter().all(|&c| c == b'*') || v.eq_ignore_ascii_case(name);
-        if !name.is_empty() && !v.is_empty() && !is_flag(v) && !placeholder {
+        // A masked value (`********`) stands in for none.
+        let masked = v.iter().all(|&c| c == b'*');
+        if !name.is_empty() && !v.is_empty() && !is_flag(v) && !masked {
             f(name, v);
         }
     };
@@ -664,7 +684,12 @@ pub fn body_fields<'b>(
                 None => name,
             };
             let value_end = memchr::memchr(b'<', &text[at..]).map_or(text.len(), |k| at + k);
-            field(local, &text[at..value_end]);
+            let value = &text[at..value_end];
+            // A template's leaf that repeats its own name (`<AdminPassword>AdminPassword<`)
+            // holds no value. In a form or JSON, `password=password` is a real, weak password.
+            if !value.trim_ascii().eq_ignore_ascii_case(local) {
+                field(local, value);
+            }
         }
         return Some("XML");
     }
@@ -839,11 +864,19 @@ mod tests {
         let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["email", "pass\\\"word", "token"]);
         assert_eq!(fields(b"\x00\x01binary", None), (None, Vec::new()));
-        // A form with no type, a masked value, a placeholder that repeats the name.
+        // A form with no type, a masked value; a password that is the word "password" is one
+        // (a login form's weak default), but an XML leaf that repeats its name is a template's.
         let (kind, v) = fields(b"User=7&Password=9949154254&pin=****&pwd=pwd", None);
         assert_eq!(kind, Some("form"));
         let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["User", "Password"]);
+        assert_eq!(names, ["User", "Password", "pwd"]);
+        let (kind, v) = fields(
+            b"<Login><AdminPassword>AdminPassword</AdminPassword><Pin>1234</Pin></Login>",
+            None,
+        );
+        assert_eq!(kind, Some("XML"));
+        let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Pin"]);
         assert_eq!(fields(b"hello world = text", Some("text/plain")).0, None);
         // A multipart form: fields by their parts' names, a file's part left out, cut at the end.
         let (kind, v) = fields(
@@ -866,6 +899,11 @@ mod tests {
         assert_eq!(secret_name("access_token"), Some(Secret::Key));
         assert_eq!(secret_name("Username"), Some(Secret::User));
         assert_eq!(secret_name("passwordPolicy"), None);
+        assert_eq!(secret_name("cKey"), Some(Secret::Key));
+        assert_eq!(secret_name("app_key"), Some(Secret::Key));
+        assert_eq!(secret_name("deviceKey"), Some(Secret::Key));
+        assert_eq!(secret_name("monkey"), None);
+        assert_eq!(secret_name("keyboard"), None);
         assert_eq!(secret_name("temperature"), None);
     }
 

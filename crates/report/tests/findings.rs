@@ -524,6 +524,14 @@ fn resolvers_the_dhcp_server_hands_out_are_the_networks() {
     // a device that asks 8.8.8.8 follows the network's settings.
     let r = report(capture("nDPI__1kxun.pcap"));
     assert!(of(&r, FindingId::DnsBypass).is_empty());
+    // The same capture's POSTs to /getvkey carry a form field `cKey` (frame 484): a key by its
+    // camel-case last word, named without its value.
+    let http = of(&r, FindingId::CleartextHttp);
+    assert!(
+        http.iter()
+            .any(|(_, f)| fact(f, "keys in request bodies (values not shown)") == "cKey"),
+        "{http:?}"
+    );
 }
 
 #[test]
@@ -1866,6 +1874,37 @@ fn loopback_is_neither_a_device_nor_the_internet() {
 }
 
 #[test]
+fn flows_captured_from_the_server_side_only_go_to_the_addresses_name() {
+    // nDPI's pps.pcap: the PC asks 202.108.14.219 for `Host: msg.71.am` nine times; two more
+    // connections to it hold only the server's replies (frames 1402, 1404, 1406: the PC's
+    // frames, and so its MAC, are not in the capture). They are msg.71.am's, as the endpoint
+    // counts them: no plain-HTTP finding of their own, no missing lookup.
+    let r = report(capture("nDPI__pps.pcap"));
+    let pc = with_mac(&r, "00:1c:42:8e:70:31");
+    let about = |f: &&FindingReport| {
+        f.subject.contains("202.108.14.219") || f.subject.contains("China Unicom")
+    };
+    assert!(
+        !pc.findings.iter().any(|f| about(&f)),
+        "{:?}",
+        pc.findings.iter().filter(about).collect::<Vec<_>>()
+    );
+    let http = pc
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::CleartextHttp && f.subject == "msg.71.am")
+        .expect("msg.71.am");
+    assert!(fact(http, "server").contains("202.108.14.219"));
+    let rows: Vec<&str> = pc
+        .endpoints
+        .iter()
+        .filter(|e| e.addresses.iter().any(|a| a == "202.108.14.219"))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(rows, ["msg.71.am"]);
+}
+
+#[test]
 fn dnscrypt_is_encrypted_dns_on_any_port() {
     // nDPI's DNSCrypt capture: a client fetches the certificates of public DNSCrypt resolvers
     // (plain TXT queries for 2.dnscrypt-cert.<provider>, on udp/443, 8443, 553...) and sends them
@@ -1877,8 +1916,13 @@ fn dnscrypt_is_encrypted_dns_on_any_port() {
         .iter()
         .all(|(_, f)| fact(f, "protocol") == "DNSCrypt" && f.severity == Severity::Medium));
     // Its certificate queries are DNSCrypt's, no plain lookups around the resolver, and
-    // nothing of it is taken for QUIC.
+    // nothing of it is taken for QUIC. A resolver is set by its address: no lookup is missing.
     assert!(of(&r, FindingId::DnsBypass).is_empty());
+    assert!(
+        of(&r, FindingId::NoDns).is_empty(),
+        "{:?}",
+        of(&r, FindingId::NoDns)
+    );
     for d in &r.devices {
         for e in &d.endpoints {
             assert!(
