@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use iotscope_flow::{EndReason, Flow, FlowKey, TcpState};
 use iotscope_packet::{ip_of, Mac, Nanos};
-use iotscope_proto::app::App;
+use iotscope_proto::app::{App, By};
 use serde::Serialize;
 
 use crate::devices::Local;
@@ -181,20 +181,58 @@ pub fn beacons(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) -> 
     // Start, bytes, server, first frame, answered, client address.
     type Beat = (Nanos, u64, IpAddr, u64, bool, IpAddr);
     let mut starts: BTreeMap<(IpAddr, Option<Mac>, Destination), Vec<Beat>> = BTreeMap::new();
+    // A record cut by the active timeout continues a connection: not a new beat.
+    let beat = |f: &Flow| !(f.tcp.is_some_and(|t| t.syn_ts.is_none()) && f.key.proto == 6);
+    // An IPv6 device changes its temporary address (RFC 8981) while it beats: its station MAC
+    // holds the series together.
+    let client_key = |f: &Flow| {
+        let client = ip_of(&f.key.end(f.initiator).0);
+        if client.is_ipv6() && namer.one_host(f.mac[f.initiator as usize]) {
+            IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+        } else {
+            client
+        }
+    };
+    // Flows to an address and port that the client opened fewer than `min_beats` times make
+    // no rhythm unless a name gathers them with others: they are left out before their
+    // destination is written (a scan opens hundreds of thousands of such flows).
+    let (server_port, server_port_count) = {
+        let key = |f: &Flow| {
+            let (s, port) = f.key.end(f.initiator.other());
+            // The ports the destination's service leaves out ([`service`]): a passing one agreed
+            // on a control connection, none seen, none at all (ICMP, tunnels).
+            let port = if f.app.by == By::Control
+                || !f.key.ports_known
+                || !matches!(f.key.proto, 6 | 17)
+            {
+                0
+            } else {
+                port
+            };
+            (
+                client_key(f),
+                f.mac[f.initiator as usize],
+                ip_of(&s),
+                f.key.proto,
+                port,
+            )
+        };
+        let mut n: HashMap<_, usize> = HashMap::new();
+        for f in flows.iter().filter(|f| beat(f)) {
+            *n.entry(key(f)).or_default() += 1;
+        }
+        (key, n)
+    };
     for f in flows {
-        // A record cut by the active timeout continues a connection: not a new beat.
-        if f.tcp.is_some_and(|t| t.syn_ts.is_none()) && f.key.proto == 6 {
+        if !beat(f) {
+            continue;
+        }
+        if server_port_count[&server_port(f)] < min_beats && namer.of_flow(f).is_none() {
             continue;
         }
         if let Some((client, server, dest)) = outbound(f, local, namer) {
             let mac = f.mac[f.initiator as usize];
-            // An IPv6 device changes its temporary address (RFC 8981) while it beats: its
-            // station MAC holds the series together.
-            let key = if client.is_ipv6() && namer.one_host(mac) {
-                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
-            } else {
-                client
-            };
+            let key = client_key(f);
             starts.entry((key, mac, dest)).or_default().push((
                 f.first,
                 f.bytes(),

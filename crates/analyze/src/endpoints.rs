@@ -5,7 +5,7 @@
 //! HTTP Host it asked for, else it stays unnamed: the device used an address it never looked up.
 //! Organisation, network and place come from `iotscope-intel`'s offline data.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -457,7 +457,11 @@ pub fn endpoints_named(
     // Per device, address and the name the flows gave it: one address serves several names (a
     // CDN's, a cloud's load balancer), and each is its own destination.
     type Key = (IpAddr, Option<Mac>, IpAddr, Option<String>);
-    let mut out: BTreeMap<Key, Endpoint> = BTreeMap::new();
+    // Filed by hash and sorted once at the end: a scan makes hundreds of thousands of endpoints.
+    // The table holds indexes into `all`, so that neither growing it nor sorting moves the
+    // endpoints themselves.
+    let mut out: HashMap<Key, usize> = HashMap::new();
+    let mut all: Vec<Option<Endpoint>> = Vec::new();
     for f in flows {
         let opener = f.key.end(f.initiator);
         let other = f.key.end(f.initiator.other());
@@ -487,9 +491,8 @@ pub fn endpoints_named(
         // The device did not look up a host that reached it: only its own flows name the address.
         let naming = namer.name(device, addr, f).filter(|_| !inbound);
         let named = naming.as_ref().map(|n| n.name.to_ascii_lowercase());
-        let e = out
-            .entry((device, mac, addr, named))
-            .or_insert_with(|| Endpoint {
+        let k = *out.entry((device, mac, addr, named)).or_insert_with(|| {
+            all.push(Some(Endpoint {
                 device,
                 mac,
                 addr,
@@ -510,7 +513,12 @@ pub fn endpoints_named(
                 frame: 0,
                 rtt_ms: None,
                 location: None,
-            });
+            }));
+            all.len() - 1
+        });
+        let Some(e) = all[k].as_mut() else {
+            continue;
+        };
         // The handshake of an inbound connection times the device's answer, not the distance.
         if let Some(rtt) = f
             .tcp
@@ -561,7 +569,12 @@ pub fn endpoints_named(
     // address was looked up, and these flows are most likely that destination's.
     let mut v: Vec<Endpoint> = Vec::with_capacity(out.len());
     let mut unnamed: Vec<Endpoint> = Vec::new();
-    for ((.., named), e) in out {
+    let mut out: Vec<(Key, usize)> = out.into_iter().collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for ((.., named), e) in out
+        .into_iter()
+        .filter_map(|(key, k)| Some((key, all[k].take()?)))
+    {
         if named.is_none() {
             unnamed.push(e);
         } else {
@@ -620,12 +633,16 @@ pub fn endpoints_named(
             });
         }
     }
-    v.sort_by(|a, b| {
+    // Sorted as indexes, then taken in that order: an endpoint is a few hundred bytes.
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&v[a], &v[b]);
         a.device
             .cmp(&b.device)
             .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
     });
-    v
+    let mut v: Vec<Option<Endpoint>> = v.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|k| v[k].take()).collect()
 }
 
 /// The host an HTTP Host header names: without its port, and an IPv6 literal (`[2001:db8::1]:80`)

@@ -1752,12 +1752,16 @@ const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33534;
 fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per device: each host's ports, and each port's hosts, with the flows that tried them.
     type Tried<'f, K> = BTreeMap<K, Vec<&'f Flow>>;
+    // The hosts of a port by hash: a sweep of the internet tries hundreds of thousands once
+    // each, and a map built from them sorted at once costs less than one built in their order.
     type Targets<'f> = (
         BTreeMap<IpAddr, Tried<'f, u16>>,
-        BTreeMap<u16, Tried<'f, IpAddr>>,
+        HashMap<u16, HashMap<IpAddr, Vec<&'f Flow>>>,
     );
     let mut by_device: BTreeMap<(&str, u8), Targets> = BTreeMap::new();
     let mut probes = HashSet::new();
+    // Each attempt: device, transport, host, port, whether a lookup named the host.
+    let mut attempts: Vec<(&str, u8, IpAddr, u16, bool, &Flow)> = Vec::new();
     for f in i.flows {
         let (s, port) = f.key.end(f.initiator.other());
         let host = ip_of(&s);
@@ -1777,16 +1781,38 @@ fn scans(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
         let Some(dev) = ix.device_at(f, f.initiator) else {
             continue;
         };
-        let (ports_of, hosts_on) = by_device.entry((dev, f.key.proto)).or_default();
-        ports_of
-            .entry(host)
-            .or_default()
-            .entry(port)
-            .or_default()
-            .push(f);
         // A sweep tries addresses nobody named: a device cycling through the addresses its
         // lookups returned (a CDN's, with the internet blocked) is no worm.
-        if i.namer.of_flow(f).is_none() {
+        let named = i.namer.of_flow(f).is_some();
+        attempts.push((dev, f.key.proto, host, port, named, f));
+    }
+    // Only a host tried at least SCAN_PORTS times can have had that many ports tried, and only
+    // a port tried that often unnamed can have been swept: the others are not filed (a sweep of
+    // the internet tries hundreds of thousands of hosts once each).
+    let mut per_host: HashMap<(&str, u8, IpAddr), usize> = HashMap::new();
+    let mut per_port: HashMap<(&str, u8, u16), usize> = HashMap::new();
+    for &(dev, proto, host, port, named, _) in &attempts {
+        *per_host.entry((dev, proto, host)).or_default() += 1;
+        if !named {
+            *per_port.entry((dev, proto, port)).or_default() += 1;
+        }
+    }
+    for (dev, proto, host, port, named, f) in attempts {
+        let many_ports = per_host[&(dev, proto, host)] >= SCAN_PORTS;
+        let many_hosts = !named && per_port[&(dev, proto, port)] >= SCAN_HOSTS;
+        if !(many_ports || many_hosts) {
+            continue;
+        }
+        let (ports_of, hosts_on) = by_device.entry((dev, proto)).or_default();
+        if many_ports {
+            ports_of
+                .entry(host)
+                .or_default()
+                .entry(port)
+                .or_default()
+                .push(f);
+        }
+        if many_hosts {
             hosts_on
                 .entry(port)
                 .or_default()
@@ -2764,7 +2790,9 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     // Per (device, client, target, protocol): each flow's start, end, attempts, port, id and
     // first frame.
     type Shot = (Nanos, Nanos, u64, u16, u64, u64);
-    let mut groups: BTreeMap<(&str, IpAddr, IpAddr, u8), Vec<Shot>> = BTreeMap::new();
+    // Grouped by hash, then only the groups that can be floods are sorted: a scan or a worm's
+    // sweep makes hundreds of thousands of groups of one flow each.
+    let mut groups: HashMap<(&str, IpAddr, IpAddr, u8), Vec<Shot>> = HashMap::new();
     for f in i.flows {
         let (c, s) = ends(f);
         if !is_unicast(s.0) {
@@ -2805,13 +2833,20 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
             .or_default()
             .push((f.first, f.last, attempts, s.1, f.id(), f.first_frame + 1));
     }
+    // One flow alone, fast enough.
+    let fast = |&(first, last, n, ..): &Shot| {
+        n >= FLOOD_MIN && n as f64 / ((last - first).max(1_000_000) as f64 / 1e9) >= FLOOD_RATE
+    };
+    // Many flows need FLOOD_MIN / 2 of them (the window's test below).
+    let mut groups: Vec<_> = groups
+        .into_iter()
+        .filter(|(_, shots)| shots.len() as u64 * 2 >= FLOOD_MIN || shots.iter().any(fast))
+        .collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut flooded = HashSet::new();
     for ((dev, _client, target, proto), mut shots) in groups {
         shots.sort_unstable_by_key(|x| x.0);
-        // One flow alone, fast enough.
-        let single = shots.iter().any(|&(first, last, n, ..)| {
-            n >= FLOOD_MIN && n as f64 / ((last - first).max(1_000_000) as f64 / 1e9) >= FLOOD_RATE
-        });
+        let single = shots.iter().any(fast);
         // Or many new flows in a window, to a few ports (a port scan tries each port once).
         // The window's ports are counted as it slides: a full port scan of one host holds tens
         // of thousands of flows in it.
@@ -3392,19 +3427,22 @@ fn endpoint_findings(
         let Some(dev) = ix.device_for(e.device, e.mac) else {
             continue;
         };
-        let place = where_is(i.intel, e.addr, i.local, e.place.region.as_deref());
-        let shown = e.name.clone().unwrap_or_else(|| e.addr.to_string());
+        // Written only for the endpoints that make a finding: a scan has hundreds of thousands.
+        let place = || where_is(i.intel, e.addr, i.local, e.place.region.as_deref());
+        let shown = || e.name.clone().unwrap_or_else(|| e.addr.to_string());
         let frame = e.frame;
         // Services that are DNS (DNSCrypt too: a resolver is set by its address) or pings have
         // their own findings.
-        let only_dns_or_ping = e.services.iter().all(|s| {
-            s.starts_with("icmp")
-                || s.ends_with(" dns")
-                || s.ends_with(" dnscrypt")
-                || s.contains("/53 ")
-                || s.contains("/853 ")
-                || s.contains("tls/dns")
-        });
+        let only_dns_or_ping = || {
+            e.services.iter().all(|s| {
+                s.starts_with("icmp")
+                    || s.ends_with(" dns")
+                    || s.ends_with(" dnscrypt")
+                    || s.contains("/53 ")
+                    || s.contains("/853 ")
+                    || s.contains("tls/dns")
+            })
+        };
         // Hosts that only connected to the device were never the device's to look up.
         let opened = e.flows - e.inbound;
         let only_probed = probed
@@ -3413,7 +3451,7 @@ fn endpoint_findings(
         if e.named_by == NamedBy::None
             && opened > 0
             && !only_probed
-            && !only_dns_or_ping
+            && !only_dns_or_ping()
             && public_resolver(e.addr).is_none()
         {
             let org = e
@@ -3434,7 +3472,7 @@ fn endpoint_findings(
             acc.severity = acc.severity.max(sev);
             acc.count += opened;
             acc.at(e.first, e.last, frame)
-                .fact("addresses", format!("{} ({place})", e.addr));
+                .fact("addresses", format!("{} ({})", e.addr, place()));
             for s in e.services.iter().filter(|s| !s.starts_with("inbound ")) {
                 acc.fact("services", s.clone());
             }
@@ -3475,7 +3513,7 @@ fn endpoint_findings(
             let acc = out.get(FindingId::Country, dev, "anycast", Severity::Info);
             acc.count += e.flows;
             acc.at(e.first, e.last, frame)
-                .fact("destinations", format!("{shown} ({place})"))
+                .fact("destinations", format!("{} ({})", shown(), place()))
                 .fact(
                     "note",
                     "anycast addresses are served from many places: their country cannot be checked",
@@ -3486,7 +3524,7 @@ fn endpoint_findings(
                 let acc = out.get(FindingId::Country, dev, cc, Severity::Medium);
                 acc.count += e.flows;
                 acc.at(e.first, e.last, frame)
-                    .fact("destinations", format!("{shown} ({place})"));
+                    .fact("destinations", format!("{} ({})", shown(), place()));
             }
         }
         if e.bytes_up >= UPLOAD_MIN
@@ -3498,12 +3536,12 @@ fn endpoint_findings(
             } else {
                 Severity::Low
             };
-            let acc = out.get(FindingId::Upload, dev, &shown, sev);
+            let acc = out.get(FindingId::Upload, dev, &shown(), sev);
             acc.count += e.flows;
             acc.at(e.first, e.last, frame)
                 .fact("up", bytes(e.bytes_up))
                 .fact("down", bytes(e.bytes_down))
-                .fact("server", format!("{} ({place})", e.addr));
+                .fact("server", format!("{} ({})", e.addr, place()));
         }
     }
     for (dev, org) in early_keys {
