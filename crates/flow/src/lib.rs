@@ -714,6 +714,11 @@ pub struct FlowTable {
     sweeps: SweepClock,
     /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
     external_sweeps: bool,
+    /// Frames (outermost layers) since the table was last walked by a sweep.
+    since_sweep: u64,
+    /// The time of the latest sweep that waited (see [`FlowTable::sweep`]), if no walk came
+    /// after it.
+    deferred: Option<Nanos>,
     scratch: Vec<(Nanos, FlowKey)>,
     /// Listening ends (address, port) of FTP data connections their control connections
     /// announced, and of TFTP clients waiting for the server's answer from a new port, with the
@@ -749,6 +754,8 @@ impl FlowTable {
             nd_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             sweeps: SweepClock::new(&cfg),
             external_sweeps: false,
+            since_sweep: 0,
+            deferred: None,
             scratch: Vec::new(),
             expected: HashMap::with_hasher(Hasher::default()),
         }
@@ -883,8 +890,11 @@ impl FlowTable {
             self.neighbor_discovery(frame, ts, d, bytes);
         }
         // Every frame counts for the sweep schedule, as on the reading thread with workers.
-        if depth == 0 && !self.external_sweeps && self.sweeps.due(ts) {
-            self.sweep(ts);
+        if depth == 0 {
+            self.since_sweep += 1;
+            if !self.external_sweeps && self.sweeps.due(ts) {
+                self.sweep(ts);
+            }
         }
         if !d.is_ip() {
             return;
@@ -1026,6 +1036,28 @@ impl FlowTable {
 
     /// Ends the flows that no packet can extend any more under the timeout rules.
     fn sweep(&mut self, now: Nanos) {
+        self.fragments
+            .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
+        self.expected.retain(|_, (until, _)| *until >= now);
+        // A sweep walks every open flow. When they outnumber twice the frames since the last
+        // walk (a scan leaves hundreds of thousands open, one packet each), the walk waits, so
+        // that it costs at most two flow checks per frame. Only memory waits with it: a packet
+        // of a flow that timed out ends that flow all the same ([`ends_before`]), and a table
+        // halfway to its limit is walked at once, before it must evict. The records are the
+        // same: a later walk ends what this one would have, for the same reason, and the last
+        // one that waited is made at the end ([`FlowTable::finish`]).
+        let open = self.flows.len();
+        if open as u64 > 2 * self.since_sweep && open < self.cfg.max_flows / 2 {
+            self.deferred = Some(now);
+            return;
+        }
+        self.walk(now);
+    }
+
+    /// Ends every open flow that timed out at `now`.
+    fn walk(&mut self, now: Nanos) {
+        self.since_sweep = 0;
+        self.deferred = None;
         let cfg = self.cfg;
         let finished = &mut self.finished;
         let events = &mut self.events;
@@ -1039,9 +1071,6 @@ impl FlowTable {
             }
             None => true,
         });
-        self.fragments
-            .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
-        self.expected.retain(|_, (until, _)| *until >= now);
     }
 
     /// Frees an eighth of the table, least recently active first.
@@ -1063,6 +1092,9 @@ impl FlowTable {
 
     /// Ends every open flow (end of input) and returns all records, in order of first frame.
     pub fn finish(mut self) -> FlowOutput {
+        if let Some(t) = self.deferred {
+            self.walk(t);
+        }
         for (_, mut f) in self.flows.drain() {
             close(&mut f, &mut self.events);
             self.finished.push(f);
