@@ -461,7 +461,7 @@ pub fn endpoints_named(
     // The table holds indexes into `all`, so that neither growing it nor sorting moves the
     // endpoints themselves.
     let mut out: HashMap<Key, usize> = HashMap::new();
-    let mut all: Vec<Option<Endpoint>> = Vec::new();
+    let mut all: Vec<Endpoint> = Vec::new();
     for f in flows {
         let opener = f.key.end(f.initiator);
         let other = f.key.end(f.initiator.other());
@@ -492,7 +492,7 @@ pub fn endpoints_named(
         let naming = namer.name(device, addr, f).filter(|_| !inbound);
         let named = naming.as_ref().map(|n| n.name.to_ascii_lowercase());
         let k = *out.entry((device, mac, addr, named)).or_insert_with(|| {
-            all.push(Some(Endpoint {
+            all.push(Endpoint {
                 device,
                 mac,
                 addr,
@@ -513,12 +513,10 @@ pub fn endpoints_named(
                 frame: 0,
                 rtt_ms: None,
                 location: None,
-            }));
+            });
             all.len() - 1
         });
-        let Some(e) = all[k].as_mut() else {
-            continue;
-        };
+        let e = &mut all[k];
         // The handshake of an inbound connection times the device's answer, not the distance.
         if let Some(rtt) = f
             .tcp
@@ -567,31 +565,14 @@ pub fn endpoints_named(
     }
     // Flows no name was given to go to the busiest name of their address, if it has any: the
     // address was looked up, and these flows are most likely that destination's.
-    let mut v: Vec<Endpoint> = Vec::with_capacity(out.len());
-    let mut unnamed: Vec<Endpoint> = Vec::new();
-    let mut out: Vec<(Key, usize)> = out.into_iter().collect();
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for ((.., named), e) in out
-        .into_iter()
-        .filter_map(|(key, k)| Some((key, all[k].take()?)))
-    {
-        if named.is_none() {
-            unnamed.push(e);
-        } else {
-            v.push(e);
-        }
-    }
-    // A flow of which the capture holds only the far side's frames has no MAC for the device:
-    // it goes to the address's busiest name whatever the MAC.
-    let mut busiest: HashMap<(IpAddr, Option<Mac>, IpAddr), usize> = HashMap::new();
-    for (k, e) in v.iter().enumerate() {
-        for mac in [e.mac, None] {
-            let at = busiest.entry((e.device, mac, e.addr)).or_insert(k);
-            if e.bytes_up + e.bytes_down > v[*at].bytes_up + v[*at].bytes_down {
-                *at = k;
-            }
-        }
-    }
+    let mut keys: Vec<(Key, usize)> = out.into_iter().collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let (named, unnamed): (Vec<Endpoint>, Vec<Endpoint>) =
+        take_in_order(all, keys.iter().map(|(_, k)| *k))
+            .into_iter()
+            .partition(|e| e.name.is_some());
+    let mut v = named;
+    let busiest = busiest_by_address(v.iter().enumerate());
     for u in unnamed {
         match busiest.get(&(u.device, u.mac, u.addr)) {
             Some(&k) => v[k].absorb(u),
@@ -641,8 +622,33 @@ pub fn endpoints_named(
             .cmp(&b.device)
             .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
     });
-    let mut v: Vec<Option<Endpoint>> = v.into_iter().map(Some).collect();
+    take_in_order(v, order)
+}
+
+/// The items of `v` at the indexes `order` gives, in that order (each index once).
+fn take_in_order<T>(v: Vec<T>, order: impl IntoIterator<Item = usize>) -> Vec<T> {
+    let mut v: Vec<Option<T>> = v.into_iter().map(Some).collect();
     order.into_iter().filter_map(|k| v[k].take()).collect()
+}
+
+/// The busiest of the endpoints `eps` (each with its index) for each (device, MAC, address):
+/// where the flows that named nothing go. It is filed under no MAC too, whatever the
+/// endpoint's: a flow of which the capture holds only the far side's frames has no MAC for the
+/// device. The first of equally busy ones wins.
+pub fn busiest_by_address<'e>(
+    eps: impl IntoIterator<Item = (usize, &'e Endpoint)>,
+) -> HashMap<(IpAddr, Option<Mac>, IpAddr), usize> {
+    let mut busiest: HashMap<(IpAddr, Option<Mac>, IpAddr), (usize, u64)> = HashMap::new();
+    for (k, e) in eps {
+        let bytes = e.bytes_up + e.bytes_down;
+        for mac in [e.mac, None] {
+            let at = busiest.entry((e.device, mac, e.addr)).or_insert((k, bytes));
+            if bytes > at.1 {
+                *at = (k, bytes);
+            }
+        }
+    }
+    busiest.into_iter().map(|(key, (k, _))| (key, k)).collect()
 }
 
 /// The host an HTTP Host header names: without its port, and an IPv6 literal (`[2001:db8::1]:80`)

@@ -694,8 +694,7 @@ struct Index<'a> {
     /// The cloud region of each address's endpoint, which a looked-up name may have given.
     region_of: HashMap<IpAddr, &'a str>,
     /// The busiest name of each (device address, its MAC, server address): where the endpoints
-    /// count a flow that named nothing itself. Under no MAC, whatever the MAC (a flow of which
-    /// only the server's frames were captured has none for the device).
+    /// count a flow that named nothing itself ([`crate::endpoints::busiest_by_address`]).
     endpoint_name: HashMap<(IpAddr, Option<Mac>, IpAddr), &'a str>,
 }
 
@@ -731,21 +730,15 @@ impl<'a> Index<'a> {
             .iter()
             .filter_map(|e| Some((e.addr, e.place.region.as_deref()?)))
             .collect();
-        let mut endpoint_name = HashMap::new();
-        let mut bytes_of: HashMap<(IpAddr, Option<Mac>, IpAddr), u64> = HashMap::new();
-        for e in i.endpoints {
-            let Some(name) = e.name.as_deref() else {
-                continue;
-            };
-            let bytes = e.bytes_up + e.bytes_down;
-            for mac in [e.mac, None] {
-                let best = bytes_of.entry((e.device, mac, e.addr)).or_insert(0);
-                if bytes >= *best {
-                    *best = bytes;
-                    endpoint_name.insert((e.device, mac, e.addr), name);
-                }
-            }
-        }
+        let endpoint_name = crate::endpoints::busiest_by_address(
+            i.endpoints
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.name.is_some()),
+        )
+        .into_iter()
+        .filter_map(|(key, k)| Some((key, i.endpoints[k].name.as_deref()?)))
+        .collect();
         Index {
             device_of,
             name_of,
