@@ -4,6 +4,7 @@
 
 use iotscope_analyze::devices::Local;
 use iotscope_flow::{Config, FlowTable};
+use iotscope_report::baseline::Baseline;
 use iotscope_report::model::{build, Input, InputFile};
 use iotscope_source::Capture;
 use libfuzzer_sys::fuzz_target;
@@ -29,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let out = table.finish();
     let local = Local::new(&[]).unwrap();
     let allow = std::collections::BTreeSet::from(["US".to_string()]);
-    let mut r = build(&Input {
+    let input = |baseline| Input {
         flows: &out.flows,
         events: &out.events,
         files: vec![InputFile {
@@ -38,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
             frames: n,
             first_frame: 1,
             error: None,
+            first_ts: first,
         }],
         packets: n,
         bytes: data.len() as u64,
@@ -48,10 +50,16 @@ fuzz_target!(|data: &[u8]| {
         local: &local,
         allow_countries: Some(&allow),
         thresholds: Default::default(),
-    });
+        baseline,
+    };
+    let mut r = build(&input(None));
     let _ = iotscope_report::terminal::render(&r);
     let _ = iotscope_report::html::render(&r);
-    let _ = serde_json::to_string(&r).unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+    // The report as the baseline of the same capture: drift against itself.
+    let baseline: Baseline = serde_json::from_str(&json).unwrap();
+    let again = build(&input(Some(&baseline)));
+    let _ = iotscope_report::terminal::render(&again);
     for t in [
         iotscope_report::csv::Table::Findings,
         iotscope_report::csv::Table::Endpoints,

@@ -1601,6 +1601,88 @@ mod tests {
             .all(|f| f.end == EndReason::Evicted));
     }
 
+    /// A sweep of many hosts keeps them all open within the idle timeout, so the table's walks
+    /// for timed-out flows wait ([`FlowTable::sweep`]). Waiting must change no record: each
+    /// host's packets form the records the idle timeout alone gives, whether its old flow was
+    /// still in the table when it came back (ended by the packet) or swept (ended by a walk).
+    #[test]
+    fn deferred_sweeps_leave_the_records_of_a_sweep_unchanged() {
+        use std::collections::BTreeMap;
+        const HOSTS: u32 = 100_000;
+        let host = |i: u32| [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        // One SYN per host, 10 ms apart (1 000 s in all): 30 000 hosts within any idle timeout,
+        // against 7 500 frames between sweeps. Every 7th of the first 60 000 hosts is probed
+        // again 350 s later (past the idle timeout: a new record), every 11th host 100 s later
+        // (the same record).
+        let mut packets: Vec<(Nanos, u32)> = Vec::new();
+        for i in 0..HOSTS {
+            let t = i64::from(i) * 10 * MS;
+            packets.push((t, i));
+            if i % 7 == 0 && i < 60_000 {
+                packets.push((t + 350 * SECOND, i));
+            }
+            if i % 11 == 0 {
+                packets.push((t + 100 * SECOND, i));
+            }
+        }
+        packets.sort();
+        let mut t = FlowTable::new(Config::default());
+        let mut waited = false;
+        let mut frame = 0u64;
+        let mut times: BTreeMap<u32, Vec<(u64, Nanos)>> = BTreeMap::new();
+        for &(ts, i) in &packets {
+            t.add(frame, ts, 60, &tcp(C, 40000, host(i), 23, SYN, 7), &[]);
+            times.entry(i).or_default().push((frame, ts));
+            waited |= t.deferred.is_some();
+            frame += 1;
+        }
+        // Much later, a second sweep of other hosts brings the next walk due while the first
+        // one's flows are still in the table; that walk waits for the end of the input.
+        const LATER: u32 = 4_000;
+        for k in 0..LATER {
+            let ts = 3000 * SECOND + i64::from(k) * MS;
+            t.add(frame, ts, 60, &tcp(C, 40001, host(k), 80, SYN, 7), &[]);
+            waited |= t.deferred.is_some();
+            frame += 1;
+        }
+        assert!(waited, "no walk waited: the test does not test deferral");
+        // The last walk waits too: the records depend on the one `finish` makes.
+        assert!(t.deferred.is_some(), "the last sweep did not wait");
+        let out = t.finish();
+        // What the idle timeout alone gives: a host's packets split where they are more than
+        // the timeout apart; every record of the sweep ends idle.
+        let idle = Config::default().idle_timeout.unwrap();
+        let mut want: Vec<(u64, u64, EndReason)> = Vec::new();
+        for seen in times.values() {
+            let mut first = seen[0];
+            let mut n = 0;
+            let mut prev = seen[0].1;
+            for &(f, ts) in seen {
+                if ts - prev > idle {
+                    want.push((first.0, n, EndReason::Idle));
+                    first = (f, ts);
+                    n = 0;
+                }
+                n += 1;
+                prev = ts;
+            }
+            want.push((first.0, n, EndReason::Idle));
+        }
+        // The second sweep is within the idle timeout when the input ends.
+        let later = packets.len() as u64;
+        want.extend((0..u64::from(LATER)).map(|k| (later + k, 1, EndReason::EndOfInput)));
+        want.sort_by_key(|w| w.0);
+        let got: Vec<(u64, u64, EndReason)> = out
+            .flows
+            .iter()
+            .map(|f| (f.first_frame, f.packets(), f.end))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        // The first record that differs, rather than 120 000 of them.
+        let wrong = got.iter().zip(&want).find(|(g, w)| g != w);
+        assert_eq!(wrong, None, "(got, want)");
+    }
+
     #[test]
     fn shard_is_symmetric() {
         let d = tcp(C, 5000, S, 443, SYN, 1);
