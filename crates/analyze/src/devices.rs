@@ -219,10 +219,19 @@ impl Local {
     /// a hop limit of 255), and IPv6 hosts' subnets are /64s.
     ///
     /// Also an IPv4 address a DHCP server acknowledged (and the routers the acknowledgement
-    /// names), and the /64 of a global address whose interface identifier is the modified EUI-64 of the
+    /// names) or an ARP message's sender claimed, and the /64 of a global address whose interface identifier is the modified EUI-64 of the
     /// MAC its frames come from (RFC 4291, appendix A: SLAAC without privacy extensions): only a
     /// host on this link sends with its own MAC, since a routed packet carries its router's.
     pub fn learn(&mut self, events: &[Event], flows: &[Flow]) {
+        // How many IPv4 addresses each MAC claims in ARP (each pair is one event).
+        let mut arp_addresses: HashMap<Mac, usize> = HashMap::new();
+        for e in events {
+            if let Message::Arp { mac, ip } = &e.message {
+                if !ip.is_unspecified() {
+                    *arp_addresses.entry(*mac).or_default() += 1;
+                }
+            }
+        }
         let mut add = |ip: IpAddr, len: u8| {
             let IpAddr::V6(a) = ip else {
                 // An IPv4 host address (the only ones learned).
@@ -251,6 +260,15 @@ impl Local {
                     for a in std::iter::once(m.your_addr).chain(m.routers.iter().copied()) {
                         add(IpAddr::V4(a), 32);
                     }
+                }
+            }
+            // An ARP sender is on this link, whatever its address: ARP does not cross routers
+            // (a LAN numbered from public space, a lab's 11.0.0.0/8). Not when its MAC shows
+            // several addresses: a router asks from whichever of its own it likes (Linux's
+            // default `arp_announce`), its WAN address among them.
+            if let Message::Arp { mac, ip } = &e.message {
+                if arp_addresses.get(mac).is_some_and(|n| *n == 1) {
+                    add(IpAddr::V4(*ip), 32);
                 }
             }
             let Message::Ndp(m) = &e.message else {
@@ -312,8 +330,11 @@ fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {
 
 /// Addresses of this network rather than of the internet: private, link-local, unique local.
 pub fn is_local(a: &IpAddr) -> bool {
-    // Loopback is the capturing host itself, never the internet.
-    iotscope_packet::is_private(a) || a.is_loopback()
+    // Loopback is the capturing host itself, never the internet; nor is 0.0.0.0/8, "this host
+    // on this network" (RFC 1122), which no packet is routed to.
+    iotscope_packet::is_private(a)
+        || a.is_loopback()
+        || matches!(a, IpAddr::V4(v) if v.octets()[0] == 0)
 }
 
 /// A broadcast address: 255.255.255.255, or a local address ending in 255 (a local subnet's
@@ -779,5 +800,37 @@ mod tests {
         assert!(!l.contains(&"8.8.8.8".parse().unwrap()));
         assert!(Local::new(&["10.0.0.0/33".into()]).is_err());
         assert!(Local::new(&["nonsense".into()]).is_err());
+    }
+
+    #[test]
+    fn arp_senders_are_on_the_link_unless_their_mac_shows_several_addresses() {
+        let arp = |frame: u64, mac: Mac, ip: [u8; 4]| Event {
+            frame,
+            ts: 0,
+            flow: frame,
+            src: std::net::Ipv4Addr::from(ip).to_ipv6_mapped(),
+            src_port: 0,
+            dst: std::net::Ipv4Addr::UNSPECIFIED.to_ipv6_mapped(),
+            dst_port: 0,
+            proto: 0,
+            from_client: true,
+            message: Message::Arp { mac, ip: ip.into() },
+        };
+        let host = [2, 0, 0, 0, 0, 1];
+        let router = [2, 0, 0, 0, 0, 2];
+        let events = [
+            // A host of a LAN numbered from public space.
+            arp(0, host, [11, 0, 0, 2]),
+            // A router asking from its LAN address and from its WAN address.
+            arp(1, router, [10, 0, 0, 1]),
+            arp(2, router, [61, 177, 172, 90]),
+        ];
+        let mut l = Local::new(&[]).unwrap();
+        l.learn(&events, &[]);
+        assert!(l.contains(&"11.0.0.2".parse().unwrap()));
+        assert!(!l.contains(&"11.0.0.3".parse().unwrap()));
+        assert!(!l.contains(&"61.177.172.90".parse().unwrap()));
+        // 0.0.0.0/8 is this network's, never the internet.
+        assert!(l.contains(&"0.234.154.214".parse().unwrap()));
     }
 }

@@ -216,7 +216,8 @@ type Resolution = (Nanos, String, Vec<String>);
 
 /// Whether a server name a client sent (TLS SNI, HTTP Host) can name the server: not an address
 /// written where a name belongs (`Host: 52.94.1.2`), not `localhost` (RFC 6761), which some
-/// clients send when they were given only an address.
+/// clients send when they were given only an address, and no wildcard (`*.example.com`, copied
+/// from a certificate by clients that know no better name).
 pub fn names_a_host(name: &str) -> bool {
     let n = name.trim_end_matches('.').as_bytes();
     let localhost = b"localhost";
@@ -224,6 +225,7 @@ pub fn names_a_host(name: &str) -> bool {
         && n[n.len() - localhost.len() - 1] == b'.'
         && n[n.len() - localhost.len()..].eq_ignore_ascii_case(localhost);
     name.parse::<IpAddr>().is_err()
+        && !name.contains('*')
         && !n.eq_ignore_ascii_case(localhost)
         && !under_localhost
         && !n.eq_ignore_ascii_case(b"localhost.localdomain")
@@ -660,5 +662,23 @@ pub fn host_of(host: &str) -> &str {
     match host.rsplit_once(':') {
         Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
         _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_a_host;
+
+    #[test]
+    fn what_a_client_sent_names_a_host_unless_it_is_an_address_localhost_or_a_wildcard() {
+        assert!(names_a_host("rest-hw-u044.immedia-semi.com"));
+        for n in [
+            "52.94.1.2",
+            "localhost",
+            "a.localhost",
+            "*.immedia-semi.com",
+        ] {
+            assert!(!names_a_host(n), "{n}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use iotscope_flow::{icmp_kind, Event, Flow, Side};
-use iotscope_intel::{doh_service, is_connectivity_check, public_resolver, Intel};
+use iotscope_intel::{doh_service, is_connectivity_check, looks_like_doh, public_resolver, Intel};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::tls;
@@ -1279,6 +1279,12 @@ fn dns_bypass(
         }
         // A resolver of the network forwarding upstream is doing its job.
         if resolvers.contains(&c.0) {
+            continue;
+        }
+        // With no resolver of the network known (none handed out, none queried on port 53), a
+        // local server asked on another port may well be it (a router's resolver on an odd
+        // port): nothing says the lookup went around anything.
+        if resolvers.is_empty() && i.local.contains(&s.0) {
             continue;
         }
         // The side that opened the flow must have asked: a capture that holds only a resolver's
@@ -2612,19 +2618,30 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
 /// DNS over TLS, QUIC or HTTPS. True when the flow is one.
 fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     let f = v.f;
+    // The protocol the client asked for (ALPN): `dot` and `doq` (its drafts `doq-i00`...) say
+    // DNS on any port; DoQ also ran on 784 and 8853 before RFC 9250 gave it 853.
+    let alpn_says = |p: &str| {
+        v.ix.events(f).iter().any(|e| match &e.message {
+            Message::ClientHello(h) => h
+                .alpn
+                .iter()
+                .any(|a| a == p || a.starts_with(&format!("{p}-"))),
+            _ => false,
+        })
+    };
+    let named_doh = || {
+        v.naming
+            .as_ref()
+            .is_some_and(|n| doh_service(n.name).is_some() || looks_like_doh(n.name))
+            || public_resolver(v.s).is_some()
+    };
     let kind = match (v.app, f.app.inner, f.key.proto, v.sport) {
         (App::Dnscrypt, ..) => "DNSCrypt",
         (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => "DNS over TLS",
-        (App::Quic, _, 17, 853) | (App::Quic, App::Dns, 17, _) => "DNS over QUIC",
-        (App::Tls | App::Quic | App::Http, _, _, 443)
-            if v.naming
-                .as_ref()
-                .and_then(|n| doh_service(n.name))
-                .or_else(|| public_resolver(v.s))
-                .is_some() =>
-        {
-            "DNS over HTTPS"
-        }
+        (App::Quic, _, 17, 853 | 784 | 8853) | (App::Quic, App::Dns, 17, _) => "DNS over QUIC",
+        (App::Quic, ..) if alpn_says("doq") => "DNS over QUIC",
+        (App::Tls, ..) if alpn_says("dot") => "DNS over TLS",
+        (App::Tls | App::Quic | App::Http, _, _, 443) if named_doh() => "DNS over HTTPS",
         _ => return false,
     };
     let Some(dev) = v.cdev else { return false };

@@ -215,11 +215,13 @@ pub fn mac_vendor(m: &[u8; 6]) -> Option<&'static str> {
 /// Public recursive resolvers by address, with their operator: a device that sends DNS (plain or
 /// encrypted) to one of these bypasses the network's own resolver. From the operators' published
 /// service addresses.
-const PUBLIC_RESOLVERS: [(&str, &str); 24] = [
+const PUBLIC_RESOLVERS: [(&str, &str); 67] = [
     ("1.1.1.1", "Cloudflare"),
     ("1.0.0.1", "Cloudflare"),
     ("1.1.1.2", "Cloudflare"),
+    ("1.0.0.2", "Cloudflare"),
     ("1.1.1.3", "Cloudflare"),
+    ("1.0.0.3", "Cloudflare"),
     ("2606:4700:4700::1111", "Cloudflare"),
     ("2606:4700:4700::1001", "Cloudflare"),
     ("8.8.8.8", "Google"),
@@ -227,19 +229,60 @@ const PUBLIC_RESOLVERS: [(&str, &str); 24] = [
     ("2001:4860:4860::8888", "Google"),
     ("2001:4860:4860::8844", "Google"),
     ("9.9.9.9", "Quad9"),
+    ("9.9.9.10", "Quad9"),
+    ("9.9.9.11", "Quad9"),
     ("149.112.112.112", "Quad9"),
+    ("149.112.112.10", "Quad9"),
+    ("149.112.112.11", "Quad9"),
     ("2620:fe::fe", "Quad9"),
+    ("2620:fe::9", "Quad9"),
+    ("2620:fe::10", "Quad9"),
+    ("2620:fe::11", "Quad9"),
     ("208.67.222.222", "OpenDNS"),
     ("208.67.220.220", "OpenDNS"),
+    ("208.67.222.123", "OpenDNS"),
+    ("208.67.220.123", "OpenDNS"),
     ("94.140.14.14", "AdGuard"),
     ("94.140.15.15", "AdGuard"),
+    ("94.140.14.15", "AdGuard"),
+    ("94.140.15.16", "AdGuard"),
+    ("94.140.14.140", "AdGuard"),
+    ("94.140.14.141", "AdGuard"),
     ("185.228.168.9", "CleanBrowsing"),
+    ("185.228.169.9", "CleanBrowsing"),
+    ("185.228.168.10", "CleanBrowsing"),
+    ("185.228.168.168", "CleanBrowsing"),
     ("76.76.2.0", "Control D"),
+    ("76.76.10.0", "Control D"),
     ("76.76.19.19", "Alternate DNS"),
     ("45.90.28.0", "NextDNS"),
     ("45.90.30.0", "NextDNS"),
     ("223.5.5.5", "AliDNS"),
+    ("223.6.6.6", "AliDNS"),
     ("119.29.29.29", "DNSPod"),
+    ("119.28.28.28", "DNSPod"),
+    ("114.114.114.114", "114DNS"),
+    ("114.114.115.115", "114DNS"),
+    ("180.76.76.76", "Baidu"),
+    ("101.101.101.101", "Quad101"),
+    ("101.102.103.104", "Quad101"),
+    ("77.88.8.8", "Yandex"),
+    ("77.88.8.1", "Yandex"),
+    ("4.2.2.1", "Level 3"),
+    ("4.2.2.2", "Level 3"),
+    ("4.2.2.3", "Level 3"),
+    ("4.2.2.4", "Level 3"),
+    ("4.2.2.5", "Level 3"),
+    ("4.2.2.6", "Level 3"),
+    ("64.6.64.6", "Verisign"),
+    ("64.6.65.6", "Verisign"),
+    ("8.26.56.26", "Comodo"),
+    ("8.20.247.20", "Comodo"),
+    ("185.222.222.222", "DNS.SB"),
+    ("45.11.45.11", "DNS.SB"),
+    ("194.242.2.2", "Mullvad"),
+    ("193.110.81.0", "DNS0.EU"),
+    ("74.82.42.42", "Hurricane Electric"),
 ];
 
 /// The operator of a public resolver at this address.
@@ -258,7 +301,7 @@ pub fn public_resolver(a: IpAddr) -> Option<&'static str> {
 }
 
 /// DNS-over-HTTPS and DNS-over-TLS service names (as sent in SNI) and their operators.
-const DOH_NAMES: [(&str, &str); 14] = [
+const DOH_NAMES: [(&str, &str); 18] = [
     ("cloudflare-dns.com", "Cloudflare"),
     ("one.one.one.one", "Cloudflare"),
     ("dns.google", "Google"),
@@ -270,9 +313,13 @@ const DOH_NAMES: [(&str, &str); 14] = [
     ("dns.nextdns.io", "NextDNS"),
     ("doh.cleanbrowsing.org", "CleanBrowsing"),
     ("dns.controld.com", "Control D"),
+    ("freedns.controld.com", "Control D"),
     ("doh.mullvad.net", "Mullvad"),
     ("dns.alidns.com", "AliDNS"),
     ("doh.pub", "DNSPod"),
+    ("doh.xfinity.com", "Comcast"),
+    ("odvr.nic.cz", "CZ.NIC"),
+    ("public.dns.iij.jp", "IIJ"),
 ];
 
 /// The operator of an encrypted-DNS service known by this server name (subdomains included,
@@ -282,6 +329,29 @@ pub fn doh_service(name: &str) -> Option<&'static str> {
         .iter()
         .find(|(s, _)| within(name, s))
         .map(|(_, who)| *who)
+}
+
+/// A server name shaped like an encrypted-DNS service's that [`doh_service`] does not know:
+/// a label `doh` (`doh.libredns.gr`, `fi.doh.dns.snopyta.org`, `doh-de.example`, `doh2.example`),
+/// or a first label `dns` or `dns` and a number (`dns.aa.net.uk`, `dns10.quad9.net`,
+/// `dns0.eu`). Public resolvers name their DoH and DoT endpoints so; a web site rarely is.
+pub fn looks_like_doh(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    let Some((_, below_tld)) = labels.split_last() else {
+        return false;
+    };
+    if below_tld.is_empty() {
+        return false;
+    }
+    let numbered = |l: &str, word: &str| {
+        l.strip_prefix(word)
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+    };
+    below_tld
+        .iter()
+        .any(|l| numbered(l, "doh") || l.starts_with("doh-") || l.ends_with("-doh"))
+        || numbered(below_tld[0], "dns")
 }
 
 /// Hosts whose only job is to tell a device whether it is online (captive-portal and
@@ -550,6 +620,26 @@ mod tests {
             Some("Cloudflare")
         );
         assert_eq!(doh_service("notdns.google"), None);
+        for n in [
+            "doh.libredns.gr",
+            "fi.doh.dns.snopyta.org",
+            "dns10.quad9.net",
+            "dns.aa.net.uk",
+            "dns0.eu",
+            "doh-de.blahdns.com",
+        ] {
+            assert!(looks_like_doh(n), "{n}");
+        }
+        for n in [
+            "dnsimple.com",
+            "www.dns.example",
+            "doha.example",
+            "dns",
+            "doh",
+            "windows.com",
+        ] {
+            assert!(!looks_like_doh(n), "{n}");
+        }
         assert!(is_connectivity_check("Captive.Apple.com."));
         assert!(!is_connectivity_check("x.captive.apple.com"));
     }

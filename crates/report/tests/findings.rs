@@ -1905,6 +1905,37 @@ fn flows_captured_from_the_server_side_only_go_to_the_addresses_name() {
 }
 
 #[test]
+fn dns_over_quic_and_https_beyond_the_best_known_resolvers() {
+    // nDPI's DoQ capture: AdGuard's resolver on the draft port 784, ALPN doq-i00.
+    let r = report(capture("nDPI__doq_adguard.pcapng"));
+    let enc = of(&r, FindingId::EncryptedDns);
+    assert_eq!(enc.len(), 1, "{enc:?}");
+    assert_eq!(enc[0].1.subject, "AdGuard (DNS over QUIC)");
+    assert_eq!(enc[0].1.severity, Severity::Medium);
+    // dnscrypt-proxy probing DoH resolvers: known by name (Cloudflare), by address (Quad9's
+    // 9.9.9.10, sent as dns10.quad9.net), and by their names' shape (doh.*, dns.*).
+    let r = report(capture("nDPI__dnscrypt-v2-doh.pcap"));
+    let subjects: BTreeSet<&str> = of(&r, FindingId::EncryptedDns)
+        .into_iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    for s in [
+        "Cloudflare (DNS over HTTPS)",
+        "Quad9 (DNS over HTTPS)",
+        "CZ.NIC (DNS over HTTPS)",
+        "doh.libredns.gr",
+        "doh.powerdns.org",
+        "fi.doh.dns.snopyta.org",
+        "dns.aa.net.uk",
+    ] {
+        assert!(subjects.contains(s), "{s}: {subjects:?}");
+    }
+    for (_, f) in of(&r, FindingId::EncryptedDns) {
+        assert_eq!(fact(f, "protocol"), "DNS over HTTPS", "{}", f.subject);
+    }
+}
+
+#[test]
 fn dnscrypt_is_encrypted_dns_on_any_port() {
     // nDPI's DNSCrypt capture: a client fetches the certificates of public DNSCrypt resolvers
     // (plain TXT queries for 2.dnscrypt-cert.<provider>, on udp/443, 8443, 553...) and sends them
