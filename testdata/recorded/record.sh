@@ -50,7 +50,7 @@ PACKAGES=(
   exim4-daemon-light
   nginx
   unbound knot-dnsutils
-  miniupnpd-nftables nftables miniupnpc
+  miniupnpd-nftables nftables miniupnpc natpmpc
   mosquitto mosquitto-clients
   snmpd snmp
   slapd ldap-utils
@@ -62,7 +62,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -938,13 +938,8 @@ UPNP_WAN_IP=81.2.69.142
 UPNP_HTTP_PORT=5000
 UPNP_UUID=6d4f2b1a-3c5e-4f60-8a7b-9c0d1e2f3a4b
 
-record_upnp() {
-  ip link add "$UPNP_WAN_IF" netns "$NS_S" type veth peer name "$UPNP_WAN_PEER" netns "$NS_S"
-  ip -n "$NS_S" addr add "$UPNP_WAN_IP/24" dev "$UPNP_WAN_IF"
-  ip -n "$NS_S" link set "$UPNP_WAN_IF" up
-  ip -n "$NS_S" link set "$UPNP_WAN_PEER" up
-  # SSDP multicast from the client goes out on its veth.
-  ip -n "$NS_C" route add 239.0.0.0/8 dev "$VETH_C"
+# miniupnpd's configuration, and the nftables table and chains it adds its rules to.
+write_upnp_router_files() {
   cat >"$WORK/miniupnpd.conf" <<EOF2
 ext_ifname=$UPNP_WAN_IF
 listening_ip=$VETH_S
@@ -991,6 +986,16 @@ table inet filter {
     }
 }
 EOF2
+}
+
+record_upnp() {
+  ip link add "$UPNP_WAN_IF" netns "$NS_S" type veth peer name "$UPNP_WAN_PEER" netns "$NS_S"
+  ip -n "$NS_S" addr add "$UPNP_WAN_IP/24" dev "$UPNP_WAN_IF"
+  ip -n "$NS_S" link set "$UPNP_WAN_IF" up
+  ip -n "$NS_S" link set "$UPNP_WAN_PEER" up
+  # SSDP multicast from the client goes out on its veth.
+  ip -n "$NS_C" route add 239.0.0.0/8 dev "$VETH_C"
+  write_upnp_router_files
   ip netns exec "$NS_S" nft -f "$WORK/miniupnpd.nft"
   start_server miniupnpd miniupnpd -d -f "$WORK/miniupnpd.conf" -P "$WORK/miniupnpd.pid"
   wait_listen tcp "$UPNP_HTTP_PORT"
@@ -1014,6 +1019,39 @@ EOF2
     || { cat "$WORK/upnpc.log" >&2; die "upnpc -l did not list the new mapping"; }
   stop_servers
   ip -n "$NS_C" route del 239.0.0.0/8 dev "$VETH_C"
+  ip -n "$NS_S" link del "$UPNP_WAN_IF"
+}
+
+# NAT-PMP: the same router, miniupnpd with NAT-PMP (and PCP) on udp/5351 instead of UPnP;
+# libnatpmp's natpmpc asks for the public address, maps udp/8081 for an hour, then removes
+# the mapping (lifetime 0).
+record_natpmp() {
+  ip link add "$UPNP_WAN_IF" netns "$NS_S" type veth peer name "$UPNP_WAN_PEER" netns "$NS_S"
+  ip -n "$NS_S" addr add "$UPNP_WAN_IP/24" dev "$UPNP_WAN_IF"
+  ip -n "$NS_S" link set "$UPNP_WAN_IF" up
+  ip -n "$NS_S" link set "$UPNP_WAN_PEER" up
+  write_upnp_router_files
+  sed -e 's/^enable_natpmp=no/enable_natpmp=yes/' -e 's/^enable_upnp=yes/enable_upnp=no/' \
+    "$WORK/miniupnpd.conf" >"$WORK/miniupnpd-natpmp.conf"
+  ip netns exec "$NS_S" nft delete table inet filter 2>/dev/null || true
+  ip netns exec "$NS_S" nft -f "$WORK/miniupnpd.nft"
+  start_server miniupnpd miniupnpd -d -f "$WORK/miniupnpd-natpmp.conf" -P "$WORK/miniupnpd.pid"
+  wait_listen udp 5351
+  sleep 1
+  cap_start natpmp.pcap
+  in_cli natpmpc -g "$SRV_IP" >"$WORK/natpmpc.log" 2>&1 \
+    || { cat "$WORK/natpmpc.log" >&2; die "natpmpc failed"; }
+  sleep 1
+  in_cli natpmpc -g "$SRV_IP" -a 8081 8081 udp 3600 >>"$WORK/natpmpc.log" 2>&1 \
+    || { cat "$WORK/natpmpc.log" >&2; cat "$WORK/miniupnpd.out" >&2; die "natpmpc -a failed"; }
+  sleep 1
+  in_cli natpmpc -g "$SRV_IP" -a 8081 8081 udp 0 >>"$WORK/natpmpc.log" 2>&1 \
+    || { cat "$WORK/natpmpc.log" >&2; die "natpmpc -a (remove) failed"; }
+  cap_stop
+  grep -q "Mapped public port 8081 protocol UDP to local port 8081" "$WORK/natpmpc.log" \
+    || { cat "$WORK/natpmpc.log" >&2; die "natpmpc did not map the port"; }
+  stop_servers
+  ip netns exec "$NS_S" nft delete table inet filter
   ip -n "$NS_S" link del "$UPNP_WAN_IF"
 }
 
@@ -2031,6 +2069,8 @@ verify() {
                 expect_packets bypass.pcap 'ip.dst == 52.94.236.248 && http.request.uri == "/firmware.bin"' 1
                 expect_packets bypass.pcap 'ip.src == 52.94.236.248 && http.content_type == "application/octet-stream"' 1
                 expect_no_packets bypass.pcap 'dns.a == 52.94.236.248' ;;
+    natpmp)     expect_packets natpmp.pcap 'udp.dstport == 5351 && nat-pmp.opcode == 1' 2
+                expect_packets natpmp.pcap 'udp.srcport == 5351 && nat-pmp.opcode == 129 && nat-pmp.result_code == 0' 2 ;;
     upnp)       expect_packets upnp.pcap 'ip.dst == 239.255.255.250 && udp.dstport == 1900 && http.request.method == "M-SEARCH"' 1
                 expect_packets upnp.pcap 'ip.src == 10.99.0.1 && udp.srcport == 1900 && http.response.code == 200' 1
                 expect_packets upnp.pcap 'tcp.dstport == 5000 && http.request.method == "GET" && http.request.uri == "/rootDesc.xml"' 1

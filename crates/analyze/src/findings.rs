@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use iotscope_flow::{icmp_kind, Event, Flow, Side};
+use iotscope_flow::{icmp_kind, service_rank, Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, looks_like_doh, public_resolver, Intel};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
@@ -403,9 +403,10 @@ const UNSAFE_WHY: [(&[&str], &str); 9] = [
          hand the device any file, such as the firmware or script it asked for.",
     ),
     (
-        &["modbus", "dnp3", "iec104", "bacnet"],
-        "The control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet) \
-         check no one: whoever reaches the device can read its values and send it commands.",
+        &["modbus", "dnp3", "iec104", "bacnet", "s7comm", "enip"],
+        "The control protocols of industry and buildings (Modbus, DNP3, IEC 60870-5-104, BACnet, \
+         Siemens S7, EtherNet/IP) check no one: whoever reaches the device can read its values \
+         and send it commands.",
     ),
     (
         &["snmp"],
@@ -2322,7 +2323,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
         // Control protocols without any authentication: whoever reaches the device commands it
         // (unless the payload showed another protocol on their port).
-        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet if !f.label_refuted() => {
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet | App::S7comm | App::Enip
+            if !f.label_refuted() =>
+        {
             Severity::Medium
         }
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).
@@ -2544,13 +2547,15 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     let Some(dev) = v.sdev else { return };
     let f = v.f;
     let accepted = match f.tcp {
-        // A handshake answered, or a connection seen from its middle in which both sides spoke
-        // (its server is known from the ports).
+        // A handshake answered, or a connection seen from its middle in which both sides spoke,
+        // whose server port is more a server's than the client's: between two client ports (or
+        // two service ports) the roles are a guess from whoever sent first.
         Some(t) => {
             t.syn_ts.is_some() && t.synack_ts.is_some()
                 || t.syn_ts.is_none()
                     && t.synack_ts.is_none()
                     && f.sent.iter().all(|d| d.payload_bytes > 0)
+                    && service_rank(true, v.sport) > service_rank(true, ends(f).0 .1)
         }
         // UDP: the device answered on a service port (discovery protocols answer everyone).
         None => {
@@ -3261,7 +3266,22 @@ fn tls_checks(
 }
 
 fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
+    // The NAT-PMP and PCP mappings a router granted, per flow (by result 0).
+    let granted: HashSet<u64> = i
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(&e.message, Message::NatPmp(m) if m.response && m.map && m.result == Some(0))
+        })
+        .map(|e| e.flow)
+        .collect();
     for e in i.events {
+        if let Message::NatPmp(m) = &e.message {
+            if !m.response {
+                nat_pmp_request(ix, e, m, granted.contains(&e.flow), out);
+            }
+            continue;
+        }
         // Only HTTP heads concern UPnP: the sender is looked up for them alone.
         if !matches!(
             e.message,
@@ -3352,6 +3372,44 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
             _ => {}
         }
     }
+}
+
+/// A NAT-PMP or PCP request: a mapping asked for opens the router to the internet like UPnP's
+/// AddPortMapping (high when the router granted it, medium when no grant was seen: refused,
+/// unanswered, or its answer not captured); a zero lifetime removes one; the rest (the public
+/// address asked, PCP's announcements) only query the router.
+fn nat_pmp_request(
+    ix: &Index,
+    e: &Event,
+    m: &iotscope_proto::iot::NatPmp,
+    granted: bool,
+    out: &mut Findings,
+) {
+    let Some(dev) = ix.sender(e) else { return };
+    let (first, last) = ix.span(e);
+    let protocol = if m.pcp { "PCP" } else { "NAT-PMP" };
+    let (sev, label) = match (m.map, m.lifetime, granted) {
+        (true, 0, _) => (Severity::Low, "closed"),
+        (true, _, true) => (Severity::High, "opened"),
+        (true, _, false) => (Severity::Medium, "asked to open"),
+        (false, ..) => (Severity::Low, "queries"),
+    };
+    let acc = out.get(FindingId::Upnp, dev, "port mapping", sev);
+    acc.raise(sev).at(first, last, e.frame + 1);
+    acc.fact("router", format!("{}:{}", ip_of(&e.dst), e.dst_port));
+    acc.fact("protocol", protocol);
+    if label == "queries" {
+        acc.fact("queries", if m.pcp { "announce" } else { "public address" });
+        return;
+    }
+    acc.count += 1;
+    let proto = m.protocol.as_deref().unwrap_or("?");
+    let mut what = format!("{proto} {}", m.external_port);
+    if label != "closed" {
+        what.push_str(&format!(" → {}:{}", ip_of(&e.src), m.internal_port));
+        what.push_str(&format!(", for {} s", m.lifetime));
+    }
+    acc.fact(label, what);
 }
 
 /// Findings about where a device's endpoints are: no lookup, countries, upload volume.

@@ -308,12 +308,24 @@ pub enum EndReason {
     Evicted,
 }
 
-/// How much a port looks like a server's: 3 for a service the parsers know by its port or a
-/// well-known port (under 1024), 1 for another registered port, 0 for one from the range systems
-/// hand out to clients (32768 and up: Linux's default starts there, Windows' and the IANA's at
-/// 49152).
-fn service_rank(tcp: bool, port: u16) -> u8 {
-    if port < 1024 || iotscope_proto::app::by_port(tcp, port, port) != App::Unknown {
+/// Registered ports of servers no parser reads, which a connection seen from its middle is
+/// oriented by all the same: databases (MS SQL, Oracle, MySQL, PostgreSQL, Redis, MongoDB,
+/// Elasticsearch, Memcached, InfluxDB), message brokers (AMQP, ActiveMQ, NATS, Kafka), PPTP,
+/// RADIUS, OpenFlow, iperf3, Docker's and Kubernetes' APIs, X11.
+const SERVER_PORTS: [u16; 23] = [
+    1433, 1521, 3306, 5432, 6379, 27017, 9200, 11211, 8086, 5672, 61616, 4222, 9092, 1723, 1812,
+    1813, 6633, 6653, 5201, 2375, 2376, 6443, 6000,
+];
+
+/// How much a port looks like a server's: 3 for a service the parsers know by its port, a
+/// well-known port (under 1024) or a server's registered one ([`SERVER_PORTS`]), 1 for another
+/// registered port, 0 for one from the range systems hand out to clients (32768 and up: Linux's
+/// default starts there, Windows' and the IANA's at 49152).
+pub fn service_rank(tcp: bool, port: u16) -> u8 {
+    if port < 1024
+        || SERVER_PORTS.contains(&port)
+        || iotscope_proto::app::by_port(tcp, port, port) != App::Unknown
+    {
         3
     } else if port < 32768 {
         1
@@ -493,13 +505,13 @@ impl Flow {
         &self.sent[s as usize]
     }
 
-    /// The port named a control protocol (Modbus, DNP3, IEC 104, BACnet) whose framing the
+    /// The port named a control protocol (Modbus, DNP3, IEC 104, BACnet, S7, EtherNet/IP) whose framing the
     /// payload then did not show: another protocol on a shared port (RTP's media ports run
     /// through DNP3's 20000). With no payload seen (a short snap length), the port stands.
     pub fn label_refuted(&self) -> bool {
         matches!(
             self.app.app,
-            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet
+            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet | App::S7comm | App::Enip
         ) && self.app.by == By::Port
             && self.sent.iter().any(|d| d.payload_bytes > 0)
     }
@@ -1681,6 +1693,23 @@ mod tests {
         // The first record that differs, rather than 120 000 of them.
         let wrong = got.iter().zip(&want).find(|(g, w)| g != w);
         assert_eq!(wrong, None, "(got, want)");
+    }
+
+    #[test]
+    fn a_connection_seen_from_its_middle_is_oriented_by_its_ports() {
+        // nDPI's mssql_tds.pcap frame 35: a segment from the client's port 9999 (TP-Link's, by
+        // port alone) to MS SQL's 1433. Both are servers' ports: the sender is the client.
+        let mut t = FlowTable::new(Config::default());
+        t.add(0, 0, 60, &tcp(C, 9999, S, 1433, ACK, 1), &[]);
+        // A server's answer from its registered port: the receiver opened the connection.
+        t.add(1, MS, 60, &tcp(S, 3306, C, 40000, ACK, 1), &[]);
+        let out = t.finish();
+        let server_ports: Vec<u16> = out
+            .flows
+            .iter()
+            .map(|f| f.key.end(f.initiator.other()).1)
+            .collect();
+        assert_eq!(server_ports, [1433, 3306]);
     }
 
     #[test]

@@ -58,6 +58,12 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "OpenVPN" => "openvpn",
         "IPsec" => "ipsec",
         "UBNTAC2" => "ubnt-discovery",
+        "Modbus" => "modbus",
+        "DNP3" => "dnp3",
+        "IEC60870" => "iec104",
+        "BACnet" => "bacnet",
+        "s7comm" => "s7comm",
+        "EthernetIP" => "enip",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -634,6 +634,27 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 (!w.scopes.is_empty()).then(|| format!("scopes={}", w.scopes.join(","))),
             ]),
         ),
+        Message::NatPmp(m) => (
+            if m.pcp { "pcp" } else { "nat-pmp" },
+            format!(
+                "{}{}",
+                if m.map {
+                    "map"
+                } else if m.pcp {
+                    "announce"
+                } else {
+                    "public address"
+                },
+                if m.response { " answer" } else { " request" }
+            ),
+            present([
+                m.protocol
+                    .as_ref()
+                    .map(|p| format!("{p} {} -> {}", m.external_port, m.internal_port)),
+                m.map.then(|| format!("lifetime={} s", m.lifetime)),
+                m.result.map(|r| format!("result={r}")),
+            ]),
+        ),
         Message::Ubnt(u) => (
             "ubnt-discovery",
             if u.search {

@@ -59,6 +59,14 @@ pub enum App {
     Dnp3,
     Iec104,
     Bacnet,
+    /// Siemens S7 PLCs' protocol (ISO-on-TCP, port 102), and EtherNet/IP (CIP, port 44818):
+    /// industrial control, with no authentication of the commands either.
+    S7comm,
+    Enip,
+    /// NAT-PMP and its successor PCP (UDP 5351): a device asks the router to forward a public
+    /// port to it, as UPnP's AddPortMapping does.
+    #[serde(rename = "nat-pmp")]
+    NatPmp,
     /// DNSCrypt: DNS encrypted with the resolver's key, on UDP or TCP (often port 443).
     Dnscrypt,
     /// SNMP: device management; v1 and v2c send their community (a password) in clear.
@@ -130,6 +138,9 @@ impl App {
             App::Dnp3 => "dnp3",
             App::Iec104 => "iec104",
             App::Bacnet => "bacnet",
+            App::S7comm => "s7comm",
+            App::Enip => "enip",
+            App::NatPmp => "nat-pmp",
             App::Dnscrypt => "dnscrypt",
             App::Snmp => "snmp",
             App::Vnc => "vnc",
@@ -304,6 +315,8 @@ pub enum Message {
     /// An IPv6 Neighbor Discovery message: a router's prefixes and resolvers, an address a host
     /// claims or answers for (reported once per sender, kind and address).
     Ndp(Box<ndp::Ndp>),
+    /// A NAT-PMP or PCP request or answer: a port forwarded from the router's public address.
+    NatPmp(Box<iot::NatPmp>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -644,6 +657,9 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (_, 20000) => App::Dnp3,
             (true, 2404) => App::Iec104,
             (false, 47808) => App::Bacnet,
+            (true, 102) => App::S7comm,
+            (_, 44818) => App::Enip,
+            (false, 5351) => App::NatPmp,
             (false, 161 | 162) => App::Snmp,
             (true, 5900 | 5901) => App::Vnc,
             (true, 3389) => App::Rdp,
@@ -805,6 +821,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         // Kalay's P2P also uses 10001: Ubiquiti's messages are told by their framing.
         if (p.src_port == 10001 || p.dst_port == 10001) && iot::ubnt_discovery(b).is_some() {
             return Some(App::UbntDiscovery);
+        }
+        if (p.src_port == 5351 || p.dst_port == 5351) && iot::nat_pmp(b).is_some() {
+            return Some(App::NatPmp);
         }
         if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
             return Some(App::Stun);
@@ -1339,6 +1358,11 @@ impl AppState {
                     emit(Message::Wsd(Box::new(w)));
                 }
             }
+            App::NatPmp if !p.tcp => {
+                if let Some(m) = iot::nat_pmp(p.payload) {
+                    emit(Message::NatPmp(Box::new(m)));
+                }
+            }
             App::UbntDiscovery if !p.tcp => {
                 if let Some(u) = iot::ubnt_discovery(p.payload) {
                     emit(Message::Ubnt(Box::new(u)));
@@ -1850,6 +1874,9 @@ mod tests {
             App::Dnp3,
             App::Iec104,
             App::Bacnet,
+            App::S7comm,
+            App::Enip,
+            App::NatPmp,
             App::Dnscrypt,
             App::Snmp,
             App::Vnc,

@@ -380,12 +380,219 @@ pub fn control_protocol(b: &[u8], port: impl Fn(u16) -> bool) -> Option<crate::a
     if port(47808) && b.len() >= 4 && b[0] == 0x81 && be16(2) == Some(b.len()) {
         return Some(App::Bacnet);
     }
+    // S7comm (Siemens S7 PLCs): a TPKT (03 00, a length within the segment) around a COTP data
+    // unit (length 2, type F0) whose payload starts with S7's protocol id (32; 72 for
+    // S7comm-plus). A COTP connection request alone could be any ISO-on-TCP service.
+    if port(102)
+        && b.len() >= 8
+        && b[..2] == [0x03, 0x00]
+        && be16(2).is_some_and(|n| (8..=b.len()).contains(&n))
+        && b[4] == 2
+        && b[5] == 0xf0
+        && matches!(b[7], 0x32 | 0x72)
+    {
+        return Some(App::S7comm);
+    }
+    // EtherNet/IP (CIP over TCP and UDP 44818): a 24-byte encapsulation header whose
+    // little-endian length counts the rest, with one of the commands the specification defines.
+    if port(44818) && b.len() >= 24 {
+        let command = u16::from_le_bytes([b[0], b[1]]);
+        let length = usize::from(u16::from_le_bytes([b[2], b[3]]));
+        if length == b.len() - 24
+            && matches!(
+                command,
+                0x0000
+                    | 0x0004
+                    | 0x0063
+                    | 0x0064
+                    | 0x0065
+                    | 0x0066
+                    | 0x006f
+                    | 0x0070
+                    | 0x0072
+                    | 0x0073
+            )
+        {
+            return Some(App::Enip);
+        }
+    }
     None
+}
+
+/// A NAT-PMP (RFC 6886) or PCP (RFC 6887) message, on UDP 5351: a device asking the router for
+/// its public address, or to forward a public port to it, and the router's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NatPmp {
+    /// PCP (version 2) rather than NAT-PMP (version 0).
+    pub pcp: bool,
+    /// The router's answer rather than the device's request.
+    pub response: bool,
+    /// A mapping: a public port forwarded to the device (NAT-PMP's map requests, PCP's MAP).
+    /// Otherwise a question of the public address (NAT-PMP) or an announcement (PCP).
+    pub map: bool,
+    /// "udp" or "tcp" (PCP: also "any" for protocol 0; another number as is).
+    pub protocol: Option<String>,
+    pub internal_port: u16,
+    /// The public port asked for, or given in the answer.
+    pub external_port: u16,
+    /// Seconds the mapping is asked for or given (0 removes it).
+    pub lifetime: u32,
+    /// The answer's result code (0 success).
+    pub result: Option<u16>,
+}
+
+/// Reads a NAT-PMP or PCP message; each has a fixed layout per version and opcode, and the
+/// reserved fields of a request are zero.
+pub fn nat_pmp(b: &[u8]) -> Option<NatPmp> {
+    let be16 = |at: usize| b.get(at..at + 2).map(|x| u16::from_be_bytes([x[0], x[1]]));
+    let be32 = |at: usize| {
+        b.get(at..at + 4)
+            .map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+    };
+    let proto_name = |n: u8| match n {
+        0 => "any".to_string(),
+        6 => "tcp".to_string(),
+        17 => "udp".to_string(),
+        n => n.to_string(),
+    };
+    match (*b.first()?, *b.get(1)?) {
+        // NAT-PMP: the public address asked (2 bytes) and told (12).
+        (0, 0) if b.len() == 2 => Some(NatPmp {
+            pcp: false,
+            response: false,
+            map: false,
+            protocol: None,
+            internal_port: 0,
+            external_port: 0,
+            lifetime: 0,
+            result: None,
+        }),
+        (0, 128) if b.len() == 12 => Some(NatPmp {
+            pcp: false,
+            response: true,
+            map: false,
+            protocol: None,
+            internal_port: 0,
+            external_port: 0,
+            lifetime: 0,
+            result: be16(2),
+        }),
+        // A mapping asked (1 UDP, 2 TCP: 12 bytes, reserved zero) and answered (16 bytes).
+        (0, op @ (1 | 2)) if b.len() == 12 && b[2..4] == [0, 0] => Some(NatPmp {
+            pcp: false,
+            response: false,
+            map: true,
+            protocol: Some(proto_name(if op == 1 { 17 } else { 6 })),
+            internal_port: be16(4)?,
+            external_port: be16(6)?,
+            lifetime: be32(8)?,
+            result: None,
+        }),
+        (0, op @ (129 | 130)) if b.len() == 16 => Some(NatPmp {
+            pcp: false,
+            response: true,
+            map: true,
+            protocol: Some(proto_name(if op == 129 { 17 } else { 6 })),
+            internal_port: be16(8)?,
+            external_port: be16(10)?,
+            lifetime: be32(12)?,
+            result: be16(2),
+        }),
+        // PCP: a 24-byte header, options in 4-byte units; MAP (opcode 1) carries a nonce, the
+        // protocol and the ports, at the same place in a request and an answer.
+        (2, r_op) if b.len() >= 24 && b.len() % 4 == 0 && b.len() <= 1100 => {
+            let response = r_op & 0x80 != 0;
+            let op = r_op & 0x7f;
+            if op > 2 || (!response && b[2..4] != [0, 0]) {
+                return None;
+            }
+            let map = op == 1 && b.len() >= 60;
+            Some(NatPmp {
+                pcp: true,
+                response,
+                map,
+                protocol: map.then(|| proto_name(b[36])),
+                internal_port: if map { be16(40)? } else { 0 },
+                external_port: if map { be16(42)? } else { 0 },
+                lifetime: be32(4)?,
+                result: response.then(|| u16::from(b[3])),
+            })
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nat_pmp_and_pcp_mappings() {
+        // nDPI's skype.pcap frame 1620: NAT-PMP, map UDP 13021 to 13021 for an hour.
+        let req = [0, 1, 0, 0, 0x32, 0xdd, 0x32, 0xdd, 0, 0, 0x0e, 0x10];
+        let m = nat_pmp(&req).unwrap();
+        assert!(!m.pcp && !m.response && m.map);
+        assert_eq!(m.protocol.as_deref(), Some("udp"));
+        assert_eq!(
+            (m.internal_port, m.external_port, m.lifetime),
+            (13021, 13021, 3600)
+        );
+        // Its answer, success, TCP.
+        let mut ans = vec![0, 130, 0, 0, 0, 0, 0, 9];
+        ans.extend_from_slice(&[0x1f, 0x90, 0xc3, 0x50, 0, 0, 0x0e, 0x10]);
+        let a = nat_pmp(&ans).unwrap();
+        assert!(a.response && a.map && a.result == Some(0));
+        assert_eq!((a.internal_port, a.external_port), (8080, 50000));
+        // The public address asked.
+        assert!(!nat_pmp(&[0, 0]).unwrap().map);
+        // PCP MAP request: header, nonce, protocol 6, ports 22 -> 2222, lifetime 7200.
+        let mut pcp = vec![2, 1, 0, 0, 0, 0, 0x1c, 0x20];
+        pcp.extend_from_slice(&[0; 16]);
+        pcp.extend_from_slice(&[7; 12]);
+        pcp.extend_from_slice(&[6, 0, 0, 0, 0, 22, 0x08, 0xae]);
+        pcp.extend_from_slice(&[0; 16]);
+        let p = nat_pmp(&pcp).unwrap();
+        assert!(p.pcp && p.map && !p.response);
+        assert_eq!(p.protocol.as_deref(), Some("tcp"));
+        assert_eq!(
+            (p.internal_port, p.external_port, p.lifetime),
+            (22, 2222, 7200)
+        );
+        // Wrong lengths, versions, non-zero reserved bytes: none; and no cut prefix reads.
+        let mut bad = req;
+        bad[2] = 1;
+        for b in [&req[..11], &[1, 1][..], &bad[..], &pcp[..30]] {
+            assert!(nat_pmp(b).is_none(), "{b:02x?}");
+        }
+        for n in 0..pcp.len() {
+            let _ = nat_pmp(&pcp[..n]);
+        }
+    }
+
+    #[test]
+    fn s7comm_and_ethernet_ip_framing() {
+        let any = |_| true;
+        // nDPI's s7comm.pcap: TPKT, COTP DT, S7 job "setup communication".
+        let s7 = [
+            0x03, 0x00, 0x00, 0x19, 0x02, 0xf0, 0x80, 0x32, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x08, 0x00, 0x00, 0xf0, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0xe0,
+        ];
+        assert_eq!(control_protocol(&s7, any), Some(crate::app::App::S7comm));
+        // A COTP connection request alone says nothing yet.
+        let cr = [
+            0x03, 0x00, 0x00, 0x16, 0x11, 0xe0, 0, 0, 0, 1, 0, 0xc0, 1, 0x0a,
+        ];
+        assert_eq!(control_protocol(&cr, any), None);
+        // EtherNet/IP RegisterSession: command 0x65, 4 bytes of data.
+        let mut enip = vec![0x65, 0x00, 0x04, 0x00];
+        enip.extend_from_slice(&[0; 20]);
+        enip.extend_from_slice(&[1, 0, 0, 0]);
+        assert_eq!(control_protocol(&enip, any), Some(crate::app::App::Enip));
+        enip[2] = 5;
+        assert_eq!(control_protocol(&enip, any), None);
+        // Only on their ports.
+        assert_eq!(control_protocol(&s7, |p| p == 502), None);
+    }
 
     #[test]
     fn ubiquiti_discovery() {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.10";
+pub const SCHEMA_VERSION: &str = "1.11";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -1191,7 +1191,11 @@ fn weakness(f: &FindingReport) -> String {
             f.severity == Severity::High,
         ),
         FindingId::Upnp => match f.subject.as_str() {
-            "port mapping" => "it asks the router to open ports to it (UPnP)".into(),
+            "port mapping" => {
+                let p = fact("protocol");
+                let p = if p.is_empty() { "UPnP".to_string() } else { p };
+                format!("it asks the router to open ports to it ({p})")
+            }
             "announces" => "it announces itself over UPnP".into(),
             _ => "it looks for a UPnP router".into(),
         },

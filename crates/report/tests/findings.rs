@@ -243,6 +243,29 @@ fn upnp_port_mapping_requests() {
 }
 
 #[test]
+fn nat_pmp_port_mapping_requests() {
+    // natpmpc asks miniupnpd for its public address, maps udp/8081 for an hour (granted,
+    // frame 8), then removes the mapping (lifetime 0).
+    let r = report(recorded("natpmp.pcap"));
+    let u = of(&r, FindingId::Upnp);
+    assert_eq!(u.len(), 1, "{u:?}");
+    let (dev, f) = u[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.subject, "port mapping");
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(fact(f, "protocol"), "NAT-PMP");
+    assert_eq!(fact(f, "opened"), "udp 8081 → 10.99.0.2:8081, for 3600 s");
+    assert_eq!(fact(f, "closed"), "udp 8081");
+    assert_eq!(fact(f, "queries"), "public address");
+    assert_eq!(f.count, 2, "one mapping added, one removed");
+    assert!(
+        dev.verdict.text.contains("open ports to it (NAT-PMP)"),
+        "{}",
+        dev.verdict.text
+    );
+}
+
+#[test]
 fn a_connection_held_open_for_eleven_minutes_is_long_lived() {
     let r = report(recorded("long-tls.pcap"));
     let l = of(&r, FindingId::LongLived);
@@ -394,6 +417,7 @@ fn no_false_findings_in_the_corpus() {
                 "IoTSentinel__EdnetCam1__Setup-C-5-STA.pcap",
                 "nDPI__coap_mqtt.pcap",
                 "nDPI__modbus.pcap",
+                "nDPI__s7comm.pcap",
                 "nDPI__IEC104.pcap",
                 "nDPI__ftp.pcap",
                 "nDPI__tftp.pcap",
@@ -406,13 +430,15 @@ fn no_false_findings_in_the_corpus() {
             if name != "nDPI__synscan.pcap" {
                 assert_ne!(f.id, FindingId::Scan, "{name}: {} {}", d.label, f.summary);
             }
-            // Nor was any taken from the internet side of a router. The one exposure to the
-            // internet is vnc.pcap's: a LAN host's VNC server, reached by an internet address
-            // through the router (vnc_from_the_internet).
+            // Nor was any taken from the internet side of a router. The exposures to the
+            // internet are vnc.pcap's, a LAN host's VNC server reached by an internet address
+            // through the router (vnc_from_the_internet), and of10_7050q's OpenFlow controller
+            // (a_connection_seen_from_its_middle_is_oriented_by_its_server_port).
             assert!(
                 !(f.id == FindingId::ExposedService
                     && f.severity == Severity::High
-                    && name != "nDPI__vnc.pcap"),
+                    && name != "nDPI__vnc.pcap"
+                    && name != "tcpdump__of10_7050q.pcapng"),
                 "{name}: {} {}",
                 d.label,
                 f.summary
@@ -1531,6 +1557,17 @@ fn captures_of_other_networks() {
         "{m:?}"
     );
 
+    // A Siemens S7 PLC (192.168.1.40:102) answers an S7comm client: no login either.
+    let r = report(capture("nDPI__s7comm.pcap"));
+    let m = of(&r, FindingId::UnsafeProtocol);
+    assert!(
+        m.iter()
+            .any(|(d, f)| d.addresses.iter().any(|a| a == "192.168.1.40")
+                && f.subject == "offers s7comm on tcp/102"
+                && f.severity == Severity::Medium),
+        "{m:?}"
+    );
+
     // An MQTT client behind carrier-grade NAT (100.67.35.238) logs in to an Azure IoT hub in clear.
     let r = report(capture("nDPI__mqtt.pcap"));
     let c = of(&r, FindingId::CleartextCredentials);
@@ -1815,15 +1852,18 @@ fn a_lone_reset_from_a_server_is_no_attempt() {
 }
 
 #[test]
-fn a_connection_seen_from_its_middle_is_not_taken_as_one_from_the_internet() {
+fn a_connection_seen_from_its_middle_is_oriented_by_its_server_port() {
     // Four OpenFlow segments between 10.0.0.80:6633 and a public host's 57145, no handshake:
-    // neither port is a service's, so the private host is the client (NAT lets few in).
+    // 6633 is OpenFlow's controller port, 57145 a client's. The controller on the LAN answers
+    // a switch on the internet (a BT broadband address) that connected to it.
     let r = report(capture("tcpdump__of10_7050q.pcapng"));
-    assert!(
-        of(&r, FindingId::ExposedService).is_empty(),
-        "{:?}",
-        all(&r)
-    );
+    let exposed = of(&r, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1, "{:?}", all(&r));
+    let (d, f) = exposed[0];
+    assert!(d.addresses.iter().any(|a| a == "10.0.0.80"));
+    assert_eq!(f.severity, Severity::High);
+    assert!(f.subject.starts_with("tcp/6633"), "{}", f.subject);
+    assert!(fact(f, "clients on the internet").starts_with("86.139.225.177"));
 }
 
 #[test]
