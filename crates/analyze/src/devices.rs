@@ -595,7 +595,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);
                 }
             }
-            Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355 | 137) => {
+            Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355) => {
                 // Services the announcer offers (mDNS PTR records of service types).
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
                     for r in &m.records {
@@ -634,31 +634,52 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
                 // Announcements: the names bound to the announcer's own addresses.
-                let kind = if e.src_port == 137 {
-                    "nbns-name"
-                } else {
-                    "mdns-name"
-                };
+                if e.src_port != 137 {
+                    for r in &m.records {
+                        let a = match r.data {
+                            RData::A(a) => IpAddr::V4(a),
+                            RData::Aaaa(a) => IpAddr::V6(a),
+                            _ => continue,
+                        };
+                        let owner = by_ip
+                            .get(&a)
+                            .copied()
+                            .or(if a == src { sender } else { None });
+                        if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
+                            d.claim("mdns-name", &r.name, e.frame);
+                        }
+                    }
+                }
+            }
+            // NetBIOS: a host registering (or refreshing) its names, or a positive answer to a
+            // name query, binds each name to an address (NB records). A host's own names are
+            // those of its workstation and server services (suffixes 00 and 20); group names
+            // (workgroups, domains) and the messenger's (03, often the user's name) are not.
+            Message::Dns(m)
+                if e.src_port == 137
+                    && m.rcode == 0
+                    && (m.response && m.opcode == 0
+                        || !m.response && matches!(m.opcode, 5 | 8 | 9 | 15)) =>
+            {
                 for r in &m.records {
-                    let a = match r.data {
-                        RData::A(a) => IpAddr::V4(a),
-                        RData::Aaaa(a) => IpAddr::V6(a),
-                        _ => continue,
+                    let RData::Nb { group: false, addr } = r.data else {
+                        continue;
                     };
+                    let Some((name, 0x00 | 0x20)) = iotscope_proto::iot::netbios_suffix(&r.name)
+                    else {
+                        continue;
+                    };
+                    let a = IpAddr::V4(addr);
                     let owner = by_ip
                         .get(&a)
                         .copied()
                         .or(if a == src { sender } else { None });
-                    if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
-                        d.claim(kind, &r.name, e.frame);
+                    let name = name.trim();
+                    if name.is_empty() || name.chars().any(|c| c.is_control()) {
+                        continue;
                     }
-                }
-                // NBNS registrations name the sender itself.
-                if e.src_port == 137 {
-                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
-                        for q in &m.questions {
-                            d.claim("nbns-name", &q.name, e.frame);
-                        }
+                    if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
+                        d.claim("nbns-name", name, e.frame);
                     }
                 }
             }

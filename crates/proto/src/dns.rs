@@ -75,6 +75,12 @@ pub enum RData {
         priority: u16,
         target: String,
     },
+    /// NetBIOS name service (RFC 1002): the first address a name is bound to, and whether it is
+    /// a group's name (a workgroup, a domain) rather than one host's.
+    Nb {
+        group: bool,
+        addr: Ipv4Addr,
+    },
     Other {
         len: u16,
     },
@@ -88,6 +94,8 @@ pub mod rtype {
     pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
     pub const SRV: u16 = 33;
+    /// NetBIOS NB (RFC 1002); DNS's NIMLOC, which nothing sends.
+    pub const NB: u16 = 32;
     pub const SVCB: u16 = 64;
     pub const HTTPS: u16 = 65;
 }
@@ -297,6 +305,10 @@ fn rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Option<RData> {
         rtype::SVCB | rtype::HTTPS => RData::Svcb {
             priority: be16(body, 0)?,
             target: name(msg, start + 2)?.0,
+        },
+        rtype::NB if len >= 6 && len % 6 == 0 => RData::Nb {
+            group: body[0] & 0x80 != 0,
+            addr: Ipv4Addr::new(body[2], body[3], body[4], body[5]),
         },
         _ => RData::Other { len: len as u16 },
     })

@@ -207,8 +207,9 @@ pub fn looks_like_tuya(b: &[u8]) -> bool {
     b.starts_with(&[0, 0, 0x55, 0xaa]) || b.starts_with(&[0, 0, 0x66, 0x99])
 }
 
-/// Decodes a NetBIOS first-level encoded name (32 letters 'A'..'P'), dropping padding and the
-/// suffix byte; other names are returned unchanged.
+/// Decodes a NetBIOS first-level encoded name (32 letters 'A'..'P'), dropping padding, with its
+/// suffix byte written as Wireshark does (`NAS<20>`: 00 a workstation, 20 a file server, 03 a
+/// messenger, 1D/1E a master browser's, 1B a domain's); other names are returned unchanged.
 pub fn netbios_name(encoded: &str) -> String {
     let label = encoded.split('.').next().unwrap_or(encoded);
     let b = label.as_bytes();
@@ -219,7 +220,18 @@ pub fn netbios_name(encoded: &str) -> String {
         .chunks(2)
         .map(|p| ((p[0] - b'A') << 4) | (p[1] - b'A'))
         .collect();
-    String::from_utf8_lossy(&raw[..15]).trim_end().to_string()
+    format!(
+        "{}<{:02x}>",
+        String::from_utf8_lossy(&raw[..15]).trim_end(),
+        raw[15]
+    )
+}
+
+/// A NetBIOS name as [`netbios_name`] writes it, split into the name and its suffix byte.
+pub fn netbios_suffix(name: &str) -> Option<(&str, u8)> {
+    let (n, rest) = name.rsplit_once('<')?;
+    let hex = rest.strip_suffix('>')?;
+    Some((n, u8::from_str_radix(hex, 16).ok()?))
 }
 
 /// A server's greeting line, for the protocols that announce themselves.
@@ -673,7 +685,9 @@ mod tests {
         let mut back = Vec::new();
         tplink_decrypt(&enc, &mut back);
         assert_eq!(back, plain);
-        assert_eq!(netbios_name("EOEBFDCACACACACACACACACACACACAAA"), "NAS");
+        assert_eq!(netbios_name("EOEBFDCACACACACACACACACACACACAAA"), "NAS<00>");
+        assert_eq!(netbios_suffix("NAS<20>"), Some(("NAS", 0x20)));
+        assert_eq!(netbios_suffix("nas.local"), None);
         assert!(looks_like_coap(&[0x40, 0x01, 0x12, 0x34]));
         assert_eq!(
             rtp_kind(&[0x80, 0x00, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]),
