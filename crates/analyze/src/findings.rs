@@ -466,6 +466,19 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
                  certificate either, and shows an old TLS library.",
             )
         }
+        FindingId::Tunnel
+            if facts
+                .iter()
+                .any(|f| f.label == "tunnel" && f.value == "DNS") =>
+        {
+            Some(
+                "The device's DNS questions carry data rather than names: long encoded labels, \
+                 a new name each time, to one domain or one server. That is how tools such as \
+                 dnscat2 and iodine, and malware, move files and commands through networks that \
+                 let nothing else out: every resolver passes the questions on to the domain's \
+                 own server. A security product checking file hashes by DNS looks the same.",
+            )
+        }
         _ => None,
     }
 }
@@ -904,6 +917,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let encrypted_dns_users = flows_and_apps(i, &ix, &resolvers, &probes, &flooded, &mut out);
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &probes, &mut out);
+    dns_tunnels(i, &ix, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &probes, &flooded, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
@@ -2939,6 +2953,165 @@ fn floods(i: &Input, ix: &Index, out: &mut Findings) -> HashSet<u64> {
     flooded
 }
 
+/// A DNS query name label this long, of letters and digits mixed, is data rather than a name:
+/// host names people choose are shorter, and the longest generated ones (Azure storage
+/// accounts, 24) stay under it, while a tunnel packs each label as full as it can (63).
+const TUNNEL_LABEL: usize = 28;
+/// Distinct such names one device sends under one domain (or, with no domain, to one server)
+/// before its lookups are a tunnel: a few are a unique-name test (a DoH check, a CDN probe), a
+/// tunnel's session runs to hundreds.
+const TUNNEL_NAMES: usize = 20;
+
+/// Where a query name's data sits: the registered domain it goes to (`example.com`,
+/// `example.co.uk`), and the part below it. A name whose last label is no top-level domain
+/// (letters only: dnscat2's direct mode ends in hex) has no domain; all of it is data.
+fn tunnel_domain(name: &str) -> (&str, &str) {
+    let name = name.trim_end_matches('.');
+    let labels: Vec<&str> = name.split('.').collect();
+    let Some(tld) = labels.last() else {
+        return ("", name);
+    };
+    if labels.len() < 3
+        || tld.is_empty()
+        || tld.len() > 24
+        || !tld.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        return ("", name);
+    }
+    // A country's second level (co.uk, com.au) takes one label more.
+    let keep = if tld.len() == 2 && labels[labels.len() - 2].len() <= 3 {
+        3
+    } else {
+        2
+    };
+    if labels.len() <= keep {
+        return ("", name);
+    }
+    let cut: usize = labels[..labels.len() - keep]
+        .iter()
+        .map(|l| l.len() + 1)
+        .sum();
+    (&name[cut..], &name[..cut - 1])
+}
+
+/// Whether the part of a query name below its domain carries data: letters and digits mixed
+/// (hex, base32, base64) in a label of [`TUNNEL_LABEL`] characters or more, or in labels of six
+/// or more that add up to more than a long label (data cut into short labels). Reverse lookups
+/// (`ip6.arpa`'s 32 one-digit labels) are no data.
+fn carries_data(sub: &str) -> bool {
+    let mixed = |l: &str| {
+        l.bytes().any(|b| b.is_ascii_digit())
+            && l.bytes().any(|b| b.is_ascii_alphabetic())
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let mut total = 0;
+    for l in sub.split('.') {
+        if l.len() >= 6 && mixed(l) {
+            if l.len() >= TUNNEL_LABEL {
+                return true;
+            }
+            total += l.len();
+        }
+    }
+    total >= TUNNEL_LABEL + 4
+}
+
+/// DNS used as a tunnel (dnscat2, iodine, dns2tcp, and malware exfiltrating over DNS): many
+/// distinct query names from one device whose labels carry data, under one domain (whose
+/// name server is the tunnel's far end) or sent straight to one server. A `tunnel` finding of
+/// the kind `DNS`.
+fn dns_tunnels(i: &Input, ix: &Index, out: &mut Findings) {
+    struct Group<'e> {
+        names: HashSet<&'e str>,
+        all: HashSet<&'e str>,
+        queries: u64,
+        types: BTreeSet<u16>,
+        first: Nanos,
+        last: Nanos,
+        frames: Vec<u64>,
+        server: IpAddr,
+        example: &'e str,
+    }
+    // Keyed by (device, domain, server when there is no domain).
+    let mut groups: HashMap<(&str, &str, Option<IpAddr>), Group> = HashMap::new();
+    for e in i.events {
+        let Message::Dns(m) = &e.message else {
+            continue;
+        };
+        if m.response || m.opcode != 0 || matches!(e.dst_port, 5353 | 5355 | 137) {
+            continue;
+        }
+        let Some(dev) = ix.sender(e) else { continue };
+        for q in &m.questions {
+            let (domain, sub) = tunnel_domain(&q.name);
+            let server = ip_of(&e.dst);
+            let key = (dev, domain, domain.is_empty().then_some(server));
+            let g = groups.entry(key).or_insert_with(|| Group {
+                names: HashSet::new(),
+                all: HashSet::new(),
+                queries: 0,
+                types: BTreeSet::new(),
+                first: e.ts,
+                last: e.ts,
+                frames: Vec::new(),
+                server,
+                example: q.name.as_str(),
+            });
+            // Bounded: past a few thousand names the finding is made, and a busy resolver's
+            // ordinary lookups stay few per domain.
+            if g.all.len() < 4096 {
+                g.all.insert(q.name.as_str());
+            }
+            if carries_data(sub) {
+                g.queries += 1;
+                g.types.insert(q.qtype);
+                g.first = g.first.min(e.ts);
+                g.last = g.last.max(e.ts);
+                if g.frames.len() < 8 {
+                    g.frames.push(e.frame + 1);
+                }
+                if g.names.len() < 4096 {
+                    if g.names.is_empty() || q.name.len() > g.example.len() {
+                        g.example = q.name.as_str();
+                    }
+                    g.names.insert(q.name.as_str());
+                }
+            }
+        }
+    }
+    let mut found: Vec<_> = groups
+        .into_iter()
+        .filter(|(_, g)| g.names.len() >= TUNNEL_NAMES && 2 * g.names.len() >= g.all.len())
+        .collect();
+    found.sort_by(|a, b| (a.0 .0, a.0 .1, a.0 .2).cmp(&(b.0 .0, b.0 .1, b.0 .2)));
+    for ((dev, domain, _), g) in found {
+        let peer = if domain.is_empty() {
+            ix.named(g.server)
+        } else {
+            domain.to_string()
+        };
+        let subject = format!("DNS to {peer}");
+        let acc = out.get(FindingId::Tunnel, dev, &subject, Severity::Medium);
+        acc.raise(Severity::Medium);
+        acc.count += g.queries;
+        for &fr in &g.frames {
+            acc.at(g.first, g.last, fr);
+        }
+        let types: Vec<String> = g
+            .types
+            .iter()
+            .map(|t| iotscope_proto::dns::type_name(*t))
+            .collect();
+        let example: String = g.example.chars().take(80).collect();
+        acc.fact("tunnel", "DNS")
+            .fact("names carrying data", format!("{} distinct", g.names.len()))
+            .fact("query types", types.join(", "))
+            .fact("example", example)
+            .fact("resolver", ix.described(i, g.server));
+    }
+}
+
 /// Connectivity probes: pings of public hosts, fetches of well-known probe URLs.
 fn connectivity(i: &Input, v: &View, out: &mut Findings) {
     let Some(dev) = v.cdev else { return };
@@ -3653,6 +3826,32 @@ fn endpoint_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_names_that_carry_data() {
+        // dnscat2 in direct mode (nDPI's dns_exfiltration.pcap): no domain, hex labels.
+        let n = "dnscat.f97c01f5006c798b8d6e990002e3772bc8";
+        assert_eq!(tunnel_domain(n), ("", n));
+        assert!(carries_data(n));
+        // Data cut into short hex labels under a domain.
+        let (d, sub) = tunnel_domain("5f465360.5d76c566.3a5d81f4.820cbc7b.tunnel.example");
+        assert_eq!(
+            (d, sub),
+            ("tunnel.example", "5f465360.5d76c566.3a5d81f4.820cbc7b")
+        );
+        assert!(carries_data(sub));
+        assert_eq!(tunnel_domain("a.b.example.co.uk").0, "example.co.uk");
+        // Names people and CDNs choose, reverse lookups: no data.
+        for n in [
+            "r3---sn-4g5e6nsz.googlevideo.com",
+            "e1234.dscb.akamaiedge.net",
+            "mystorageaccount2024.blob.core.windows.net",
+            "b.a.9.8.7.6.5.4.3.2.1.0.f.e.d.c.b.a.9.8.7.6.5.4.3.2.1.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            "951c558a-5e07-47ca.example.com",
+        ] {
+            assert!(!carries_data(tunnel_domain(n).1), "{n}");
+        }
+    }
 
     #[test]
     fn name_lookups_over_http() {

@@ -1976,6 +1976,37 @@ fn dns_over_quic_and_https_beyond_the_best_known_resolvers() {
 }
 
 #[test]
+fn dns_that_carries_data_is_a_tunnel() {
+    // dnscat2 in direct mode: 150 queries whose hex labels carry a session, straight to the
+    // tunnel's server; the resolver that answers is that server.
+    let r = report(capture("nDPI__dns_exfiltration.pcap"));
+    let t = of(&r, FindingId::Tunnel);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let (d, f) = t[0];
+    assert!(d.addresses.iter().any(|a| a == "192.168.220.56"));
+    assert_eq!(f.subject, "DNS to 192.168.203.167");
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.count, 150);
+    assert_eq!(fact(f, "names carrying data"), "150 distinct");
+    assert_eq!(fact(f, "query types"), "CNAME, MX, TXT");
+    assert!(fact(f, "example").starts_with("dnscat."));
+    // Ordinary lookups are no tunnel: none in the corpus, where thousands of names are asked.
+    for path in captures() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == "nDPI__dns_exfiltration.pcap" {
+            continue;
+        }
+        let r = report(path);
+        assert!(
+            !of(&r, FindingId::Tunnel)
+                .iter()
+                .any(|(_, f)| fact(f, "tunnel") == "DNS"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn dnscrypt_is_encrypted_dns_on_any_port() {
     // nDPI's DNSCrypt capture: a client fetches the certificates of public DNSCrypt resolvers
     // (plain TXT queries for 2.dnscrypt-cert.<provider>, on udp/443, 8443, 553...) and sends them
