@@ -67,7 +67,7 @@ pub struct Device {
 }
 
 impl Device {
-    fn new(key: DeviceKey) -> Device {
+    pub(crate) fn new(key: DeviceKey) -> Device {
         let (vendor, randomised) = match key {
             DeviceKey::Mac(m) => (vendor(&m), m[0] & 0x02 != 0),
             DeviceKey::Ip(_) => (None, false),

@@ -170,7 +170,20 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
         TvStreamer,
         High,
     ),
+    // A DIAL server (the service a phone's app casts to) is a TV or a streaming stick.
+    (
+        "ssdp-type",
+        Prefix("urn:dial-multiscreen-org:service:dial"),
+        TvStreamer,
+        Medium,
+    ),
     ("ssdp-type", Contains(":device:printer:"), Printer, High),
+    // Office printers' UPnP servers and descriptions: Ricoh's Aficio line, and BMLinks, the
+    // Japanese business-machine makers' profile (its description is bmlinks/ddf.xml).
+    ("ssdp-server", Contains("aficio"), Printer, Medium),
+    ("ssdp-location", Contains("/bmlinks/"), Printer, Medium),
+    // Windows announces its UPnP host as Microsoft-Windows-NT/5.1 (XP) or Microsoft-Windows/10.0.
+    ("ssdp-server", Prefix("microsoft-windows"), Computer, Low),
     (
         "ssdp-type",
         Prefix("urn:roku-com:device:player"),
@@ -180,6 +193,8 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // mDNS service types.
     ("mdns-service", Prefix("_hue._tcp"), LightBridge, High),
     ("mdns-service", Prefix("_googlecast._tcp"), TvStreamer, High),
+    // Google Cast's groups of speakers and screens.
+    ("mdns-service", Prefix("_googlezone._tcp"), TvStreamer, Low),
     ("mdns-service", Prefix("_amzn-wplay._tcp"), TvStreamer, High),
     ("mdns-service", Prefix("_airplay._tcp"), TvStreamer, High),
     (
@@ -297,6 +312,9 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // The description a UPnP device announces names the camera's own document.
     ("ssdp-location", Contains("ipcam"), Camera, Medium),
     ("hostname", Prefix("raspberrypi"), Computer, Medium),
+    // dhcpcd names the system on a chip: Raspberry Pis' Broadcom BCM2835 to BCM2712.
+    ("dhcp-vendor-class", Contains(":bcm27"), Computer, Medium),
+    ("dhcp-vendor-class", Contains(":bcm283"), Computer, Medium),
     ("dhcp-vendor-class", Prefix("android-dhcp"), Phone, Medium),
     ("dhcp-vendor-class", Prefix("msft "), Computer, Medium),
     ("dhcp-vendor-class", Prefix("withings"), ScaleHealth, Medium),
@@ -412,5 +430,61 @@ pub fn identify(d: &Device) -> Identity {
             confidence: None,
             because: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::{Claim, DeviceKey};
+
+    fn kind_of(claims: &[(&str, &str)]) -> (Kind, Option<Confidence>) {
+        let mut d = Device::new(DeviceKey::Mac([0x02, 0, 0, 0, 0, 1]));
+        for (k, v) in claims {
+            d.claims.insert(Claim {
+                kind: k.to_string(),
+                value: v.to_string(),
+                frame: 1,
+            });
+        }
+        let id = identify(&d);
+        (id.kind, id.confidence)
+    }
+
+    #[test]
+    fn dial_servers_printers_raspberry_pis_and_windows() {
+        // Values as outside captures show them (nDPI's anyconnect-vpn and teams, Wireshark's
+        // logistics_multicast, nDPI's skype).
+        assert_eq!(
+            kind_of(&[("ssdp-type", "urn:dial-multiscreen-org:service:dial:1")]),
+            (TvStreamer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("ssdp-server", "LPUX/1.3 UPnP/1.0 Aficio SP 6330N/1.0")]),
+            (Printer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("ssdp-location", "http://10.1.1.5:80/bmlinks/ddf.xml")]),
+            (Printer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[(
+                "dhcp-vendor-class",
+                "dhcpcd-6.10.1:Linux-4.9.57-v7+:armv7l:BCM2835"
+            )]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[(
+                "ssdp-server",
+                "Microsoft-Windows-NT/5.1 UPnP/1.0 UPnP-Device-Host/1.0"
+            )]),
+            (Computer, Some(Low))
+        );
+        // A phone searching for DIAL servers says nothing of itself.
+        assert_eq!(
+            kind_of(&[("ssdp-search", "urn:dial-multiscreen-org:service:dial:1")]).0,
+            Unknown
+        );
     }
 }
