@@ -8,7 +8,7 @@
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
-#   snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
+#   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
 #   ipsec (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -62,7 +62,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1278,6 +1278,19 @@ EOF2
 # (invalidCredentials), one with the right password (both in clear), the same bind after
 # StartTLS, and one on LDAPS (tcp/636). The certificate is self-signed; the clients are told
 # not to check it.
+# SNMP to a host whose agent is not running: the manager's own community (the test password)
+# crosses the network in clear all the same; then a get with the factory default `public`, which
+# a scanner tries everywhere. The host answers with ICMP port unreachable.
+record_snmp_unanswered() {
+  cap_start snmp-unanswered.pcap
+  in_cli snmpget -v2c -c "$TEST_PASS" -r 0 -t 1 -On "$SRV_IP" 1.3.6.1.2.1.1.5.0 \
+    >"$WORK/snmp-unanswered.out" 2>&1 && die "snmp-unanswered: an agent answered"
+  sleep 1
+  in_cli snmpget -v2c -c public -r 0 -t 1 -On "$SRV_IP" 1.3.6.1.2.1.1.5.0 \
+    >>"$WORK/snmp-unanswered.out" 2>&1 && die "snmp-unanswered: an agent answered"
+  cap_stop
+}
+
 record_ldap() {
   local base=dc=iotscope,dc=test dn
   dn="uid=$TEST_USER,ou=people,$base"
@@ -2012,6 +2025,9 @@ verify() {
                 expect_packets mqtt-login.pcap 'mqtt.msgtype == 2 && mqtt.conack.val == 0' 1
                 expect_packets mqtt-login.pcap 'mqtt.msgtype == 3 && mqtt.topic == "home/kitchen/temperature"' 6
                 expect_span mqtt-login.pcap 'mqtt.msgtype == 3' 45 ;;
+    snmp-unanswered) expect_packets snmp-unanswered.pcap 'snmp.version == 1 && snmp.get_request_element' 2
+                expect_packets snmp-unanswered.pcap 'icmp.type == 3 && icmp.code == 3' 2
+                expect_no_packets snmp-unanswered.pcap 'snmp.get_response_element' ;;
     snmp)       # v1 get, v2c walk (one get-next per object of the system group), v3 get.
                 expect_packets snmp.pcap 'snmp.version == 0 && snmp.get_request_element' 1
                 expect_packets snmp.pcap 'snmp.version == 1 && snmp.get_next_request_element' 5

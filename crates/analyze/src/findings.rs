@@ -343,8 +343,11 @@ pub static CATALOGUE: [Entry; 22] = [
         id: FindingId::ConnectivityCheck,
         severity: Severity::Info,
         title: "Connectivity check",
-        explanation: "The device checks whether it is online by pinging or fetching a well-known \
-            address.",
+        explanation: "The device checks whether it is online, or how far a host is: it pings a \
+            host on the internet (three echo requests or more), or fetches the address a \
+            platform keeps for that purpose (captive-portal probes such as \
+            connectivitycheck.gstatic.com or captive.apple.com). Harmless, but it tells the \
+            host pinged when the device is up.",
         remedy: "None.",
     },
 ];
@@ -1349,6 +1352,19 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
     // The server's answers, per finding and client: the logins refused and its replies, the
     // users let in, the credentials tried, and the server's device and service.
     let mut tallies: BTreeMap<(String, String, IpAddr), Tally> = BTreeMap::new();
+    // The communities each host sent that were no factory default (`public`, `private`), by
+    // fingerprint: one or two are its network's; many are a scanner's dictionary.
+    let mut communities: HashMap<IpAddr, HashSet<u64>> = HashMap::new();
+    for e in i.events {
+        if let Message::Snmp(m) = &e.message {
+            if m.community && !m.default_community && e.from_client {
+                communities
+                    .entry(ip_of(&e.src))
+                    .or_default()
+                    .insert(m.secret);
+            }
+        }
+    }
     for e in i.events {
         let (protocol, method, user, password, secret) = match &e.message {
             Message::Login(l) => (
@@ -1384,14 +1400,22 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         }
         // An SNMP request no agent answered is a probe (a scanner tries "public" everywhere):
         // the scan finding tells of it, and no account was used. A trap needs no answer: an
-        // agent sending its community to its manager is the real thing.
+        // agent sending its community to its manager is the real thing; so does a community
+        // of the network's own (no factory default, one of at most two the host sent), which
+        // crossed the network in clear whether an agent answered or not.
         if protocol == "snmp"
             && !ix
                 .flow_of
                 .get(&e.flow)
                 .is_some_and(|f| crate::endpoints::answered(f) || snmp_trap(ix, f))
         {
-            continue;
+            let own = e.from_client
+                && communities
+                    .get(&ip_of(&e.src))
+                    .is_some_and(|c| c.len() <= 2 && c.contains(&secret));
+            if !own {
+                continue;
+            }
         }
         let server = if e.from_client {
             ip_of(&e.dst)

@@ -1264,7 +1264,7 @@ impl AppState {
                             method: format!("community (v{})", m.version),
                             user: None,
                             password: true,
-                            secret: 0,
+                            secret: m.secret,
                         })));
                     }
                     emit(Message::Snmp(Box::new(m)));

@@ -22,6 +22,13 @@ pub struct Snmp {
     pub pdu: &'static str,
     /// v1 and v2c: a community string was sent (its text, a password, is never kept).
     pub community: bool,
+    /// The community is a factory default everyone tries (`public`, `private`): a scanner's
+    /// guess rather than the network's secret.
+    pub default_community: bool,
+    /// A fingerprint of the community ([`crate::login::fingerprint`]), 0 without one: tells
+    /// one community from another, never which.
+    #[serde(skip)]
+    pub secret: u64,
     /// v3: the user-based security model's user name (none in discovery messages).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -100,6 +107,8 @@ pub fn parse(b: &[u8]) -> Option<Snmp> {
                 version: "3",
                 pdu,
                 community: false,
+                default_community: false,
+                secret: 0,
                 user,
                 security: Some(security),
                 description,
@@ -115,6 +124,8 @@ fn community_message(version: &'static str, m: &SnmpMessage<'_>) -> Snmp {
         version,
         pdu: pdu_name(&m.pdu),
         community: true,
+        default_community: matches!(m.community.as_str(), "public" | "private"),
+        secret: crate::login::fingerprint(m.community.as_bytes()),
         user: None,
         security: None,
         description,

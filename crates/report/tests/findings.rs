@@ -2068,6 +2068,26 @@ fn hosts_of_another_subnet_are_not_their_router() {
     assert!(!iotscope_report::terminal::render(&r).contains("00:12:00:c6:4a:c0"));
 }
 
+/// snmpget to a host with no agent (record.sh): the manager's own community crossed the
+/// network in clear all the same; the factory default `public` that follows is a probe.
+#[test]
+fn an_snmp_community_of_the_networks_own_counts_unanswered() {
+    let r = report(recorded("snmp-unanswered.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1, "{creds:?}");
+    let (dev, f) = creds[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.subject, "snmp to 10.99.0.1");
+    assert_eq!(f.count, 1, "public is no login");
+    assert_eq!(fact(f, "method"), "community (v2c)");
+    let json = serde_json::to_string(&r).unwrap();
+    for secret in SECRETS {
+        assert!(!json.contains(secret));
+    }
+    // No agent answered: nothing offers or uses SNMP.
+    assert!(of(&r, FindingId::UnsafeProtocol).is_empty());
+}
+
 /// net-snmp's agent asked by its tools (record.sh): a v1 get and a v2c walk with the read
 /// community, then a v3 get with authentication and privacy.
 #[test]
