@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use iotscope_flow::{Event, Flow, Side};
@@ -407,6 +407,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     //   servers seen from a client's subnet), however many hops away.
     let mut station_of: HashMap<IpAddr, Mac> = HashMap::new();
     let mut routed_by: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
+    // The (MAC, address) pairs seen with a TTL a host starts with: sent from this link.
+    let mut sent_here: HashSet<(Mac, IpAddr)> = HashSet::new();
     for f in flows {
         for side in [Side::A, Side::B] {
             let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) else {
@@ -414,6 +416,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             };
             let ip = ip_of(&f.key.end(side).0);
             station_of.entry(ip).or_insert(m);
+            if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255) {
+                sent_here.insert((m, ip));
+            }
             if ip.is_ipv4()
                 && !ip.is_unspecified()
                 && local.contains(&ip)
@@ -452,15 +457,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     .flatten()
             });
             let key = match mac {
-                // A local IPv4 address that its frames' MAC never claimed (while claiming
-                // others), in packets that crossed a router: a host behind that MAC's router,
-                // a device of its own.
+                // A local IPv4 address that its frames' MAC never claimed, in packets that
+                // crossed a router and never came from this link (no TTL a host starts with):
+                // a host behind that MAC's router, a device of its own. (A host's containers,
+                // whose packets its NAT forwards one hop down, come with the host's own ARP.)
                 Some(m)
                     if !is_group_mac(&m)
                         && ip.is_ipv4()
                         && !unspecified
                         && (routed_ttl(f.ttl[side as usize])
-                            && own.get(&m).is_some_and(|a| !a.contains(&ip))
+                            && own.get(&m).is_none_or(|a| !a.contains(&ip))
+                            && !sent_here.contains(&(m, ip))
                             || routed_by.get(&m).is_some_and(|a| a.contains(&ip))) =>
                 {
                     let key = DeviceKey::Ip(ip);

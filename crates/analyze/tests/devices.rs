@@ -29,7 +29,7 @@ const WIRESHARK_EDITS: [&str; 4] = ["08:00:27", "00:0a:00", "00:00:00", "00:04:0
 
 /// Prefixes the IEEE registry renamed after Wireshark 4.0's copy was made: (prefix, the name
 /// Wireshark 4.0 prints, the registry's name now). Technicolor took the name Vantiva in 2023.
-const RENAMED: [(&str, &str, &str); 4] = [
+const RENAMED: [(&str, &str, &str); 5] = [
     (
         "c4:ea:1d",
         "Technicolor Delivery Technologies Belgium NV",
@@ -47,6 +47,12 @@ const RENAMED: [(&str, &str, &str); 4] = [
     ),
     // CommScope bought ARRIS in 2019, and the registry moved ARRIS's blocks to its name.
     ("2c:7e:81", "ARRIS Group, Inc.", "Commscope"),
+    // Wireshark's manuf words this block by the company's head office; the registry by its name.
+    (
+        "00:04:96",
+        "Extreme Networks Headquarters",
+        "Extreme Networks, Inc.",
+    ),
 ];
 
 #[test]

@@ -407,6 +407,7 @@ fn no_false_findings_in_the_corpus() {
             // (passwords_and_keys_in_request_bodies).
             let logins_there = [
                 "nDPI__mqtt.pcap",
+                "nDPI__imap.pcap",
                 "IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap",
                 "IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap",
             ];
@@ -418,6 +419,7 @@ fn no_false_findings_in_the_corpus() {
                 "nDPI__coap_mqtt.pcap",
                 "nDPI__modbus.pcap",
                 "nDPI__s7comm.pcap",
+                "nDPI__imap.pcap",
                 "nDPI__IEC104.pcap",
                 "nDPI__ftp.pcap",
                 "nDPI__tftp.pcap",
@@ -670,18 +672,45 @@ fn a_camera_uploading_clips_in_clear() {
 }
 
 #[test]
+fn a_server_one_router_away_is_not_the_routers() {
+    // nDPI's imap.pcap: the IMAP server 10.40.3.2 is on another subnet; its packets come with
+    // TTL 127 through the MAC of an Extreme Networks router (00:04:96:27:c8:3a), which claims
+    // no address of its own. The server is a device behind that router; the router offers no
+    // IMAP.
+    let r = report(capture("nDPI__imap.pcap"));
+    let server = holding(&r, "10.40.3.2");
+    assert_eq!(server.mac, None);
+    assert_eq!(server.behind.as_deref(), Some("00:04:96:27:c8:3a"));
+    assert!(server
+        .findings
+        .iter()
+        .any(|f| f.subject == "offers imap on tcp/143"));
+    assert!(!r
+        .devices
+        .iter()
+        .any(|d| d.mac.as_deref() == Some("00:04:96:27:c8:3a")));
+    // The client's login is in clear.
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    assert_eq!(fact(creds[0].1, "user"), "samir");
+}
+
+#[test]
 fn hard_coded_addresses_and_probe_urls_in_the_corpus() {
     // The Xiaomi phone reaches AWS Frankfurt on tcp/5222 without ever looking the addresses up,
     // long after the capture began, with organisation and country. It looks names up over plain
     // HTTP (HTTPDNS, whose answers are not read), and no host of the capture sends any DNS on
     // port 53 (tshark -Y dns: nothing): every no-dns finding of it is info, and says why.
+    // Its packets (192.168.2.100, TTL 63) come through a Belkin router's MAC, 60:38:e0:c5:35:a0,
+    // which claims no address: the phone is behind that router.
     let r = report(capture("nDPI__xiaomi.pcap"));
+    let phone = holding(&r, "192.168.2.100");
+    assert_eq!(phone.mac, None);
+    assert_eq!(phone.behind.as_deref(), Some("60:38:e0:c5:35:a0"));
     let no_dns = of(&r, FindingId::NoDns);
     let aws = no_dns
         .iter()
-        .find(|(d, f)| {
-            d.mac.as_deref() == Some("60:38:e0:c5:35:a0") && f.subject == "Amazon.com, Inc."
-        })
+        .find(|(d, f)| d.id == phone.id && f.subject == "Amazon.com, Inc.")
         .expect("no-dns for the AWS addresses");
     assert_eq!(aws.1.severity, Severity::Info);
     assert_eq!(fact(aws.1, "countries"), "DE");
