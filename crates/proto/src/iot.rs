@@ -469,47 +469,34 @@ pub fn nat_pmp(b: &[u8]) -> Option<NatPmp> {
     };
     match (*b.first()?, *b.get(1)?) {
         // NAT-PMP: the public address asked (2 bytes) and told (12).
-        (0, 0) if b.len() == 2 => Some(NatPmp {
+        (0, op @ (0 | 128)) if b.len() == if op == 0 { 2 } else { 12 } => Some(NatPmp {
             pcp: false,
-            response: false,
+            response: op == 128,
             map: false,
             protocol: None,
             internal_port: 0,
             external_port: 0,
             lifetime: 0,
-            result: None,
+            result: if op == 128 { be16(2) } else { None },
         }),
-        (0, 128) if b.len() == 12 => Some(NatPmp {
-            pcp: false,
-            response: true,
-            map: false,
-            protocol: None,
-            internal_port: 0,
-            external_port: 0,
-            lifetime: 0,
-            result: be16(2),
-        }),
-        // A mapping asked (1 UDP, 2 TCP: 12 bytes, reserved zero) and answered (16 bytes).
-        (0, op @ (1 | 2)) if b.len() == 12 && b[2..4] == [0, 0] => Some(NatPmp {
-            pcp: false,
-            response: false,
-            map: true,
-            protocol: Some(proto_name(if op == 1 { 17 } else { 6 })),
-            internal_port: be16(4)?,
-            external_port: be16(6)?,
-            lifetime: be32(8)?,
-            result: None,
-        }),
-        (0, op @ (129 | 130)) if b.len() == 16 => Some(NatPmp {
-            pcp: false,
-            response: true,
-            map: true,
-            protocol: Some(proto_name(if op == 129 { 17 } else { 6 })),
-            internal_port: be16(8)?,
-            external_port: be16(10)?,
-            lifetime: be32(12)?,
-            result: be16(2),
-        }),
+        // A mapping asked (opcode 1 UDP, 2 TCP: 12 bytes, reserved zero) and answered (128 +
+        // opcode, 16 bytes: the same fields after the result code and the router's epoch).
+        (0, op @ (1 | 2 | 129 | 130))
+            if op < 128 && b.len() == 12 && b[2..4] == [0, 0] || op > 128 && b.len() == 16 =>
+        {
+            let response = op > 128;
+            let at = if response { 8 } else { 4 };
+            Some(NatPmp {
+                pcp: false,
+                response,
+                map: true,
+                protocol: Some(proto_name(if op & 0x7f == 1 { 17 } else { 6 })),
+                internal_port: be16(at)?,
+                external_port: be16(at + 2)?,
+                lifetime: be32(at + 4)?,
+                result: if response { be16(2) } else { None },
+            })
+        }
         // PCP: a 24-byte header, options in 4-byte units; MAP (opcode 1) carries a nonce, the
         // protocol and the ports, at the same place in a request and an answer.
         (2, r_op) if b.len() >= 24 && b.len() % 4 == 0 && b.len() <= 1100 => {
