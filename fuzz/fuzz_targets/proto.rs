@@ -9,10 +9,10 @@ use iotscope_proto::{
 };
 use libfuzzer_sys::fuzz_target;
 
-const PORTS: [u16; 38] = [
+const PORTS: [u16; 41] = [
     53, 5353, 5355, 137, 67, 123, 443, 80, 1900, 1883, 5683, 554, 3478, 5060, 22, 23, 21, 110, 143,
     25, 9999, 6667, 32100, 69, 161, 40000, 5900, 3389, 514, 3702, 5684, 51820, 1194, 500, 4500,
-    601, 10001, 20000,
+    601, 10001, 20000, 5351, 102, 44818,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -68,6 +68,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = iot::mqtt_connect(body);
     let _ = iot::mqtt_connack(body);
     let _ = iot::ubnt_discovery(body);
+    let _ = iot::nat_pmp(body);
+    let _ = iot::control_protocol(body, |_| true);
+    let _ = iot::netbios_name(&String::from_utf8_lossy(body));
     let _ = ftp::announcement(body, tcp);
     let _ = tftp::request(body);
     let _ = snmp::parse(body);

@@ -458,16 +458,21 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             });
             let key = match mac {
                 // A local IPv4 address that its frames' MAC never claimed, in packets that
-                // crossed a router and never came from this link (no TTL a host starts with):
-                // a host behind that MAC's router, a device of its own. (A host's containers,
-                // whose packets its NAT forwards one hop down, come with the host's own ARP.)
+                // crossed a router: a host behind that MAC's router, a device of its own. When
+                // the MAC claims no address at all, the packets must never have come from this
+                // link (no TTL a host starts with) and be one or two below 64, 128 or 255:
+                // some hosts start at 30 (Siemens PLCs), none at 63 or 127. (A host's
+                // containers, whose packets its NAT forwards one hop down, come with the host's
+                // own ARP.)
                 Some(m)
                     if !is_group_mac(&m)
                         && ip.is_ipv4()
                         && !unspecified
                         && (routed_ttl(f.ttl[side as usize])
-                            && own.get(&m).is_none_or(|a| !a.contains(&ip))
-                            && !sent_here.contains(&(m, ip))
+                            && match own.get(&m) {
+                                Some(a) => !a.contains(&ip),
+                                None => f.ttl[side as usize] > 32 && !sent_here.contains(&(m, ip)),
+                            }
                             || routed_by.get(&m).is_some_and(|a| a.contains(&ip))) =>
                 {
                     let key = DeviceKey::Ip(ip);

@@ -2665,10 +2665,10 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     // DNS on any port; DoQ also ran on 784 and 8853 before RFC 9250 gave it 853.
     let alpn_says = |p: &str| {
         v.ix.events(f).iter().any(|e| match &e.message {
-            Message::ClientHello(h) => h
-                .alpn
-                .iter()
-                .any(|a| a == p || a.starts_with(&format!("{p}-"))),
+            Message::ClientHello(h) => h.alpn.iter().any(|a| {
+                a.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+            }),
             _ => false,
         })
     };

@@ -1586,8 +1586,13 @@ fn captures_of_other_networks() {
         "{m:?}"
     );
 
-    // A Siemens S7 PLC (192.168.1.40:102) answers an S7comm client: no login either.
+    // A Siemens S7 PLC (192.168.1.40:102) answers an S7comm client: no login either. Its
+    // packets start with TTL 30, as Siemens' stacks do: it is on this link, no router's.
     let r = report(capture("nDPI__s7comm.pcap"));
+    assert_eq!(
+        holding(&r, "192.168.1.40").mac.as_deref(),
+        Some("00:1b:1b:23:eb:3b")
+    );
     let m = of(&r, FindingId::UnsafeProtocol);
     assert!(
         m.iter()
