@@ -520,6 +520,13 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             _ => by_ip.get(&src).copied(),
         };
+        // The device an address a message binds a name to belongs to (the sender's own).
+        let owner = |a: IpAddr| {
+            by_ip
+                .get(&a)
+                .copied()
+                .or(if a == src { sender } else { None })
+        };
         match &e.message {
             Message::Dhcp(m) => {
                 if matches!(m.msg_type, Some(2) | Some(5)) {
@@ -646,20 +653,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
                 // Announcements: the names bound to the announcer's own addresses.
-                if e.src_port != 137 {
-                    for r in &m.records {
-                        let a = match r.data {
-                            RData::A(a) => IpAddr::V4(a),
-                            RData::Aaaa(a) => IpAddr::V6(a),
-                            _ => continue,
-                        };
-                        let owner = by_ip
-                            .get(&a)
-                            .copied()
-                            .or(if a == src { sender } else { None });
-                        if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
-                            d.claim("mdns-name", &r.name, e.frame);
-                        }
+                for r in &m.records {
+                    let a = match r.data {
+                        RData::A(a) => IpAddr::V4(a),
+                        RData::Aaaa(a) => IpAddr::V6(a),
+                        _ => continue,
+                    };
+                    if let Some(d) = owner(a).and_then(|k| by_key.get_mut(&k)) {
+                        d.claim("mdns-name", &r.name, e.frame);
                     }
                 }
             }
@@ -681,16 +682,11 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     else {
                         continue;
                     };
-                    let a = IpAddr::V4(addr);
-                    let owner = by_ip
-                        .get(&a)
-                        .copied()
-                        .or(if a == src { sender } else { None });
                     let name = name.trim();
                     if name.is_empty() || name.chars().any(|c| c.is_control()) {
                         continue;
                     }
-                    if let Some(d) = owner.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = owner(IpAddr::V4(addr)).and_then(|k| by_key.get_mut(&k)) {
                         d.claim("nbns-name", name, e.frame);
                     }
                 }

@@ -15,6 +15,7 @@ use iotscope_flow::{icmp_kind, service_rank, Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, looks_like_doh, public_resolver, Intel};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
+use iotscope_proto::http::PortMapping;
 use iotscope_proto::tls;
 use serde::{Deserialize, Serialize};
 
@@ -3108,7 +3109,7 @@ fn dns_tunnels(i: &Input, ix: &Index, out: &mut Findings) {
         .into_iter()
         .filter(|(_, g)| g.names.len() >= TUNNEL_NAMES && 2 * g.names.len() >= g.all.len())
         .collect();
-    found.sort_by(|a, b| (a.0 .0, a.0 .1, a.0 .2).cmp(&(b.0 .0, b.0 .1, b.0 .2)));
+    found.sort_by_key(|(k, _)| *k);
     for ((dev, domain, _), g) in found {
         let peer = if domain.is_empty() {
             ix.named(g.server)
@@ -3510,25 +3511,9 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                             continue;
                         }
                         acc.count += 1;
-                        let m = r.port_mapping.clone().unwrap_or_default();
-                        let or_q = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
-                        let mut what = format!("{} {}", or_q(&m.protocol), or_q(&m.external_port));
-                        if label == "opened" {
-                            what.push_str(&format!(
-                                " → {}:{}",
-                                or_q(&m.internal_client),
-                                or_q(&m.internal_port)
-                            ));
-                            match m.lease_s.as_deref() {
-                                Some("0") => what.push_str(", until removed"),
-                                Some(s) => what.push_str(&format!(", for {s} s")),
-                                None => {}
-                            }
-                            if let Some(h) = m.remote_host.as_deref().filter(|h| !h.is_empty()) {
-                                what.push_str(&format!(", only from {h}"));
-                            }
-                        }
-                        acc.fact(label, what);
+                        let none = PortMapping::default();
+                        let m = r.port_mapping.as_deref().unwrap_or(&none);
+                        acc.fact(label, mapping_text(label, m));
                     }
                     continue;
                 }
@@ -3600,13 +3585,38 @@ fn nat_pmp_request(
         return;
     }
     acc.count += 1;
-    let proto = m.protocol.as_deref().unwrap_or("?");
-    let mut what = format!("{proto} {}", m.external_port);
+    let mapping = PortMapping {
+        external_port: Some(m.external_port.to_string()),
+        protocol: m.protocol.clone(),
+        internal_client: Some(ip_of(&e.src).to_string()),
+        internal_port: Some(m.internal_port.to_string()),
+        lease_s: Some(m.lifetime.to_string()),
+        remote_host: None,
+    };
+    acc.fact(label, mapping_text(label, &mapping));
+}
+
+/// A port mapping as the `upnp` finding tells it: `TCP 8080` when closed, `TCP 8080 →
+/// 10.99.0.2:8080, until removed` (or `for 3600 s`, `only from` a host) when opened or asked.
+fn mapping_text(label: &str, m: &PortMapping) -> String {
+    let or_q = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    let mut what = format!("{} {}", or_q(&m.protocol), or_q(&m.external_port));
     if label != "closed" {
-        what.push_str(&format!(" → {}:{}", ip_of(&e.src), m.internal_port));
-        what.push_str(&format!(", for {} s", m.lifetime));
+        what.push_str(&format!(
+            " → {}:{}",
+            or_q(&m.internal_client),
+            or_q(&m.internal_port)
+        ));
+        match m.lease_s.as_deref() {
+            Some("0") => what.push_str(", until removed"),
+            Some(s) => what.push_str(&format!(", for {s} s")),
+            None => {}
+        }
+        if let Some(h) = m.remote_host.as_deref().filter(|h| !h.is_empty()) {
+            what.push_str(&format!(", only from {h}"));
+        }
     }
-    acc.fact(label, what);
+    what
 }
 
 /// Findings about where a device's endpoints are: no lookup, countries, upload volume.
