@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -62,7 +62,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1202,6 +1202,34 @@ EOF2
   cloud_down
 }
 
+# A device downloading a file over plain HTTP from a public address, with the
+# capture started while the transfer is under way: no handshake and no request
+# in the capture, only the body in flight (what a capture begun in the middle of
+# a long download holds).
+MIDSTREAM_SIZE=1500000
+record_midstream() {
+  cloud_up
+  # The server sends at 500 kB/s (a client reading slowly would not do: the kernel's
+  # buffers take megabytes at once), so the request and the first second of the body
+  # go before tcpdump starts.
+  NGINX_SERVER_EXTRA="    location /dl/ {
+      limit_rate 500k;
+    }" start_nginx "$PUB_CLOUD"
+  mkdir -p "$WORK/www/dl"
+  head -c "$MIDSTREAM_SIZE" /dev/urandom >"$WORK/www/dl/update.bin"
+  chmod -R a+rX "$WORK/www/dl"
+  in_cli curl -sS --fail -o "$WORK/midstream.bin" \
+    "http://$PUB_CLOUD/dl/update.bin" &
+  local pid=$!
+  sleep 1.5
+  cap_start midstream.pcap
+  wait "$pid" || die "midstream: download failed"
+  cap_stop
+  cmp -s "$WORK/midstream.bin" "$WORK/www/dl/update.bin" || die "midstream: the file differs"
+  stop_servers
+  cloud_down
+}
+
 # A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
 # home hub), on one connection, logged in with a user name and password in
 # clear: what most smart-home MQTT setups without TLS look like.
@@ -2011,6 +2039,10 @@ verify() {
                 # Active mode: the server opens the data connection, from port 20.
                 expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
                 expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
+    midstream)  # One connection seen from its middle: no SYN, no request, the body from port 80.
+                expect_no_packets midstream.pcap 'tcp.flags.syn == 1'
+                expect_no_packets midstream.pcap 'http.request'
+                expect_sum midstream.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 80' tcp.len 300000 1200000 ;;
     firmware-tls) # The lookup, then one TLS connection with the name as SNI, 6 MB down.
                 expect_packets firmware-tls.pcap 'ip.src == 10.99.0.1 && dns.qry.name == "fw.example-iot.com" && dns.a == 52.94.236.248' 1
                 expect_before firmware-tls.pcap 'dns.a == 52.94.236.248' 'tcp.flags.syn == 1'

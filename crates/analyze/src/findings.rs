@@ -2090,14 +2090,29 @@ fn silent(f: &Flow) -> bool {
 
 /// Something was said on the flow: data from either side (for TCP), or a datagram answered.
 /// Connection attempts that went unanswered or were refused, and handshakes closed without a
-/// byte (a port scan's half-open probes), talked no protocol at all.
+/// byte (a port scan's half-open probes), talked no protocol at all. Nor did SYNs that carried
+/// data but were never answered (scanners pad their probes): data before a handshake is no
+/// session of any protocol.
 fn talked(f: &Flow) -> bool {
     let data = f.sent[0].payload_bytes + f.sent[1].payload_bytes > 0;
     match f.tcp {
-        Some(_) => data,
+        Some(_) => data && !unanswered_syns(f),
         None => f.from(f.initiator).payload_bytes > 0 || crate::endpoints::answered(f),
     }
 }
+
+/// A TCP flow of connection attempts only: its opener sent SYNs (never an ACK, so no
+/// handshake it saw answered), and nothing came back.
+fn unanswered_syns(f: &Flow) -> bool {
+    use iotscope_packet::tcp_flags::{ACK, SYN};
+    let flags = f.tcp_flags[f.initiator as usize];
+    flags & SYN != 0 && flags & ACK == 0 && f.from(f.initiator.other()).packets == 0
+}
+
+/// Payload bytes on an HTTP port, in a connection older than the capture, for its bytes to be
+/// taken as HTTP without a head seen: more than keep-alives and a stray segment (a few hundred
+/// bytes), a body in flight.
+const MID_STREAM_BODY: u64 = 16 << 10;
 
 /// Plain HTTP from a device: the server, what was asked, sent and received.
 fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
@@ -2116,7 +2131,14 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             Message::HttpRequest(_) | Message::HttpResponse(_)
         )
     });
-    if v.f.app.by == By::Port && !http_seen && v.f.sent.iter().any(|d| d.payload_bytes > 0) {
+    // A connection older than the capture that carries a body in flight (a download under
+    // way when the capture began) is plain HTTP all the same: its request went before.
+    let payload: u64 = v.f.sent.iter().map(|d| d.payload_bytes).sum();
+    let older =
+        v.f.tcp
+            .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
+    let mid_stream = v.f.app.by == By::Port && !http_seen && older && payload >= MID_STREAM_BODY;
+    if v.f.app.by == By::Port && !http_seen && payload > 0 && !mid_stream {
         return;
     }
     if is_connectivity_check(&v.name) {
@@ -2252,6 +2274,15 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     }
     if requests == 0 {
         acc.at(v.f.first, v.f.last, v.frame);
+    }
+    if mid_stream {
+        acc.fact(
+            "requests",
+            format!(
+                "none seen: a transfer of {} begun before the capture",
+                crate::text::bytes(payload)
+            ),
+        );
     }
     acc.count += requests.max(1);
 }

@@ -322,7 +322,21 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("user-agent", Prefix("dalvik/"), Phone, Low),
     // Android apps' HTTP libraries name the platform (ksoap2-android, okhttp's "Android" builds).
     ("user-agent", Contains("android"), Phone, Low),
-    // ... except the Android emulator, whose system images are named generic_x86 or sdk_gphone:
+    // ... except where the string names a television or a streamer, which run Android too:
+    // Android TV and Google TV ("DeviceType/AndroidTV"), the Cast runtime ("CrKey/1.56"), Sony's
+    // BRAVIA sets, Samsung's ("SMART-TV; Linux; Tizen"), LG's webOS ("Web0S") and the HbbTV
+    // browsers of broadcast TVs.
+    ("user-agent", Contains("androidtv"), TvStreamer, Medium),
+    ("user-agent", Contains("crkey/"), TvStreamer, Medium),
+    ("user-agent", Contains("bravia"), TvStreamer, Medium),
+    ("user-agent", Contains("smart-tv"), TvStreamer, Medium),
+    ("user-agent", Contains("smarttv"), TvStreamer, Medium),
+    ("user-agent", Contains("web0s"), TvStreamer, Medium),
+    ("user-agent", Contains("hbbtv/"), TvStreamer, Medium),
+    // UniFi access points, switches and gateways report to their controller as "AirControl
+    // Agent" (POST /inform).
+    ("user-agent", Prefix("aircontrol agent"), RouterAp, Medium),
+    // ... and except the Android emulator, whose system images are named generic_x86 or sdk_gphone:
     // a computer.
     ("user-agent", Contains("generic_x86"), Computer, Medium),
     ("user-agent", Contains("sdk_gphone"), Computer, Medium),
@@ -449,6 +463,34 @@ mod tests {
         }
         let id = identify(&d);
         (id.kind, id.confidence)
+    }
+
+    #[test]
+    fn televisions_and_streamers_on_android_are_not_phones() {
+        // User-Agents of a Sony TV and an NVIDIA Shield on one home network (ja4plus's
+        // http1.pcapng), and a bare Android app's.
+        assert_eq!(
+            kind_of(&[(
+                "user-agent",
+                "Dalvik/2.1.0 (Linux; U; Android 8.0.0; BRAVIA 2015 Build/OPR2.170623.027.S16)"
+            )]),
+            (TvStreamer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[(
+                "user-agent",
+                "Mozilla/5.0 (Linux; Android 11.0; SHIELD Android TV) CrKey/1.56.500000 DeviceType/AndroidTV"
+            )]),
+            (TvStreamer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("user-agent", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7)")]),
+            (Phone, Some(Low))
+        );
+        assert_eq!(
+            kind_of(&[("user-agent", "AirControl Agent v1.0")]),
+            (RouterAp, Some(Medium))
+        );
     }
 
     #[test]

@@ -55,24 +55,64 @@ impl<K> Conversation<K> {
 #[derive(Clone, Debug)]
 pub struct Conversations<K> {
     map: HashMap<(K, K), Conversation<K>, foldhash::fast::RandomState>,
+    /// The frames of the latest run of frames between one pair, not yet in `map`. Packets come
+    /// in runs (three in four frames of a capture usually have the addresses of the frame before
+    /// them), and a run is added to its row once, instead of hashing the pair for every frame.
+    /// Rows are sums, so adding a run at once gives the same row as adding its frames one by one.
+    run: Option<Conversation<K>>,
 }
 
 impl<K> Default for Conversations<K> {
     fn default() -> Self {
         Conversations {
             map: HashMap::with_hasher(Default::default()),
+            run: None,
         }
     }
 }
 
 impl<K: Copy + Ord + Hash> Conversations<K> {
     /// Adds one frame from `src` to `dst`, its packet `depth` tunnels deep.
+    #[inline]
     pub fn add(&mut self, src: K, dst: K, (frame, depth): (u64, u8), ts: Nanos, bytes: u32) {
         let one = Count {
             frames: 1,
             bytes: u64::from(bytes),
         };
-        self.add_counts(src, dst, one, Count::default(), (frame, depth), ts, ts);
+        if let Some(r) = &mut self.run {
+            // Frames come in capture order, so the run's first frame stays its first.
+            if r.a == src && r.b == dst {
+                r.a_to_b += one;
+                r.last = r.last.max(ts);
+                r.first = r.first.min(ts);
+                return;
+            }
+            if r.a == dst && r.b == src {
+                r.b_to_a += one;
+                r.last = r.last.max(ts);
+                r.first = r.first.min(ts);
+                return;
+            }
+        }
+        self.end_run();
+        self.run = Some(Conversation {
+            a: src,
+            b: dst,
+            a_to_b: one,
+            b_to_a: Count::default(),
+            first: ts,
+            last: ts,
+            first_frame: frame,
+            depth,
+        });
+    }
+
+    /// Adds the pending run of frames to its row.
+    fn end_run(&mut self) {
+        if let Some(r) = self.run.take() {
+            let at = (r.first_frame, r.depth);
+            self.add_counts(r.a, r.b, r.a_to_b, r.b_to_a, at, r.first, r.last);
+        }
     }
 
     /// Adds frames exchanged by `x` and `y`, the first of them (number `frame`, `depth` tunnels
@@ -122,13 +162,15 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
     /// Renumbers the frames by `n` more: the table of a later part of a file read on its own,
     /// joining the parts before it.
     pub fn shift_frames(&mut self, n: u64) {
+        self.end_run();
         for c in self.map.values_mut() {
             c.first_frame += n;
         }
     }
 
     /// Adds every conversation of `other`.
-    pub fn merge(&mut self, other: Conversations<K>) {
+    pub fn merge(&mut self, mut other: Conversations<K>) {
+        other.end_run();
         for (_, c) in other.map {
             let at = (c.first_frame, c.depth);
             self.add_counts(c.a, c.b, c.a_to_b, c.b_to_a, at, c.first, c.last);
@@ -136,15 +178,20 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        let pending = self.run.as_ref().is_some_and(|r| {
+            let pair = if r.a <= r.b { (r.a, r.b) } else { (r.b, r.a) };
+            !self.map.contains_key(&pair)
+        });
+        self.map.len() + usize::from(pending)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.is_empty() && self.run.is_none()
     }
 
     /// The rows, busiest first (by frames, then by first frame), as tshark lists them.
-    pub fn into_sorted(self) -> Vec<Conversation<K>> {
+    pub fn into_sorted(mut self) -> Vec<Conversation<K>> {
+        self.end_run();
         let mut v: Vec<_> = self.map.into_values().collect();
         sort_rows(&mut v);
         v

@@ -150,6 +150,22 @@ fn parsers_agree_with_tshark_fields() {
             if icmp.contains(&frame) {
                 continue;
             }
+            // Bytes on port 53 that are no DNS message (pcap_inspector's trace.pcap, frame 5: text
+            // whose "counts" claim 30 561 questions): tshark shows the header fields it read and
+            // no name, iotscope keeps no message. Nothing to compare.
+            let fields = [
+                "dns.qry.name",
+                "dns.resp.name",
+                "dns.a",
+                "dns.aaaa",
+                "dns.cname",
+            ];
+            if fields
+                .iter()
+                .all(|f| row.get(*f).is_none_or(|v| v.is_empty()))
+            {
+                continue;
+            }
             let what = format!("{name} frame {frame} dns");
             // A datagram of IP fragments: tshark shows it on its last fragment, iotscope reads
             // what its first holds (it does not reassemble).

@@ -215,7 +215,21 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// Reads a possibly compressed name at `pos`; returns it and the position after it.
 fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
-    let mut out = String::with_capacity(48);
+    // Names are kept with their message: each is written into a buffer of the thread's and
+    // copied out at its own length, not grown in place with room to spare.
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(256));
+    }
+    SCRATCH.with(|s| {
+        let mut out = s.borrow_mut();
+        out.clear();
+        let next = name_into(msg, pos, &mut out)?;
+        Some((out.as_str().to_owned(), next))
+    })
+}
+
+/// [`name`], written into `out` (empty on entry).
+fn name_into(msg: &[u8], pos: usize, out: &mut String) -> Option<usize> {
     let mut at = pos;
     let mut end = None;
     // Every pointer must go strictly backwards, so following them always terminates.
@@ -229,7 +243,7 @@ fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
                     if out.is_empty() {
                         out.push_str("<Root>");
                     }
-                    return Some((out, next));
+                    return Some(next);
                 }
                 let label = msg.get(at + 1..at + 1 + len)?;
                 if !out.is_empty() {
@@ -333,6 +347,16 @@ pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
         records: Vec::new(),
         incomplete: false,
     };
+    // Sized from the counts at once (a message is kept, and most hold one question and a few
+    // records, for which growing from empty would reserve four), no larger than the bytes can
+    // hold: a question takes at least 5 bytes, a record 11.
+    let room = msg.len().saturating_sub(12);
+    let questions = counts[0].min(MAX_RECORDS).min(room / 5);
+    let records = (counts[1..].iter().sum::<usize>())
+        .min(MAX_RECORDS)
+        .min(room / 11);
+    m.questions.reserve_exact(questions);
+    m.records.reserve_exact(records);
     let mut pos = 12;
     for _ in 0..counts[0].min(MAX_RECORDS) {
         let Some((qname, next)) = name(msg, pos) else {

@@ -428,8 +428,9 @@ fn no_false_findings_in_the_corpus() {
             if !unsafe_there.contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
             }
-            // The one scan is synscan.pcap's (scans_of_ports_and_of_hosts).
-            if name != "nDPI__synscan.pcap" {
+            // The scans are synscan.pcap's (scans_of_ports_and_of_hosts) and trace.pcap's
+            // (syns_that_carry_data_but_are_never_answered_are_a_scan_not_a_protocol).
+            if !["nDPI__synscan.pcap", "pcap_inspector__trace.pcap"].contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::Scan, "{name}: {} {}", d.label, f.summary);
             }
             // Nor was any taken from the internet side of a router. The exposures to the
@@ -3119,4 +3120,44 @@ fn a_ubiquiti_gateway_says_what_it_is() {
         d.verdict.text
     );
     assert!(!d.verdict.text.contains("kalay"), "{}", d.verdict.text);
+}
+
+#[test]
+fn syns_that_carry_data_but_are_never_answered_are_a_scan_not_a_protocol() {
+    // Two scans of 501 ports that nothing answers, one with 22 bytes in every SYN; and SYNs
+    // with text to tcp/21 (FTP) of a third host, also unanswered.
+    let r = report(capture("pcap_inspector__trace.pcap"));
+    let scans: Vec<&str> = of(&r, FindingId::Scan)
+        .iter()
+        .map(|(_, f)| f.subject.as_str())
+        .collect();
+    assert!(scans.contains(&"ports of 192.168.5.5"), "{scans:?}");
+    assert!(scans.contains(&"ports of 192.168.1.10"), "{scans:?}");
+    // No handshake, no session: neither SMTP, FTP nor DNS over TLS was used.
+    for id in [FindingId::UnsafeProtocol, FindingId::EncryptedDns] {
+        assert!(of(&r, id).is_empty(), "{id:?}: {:?}", of(&r, id));
+    }
+}
+
+#[test]
+fn a_plain_http_download_seen_from_its_middle_is_cleartext_http() {
+    // curl fetches 1.5 MB from nginx on a public address at 500 kB/s; tcpdump starts 1.5 s in:
+    // no handshake and no request in the capture, only the body from port 80.
+    let r = report(recorded("midstream.pcap"));
+    let h = of(&r, FindingId::CleartextHttp);
+    assert_eq!(h.len(), 1, "{h:?}");
+    let (dev, f) = h[0];
+    assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
+    assert_eq!(f.subject, "52.94.236.248");
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(
+        fact(f, "requests").starts_with("none seen: a transfer of"),
+        "{:?}",
+        f.facts
+    );
+    assert!(
+        !dev.verdict.text.contains("No weakness"),
+        "{}",
+        dev.verdict.text
+    );
 }
