@@ -400,9 +400,7 @@ pub fn long_lived(flows: &[Flow], local: &Local, namer: &Namer, t: &Thresholds) 
                     && !tail
                         .tcp
                         .is_some_and(|t| matches!(t.state, TcpState::Closing | TcpState::Closed)),
-                open_at_start: head
-                    .tcp
-                    .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none()),
+                open_at_start: head.begun_before_capture(),
                 frame: head.first_frame + 1,
             });
         }

@@ -151,8 +151,7 @@ pub fn answered(f: &Flow) -> bool {
 /// server, whose connection the device had already left). Neither side tried anything in the
 /// capture.
 pub fn leftover(f: &Flow) -> bool {
-    f.tcp
-        .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none())
+    f.begun_before_capture()
         && f.sent.iter().all(|d| d.payload_bytes == 0)
         && f.sent.iter().any(|d| d.packets == 0)
 }
@@ -372,9 +371,7 @@ impl Namer {
     /// The name `client` knew the server of flow `f` (at `server`) by.
     pub fn name<'a>(&'a self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'a>> {
         // A TCP connection seen from its middle: its lookup could not be seen.
-        let older = f
-            .tcp
-            .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
+        let older = f.begun_before_capture();
         let sent = self.sent.get(&f.id());
         let pick = |v: &'a Vec<Resolution>| pick_lookup(v, sent, f.first, older);
         let lookup =

@@ -2134,11 +2134,9 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     // A connection older than the capture that carries a body in flight (a download under
     // way when the capture began) is plain HTTP all the same: its request went before.
     let payload: u64 = v.f.sent.iter().map(|d| d.payload_bytes).sum();
-    let older =
-        v.f.tcp
-            .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none());
-    let mid_stream = v.f.app.by == By::Port && !http_seen && older && payload >= MID_STREAM_BODY;
-    if v.f.app.by == By::Port && !http_seen && payload > 0 && !mid_stream {
+    let unseen = v.f.app.by == By::Port && !http_seen && payload > 0;
+    let mid_stream = unseen && v.f.begun_before_capture() && payload >= MID_STREAM_BODY;
+    if unseen && !mid_stream {
         return;
     }
     if is_connectivity_check(&v.name) {

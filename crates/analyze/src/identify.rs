@@ -467,8 +467,9 @@ mod tests {
 
     #[test]
     fn televisions_and_streamers_on_android_are_not_phones() {
-        // User-Agents of a Sony TV and an NVIDIA Shield on one home network (ja4plus's
-        // http1.pcapng), and a bare Android app's.
+        // User-Agents of a Sony TV, an NVIDIA Android TV box and two UniFi access points on one
+        // home network (ja4plus's http1.pcapng, not shipped: its licence is unclear), and of a
+        // phone's app (nDPI's capture of a Xiaomi phone).
         assert_eq!(
             kind_of(&[(
                 "user-agent",
@@ -479,12 +480,15 @@ mod tests {
         assert_eq!(
             kind_of(&[(
                 "user-agent",
-                "Mozilla/5.0 (Linux; Android 11.0; SHIELD Android TV) CrKey/1.56.500000 DeviceType/AndroidTV"
+                "Mozilla/5.0 (Linux; Android 11.0; Build/RQ1A.210105.003) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/92.0.4515.159 Safari/537.36 CrKey/1.56.500000 DeviceType/AndroidTV"
             )]),
             (TvStreamer, Some(Medium))
         );
         assert_eq!(
-            kind_of(&[("user-agent", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7)")]),
+            kind_of(&[(
+                "user-agent",
+                "Dalvik/2.1.0 (Linux; U; Android 10; Redmi Note 9 Pro MIUI/V12.0.3.0.QJZMIXM)"
+            )]),
             (Phone, Some(Low))
         );
         assert_eq!(

@@ -81,16 +81,17 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
         };
         if let Some(r) = &mut self.run {
             // Frames come in capture order, so the run's first frame stays its first.
-            if r.a == src && r.b == dst {
-                r.a_to_b += one;
-                r.last = r.last.max(ts);
+            let way = if (r.a, r.b) == (src, dst) {
+                Some(&mut r.a_to_b)
+            } else if (r.a, r.b) == (dst, src) {
+                Some(&mut r.b_to_a)
+            } else {
+                None
+            };
+            if let Some(c) = way {
+                *c += one;
                 r.first = r.first.min(ts);
-                return;
-            }
-            if r.a == dst && r.b == src {
-                r.b_to_a += one;
                 r.last = r.last.max(ts);
-                r.first = r.first.min(ts);
                 return;
             }
         }

@@ -443,6 +443,13 @@ impl Flow {
         self.first_frame | u64::from(self.depth) << DEPTH_SHIFT
     }
 
+    /// A TCP connection seen from its middle: opened before the capture began (neither its SYN
+    /// nor its SYN/ACK is in it).
+    pub fn begun_before_capture(&self) -> bool {
+        self.tcp
+            .is_some_and(|t| t.syn_ts.is_none() && t.synack_ts.is_none())
+    }
+
     /// The first frame of the record with id `id` ([`Flow::id`]).
     pub fn first_frame_of(id: u64) -> u64 {
         id & ((1 << DEPTH_SHIFT) - 1)
