@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream site-tunnel (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -62,7 +62,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1230,6 +1230,38 @@ record_midstream() {
   cloud_down
 }
 
+# A site-to-site VXLAN tunnel over the internet (GRE is not in every kernel; VXLAN is): from the
+# client's side (10.99.0.2) to a peer at a public address (203.0.113.66 on iots-srv's lo), and
+# through it a host of the other site, 172.28.2.3, numbered from private space like this
+# network. The tunnel's own subnet is 172.30.0.0/24 (the client 172.30.0.1, the peer
+# 172.30.0.2, which routes to the far host). The client fetches a page from the far host's web
+# server, then pings it. Only the VXLAN datagrams cross the veth, where tcpdump listens.
+SITE_PEER=203.0.113.66
+SITE_FAR=172.28.2.3
+record_site_tunnel() {
+  ip -n "$NS_S" addr add "$SITE_PEER/32" dev lo
+  ip -n "$NS_S" addr add "$SITE_FAR/32" dev lo
+  ip -n "$NS_C" route add "$SITE_PEER/32" via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_C" link add vx-iots type vxlan id 42 local "$CLI_IP" remote "$SITE_PEER" dstport 4789
+  ip -n "$NS_S" link add vx-iots type vxlan id 42 local "$SITE_PEER" remote "$CLI_IP" dstport 4789
+  ip -n "$NS_C" addr add 172.30.0.1/24 dev vx-iots
+  ip -n "$NS_S" addr add 172.30.0.2/24 dev vx-iots
+  ip -n "$NS_C" link set vx-iots up
+  ip -n "$NS_S" link set vx-iots up
+  ip -n "$NS_C" route add 172.28.0.0/16 via 172.30.0.2 dev vx-iots
+  start_nginx "$SITE_FAR"
+  cap_start site-tunnel.pcap
+  in_cli curl -sS --fail -o /dev/null "http://$SITE_FAR/status.json" || die "site-tunnel: the page did not come"
+  in_cli ping -n -c 3 -i 0.2 "$SITE_FAR" >"$WORK/ping.log" 2>&1 || die "site-tunnel: ping: $(cat "$WORK/ping.log")"
+  cap_stop
+  stop_servers
+  ip -n "$NS_C" link del vx-iots
+  ip -n "$NS_S" link del vx-iots
+  ip -n "$NS_C" route del "$SITE_PEER/32" via "$SRV_IP" dev "$VETH_C"
+  ip -n "$NS_S" addr del "$SITE_FAR/32" dev lo
+  ip -n "$NS_S" addr del "$SITE_PEER/32" dev lo
+}
+
 # A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
 # home hub), on one connection, logged in with a user name and password in
 # clear: what most smart-home MQTT setups without TLS look like.
@@ -2039,6 +2071,11 @@ verify() {
                 # Active mode: the server opens the data connection, from port 20.
                 expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
                 expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
+    site-tunnel) # Every frame is VXLAN between the two tunnel ends; inside, one HTTP fetch from the
+                # far host, and three pings it answers.
+                expect_no_packets site-tunnel.pcap '!vxlan && !arp'
+                expect_packets site-tunnel.pcap 'vxlan && ip.src == 203.0.113.66 && ip.src == 172.28.2.3 && http.response.code == 200' 1
+                expect_packets site-tunnel.pcap 'vxlan && ip.src == 172.28.2.3 && icmp.type == 0' 3 ;;
     midstream)  # One connection seen from its middle: no SYN, no request, the body from port 80.
                 expect_no_packets midstream.pcap 'tcp.flags.syn == 1'
                 expect_no_packets midstream.pcap 'http.request'

@@ -184,6 +184,9 @@ pub fn vendor(m: &Mac) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 pub struct Local {
     nets: Vec<(IpAddr, u8)>,
+    /// Addresses of another network, whatever their range: the hosts beyond the far end of a
+    /// tunnel to the internet ([`Local::learn`]), with that far end.
+    far: HashMap<IpAddr, IpAddr>,
 }
 
 impl Local {
@@ -204,10 +207,16 @@ impl Local {
             }
             nets.push((addr, len));
         }
-        Ok(Local { nets })
+        Ok(Local {
+            nets,
+            far: HashMap::new(),
+        })
     }
 
     pub fn contains(&self, a: &IpAddr) -> bool {
+        if !self.far.is_empty() && self.far.contains_key(a) {
+            return false;
+        }
         is_local(a) || self.nets.iter().any(|(n, len)| within(a, n, *len))
     }
 
@@ -222,16 +231,28 @@ impl Local {
     /// names) or an ARP message's sender claimed, and the /64 of a global address whose interface identifier is the modified EUI-64 of the
     /// MAC its frames come from (RFC 4291, appendix A: SLAAC without privacy extensions): only a
     /// host on this link sends with its own MAC, since a routed packet carries its router's.
+    ///
+    /// And takes out the addresses that only ever came out of a tunnel whose outer packets came
+    /// from the internet (the far side of a site-to-site GRE tunnel): a private address
+    /// there is a host of the other site, not of this network, however it is numbered.
     pub fn learn(&mut self, events: &[Event], flows: &[Flow]) {
         // How many IPv4 addresses each MAC claims in ARP (each pair is one event).
         let mut arp_addresses: HashMap<Mac, usize> = HashMap::new();
         for e in events {
-            if let Message::Arp { mac, ip } = &e.message {
+            if let Message::Arp { mac, ip, .. } = &e.message {
                 if !ip.is_unspecified() {
                     *arp_addresses.entry(*mac).or_default() += 1;
                 }
             }
         }
+        // ARP from the far side of a tunnel to the internet speaks for the other site.
+        let arp_beyond: HashSet<IpAddr> = events
+            .iter()
+            .filter_map(|e| match &e.message {
+                Message::Arp { ip, via, .. } if self.outer_on_internet(*via) => Some(IpAddr::V4(*ip)),
+                _ => None,
+            })
+            .collect();
         let mut add = |ip: IpAddr, len: u8| {
             let IpAddr::V6(a) = ip else {
                 // An IPv4 host address (the only ones learned).
@@ -266,8 +287,10 @@ impl Local {
             // (a LAN numbered from public space, a lab's 11.0.0.0/8). Not when its MAC shows
             // several addresses: a router asks from whichever of its own it likes (Linux's
             // default `arp_announce`), its WAN address among them.
-            if let Message::Arp { mac, ip } = &e.message {
-                if arp_addresses.get(mac).is_some_and(|n| *n == 1) {
+            if let Message::Arp { mac, ip, .. } = &e.message {
+                if arp_addresses.get(mac).is_some_and(|n| *n == 1)
+                    && !arp_beyond.contains(&IpAddr::V4(*ip))
+                {
                     add(IpAddr::V4(*ip), 32);
                 }
             }
@@ -303,6 +326,48 @@ impl Local {
                 }
             }
         }
+        let mut near: HashSet<IpAddr> = HashSet::new();
+        let mut far: HashMap<IpAddr, IpAddr> = HashMap::new();
+        for f in flows {
+            for side in [Side::A, Side::B] {
+                let ip = ip_of(&f.key.end(side).0);
+                let outer = f.outer[side as usize].map(|o| ip_of(&o));
+                if let (true, Some(o)) = (f.depth > 0 && self.outer_on_internet(outer), outer) {
+                    if self.contains(&ip) {
+                        far.entry(ip).or_insert(o);
+                    }
+                } else if f.depth == 0 || outer.is_some() {
+                    near.insert(ip);
+                }
+            }
+        }
+        for e in events {
+            if let Message::Arp { ip, via, .. } = &e.message {
+                let ip = IpAddr::V4(*ip);
+                match via {
+                    Some(o) if self.outer_on_internet(*via) => {
+                        if self.contains(&ip) {
+                            far.entry(ip).or_insert(*o);
+                        }
+                    }
+                    _ => {
+                        near.insert(ip);
+                    }
+                }
+            }
+        }
+        far.retain(|a, _| !near.contains(a));
+        self.far.extend(far);
+    }
+
+    /// The far end of the tunnel to the internet that address `a` lives beyond, if it does.
+    pub fn beyond(&self, a: &IpAddr) -> Option<IpAddr> {
+        self.far.get(a).copied()
+    }
+
+    /// Whether a tunnel packet's outer source (`via`) is on the internet.
+    fn outer_on_internet(&self, via: Option<IpAddr>) -> bool {
+        via.is_some_and(|o| !self.contains(&o))
     }
 }
 
@@ -387,7 +452,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut own: BTreeMap<Mac, BTreeSet<IpAddr>> = BTreeMap::new();
     for e in events {
         match &e.message {
-            Message::Arp { mac, ip } if !ip.is_unspecified() => {
+            Message::Arp { mac, ip, .. } if !ip.is_unspecified() => {
                 own.entry(*mac).or_default().insert(IpAddr::V4(*ip));
             }
             Message::Dhcp(m) if m.msg_type == Some(5) && !m.your_addr.is_unspecified() => {
@@ -558,7 +623,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     d.addresses.insert(IpAddr::V4(given));
                 }
             }
-            Message::Arp { mac, ip } => {
+            Message::Arp { mac, ip, .. } => {
                 let ip = IpAddr::V4(*ip);
                 if is_group_mac(mac)
                     || *mac == [0; 6]
@@ -843,7 +908,11 @@ mod tests {
             dst_port: 0,
             proto: 0,
             from_client: true,
-            message: Message::Arp { mac, ip: ip.into() },
+            message: Message::Arp {
+                mac,
+                ip: ip.into(),
+                via: None,
+            },
         };
         let host = [2, 0, 0, 0, 0, 1];
         let router = [2, 0, 0, 0, 0, 2];

@@ -434,6 +434,19 @@ impl Namer {
     }
 }
 
+/// Where an address is: the offline data's answer, or, for a host beyond the far end of a
+/// tunnel to the internet, that far end (its own address says nothing: it is another site's,
+/// often numbered from private space).
+pub fn place_of(intel: &Intel, local: &Local, a: IpAddr) -> Place {
+    match local.beyond(&a) {
+        Some(peer) => Place {
+            org: Some(format!("the site beyond the tunnel to {peer}")),
+            ..intel.place(peer)
+        },
+        None => intel.place(a),
+    }
+}
+
 /// The endpoints of every local device, busiest first within each device.
 pub fn endpoints(
     flows: &[Flow],
@@ -498,7 +511,7 @@ pub fn endpoints_named(
                 name: None,
                 named_by: NamedBy::None,
                 cnames: Vec::new(),
-                place: intel.place(addr),
+                place: place_of(intel, local, addr),
                 services: BTreeSet::new(),
                 flows: 0,
                 inbound: 0,

@@ -873,7 +873,7 @@ fn where_is(intel: &Intel, a: IpAddr, local: &Local, region: Option<&str>) -> St
     if local.contains(&a) {
         return "local network".into();
     }
-    let mut p = intel.place(a);
+    let mut p = crate::endpoints::place_of(intel, local, a);
     if let Some(r) = region {
         p.region = Some(r.to_string());
     }
@@ -3218,7 +3218,15 @@ fn tunnel_finding(
     out: &mut Findings,
 ) {
     let f = v.f;
+    // VXLAN and Geneve send each way from a port of their own to the other end's well-known
+    // port: the far end's datagrams are a flow of their own, and the same tunnel.
+    let each_way = matches!(
+        f.tunnel,
+        Some(iotscope_packet::tunnel::Tunnel::Vxlan | iotscope_packet::tunnel::Tunnel::Geneve)
+    );
     let (dev, peer, dir) = match (v.cdev, v.sdev) {
+        (Some(d), _) if each_way => (d, v.s, "with"),
+        (None, Some(d)) if each_way => (d, v.c, "with"),
         (Some(d), _) => (d, v.s, "to"),
         (None, Some(d)) => (d, v.c, "from"),
         (None, None) => return,

@@ -396,6 +396,9 @@ pub struct Flow {
     pub depth: u8,
     /// The tunnel the record's packets are, when they carry packets of other flows.
     pub tunnel: Option<Tunnel>,
+    /// For a record inside a tunnel: the outer source address of the first packet each side
+    /// sent, which tells on which side of the tunnel that end lives.
+    pub outer: [Option<Addr>; 2],
     /// Ethernet address of each side, from the first frame it sent.
     pub mac: [Option<Mac>; 2],
     /// IPv4 TTL or IPv6 hop limit of the first frame each side sent (0 before it sent one): a
@@ -473,6 +476,7 @@ impl Flow {
         Flow {
             depth,
             tunnel: None,
+            outer: [None; 2],
             key,
             first_sender: side,
             initiator: side,
@@ -809,6 +813,7 @@ impl FlowTable {
     ) {
         // A tunnel's packet is also a packet of its own flow, as tshark counts it.
         let mut layer = *d;
+        let mut outer = None;
         for depth in 0..=tunnel::MAX_DEPTH {
             if layers >> depth == 0 {
                 break;
@@ -823,11 +828,15 @@ impl FlowTable {
                     self.stats.tunnelled += 1;
                 }
                 let carries = inner.map(|(t, _)| t);
-                let at = (depth as u8, carries);
+                let at = (depth as u8, carries, outer);
                 self.add_layer(frame, ts, wire_len, &layer, bytes, at);
             }
             match inner {
-                Some((_, next)) => layer = next,
+                Some((t, next)) => {
+                    // A mirror's copies were seen where it is: no tunnel carried them there.
+                    outer = (!tunnel::mirrors(&layer, bytes, t)).then_some(layer.src);
+                    layer = next;
+                }
                 None => break,
             }
         }
@@ -865,7 +874,8 @@ impl FlowTable {
 
     /// Adds one layer of a frame: the frame itself (depth 0), or a packet `depth` tunnels deep in
     /// it, which leaves the sweep schedule alone (it counts frames, not layers); `carries` is the
-    /// tunnel this layer is, when it carries another.
+    /// tunnel this layer is, when it carries another, and `outer` the source address of the
+    /// layer that carried this one.
     fn add_layer(
         &mut self,
         frame: u64,
@@ -873,7 +883,7 @@ impl FlowTable {
         wire_len: u32,
         d: &Decoded,
         bytes: &[u8],
-        (depth, carries): (u8, Option<Tunnel>),
+        (depth, carries, outer): (u8, Option<Tunnel>, Option<Addr>),
     ) {
         // tshark's Ethernet conversations leave out 802.11 stations.
         if self.cfg.eth_conversations && !d.not_ethernet {
@@ -895,7 +905,11 @@ impl FlowTable {
                     dst_port: 0,
                     proto: 0,
                     from_client: true,
-                    message: Message::Arp { mac, ip },
+                    message: Message::Arp {
+                        mac,
+                        ip,
+                        via: outer.map(|o| iotscope_packet::ip_of(&o)),
+                    },
                 });
                 self.stats.events += 1;
                 if !self.cfg.keep_events {
@@ -965,6 +979,9 @@ impl FlowTable {
         update(flow, side, frame, ts, wire_len, d, bytes);
         if carries.is_some() {
             flow.tunnel = carries;
+        }
+        if flow.outer[side as usize].is_none() {
+            flow.outer[side as usize] = outer;
         }
         if matches!(d.transport, Transport::Tcp | Transport::Udp) {
             if cfg.messages {
@@ -1190,7 +1207,7 @@ impl FlowOutput {
         let before = out.events.len();
         let mut nd_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         out.events.retain(|e| match &e.message {
-            Message::Arp { mac, ip } => arp_seen.insert((*mac, *ip)),
+            Message::Arp { mac, ip, .. } => arp_seen.insert((*mac, *ip)),
             Message::Ndp(m) => nd_seen.insert((m.kind, e.src, m.about())),
             _ => true,
         });

@@ -555,7 +555,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             ),
             ch.addr.map(|a| format!("address {a}")).unwrap_or_default(),
         ),
-        Message::Arp { mac, ip } => (
+        Message::Arp { mac, ip, .. } => (
             "arp",
             format!("{} is at {}", ip, fmt_mac(mac)),
             String::new(),

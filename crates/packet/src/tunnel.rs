@@ -120,6 +120,20 @@ pub fn decode_inner(d: &Decoded, frame: &[u8]) -> Option<(Tunnel, Decoded)> {
     Some((tunnel, inner))
 }
 
+/// Whether tunnel packet `d` (decoded from `frame`, carrying a `tunnel`) is a switch's or a
+/// sensor's copy of traffic it saw (ERSPAN over GRE, TZSP) rather than traffic it carries:
+/// the packets inside were seen on the sender's network, not sent through it.
+pub fn mirrors(d: &Decoded, frame: &[u8], tunnel: Tunnel) -> bool {
+    match tunnel {
+        Tunnel::Tzsp => true,
+        Tunnel::Gre => {
+            let p = d.payload(frame);
+            p.len() >= 4 && matches!(be16(p, 2), 0x88be | 0x22eb)
+        }
+        _ => false,
+    }
+}
+
 /// The tunnel, the inner packet's link type and its offset in `frame`.
 fn inner_link(d: &Decoded, frame: &[u8]) -> Option<(Tunnel, LinkType, usize)> {
     if !d.is_ip() || d.fragment {

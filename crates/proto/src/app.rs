@@ -321,6 +321,9 @@ pub enum Message {
     Arp {
         mac: [u8; 6],
         ip: std::net::Ipv4Addr,
+        /// The source address of the tunnel packet that carried it, when it came in one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        via: Option<std::net::IpAddr>,
     },
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use iotscope_analyze::behaviour::{self, Beacon, LongLived, Thresholds};
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.11";
+pub const SCHEMA_VERSION: &str = "1.12";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -105,6 +105,17 @@ pub struct Network {
     /// capture): not assessed.
     #[serde(default)]
     pub outside_flows: u64,
+    /// Of those, the flows inside tunnels (both ends on the internet or beyond a tunnel's far
+    /// end): the tunnel itself is assessed, as its device's flow.
+    #[serde(default)]
+    pub outside_tunnelled: u64,
+    /// Local addresses that received data from the internet (on two flows or more) and never
+    /// sent a packet: what a capture of one direction only shows (a capture filter, a mirror port copying one way).
+    /// They are no devices (nothing they did is in the capture); a few are named.
+    #[serde(default)]
+    pub receive_only: Vec<String>,
+    #[serde(default)]
+    pub receive_only_count: u64,
     /// Countries of those addresses (ISO codes), most bytes first.
     pub countries: Vec<String>,
     /// Share of bytes exchanged with the internet inside TLS, QUIC or SSH (0 to 1): the sum over
@@ -276,7 +287,10 @@ pub struct EndpointReport {
 impl EndpointReport {
     /// Some flow to it was answered: a destination reached, not only tried.
     pub fn answered(&self) -> bool {
-        self.unanswered < self.flows
+        // Flows opened both ways, each with nothing back on it, are one exchange: a tunnel
+        // whose ends each send from a port of their own (VXLAN, Geneve), or two syslog or RTP
+        // streams.
+        self.unanswered < self.flows || (self.inbound > 0 && self.inbound < self.flows)
     }
 
     /// A destination the device tried in vain: it opened flows to it, and none was answered
@@ -502,6 +516,7 @@ pub fn build(i: &Input) -> Report {
                 (&tls_of, &flow_names),
                 start,
                 i.baseline,
+                i.local,
             )
         })
         .collect();
@@ -565,6 +580,63 @@ pub fn build(i: &Input) -> Report {
         unrecognised = unrecognised.saturating_add(e.bytes_unrecognised);
         total = total.saturating_add(e.bytes_up.saturating_add(e.bytes_down));
     }
+    // Local addresses that got data from the internet on two flows or more (one can be the
+    // tail of a connection that ended as the capture began) and sent nothing at all. Tunnels'
+    // insides are left out: their far ends are another network's.
+    let (receive_only, receive_only_count) = {
+        let mut sent: HashSet<IpAddr> = HashSet::new();
+        let mut got: BTreeMap<IpAddr, u32> = BTreeMap::new();
+        for f in i.flows.iter().filter(|f| f.depth == 0) {
+            for side in [Side::A, Side::B] {
+                let ip = ip_of(&f.key.end(side).0);
+                if f.from(side).packets > 0 {
+                    sent.insert(ip);
+                    continue;
+                }
+                let other = ip_of(&f.key.end(side.other()).0);
+                if f.from(side.other()).payload_bytes > 0
+                    && i.local.contains(&ip)
+                    && !(ip.is_multicast()
+                        || ip.is_unspecified()
+                        || ip.is_loopback()
+                        || devices::is_broadcast(&ip))
+                    && !i.local.contains(&other)
+                {
+                    *got.entry(ip).or_default() += 1;
+                }
+            }
+        }
+        let only: Vec<IpAddr> = got
+            .into_iter()
+            .filter(|(a, n)| *n >= 2 && !sent.contains(a))
+            .map(|(a, _)| a)
+            .collect();
+        (
+            only.iter()
+                .take(3)
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>(),
+            only.len() as u64,
+        )
+    };
+    // Flows with no host of this network at either end.
+    let (outside, outside_tunnelled) = i
+        .flows
+        .iter()
+        .filter(|f| {
+            let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
+            let outside = |x: &IpAddr| {
+                !(i.local.contains(x)
+                    || x.is_loopback()
+                    || x.is_unspecified()
+                    || x.is_multicast()
+                    || devices::is_broadcast(x))
+            };
+            outside(&a) && outside(&b)
+        })
+        .fold((0u64, 0u64), |(n, t), f| {
+            (n + 1, t + u64::from(f.depth > 0))
+        });
     Report {
         schema: "iotscope-report".into(),
         schema_version: SCHEMA_VERSION.into(),
@@ -586,21 +658,10 @@ pub fn build(i: &Input) -> Report {
             endpoints: endpoints_n,
             destinations,
             tried,
-            outside_flows: i
-                .flows
-                .iter()
-                .filter(|f| {
-                    let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
-                    let outside = |x: &IpAddr| {
-                        !(i.local.contains(x)
-                            || x.is_loopback()
-                            || x.is_unspecified()
-                            || x.is_multicast()
-                            || devices::is_broadcast(x))
-                    };
-                    outside(&a) && outside(&b)
-                })
-                .count() as u64,
+            outside_flows: outside,
+            outside_tunnelled,
+            receive_only,
+            receive_only_count,
             countries: countries.into_iter().map(|c| c.0).collect(),
             encrypted_share: (total > 0).then(|| enc as f64 / total as f64),
             unrecognised_share: (total > 0).then(|| unrecognised as f64 / total as f64),
@@ -658,6 +719,7 @@ fn device_report(
     (tls_of, flow_names): (&HashMap<u64, &'static str>, &HashMap<u64, &str>),
     start: Nanos,
     base: Option<&Baseline>,
+    local: &Local,
 ) -> DeviceReport {
     let mut findings = findings;
     let idn = identify(d);
@@ -871,7 +933,7 @@ fn device_report(
         &endpoints,
         unlisted.tried() as usize,
         long,
-        &local_talk(flows),
+        &local_talk(flows, local),
         // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
         // NOTIFY) answer or announce; they open nothing.
         flows
@@ -1278,7 +1340,7 @@ fn weakness(f: &FindingReport) -> String {
 /// What a device says on the local network, from the flows it opened there: "mdns (multicast)",
 /// "tuya (broadcast)", "http". Unlabelled traffic is named by its port; ICMP, IGMP, DNS, DHCP and
 /// NTP are left out.
-fn local_talk(flows: &[&Flow]) -> Vec<String> {
+fn local_talk(flows: &[&Flow], local: &Local) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in flows {
         // Plumbing every host does (ICMP, IGMP, DNS, DHCP, NTP) says nothing about the device.
@@ -1296,7 +1358,7 @@ fn local_talk(flows: &[&Flow]) -> Vec<String> {
         let scope = match s {
             a if devices::is_broadcast(&a) => " (broadcast)",
             a if a.is_multicast() => " (multicast)",
-            a if devices::is_local(&a) => "",
+            a if local.contains(&a) => "",
             _ => continue,
         };
         // A label the payload refuted is told by its port, as an unknown application is.

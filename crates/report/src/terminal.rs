@@ -215,7 +215,35 @@ pub fn render(r: &Report) -> String {
         .iter()
         .any(|r| r.reason == "wlan-encrypted");
     // With encrypted Wi-Fi the reason is the encryption, said below.
-    if n.devices == 0 && n.packets > 0 && !encrypted_wifi {
+    if n.receive_only_count > 0 {
+        let more = n.receive_only_count as usize - n.receive_only.len();
+        let _ = writeln!(
+            o,
+            "  {}",
+            wrap(
+                &format!(
+                    "{} of this network only received data from the internet and never sent a \
+                     packet ({}{}): the capture may hold one direction only (a capture filter, \
+                     or a mirror port copying one way), and what {} sent cannot be assessed.",
+                    plural(n.receive_only_count as usize, "host", "hosts"),
+                    n.receive_only.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    },
+                    if n.receive_only_count == 1 {
+                        "it"
+                    } else {
+                        "they"
+                    }
+                ),
+                2,
+                2
+            )
+        );
+    }
+    if n.devices == 0 && n.packets > 0 && !encrypted_wifi && n.receive_only_count == 0 {
         // Say why rather than print an empty report.
         let _ = writeln!(
             o,
@@ -224,7 +252,8 @@ pub fn render(r: &Report) -> String {
              name it with --local CIDR (for example --local 203.0.113.0/24)."
         );
     }
-    if n.devices > 0 && n.outside_flows > 0 {
+    let direct = n.outside_flows.saturating_sub(n.outside_tunnelled);
+    if n.devices > 0 && direct > 0 {
         let _ = writeln!(
             o,
             "  {}",
@@ -232,7 +261,22 @@ pub fn render(r: &Report) -> String {
                 &format!(
                     "{} not assessed: no host of this network at either end (a LAN of public \
                      addresses nothing in the capture placed here? name it with --local CIDR).",
-                    plural(n.outside_flows as usize, "flow", "flows")
+                    plural(direct as usize, "flow", "flows")
+                ),
+                2,
+                2
+            )
+        );
+    }
+    if n.outside_tunnelled > 0 {
+        let _ = writeln!(
+            o,
+            "  {}",
+            wrap(
+                &format!(
+                    "{} inside tunnels not assessed: neither end is a host of this network (the \
+                     tunnels themselves are, as flows of the devices at their ends).",
+                    plural(n.outside_tunnelled as usize, "flow", "flows")
                 ),
                 2,
                 2

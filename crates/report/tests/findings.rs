@@ -1736,12 +1736,16 @@ fn tunnels_are_findings_and_what_they_carry_is_read() {
         );
     }
     // The client's own address inside the tunnel is the client's: it wrapped those packets. The
-    // server's came in through the router, which did not send them.
+    // server's link-local address only ever came out of the tunnel from its internet end: it is
+    // the server's, of no device here.
     assert_eq!(
         holding(&r, "fe80::ffff:ffff:fffe").mac.as_deref(),
         Some("00:1b:17:00:01:15")
     );
-    assert_eq!(holding(&r, "fe80::8000:f227:3d77:e3b3").mac, None);
+    assert!(!r
+        .devices
+        .iter()
+        .any(|d| d.addresses.iter().any(|a| a == "fe80::8000:f227:3d77:e3b3")));
 
     // A wireless controller and its access point on one LAN: CAPWAP is information, and the
     // 802.11 frames inside it (frame control swapped, Cisco style) are read down to DHCP.
@@ -3160,4 +3164,63 @@ fn a_plain_http_download_seen_from_its_middle_is_cleartext_http() {
         "{}",
         dev.verdict.text
     );
+}
+
+#[test]
+fn hosts_beyond_a_tunnel_to_the_internet_are_another_sites() {
+    // A VXLAN tunnel from 10.99.0.2 to 203.0.113.66; through it, curl and ping reach 172.28.2.3,
+    // a private address of the other site, and 172.30.0.2, the far end's tunnel address.
+    let r = report(recorded("site-tunnel.pcap"));
+    let held: Vec<&String> = r.devices.iter().flat_map(|d| &d.addresses).collect();
+    for far in ["172.28.2.3", "172.30.0.2"] {
+        assert!(
+            !held.contains(&&far.to_string()),
+            "{far} is a device: {held:?}"
+        );
+    }
+    // The near end of the tunnel is this network's: its device fetched the page.
+    let near = holding(&r, "172.30.0.1");
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1, "{http:?}");
+    assert_eq!(http[0].0.id, near.id);
+    assert_eq!(
+        fact(http[0].1, "server"),
+        "172.28.2.3 (the site beyond the tunnel to 203.0.113.66)"
+    );
+    // One tunnel, whichever end sent: both directions are one finding, on the host at this end.
+    let t = of(&r, FindingId::Tunnel);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].1.subject, "VXLAN with 203.0.113.66");
+    assert!(holding(&r, "10.99.0.2").id == t[0].0.id);
+    // Nothing was inbound: no service of any device was reached from beyond the tunnel.
+    assert!(of(&r, FindingId::ExposedService).is_empty());
+    // Each end sent on its own flow: the far end answered, nothing was only tried.
+    let dev = holding(&r, "10.99.0.2");
+    assert!(
+        !dev.verdict.text.contains("no answer"),
+        "{}",
+        dev.verdict.text
+    );
+    assert_eq!(r.network.outside_tunnelled, 0);
+}
+
+#[test]
+fn a_capture_of_one_direction_says_so() {
+    // A firewall's log of four DNS answers from the internet to 10.0.0.20: nothing 10.0.0.20 sent
+    // is in it, so it is no device, and the report says why instead of looking idle.
+    let r = report(capture("tcpdump__nflog.pcap"));
+    assert!(r.devices.is_empty());
+    assert_eq!(r.network.receive_only, ["10.0.0.20"]);
+    assert_eq!(r.network.receive_only_count, 1);
+    let text = iotscope_report::terminal::render(&r);
+    assert!(text.contains("one direction only"), "{text}");
+    assert!(!text.contains("No local device"), "{text}");
+    // Hosts that also sent are not listed, whatever else they received.
+    for name in ["nDPI__iphone.pcap", "nDPI__teredo.pcap"] {
+        assert_eq!(
+            report(capture(name)).network.receive_only_count,
+            0,
+            "{name}"
+        );
+    }
 }
