@@ -249,7 +249,9 @@ impl Local {
         let arp_beyond: HashSet<IpAddr> = events
             .iter()
             .filter_map(|e| match &e.message {
-                Message::Arp { ip, via, .. } if self.outer_on_internet(*via) => Some(IpAddr::V4(*ip)),
+                Message::Arp { ip, via, .. } if self.outer_on_internet(*via) => {
+                    Some(IpAddr::V4(*ip))
+                }
                 _ => None,
             })
             .collect();
@@ -432,6 +434,14 @@ pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
         .collect()
 }
 
+/// Whether side `side` of flow `f` sent to a group (multicast or broadcast): such packets
+/// carry the TTL their program chose (SSDP's NOTIFY goes out with 4, 127 or 255, whatever the
+/// system's default), which tells nothing of routers crossed.
+fn to_group(f: &Flow, side: Side) -> bool {
+    let to = ip_of(&f.key.end(side.other()).0);
+    to.is_multicast() || is_broadcast(&to)
+}
+
 /// A TTL that no host starts with (32, 64, 128, 255), and above the tiny values link-local
 /// protocols choose: the packet crossed at least one router.
 fn decremented_ttl(ttl: u8) -> bool {
@@ -488,12 +498,24 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 && !ip.is_unspecified()
                 && local.contains(&ip)
                 && decremented_ttl(f.ttl[side as usize])
+                && !to_group(f, side)
             {
                 routed_by.entry(m).or_default().insert(ip);
             }
         }
     }
     routed_by.retain(|_, a| a.len() >= 2);
+    // MACs that both ends of one conversation between two local hosts came from: no station of
+    // its own can be both ends, so each host is known by its address, reached through that MAC
+    // (a bridge that rewrites the MACs of the hosts behind it, a mirror of a routed link).
+    let two_ended: HashSet<Mac> = flows
+        .iter()
+        .filter_map(|f| {
+            let m = f.mac[0].filter(|m| !is_group_mac(m) && f.mac[1] == Some(*m))?;
+            let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
+            (a != b && local.contains(&a) && local.contains(&b)).then_some(m)
+        })
+        .collect();
     // The MACs that frames from internet addresses carry: the router's, on a LAN capture.
     // (flows, first frame) per MAC.
     let mut from_internet: BTreeMap<Mac, (u64, u64)> = BTreeMap::new();
@@ -507,7 +529,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             let unspecified = ip.is_unspecified();
             if !(local.contains(&ip) || unspecified) {
-                if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) {
+                // Frames from the internet that carry the local end's own MAC were not forwarded
+                // by a router of their own: that MAC is no gateway to the internet.
+                let own = f.mac[side as usize] == f.mac[side.other() as usize];
+                if let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m) && !own) {
                     let c = from_internet.entry(m).or_insert((0, f.first_frame));
                     c.0 += 1;
                     c.1 = c.1.min(f.first_frame);
@@ -534,11 +559,13 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                         && ip.is_ipv4()
                         && !unspecified
                         && (routed_ttl(f.ttl[side as usize])
+                            && !to_group(f, side)
                             && match own.get(&m) {
                                 Some(a) => !a.contains(&ip),
                                 None => f.ttl[side as usize] > 32 && !sent_here.contains(&(m, ip)),
                             }
-                            || routed_by.get(&m).is_some_and(|a| a.contains(&ip))) =>
+                            || routed_by.get(&m).is_some_and(|a| a.contains(&ip))
+                            || two_ended.contains(&m)) =>
                 {
                     let key = DeviceKey::Ip(ip);
                     by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);

@@ -3224,3 +3224,21 @@ fn a_capture_of_one_direction_says_so() {
         );
     }
 }
+
+#[test]
+fn a_group_address_ttl_says_nothing_of_routers() {
+    // The router 192.168.0.1 announces itself by SSDP with TTL 127, from its own MAC: a TTL its
+    // SSDP program chose for the multicast group, not a hop crossed. It is its own device,
+    // keyed by its MAC, and no host behind another one.
+    let r = report(capture("ja4plus__dns.cap"));
+    let router = holding(&r, "192.168.0.1");
+    assert_eq!(router.mac.as_deref(), Some("00:13:46:0b:22:ba"));
+    assert_eq!(router.behind, None);
+    assert_eq!(router.kind, "router/ap");
+    assert_eq!(
+        r.devices.len(),
+        2,
+        "{:?}",
+        r.devices.iter().map(|d| &d.id).collect::<Vec<_>>()
+    );
+}
