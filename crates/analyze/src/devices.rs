@@ -505,6 +505,18 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         }
     }
     routed_by.retain(|_, a| a.len() >= 2);
+    // Each address's MAC on this link: the first that sent from it with a TTL a host starts with.
+    let mut own_station: HashMap<IpAddr, Mac> = HashMap::new();
+    for f in flows {
+        for side in [Side::A, Side::B] {
+            if let Some(m) = f.mac[side as usize] {
+                let ip = ip_of(&f.key.end(side).0);
+                if sent_here.contains(&(m, ip)) {
+                    own_station.entry(ip).or_insert(m);
+                }
+            }
+        }
+    }
     // MACs that both ends of one conversation between two local hosts came from: no station of
     // its own can be both ends, so each host is known by its address, reached through that MAC
     // (a bridge that rewrites the MACs of the hosts behind it, a mirror of a routed link).
@@ -546,7 +558,21 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     .then(|| station_of.get(&ip).copied())
                     .flatten()
             });
+            // The MAC this address sent from on this link, with a TTL a host starts with,
+            // when that is not this side's MAC.
+            let station = mac.and_then(|m| own_station.get(&ip).copied().filter(|s| *s != m));
             let key = match mac {
+                // The same host's packets forwarded on under a router's MAC (a capture on every
+                // interface of a host that routes its containers: Linux's "any" sees each packet
+                // as it came in on the container's link and as it leaves): it is that station.
+                Some(m)
+                    if station.is_some()
+                        && !is_group_mac(&m)
+                        && ip.is_ipv4()
+                        && routed_ttl(f.ttl[side as usize]) =>
+                {
+                    DeviceKey::Mac(station.unwrap_or(m))
+                }
                 // A local IPv4 address that its frames' MAC never claimed, in packets that
                 // crossed a router: a host behind that MAC's router, a device of its own. When
                 // the MAC claims no address at all, the packets must never have come from this

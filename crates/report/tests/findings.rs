@@ -3242,3 +3242,23 @@ fn a_group_address_ttl_says_nothing_of_routers() {
         r.devices.iter().map(|d| &d.id).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_host_seen_again_as_it_is_routed_on_is_one_device() {
+    // A Kubernetes node captured on every interface: the pod 172.16.166.133 sends from its own
+    // MAC with TTL 64, and each packet is seen again as the node routes it out under Calico's
+    // ee:ee:ee:ee:ee:ee with TTL 63. One pod, one device, keyed by its own MAC.
+    let r = report(capture("pypacker__mqtt_over_linuxcc.pcap"));
+    let holders: Vec<&str> = r
+        .devices
+        .iter()
+        .filter(|d| d.addresses.iter().any(|a| a == "172.16.166.133"))
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(holders, ["82:a2:82:c5:2f:78"]);
+    // Pods of other nodes, which arrive only routed, are still hosts behind the node.
+    assert_eq!(
+        holding(&r, "172.16.192.90").behind.as_deref(),
+        Some("ee:ee:ee:ee:ee:ee")
+    );
+}
