@@ -69,6 +69,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = iot::mqtt_connack(body);
     let _ = iot::ubnt_discovery(body);
     let _ = iot::nat_pmp(body);
+    let _ = iot::netbios_datagram(body);
     let _ = iot::control_protocol(body, |_| true);
     let _ = iot::netbios_name(&String::from_utf8_lossy(body));
     let _ = ftp::announcement(body, tcp);

@@ -809,6 +809,21 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
             }
+            // A NetBIOS datagram names its sender's host (a workstation or server name, not a
+            // group's), at the address it gives.
+            Message::NetbiosDatagram(n) => {
+                let Some((name, 0x00 | 0x20)) = iotscope_proto::iot::netbios_suffix(&n.source)
+                else {
+                    continue;
+                };
+                let name = name.trim();
+                if name.is_empty() || name.chars().any(|c| c.is_control()) {
+                    continue;
+                }
+                if let Some(d) = owner(IpAddr::V4(n.source_addr)).and_then(|k| by_key.get_mut(&k)) {
+                    d.claim("nbns-name", name, e.frame);
+                }
+            }
             Message::HttpRequest(r) => {
                 let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
                     continue;

@@ -84,6 +84,8 @@ enum Match {
     Prefix(&'static str),
     Contains(&'static str),
     Suffix(&'static str),
+    /// The domain or a name under it (`ring.com`, `api.ring.com`; not `spring.com`).
+    Domain(&'static str),
     /// One of the value's words (split at anything not a letter or digit): "cam" in
     /// "garden-cam", not in "camden".
     Word(&'static str),
@@ -97,6 +99,11 @@ impl Match {
             Match::Prefix(p) => v.starts_with(p),
             Match::Contains(p) => v.contains(p),
             Match::Suffix(p) => v.ends_with(p) || v.ends_with(&format!("{p}.")),
+            Match::Domain(p) => {
+                let v = v.strip_suffix('.').unwrap_or(&v);
+                v.strip_suffix(p)
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+            }
             Match::Word(p) => v
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .any(|w| w == p),
@@ -106,7 +113,7 @@ impl Match {
 
 use Confidence::{High, Low, Medium};
 use Kind::*;
-use Match::{Contains, Exact, Prefix, Suffix, Word};
+use Match::{Contains, Domain, Exact, Prefix, Suffix, Word};
 
 /// (claim kind, match on its lowercase value, device kind, confidence)
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
@@ -378,11 +385,18 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // the Tuya app to find is one of them, whoever made its Wi-Fi module.
     ("tuya-discovery", Prefix(""), SmartHome, Medium),
     // The cloud a device contacts (weak: a phone's app contacts it too).
-    ("contacts", Suffix("meethue.com"), LightBridge, Low),
-    ("contacts", Suffix("withings.net"), ScaleHealth, Low),
-    ("contacts", Suffix("fitbit.com"), ScaleHealth, Low),
-    ("contacts", Suffix("ring.com"), Doorbell, Low),
-    ("contacts", Suffix("august.com"), Lock, Low),
+    ("contacts", Domain("meethue.com"), LightBridge, Low),
+    ("contacts", Domain("withings.net"), ScaleHealth, Low),
+    ("contacts", Domain("fitbit.com"), ScaleHealth, Low),
+    ("contacts", Domain("ring.com"), Doorbell, Low),
+    ("contacts", Domain("august.com"), Lock, Low),
+    // Clouds of camera makers that make nothing else (Blink's is Immedia Semiconductor's).
+    ("contacts", Domain("immedia-semi.com"), Camera, Low),
+    ("contacts", Domain("arlo.com"), Camera, Low),
+    ("contacts", Domain("wyzecam.com"), Camera, Low),
+    ("contacts", Domain("dropcam.com"), Camera, Low),
+    ("contacts", Domain("ezvizlife.com"), Camera, Low),
+    ("contacts", Domain("ecobee.com"), Thermostat, Low),
 ];
 
 /// Decides what kind of device `d` is.
@@ -495,6 +509,19 @@ mod tests {
             kind_of(&[("user-agent", "AirControl Agent v1.0")]),
             (RouterAp, Some(Medium))
         );
+    }
+
+    #[test]
+    fn a_camera_makers_cloud_names_a_camera_weakly() {
+        // A Blink camera's only server in pcap-doctor's dns-mdns fixture.
+        assert_eq!(
+            kind_of(&[("contacts", "rest-hw-u044.immedia-semi.com")]),
+            (Camera, Some(Low))
+        );
+        assert_eq!(kind_of(&[("contacts", "arlo.com.")]), (Camera, Some(Low)));
+        // A name that only ends with the same letters is another domain.
+        assert_eq!(kind_of(&[("contacts", "carlo.com")]).0, Unknown);
+        assert_eq!(kind_of(&[("contacts", "spring.com")]).0, Unknown);
     }
 
     #[test]

@@ -351,12 +351,15 @@ fn tuya_beacons_and_smart_home_vendors_make_smart_home_devices() {
 fn netbios_names_from_a_hosts_own_answers_not_from_questions_or_groups() {
     // netbios.pcap: 10.0.4.24 answers a query for its name GUNNAR<00> (frame 69), 10.0.5.1 for
     // GURU<00> (frame 107). Hosts that only asked for names, and the workgroup VIGILANT_GROUP
-    // in GUNNAR's NBSTAT answer, name no one.
+    // in GUNNAR's NBSTAT answer, name no one. 10.0.5.9 and 10.0.5.93 send browser
+    // announcements (NetBIOS datagrams, frames 20 and 113) as NVR9<20> and BOWIE<20>.
     let inv = inventory("nDPI__netbios.pcap");
     assert_eq!(device(&inv, "00:1c:c4:10:79:0f").names(), ["GUNNAR"]);
     assert_eq!(device(&inv, "ec:a8:6b:f4:60:77").names(), ["GURU"]);
+    assert_eq!(device(&inv, "00:30:48:b0:b1:94").names(), ["NVR9"]);
+    assert_eq!(device(&inv, "00:30:48:b0:b1:a6").names(), ["BOWIE"]);
     let named: Vec<String> = inv.iter().flat_map(|d| d.names()).collect();
-    assert_eq!(named.len(), 2, "{named:?}");
+    assert_eq!(named.len(), 4, "{named:?}");
     // dos_win98_smb_netbeui.pcap: a Windows 98 host registers MDJR98 (<00>, <20>, and <03>,
     // the messenger's), the group WORKGROUP<00>, and its user's messenger name: only its own
     // host name names it.

@@ -655,6 +655,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 m.result.map(|r| format!("result={r}")),
             ]),
         ),
+        Message::NetbiosDatagram(d) => (
+            "netbios-datagram",
+            format!("{} -> {}", d.source, d.destination),
+            format!("source address {}", d.source_addr),
+        ),
         Message::Ubnt(u) => (
             "ubnt-discovery",
             if u.search {

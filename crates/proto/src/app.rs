@@ -317,6 +317,8 @@ pub enum Message {
     Ndp(Box<ndp::Ndp>),
     /// A NAT-PMP or PCP request or answer: a port forwarded from the router's public address.
     NatPmp(Box<iot::NatPmp>),
+    /// A NetBIOS datagram's header: the name and address of the host that sent it.
+    NetbiosDatagram(Box<iot::NetbiosDatagram>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -1364,6 +1366,12 @@ impl AppState {
             App::NatPmp if !p.tcp => {
                 if let Some(m) = iot::nat_pmp(p.payload) {
                     emit(Message::NatPmp(Box::new(m)));
+                }
+            }
+            App::Netbios if !p.tcp => {
+                if let Some(d) = iot::netbios_datagram(p.payload) {
+                    self.by = By::Both;
+                    emit(Message::NetbiosDatagram(Box::new(d)));
                 }
             }
             App::UbntDiscovery if !p.tcp => {

@@ -227,6 +227,55 @@ pub fn netbios_name(encoded: &str) -> String {
     )
 }
 
+/// A NetBIOS datagram (RFC 1002, 4.4.2; udp/138): the name and address of the host that sent it
+/// (a relay keeps them), and the name it is for. Windows' browser announces hosts this way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetbiosDatagram {
+    /// `HOST<00>`, as [`netbios_name`] writes it.
+    pub source: String,
+    pub source_addr: std::net::Ipv4Addr,
+    /// `WORKGROUP<1d>`.
+    pub destination: String,
+}
+
+/// Reads a direct unique, direct group or broadcast NetBIOS datagram's header.
+pub fn netbios_datagram(b: &[u8]) -> Option<NetbiosDatagram> {
+    let h = b.get(..14)?;
+    if !matches!(h[0], 0x10..=0x12) {
+        return None;
+    }
+    let source_addr = std::net::Ipv4Addr::new(h[4], h[5], h[6], h[7]);
+    let (source, used) = encoded_name(&b[14..])?;
+    let (destination, _) = encoded_name(&b[14 + used..])?;
+    Some(NetbiosDatagram {
+        source,
+        source_addr,
+        destination,
+    })
+}
+
+/// A NetBIOS name in its wire form (RFC 1002, 4.1: a 32-letter first label, then the scope's
+/// labels up to an empty one), decoded, and the bytes it took.
+fn encoded_name(b: &[u8]) -> Option<(String, usize)> {
+    let first = b.get(1..33).filter(|_| b[0] == 32)?;
+    let label = std::str::from_utf8(first).ok()?;
+    let name = netbios_name(label);
+    if name == label {
+        return None;
+    }
+    let mut at = 33;
+    loop {
+        let n = usize::from(*b.get(at)?);
+        if n == 0 {
+            return Some((name, at + 1));
+        }
+        if n > 63 {
+            return None;
+        }
+        at += 1 + n;
+    }
+}
+
 /// A NetBIOS name as [`netbios_name`] writes it, split into the name and its suffix byte.
 pub fn netbios_suffix(name: &str) -> Option<(&str, u8)> {
     let (n, rest) = name.rsplit_once('<')?;

@@ -3262,3 +3262,19 @@ fn a_host_seen_again_as_it_is_routed_on_is_one_device() {
         Some("ee:ee:ee:ee:ee:ee")
     );
 }
+
+#[test]
+fn hosts_are_named_by_the_netbios_datagrams_they_send() {
+    // Windows' browser announcements (udp/138) in nDPI's netbios capture: tshark reads the source
+    // names NVR9<20> from 10.0.5.9 and BOWIE<20> from 10.0.5.93, to VIGILANT_GROUP<1d>.
+    let r = report(capture("nDPI__netbios.pcap"));
+    assert!(holding(&r, "10.0.5.9").names.contains(&"NVR9".to_string()));
+    assert!(holding(&r, "10.0.5.93")
+        .names
+        .contains(&"BOWIE".to_string()));
+    // The group a datagram is for names nobody.
+    assert!(!r
+        .devices
+        .iter()
+        .any(|d| d.names.iter().any(|n| n == "VIGILANT_GROUP")));
+}
