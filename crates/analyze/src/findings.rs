@@ -2404,8 +2404,9 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         // A device's messages to its cloud, and the commands that come back, in clear across
         // the internet (on the LAN, a hub's broker in clear is the usual setup).
         App::Mqtt | App::Coap if v.server_public => Severity::Medium,
-        // IRC across the internet: chat in clear, and the command channel of many IoT bots.
-        App::Irc if v.server_public => Severity::Medium,
+        // IRC across the internet: chat in clear, and the command channel of many IoT bots;
+        // Messenger's MSNP in clear too.
+        App::Irc | App::Msnp if v.server_public => Severity::Medium,
         _ => return,
     };
     let versions = snmp_versions(ix, f);

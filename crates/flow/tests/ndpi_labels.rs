@@ -64,6 +64,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "BACnet" => "bacnet",
         "s7comm" => "s7comm",
         "EthernetIP" => "enip",
+        "BGP" => "bgp",
         "Unknown" => "unknown",
         _ => return None,
     })

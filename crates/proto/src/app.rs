@@ -96,6 +96,10 @@ pub enum App {
     /// Ubiquiti's device discovery (UDP 10001): UniFi and airMAX gear saying what it is.
     #[serde(rename = "ubnt-discovery")]
     UbntDiscovery,
+    /// BGP: routers exchanging routes (TCP 179).
+    Bgp,
+    /// MSNP: Microsoft's Messenger chat protocol (TCP 1863), in clear.
+    Msnp,
 }
 
 impl App {
@@ -155,6 +159,8 @@ impl App {
             App::Openvpn => "openvpn",
             App::Ipsec => "ipsec",
             App::UbntDiscovery => "ubnt-discovery",
+            App::Bgp => "bgp",
+            App::Msnp => "msnp",
         }
     }
 }
@@ -679,6 +685,8 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (false, 51820) => App::Wireguard,
             (_, 1194) => App::Openvpn,
             (false, 500 | 4500) => App::Ipsec,
+            (true, 179) => App::Bgp,
+            (true, 1863) => App::Msnp,
             _ => App::Unknown,
         }
     };
@@ -760,6 +768,28 @@ fn is_rtsp(b: &[u8]) -> bool {
 const DNSCRYPT_MAGIC: &[u8; 8] = b"r6fnvWj8";
 
 /// The application a payload's first bytes reveal, when they do.
+/// MSNP's first command on a connection, a line of its own: to the notification server the
+/// versions the client speaks (`VER 1 MSNP8 CVR0`), to a switchboard its login (`USR 93
+/// name@hotmail.com 1835953129.20013021`) or its answer to an invitation (`ANS 1 name ...`),
+/// each with a transaction number; the server's reply repeats the command and the number.
+fn looks_like_msnp(b: &[u8]) -> bool {
+    let Some(line) = b
+        .split(|c| *c == b'\n')
+        .next()
+        .filter(|l| l.len() < b.len())
+    else {
+        return false;
+    };
+    let mut words = line.trim_ascii_end().split(|c| *c == b' ');
+    let (Some(cmd), Some(id), Some(_)) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    matches!(cmd, b"VER" | b"USR" | b"ANS" | b"CVR")
+        && !id.is_empty()
+        && id.iter().all(u8::is_ascii_digit)
+        && (cmd != b"VER" || line.windows(5).any(|w| w == b" MSNP"))
+}
+
 fn by_content(p: &Packet<'_>) -> Option<App> {
     let b = p.payload;
     let at = if p.tcp { 2 } else { 0 };
@@ -772,6 +802,17 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         }
         if b.starts_with(b"SSH-") {
             return Some(App::Ssh);
+        }
+        // BGP (RFC 4271): a marker of sixteen 0xff bytes, the message's length (19 to 4096)
+        // and its type (OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH).
+        if b.len() >= 19 && b[..16].iter().all(|x| *x == 0xff) && (1..=5).contains(&b[18]) {
+            let len = u16::from_be_bytes([b[16], b[17]]);
+            if (19..=4096).contains(&len) {
+                return Some(App::Bgp);
+            }
+        }
+        if looks_like_msnp(b) {
+            return Some(App::Msnp);
         }
         if remote::rfb_version(b).is_some() {
             return Some(App::Vnc);
@@ -1898,6 +1939,8 @@ mod tests {
             App::Kerberos,
             App::Irc,
             App::UbntDiscovery,
+            App::Bgp,
+            App::Msnp,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");
@@ -2096,5 +2139,45 @@ mod tests {
         };
         a.label(&p);
         assert_eq!((a.app, a.by), (App::Http, By::Content));
+    }
+
+    #[test]
+    fn bgp_and_msnp_are_told_by_their_first_bytes_on_any_port() {
+        let label = |payload: &[u8], from_client: bool| {
+            let mut a = AppState::default();
+            a.label(&Packet {
+                payload,
+                tcp: true,
+                src_port: 40000,
+                dst_port: 50000,
+                from_client,
+                seq: 1,
+            });
+            a.app
+        };
+        // A KEEPALIVE: the marker, length 19, type 4.
+        let mut keepalive = vec![0xff; 16];
+        keepalive.extend_from_slice(&[0, 19, 4]);
+        assert_eq!(label(&keepalive, true), App::Bgp);
+        keepalive[18] = 9;
+        assert_eq!(label(&keepalive, true), App::Unknown);
+        // A switchboard login and its answer (ja4plus's suspectemployeechat.dmp), and the
+        // notification server's version exchange.
+        assert_eq!(
+            label(
+                b"USR 93 tesla_brian@hotmail.com 1835953129.20013021.2623242\r\n",
+                true
+            ),
+            App::Msnp
+        );
+        assert_eq!(
+            label(b"USR 93 OK tesla_brian@hotmail.com Brian\r\n", false),
+            App::Msnp
+        );
+        assert_eq!(label(b"VER 1 MSNP8 CVR0\r\n", true), App::Msnp);
+        // Not without the protocol's name, a transaction number, or a whole line.
+        assert_eq!(label(b"VER 1 HTTP\r\n", true), App::Unknown);
+        assert_eq!(label(b"USR x name\r\n", true), App::Unknown);
+        assert_eq!(label(b"USR 93 name", true), App::Unknown);
     }
 }
