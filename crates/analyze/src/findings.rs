@@ -1432,7 +1432,15 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         let Some(dev) = of_client.or(of_server) else {
             continue;
         };
-        let subject = format!("{protocol} to {server}");
+        // The server as the connection's other findings call it (the name the client looked
+        // up or sent, a local device's name), so that one server has one subject.
+        let name = ix
+            .flow_of
+            .get(&e.flow)
+            .map(|f| View::new(i, ix, f))
+            .filter(|v| v.s == server)
+            .map_or_else(|| server.to_string(), |v| v.name);
+        let subject = format!("{protocol} to {name}");
         let acc = out.get(
             FindingId::CleartextCredentials,
             dev,

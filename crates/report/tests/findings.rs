@@ -1255,7 +1255,8 @@ fn passwords_and_keys_in_request_bodies() {
     assert_eq!(creds.len(), 1, "{creds:?}");
     let f = creds[0].1;
     assert_eq!(f.severity, Severity::High);
-    assert_eq!(f.subject, "http to 10.10.10.37");
+    // Named as the client's other findings name the camera.
+    assert_eq!(f.subject, "http to DCS-935L (10.10.10.37)");
     assert_eq!(f.count, 4);
     let method = fact(f, "method");
     assert!(
@@ -2137,7 +2138,7 @@ fn snmp_communities_in_clear_and_v3_left_alone() {
     let (dev, f) = creds[0];
     assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
     assert_eq!(f.severity, Severity::High);
-    assert_eq!(f.subject, "snmp to 10.99.0.1");
+    assert_eq!(f.subject, "snmp to iotscope-srv (10.99.0.1)");
     // One community per flow, not per message: the walk's 38 messages count once.
     assert_eq!(f.count, 2);
     assert_eq!(fact(f, "method"), "community (v1), community (v2c)");
@@ -2592,7 +2593,7 @@ fn password_guessing_is_told_on_both_sides() {
     assert!(cam
         .verdict
         .text
-        .contains("it guesses telnet passwords on 10.98.1.10 (5 credentials tried"));
+        .contains("it guesses telnet passwords on Hangzhou Hikvision Digital Technology Co.,Ltd. (10.98.1.10) (5 credentials tried"));
     let victim = holding(&r, "10.98.1.10");
     let telnet = victim
         .findings
