@@ -635,18 +635,20 @@ impl Acc {
         }
     }
 
-    fn fact(&mut self, label: &str, value: impl Into<String>) -> &mut Self {
-        let value = value.into();
-        if value.is_empty() {
+    fn fact(&mut self, label: &str, value: impl AsRef<str> + Into<String>) -> &mut Self {
+        if value.as_ref().is_empty() {
             return self;
         }
         match self.facts.iter_mut().find(|(l, _)| l == label) {
+            // Most values come again on every flow of a finding: copied only when new.
             Some((_, v)) => {
-                v.insert(value);
+                if !v.contains(value.as_ref()) {
+                    v.insert(value.into());
+                }
             }
             None => self
                 .facts
-                .push((label.to_string(), BTreeSet::from([value]))),
+                .push((label.to_string(), BTreeSet::from([value.into()]))),
         }
         self
     }
@@ -684,14 +686,32 @@ fn join_values(label: &str, v: &BTreeSet<String>) -> String {
 /// Findings gathered per (id, device, subject).
 #[derive(Default)]
 struct Findings {
-    map: BTreeMap<(FindingId, String, String), Acc>,
+    /// By (finding, device, subject); sorted when the findings are listed.
+    map: HashMap<(FindingId, String, String), Acc>,
+}
+
+/// A finding's key, borrowed: the checks look up their finding for every flow and message, and
+/// most lookups find it already there, so the key's strings are copied only for a new one.
+/// It hashes as the owned key does (a tuple's and a struct's fields hash in order).
+#[derive(Hash)]
+struct KeyRef<'a>(FindingId, &'a str, &'a str);
+
+impl hashbrown::Equivalent<(FindingId, String, String)> for KeyRef<'_> {
+    fn equivalent(&self, k: &(FindingId, String, String)) -> bool {
+        self.0 == k.0 && self.1 == k.1 && self.2 == k.2
+    }
 }
 
 impl Findings {
     fn get(&mut self, id: FindingId, device: &str, subject: &str, sev: Severity) -> &mut Acc {
+        let key = KeyRef(id, device, subject);
+        if !self.map.contains_key(&key) {
+            self.map
+                .insert((id, device.to_string(), subject.to_string()), Acc::new(sev));
+        }
         self.map
-            .entry((id, device.to_string(), subject.to_string()))
-            .or_insert_with(|| Acc::new(sev))
+            .get_mut(&key)
+            .expect("the finding was just filed if it was not there")
     }
 }
 
@@ -993,7 +1013,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             );
         } else {
             acc.fact("beats", beats)
-                .fact("service", b.destination.service.clone())
+                .fact("service", b.destination.service.as_str())
                 .fact("period", duration(b.period))
                 .fact("jitter", duration(b.jitter))
                 .fact(per_beat, bytes(b.bytes_per_beat));
@@ -1047,7 +1067,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         );
         // Each connection in one line, so that its duration, bytes and end stay together.
         let listed = acc.tally.get("listed").copied().unwrap_or(0) as usize;
-        acc.fact("service", l.destination.service.clone())
+        acc.fact("service", l.destination.service.as_str())
             .fact("server", format!("{} ({place})", l.server));
         if listed < MAX_VALUES {
             *acc.tally.entry("listed".into()).or_insert(0) += 1;
@@ -1126,8 +1146,9 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 .collect();
         }
     }
-    let mut v: Vec<Finding> = out
-        .map
+    let mut entries: Vec<_> = out.map.into_iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut v: Vec<Finding> = entries
         .into_iter()
         .map(|((id, device, subject), acc)| {
             let summary = acc.summary.clone().unwrap_or_else(|| {
@@ -1450,12 +1471,12 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         acc.count += 1;
         let (first, last) = ix.span(e);
         acc.at(first, last, e.frame + 1);
-        acc.fact("protocol", protocol.clone())
-            .fact("method", method.clone());
+        acc.fact("protocol", protocol.as_str())
+            .fact("method", method.as_str());
         // SNMP v1 and v2c name no user: the community string is the whole credential.
         let user = user.unwrap_or_else(|| "(none)".into());
         if protocol != "snmp" {
-            acc.fact("user", user.clone());
+            acc.fact("user", user.as_str());
         }
         // A server that refused the login (a wrong password, or one no longer valid) still saw
         // it.
@@ -1542,7 +1563,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         let told = t.server.is_some_and(|(sdev, service)| {
             out.map
                 .get_mut(&(FindingId::ExposedService, sdev, service))
-                .map(|acc| acc.fact("password guessing", said.clone()))
+                .map(|acc| acc.fact("password guessing", said.as_str()))
                 .is_some()
         });
         if let Some(acc) = out.map.get_mut(&key) {
@@ -2255,10 +2276,10 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     );
                 }
                 for k in &r.body_keys {
-                    acc.fact("keys in request bodies (values not shown)", k.clone());
+                    acc.fact("keys in request bodies (values not shown)", k.as_str());
                 }
                 if let Some(ua) = &r.user_agent {
-                    acc.fact("user agent", ua.clone());
+                    acc.fact("user agent", ua.as_str());
                 }
                 // What the device itself sends in clear.
                 if let Some(ct) = &r.content_type {
@@ -2272,7 +2293,7 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                     acc.fact("content", ct.to_string());
                 }
                 if let Some(sv) = &r.server {
-                    acc.fact("server software", sv.clone());
+                    acc.fact("server software", sv.as_str());
                 }
             }
             _ => {}
@@ -2455,7 +2476,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
         if let Some((_, what)) = &vnc_offers {
-            acc.fact("security", what.clone());
+            acc.fact("security", what.as_str());
         }
     }
     // A broadcast (BACnet's Who-Is, a TFTP client looking for any server) has no server; an
@@ -2472,7 +2493,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
         if let Some((_, what)) = &vnc_uses {
-            acc.fact("security", what.clone());
+            acc.fact("security", what.as_str());
         }
         // TFTP repeats a request until answered: each request counts (a connection otherwise),
         // and silence is worth saying.
@@ -2685,11 +2706,11 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     for e in v.ix.events(f) {
         match &e.message {
             Message::Banner(b) if !e.from_client => {
-                acc.fact("server software", b.clone());
+                acc.fact("server software", b.as_str());
             }
             Message::HttpResponse(r) if !e.from_client => {
                 if let Some(s) = &r.server {
-                    acc.fact("server software", s.clone());
+                    acc.fact("server software", s.as_str());
                 }
             }
             _ => {}
@@ -2743,7 +2764,7 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     acc.count += 1;
     acc.fact("protocol", kind).fact("server", v.server(i));
     if v.naming.is_some() {
-        acc.fact("name", v.name.clone());
+        acc.fact("name", v.name.as_str());
     }
     true
 }
@@ -2846,7 +2867,7 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                                     bytes(size)
                                 },
                             )
-                            .fact("content type", ct.clone())
+                            .fact("content type", ct.as_str())
                             .fact("server", v.server(i));
                     }
                 }
@@ -3570,10 +3591,10 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                     acc.count += 1;
                     acc.at(first, last, e.frame + 1).fact("types", target);
                     if let Some(s) = &ssdp.server {
-                        acc.fact("server", s.clone());
+                        acc.fact("server", s.as_str());
                     }
                     if let Some(l) = &ssdp.location {
-                        acc.fact("description", l.clone());
+                        acc.fact("description", l.as_str());
                     }
                 } else if target.contains("InternetGatewayDevice")
                     || target.contains("WANIPConnection")
@@ -3591,10 +3612,10 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                 acc.at(first, last, e.frame + 1)
                     .fact("types", ssdp.target.clone().unwrap_or_default());
                 if let Some(s) = &ssdp.server {
-                    acc.fact("server", s.clone());
+                    acc.fact("server", s.as_str());
                 }
                 if let Some(l) = &ssdp.location {
-                    acc.fact("description", l.clone());
+                    acc.fact("description", l.as_str());
                 }
             }
             _ => {}
@@ -3795,10 +3816,10 @@ fn endpoint_findings(
             acc.at(e.first, e.last, frame)
                 .fact("addresses", format!("{} ({})", e.addr, place()));
             for s in e.services.iter().filter(|s| !s.starts_with("inbound ")) {
-                acc.fact("services", s.clone());
+                acc.fact("services", s.as_str());
             }
             if let Some(c) = &e.place.country {
-                acc.fact("countries", c.clone());
+                acc.fact("countries", c.as_str());
             }
             if in_url {
                 acc.fact(
