@@ -110,8 +110,9 @@ pub struct Network {
     #[serde(default)]
     pub outside_tunnelled: u64,
     /// Local addresses that received data from the internet (on two flows or more) and never
-    /// sent a packet: what a capture of one direction only shows (a capture filter, a mirror port copying one way).
-    /// They are no devices (nothing they did is in the capture); a few are named.
+    /// sent a packet: what a capture of one direction only shows (a capture filter, a mirror
+    /// port copying one way). They are no devices (nothing they did is in the capture); up to
+    /// three are named here.
     #[serde(default)]
     pub receive_only: Vec<String>,
     #[serde(default)]
@@ -580,63 +581,8 @@ pub fn build(i: &Input) -> Report {
         unrecognised = unrecognised.saturating_add(e.bytes_unrecognised);
         total = total.saturating_add(e.bytes_up.saturating_add(e.bytes_down));
     }
-    // Local addresses that got data from the internet on two flows or more (one can be the
-    // tail of a connection that ended as the capture began) and sent nothing at all. Tunnels'
-    // insides are left out: their far ends are another network's.
-    let (receive_only, receive_only_count) = {
-        let mut sent: HashSet<IpAddr> = HashSet::new();
-        let mut got: BTreeMap<IpAddr, u32> = BTreeMap::new();
-        for f in i.flows.iter().filter(|f| f.depth == 0) {
-            for side in [Side::A, Side::B] {
-                let ip = ip_of(&f.key.end(side).0);
-                if f.from(side).packets > 0 {
-                    sent.insert(ip);
-                    continue;
-                }
-                let other = ip_of(&f.key.end(side.other()).0);
-                if f.from(side.other()).payload_bytes > 0
-                    && i.local.contains(&ip)
-                    && !(ip.is_multicast()
-                        || ip.is_unspecified()
-                        || ip.is_loopback()
-                        || devices::is_broadcast(&ip))
-                    && !i.local.contains(&other)
-                {
-                    *got.entry(ip).or_default() += 1;
-                }
-            }
-        }
-        let only: Vec<IpAddr> = got
-            .into_iter()
-            .filter(|(a, n)| *n >= 2 && !sent.contains(a))
-            .map(|(a, _)| a)
-            .collect();
-        (
-            only.iter()
-                .take(3)
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>(),
-            only.len() as u64,
-        )
-    };
-    // Flows with no host of this network at either end.
-    let (outside, outside_tunnelled) = i
-        .flows
-        .iter()
-        .filter(|f| {
-            let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
-            let outside = |x: &IpAddr| {
-                !(i.local.contains(x)
-                    || x.is_loopback()
-                    || x.is_unspecified()
-                    || x.is_multicast()
-                    || devices::is_broadcast(x))
-            };
-            outside(&a) && outside(&b)
-        })
-        .fold((0u64, 0u64), |(n, t), f| {
-            (n + 1, t + u64::from(f.depth > 0))
-        });
+    let (receive_only, receive_only_count) = receive_only(i.flows, i.local);
+    let (outside, outside_tunnelled) = outside_flows(i.flows, i.local);
     Report {
         schema: "iotscope-report".into(),
         schema_version: SCHEMA_VERSION.into(),
@@ -1335,6 +1281,66 @@ fn weakness(f: &FindingReport) -> String {
         }
         _ => f.title.to_lowercase(),
     }
+}
+
+/// Local addresses that got data from the internet on two flows or more (one can be the tail of
+/// a connection that ended as the capture began) and sent nothing at all: up to three of them,
+/// and how many. Tunnels' insides are left out: their far ends are another network's.
+fn receive_only(flows: &[Flow], local: &Local) -> (Vec<String>, u64) {
+    let mut sent: HashSet<IpAddr> = HashSet::new();
+    let mut got: BTreeMap<IpAddr, u32> = BTreeMap::new();
+    for f in flows.iter().filter(|f| f.depth == 0) {
+        for side in [Side::A, Side::B] {
+            let ip = ip_of(&f.key.end(side).0);
+            if f.from(side).packets > 0 {
+                sent.insert(ip);
+                continue;
+            }
+            let other = ip_of(&f.key.end(side.other()).0);
+            if f.from(side.other()).payload_bytes > 0
+                && local.contains(&ip)
+                && !(ip.is_multicast()
+                    || ip.is_unspecified()
+                    || ip.is_loopback()
+                    || devices::is_broadcast(&ip))
+                && !local.contains(&other)
+            {
+                *got.entry(ip).or_default() += 1;
+            }
+        }
+    }
+    let only: Vec<IpAddr> = got
+        .into_iter()
+        .filter(|(a, n)| *n >= 2 && !sent.contains(a))
+        .map(|(a, _)| a)
+        .collect();
+    (
+        only.iter()
+            .take(3)
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>(),
+        only.len() as u64,
+    )
+}
+
+/// Flows with no host of this network at either end, and how many of them are inside tunnels.
+fn outside_flows(flows: &[Flow], local: &Local) -> (u64, u64) {
+    flows
+        .iter()
+        .filter(|f| {
+            let [a, b] = [Side::A, Side::B].map(|s| ip_of(&f.key.end(s).0));
+            let outside = |x: &IpAddr| {
+                !(local.contains(x)
+                    || x.is_loopback()
+                    || x.is_unspecified()
+                    || x.is_multicast()
+                    || devices::is_broadcast(x))
+            };
+            outside(&a) && outside(&b)
+        })
+        .fold((0u64, 0u64), |(n, t), f| {
+            (n + 1, t + u64::from(f.depth > 0))
+        })
 }
 
 /// What a device says on the local network, from the flows it opened there: "mdns (multicast)",

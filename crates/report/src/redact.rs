@@ -190,6 +190,13 @@ pub fn redact(r: &mut Report) {
             }
         }
     }
+    // Hosts of the network that only received (a capture of one direction) are the owner's too.
+    for a in &r.network.receive_only {
+        if is_public(a) && !map.contains_key(a) {
+            publics += 1;
+            map.insert(a.clone(), format!("public-address-{publics}"));
+        }
+    }
     // User names of logins seen in clear, but for the generic ones ("admin", "root"), which
     // identify nobody and appear in paths and words the report must keep.
     for f in r.devices.iter().flat_map(|d| &d.findings) {
