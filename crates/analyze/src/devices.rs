@@ -434,6 +434,16 @@ pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
         .collect()
 }
 
+/// The host name in a NetBIOS name (`NAS<20>`, as the parsers write it): its workstation's or
+/// server's (suffixes 00 and 20), not a group's or the messenger's (03, often a person's).
+fn host_netbios_name(name: &str) -> Option<&str> {
+    let (name, 0x00 | 0x20) = iotscope_proto::iot::netbios_suffix(name)? else {
+        return None;
+    };
+    let name = name.trim();
+    (!name.is_empty() && !name.chars().any(|c| c.is_control())).then_some(name)
+}
+
 /// Whether side `side` of flow `f` sent to a group (multicast or broadcast): such packets
 /// carry the TTL their program chose (SSDP's NOTIFY goes out with 4, 127 or 255, whatever the
 /// system's default), which tells nothing of routers crossed.
@@ -796,14 +806,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     let RData::Nb { group: false, addr } = r.data else {
                         continue;
                     };
-                    let Some((name, 0x00 | 0x20)) = iotscope_proto::iot::netbios_suffix(&r.name)
-                    else {
+                    let Some(name) = host_netbios_name(&r.name) else {
                         continue;
                     };
-                    let name = name.trim();
-                    if name.is_empty() || name.chars().any(|c| c.is_control()) {
-                        continue;
-                    }
                     if let Some(d) = owner(IpAddr::V4(addr)).and_then(|k| by_key.get_mut(&k)) {
                         d.claim("nbns-name", name, e.frame);
                     }
@@ -812,14 +817,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             // A NetBIOS datagram names its sender's host (a workstation or server name, not a
             // group's), at the address it gives.
             Message::NetbiosDatagram(n) => {
-                let Some((name, 0x00 | 0x20)) = iotscope_proto::iot::netbios_suffix(&n.source)
-                else {
+                let Some(name) = host_netbios_name(&n.source) else {
                     continue;
                 };
-                let name = name.trim();
-                if name.is_empty() || name.chars().any(|c| c.is_control()) {
-                    continue;
-                }
                 if let Some(d) = owner(IpAddr::V4(n.source_addr)).and_then(|k| by_key.get_mut(&k)) {
                     d.claim("nbns-name", name, e.frame);
                 }
