@@ -334,6 +334,9 @@ fn network(o: &mut String, r: &Report) {
         ),
     }
     o.push_str("</div>\n");
+    for line in crate::terminal::coverage(n) {
+        let _ = writeln!(o, "<p class=\"small\">{}</p>", esc(&line));
+    }
     for line in crate::terminal::undecoded(n) {
         let _ = writeln!(o, "<p class=\"muted small\">{}</p>", esc(&line));
     }

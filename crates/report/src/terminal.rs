@@ -34,6 +34,63 @@ fn wrap(text: &str, indent: usize, first_indent: usize) -> String {
     out
 }
 
+/// What the report could not assess, and why: hosts seen only receiving (a capture of one
+/// direction), no local host at all, flows with no host of this network at either end. One
+/// sentence each, for the terminal and the HTML report.
+pub fn coverage(n: &crate::model::Network) -> Vec<String> {
+    let mut out = Vec::new();
+    if n.receive_only_count > 0 {
+        let more = n.receive_only_count as usize - n.receive_only.len();
+        out.push(format!(
+            "{} of this network only received data from the internet and never sent a packet \
+             ({}{}): the capture may hold one direction only (a capture filter, or a mirror port \
+             copying one way), and what {} sent cannot be assessed.",
+            plural(n.receive_only_count as usize, "host", "hosts"),
+            n.receive_only.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            if n.receive_only_count == 1 {
+                "it"
+            } else {
+                "they"
+            }
+        ));
+    }
+    // With encrypted Wi-Fi the reason is the encryption, said with the undecoded frames.
+    let encrypted_wifi = n
+        .malformed_by_reason
+        .iter()
+        .any(|r| r.reason == "wlan-encrypted");
+    if n.devices == 0 && n.packets > 0 && !encrypted_wifi && n.receive_only_count == 0 {
+        // Say why rather than show an empty report.
+        out.push(
+            "No local device: no host of these packets has a private, link-local or unique-local \
+             address, and only such hosts are assessed. If this network uses public addresses, \
+             name it with --local CIDR (for example --local 203.0.113.0/24)."
+                .to_string(),
+        );
+    }
+    let direct = n.outside_flows.saturating_sub(n.outside_tunnelled);
+    if n.devices > 0 && direct > 0 {
+        out.push(format!(
+            "{} not assessed: no host of this network at either end (a LAN of public addresses \
+             nothing in the capture placed here? name it with --local CIDR).",
+            plural(direct as usize, "flow", "flows")
+        ));
+    }
+    if n.outside_tunnelled > 0 {
+        out.push(format!(
+            "{} inside tunnels not assessed: neither end is a host of this network (the tunnels \
+             themselves are, as flows of the devices at their ends).",
+            plural(n.outside_tunnelled as usize, "flow", "flows")
+        ));
+    }
+    out
+}
+
 /// What the report says of frames it could not decode: how many and why, and what to do when a
 /// whole kind of frame was out of reach (encrypted Wi-Fi, a link type not decoded).
 pub fn undecoded(n: &crate::model::Network) -> Vec<String> {
@@ -210,80 +267,7 @@ pub fn render(r: &Report) -> String {
             n.countries.join(", ")
         );
     }
-    let encrypted_wifi = n
-        .malformed_by_reason
-        .iter()
-        .any(|r| r.reason == "wlan-encrypted");
-    // With encrypted Wi-Fi the reason is the encryption, said below.
-    if n.receive_only_count > 0 {
-        let more = n.receive_only_count as usize - n.receive_only.len();
-        let _ = writeln!(
-            o,
-            "  {}",
-            wrap(
-                &format!(
-                    "{} of this network only received data from the internet and never sent a \
-                     packet ({}{}): the capture may hold one direction only (a capture filter, \
-                     or a mirror port copying one way), and what {} sent cannot be assessed.",
-                    plural(n.receive_only_count as usize, "host", "hosts"),
-                    n.receive_only.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    },
-                    if n.receive_only_count == 1 {
-                        "it"
-                    } else {
-                        "they"
-                    }
-                ),
-                2,
-                2
-            )
-        );
-    }
-    if n.devices == 0 && n.packets > 0 && !encrypted_wifi && n.receive_only_count == 0 {
-        // Say why rather than print an empty report.
-        let _ = writeln!(
-            o,
-            "  No local device: no host of these packets has a private, link-local or unique-local\n  \
-             address, and only such hosts are assessed. If this network uses public addresses,\n  \
-             name it with --local CIDR (for example --local 203.0.113.0/24)."
-        );
-    }
-    let direct = n.outside_flows.saturating_sub(n.outside_tunnelled);
-    if n.devices > 0 && direct > 0 {
-        let _ = writeln!(
-            o,
-            "  {}",
-            wrap(
-                &format!(
-                    "{} not assessed: no host of this network at either end (a LAN of public \
-                     addresses nothing in the capture placed here? name it with --local CIDR).",
-                    plural(direct as usize, "flow", "flows")
-                ),
-                2,
-                2
-            )
-        );
-    }
-    if n.outside_tunnelled > 0 {
-        let _ = writeln!(
-            o,
-            "  {}",
-            wrap(
-                &format!(
-                    "{} inside tunnels not assessed: neither end is a host of this network (the \
-                     tunnels themselves are, as flows of the devices at their ends).",
-                    plural(n.outside_tunnelled as usize, "flow", "flows")
-                ),
-                2,
-                2
-            )
-        );
-    }
-    for line in undecoded(n) {
+    for line in coverage(n).into_iter().chain(undecoded(n)) {
         let _ = writeln!(o, "  {}", wrap(&line, 2, 2));
     }
     for d in &r.devices {

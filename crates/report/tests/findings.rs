@@ -3216,6 +3216,8 @@ fn a_capture_of_one_direction_says_so() {
     let text = iotscope_report::terminal::render(&r);
     assert!(text.contains("one direction only"), "{text}");
     assert!(!text.contains("No local device"), "{text}");
+    // The HTML report says it too.
+    assert!(iotscope_report::html::render(&r).contains("one direction only"));
     // Hosts that also sent are not listed, whatever else they received.
     for name in ["nDPI__iphone.pcap", "nDPI__teredo.pcap"] {
         assert_eq!(
