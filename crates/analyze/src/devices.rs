@@ -245,16 +245,22 @@ impl Local {
                 }
             }
         }
-        // ARP from the far side of a tunnel to the internet speaks for the other site.
-        let arp_beyond: HashSet<IpAddr> = events
-            .iter()
-            .filter_map(|e| match &e.message {
-                Message::Arp { ip, via, .. } if self.outer_on_internet(*via) => {
-                    Some(IpAddr::V4(*ip))
+        // ARP from the far side of a tunnel to the internet speaks for the other site: each
+        // such address with the tunnel's far end; the addresses ARP showed elsewhere.
+        let (mut arp_beyond, mut arp_near): (HashMap<IpAddr, IpAddr>, HashSet<IpAddr>) =
+            Default::default();
+        for e in events {
+            if let Message::Arp { ip, via, .. } = &e.message {
+                match via {
+                    Some(o) if self.outer_on_internet(*via) => {
+                        arp_beyond.entry(IpAddr::V4(*ip)).or_insert(*o);
+                    }
+                    _ => {
+                        arp_near.insert(IpAddr::V4(*ip));
+                    }
                 }
-                _ => None,
-            })
-            .collect();
+            }
+        }
         let mut add = |ip: IpAddr, len: u8| {
             let IpAddr::V6(a) = ip else {
                 // An IPv4 host address (the only ones learned).
@@ -291,7 +297,7 @@ impl Local {
             // default `arp_announce`), its WAN address among them.
             if let Message::Arp { mac, ip, .. } = &e.message {
                 if arp_addresses.get(mac).is_some_and(|n| *n == 1)
-                    && !arp_beyond.contains(&IpAddr::V4(*ip))
+                    && !arp_beyond.contains_key(&IpAddr::V4(*ip))
                 {
                     add(IpAddr::V4(*ip), 32);
                 }
@@ -328,8 +334,11 @@ impl Local {
                 }
             }
         }
-        let mut near: HashSet<IpAddr> = HashSet::new();
-        let mut far: HashMap<IpAddr, IpAddr> = HashMap::new();
+        let mut near = arp_near;
+        let mut far: HashMap<IpAddr, IpAddr> = arp_beyond
+            .into_iter()
+            .filter(|(a, _)| self.contains(a))
+            .collect();
         for f in flows {
             for side in [Side::A, Side::B] {
                 let ip = ip_of(&f.key.end(side).0);
@@ -340,21 +349,6 @@ impl Local {
                     }
                 } else if f.depth == 0 || outer.is_some() {
                     near.insert(ip);
-                }
-            }
-        }
-        for e in events {
-            if let Message::Arp { ip, via, .. } = &e.message {
-                let ip = IpAddr::V4(*ip);
-                match via {
-                    Some(o) if self.outer_on_internet(*via) => {
-                        if self.contains(&ip) {
-                            far.entry(ip).or_insert(*o);
-                        }
-                    }
-                    _ => {
-                        near.insert(ip);
-                    }
                 }
             }
         }
@@ -494,6 +488,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut routed_by: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
     // The (MAC, address) pairs seen with a TTL a host starts with: sent from this link.
     let mut sent_here: HashSet<(Mac, IpAddr)> = HashSet::new();
+    // Each address's MAC on this link: the first that sent from it with a TTL a host starts with.
+    let mut own_station: HashMap<IpAddr, Mac> = HashMap::new();
     for f in flows {
         for side in [Side::A, Side::B] {
             let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) else {
@@ -503,6 +499,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             station_of.entry(ip).or_insert(m);
             if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255) {
                 sent_here.insert((m, ip));
+                own_station.entry(ip).or_insert(m);
             }
             if ip.is_ipv4()
                 && !ip.is_unspecified()
@@ -515,18 +512,6 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         }
     }
     routed_by.retain(|_, a| a.len() >= 2);
-    // Each address's MAC on this link: the first that sent from it with a TTL a host starts with.
-    let mut own_station: HashMap<IpAddr, Mac> = HashMap::new();
-    for f in flows {
-        for side in [Side::A, Side::B] {
-            if let Some(m) = f.mac[side as usize] {
-                let ip = ip_of(&f.key.end(side).0);
-                if sent_here.contains(&(m, ip)) {
-                    own_station.entry(ip).or_insert(m);
-                }
-            }
-        }
-    }
     // MACs that both ends of one conversation between two local hosts came from: no station of
     // its own can be both ends, so each host is known by its address, reached through that MAC
     // (a bridge that rewrites the MACs of the hosts behind it, a mirror of a routed link).
@@ -568,21 +553,15 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     .then(|| station_of.get(&ip).copied())
                     .flatten()
             });
-            // The MAC this address sent from on this link, with a TTL a host starts with,
-            // when that is not this side's MAC.
-            let station = mac.and_then(|m| own_station.get(&ip).copied().filter(|s| *s != m));
-            let key = match mac {
-                // The same host's packets forwarded on under a router's MAC (a capture on every
-                // interface of a host that routes its containers: Linux's "any" sees each packet
-                // as it came in on the container's link and as it leaves): it is that station.
-                Some(m)
-                    if station.is_some()
-                        && !is_group_mac(&m)
-                        && ip.is_ipv4()
-                        && routed_ttl(f.ttl[side as usize]) =>
-                {
-                    DeviceKey::Mac(station.unwrap_or(m))
-                }
+            // The same host's packets forwarded on under a router's MAC (a capture on every
+            // interface of a host that routes its containers: Linux's "any" sees each packet as
+            // it came in on the container's link and as it leaves): the station that sent them
+            // here with a TTL a host starts with.
+            let copy_of = mac
+                .filter(|m| !is_group_mac(m) && ip.is_ipv4() && routed_ttl(f.ttl[side as usize]))
+                .and_then(|m| own_station.get(&ip).copied().filter(|s| *s != m));
+            let key = match (mac, copy_of) {
+                (_, Some(station)) => DeviceKey::Mac(station),
                 // A local IPv4 address that its frames' MAC never claimed, in packets that
                 // crossed a router: a host behind that MAC's router, a device of its own. When
                 // the MAC claims no address at all, the packets must never have come from this
@@ -590,7 +569,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 // some hosts start at 30 (Siemens PLCs), none at 63 or 127. (A host's
                 // containers, whose packets its NAT forwards one hop down, come with the host's
                 // own ARP.)
-                Some(m)
+                (Some(m), None)
                     if !is_group_mac(&m)
                         && ip.is_ipv4()
                         && !unspecified
@@ -607,8 +586,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);
                     key
                 }
-                Some(m) if !is_group_mac(&m) => DeviceKey::Mac(m),
-                Some([0, 0, 0, 0, 0, 0]) if station_of.contains_key(&ip) => {
+                (Some(m), None) if !is_group_mac(&m) => DeviceKey::Mac(m),
+                (Some([0, 0, 0, 0, 0, 0]), None) if station_of.contains_key(&ip) => {
                     DeviceKey::Mac(station_of[&ip])
                 }
                 // A host that never sent a frame in this flow is known only by address.

@@ -773,6 +773,10 @@ const DNSCRYPT_MAGIC: &[u8; 8] = b"r6fnvWj8";
 /// name@hotmail.com 1835953129.20013021`) or its answer to an invitation (`ANS 1 name ...`),
 /// each with a transaction number; the server's reply repeats the command and the number.
 fn looks_like_msnp(b: &[u8]) -> bool {
+    // The command first, before any search for the line's end.
+    if !matches!(b.get(..4), Some(b"VER " | b"USR " | b"ANS " | b"CVR ")) {
+        return false;
+    }
     let Some(line) = b
         .split(|c| *c == b'\n')
         .next()
