@@ -3255,12 +3255,11 @@ fn tunnel_finding(
         Some(iotscope_packet::tunnel::Tunnel::Vxlan | iotscope_packet::tunnel::Tunnel::Geneve)
     );
     let (dev, peer, dir) = match (v.cdev, v.sdev) {
-        (Some(d), _) if each_way => (d, v.s, "with"),
-        (None, Some(d)) if each_way => (d, v.c, "with"),
         (Some(d), _) => (d, v.s, "to"),
         (None, Some(d)) => (d, v.c, "from"),
         (None, None) => return,
     };
+    let dir = if each_way { "with" } else { dir };
     let public = !i.local.contains(&peer) && is_unicast(peer);
     let severity = if public {
         Severity::Medium
