@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream site-tunnel (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream site-tunnel socks (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -58,11 +58,12 @@ PACKAGES=(
   tigervnc-standalone-server vncsnapshot
   nmap traceroute iputils-ping
   libcoap3-bin
+  microsocks
   openvpn wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1262,6 +1263,32 @@ record_site_tunnel() {
   ip -n "$NS_S" addr del "$SITE_PEER/32" dev lo
 }
 
+# A SOCKS 5 proxy on the LAN (microsocks, user name and password required):
+# a client that gives a wrong password is refused, then logs in and fetches a
+# page over HTTPS through it (openssl's s_server with a certificate for
+# sensor.iotscope.test, reached at the proxy's own address).
+SOCKS_PORT=1080
+SOCKS_TLS_PORT=8443
+record_socks() {
+  make_cert socks-tls "/CN=sensor.iotscope.test" "DNS:sensor.iotscope.test"
+  start_server microsocks microsocks -i "$SRV_IP" -p "$SOCKS_PORT" -u "$TEST_USER" -P "$TEST_PASS"
+  wait_listen tcp "$SOCKS_PORT"
+  start_server s_server openssl s_server -accept "127.0.0.1:$SOCKS_TLS_PORT" -naccept 1 -www \
+    -cert "$WORK/socks-tls.pem" -key "$WORK/socks-tls.key"
+  wait_listen tcp "$SOCKS_TLS_PORT"
+  cap_start socks.pcap
+  if in_cli curl -sS -o /dev/null --max-time 5 --socks5 "$TEST_USER:wrong-password@$SRV_IP:$SOCKS_PORT" \
+    "http://$SRV_IP/" 2>"$WORK/socks-refused.log"; then
+    die "socks: a wrong password was accepted"
+  fi
+  in_cli curl -sS --fail -k -o "$WORK/socks-page.html" --max-time 10 \
+    --socks5 "$TEST_USER:$TEST_PASS_URL@$SRV_IP:$SOCKS_PORT" \
+    --resolve "sensor.iotscope.test:$SOCKS_TLS_PORT:127.0.0.1" \
+    "https://sensor.iotscope.test:$SOCKS_TLS_PORT/" || die "socks: the page did not come"
+  cap_stop
+  stop_servers
+}
+
 # A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
 # home hub), on one connection, logged in with a user name and password in
 # clear: what most smart-home MQTT setups without TLS look like.
@@ -2071,6 +2098,11 @@ verify() {
                 # Active mode: the server opens the data connection, from port 20.
                 expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
                 expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
+    socks)      # Two SOCKS 5 logins (user name and password), the first refused; TLS through the
+                # second, to sensor.iotscope.test.
+                expect_packets socks.pcap 'socks.username == "iotuser"' 2
+                expect_packets socks.pcap 'tcp.srcport == 1080 && tcp.len == 2 && tcp.payload == 01:00' 1
+                expect_packets socks.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1 ;;
     site-tunnel) # Every frame is VXLAN between the two tunnel ends; inside, one HTTP fetch from the
                 # far host, and three pings it answers.
                 expect_no_packets site-tunnel.pcap '!vxlan && !arp'

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use iotscope_flow::{Event, Flow, Side};
+use iotscope_flow::{icmp_kind, Event, Flow, Side};
 use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::dns::RData;
@@ -490,6 +490,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut sent_here: HashSet<(Mac, IpAddr)> = HashSet::new();
     // Each address's MAC on this link: the first that sent from it with a TTL a host starts with.
     let mut own_station: HashMap<IpAddr, Mac> = HashMap::new();
+    // The local addresses each MAC sent from with a TTL a host starts with.
+    let mut sent_from: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
     for f in flows {
         for side in [Side::A, Side::B] {
             let Some(m) = f.mac[side as usize].filter(|m| !is_group_mac(m)) else {
@@ -497,6 +499,12 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             };
             let ip = ip_of(&f.key.end(side).0);
             station_of.entry(ip).or_insert(m);
+            if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255)
+                && local.contains(&ip)
+                && !ip.is_unspecified()
+            {
+                sent_from.entry(m).or_default().insert(ip);
+            }
             if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255) {
                 sent_here.insert((m, ip));
                 own_station.entry(ip).or_insert(m);
@@ -512,6 +520,41 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         }
     }
     routed_by.retain(|_, a| a.len() >= 2);
+    // A MAC that claims no address of its own and sends only from addresses that another MAC of
+    // the same maker claims (by ARP or DHCP): one host answering from a second interface (a
+    // gateway whose ARP comes from one port and its DNS answers from another, a cluster of
+    // two). Its frames are that host's.
+    let mut alias: HashMap<Mac, Mac> = HashMap::new();
+    for (y, ips) in &sent_from {
+        if own.contains_key(y) {
+            continue;
+        }
+        let Some(maker) = vendor(y) else { continue };
+        let mut owners = own
+            .iter()
+            .filter(|(x, a)| *x != y && ips.iter().all(|ip| a.contains(ip)));
+        if let (Some((x, _)), None) = (owners.next(), owners.next()) {
+            if vendor(x).as_deref() == Some(maker.as_str()) {
+                alias.insert(*y, *x);
+            }
+        }
+    }
+    // Local addresses that only ever spoke to say a packet could not go on (an ICMP error of a
+    // router, nothing sent to them): a router on the path beyond this link, no device of it.
+    let mut path_router: HashMap<IpAddr, bool> = HashMap::new();
+    for f in flows {
+        for side in [Side::A, Side::B] {
+            let ip = ip_of(&f.key.end(side).0);
+            let icmp = f.icmp[side as usize];
+            let only_errors = matches!(f.key.proto, 1 | 58)
+                && icmp & icmp_kind::ROUTER_ERROR != 0
+                && icmp & !(icmp_kind::ERROR | icmp_kind::ROUTER_ERROR) == 0
+                && f.from(side.other()).packets == 0;
+            if only_errors || f.from(side).packets > 0 || f.from(side.other()).packets > 0 {
+                *path_router.entry(ip).or_insert(true) &= only_errors;
+            }
+        }
+    }
     // MACs that both ends of one conversation between two local hosts came from: no station of
     // its own can be both ends, so each host is known by its address, reached through that MAC
     // (a bridge that rewrites the MACs of the hosts behind it, a mirror of a routed link).
@@ -560,6 +603,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             let copy_of = mac
                 .filter(|m| !is_group_mac(m) && ip.is_ipv4() && routed_ttl(f.ttl[side as usize]))
                 .and_then(|m| own_station.get(&ip).copied().filter(|s| *s != m));
+            // A router beyond this link, whose errors a router of this link passed on.
+            if copy_of.is_none()
+                && path_router.get(&ip) == Some(&true)
+                && decremented_ttl(f.ttl[side as usize])
+                && !sent_here.iter().any(|(_, a)| *a == ip)
+            {
+                continue;
+            }
             let key = match (mac, copy_of) {
                 (_, Some(station)) => DeviceKey::Mac(station),
                 // A local IPv4 address that its frames' MAC never claimed, in packets that
@@ -586,7 +637,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);
                     key
                 }
-                (Some(m), None) if !is_group_mac(&m) => DeviceKey::Mac(m),
+                (Some(m), None) if !is_group_mac(&m) => {
+                    DeviceKey::Mac(alias.get(&m).copied().unwrap_or(m))
+                }
                 (Some([0, 0, 0, 0, 0, 0]), None) if station_of.contains_key(&ip) => {
                     DeviceKey::Mac(station_of[&ip])
                 }
@@ -809,6 +862,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 };
                 if let Some(ua) = &r.user_agent {
                     d.claim("user-agent", ua, e.frame);
+                }
+                // The server a request names, as a lookup or an SNI would (a device that reaches
+                // its servers by address and names them only in Host).
+                let host = r
+                    .host
+                    .as_deref()
+                    .filter(|_| r.ssdp.is_none() && e.from_client)
+                    .map(crate::endpoints::host_of)
+                    .filter(|h| crate::endpoints::names_a_host(h));
+                if let Some(h) = host {
+                    d.claim("contacts", &h.to_ascii_lowercase(), e.frame);
                 }
                 if let Some(s) = r.ssdp.as_ref().and_then(|s| s.server.as_ref()) {
                     d.claim("ssdp-server", s, e.frame);

@@ -337,8 +337,17 @@ impl Namer {
         for v in resolved.values_mut().chain(by_mac.values_mut()) {
             v.sort_by_key(|r| r.0);
         }
+        // A proxy's connections carry the names of the hosts behind it, not its own.
+        let proxied: HashSet<u64> = flows
+            .iter()
+            .filter(|f| f.app.app == App::Socks)
+            .map(Flow::id)
+            .collect();
         let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
-        for e in events.iter().filter(|e| e.from_client) {
+        for e in events
+            .iter()
+            .filter(|e| e.from_client && !proxied.contains(&e.flow))
+        {
             let named = match &e.message {
                 Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
                 Message::HttpRequest(r) if r.ssdp.is_none() => r

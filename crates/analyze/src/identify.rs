@@ -397,6 +397,14 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("contacts", Domain("dropcam.com"), Camera, Low),
     ("contacts", Domain("ezvizlife.com"), Camera, Low),
     ("contacts", Domain("ecobee.com"), Thermostat, Low),
+    // The firmware server of Yamaha's AV receivers and MusicCast speakers (whose network module
+    // carries its Wi-Fi chip maker's MAC).
+    (
+        "contacts",
+        Domain("avpro.global.yamaha.com"),
+        SpeakerAssistant,
+        Low,
+    ),
 ];
 
 /// Decides what kind of device `d` is.
@@ -522,6 +530,13 @@ mod tests {
         // A name that only ends with the same letters is another domain.
         assert_eq!(kind_of(&[("contacts", "carlo.com")]).0, Unknown);
         assert_eq!(kind_of(&[("contacts", "spring.com")]).0, Unknown);
+        // A Yamaha receiver fetching its firmware (ja4plus' http1.pcapng, "Network_Module/1.0
+        // (RX-A8A)").
+        assert_eq!(
+            kind_of(&[("contacts", "avpro.global.yamaha.com")]),
+            (SpeakerAssistant, Some(Low))
+        );
+        assert_eq!(kind_of(&[("contacts", "www.yamaha.com")]).0, Unknown);
     }
 
     #[test]

@@ -608,13 +608,24 @@ pub mod icmp_kind {
     pub const ERROR: u8 = 4;
     /// Everything else: router and neighbour discovery, timestamps, multicast listeners...
     pub const OTHER: u8 = 8;
+    /// Set with [`ERROR`] for the errors a router sends about a packet it could not pass on
+    /// (time exceeded, network or host unreachable, fragmentation needed, forbidden, redirect;
+    /// ICMPv6's packet too big, no route), as against the destination's own refusal (port or
+    /// protocol unreachable), which a host sends.
+    pub const ROUTER_ERROR: u8 = 16;
 
-    /// The kind of an ICMP (`Transport::Icmp`) or ICMPv6 message of type `t`.
-    pub fn of(transport: Transport, t: u8) -> u8 {
-        match (transport, t) {
-            (Transport::Icmp, 8) | (Transport::Icmpv6, 128) => ECHO_REQUEST,
-            (Transport::Icmp, 0) | (Transport::Icmpv6, 129) => ECHO_REPLY,
-            (Transport::Icmp, 3 | 4 | 5 | 11 | 12) | (Transport::Icmpv6, 1..=4) => ERROR,
+    /// The kind of an ICMP (`Transport::Icmp`) or ICMPv6 message of type `t` and code `code`.
+    pub fn of(transport: Transport, t: u8, code: u8) -> u8 {
+        match (transport, t, code) {
+            (Transport::Icmp, 8, _) | (Transport::Icmpv6, 128, _) => ECHO_REQUEST,
+            (Transport::Icmp, 0, _) | (Transport::Icmpv6, 129, _) => ECHO_REPLY,
+            (Transport::Icmp, 3, 2 | 3) | (Transport::Icmpv6, 1, 4) | (Transport::Icmpv6, 4, _) => {
+                ERROR
+            }
+            (Transport::Icmp, 3 | 5 | 11, _) | (Transport::Icmpv6, 1..=3, _) => {
+                ERROR | ROUTER_ERROR
+            }
+            (Transport::Icmp, 4 | 12, _) => ERROR,
             _ => OTHER,
         }
     }
@@ -1418,7 +1429,7 @@ fn update(
     dir.payload_bytes += u64::from(d.payload_len);
     f.tcp_flags[s] |= d.tcp_flags;
     if matches!(d.transport, Transport::Icmp | Transport::Icmpv6) {
-        f.icmp[s] |= icmp_kind::of(d.transport, d.icmp.0);
+        f.icmp[s] |= icmp_kind::of(d.transport, d.icmp.0, d.icmp.1);
     }
     // The initiator's own messages beat; a CoAP client's empty acknowledgements of the
     // server's notifications answer the server's rhythm, as TCP's bare ACKs do.

@@ -65,6 +65,7 @@ fn ours_for(ndpi: &str) -> Option<&'static str> {
         "s7comm" => "s7comm",
         "EthernetIP" => "enip",
         "BGP" => "bgp",
+        "SOCKS" => "socks",
         "Unknown" => "unknown",
         _ => return None,
     })

@@ -297,10 +297,6 @@ fn parsers_agree_with_tshark_fields() {
                 continue;
             }
             let what = format!("{name} frame {frame} certificate");
-            let c = messages(&ev, frame).find_map(|m| match m {
-                Message::Certificate(c) => Some(c),
-                _ => None,
-            });
             let bar = |v: &str| -> Vec<String> {
                 v.split('|')
                     .filter(|x| !x.is_empty())
@@ -308,6 +304,26 @@ fn parsers_agree_with_tshark_fields() {
                     .collect()
             };
             let serials = bar(&row["x509af.serialNumber"]);
+            let cert_at = |n: u64| {
+                messages(&ev, n).find_map(|m| match m {
+                    Message::Certificate(c) => Some(c),
+                    _ => None,
+                })
+            };
+            // tshark dates a certificate by the frame that ends the TLS record holding it;
+            // iotscope by the one that completes the Certificate message, earlier when the record
+            // goes on with more messages (ja4plus' latest.pcapng: the Certificate Status, Server
+            // Key Exchange and Server Hello Done after it end in frame 163, the certificate in
+            // 162). Such a certificate is looked for a few frames back, by its serial.
+            let c = cert_at(frame).or_else(|| {
+                (frame.saturating_sub(8)..frame).rev().find_map(|n| {
+                    cert_at(n).filter(|c| {
+                        serials
+                            .first()
+                            .is_some_and(|s| c.serial.replace(':', "") == *s)
+                    })
+                })
+            });
             let names = bar(&row["x509ce.dNSName"]);
             let times: Vec<String> = bar(&row["x509af.utcTime"])
                 .into_iter()

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::login::{self, Login, LoginState};
 use crate::{
-    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, vpn, wsd,
+    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, socks, tftp, tls, vpn, wsd,
 };
 
 /// Application protocols iotscope names.
@@ -100,6 +100,8 @@ pub enum App {
     Bgp,
     /// MSNP: Microsoft's Messenger chat protocol (TCP 1863), in clear.
     Msnp,
+    /// SOCKS 4 or 5: a proxy carrying its client's connection to another host (TCP 1080).
+    Socks,
 }
 
 impl App {
@@ -161,6 +163,7 @@ impl App {
             App::UbntDiscovery => "ubnt-discovery",
             App::Bgp => "bgp",
             App::Msnp => "msnp",
+            App::Socks => "socks",
         }
     }
 }
@@ -610,7 +613,8 @@ pub struct AppState {
     login_over: bool,
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT;
     /// bits 2 and 3 the same for an OpenVPN reset whose layout could not be checked whole, bits 4
-    /// and 5 for WireGuard's handshake initiation and response away from its port.
+    /// and 5 for WireGuard's handshake initiation and response away from its port, bits 6 and 7
+    /// for a SOCKS client's first message and its server's.
     votes: u8,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
     /// whose encryption is not known). LDAP: Some(true) once StartTLS succeeded.
@@ -622,6 +626,9 @@ pub struct AppState {
     rfb33: bool,
     /// VNC: 1 once the client chose VeNCrypt, 2 while its Plain credentials are awaited.
     vencrypt: u8,
+    /// SOCKS 5: 1 once the server chose the user name and password method, 2 while the answer
+    /// to the login is awaited.
+    socks_auth: u8,
     /// Labelling has seen enough packets.
     labelled: bool,
     /// For TLS and DTLS flows, the service the port says runs inside (mqtt on 8883, dns on 853,
@@ -687,6 +694,7 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (false, 500 | 4500) => App::Ipsec,
             (true, 179) => App::Bgp,
             (true, 1863) => App::Msnp,
+            (true, 1080) => App::Socks,
             _ => App::Unknown,
         }
     };
@@ -1078,6 +1086,17 @@ impl AppState {
                 // An OpenVPN reset whose fields tls-crypt hides: the client's and then the
                 // server's, each as its side's first payload.
                 self.vote(2, dir, App::Openvpn, port_app());
+            } else if p.tcp
+                && self.seen[dir] == 1
+                && if p.from_client {
+                    socks::client_first(p.payload)
+                } else {
+                    socks::server_first(p.payload)
+                }
+            {
+                // A SOCKS request or greeting, then the proxy's grant or method choice: each
+                // is short and binary, so both sides must show theirs.
+                self.vote(6, dir, App::Socks, port_app());
             }
         }
         if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
@@ -1123,7 +1142,10 @@ impl AppState {
     /// port names one (`tls/dns` is DNS over TLS).
     pub fn display(&self) -> Cow<'static, str> {
         match (self.app, self.inner) {
-            (App::Tls, App::Unknown) | (_, App::Unknown) => Cow::Borrowed(self.app.name()),
+            // A proxy's service is the proxy, whatever it carries.
+            (App::Tls, App::Unknown) | (_, App::Unknown) | (App::Socks, _) => {
+                Cow::Borrowed(self.app.name())
+            }
             (app, inner) => Cow::Owned(format!("{}/{}", app.name(), inner.name())),
         }
     }
@@ -1185,8 +1207,10 @@ impl AppState {
             _ if self.upgraded() => {
                 self.login = None;
                 self.login_over = true;
-                // The protocol's own answer that accepted the switch is not TLS yet.
-                if p.tcp && matches!(p.payload.first(), Some(20..=23)) {
+                // The protocol's own answer that accepted the switch is not TLS yet; a record
+                // begun is followed into the segments that carry the rest of it.
+                if p.tcp && (self.tls[dir].is_some() || matches!(p.payload.first(), Some(20..=23)))
+                {
                     self.tls(p, dir, emit);
                 }
             }
@@ -1434,6 +1458,7 @@ impl AppState {
                 self.http(p, dir, emit);
                 return;
             }
+            App::Socks if p.tcp => self.socks(p, dir, emit),
             App::Tls if p.tcp => self.tls(p, dir, emit),
             App::Quic if !p.tcp && p.from_client => self.quic(p, emit),
             App::Dtls if !p.tcp => self.dtls(p, dir, emit),
@@ -1488,6 +1513,47 @@ impl AppState {
         {
             self.done = true;
             self.tls = [None, None];
+        }
+    }
+
+    /// A SOCKS handshake: a login in clear (RFC 1929) and its answer, then the proxy's grant,
+    /// after which the client's first bytes say whether the connection it carries is TLS (read
+    /// then as STARTTLS's is) or in clear.
+    fn socks(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        let b = p.payload;
+        if !p.from_client {
+            if self.seen[1] == 1 && b == [5, 2] {
+                self.socks_auth = 1;
+            } else if let Some(granted) = socks::reply(b) {
+                self.starttls = granted;
+            } else if let Some(accepted) = socks::user_password_status(b) {
+                if self.socks_auth == 2 {
+                    self.socks_auth = 0;
+                    emit(Message::LoginAnswer(Box::new(login::LoginAnswer {
+                        accepted,
+                        reply: format!("status {}", b[1]),
+                    })));
+                }
+            }
+        } else if self.starttls {
+            if self.session.is_none() {
+                let tls = tls::looks_like_tls(b);
+                self.session = Some(tls);
+                if tls {
+                    self.tls(p, dir, emit);
+                }
+            }
+        } else if self.socks_auth == 1 {
+            if let Some((user, pass)) = socks::user_password(b) {
+                self.socks_auth = 2;
+                emit(Message::Login(Box::new(Login {
+                    protocol: "socks".into(),
+                    method: "USER/PASS".into(),
+                    user: Some(String::from_utf8_lossy(user).into_owned()),
+                    password: !pass.is_empty(),
+                    secret: login::fingerprint(pass),
+                })));
+            }
         }
     }
 
@@ -1945,6 +2011,7 @@ mod tests {
             App::UbntDiscovery,
             App::Bgp,
             App::Msnp,
+            App::Socks,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");

@@ -17,6 +17,7 @@ pub mod ntp;
 pub mod quic;
 pub mod remote;
 pub mod snmp;
+pub mod socks;
 pub mod tftp;
 pub mod tls;
 pub mod vpn;

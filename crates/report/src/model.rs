@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.12";
+pub const SCHEMA_VERSION: &str = "1.13";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -1159,6 +1159,7 @@ fn weakness(f: &FindingReport) -> String {
             }
             let (article, name) = match p.as_str() {
                 "telnet" => ("a", p.clone()),
+                "socks" => ("a", "SOCKS".to_string()),
                 _ => {
                     let name = p.to_uppercase();
                     // F, H, I, M, S (and A, E, L, N, O, R, X) start with a vowel sound.

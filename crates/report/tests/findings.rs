@@ -65,7 +65,8 @@ const SECRETS: [&str; 3] = [
 #[test]
 fn logins_in_clear_name_the_user_never_the_password() {
     // The logins each recording holds (record.sh: curl twice and fetchmail once for POP3 and
-    // IMAP; AUTH PLAIN and AUTH LOGIN for SMTP).
+    // IMAP; AUTH PLAIN and AUTH LOGIN for SMTP; a wrong password, then the right one, for
+    // SOCKS).
     for (file, protocol, logins) in [
         ("telnet-login.pcap", "telnet", 1),
         ("ftp-login.pcap", "ftp", 1),
@@ -74,6 +75,7 @@ fn logins_in_clear_name_the_user_never_the_password() {
         ("smtp-auth.pcap", "smtp", 2),
         ("http-basic.pcap", "http", 1),
         ("mqtt-login.pcap", "mqtt", 1),
+        ("socks.pcap", "socks", 2),
     ] {
         let r = report(recorded(file));
         let creds = of(&r, FindingId::CleartextCredentials);
@@ -404,10 +406,12 @@ fn no_false_findings_in_the_corpus() {
             // ftp.pcap (captures_of_other_networks), and mqtt.pcap's MQTT without TLS to a broker
             // on the internet.
             // D-Link's setup apps log in to the camera and the hub over HNAP in plain HTTP
-            // (passwords_and_keys_in_request_bodies).
+            // (passwords_and_keys_in_request_bodies). pcap-parser's smtp.pcap sends mail with
+            // AUTH LOGIN in clear (a_router_beyond_the_link_that_only_sends_errors_is_no_device).
             let logins_there = [
                 "nDPI__mqtt.pcap",
                 "nDPI__imap.pcap",
+                "npm_pcap-parser__smtp.pcap",
                 "IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap",
                 "IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap",
             ];
@@ -424,6 +428,7 @@ fn no_false_findings_in_the_corpus() {
                 "nDPI__ftp.pcap",
                 "nDPI__tftp.pcap",
                 "nDPI__mqtt.pcap",
+                "npm_pcap-parser__smtp.pcap",
             ];
             if !unsafe_there.contains(&name.as_str()) {
                 assert_ne!(f.id, FindingId::UnsafeProtocol, "{name}: {}", d.label);
@@ -3280,4 +3285,99 @@ fn hosts_are_named_by_the_netbios_datagrams_they_send() {
         .devices
         .iter()
         .any(|d| d.names.iter().any(|n| n == "VIGILANT_GROUP")));
+}
+
+#[test]
+fn a_router_beyond_the_link_that_only_sends_errors_is_no_device() {
+    // 192.168.1.1 answers four of the client's segments to the internet with ICMP
+    // fragmentation-needed, through the NETGEAR router's MAC with TTL 63, and sends nothing
+    // else: a router on the path beyond the link, not a host behind the NETGEAR.
+    let r = report(capture("npm_pcap-parser__smtp.pcap"));
+    assert!(
+        !r.devices
+            .iter()
+            .any(|d| d.addresses.iter().any(|a| a == "192.168.1.1")),
+        "{:?}",
+        r.devices.iter().map(|d| &d.id).collect::<Vec<_>>()
+    );
+    let netgear = with_mac(&r, "00:1f:33:d9:81:60");
+    assert_eq!(netgear.addresses, ["10.10.1.1"]);
+    assert_eq!(netgear.kind, "router/ap");
+    // The client's mail in clear is still told, with the server's name.
+    let (d, f) = of(&r, FindingId::CleartextCredentials)
+        .into_iter()
+        .next()
+        .expect("the SMTP login");
+    assert_eq!(d.addresses, ["10.10.1.4"]);
+    assert_eq!(f.subject, "smtp to mail.patriots.in");
+}
+
+#[test]
+fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
+    // Three HTTPS connections through a SOCKS 4 proxy on the LAN: the service is SOCKS, and the
+    // TLS inside it is read as a connection's own (a certificate that does not cover the name).
+    let r = report(capture("ja4plus__socks-https-example.pcap"));
+    let proxy = holding(&r, "10.180.156.249");
+    let exposed: Vec<&str> = proxy
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::ExposedService)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(exposed, ["tcp/1080 socks"]);
+    let client = holding(&r, "10.180.156.185");
+    let tls = client
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::TlsWeak)
+        .expect("tls-weak");
+    assert_eq!(tls.subject, "www.example.com");
+    assert!(
+        fact(tls, "problems")
+            .contains("certificate for gp1.wac.edgecastcdn.net does not cover www.example.com"),
+        "{}",
+        fact(tls, "problems")
+    );
+    // SOCKS 5 with a login (record.sh socks): the proxy is named by its address, not by the
+    // name of the host the client reached through it, and the refused login is counted.
+    let r = report(recorded("socks.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    let f = creds[0].1;
+    assert_eq!(f.subject, "socks to 10.99.0.1");
+    assert_eq!(fact(f, "refused"), "1 of 2 (status 2)");
+    let read = run(&[recorded("socks.pcap")], &Options::for_analysis());
+    let sni: Vec<&str> = read
+        .flows
+        .events
+        .iter()
+        .filter_map(|e| match &e.message {
+            iotscope_proto::app::Message::ClientHello(h) => h.sni.as_deref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sni, ["sensor.iotscope.test"]);
+}
+
+#[test]
+fn a_gateway_answering_from_a_second_mac_is_one_device() {
+    // The Meraki gateway 172.16.224.1 answers ARP from 68:3a:1e:20:05:cc and DNS from
+    // e0:cb:bc:90:9e:29, a MAC of the same maker that claims no address: one device.
+    let r = report(capture("ja4plus__latest.pcapng"));
+    let holders: Vec<&str> = r
+        .devices
+        .iter()
+        .filter(|d| d.addresses.iter().any(|a| a == "172.16.224.1"))
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(holders, ["68:3a:1e:20:05:cc"]);
+    let gw = with_mac(&r, "68:3a:1e:20:05:cc");
+    assert_eq!(gw.kind, "router/ap");
+    assert!(
+        gw.findings
+            .iter()
+            .any(|f| f.id == FindingId::ExposedService && f.subject == "udp/53 dns"),
+        "{:?}",
+        gw.findings.iter().map(|f| &f.subject).collect::<Vec<_>>()
+    );
 }
