@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream site-tunnel socks (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream site-tunnel socks http-proxy (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -58,12 +58,12 @@ PACKAGES=(
   tigervnc-standalone-server vncsnapshot
   nmap traceroute iputils-ping
   libcoap3-bin
-  microsocks
+  microsocks tinyproxy
   openvpn wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1289,6 +1289,52 @@ record_socks() {
   stop_servers
 }
 
+# An HTTP proxy on the LAN (tinyproxy, Basic authentication required): a
+# client fetches a page over HTTPS through it (CONNECT, then TLS to
+# sensor.iotscope.test, openssl's s_server on the proxy's own host), then a
+# plain-HTTP page (a GET of the full URL, which the proxy fetches for it).
+PROXY_PORT=8888
+# tinyproxy's BasicAuth takes letters, digits and . _ - only: a password of its own.
+PROXY_PASS='Pr0xy-Passw0rd'
+record_http_proxy() {
+  make_cert proxy-tls "/CN=sensor.iotscope.test" "DNS:sensor.iotscope.test"
+  start_nginx
+  cat >"$WORK/tinyproxy.conf" <<EOF
+User nobody
+Group nogroup
+Port $PROXY_PORT
+Listen $SRV_IP
+Timeout 30
+MaxClients 10
+BasicAuth $TEST_USER $PROXY_PASS
+ConnectPort $SOCKS_TLS_PORT
+LogLevel Info
+EOF
+  # The proxy resolves the names its clients ask for: sensor.iotscope.test is its own host,
+  # in an /etc/hosts of its own (mount namespace), as in_cli_hosts does for clients.
+  printf '127.0.0.1 sensor.iotscope.test\n' >"$WORK/proxy-hosts"
+  chmod 644 "$WORK/proxy-hosts"
+  ip netns exec "$NS_S" unshare --uts --mount --propagation private \
+    sh -c 'mount --bind "$0" /etc/hosts && hostname "$1" && shift && exec "$@"' \
+    "$WORK/proxy-hosts" "$SRV_NAME" tinyproxy -d -c "$WORK/tinyproxy.conf" \
+    >"$WORK/tinyproxy.out" 2>&1 &
+  SERVER_PIDS+=($!)
+  wait_listen tcp "$PROXY_PORT"
+  start_server s_server openssl s_server -accept "127.0.0.1:$SOCKS_TLS_PORT" -naccept 1 -www \
+    -cert "$WORK/proxy-tls.pem" -key "$WORK/proxy-tls.key"
+  wait_listen tcp "$SOCKS_TLS_PORT"
+  cap_start http-proxy.pcap
+  in_cli curl -sS --fail -k -o "$WORK/proxy-page.html" --max-time 10 \
+    -x "http://$TEST_USER:$PROXY_PASS@$SRV_IP:$PROXY_PORT" \
+    --resolve "sensor.iotscope.test:$SOCKS_TLS_PORT:127.0.0.1" \
+    "https://sensor.iotscope.test:$SOCKS_TLS_PORT/" || die "http-proxy: the HTTPS page did not come"
+  in_cli curl -sS --fail -o /dev/null --max-time 10 \
+    -x "http://$TEST_USER:$PROXY_PASS@$SRV_IP:$PROXY_PORT" \
+    "http://$SRV_IP/status.json" || die "http-proxy: the plain page did not come"
+  cap_stop
+  stop_servers
+}
+
 # A sensor publishing a reading every 10 s to an MQTT broker on the LAN (a
 # home hub), on one connection, logged in with a user name and password in
 # clear: what most smart-home MQTT setups without TLS look like.
@@ -2098,6 +2144,12 @@ verify() {
                 # Active mode: the server opens the data connection, from port 20.
                 expect_packets ftp-modes.pcap 'ip.src == 52.94.236.248 && tcp.srcport == 20 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 2
                 expect_packets ftp-modes.pcap 'ftp-data' 4 ;;
+    http-proxy) # A CONNECT with a Basic proxy login, granted, then TLS to sensor.iotscope.test; then
+                # a GET of a full URL through the proxy.
+                expect_packets http-proxy.pcap 'http.request.method == "CONNECT" && http.proxy_authorization' 1
+                expect_packets http-proxy.pcap 'http.response.code == 200 && tcp.srcport == 8888' 2
+                expect_packets http-proxy.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1
+                expect_packets http-proxy.pcap 'http.request.method == "GET" && http.request.uri contains "status.json"' 1 ;;
     socks)      # Two SOCKS 5 logins (user name and password), the first refused; TLS through the
                 # second, to sensor.iotscope.test.
                 expect_packets socks.pcap 'socks.username == "iotuser"' 2

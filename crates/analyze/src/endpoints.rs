@@ -340,7 +340,7 @@ impl Namer {
         // A proxy's connections carry the names of the hosts behind it, not its own.
         let proxied: HashSet<u64> = flows
             .iter()
-            .filter(|f| f.app.app == App::Socks)
+            .filter(|f| f.app.proxied())
             .map(Flow::id)
             .collect();
         let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();

@@ -1685,7 +1685,8 @@ impl<'a> View<'a> {
         let naming = i.namer.of_flow(f);
         // The host a request names is what it addressed (several names can share an address).
         let host = ix.events(f).iter().find_map(|e| match &e.message {
-            Message::HttpRequest(r) if r.ssdp.is_none() => r
+            // A proxy is not the host its clients ask it to reach.
+            Message::HttpRequest(r) if r.ssdp.is_none() && r.method != "CONNECT" => r
                 .host
                 .as_deref()
                 .map(|h| crate::endpoints::host_of(h).to_ascii_lowercase())
@@ -2149,6 +2150,11 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let (Some(dev), App::Http) = (v.cdev, v.app) else {
         return;
     };
+    // A proxy's tunnel that carried TLS: its CONNECT named the destination, as an SNI does, and
+    // the rest was encrypted.
+    if v.f.app.upgraded() {
+        return;
+    }
     if !talked(v.f) {
         return;
     }
@@ -2708,7 +2714,8 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
             Message::Banner(b) if !e.from_client => {
                 acc.fact("server software", b.as_str());
             }
-            Message::HttpResponse(r) if !e.from_client => {
+            // (A proxy passes on the Server header of the server it fetched from.)
+            Message::HttpResponse(r) if !e.from_client && !f.app.proxied() => {
                 if let Some(s) = &r.server {
                     acc.fact("server software", s.as_str());
                 }

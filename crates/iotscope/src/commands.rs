@@ -469,7 +469,13 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             } else {
                 "http-request"
             },
-            format!("{} {}{}", r.method, r.host.as_deref().unwrap_or(""), r.uri),
+            // A path is shown after its host; a proxy's request names the host itself (the
+            // absolute URL of a GET, the authority of a CONNECT).
+            if r.uri.starts_with('/') || r.uri == "*" {
+                format!("{} {}{}", r.method, r.host.as_deref().unwrap_or(""), r.uri)
+            } else {
+                format!("{} {}", r.method, r.uri)
+            },
             present([
                 r.user_agent.as_ref().map(|u| format!("ua={u}")),
                 r.auth_scheme.as_ref().map(|a| format!("auth={a}")),

@@ -629,6 +629,10 @@ pub struct AppState {
     /// SOCKS 5: 1 once the server chose the user name and password method, 2 while the answer
     /// to the login is awaited.
     socks_auth: u8,
+    /// HTTP: the client asked a proxy for a tunnel (CONNECT), not yet answered.
+    connect: bool,
+    /// HTTP: a request named a whole URL (`GET http://host/path`), which only a proxy is sent.
+    via_proxy: bool,
     /// Labelling has seen enough packets.
     labelled: bool,
     /// For TLS and DTLS flows, the service the port says runs inside (mqtt on 8883, dns on 853,
@@ -1143,9 +1147,8 @@ impl AppState {
     pub fn display(&self) -> Cow<'static, str> {
         match (self.app, self.inner) {
             // A proxy's service is the proxy, whatever it carries.
-            (App::Tls, App::Unknown) | (_, App::Unknown) | (App::Socks, _) => {
-                Cow::Borrowed(self.app.name())
-            }
+            _ if self.proxied() => Cow::Borrowed(self.app.name()),
+            (App::Tls, App::Unknown) | (_, App::Unknown) => Cow::Borrowed(self.app.name()),
             (app, inner) => Cow::Owned(format!("{}/{}", app.name(), inner.name())),
         }
     }
@@ -1179,6 +1182,13 @@ impl AppState {
     /// AUTH TLS) that the server accepted.
     pub fn upgraded(&self) -> bool {
         self.starttls && self.session == Some(true)
+    }
+
+    /// The flow goes to a proxy (SOCKS; HTTP once a CONNECT was granted, or a request named a
+    /// whole URL): the names its client sends are of the hosts beyond the proxy, and the
+    /// answers it passes on are theirs.
+    pub fn proxied(&self) -> bool {
+        self.app == App::Socks || self.app == App::Http && (self.starttls || self.via_proxy)
     }
 
     /// Labels the flow as announced by another one (an FTP data connection): nothing in it is
@@ -1454,6 +1464,16 @@ impl AppState {
                 }
             }
             App::Http => {
+                // A proxy's tunnel (CONNECT granted): the client's first bytes through it say
+                // whether it carries TLS; HTTP in clear inside is read as HTTP.
+                if self.starttls && self.session.is_none() {
+                    if p.from_client {
+                        self.tunnel_opened(p, dir, emit);
+                    }
+                    if self.session != Some(false) {
+                        return;
+                    }
+                }
                 // Every request and response head of an HTTP flow counts: keep reading.
                 self.http(p, dir, emit);
                 return;
@@ -1516,6 +1536,16 @@ impl AppState {
         }
     }
 
+    /// The client's first bytes through a proxy's tunnel (SOCKS, HTTP CONNECT): TLS is read
+    /// from there as after STARTTLS ([`AppState::upgraded`]); anything else is in clear.
+    fn tunnel_opened(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        let tls = tls::looks_like_tls(p.payload);
+        self.session = Some(tls);
+        if tls {
+            self.tls(p, dir, emit);
+        }
+    }
+
     /// A SOCKS handshake: a login in clear (RFC 1929) and its answer, then the proxy's grant,
     /// after which the client's first bytes say whether the connection it carries is TLS (read
     /// then as STARTTLS's is) or in clear.
@@ -1537,11 +1567,7 @@ impl AppState {
             }
         } else if self.starttls {
             if self.session.is_none() {
-                let tls = tls::looks_like_tls(b);
-                self.session = Some(tls);
-                if tls {
-                    self.tls(p, dir, emit);
-                }
+                self.tunnel_opened(p, dir, emit);
             }
         } else if self.socks_auth == 1 {
             if let Some((user, pass)) = socks::user_password(b) {
@@ -1692,9 +1718,15 @@ impl AppState {
                 })));
             }
             let n = r.content_length.unwrap_or(0);
+            self.connect = r.method == "CONNECT";
+            self.via_proxy |= r.uri.starts_with("http://") || r.uri.starts_with("https://");
             (Message::HttpRequest(Box::new(r)), n)
         } else if let Some(r) = http::response(head) {
             let n = r.content_length.unwrap_or(0);
+            // The proxy opened the tunnel: what follows is the client's connection, not HTTP.
+            if std::mem::take(&mut self.connect) && (200..300).contains(&r.status) {
+                self.starttls = true;
+            }
             (Message::HttpResponse(Box::new(r)), n)
         } else {
             return;

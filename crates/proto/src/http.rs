@@ -257,7 +257,8 @@ fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
             h.host = Some(v());
         } else if is("user-agent") {
             h.user_agent = Some(v());
-        } else if is("authorization") {
+        } else if is("authorization") || is("proxy-authorization") && h.auth.is_none() {
+            // A proxy's login (Proxy-Authorization) crosses in clear the same way.
             let v = v();
             let (scheme, rest) = v.split_once(' ').unwrap_or((v.as_str(), ""));
             let user = scheme
@@ -920,6 +921,14 @@ mod tests {
         assert_eq!(r.auth_scheme.as_deref(), Some("Basic"));
         assert_eq!(r.auth_user.as_deref(), Some("iotuser"));
         assert!(!format!("{r:?}").contains("S3cret"));
+        // A proxy's login, as curl -x http://iotuser:…@proxy sends it with a CONNECT.
+        let c = request(
+            b"CONNECT sensor.example:443 HTTP/1.1\r\nHost: sensor.example:443\r\n\
+              Proxy-Authorization: Basic aW90dXNlcjpTM2NyZXRQYXNzdzByZCE=\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(c.auth_scheme.as_deref(), Some("Basic"));
+        assert_eq!(c.auth_user.as_deref(), Some("iotuser"));
     }
 
     #[test]

@@ -3381,3 +3381,73 @@ fn a_gateway_answering_from_a_second_mac_is_one_device() {
         gw.findings.iter().map(|f| &f.subject).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
+    // CONNECT through an HTTP proxy, then TLS: the CONNECT names only the destination (as an
+    // SNI would) and the rest is encrypted, so there is no cleartext-http; the proxy is not
+    // named after the destination; the TLS inside is read.
+    let r = report(capture("ja4plus__https-connect.pcap"));
+    assert!(of(&r, FindingId::CleartextHttp).is_empty());
+    let proxy = holding(&r, "10.9.8.7");
+    let exposed: Vec<&str> = proxy
+        .findings
+        .iter()
+        .filter(|f| f.id == FindingId::ExposedService)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(exposed, ["tcp/8080 http"]);
+    let client = holding(&r, "10.11.12.13");
+    let peer = client
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::LanPeer)
+        .expect("lan-peer");
+    assert!(peer.subject.ends_with("(10.9.8.7)"), "{}", peer.subject);
+    let read = run(
+        &[capture("ja4plus__https-connect.pcap")],
+        &Options::for_analysis(),
+    );
+    let certs: Vec<&str> = read
+        .flows
+        .events
+        .iter()
+        .filter_map(|e| match &e.message {
+            iotscope_proto::app::Message::Certificate(c) => c.common_name.as_deref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(certs, ["lfoup01-b.cloudsink.net"]);
+    assert_eq!(read.flows.flows[0].app.encrypted(), Some(true));
+    // tinyproxy with a login (record.sh http-proxy): a CONNECT whose tunnel carried TLS and a
+    // GET of a whole URL, each with Proxy-Authorization. Both logins are told (never the
+    // password), only the GET is plain HTTP, and the proxy is not credited with the Server
+    // header of the server it fetched from.
+    let r = report(recorded("http-proxy.pcap"));
+    let creds = of(&r, FindingId::CleartextCredentials);
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0].1.count, 2);
+    assert_eq!(fact(creds[0].1, "user"), "iotuser");
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].1.count, 1);
+    assert_eq!(
+        fact(http[0].1, "requests"),
+        "GET http://10.99.0.1/status.json"
+    );
+    let proxy = holding(&r, "10.99.0.1");
+    let exposed = proxy
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::ExposedService)
+        .expect("exposed-service");
+    assert_eq!(exposed.subject, "tcp/8888 http");
+    assert_eq!(fact(exposed, "server software"), "");
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("Pr0xy-Passw0rd"));
+    let read = run(&[recorded("http-proxy.pcap")], &Options::for_analysis());
+    assert!(read.flows.events.iter().any(|e| matches!(
+        &e.message,
+        iotscope_proto::app::Message::ClientHello(h) if h.sni.as_deref() == Some("sensor.iotscope.test")
+    )));
+}
