@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream site-tunnel socks http-proxy (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream site-tunnel socks http-proxy dns-tcp (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -63,7 +63,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1263,6 +1263,32 @@ record_site_tunnel() {
   ip -n "$NS_S" addr del "$SITE_PEER/32" dev lo
 }
 
+# DNS over TCP with an answer larger than a segment: unbound serves 24 TXT
+# strings of 250 characters (about 6 kB) for config.iotscope.test, which kdig
+# asks for over TCP (+tcp), as a resolver retries a truncated UDP answer; then a
+# small A query on another TCP connection.
+record_dns_tcp() {
+  local txt='' i
+  for i in $(seq -w 1 24); do
+    txt+=" $(printf 'key%s=%0246d' "$i" 0)"   # no spaces inside: one string each, unquoted
+  done
+  write_unbound_conf "$WORK/unbound.conf" <<EOF
+  interface: $SRV_IP@53
+  local-zone: "iotscope.test." static
+  local-data: "config.iotscope.test. 300 IN TXT$txt"
+  local-data: "sensor.iotscope.test. 300 IN A 192.0.2.20"
+EOF
+  start_server unbound unbound -d -c "$WORK/unbound.conf"
+  wait_listen tcp 53
+  cap_start dns-tcp.pcap
+  in_cli kdig +tcp @"$SRV_IP" config.iotscope.test TXT >"$WORK/kdig.log"
+  in_cli kdig +tcp @"$SRV_IP" sensor.iotscope.test A >>"$WORK/kdig.log"
+  cap_stop
+  grep -q 'key24=' "$WORK/kdig.log" || die "dns-tcp: kdig got no TXT answer"
+  grep -q '192.0.2.20' "$WORK/kdig.log" || die "dns-tcp: kdig got no A answer"
+  stop_servers
+}
+
 # A SOCKS 5 proxy on the LAN (microsocks, user name and password required):
 # a client that gives a wrong password is refused, then logs in and fetches a
 # page over HTTPS through it (openssl's s_server with a certificate for
@@ -2150,6 +2176,11 @@ verify() {
                 expect_packets http-proxy.pcap 'http.response.code == 200 && tcp.srcport == 8888' 2
                 expect_packets http-proxy.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1
                 expect_packets http-proxy.pcap 'http.request.method == "GET" && http.request.uri contains "status.json"' 1 ;;
+    dns-tcp)    # Two DNS queries over TCP; the TXT answer spans several segments.
+                expect_packets dns-tcp.pcap 'dns.flags.response == 1 && dns.qry.name == "config.iotscope.test" && dns.count.answers == 1' 1
+                expect_packets dns-tcp.pcap 'tcp.srcport == 53 && tcp.len > 0 && !dns' 3
+                expect_packets dns-tcp.pcap 'dns.a == 192.0.2.20' 1
+                expect_no_packets dns-tcp.pcap 'udp' ;;
     socks)      # Two SOCKS 5 logins (user name and password), the first refused; TLS through the
                 # second, to sensor.iotscope.test.
                 expect_packets socks.pcap 'socks.username == "iotuser"' 2

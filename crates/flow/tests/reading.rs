@@ -360,3 +360,38 @@ fn files_read_in_parts_give_what_one_thread_gives() {
     let r = run(std::slice::from_ref(&cut), &Options { flow, threads: 2 });
     assert_eq!(r.errors.len(), 1);
 }
+
+#[test]
+fn dns_over_tcp_answers_longer_than_a_segment_are_joined() {
+    // record.sh dns-tcp: unbound's TXT answer of about 6 kB comes in five segments (tshark
+    // reassembles it in frame 12); a small A answer follows on another connection.
+    let r = run(
+        &[iotscope_testdata::recorded("dns-tcp.pcap")],
+        &Options::for_analysis(),
+    );
+    let answers: Vec<(u64, &iotscope_proto::dns::DnsMessage)> = r
+        .flows
+        .events
+        .iter()
+        .filter_map(|e| match &e.message {
+            iotscope_proto::app::Message::Dns(m) if m.response => Some((e.frame, &**m)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    let (frame, txt) = answers[0];
+    assert_eq!(frame + 1, 12);
+    assert_eq!(txt.questions[0].name, "config.iotscope.test");
+    assert!(!txt.incomplete);
+    let strings = txt
+        .records
+        .iter()
+        .find_map(|rec| match &rec.data {
+            iotscope_proto::dns::RData::Txt(s) => Some(s),
+            _ => None,
+        })
+        .expect("the TXT record");
+    assert_eq!(strings.len(), 24);
+    assert!(strings[23].starts_with("key24="));
+    assert_eq!(answers[1].1.questions[0].name, "sensor.iotscope.test");
+}

@@ -1226,22 +1226,7 @@ impl AppState {
             }
             App::Dns | App::Mdns | App::Llmnr => {
                 if p.tcp {
-                    // DNS over TCP: each message behind a 2-byte length, several per segment
-                    // possible (a message split over segments is not joined).
-                    let mut rest = p.payload;
-                    while rest.len() >= 2 {
-                        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-                        let Some(msg) = rest.get(2..2 + n) else { break };
-                        if let Ok(m) = dns::parse(msg) {
-                            self.by = if self.by == By::Port {
-                                By::Both
-                            } else {
-                                self.by
-                            };
-                            emit(Message::Dns(Box::new(m)));
-                        }
-                        rest = &rest[2 + n..];
-                    }
+                    self.dns_tcp(p, dir, emit);
                 } else if let Ok(m) = dns::parse(p.payload) {
                     self.by = if self.by == By::Port {
                         By::Both
@@ -1533,6 +1518,49 @@ impl AppState {
         {
             self.done = true;
             self.tls = [None, None];
+        }
+    }
+
+    /// DNS over TCP: each message behind a 2-byte length, several per segment possible, and a
+    /// message longer than a segment (a large answer, the reason to use TCP) joined from the
+    /// in-order segments that carry it.
+    fn dns_tcp(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        let mut join = self.tls[dir].take();
+        let joined: Vec<u8>;
+        let data: &[u8] = match join.as_mut() {
+            Some(j) => {
+                if p.seq != j.next_seq {
+                    // Out of order or retransmitted: only in-order bytes are joined.
+                    if !j.stalled(p.seq) {
+                        self.tls[dir] = join;
+                    }
+                    return;
+                }
+                j.bytes.extend_from_slice(p.payload);
+                joined = std::mem::take(&mut j.bytes);
+                &joined
+            }
+            None => p.payload,
+        };
+        let mut rest = data;
+        while rest.len() >= 2 {
+            let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+            let Some(msg) = rest.get(2..2 + n) else { break };
+            if let Ok(m) = dns::parse(msg) {
+                if self.by == By::Port {
+                    self.by = By::Both;
+                }
+                emit(Message::Dns(Box::new(m)));
+            }
+            rest = &rest[2 + n..];
+        }
+        // The start of a message whose end is still to come (up to the largest a join holds).
+        if !rest.is_empty() && rest.len() <= MAX_JOIN {
+            let mut j = join.unwrap_or_else(|| Box::new(Join::new()));
+            j.bytes.clear();
+            j.bytes.extend_from_slice(rest);
+            j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+            self.tls[dir] = Some(j);
         }
     }
 
