@@ -53,6 +53,7 @@ fn frames_times_and_link_types_match_capinfos() {
         let want_format = match f[1] {
             "pcap" => "pcap (microsecond",
             "nsecpcap" => "pcap (nanosecond",
+            "modpcap" => "modified pcap (microsecond",
             "pcapng" => "pcapng",
             other => panic!("unexpected capinfos file type {other}"),
         };

@@ -28,16 +28,28 @@ use parser::{Parser, Step, MAX_RECORD};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    Pcap { nanos: bool, big_endian: bool },
+    Pcap {
+        nanos: bool,
+        big_endian: bool,
+        /// The "modified" pcap of old Linux tcpdump builds (magic 0xa1b2cd34): each record
+        /// header carries 8 more bytes (interface index, protocol, packet type).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        modified: bool,
+    },
     PcapNg,
 }
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Format::Pcap { nanos, big_endian } => write!(
+            Format::Pcap {
+                nanos,
+                big_endian,
+                modified,
+            } => write!(
                 f,
-                "pcap ({}second timestamps, {}-endian)",
+                "{}pcap ({}second timestamps, {}-endian)",
+                if *modified { "modified " } else { "" },
                 if *nanos { "nano" } else { "micro" },
                 if *big_endian { "big" } else { "little" }
             ),

@@ -15,6 +15,12 @@ pub const MAX_RECORD: usize = 16 << 20;
 
 const PCAP_HEADER_LEN: usize = 24;
 const PCAP_RECORD_LEN: usize = 16;
+/// A record header of the modified pcap format (Alexey Kuznetsov's patches to libpcap, which
+/// old Red Hat and SuSE tcpdump builds wrote): the standard 16 bytes, then the interface index
+/// (4), the protocol (2), the packet type (1) and a pad byte.
+const MODIFIED_RECORD_LEN: usize = 24;
+/// Its magic number, as read little-endian.
+const MODIFIED_MAGIC: u32 = 0xA1B2_CD34;
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 1;
 const PB: u32 = 2;
@@ -56,6 +62,8 @@ enum State {
         link: LinkType,
         /// pcap: snap length from the file header, for the record sanity check.
         snaplen: u32,
+        /// Bytes of each record's header: 16, or 24 in the modified format.
+        record_len: usize,
     },
     PcapNg {
         big_endian: bool,
@@ -144,6 +152,7 @@ impl Parser {
             big_endian: be,
             nanos,
             snaplen,
+            record_len,
             ..
         } = self.state
         else {
@@ -155,7 +164,7 @@ impl Parser {
             if at == w.len() {
                 return true;
             }
-            let Some(h) = w.get(at..at + PCAP_RECORD_LEN) else {
+            let Some(h) = w.get(at..at + record_len) else {
                 return false;
             };
             let (sec, frac) = (rd32(h, 0, be), rd32(h, 4, be));
@@ -169,7 +178,7 @@ impl Parser {
             {
                 return false;
             }
-            at += PCAP_RECORD_LEN + caplen as usize;
+            at += record_len + caplen as usize;
         }
         true
     }
@@ -183,7 +192,8 @@ impl Parser {
                 nanos,
                 link,
                 snaplen,
-            } => pcap_record(w, big_endian, nanos, link, snaplen),
+                record_len,
+            } => pcap_record(w, big_endian, nanos, link, snaplen, record_len),
             State::PcapNg { big_endian } => self.ng_block(w, big_endian),
         }
     }
@@ -194,26 +204,43 @@ impl Parser {
         }
         let magic = [w[0], w[1], w[2], w[3]];
         match u32::from_le_bytes(magic) {
-            0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1 => {
+            m @ (0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1 | MODIFIED_MAGIC
+            | 0x34CD_B2A1) => {
                 if w.len() < PCAP_HEADER_LEN {
                     return Step::Need(PCAP_HEADER_LEN);
                 }
-                let h = match pcap_parser::parse_pcap_header(w) {
-                    Ok((_, h)) => h,
-                    Err(_) => {
-                        return Step::Error(ErrorKind::Corrupt("invalid pcap file header".into()))
+                let modified = m == MODIFIED_MAGIC || m == MODIFIED_MAGIC.swap_bytes();
+                let (big_endian, nanos, network, snaplen) = if modified {
+                    // The same file header as pcap's (pcap-parser does not know this magic).
+                    let be = m != MODIFIED_MAGIC;
+                    (be, false, rd32(w, 20, be), rd32(w, 16, be))
+                } else {
+                    match pcap_parser::parse_pcap_header(w) {
+                        Ok((_, h)) => (
+                            h.is_bigendian(),
+                            h.is_nanosecond_precision(),
+                            h.network.0 as u32,
+                            h.snaplen,
+                        ),
+                        Err(_) => {
+                            return Step::Error(ErrorKind::Corrupt(
+                                "invalid pcap file header".into(),
+                            ))
+                        }
                     }
                 };
-                let big_endian = h.is_bigendian();
-                let nanos = h.is_nanosecond_precision();
                 // The upper bits of the field carry the FCS length, not the link type (the
                 // mask Wireshark's reader applies too).
-                let link = LinkType::from_number(h.network.0 as u32 & LINKTYPE_MASK);
-                self.format = Some(Format::Pcap { nanos, big_endian });
+                let link = LinkType::from_number(network & LINKTYPE_MASK);
+                self.format = Some(Format::Pcap {
+                    nanos,
+                    big_endian,
+                    modified,
+                });
                 let iface = Interface {
                     link,
                     units_per_sec: if nanos { 1_000_000_000 } else { 1_000_000 },
-                    snaplen: h.snaplen,
+                    snaplen,
                     ts_offset: 0,
                 };
                 self.section_interfaces = vec![iface.clone()];
@@ -223,7 +250,12 @@ impl Parser {
                     big_endian,
                     nanos,
                     link,
-                    snaplen: h.snaplen,
+                    snaplen,
+                    record_len: if modified {
+                        MODIFIED_RECORD_LEN
+                    } else {
+                        PCAP_RECORD_LEN
+                    },
                 };
                 Step::Skip(PCAP_HEADER_LEN)
             }
@@ -374,9 +406,16 @@ impl Parser {
 /// The link type's bits of a pcap header's link-type field.
 const LINKTYPE_MASK: u32 = 0x03ff_ffff;
 
-fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) -> Step {
-    if w.len() < PCAP_RECORD_LEN {
-        return Step::Need(PCAP_RECORD_LEN);
+fn pcap_record(
+    w: &[u8],
+    be: bool,
+    nanos: bool,
+    link: LinkType,
+    snaplen: u32,
+    record_len: usize,
+) -> Step {
+    if w.len() < record_len {
+        return Step::Need(record_len);
     }
     let sec = rd32(w, 0, be);
     let frac = rd32(w, 4, be);
@@ -388,7 +427,7 @@ fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) ->
             "pcap record claims {caplen} captured bytes (the file header's snap length is {snaplen})"
         )));
     }
-    let total = PCAP_RECORD_LEN + caplen;
+    let total = record_len + caplen;
     if w.len() < total {
         return Step::Need(total);
     }
@@ -402,7 +441,7 @@ fn pcap_record(w: &[u8], be: bool, nanos: bool, link: LinkType, snaplen: u32) ->
         origlen,
         interface: 0,
         link,
-        start: PCAP_RECORD_LEN,
+        start: record_len,
         len: caplen,
     };
     Step::Packet(rec, total)
@@ -422,5 +461,46 @@ mod tests {
             Nanos::MAX - 1
         );
         assert_eq!(ng_time(0, 1, i64::MIN), Nanos::MIN + 1);
+    }
+
+    #[test]
+    fn modified_pcap_in_either_byte_order() {
+        // The file header, then one record: 24 bytes of header (the last 8 the interface index,
+        // protocol and packet type), then 3 bytes of packet.
+        for be in [false, true] {
+            let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+            let w16 = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+            let mut f = Vec::new();
+            f.extend_from_slice(&w32(MODIFIED_MAGIC));
+            f.extend_from_slice(&w16(2));
+            f.extend_from_slice(&w16(4));
+            f.extend_from_slice(&[0; 8]);
+            f.extend_from_slice(&w32(65535));
+            f.extend_from_slice(&w32(1));
+            f.extend_from_slice(&w32(1_700_000_000));
+            f.extend_from_slice(&w32(250_000));
+            f.extend_from_slice(&w32(3));
+            f.extend_from_slice(&w32(60));
+            f.extend_from_slice(&[0; 8]);
+            f.extend_from_slice(&[0xaa, 0xbb, 0xcc]);
+            let mut p = Parser::default();
+            assert!(matches!(p.step(&f), Step::Skip(24)), "{be}");
+            assert_eq!(
+                p.format,
+                Some(Format::Pcap {
+                    nanos: false,
+                    big_endian: be,
+                    modified: true
+                })
+            );
+            let Step::Packet(rec, n) = p.step(&f[24..]) else {
+                panic!("no record ({be})");
+            };
+            assert_eq!((rec.start, rec.len, n, rec.origlen), (24, 3, 27, 60));
+            assert_eq!(rec.ts, 1_700_000_000_250_000_000);
+            // A record header cut short, then a record whose packet is cut short.
+            assert!(matches!(p.step(&f[24..40]), Step::Need(24)));
+            assert!(matches!(p.step(&f[24..49]), Step::Need(27)));
+        }
     }
 }
