@@ -2720,6 +2720,23 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
                     acc.fact("server software", s.as_str());
                 }
             }
+            // A proxy: the hosts its clients asked it to reach.
+            Message::SocksRequest(r) => {
+                acc.fact("reached through it", format!("{}:{}", r.host, r.port));
+            }
+            Message::HttpRequest(r) if f.app.proxied() && r.method == "CONNECT" => {
+                acc.fact("reached through it", r.uri.as_str());
+            }
+            Message::HttpRequest(r) if f.app.proxied() => {
+                let host = r
+                    .uri
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .filter(|h| !h.is_empty());
+                if let Some(h) = host {
+                    acc.fact("reached through it", h);
+                }
+            }
             _ => {}
         }
     }

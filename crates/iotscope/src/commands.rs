@@ -661,6 +661,11 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 m.result.map(|r| format!("result={r}")),
             ]),
         ),
+        Message::SocksRequest(r) => (
+            "socks-request",
+            format!("{} {}:{}", r.command, r.host, r.port),
+            format!("SOCKS {}", r.version),
+        ),
         Message::NetbiosDatagram(d) => (
             "netbios-datagram",
             format!("{} -> {}", d.source, d.destination),

@@ -328,6 +328,8 @@ pub enum Message {
     NatPmp(Box<iot::NatPmp>),
     /// A NetBIOS datagram's header: the name and address of the host that sent it.
     NetbiosDatagram(Box<iot::NetbiosDatagram>),
+    /// What a client asked a SOCKS proxy to reach.
+    SocksRequest(Box<socks::Request>),
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],
@@ -1597,6 +1599,8 @@ impl AppState {
             if self.session.is_none() {
                 self.tunnel_opened(p, dir, emit);
             }
+        } else if let Some(t) = socks::target(b) {
+            emit(Message::SocksRequest(Box::new(t)));
         } else if self.socks_auth == 1 {
             if let Some((user, pass)) = socks::user_password(b) {
                 self.socks_auth = 2;

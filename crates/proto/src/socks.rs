@@ -66,6 +66,66 @@ pub fn request(b: &[u8]) -> bool {
     }
 }
 
+/// What a client asked a SOCKS proxy for: the command, and the host (a name, or an address
+/// as text) and port to reach.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Request {
+    /// 4 (also 4a) or 5.
+    pub version: u8,
+    /// `connect`, `bind` or `udp-associate`.
+    pub command: &'static str,
+    pub host: String,
+    pub port: u16,
+}
+
+/// Reads a request ([`request`]) for what it asks to reach.
+pub fn target(b: &[u8]) -> Option<Request> {
+    if !request(b) {
+        return None;
+    }
+    let command = match b[1] {
+        1 => "connect",
+        2 => "bind",
+        _ => "udp-associate",
+    };
+    let (version, host, port) = match b[0] {
+        4 => {
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
+            // 4a: 0.0.0.x, then the name after the user id.
+            let host = if b[4..7] == [0, 0, 0] && b[7] != 0 {
+                let mut strings = b[8..].split(|&c| c == 0);
+                let _user = strings.next();
+                String::from_utf8_lossy(strings.next()?).into_owned()
+            } else {
+                ip.to_string()
+            };
+            (4, host, port)
+        }
+        _ => {
+            let a = &b[3..];
+            let n = address_len(a)?;
+            let port = u16::from_be_bytes([b[3 + n], b[4 + n]]);
+            let host = match a[0] {
+                1 => std::net::Ipv4Addr::new(a[1], a[2], a[3], a[4]).to_string(),
+                3 => String::from_utf8_lossy(&a[2..n]).into_owned(),
+                _ => {
+                    let mut x = [0u8; 16];
+                    x.copy_from_slice(&a[1..17]);
+                    std::net::Ipv6Addr::from(x).to_string()
+                }
+            };
+            (5, host, port)
+        }
+    };
+    Some(Request {
+        version,
+        command,
+        host,
+        port,
+    })
+}
+
 /// A server's answer to a request: Some(true) when it granted it (SOCKS 5 reply 0, SOCKS 4
 /// result 90), Some(false) when it refused, None when the bytes are no answer.
 pub fn reply(b: &[u8]) -> Option<bool> {
@@ -121,6 +181,36 @@ mod tests {
         assert!(!client_first(&[4, 1, 0, 80, 1, 2, 3, 4]));
         assert!(!client_first(&[4, 1, 0, 80, 1, 2, 3, 4, 0xc3, 0]));
         assert!(!client_first(&[4, 1, 0, 80, 0, 0, 0, 1, b'x', 0]));
+    }
+
+    #[test]
+    fn targets() {
+        let t = target(&[4, 1, 0x01, 0xbb, 93, 184, 216, 119, 0]).unwrap();
+        assert_eq!(
+            (t.version, t.command, t.host.as_str(), t.port),
+            (4, "connect", "93.184.216.119", 443)
+        );
+        let mut a = vec![4, 1, 0, 80, 0, 0, 0, 1];
+        a.extend_from_slice(b"bob\0example.com\0");
+        assert_eq!(target(&a).unwrap().host, "example.com");
+        let mut req = vec![5, 1, 0, 3, 11];
+        req.extend_from_slice(b"example.com");
+        req.extend_from_slice(&[1, 187]);
+        let t = target(&req).unwrap();
+        assert_eq!(
+            (t.version, t.host.as_str(), t.port),
+            (5, "example.com", 443)
+        );
+        let mut v6 = vec![5, 3, 0, 4];
+        v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        v6.extend_from_slice(&[0; 11]);
+        v6.extend_from_slice(&[1, 0, 53]);
+        let t = target(&v6).unwrap();
+        assert_eq!(
+            (t.command, t.host.as_str(), t.port),
+            ("udp-associate", "2001:db8::1", 53)
+        );
+        assert_eq!(target(&[5, 1, 0, 1, 10, 0, 0, 1, 0]), None);
     }
 
     #[test]

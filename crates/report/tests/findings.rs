@@ -3325,6 +3325,16 @@ fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
         .map(|f| f.subject.as_str())
         .collect();
     assert_eq!(exposed, ["tcp/1080 socks"]);
+    // What its clients asked it to reach: an address (SOCKS 4), then a name (SOCKS 4a).
+    let f = proxy
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::ExposedService)
+        .unwrap();
+    assert_eq!(
+        fact(f, "reached through it"),
+        "93.184.216.119:443, www.example.com:443"
+    );
     let client = holding(&r, "10.180.156.185");
     let tls = client
         .findings
@@ -3443,6 +3453,10 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
         .expect("exposed-service");
     assert_eq!(exposed.subject, "tcp/8888 http");
     assert_eq!(fact(exposed, "server software"), "");
+    assert_eq!(
+        fact(exposed, "reached through it"),
+        "10.99.0.1, sensor.iotscope.test:8443"
+    );
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("Pr0xy-Passw0rd"));
     let read = run(&[recorded("http-proxy.pcap")], &Options::for_analysis());
