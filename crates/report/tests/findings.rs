@@ -36,6 +36,20 @@ fn holding<'a>(r: &'a Report, address: &str) -> &'a DeviceReport {
         .unwrap_or_else(|| panic!("no device holds {address}"))
 }
 
+/// The ids of the devices that hold `address`.
+fn holders<'a>(r: &'a Report, address: &str) -> Vec<&'a str> {
+    r.devices
+        .iter()
+        .filter(|d| d.addresses.iter().any(|a| a == address))
+        .map(|d| d.id.as_str())
+        .collect()
+}
+
+/// The findings `id` of one device.
+fn findings_of(d: &DeviceReport, id: FindingId) -> Vec<&FindingReport> {
+    d.findings.iter().filter(|f| f.id == id).collect()
+}
+
 /// The device with MAC `mac`.
 fn with_mac<'a>(r: &'a Report, mac: &str) -> &'a DeviceReport {
     r.devices
@@ -3257,13 +3271,7 @@ fn a_host_seen_again_as_it_is_routed_on_is_one_device() {
     // MAC with TTL 64, and each packet is seen again as the node routes it out under Calico's
     // ee:ee:ee:ee:ee:ee with TTL 63. One pod, one device, keyed by its own MAC.
     let r = report(capture("pypacker__mqtt_over_linuxcc.pcap"));
-    let holders: Vec<&str> = r
-        .devices
-        .iter()
-        .filter(|d| d.addresses.iter().any(|a| a == "172.16.166.133"))
-        .map(|d| d.id.as_str())
-        .collect();
-    assert_eq!(holders, ["82:a2:82:c5:2f:78"]);
+    assert_eq!(holders(&r, "172.16.166.133"), ["82:a2:82:c5:2f:78"]);
     // Pods of other nodes, which arrive only routed, are still hosts behind the node.
     assert_eq!(
         holding(&r, "172.16.192.90").behind.as_deref(),
@@ -3293,13 +3301,7 @@ fn a_router_beyond_the_link_that_only_sends_errors_is_no_device() {
     // fragmentation-needed, through the NETGEAR router's MAC with TTL 63, and sends nothing
     // else: a router on the path beyond the link, not a host behind the NETGEAR.
     let r = report(capture("npm_pcap-parser__smtp.pcap"));
-    assert!(
-        !r.devices
-            .iter()
-            .any(|d| d.addresses.iter().any(|a| a == "192.168.1.1")),
-        "{:?}",
-        r.devices.iter().map(|d| &d.id).collect::<Vec<_>>()
-    );
+    assert!(holders(&r, "192.168.1.1").is_empty());
     let netgear = with_mac(&r, "00:1f:33:d9:81:60");
     assert_eq!(netgear.addresses, ["10.10.1.1"]);
     assert_eq!(netgear.kind, "router/ap");
@@ -3318,29 +3320,16 @@ fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
     // TLS inside it is read as a connection's own (a certificate that does not cover the name).
     let r = report(capture("ja4plus__socks-https-example.pcap"));
     let proxy = holding(&r, "10.180.156.249");
-    let exposed: Vec<&str> = proxy
-        .findings
-        .iter()
-        .filter(|f| f.id == FindingId::ExposedService)
-        .map(|f| f.subject.as_str())
-        .collect();
-    assert_eq!(exposed, ["tcp/1080 socks"]);
+    let exposed = findings_of(proxy, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    assert_eq!(exposed[0].subject, "tcp/1080 socks");
     // What its clients asked it to reach: an address (SOCKS 4), then a name (SOCKS 4a).
-    let f = proxy
-        .findings
-        .iter()
-        .find(|f| f.id == FindingId::ExposedService)
-        .unwrap();
     assert_eq!(
-        fact(f, "reached through it"),
+        fact(exposed[0], "reached through it"),
         "93.184.216.119:443, www.example.com:443"
     );
     let client = holding(&r, "10.180.156.185");
-    let tls = client
-        .findings
-        .iter()
-        .find(|f| f.id == FindingId::TlsWeak)
-        .expect("tls-weak");
+    let tls = findings_of(client, FindingId::TlsWeak)[0];
     assert_eq!(tls.subject, "www.example.com");
     assert!(
         fact(tls, "problems")
@@ -3374,13 +3363,7 @@ fn a_gateway_answering_from_a_second_mac_is_one_device() {
     // The Meraki gateway 172.16.224.1 answers ARP from 68:3a:1e:20:05:cc and DNS from
     // e0:cb:bc:90:9e:29, a MAC of the same maker that claims no address: one device.
     let r = report(capture("ja4plus__latest.pcapng"));
-    let holders: Vec<&str> = r
-        .devices
-        .iter()
-        .filter(|d| d.addresses.iter().any(|a| a == "172.16.224.1"))
-        .map(|d| d.id.as_str())
-        .collect();
-    assert_eq!(holders, ["68:3a:1e:20:05:cc"]);
+    assert_eq!(holders(&r, "172.16.224.1"), ["68:3a:1e:20:05:cc"]);
     let gw = with_mac(&r, "68:3a:1e:20:05:cc");
     assert_eq!(gw.kind, "router/ap");
     assert!(
@@ -3400,19 +3383,11 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
     let r = report(capture("ja4plus__https-connect.pcap"));
     assert!(of(&r, FindingId::CleartextHttp).is_empty());
     let proxy = holding(&r, "10.9.8.7");
-    let exposed: Vec<&str> = proxy
-        .findings
-        .iter()
-        .filter(|f| f.id == FindingId::ExposedService)
-        .map(|f| f.subject.as_str())
-        .collect();
-    assert_eq!(exposed, ["tcp/8080 http"]);
+    let exposed = findings_of(proxy, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    assert_eq!(exposed[0].subject, "tcp/8080 http");
     let client = holding(&r, "10.11.12.13");
-    let peer = client
-        .findings
-        .iter()
-        .find(|f| f.id == FindingId::LanPeer)
-        .expect("lan-peer");
+    let peer = findings_of(client, FindingId::LanPeer)[0];
     assert!(peer.subject.ends_with("(10.9.8.7)"), "{}", peer.subject);
     let read = run(
         &[capture("ja4plus__https-connect.pcap")],
@@ -3446,11 +3421,7 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
         "GET http://10.99.0.1/status.json"
     );
     let proxy = holding(&r, "10.99.0.1");
-    let exposed = proxy
-        .findings
-        .iter()
-        .find(|f| f.id == FindingId::ExposedService)
-        .expect("exposed-service");
+    let exposed = findings_of(proxy, FindingId::ExposedService)[0];
     assert_eq!(exposed.subject, "tcp/8888 http");
     assert_eq!(fact(exposed, "server software"), "");
     assert_eq!(
