@@ -232,6 +232,10 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
         High,
     ),
     ("mdns-service", Prefix("_nest-cam"), Camera, High),
+    // Matter: a device waiting to be set up announces itself as commissionable; a device set up
+    // announces its operational service, as controllers (phones, hubs, TVs) may too.
+    ("mdns-service", Prefix("_matterc._udp"), SmartHome, Medium),
+    ("mdns-service", Prefix("_matter._tcp"), SmartHome, Low),
     // A device that shares another's printer ("Printer @ Host") is a computer.
     ("mdns-shared", Prefix(""), Computer, Medium),
     // Host names that carry a product line's model prefix.
@@ -537,6 +541,23 @@ mod tests {
             (SpeakerAssistant, Some(Low))
         );
         assert_eq!(kind_of(&[("contacts", "www.yamaha.com")]).0, Unknown);
+    }
+
+    #[test]
+    fn matter_devices_by_their_mdns_services() {
+        assert_eq!(
+            kind_of(&[("mdns-service", "_matterc._udp.local")]),
+            (SmartHome, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("mdns-service", "_matter._tcp.local")]),
+            (SmartHome, Some(Low))
+        );
+        // A controller's own service is no accessory's.
+        assert_eq!(
+            kind_of(&[("mdns-service", "_matterd._udp.local")]).0,
+            Unknown
+        );
     }
 
     #[test]

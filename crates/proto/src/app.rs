@@ -102,6 +102,9 @@ pub enum App {
     Msnp,
     /// SOCKS 4 or 5: a proxy carrying its client's connection to another host (TCP 1080).
     Socks,
+    /// Matter: the smart-home standard's messages between devices and their controllers (UDP
+    /// or TCP 5540), encrypted once a session is set up.
+    Matter,
 }
 
 impl App {
@@ -164,6 +167,7 @@ impl App {
             App::Bgp => "bgp",
             App::Msnp => "msnp",
             App::Socks => "socks",
+            App::Matter => "matter",
         }
     }
 }
@@ -701,6 +705,7 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
             (true, 179) => App::Bgp,
             (true, 1863) => App::Msnp,
             (true, 1080) => App::Socks,
+            (_, 5540) => App::Matter,
             _ => App::Unknown,
         }
     };
@@ -1163,6 +1168,9 @@ impl AppState {
         match self.app {
             // A VPN or DTLS port alone (a client's port can be 51820) proves nothing either way.
             App::Dtls | App::Wireguard | App::Openvpn | App::Ipsec if self.by == By::Port => None,
+            // Matter is known by its port alone: its messages are encrypted once a session is
+            // set up, its session setup is not, and nothing here reads which is which.
+            App::Matter => None,
             App::Tls
             | App::Quic
             | App::Ssh
@@ -2076,6 +2084,7 @@ mod tests {
             App::Bgp,
             App::Msnp,
             App::Socks,
+            App::Matter,
         ];
         for a in all {
             assert_eq!(serde_json::to_value(a).unwrap(), a.name(), "{a:?}");
