@@ -499,15 +499,12 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             };
             let ip = ip_of(&f.key.end(side).0);
             station_of.entry(ip).or_insert(m);
-            if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255)
-                && local.contains(&ip)
-                && !ip.is_unspecified()
-            {
-                sent_from.entry(m).or_default().insert(ip);
-            }
             if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255) {
                 sent_here.insert((m, ip));
                 own_station.entry(ip).or_insert(m);
+                if local.contains(&ip) && !ip.is_unspecified() {
+                    sent_from.entry(m).or_default().insert(ip);
+                }
             }
             if ip.is_ipv4()
                 && !ip.is_unspecified()
@@ -607,7 +604,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             if copy_of.is_none()
                 && path_router.get(&ip) == Some(&true)
                 && decremented_ttl(f.ttl[side as usize])
-                && !sent_here.iter().any(|(_, a)| *a == ip)
+                && !own_station.contains_key(&ip)
             {
                 continue;
             }
