@@ -9,7 +9,8 @@
 #   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream site-tunnel socks http-proxy dns-tcp (default: all).  Each run regenerates the selected .pcap files.
+#   ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay
+#   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
 # Topology: two network namespaces joined by a veth pair,
@@ -63,7 +64,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp)
+ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1315,6 +1316,42 @@ record_socks() {
   stop_servers
 }
 
+# A device of the LAN made into a proxy for strangers, as residential-proxy
+# malware makes of cameras and routers: microsocks on 10.99.0.1:1080 with no
+# login; a client on the internet ($INBOUND_SRC) asks it for an HTTPS site on
+# the internet ($RELAY_TARGET, openssl's s_server on the client namespace's
+# lo, certificate for shop.example.net), which the device then connects to.
+RELAY_TARGET=198.51.100.80
+record_proxy_relay() {
+  make_cert relay-tls "/CN=shop.example.net" "DNS:shop.example.net"
+  ip -n "$NS_C" addr add "$INBOUND_SRC/32" dev lo
+  ip -n "$NS_C" addr add "$RELAY_TARGET/32" dev lo
+  ip -n "$NS_S" route add "$INBOUND_SRC/32" via "$CLI_IP" dev "$VETH_S"
+  ip -n "$NS_S" route add "$RELAY_TARGET/32" via "$CLI_IP" dev "$VETH_S"
+  ip netns exec "$NS_C" sysctl -q -w "net.ipv4.conf.$VETH_C.arp_announce=2"
+  start_server microsocks microsocks -i "$SRV_IP" -p "$SOCKS_PORT"
+  wait_listen tcp "$SOCKS_PORT"
+  ip netns exec "$NS_C" openssl s_server -accept "$RELAY_TARGET:443" -naccept 1 -www \
+    -cert "$WORK/relay-tls.pem" -key "$WORK/relay-tls.key" >"$WORK/relay-server.out" 2>&1 &
+  local site=$! i
+  for i in $(seq 1 100); do
+    ip netns exec "$NS_C" ss -Hltn "sport = :443" | grep -q . && break
+    sleep 0.1
+  done
+  cap_start proxy-relay.pcap
+  in_cli curl -sS --fail -k -o /dev/null --max-time 10 --interface "$INBOUND_SRC" \
+    --socks5 "$SRV_IP:$SOCKS_PORT" --resolve "shop.example.net:443:$RELAY_TARGET" \
+    "https://shop.example.net/" || die "proxy-relay: the page did not come"
+  cap_stop
+  kill "$site" 2>/dev/null || true
+  wait "$site" 2>/dev/null || true
+  stop_servers
+  ip -n "$NS_S" route del "$RELAY_TARGET/32" via "$CLI_IP" dev "$VETH_S"
+  ip -n "$NS_S" route del "$INBOUND_SRC/32" via "$CLI_IP" dev "$VETH_S"
+  ip -n "$NS_C" addr del "$RELAY_TARGET/32" dev lo
+  ip -n "$NS_C" addr del "$INBOUND_SRC/32" dev lo
+}
+
 # An HTTP proxy on the LAN (tinyproxy, Basic authentication required): a
 # client fetches a page over HTTPS through it (CONNECT, then TLS to
 # sensor.iotscope.test, openssl's s_server on the proxy's own host), then a
@@ -2176,6 +2213,11 @@ verify() {
                 expect_packets http-proxy.pcap 'http.response.code == 200 && tcp.srcport == 8888' 2
                 expect_packets http-proxy.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1
                 expect_packets http-proxy.pcap 'http.request.method == "GET" && http.request.uri contains "status.json"' 1 ;;
+    proxy-relay) # An internet client's SOCKS 5 CONNECT to the LAN device, then the device's own
+                # TLS connection to the internet host it was asked for.
+                expect_packets proxy-relay.pcap 'ip.src == 45.33.32.156 && socks.dstport == 443' 1
+                expect_packets proxy-relay.pcap 'ip.src == 10.99.0.1 && ip.dst == 198.51.100.80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
+                expect_packets proxy-relay.pcap 'tls.handshake.extensions_server_name == "shop.example.net"' 1 ;;
     dns-tcp)    # Two DNS queries over TCP; the TXT answer spans several segments.
                 expect_packets dns-tcp.pcap 'dns.flags.response == 1 && dns.qry.name == "config.iotscope.test" && dns.count.answers == 1' 1
                 expect_packets dns-tcp.pcap 'tcp.srcport == 53 && tcp.len > 0 && !dns' 3

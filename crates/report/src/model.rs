@@ -1025,6 +1025,14 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
                 }
                 _ => format!("TLS problems with {}", subjects()),
             }),
+            // A proxy that strangers on the internet use: what it relays, not what it offers.
+            FindingId::ExposedService if same.iter().all(|f| relays(f)) => Some(format!(
+                "it relays connections from the internet to other hosts ({})",
+                same.iter()
+                    .map(|f| format!("{}: {}", f.subject, fact_of(f, "reached through it")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             FindingId::ExposedService => {
                 let left: Vec<&&FindingReport> = same.iter().filter(|f| !said_twice(f)).collect();
                 Some(exposed(
@@ -1131,13 +1139,30 @@ fn exposed(services: &[String], internet: bool) -> String {
 
 /// A finding that says what an infected device does rather than what it lacks: scanning other
 /// hosts, fetching a program over plain HTTP from a bare internet address (both high), guessing
-/// another host's passwords.
+/// another host's passwords, relaying strangers' connections.
 fn compromise_sign(f: &FindingReport) -> bool {
     matches!(
         f.id,
         FindingId::Scan | FindingId::Flood | FindingId::ProgramDownload
     ) && f.severity == Severity::High
         || f.id == FindingId::CleartextCredentials && f.facts.iter().any(|x| x.label == "guessing")
+        || relays(f)
+}
+
+/// A proxy service that clients on the internet used to reach other hosts: what
+/// residential-proxy malware makes of a camera or a router.
+fn relays(f: &FindingReport) -> bool {
+    f.id == FindingId::ExposedService
+        && f.facts.iter().any(|x| x.label == "clients on the internet")
+        && !fact_of(f, "reached through it").is_empty()
+}
+
+/// The value of fact `label` of `f` ("" without it).
+fn fact_of<'a>(f: &'a FindingReport, label: &str) -> &'a str {
+    f.facts
+        .iter()
+        .find(|x| x.label == label)
+        .map_or("", |x| x.value.as_str())
 }
 
 /// A phrase for a weakness, to list in the verdict.

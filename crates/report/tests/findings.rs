@@ -3436,3 +3436,31 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
         iotscope_proto::app::Message::ClientHello(h) if h.sni.as_deref() == Some("sensor.iotscope.test")
     )));
 }
+
+#[test]
+fn a_device_relaying_strangers_connections_is_likely_compromised() {
+    // record.sh proxy-relay: a client on the internet asks the LAN device's SOCKS service for an
+    // HTTPS site on the internet, and the device connects there itself.
+    let r = report(recorded("proxy-relay.pcap"));
+    let dev = holding(&r, "10.99.0.1");
+    let exposed = findings_of(dev, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    assert_eq!(exposed[0].subject, "tcp/1080 socks");
+    assert_eq!(exposed[0].severity, Severity::High);
+    assert_eq!(fact(exposed[0], "reached through it"), "198.51.100.80:443");
+    assert_eq!(dev.verdict.rating, "likely compromised");
+    assert!(
+        dev.verdict.text.contains(
+            "Signs of compromise: it relays connections from the internet to other hosts \
+             (tcp/1080 socks: 198.51.100.80:443)"
+        ),
+        "{}",
+        dev.verdict.text
+    );
+    // A proxy its owner's LAN clients use is an exposed service, not a sign of compromise.
+    let lan = report(capture("ja4plus__socks-https-example.pcap"));
+    assert_eq!(
+        holding(&lan, "10.180.156.249").verdict.rating,
+        "mostly fine"
+    );
+}
