@@ -1293,11 +1293,13 @@ EOF
 # A SOCKS 5 proxy on the LAN (microsocks, user name and password required):
 # a client that gives a wrong password is refused, then logs in and fetches a
 # page over HTTPS through it (openssl's s_server with a certificate for
-# sensor.iotscope.test, reached at the proxy's own address).
+# sensor.iotscope.test, reached at the proxy's own address), then a page in
+# plain HTTP (nginx, also on the proxy's own host).
 SOCKS_PORT=1080
 SOCKS_TLS_PORT=8443
 record_socks() {
   make_cert socks-tls "/CN=sensor.iotscope.test" "DNS:sensor.iotscope.test"
+  start_nginx 127.0.0.1
   start_server microsocks microsocks -i "$SRV_IP" -p "$SOCKS_PORT" -u "$TEST_USER" -P "$TEST_PASS"
   wait_listen tcp "$SOCKS_PORT"
   start_server s_server openssl s_server -accept "127.0.0.1:$SOCKS_TLS_PORT" -naccept 1 -www \
@@ -1312,6 +1314,11 @@ record_socks() {
     --socks5 "$TEST_USER:$TEST_PASS_URL@$SRV_IP:$SOCKS_PORT" \
     --resolve "sensor.iotscope.test:$SOCKS_TLS_PORT:127.0.0.1" \
     "https://sensor.iotscope.test:$SOCKS_TLS_PORT/" || die "socks: the page did not come"
+  # And a page in plain HTTP through the proxy (nginx on the proxy's own 127.0.0.1).
+  in_cli curl -sS --fail -o /dev/null --max-time 10 \
+    --socks5 "$TEST_USER:$TEST_PASS_URL@$SRV_IP:$SOCKS_PORT" \
+    --resolve "sensor.iotscope.test:80:127.0.0.1" \
+    "http://sensor.iotscope.test/status.json" || die "socks: the plain page did not come"
   cap_stop
   stop_servers
 }
@@ -2223,11 +2230,12 @@ verify() {
                 expect_packets dns-tcp.pcap 'tcp.srcport == 53 && tcp.len > 0 && !dns' 3
                 expect_packets dns-tcp.pcap 'dns.a == 192.0.2.20' 1
                 expect_no_packets dns-tcp.pcap 'udp' ;;
-    socks)      # Two SOCKS 5 logins (user name and password), the first refused; TLS through the
-                # second, to sensor.iotscope.test.
-                expect_packets socks.pcap 'socks.username == "iotuser"' 2
+    socks)      # Three SOCKS 5 logins (user name and password), the first refused; TLS through the
+                # second, to sensor.iotscope.test, and plain HTTP through the third.
+                expect_packets socks.pcap 'socks.username == "iotuser"' 3
                 expect_packets socks.pcap 'tcp.srcport == 1080 && tcp.len == 2 && tcp.payload == 01:00' 1
-                expect_packets socks.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1 ;;
+                expect_packets socks.pcap 'tls.handshake.extensions_server_name == "sensor.iotscope.test"' 1
+                expect_packets socks.pcap 'tcp.dstport == 1080 && tcp.payload contains "GET /status.json"' 1 ;;
     site-tunnel) # Every frame is VXLAN between the two tunnel ends; inside, one HTTP fetch from the
                 # far host, and three pings it answers.
                 expect_no_packets site-tunnel.pcap '!vxlan && !arp'

@@ -1684,9 +1684,10 @@ impl<'a> View<'a> {
         );
         let naming = i.namer.of_flow(f);
         // The host a request names is what it addressed (several names can share an address).
+        // A proxy is not the host its clients ask it to reach.
+        let proxied = f.app.proxied();
         let host = ix.events(f).iter().find_map(|e| match &e.message {
-            // A proxy is not the host its clients ask it to reach.
-            Message::HttpRequest(r) if r.ssdp.is_none() && r.method != "CONNECT" => r
+            Message::HttpRequest(r) if r.ssdp.is_none() && !proxied => r
                 .host
                 .as_deref()
                 .map(|h| crate::endpoints::host_of(h).to_ascii_lowercase())
@@ -2147,9 +2148,13 @@ const MID_STREAM_BODY: u64 = 16 << 10;
 /// Plain HTTP from a device: the server, what was asked, sent and received.
 fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     // A connectivity probe is plain HTTP by design; it has its own finding.
-    let (Some(dev), App::Http) = (v.cdev, v.app) else {
+    let Some(dev) = v.cdev else {
         return;
     };
+    // HTTP, or HTTP in clear through a SOCKS proxy (told by its messages, below).
+    if !matches!(v.app, App::Http | App::Socks) {
+        return;
+    }
     // A proxy's tunnel that carried TLS: its CONNECT named the destination, as an SNI does, and
     // the rest was encrypted.
     if v.f.app.upgraded() {
@@ -2166,6 +2171,9 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             Message::HttpRequest(_) | Message::HttpResponse(_)
         )
     });
+    if v.app == App::Socks && !http_seen {
+        return;
+    }
     // A connection older than the capture that carries a body in flight (a download under
     // way when the capture began) is plain HTTP all the same: its request went before.
     let payload: u64 = v.f.sent.iter().map(|d| d.payload_bytes).sum();
@@ -2252,6 +2260,11 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 requests += 1;
                 // The evidence is the requests' frames, where Wireshark shows them.
                 acc.at(v.f.first, v.f.last, e.frame + 1);
+                if v.f.app.proxied() {
+                    if let Some(h) = &r.host {
+                        acc.fact("hosts through the proxy", h.as_str());
+                    }
+                }
                 let (uri, secret) = mask_path_secrets(&r.uri);
                 acc.fact("requests", format!("{} {uri}", r.method));
                 // An OCSP request in the path is the certificate's serial, not a key.

@@ -1473,7 +1473,13 @@ impl AppState {
                 self.http(p, dir, emit);
                 return;
             }
-            App::Socks if p.tcp => self.socks(p, dir, emit),
+            App::Socks if p.tcp => {
+                self.socks(p, dir, emit);
+                // A connection in clear through the proxy: every HTTP head in it counts.
+                if self.session == Some(false) {
+                    return;
+                }
+            }
             App::Tls if p.tcp => self.tls(p, dir, emit),
             App::Quic if !p.tcp && p.from_client => self.quic(p, emit),
             App::Dtls if !p.tcp => self.dtls(p, dir, emit),
@@ -1589,6 +1595,17 @@ impl AppState {
     /// then as STARTTLS's is) or in clear.
     fn socks(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
         let b = p.payload;
+        // The connection the proxy carries, once granted: TLS is read from the upgraded arm of
+        // `inspect`; HTTP in clear is read as HTTP.
+        if self.starttls {
+            if self.session.is_none() && p.from_client {
+                self.tunnel_opened(p, dir, emit);
+            }
+            if self.session == Some(false) {
+                self.http(p, dir, emit);
+            }
+            return;
+        }
         if !p.from_client {
             if self.seen[1] == 1 && b == [5, 2] {
                 self.socks_auth = 1;
@@ -1602,10 +1619,6 @@ impl AppState {
                         reply: format!("status {}", b[1]),
                     })));
                 }
-            }
-        } else if self.starttls {
-            if self.session.is_none() {
-                self.tunnel_opened(p, dir, emit);
             }
         } else if let Some(t) = socks::target(b) {
             emit(Message::SocksRequest(Box::new(t)));

@@ -79,7 +79,7 @@ const SECRETS: [&str; 3] = [
 #[test]
 fn logins_in_clear_name_the_user_never_the_password() {
     // The logins each recording holds (record.sh: curl twice and fetchmail once for POP3 and
-    // IMAP; AUTH PLAIN and AUTH LOGIN for SMTP; a wrong password, then the right one, for
+    // IMAP; AUTH PLAIN and AUTH LOGIN for SMTP; a wrong password, then the right one twice, for
     // SOCKS).
     for (file, protocol, logins) in [
         ("telnet-login.pcap", "telnet", 1),
@@ -89,7 +89,7 @@ fn logins_in_clear_name_the_user_never_the_password() {
         ("smtp-auth.pcap", "smtp", 2),
         ("http-basic.pcap", "http", 1),
         ("mqtt-login.pcap", "mqtt", 1),
-        ("socks.pcap", "socks", 2),
+        ("socks.pcap", "socks", 3),
     ] {
         let r = report(recorded(file));
         let creds = of(&r, FindingId::CleartextCredentials);
@@ -3344,7 +3344,24 @@ fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
     assert_eq!(creds.len(), 1);
     let f = creds[0].1;
     assert_eq!(f.subject, "socks to 10.99.0.1");
-    assert_eq!(fact(f, "refused"), "1 of 2 (status 2)");
+    assert_eq!(fact(f, "refused"), "1 of 3 (status 2)");
+    // The plain HTTP it carried is cleartext-http, with the host the client asked for.
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].1.subject, "10.99.0.1:1080");
+    assert_eq!(
+        fact(http[0].1, "hosts through the proxy"),
+        "sensor.iotscope.test"
+    );
+    assert_eq!(fact(http[0].1, "requests"), "GET /status.json");
+    let proxy = holding(&r, "10.99.0.1");
+    assert_eq!(
+        fact(
+            findings_of(proxy, FindingId::ExposedService)[0],
+            "reached through it"
+        ),
+        "127.0.0.1:80, 127.0.0.1:8443"
+    );
     let read = run(&[recorded("socks.pcap")], &Options::for_analysis());
     let sni: Vec<&str> = read
         .flows
