@@ -486,11 +486,9 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     //   servers seen from a client's subnet), however many hops away.
     let mut station_of: HashMap<IpAddr, Mac> = HashMap::new();
     let mut routed_by: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
-    // The (MAC, address) pairs seen with a TTL a host starts with: sent from this link.
-    let mut sent_here: HashSet<(Mac, IpAddr)> = HashSet::new();
     // Each address's MAC on this link: the first that sent from it with a TTL a host starts with.
     let mut own_station: HashMap<IpAddr, Mac> = HashMap::new();
-    // The local addresses each MAC sent from with a TTL a host starts with.
+    // The local addresses each MAC sent from with a TTL a host starts with: from this link.
     let mut sent_from: HashMap<Mac, BTreeSet<IpAddr>> = HashMap::new();
     for f in flows {
         for side in [Side::A, Side::B] {
@@ -500,7 +498,6 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             let ip = ip_of(&f.key.end(side).0);
             station_of.entry(ip).or_insert(m);
             if matches!(f.ttl[side as usize], 32 | 64 | 128 | 255) {
-                sent_here.insert((m, ip));
                 own_station.entry(ip).or_insert(m);
                 if local.contains(&ip) && !ip.is_unspecified() {
                     sent_from.entry(m).or_default().insert(ip);
@@ -625,7 +622,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                             && !to_group(f, side)
                             && match own.get(&m) {
                                 Some(a) => !a.contains(&ip),
-                                None => f.ttl[side as usize] > 32 && !sent_here.contains(&(m, ip)),
+                                None => {
+                                    f.ttl[side as usize] > 32
+                                        && !sent_from.get(&m).is_some_and(|a| a.contains(&ip))
+                                }
                             }
                             || routed_by.get(&m).is_some_and(|a| a.contains(&ip))
                             || two_ended.contains(&m)) =>

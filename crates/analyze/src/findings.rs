@@ -2737,17 +2737,15 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
             Message::SocksRequest(r) => {
                 acc.fact("reached through it", format!("{}:{}", r.host, r.port));
             }
-            Message::HttpRequest(r) if f.app.proxied() && r.method == "CONNECT" => {
-                acc.fact("reached through it", r.uri.as_str());
-            }
+            // A CONNECT names host and port; a GET through the proxy, a whole URL.
             Message::HttpRequest(r) if f.app.proxied() => {
-                let host = r
-                    .uri
-                    .split_once("://")
-                    .and_then(|(_, rest)| rest.split('/').next())
-                    .filter(|h| !h.is_empty());
-                if let Some(h) = host {
-                    acc.fact("reached through it", h);
+                let target = if r.method == "CONNECT" {
+                    Some(r.uri.as_str())
+                } else {
+                    iotscope_proto::http::absolute_host(&r.uri)
+                };
+                if let Some(t) = target {
+                    acc.fact("reached through it", t);
                 }
             }
             _ => {}

@@ -623,9 +623,11 @@ pub struct AppState {
     /// for a SOCKS client's first message and its server's.
     votes: u8,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
-    /// whose encryption is not known). LDAP: Some(true) once StartTLS succeeded.
+    /// whose encryption is not known). STARTTLS and its kin: Some(true) once the switch
+    /// succeeded. A proxy's tunnel (SOCKS, HTTP CONNECT): whether what it carries is TLS.
     session: Option<bool>,
-    /// LDAP: the client asked for StartTLS.
+    /// The client asked to switch to TLS (STARTTLS, LDAP's StartTLS...), or a proxy granted a
+    /// tunnel (SOCKS, HTTP CONNECT).
     starttls: bool,
     /// VNC: the client speaks RFB 3.3, where the server alone decides the security type (the
     /// client's next message is its ClientInit, not a choice).
@@ -1772,7 +1774,7 @@ impl AppState {
             }
             let n = r.content_length.unwrap_or(0);
             self.connect = r.method == "CONNECT";
-            self.via_proxy |= r.uri.starts_with("http://") || r.uri.starts_with("https://");
+            self.via_proxy |= http::absolute_host(&r.uri).is_some();
             (Message::HttpRequest(Box::new(r)), n)
         } else if let Some(r) = http::response(head) {
             let n = r.content_length.unwrap_or(0);

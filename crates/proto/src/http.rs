@@ -818,6 +818,15 @@ mod gzip_tests {
     }
 }
 
+/// The host (with its port, if any) of a request URI in absolute form (`http://host:8080/path`),
+/// which a client sends only to a proxy; None for a path.
+pub fn absolute_host(uri: &str) -> Option<&str> {
+    let rest = uri
+        .strip_prefix("http://")
+        .or_else(|| uri.strip_prefix("https://"))?;
+    rest.split(['/', '?']).next().filter(|h| !h.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,6 +938,16 @@ mod tests {
         .unwrap();
         assert_eq!(c.auth_scheme.as_deref(), Some("Basic"));
         assert_eq!(c.auth_user.as_deref(), Some("iotuser"));
+        assert_eq!(
+            absolute_host("http://10.99.0.1/status.json"),
+            Some("10.99.0.1")
+        );
+        assert_eq!(
+            absolute_host("https://cam.example:8443?x=1"),
+            Some("cam.example:8443")
+        );
+        assert_eq!(absolute_host("/status.json"), None);
+        assert_eq!(absolute_host("http:///x"), None);
     }
 
     #[test]

@@ -1145,7 +1145,7 @@ fn compromise_sign(f: &FindingReport) -> bool {
         f.id,
         FindingId::Scan | FindingId::Flood | FindingId::ProgramDownload
     ) && f.severity == Severity::High
-        || f.id == FindingId::CleartextCredentials && f.facts.iter().any(|x| x.label == "guessing")
+        || f.id == FindingId::CleartextCredentials && !fact_of(f, "guessing").is_empty()
         || relays(f)
 }
 
@@ -1153,7 +1153,7 @@ fn compromise_sign(f: &FindingReport) -> bool {
 /// residential-proxy malware makes of a camera or a router.
 fn relays(f: &FindingReport) -> bool {
     f.id == FindingId::ExposedService
-        && f.facts.iter().any(|x| x.label == "clients on the internet")
+        && !fact_of(f, "clients on the internet").is_empty()
         && !fact_of(f, "reached through it").is_empty()
 }
 
@@ -1167,13 +1167,7 @@ fn fact_of<'a>(f: &'a FindingReport, label: &str) -> &'a str {
 
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
-    let fact = |l: &str| {
-        f.facts
-            .iter()
-            .find(|x| x.label == l)
-            .map(|x| x.value.clone())
-            .unwrap_or_default()
-    };
+    let fact = |l: &str| fact_of(f, l).to_string();
     match f.id {
         FindingId::CleartextCredentials => {
             // Protocol names are read letter by letter, except telnet.

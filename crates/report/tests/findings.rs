@@ -45,6 +45,21 @@ fn holders<'a>(r: &'a Report, address: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The server names in the TLS ClientHellos and the certificates' common names a capture
+/// holds, in frame order (the capture read for analysis).
+fn tls_names(path: PathBuf) -> (Vec<String>, Vec<String>) {
+    let read = run(&[path], &Options::for_analysis());
+    let (mut sni, mut certs) = (Vec::new(), Vec::new());
+    for e in &read.flows.events {
+        match &e.message {
+            iotscope_proto::app::Message::ClientHello(h) => sni.extend(h.sni.clone()),
+            iotscope_proto::app::Message::Certificate(c) => certs.extend(c.common_name.clone()),
+            _ => {}
+        }
+    }
+    (sni, certs)
+}
+
 /// The findings `id` of one device.
 fn findings_of(d: &DeviceReport, id: FindingId) -> Vec<&FindingReport> {
     d.findings.iter().filter(|f| f.id == id).collect()
@@ -3362,17 +3377,10 @@ fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
         ),
         "127.0.0.1:80, 127.0.0.1:8443"
     );
-    let read = run(&[recorded("socks.pcap")], &Options::for_analysis());
-    let sni: Vec<&str> = read
-        .flows
-        .events
-        .iter()
-        .filter_map(|e| match &e.message {
-            iotscope_proto::app::Message::ClientHello(h) => h.sni.as_deref(),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(sni, ["sensor.iotscope.test"]);
+    assert_eq!(
+        tls_names(recorded("socks.pcap")).0,
+        ["sensor.iotscope.test"]
+    );
 }
 
 #[test]
@@ -3406,20 +3414,14 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
     let client = holding(&r, "10.11.12.13");
     let peer = findings_of(client, FindingId::LanPeer)[0];
     assert!(peer.subject.ends_with("(10.9.8.7)"), "{}", peer.subject);
+    assert_eq!(
+        tls_names(capture("ja4plus__https-connect.pcap")).1,
+        ["lfoup01-b.cloudsink.net"]
+    );
     let read = run(
         &[capture("ja4plus__https-connect.pcap")],
         &Options::for_analysis(),
     );
-    let certs: Vec<&str> = read
-        .flows
-        .events
-        .iter()
-        .filter_map(|e| match &e.message {
-            iotscope_proto::app::Message::Certificate(c) => c.common_name.as_deref(),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(certs, ["lfoup01-b.cloudsink.net"]);
     assert_eq!(read.flows.flows[0].app.encrypted(), Some(true));
     // tinyproxy with a login (record.sh http-proxy): a CONNECT whose tunnel carried TLS and a
     // GET of a whole URL, each with Proxy-Authorization. Both logins are told (never the
@@ -3447,11 +3449,10 @@ fn an_http_proxys_tunnel_is_read_as_the_tls_it_carries() {
     );
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("Pr0xy-Passw0rd"));
-    let read = run(&[recorded("http-proxy.pcap")], &Options::for_analysis());
-    assert!(read.flows.events.iter().any(|e| matches!(
-        &e.message,
-        iotscope_proto::app::Message::ClientHello(h) if h.sni.as_deref() == Some("sensor.iotscope.test")
-    )));
+    assert_eq!(
+        tls_names(recorded("http-proxy.pcap")).0,
+        ["sensor.iotscope.test"]
+    );
 }
 
 #[test]

@@ -19,8 +19,9 @@ const PCAP_RECORD_LEN: usize = 16;
 /// old Red Hat and SuSE tcpdump builds wrote): the standard 16 bytes, then the interface index
 /// (4), the protocol (2), the packet type (1) and a pad byte.
 const MODIFIED_RECORD_LEN: usize = 24;
-/// Its magic number, as read little-endian.
+/// Its magic number, as read little-endian, from a little-endian file and from a big-endian one.
 const MODIFIED_MAGIC: u32 = 0xA1B2_CD34;
+const MODIFIED_MAGIC_SWAPPED: u32 = MODIFIED_MAGIC.swap_bytes();
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 1;
 const PB: u32 = 2;
@@ -204,15 +205,19 @@ impl Parser {
         }
         let magic = [w[0], w[1], w[2], w[3]];
         match u32::from_le_bytes(magic) {
-            m @ (0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1 | MODIFIED_MAGIC
-            | 0x34CD_B2A1) => {
+            m @ (0xA1B2_C3D4
+            | 0xA1B2_3C4D
+            | 0xD4C3_B2A1
+            | 0x4D3C_B2A1
+            | MODIFIED_MAGIC
+            | MODIFIED_MAGIC_SWAPPED) => {
                 if w.len() < PCAP_HEADER_LEN {
                     return Step::Need(PCAP_HEADER_LEN);
                 }
-                let modified = m == MODIFIED_MAGIC || m == MODIFIED_MAGIC.swap_bytes();
+                let modified = matches!(m, MODIFIED_MAGIC | MODIFIED_MAGIC_SWAPPED);
                 let (big_endian, nanos, network, snaplen) = if modified {
                     // The same file header as pcap's (pcap-parser does not know this magic).
-                    let be = m != MODIFIED_MAGIC;
+                    let be = m == MODIFIED_MAGIC_SWAPPED;
                     (be, false, rd32(w, 20, be), rd32(w, 16, be))
                 } else {
                     match pcap_parser::parse_pcap_header(w) {
