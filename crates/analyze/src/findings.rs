@@ -2733,8 +2733,9 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
                     acc.fact("server software", s.as_str());
                 }
             }
-            // A proxy: the hosts its clients asked it to reach.
-            Message::SocksRequest(r) => {
+            // A proxy: the hosts its clients asked it to reach (a SOCKS 4 request is read
+            // before the flow is known to be SOCKS: only a SOCKS flow's counts).
+            Message::SocksRequest(r) if f.app.app == App::Socks => {
                 acc.fact("reached through it", format!("{}:{}", r.host, r.port));
             }
             // A CONNECT names host and port; a GET through the proxy, a whole URL.

@@ -1223,6 +1223,19 @@ impl AppState {
             return;
         }
         let dir = usize::from(!p.from_client);
+        // SOCKS 4 away from its port: the request is the client's first message, read before
+        // the proxy's grant labels the flow (a SOCKS 5 request comes after the greeting's
+        // answer). The analysis takes it only from a flow that turned out to be SOCKS.
+        if self.app != App::Socks
+            && p.tcp
+            && p.from_client
+            && self.seen[0] == 1
+            && p.payload.first() == Some(&4)
+        {
+            if let Some(t) = socks::target(p.payload) {
+                emit(Message::SocksRequest(Box::new(t)));
+            }
+        }
         match self.app {
             // A cleartext protocol switched to TLS (STARTTLS): its hellos and certificate are
             // read like any TLS connection's.

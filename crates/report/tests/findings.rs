@@ -3343,6 +3343,12 @@ fn a_socks_proxy_is_named_and_the_tls_it_carries_is_read() {
         fact(exposed[0], "reached through it"),
         "93.184.216.119:443, www.example.com:443"
     );
+    // SOCKS 4a on a port of its own: the request comes before the grant that tells SOCKS by
+    // content, and is still read.
+    let r4 = report(capture("ja4plus__socks4-https.pcap"));
+    let exposed = findings_of(holding(&r4, "10.0.0.2"), FindingId::ExposedService);
+    assert_eq!(exposed[0].subject, "tcp/9901 socks");
+    assert_eq!(fact(exposed[0], "reached through it"), "login.live.com:443");
     let client = holding(&r, "10.180.156.185");
     let tls = findings_of(client, FindingId::TlsWeak)[0];
     assert_eq!(tls.subject, "www.example.com");
