@@ -374,7 +374,11 @@ const LOGIN_PACKETS: u16 = 400;
 const MAX_HEAD: usize = 16 << 10;
 
 fn head_len(b: &[u8]) -> Option<usize> {
-    memchr::memmem::find(b, b"\r\n\r\n").map(|i| i + 4)
+    // Built once: `memmem::find` builds its searcher at every call, which cost more than the
+    // search in a short HTTP head.
+    static HEAD_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+    HEAD_END.find(b).map(|i| i + 4)
 }
 
 fn has_head_end(b: &[u8]) -> bool {
