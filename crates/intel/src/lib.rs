@@ -428,6 +428,32 @@ impl Intel {
     /// dashes. A name says where the service was when it was looked up, while the address tables
     /// say where the address is now.
     pub fn region_in_name(&self, provider: &str, name: &str) -> Option<&'static str> {
+        // Each provider's region codes, lowercased once: a provider lists the same region for
+        // each of its services (Azure's 3 545 labels name about a hundred regions), and testing
+        // every label lowercased one by one was a fifth of `report`'s work. A region listed more
+        // than once keeps its last place, which `max_by_key` below (the last of the longest)
+        // decides by.
+        static REGIONS: OnceLock<Vec<(&'static str, Vec<(String, &'static str)>)>> =
+            OnceLock::new();
+        let regions = REGIONS.get_or_init(|| {
+            let mut by: Vec<(&'static str, Vec<(String, &'static str)>)> = Vec::new();
+            for &(p, _, r) in &self.clouds {
+                if r.len() < 4 || r.eq_ignore_ascii_case("global") {
+                    continue;
+                }
+                let list = match by.iter().position(|(q, _)| *q == p) {
+                    Some(i) => &mut by[i].1,
+                    None => {
+                        by.push((p, Vec::new()));
+                        &mut by.last_mut().expect("just pushed").1
+                    }
+                };
+                list.retain(|(_, x)| *x != r);
+                list.push((r.to_ascii_lowercase(), r));
+            }
+            by
+        });
+        let list = regions.iter().find(|(p, _)| *p == provider)?;
         let name = name.to_ascii_lowercase();
         let bounded = |at: usize, len: usize| {
             let before = name[..at].chars().next_back();
@@ -435,14 +461,13 @@ impl Intel {
             before.is_none_or(|c| c == '.' || c == '-')
                 && after.is_none_or(|c| c == '.' || c == '-')
         };
-        self.clouds
+        list.1
             .iter()
-            .filter(|(p, _, r)| *p == provider && r.len() >= 4 && !r.eq_ignore_ascii_case("global"))
-            .map(|(_, _, r)| *r)
-            .filter(|r| {
-                let r = r.to_ascii_lowercase();
-                name.match_indices(&r).any(|(at, m)| bounded(at, m.len()))
+            .filter(|(lower, _)| {
+                name.match_indices(lower.as_str())
+                    .any(|(at, m)| bounded(at, m.len()))
             })
+            .map(|(_, r)| *r)
             .max_by_key(|r| r.len())
     }
 
