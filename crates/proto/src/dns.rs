@@ -249,10 +249,11 @@ fn name_into(msg: &[u8], pos: usize, out: &mut String) -> Option<usize> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                // Printable ASCII, nearly every label: one test of its bytes, and no UTF-8
-                // validation.
-                if label.iter().all(|c| (0x20..0x7f).contains(c)) {
-                    out.extend(label.iter().map(|&c| char::from(c)));
+                // Printable ASCII, nearly every label: one test of its bytes, then copied whole
+                // (pushed a character at a time, labels cost a tenth of all `--all-parsers` work).
+                let printable = label.iter().all(|c| (0x20..0x7f).contains(c));
+                if let Some(text) = printable.then(|| std::str::from_utf8(label).ok()).flatten() {
+                    out.push_str(text);
                 } else {
                     match std::str::from_utf8(label) {
                         // UTF-8 as is (mDNS instance names hold spaces and non-ASCII letters), but
