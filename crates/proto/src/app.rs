@@ -358,6 +358,18 @@ pub struct Packet<'a> {
     pub seq: u32,
 }
 
+impl Packet<'_> {
+    /// The application usually found on the flow's server port ([`by_server_port`]).
+    fn port_app(&self) -> App {
+        let (server, client) = if self.from_client {
+            (self.dst_port, self.src_port)
+        } else {
+            (self.src_port, self.dst_port)
+        };
+        by_server_port(self.tcp, server, client)
+    }
+}
+
 /// Payload packets looked at per direction before giving up on a flow that says nothing.
 const INSPECT: u16 = 8;
 /// Largest TLS handshake message joined across segments (certificate chains can be larger;
@@ -723,6 +735,21 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
     }
 }
 
+/// The application usually found on a flow's server port. The client's port is taken only where
+/// it is a well-known one (under 1024: NTP, DHCP, NetBIOS and IKE clients use their service's
+/// port), or where the server's port is from the dynamic range (49152 and up) and the client's
+/// is not (the flow was seen from its middle, and its sides guessed wrong). A client's port is
+/// otherwise any the system handed out: a client on port 9999 is no TP-Link device, and one on
+/// 49152 no UPnP web server.
+pub fn by_server_port(tcp: bool, server: u16, client: u16) -> App {
+    match by_port(tcp, server, server) {
+        App::Unknown if client < 1024 || server >= 49152 && client < 49152 => {
+            by_port(tcp, client, client)
+        }
+        app => app,
+    }
+}
+
 /// The service usually carried in TLS on a port.
 fn inside_tls(port: u16) -> Option<App> {
     Some(match port {
@@ -1026,7 +1053,7 @@ impl AppState {
     pub fn label(&mut self, p: &Packet<'_>) -> bool {
         if self.by == By::Nothing && self.seen == [0, 0] {
             // The port speaks first; the payload may correct it below.
-            let port_app = by_port(p.tcp, p.src_port, p.dst_port);
+            let port_app = p.port_app();
             if port_app != App::Unknown {
                 self.app = port_app;
                 self.by = By::Port;
@@ -1066,7 +1093,7 @@ impl AppState {
             && !self.starttls
             && self.seen[dir] <= CONTENT_TRIES
         {
-            let port_app = || by_port(p.tcp, p.src_port, p.dst_port);
+            let port_app = || p.port_app();
             if let Some(app) = by_content(p) {
                 self.by = if app == port_app() {
                     By::Both
