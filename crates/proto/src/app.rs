@@ -2079,6 +2079,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_server_port_labels_a_flow_not_the_clients() {
+        // A client's port handed out by the system says nothing (nDPI's mssql_tds: a client on
+        // 9999 of an SQL server).
+        assert_eq!(by_server_port(true, 1433, 9999), App::Unknown);
+        assert_eq!(by_server_port(true, 1433, 49152), App::Unknown);
+        assert_eq!(by_server_port(true, 8883, 9999), App::Tls);
+        // A client on a well-known port speaks its service (NTP, DHCP, IKE clients).
+        assert_eq!(by_server_port(false, 40000, 123), App::Ntp);
+        assert_eq!(by_server_port(false, 67, 68), App::Dhcp);
+        // A flow seen from its middle, its sides guessed wrong: the server's "port" is a
+        // client's.
+        assert_eq!(by_server_port(true, 51000, 1883), App::Mqtt);
+        assert_eq!(by_server_port(true, 20000, 1080), App::Dnp3);
+    }
+
+    #[test]
     fn rtsp_requests_are_not_http() {
         assert!(is_rtsp(
             b"OPTIONS rtsp://10.2.2.2:8554/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"
