@@ -3460,7 +3460,11 @@ fn tls_checks(
                     .filter(|v| tls::version_name(*v).is_some())
                     .max_by_key(|v| tls::tls_equivalent(*v))
                     .unwrap_or(h.max_version);
-                if tls::tls_equivalent(best) < 0x0303 && best != 0 {
+                // A hello that carries TLS_FALLBACK_SCSV (RFC 7507) is a retry at a lower
+                // version after an attempt at the client's best failed: it says what the client
+                // fell back to, not the most it can do (the version agreed, if any, is below).
+                let fallback = h.ciphers.contains(&tls::FALLBACK_SCSV);
+                if tls::tls_equivalent(best) < 0x0303 && best != 0 && !fallback {
                     problems.push((
                         Severity::Medium,
                         format!("client offers at most {}", tls_version(best)),

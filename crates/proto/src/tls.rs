@@ -46,6 +46,10 @@ pub struct ServerHello {
 }
 
 /// GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa.
+/// The cipher suite value a client adds to a hello that retries a handshake at a lower version
+/// than its best (RFC 7507's TLS_FALLBACK_SCSV).
+pub const FALLBACK_SCSV: u16 = 0x5600;
+
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
 }

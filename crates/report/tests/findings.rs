@@ -3488,3 +3488,17 @@ fn a_device_relaying_strangers_connections_is_likely_compromised() {
         "mostly fine"
     );
 }
+
+#[test]
+fn a_fallback_hello_says_nothing_of_the_most_a_client_offers() {
+    // nDPI's tls_alert: a TLS 1.0 hello that carries TLS_FALLBACK_SCSV is a retry below the
+    // client's best (RFC 7507), and the server refused it: no session, no weakness of the client.
+    let r = report(capture("nDPI__tls_alert.pcap"));
+    // The hello was read: its SNI is a name the client contacts.
+    let client = holding(&r, "192.168.1.192");
+    assert_eq!(
+        client.evidence,
+        ["contacts=www.google-analytics.com (frame 4)"]
+    );
+    assert!(of(&r, FindingId::TlsWeak).is_empty());
+}
