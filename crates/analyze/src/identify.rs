@@ -257,6 +257,12 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("hostname", Prefix("galaxy-"), Phone, Medium),
     ("hostname", Prefix("desktop-"), Computer, Medium),
     ("hostname", Prefix("laptop-"), Computer, Medium),
+    // Windows 7's and 8's default name: the user's, then "-PC".
+    ("hostname", Suffix("-pc"), Computer, Medium),
+    // MacBook Pro, shortened as macOS users name them ("MBPro", "MBP-de-Lucas").
+    ("hostname", Prefix("mbp"), Computer, Medium),
+    // TP-Link's managed switches name themselves by model (TL-SG108E, TL-SG116E).
+    ("hostname", Prefix("tl-sg"), RouterAp, Medium),
     ("hostname", Contains("macbook"), Computer, Medium),
     ("hostname", Contains("imac"), Computer, Medium),
     ("mdns-name", Contains("iphone"), Phone, Medium),
@@ -434,8 +440,15 @@ pub fn identify(d: &Device) -> Identity {
         if kind == "mdns-service" && shared.contains(&value) {
             continue;
         }
+        // A host's name says the same whoever carried it: DHCP (option 12, its FQDN options),
+        // mDNS, NetBIOS (where a Windows PC often gives its name and nothing else).
+        let host_name = matches!(
+            kind,
+            "hostname" | "mdns-name" | "nbns-name" | "dhcp-fqdn" | "dhcpv6-fqdn"
+        );
         for &(rule_kind, m, device, conf) in RULES {
-            if rule_kind != kind || value.is_empty() || !m.hit(value) {
+            let applies = rule_kind == kind || rule_kind == "hostname" && host_name;
+            if !applies || value.is_empty() || !m.hit(value) {
                 continue;
             }
             // `smart-home device` is what any more precise kind also is: it decides only when
@@ -521,6 +534,34 @@ mod tests {
             kind_of(&[("user-agent", "AirControl Agent v1.0")]),
             (RouterAp, Some(Medium))
         );
+    }
+
+    #[test]
+    fn a_hosts_name_says_the_same_whoever_carried_it() {
+        // Names as Windows and macOS announce them over NetBIOS (nDPI's telegram, wechat and
+        // zoom captures), and a switch's DHCP host name (teams).
+        assert_eq!(
+            kind_of(&[("nbns-name", "DESKTOP-RB5T12G")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("nbns-name", "GIOVANNI-PC")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("nbns-name", "LUCAS-IMAC")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("mdns-name", "MBPro.local")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("hostname", "TL-SG116E")]),
+            (RouterAp, Some(Medium))
+        );
+        // "pc" inside a word is no Windows default name.
+        assert_eq!(kind_of(&[("nbns-name", "NPCSERVER")]).0, Unknown);
     }
 
     #[test]
