@@ -3117,7 +3117,9 @@ fn tunnel_domain(name: &str) -> (&str, &str) {
 /// Whether the part of a query name below its domain carries data: letters and digits mixed
 /// (hex, base32, base64) in a label of [`TUNNEL_LABEL`] characters or more, or in labels of six
 /// or more that add up to more than a long label (data cut into short labels). Reverse lookups
-/// (`ip6.arpa`'s 32 one-digit labels) are no data.
+/// (`ip6.arpa`'s 32 one-digit labels) are no data. So are labels of raw bytes (iodine's
+/// Base128 and raw encodings, read as `\NNN` escapes or as letters beyond ASCII): host names
+/// are ASCII, international ones included (punycode).
 fn carries_data(sub: &str) -> bool {
     let mixed = |l: &str| {
         l.bytes().any(|b| b.is_ascii_digit())
@@ -3125,9 +3127,10 @@ fn carries_data(sub: &str) -> bool {
             && l.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
+    let binary = |l: &str| !l.is_ascii() || l.contains('\\');
     let mut total = 0;
     for l in sub.split('.') {
-        if l.len() >= 6 && mixed(l) {
+        if l.len() >= 6 && (mixed(l) || binary(l)) {
             if l.len() >= TUNNEL_LABEL {
                 return true;
             }
@@ -3183,7 +3186,10 @@ fn dns_tunnels(i: &Input, ix: &Index, out: &mut Findings) {
             if g.all.len() < 4096 {
                 g.all.insert(q.name.as_str());
             }
-            if carries_data(sub) {
+            // NULL records (type 10) hold any bytes and serve nothing else: iodine asks for them
+            // with short labels of data (its pings and polls) as well as long ones.
+            let null = q.qtype == iotscope_proto::dns::rtype::NULL && !sub.is_empty();
+            if carries_data(sub) || null {
                 g.queries += 1;
                 g.types.insert(q.qtype);
                 g.first = g.first.min(e.ts);
@@ -3979,6 +3985,10 @@ mod tests {
             (d, sub),
             ("tunnel.example", "5f465360.5d76c566.3a5d81f4.820cbc7b")
         );
+        assert!(carries_data(sub));
+        // iodine's Base128 labels (nDPI's dns-tunnel-iodine.pcap), bytes beyond ASCII escaped.
+        let (d, sub) = tunnel_domain(r"rdfed4\198\236xl\195\224\2394\218Uxl.pirate.sea");
+        assert_eq!(d, "pirate.sea");
         assert!(carries_data(sub));
         assert_eq!(tunnel_domain("a.b.example.co.uk").0, "example.co.uk");
         // Names people and CDNs choose, reverse lookups: no data.

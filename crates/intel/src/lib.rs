@@ -433,10 +433,11 @@ impl Intel {
         // every label lowercased one by one was a fifth of `report`'s work. A region listed more
         // than once keeps its last place, which `max_by_key` below (the last of the longest)
         // decides by.
-        static REGIONS: OnceLock<Vec<(&'static str, Vec<(String, &'static str)>)>> =
-            OnceLock::new();
+        // (provider, its regions: lowercased and as listed)
+        type Regions = Vec<(&'static str, Vec<(String, &'static str)>)>;
+        static REGIONS: OnceLock<Regions> = OnceLock::new();
         let regions = REGIONS.get_or_init(|| {
-            let mut by: Vec<(&'static str, Vec<(String, &'static str)>)> = Vec::new();
+            let mut by: Regions = Vec::new();
             for &(p, _, r) in &self.clouds {
                 if r.len() < 4 || r.eq_ignore_ascii_case("global") {
                     continue;

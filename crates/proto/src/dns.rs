@@ -90,6 +90,8 @@ pub enum RData {
 pub mod rtype {
     pub const A: u16 = 1;
     pub const CNAME: u16 = 5;
+    /// Any bytes (RFC 1035's experimental NULL record): what DNS tunnels ask for.
+    pub const NULL: u16 = 10;
     pub const PTR: u16 = 12;
     pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
@@ -107,6 +109,7 @@ pub fn type_name(t: u16) -> String {
         2 => "NS".into(),
         5 => "CNAME".into(),
         6 => "SOA".into(),
+        10 => "NULL".into(),
         12 => "PTR".into(),
         13 => "HINFO".into(),
         15 => "MX".into(),

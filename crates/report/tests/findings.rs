@@ -2064,10 +2064,21 @@ fn dns_that_carries_data_is_a_tunnel() {
     assert_eq!(fact(f, "names carrying data"), "150 distinct");
     assert_eq!(fact(f, "query types"), "CNAME, MX, TXT");
     assert!(fact(f, "example").starts_with("dnscat."));
+    // iodine through the LAN's resolver: NULL queries under one domain, short labels of base32
+    // in its handshake and pings, then labels of raw bytes.
+    let r = report(capture("nDPI__dns-tunnel-iodine.pcap"));
+    let t = of(&r, FindingId::Tunnel);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let (d, f) = t[0];
+    assert_eq!(d.addresses, ["10.0.2.30"]);
+    assert_eq!(f.subject, "DNS to pirate.sea");
+    assert_eq!(fact(f, "names carrying data"), "222 distinct");
+    assert_eq!(fact(f, "query types"), "NULL");
+    assert_eq!(d.verdict.rating, "needs attention");
     // Ordinary lookups are no tunnel: none in the corpus, where thousands of names are asked.
     for path in captures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name == "nDPI__dns_exfiltration.pcap" {
+        if name == "nDPI__dns_exfiltration.pcap" || name == "nDPI__dns-tunnel-iodine.pcap" {
             continue;
         }
         let r = report(path);
