@@ -334,6 +334,48 @@ impl Local {
                 }
             }
         }
+        // A station's global IPv6 addresses, with no router advertisement in the capture: a MAC
+        // that sends from one /64 only (its SLAAC and privacy addresses), to and from a MAC that
+        // forwards the traffic of at least two other /64s (the router, the internet behind it).
+        // Most ISPs give homes global IPv6: without this, a dual-stack device's IPv6 half, and a
+        // device with IPv6 alone, would be no device's.
+        let mut prefixes: HashMap<Mac, HashSet<u64>> = HashMap::new();
+        let mut peers: HashMap<Mac, HashSet<Mac>> = HashMap::new();
+        for f in flows.iter().filter(|f| f.depth == 0) {
+            for side in [Side::A, Side::B] {
+                let (Some(m), IpAddr::V6(a)) = (f.mac[side as usize], ip_of(&f.key.end(side).0))
+                else {
+                    continue;
+                };
+                let ip = IpAddr::V6(a);
+                if is_group_mac(&m) || is_local(&ip) || a.is_multicast() || a.is_unspecified() {
+                    continue;
+                }
+                prefixes
+                    .entry(m)
+                    .or_default()
+                    .insert((u128::from(a) >> 64) as u64);
+                if let Some(other) = f.mac[side.other() as usize].filter(|o| *o != m) {
+                    peers.entry(m).or_default().insert(other);
+                }
+            }
+        }
+        for (m, own) in &prefixes {
+            let [p] = own.iter().copied().collect::<Vec<_>>()[..] else {
+                continue;
+            };
+            let router = peers.get(m).into_iter().flatten().any(|g| {
+                prefixes
+                    .get(g)
+                    .is_some_and(|s| s.iter().filter(|x| **x != p).count() >= 2)
+            });
+            if router {
+                add(
+                    IpAddr::V6(std::net::Ipv6Addr::from(u128::from(p) << 64)),
+                    64,
+                );
+            }
+        }
         let mut near = arp_near;
         let mut far: HashMap<IpAddr, IpAddr> = arp_beyond
             .into_iter()

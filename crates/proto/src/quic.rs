@@ -82,9 +82,27 @@ fn version(v: u32) -> Option<(&'static [u8; 20], &'static str, u8)> {
     })
 }
 
-/// A version whose Initial packets this module opens.
+/// A version of the form 0x?a?a?a?a, which RFC 9000 (section 15) reserves for clients to force
+/// version negotiation: no server speaks it, and the Initial is protected with the keys of the
+/// version the client means to use next.
+fn reserved(v: u32) -> bool {
+    v & 0x0f0f_0f0f == 0x0a0a_0a0a
+}
+
+/// The versions whose keys may open an Initial sent with version `v`: its own, or for a
+/// reserved version, v1's and then draft 29's (those of the clients that test negotiation).
+fn openers(v: u32) -> &'static [u32] {
+    const FORCED: [u32; 2] = [V1, 0xff00_001d];
+    if reserved(v) {
+        &FORCED
+    } else {
+        &[]
+    }
+}
+
+/// A version whose Initial packets this module opens (a reserved one included).
 pub fn is_known_version(v: u32) -> bool {
-    version(v).is_some()
+    version(v).is_some() || reserved(v)
 }
 
 /// The client's Initial keys for a version and destination connection ID.
@@ -167,7 +185,9 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
     // A datagram may coalesce several long-header packets.
     while rest.len() > 7 && rest[0] & 0x80 != 0 {
         let number = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
-        let Some((_, _, initial_type)) = version(number) else {
+        let Some((_, _, initial_type)) =
+            version(number).or_else(|| openers(number).first().and_then(|v| version(*v)))
+        else {
             return opened;
         };
         let dcid_len = usize::from(*rest.get(5)?);
@@ -185,9 +205,18 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
         let end = at.checked_add(len as usize)?;
         let packet = rest.get(..end)?;
         if is_initial {
-            if let Some(keys) = client_keys(number, dcid) {
-                if open_one(packet, at, &keys, out).is_some() {
-                    opened = Some(number);
+            let own = [number];
+            let tries = if version(number).is_some() {
+                &own[..]
+            } else {
+                openers(number)
+            };
+            for v in tries {
+                if let Some(keys) = client_keys(*v, dcid) {
+                    if open_one(packet, at, &keys, out).is_some() {
+                        opened = Some(number);
+                        break;
+                    }
                 }
             }
         }

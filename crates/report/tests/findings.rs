@@ -3513,3 +3513,21 @@ fn a_fallback_hello_says_nothing_of_the_most_a_client_offers() {
     );
     assert!(of(&r, FindingId::TlsWeak).is_empty());
 }
+
+#[test]
+fn a_stations_global_ipv6_addresses_are_its_own() {
+    // nDPI's quic_interop_V: a dual-stack host with no router advertisement in the capture.
+    // Its MAC sends from one /64 to the router's, which forwards a dozen others: the host's
+    // IPv6 half is its own, not "outside flows".
+    let r = report(capture("nDPI__quic_interop_V.pcapng"));
+    let d = holding(&r, "192.168.1.128");
+    assert_eq!(
+        d.addresses,
+        ["192.168.1.128", "2001:b07:ac9:d5ae:a4d3:fe47:691e:807d"]
+    );
+    assert_eq!(r.network.outside_flows, 0);
+    assert!(d
+        .endpoints
+        .iter()
+        .any(|e| e.addresses.iter().any(|a| a.contains(':'))));
+}
