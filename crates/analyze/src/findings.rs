@@ -2768,12 +2768,15 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
             _ => false,
         })
     };
-    let named_doh = || {
+    let known = || {
         v.naming
             .as_ref()
-            .is_some_and(|n| doh_service(n.name).is_some() || looks_like_doh(n.name))
+            .is_some_and(|n| doh_service(n.name).is_some())
             || public_resolver(v.s).is_some()
     };
+    // A name shaped like a resolver's says less than a resolver the data knows.
+    let shaped = v.naming.as_ref().is_some_and(|n| looks_like_doh(n.name)) && !known();
+    let named_doh = || known() || shaped;
     let kind = match (v.app, f.app.inner, f.key.proto, v.sport) {
         (App::Dnscrypt, ..) => "DNSCrypt",
         (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => "DNS over TLS",
@@ -2784,10 +2787,17 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
         _ => return false,
     };
     let Some(dev) = v.cdev else { return false };
-    let sev = if v.server_public {
-        Severity::Medium
-    } else {
+    // A resolver that never answered resolved nothing (one QUIC Initial to 8.8.8.8:443).
+    if !crate::endpoints::answered(f) {
+        return false;
+    }
+    let https_by_shape = kind == "DNS over HTTPS" && shaped;
+    let sev = if !v.server_public {
         Severity::Info
+    } else if https_by_shape {
+        Severity::Low
+    } else {
+        Severity::Medium
     };
     let operator = v
         .naming
@@ -2801,6 +2811,9 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     acc.fact("protocol", kind).fact("server", v.server(i));
     if v.naming.is_some() {
         acc.fact("name", v.name.as_str());
+    }
+    if https_by_shape {
+        acc.fact("known by", "the server's name, shaped like a resolver's");
     }
     true
 }

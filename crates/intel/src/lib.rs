@@ -348,6 +348,17 @@ pub fn looks_like_doh(name: &str) -> bool {
         l.strip_prefix(word)
             .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
     };
+    // A label of random hex (a UUID, a token) makes a name for one session, such as a resolver
+    // test page's probe (`<uuid>.is-doh.help.every1dns.net`): a resolver's endpoint is a name
+    // its users configure.
+    let token = |l: &str| {
+        l.len() >= 16
+            && l.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+            && l.bytes().filter(u8::is_ascii_digit).count() >= 4
+    };
+    if below_tld.iter().any(|l| token(l)) {
+        return false;
+    }
     below_tld
         .iter()
         .any(|l| numbered(l, "doh") || l.starts_with("doh-") || l.ends_with("-doh"))
@@ -663,6 +674,8 @@ mod tests {
             "dns",
             "doh",
             "windows.com",
+            // A resolver test page's probe: a name for one session.
+            "951c558a-5e07-47ca-a0c0-225da1b33163.is-doh.help.every1dns.net",
         ] {
             assert!(!looks_like_doh(n), "{n}");
         }

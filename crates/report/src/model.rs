@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.13";
+pub const SCHEMA_VERSION: &str = "1.14";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -1229,6 +1229,12 @@ fn weakness(f: &FindingReport) -> String {
         },
         FindingId::CleartextHttp => format!("it talks plain HTTP to {}", f.subject),
         FindingId::TlsWeak => format!("TLS problems with {}: {}", f.subject, fact("problems")),
+        // A server known only by its name's shape is one the device contacted, not a resolver
+        // it is known to use.
+        FindingId::EncryptedDns if !fact("known by").is_empty() => format!(
+            "it contacts {}, whose name is shaped like an encrypted-DNS resolver's",
+            f.subject
+        ),
         FindingId::EncryptedDns => {
             format!(
                 "it resolves names with {}, around the network's resolver",

@@ -2046,6 +2046,20 @@ fn dns_over_quic_and_https_beyond_the_best_known_resolvers() {
     }
     for (_, f) in of(&r, FindingId::EncryptedDns) {
         assert_eq!(fact(f, "protocol"), "DNS over HTTPS", "{}", f.subject);
+        // A name's shape is weaker evidence than a resolver the data knows: low, and the
+        // verdict says the device contacts it, not that it resolves names with it.
+        let by_shape = !f.subject.contains("(DNS over");
+        assert_eq!(
+            f.severity,
+            if by_shape {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
+            "{}",
+            f.subject
+        );
+        assert_eq!(!fact(f, "known by").is_empty(), by_shape, "{}", f.subject);
     }
 }
 
