@@ -799,7 +799,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             Message::Dns(m) if !m.response && e.dst_port == 53 => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
-                    for q in &m.questions {
+                    // Reverse lookups ask who an address is, and a bare label (`local`, a
+                    // search-list probe) names no server: neither is a host the device contacts.
+                    for q in m.questions.iter().filter(|q| {
+                        let n = q.name.trim_end_matches('.').to_ascii_lowercase();
+                        n.contains('.')
+                            && !n.ends_with(".in-addr.arpa")
+                            && !n.ends_with(".ip6.arpa")
+                    }) {
                         d.claim("contacts", &q.name.to_ascii_lowercase(), e.frame);
                     }
                 }

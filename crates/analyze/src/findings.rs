@@ -3442,8 +3442,14 @@ fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
     }
     let acc = out.get(FindingId::LanPeer, a, &ix.named(v.s), Severity::Info);
     acc.count += 1;
+    // A device keyed by its address is named once.
+    let peer = if b == v.s.to_string() {
+        b.to_string()
+    } else {
+        format!("{b} ({})", v.s)
+    };
     acc.at(f.first, f.last, v.frame)
-        .fact("peer", format!("{b} ({})", v.s))
+        .fact("peer", peer)
         .fact("services", service(f));
 }
 

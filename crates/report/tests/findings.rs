@@ -3545,3 +3545,21 @@ fn a_stations_global_ipv6_addresses_are_its_own() {
         .iter()
         .any(|e| e.addresses.iter().any(|a| a.contains(':'))));
 }
+
+#[test]
+fn reverse_lookups_and_bare_labels_are_no_contacts() {
+    // nDPI's starcraft_battle: a PC looks up the names of addresses (in-addr.arpa) besides the
+    // servers it contacts; only the servers are evidence of what it talks to.
+    let r = report(capture("nDPI__starcraft_battle.pcap"));
+    let contacts: Vec<&String> = r
+        .devices
+        .iter()
+        .flat_map(|d| &d.evidence)
+        .filter(|e| e.starts_with("contacts="))
+        .collect();
+    assert!(!contacts.is_empty());
+    for c in contacts {
+        let name = c["contacts=".len()..].split(' ').next().unwrap_or("");
+        assert!(name.contains('.') && !name.ends_with(".arpa"), "{c}");
+    }
+}
