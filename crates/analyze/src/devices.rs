@@ -448,7 +448,7 @@ pub fn is_broadcast(a: &IpAddr) -> bool {
 
 /// A MAC no station sends from: a group (multicast, broadcast) address, or all zeros (the
 /// Linux loopback interface's frames, and some tools' made-up headers).
-fn is_group_mac(m: &Mac) -> bool {
+pub(crate) fn is_group_mac(m: &Mac) -> bool {
     m[0] & 0x01 != 0 || *m == [0; 6]
 }
 

@@ -77,6 +77,7 @@ pub enum FindingId {
     TlsWeak,
     EncryptedDns,
     DnsBypass,
+    ForgedDns,
     Tunnel,
     Vpn,
     Drift,
@@ -104,7 +105,7 @@ pub struct Entry {
 }
 
 /// Every finding iotscope can report.
-pub static CATALOGUE: [Entry; 22] = [
+pub static CATALOGUE: [Entry; 23] = [
     Entry {
         id: FindingId::CleartextCredentials,
         severity: Severity::High,
@@ -233,6 +234,21 @@ pub static CATALOGUE: [Entry; 22] = [
             ignore local settings.",
         remedy: "Redirect outgoing DNS (port 53) to your resolver at the router, or block it; \
             an HTTP DNS service can only be blocked by its address.",
+    },
+    Entry {
+        id: FindingId::ForgedDns,
+        severity: Severity::High,
+        title: "Answers DNS in another host's name",
+        explanation: "The device sent DNS answers from another host's address (the resolver its \
+            neighbours asked), which it does not hold: the questions went to that host's hardware \
+            address, the answers came from this device's. That is DNS spoofing: whoever answers \
+            first decides where a name leads, so the neighbours' lookups can be sent to a server \
+            of its choosing (a fake login page, a download of malware). Some ad blockers answer \
+            for the router this way too, which is why it must have been set up on purpose.",
+        remedy: "If you did not set this device up to answer for your resolver (an ad blocker \
+            should be made the network's resolver in the router's DHCP settings instead), find \
+            out what runs on it and treat it as compromised: reset it, change the passwords used \
+            on the network, and check where the names it answered lead.",
     },
     Entry {
         id: FindingId::Tunnel,
@@ -372,6 +388,7 @@ impl FindingId {
             FindingId::TlsWeak => "tls-weak",
             FindingId::EncryptedDns => "encrypted-dns",
             FindingId::DnsBypass => "dns-bypass",
+            FindingId::ForgedDns => "forged-dns",
             FindingId::Tunnel => "tunnel",
             FindingId::Vpn => "vpn",
             FindingId::Drift => "drift",
@@ -826,6 +843,16 @@ impl<'a> Index<'a> {
             .map(|(_, id)| id.as_str())
     }
 
+    /// The device keyed by MAC `m`, if it holds an address.
+    fn device_for_mac(&self, m: Mac) -> Option<&str> {
+        let key = crate::devices::DeviceKey::Mac(m);
+        self.device_of
+            .values()
+            .flatten()
+            .find(|(d, _)| d.key == key)
+            .map(|(_, id)| id.as_str())
+    }
+
     /// The device at one side of flow `f`: its address and its MAC in the flow's frames.
     fn device_at(&self, f: &Flow, side: Side) -> Option<&str> {
         self.device_for(ip_of(&f.key.end(side).0), f.mac[side as usize])
@@ -942,6 +969,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     credentials(i, &ix, &mut out);
     dns_bypass(i, &ix, &resolvers, &probes, &mut out);
     dns_tunnels(i, &ix, &mut out);
+    forged_dns(i, &ix, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &probes, &flooded, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
@@ -3248,6 +3276,113 @@ fn dns_tunnels(i: &Input, ix: &Index, out: &mut Findings) {
             .fact("query types", types.join(", "))
             .fact("example", example)
             .fact("resolver", ix.described(i, g.server));
+    }
+}
+
+/// Whether a MAC is a router redundancy protocol's virtual address (VRRP for IPv4 and IPv6,
+/// HSRP, GLBP): the hosts behind it answer from their own MACs, as they should.
+fn virtual_router_mac(m: &Mac) -> bool {
+    matches!(
+        m,
+        [0, 0, 0x5e, 0, 1 | 2, _] | [0, 0, 0x0c, 0x07, 0xac, _] | [0, 0x07, 0xb4, 0, 1, _]
+    )
+}
+
+/// DNS answers sent in another host's name: answers from the address of a resolver on this
+/// network whose frames come from a MAC other than the address's own (the one ARP shows for it,
+/// else the one that sends most of its flows), of another maker (a host's second port is of the
+/// same one), that routes no internet host's packets, where neither MAC is a virtual router's.
+/// One `forged-dns` finding per forging device and address.
+fn forged_dns(i: &Input, ix: &Index, out: &mut Findings) {
+    // Per address: the MACs ARP shows for it, and the flows each MAC sent from it.
+    let mut arp: HashMap<IpAddr, HashSet<Mac>> = HashMap::new();
+    for e in i.events {
+        if let Message::Arp { mac, ip, .. } = &e.message {
+            arp.entry(IpAddr::V4(*ip)).or_default().insert(*mac);
+        }
+    }
+    let mut sent: HashMap<IpAddr, HashMap<Mac, usize>> = HashMap::new();
+    // MACs that carry internet hosts' packets: routers, which pass on the answers of resolvers
+    // beyond them (a capture made at two points sees them from two MACs).
+    let mut routers: HashSet<Mac> = HashSet::new();
+    for f in i.flows.iter().filter(|f| f.depth == 0) {
+        for side in [Side::A, Side::B] {
+            if let Some(m) = f.mac[side as usize].filter(|m| !crate::devices::is_group_mac(m)) {
+                let a = ip_of(&f.key.end(side).0);
+                if !i.local.contains(&a) {
+                    routers.insert(m);
+                }
+                *sent.entry(a).or_default().entry(m).or_default() += 1;
+            }
+        }
+    }
+    let owner = |a: &IpAddr| -> Option<Mac> {
+        match arp.get(a) {
+            Some(macs) if macs.len() == 1 => macs.iter().next().copied(),
+            _ => sent
+                .get(a)?
+                .iter()
+                .max_by_key(|(m, n)| (**n, **m))
+                .map(|(m, _)| *m),
+        }
+    };
+    for e in i.events {
+        let Message::Dns(m) = &e.message else {
+            continue;
+        };
+        if !m.response || e.src_port != 53 || e.from_client {
+            continue;
+        }
+        let resolver = ip_of(&e.src);
+        // A resolver on this network, answered for by a MAC that routes nothing.
+        if !i.local.contains(&resolver) {
+            continue;
+        }
+        let (Some(by), Some(own)) = (ix.mac_of(e, false), owner(&resolver)) else {
+            continue;
+        };
+        if by == own
+            || routers.contains(&by)
+            || virtual_router_mac(&by)
+            || virtual_router_mac(&own)
+            || crate::devices::vendor(&by).is_some_and(|v| Some(v) == crate::devices::vendor(&own))
+        {
+            continue;
+        }
+        // The forger is the device of the MAC that sent the answer.
+        let Some(dev) = ix.device_for_mac(by) else {
+            continue;
+        };
+        let subject = format!("answers as {resolver}");
+        let acc = out.get(FindingId::ForgedDns, dev, &subject, Severity::High);
+        acc.raise(Severity::High);
+        acc.count += 1;
+        acc.at(e.ts, e.ts, e.frame + 1);
+        acc.fact(
+            "address's own MAC",
+            format!(
+                "{}{}",
+                iotscope_packet::fmt_mac(&own),
+                crate::devices::vendor(&own)
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default()
+            ),
+        )
+        .fact("answered for", ip_of(&e.dst).to_string());
+        for q in &m.questions {
+            acc.fact("names answered", q.name.to_ascii_lowercase());
+        }
+        for r in &m.records {
+            match r.data {
+                iotscope_proto::dns::RData::A(a) => {
+                    acc.fact("addresses given", a.to_string());
+                }
+                iotscope_proto::dns::RData::Aaaa(a) => {
+                    acc.fact("addresses given", a.to_string());
+                }
+                _ => {}
+            }
+        }
     }
 }
 

@@ -1245,6 +1245,10 @@ fn weakness(f: &FindingReport) -> String {
             "it sends DNS to {} instead of the network's resolver",
             f.subject
         ),
+        FindingId::ForgedDns => format!(
+            "it {} to its neighbours' lookups, an address it does not hold (DNS spoofing)",
+            f.subject
+        ),
         FindingId::NoDns => format!(
             "it contacts addresses it never looked up, held by {}",
             no_dns_holder(&f.subject)

@@ -3563,3 +3563,27 @@ fn reverse_lookups_and_bare_labels_are_no_contacts() {
         assert!(name.contains('.') && !name.ends_with(".arpa"), "{c}");
     }
 }
+
+#[test]
+fn dns_answers_in_the_routers_name_from_another_host_are_forged() {
+    // nDPI's telegram: the iMac asks the router (192.168.1.1, at its MAC) and a Raspberry Pi
+    // answers in the router's name with a LAN address, as DNS spoofing does.
+    let r = report(capture("nDPI__telegram.pcap"));
+    let forged = of(&r, FindingId::ForgedDns);
+    assert_eq!(forged.len(), 1, "{forged:?}");
+    let (d, f) = forged[0];
+    assert_eq!(d.mac.as_deref(), Some("00:80:8f:9a:ae:bd"));
+    assert_eq!(f.subject, "answers as 192.168.1.1");
+    assert_eq!(f.severity, Severity::High);
+    assert!(fact(f, "address's own MAC").starts_with("10:13:31:f1:39:76"));
+    assert_eq!(fact(f, "addresses given"), "192.168.1.157");
+    assert_eq!(f.frames, [390, 708]);
+    // A router passing on the answers of the resolvers beyond it forges nothing: no other
+    // capture has the finding.
+    for path in captures() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name != "nDPI__telegram.pcap" {
+            assert!(of(&report(path), FindingId::ForgedDns).is_empty(), "{name}");
+        }
+    }
+}
