@@ -925,7 +925,7 @@ fn where_is(intel: &Intel, a: IpAddr, local: &Local, region: Option<&str>) -> St
         p.region = Some(r.to_string());
     }
     let mut parts = Vec::new();
-    if let Some(o) = p.org {
+    if let Some(o) = p.holder() {
         parts.push(o);
     }
     if let Some(r) = p.region {
@@ -3995,11 +3995,7 @@ fn endpoint_findings(
             && !only_dns_or_ping()
             && public_resolver(e.addr).is_none()
         {
-            let org = e
-                .place
-                .org
-                .clone()
-                .unwrap_or_else(|| "unknown network".into());
+            let org = e.place.holder().unwrap_or_else(|| "unknown network".into());
             let in_url = by_address.contains(&(e.device, e.addr));
             let leased_here = leased.get(&e.device).is_some_and(|t| *t <= e.first);
             let early = e.first - i.start_of(e.frame) < DNS_GRACE && !in_url && !leased_here;

@@ -33,6 +33,30 @@ pub struct Place {
     pub anycast: bool,
 }
 
+impl Place {
+    /// Who holds the address: the registered organisation, else the cloud provider whose
+    /// published ranges hold it (an address of a cloud's range whose registry entry names no
+    /// organisation, as CloudFront's often do).
+    pub fn holder(&self) -> Option<String> {
+        if let Some(o) = &self.org {
+            return Some(o.clone());
+        }
+        let provider = match self.provider.as_deref()? {
+            "aws" => "Amazon Web Services",
+            "azure" => "Microsoft Azure",
+            "gcp" => "Google Cloud",
+            "cloudflare" => "Cloudflare",
+            "digitalocean" => "DigitalOcean",
+            "oracle" => "Oracle Cloud",
+            other => other,
+        };
+        Some(match self.service.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case("cloudfront") => "Amazon CloudFront".to_string(),
+            _ => provider.to_string(),
+        })
+    }
+}
+
 /// The loaded tables.
 pub struct Intel {
     asn4: Table<4>,
@@ -643,6 +667,22 @@ impl Geo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_of_a_clouds_ranges_is_held_by_the_cloud_when_no_organisation_is_named() {
+        // nDPI's zoom capture: 13.225.84.182 has no registered organisation in the shipped
+        // tables, but lies in CloudFront's published ranges.
+        let p = Intel::get().place("13.225.84.182".parse().unwrap());
+        assert_eq!(p.org, None);
+        assert_eq!(p.holder().as_deref(), Some("Amazon CloudFront"));
+        let none = Place::default();
+        assert_eq!(none.holder(), None);
+        let azure = Place {
+            provider: Some("azure".into()),
+            ..Place::default()
+        };
+        assert_eq!(azure.holder().as_deref(), Some("Microsoft Azure"));
+    }
 
     #[test]
     fn a_name_is_within_a_domain_only_at_a_label_boundary() {
