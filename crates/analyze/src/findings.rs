@@ -3291,8 +3291,9 @@ fn virtual_router_mac(m: &Mac) -> bool {
 /// DNS answers sent in another host's name: answers from the address of a resolver on this
 /// network whose frames come from a MAC other than the address's own (the one ARP shows for it,
 /// else the one that sends most of its flows), of another maker (a host's second port is of the
-/// same one), that routes no internet host's packets, where neither MAC is a virtual router's.
-/// One `forged-dns` finding per forging device and address.
+/// same one), that routes no internet host's packets and that ARP never showed holding the
+/// address, where neither MAC is a virtual router's. One `forged-dns` finding per forging device
+/// and address.
 fn forged_dns(i: &Input, ix: &Index, out: &mut Findings) {
     // Per address: the MACs ARP shows for it, and the flows each MAC sent from it.
     let mut arp: HashMap<IpAddr, HashSet<Mac>> = HashMap::new();
@@ -3341,7 +3342,11 @@ fn forged_dns(i: &Input, ix: &Index, out: &mut Findings) {
         let (Some(by), Some(own)) = (ix.mac_of(e, false), owner(&resolver)) else {
             continue;
         };
+        // A MAC that ARP shows holding the address is one of its host's (a host with two ports
+        // on one LAN answers from either).
+        let holds = arp.get(&resolver).is_some_and(|macs| macs.contains(&by));
         if by == own
+            || holds
             || routers.contains(&by)
             || virtual_router_mac(&by)
             || virtual_router_mac(&own)
