@@ -2803,8 +2803,8 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
             || public_resolver(v.s).is_some()
     };
     // A name shaped like a resolver's says less than a resolver the data knows.
-    let shaped = v.naming.as_ref().is_some_and(|n| looks_like_doh(n.name)) && !known();
-    let named_doh = || known() || shaped;
+    let shaped = || !known() && v.naming.as_ref().is_some_and(|n| looks_like_doh(n.name));
+    let named_doh = || known() || shaped();
     let kind = match (v.app, f.app.inner, f.key.proto, v.sport) {
         (App::Dnscrypt, ..) => "DNSCrypt",
         (_, App::Dns, 6, _) | (App::Tls, _, 6, 853) => "DNS over TLS",
@@ -2819,7 +2819,7 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
     if !crate::endpoints::answered(f) {
         return false;
     }
-    let https_by_shape = kind == "DNS over HTTPS" && shaped;
+    let https_by_shape = kind == "DNS over HTTPS" && shaped();
     let sev = if !v.server_public {
         Severity::Info
     } else if https_by_shape {

@@ -239,6 +239,7 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // A device that shares another's printer ("Printer @ Host") is a computer.
     ("mdns-shared", Prefix(""), Computer, Medium),
     // Host names that carry a product line's model prefix.
+    // ("hostname" rules read every name a host goes by: DHCP, mDNS, NetBIOS; see `identify`.)
     ("hostname", Prefix("philips-hue"), LightBridge, Medium),
     ("hostname", Prefix("lightify"), LightBridge, Medium),
     ("hostname", Prefix("dcs-"), Camera, Medium),
@@ -265,10 +266,6 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("hostname", Prefix("tl-sg"), RouterAp, Medium),
     ("hostname", Contains("macbook"), Computer, Medium),
     ("hostname", Contains("imac"), Computer, Medium),
-    ("mdns-name", Contains("iphone"), Phone, Medium),
-    ("mdns-name", Contains("ipad"), Phone, Medium),
-    ("mdns-name", Contains("macbook"), Computer, Medium),
-    ("mdns-name", Contains("imac"), Computer, Medium),
     // A HomeKit accessory's own category (HAP specification, accessory categories). A bridge
     // (2) bridges anything (the Hue bridge says 2): the weakest word.
     ("hap-category", Exact("2"), Hub, Low),
@@ -294,9 +291,6 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("dhcp-vendor-class", Contains("plug"), PlugSwitch, Low),
     ("dhcp-vendor-class", Contains("camera"), Camera, Low),
     ("dhcp-vendor-class", Contains("ipcam"), Camera, Low),
-    ("mdns-name", Contains("camera"), Camera, Low),
-    ("mdns-name", Word("cam"), Camera, Low),
-    ("mdns-name", Contains("doorbell"), Doorbell, Low),
     // What an MQTT client calls itself, when it names a kind of device.
     ("mqtt-client-id", Contains("sensor"), Sensor, Low),
     ("mqtt-client-id", Contains("thermostat"), Thermostat, Low),

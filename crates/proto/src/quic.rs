@@ -89,8 +89,8 @@ fn reserved(v: u32) -> bool {
     v & 0x0f0f_0f0f == 0x0a0a_0a0a
 }
 
-/// The versions whose keys may open an Initial sent with version `v`: its own, or for a
-/// reserved version, v1's and then draft 29's (those of the clients that test negotiation).
+/// The versions whose keys may open an Initial sent with reserved version `v`: v1's and then
+/// draft 29's (those of the clients that test negotiation); none for any other version.
 fn openers(v: u32) -> &'static [u32] {
     const FORCED: [u32; 2] = [V1, 0xff00_001d];
     if reserved(v) {
@@ -205,14 +205,9 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
         let end = at.checked_add(len as usize)?;
         let packet = rest.get(..end)?;
         if is_initial {
-            let own = [number];
-            let tries = if version(number).is_some() {
-                &own[..]
-            } else {
-                openers(number)
-            };
-            for v in tries {
-                if let Some(keys) = client_keys(*v, dcid) {
+            // Its own version's keys (none for a reserved one), then the openers'.
+            for v in std::iter::once(number).chain(openers(number).iter().copied()) {
+                if let Some(keys) = client_keys(v, dcid) {
                     if open_one(packet, at, &keys, out).is_some() {
                         opened = Some(number);
                         break;
