@@ -6,7 +6,7 @@
 //! say) instead of rejecting the whole message, and it bounds name decompression explicitly
 //! (pointers must go backwards, at most 255 bytes of name) so hostile messages cannot loop.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
@@ -221,18 +221,22 @@ fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
     // Names are kept with their message: each is written into a buffer of the thread's and
     // copied out at its own length, not grown in place with room to spare.
     thread_local! {
-        static SCRATCH: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(256));
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(256));
     }
     SCRATCH.with(|s| {
         let mut out = s.borrow_mut();
         out.clear();
         let next = name_into(msg, pos, &mut out)?;
-        Some((out.as_str().to_owned(), next))
+        // Every label was put in as UTF-8 (printable ASCII, checked UTF-8, or escapes), so this
+        // check, once per name on mostly ASCII bytes, cannot fail; it is kept rather than an
+        // unchecked conversion because it costs little.
+        let text = std::str::from_utf8(&out).ok()?;
+        Some((text.to_owned(), next))
     })
 }
 
-/// [`name`], written into `out` (empty on entry).
-fn name_into(msg: &[u8], pos: usize, out: &mut String) -> Option<usize> {
+/// [`name`], written into `out` (empty on entry) as UTF-8 bytes.
+fn name_into(msg: &[u8], pos: usize, out: &mut Vec<u8>) -> Option<usize> {
     let mut at = pos;
     let mut end = None;
     // Every pointer must go strictly backwards, so following them always terminates.
@@ -244,28 +248,31 @@ fn name_into(msg: &[u8], pos: usize, out: &mut String) -> Option<usize> {
                 if len == 0 {
                     let next = end.unwrap_or(at + 1);
                     if out.is_empty() {
-                        out.push_str("<Root>");
+                        out.extend_from_slice(b"<Root>");
                     }
                     return Some(next);
                 }
                 let label = msg.get(at + 1..at + 1 + len)?;
                 if !out.is_empty() {
-                    out.push('.');
+                    out.push(b'.');
                 }
                 // Copied whole, as is: printable ASCII (nearly every label: one test of its
                 // bytes, no walk over its characters), or UTF-8 without control characters (mDNS
                 // instance names hold spaces and non-ASCII letters). Anything else is escaped.
-                let printable = label.iter().all(|c| (0x20..0x7f).contains(c));
-                match std::str::from_utf8(label) {
-                    Ok(text) if printable || !text.chars().any(char::is_control) => {
-                        out.push_str(text)
-                    }
-                    _ => {
-                        for &c in label {
-                            if (0x20..0x7f).contains(&c) {
-                                out.push(c as char);
-                            } else {
-                                let _ = write!(out, "\\{c:03}");
+                if label.iter().all(|c| (0x20..0x7f).contains(c)) {
+                    out.extend_from_slice(label);
+                } else {
+                    match std::str::from_utf8(label) {
+                        Ok(text) if !text.chars().any(char::is_control) => {
+                            out.extend_from_slice(label)
+                        }
+                        _ => {
+                            for &c in label {
+                                if (0x20..0x7f).contains(&c) {
+                                    out.push(c);
+                                } else {
+                                    let _ = write!(out, "\\{c:03}");
+                                }
                             }
                         }
                     }
