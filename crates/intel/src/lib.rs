@@ -484,27 +484,43 @@ impl Intel {
                         &mut by.last_mut().expect("just pushed").1
                     }
                 };
-                list.retain(|(_, x)| *x != r);
-                list.push((r.to_ascii_lowercase(), r));
+                list.push((String::new(), r));
+            }
+            // A region listed more than once keeps its last place.
+            for (_, list) in &mut by {
+                let mut seen = std::collections::HashSet::new();
+                list.reverse();
+                list.retain(|(_, r)| seen.insert(*r));
+                list.reverse();
+                for (lower, r) in list.iter_mut() {
+                    *lower = r.to_ascii_lowercase();
+                }
             }
             by
         });
         let list = regions.iter().find(|(p, _)| *p == provider)?;
         let name = name.to_ascii_lowercase();
-        let bounded = |at: usize, len: usize| {
-            let before = name[..at].chars().next_back();
-            let after = name[at + len..].chars().next();
-            before.is_none_or(|c| c == '.' || c == '-')
-                && after.is_none_or(|c| c == '.' || c == '-')
-        };
-        list.1
-            .iter()
-            .filter(|(lower, _)| {
-                name.match_indices(lower.as_str())
-                    .any(|(at, m)| bounded(at, m.len()))
-            })
-            .map(|(_, r)| *r)
-            .max_by_key(|r| r.len())
+        let bytes = name.as_bytes();
+        let edge = |c: u8| c == b'.' || c == b'-';
+        // Where a code may start (the name's start, or after a dot or dash): a few places in
+        // a name, each tested against every code's first bytes, rather than every code searched
+        // for through the whole name.
+        let starts = (0..bytes.len()).filter(|&at| at == 0 || edge(bytes[at - 1]));
+        // The longest code named, the last listed of those as long.
+        let mut best: Option<(usize, usize)> = None;
+        for at in starts {
+            let rest = &bytes[at..];
+            for (k, (lower, r)) in list.1.iter().enumerate() {
+                let l = lower.as_bytes();
+                if rest.starts_with(l)
+                    && rest.get(l.len()).is_none_or(|&c| edge(c))
+                    && best.is_none_or(|b| (r.len(), k) > b)
+                {
+                    best = Some((r.len(), k));
+                }
+            }
+        }
+        best.map(|(_, k)| list.1[k].1)
     }
 
     pub fn place(&self, a: IpAddr) -> Place {
