@@ -870,6 +870,17 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if looks_like_msnp(b) {
             return Some(App::Msnp);
         }
+        // DNS over TCP on a port of its own (a resolver on 8053, a forwarder's upstream): the
+        // 2-byte length, then a message that passes the UDP test. A query is whole in its
+        // segment; a long response may go on in the next.
+        if let (Some(&[h, l]), Some(rest)) = (b.get(..2), b.get(2..)) {
+            let n = usize::from(u16::from_be_bytes([h, l]));
+            let whole = n == rest.len();
+            let started = n > rest.len() && b.get(4).is_some_and(|f| f & 0x80 != 0);
+            if (whole || started) && dns::looks_like_dns(rest) {
+                return Some(App::Dns);
+            }
+        }
         if remote::rfb_version(b).is_some() {
             return Some(App::Vnc);
         }

@@ -3587,3 +3587,16 @@ fn dns_answers_in_the_routers_name_from_another_host_are_forged() {
         }
     }
 }
+
+/// A lookup over TCP to a resolver on port 8053 (tcpdump's test capture): DNS by its content,
+/// as on UDP. The name it binds is read, and the resolver is a bypass on tcp/8053, not an
+/// address contacted without a lookup.
+#[test]
+fn dns_over_tcp_on_a_port_of_its_own_is_dns() {
+    let r = report(capture("tcpdump__dns_tcp_8053.pcap"));
+    let bypass = of(&r, FindingId::DnsBypass);
+    assert_eq!(bypass.len(), 1);
+    assert_eq!(fact(bypass[0].1, "port"), "tcp/8053 (DNS's own is 53)");
+    assert_eq!(fact(bypass[0].1, "names asked"), "www.tcpdump.org");
+    assert!(of(&r, FindingId::NoDns).is_empty());
+}
