@@ -69,6 +69,11 @@ pub struct Device {
 impl Device {
     pub(crate) fn new(key: DeviceKey) -> Device {
         let (vendor, randomised) = match key {
+            // A redundancy group's MAC names the group, not a maker.
+            DeviceKey::Mac(m) if virtual_router(&m).is_some() => (
+                virtual_router(&m).map(|(p, g)| format!("{p} group {g}")),
+                false,
+            ),
             DeviceKey::Mac(m) => (vendor(&m), m[0] & 0x02 != 0),
             DeviceKey::Ip(_) => (None, false),
         };
@@ -452,6 +457,52 @@ pub(crate) fn is_group_mac(m: &Mac) -> bool {
     m[0] & 0x01 != 0 || *m == [0; 6]
 }
 
+/// A router redundancy protocol's virtual MAC, shared by the routers of one group (the one
+/// in charge sends from it, and forwards the hosts' packets with it): the protocol and the
+/// group. VRRP for IPv4 and IPv6 (RFC 5798: 00-00-5E-00-01-{VRID}, 00-00-5E-00-02-{VRID}),
+/// HSRP versions 1 and 2 (0000.0c07.acXX, 0000.0c9f.fXXX), GLBP (0007.b400.XXYY: group,
+/// forwarder).
+pub(crate) fn virtual_router(m: &Mac) -> Option<(&'static str, u16)> {
+    match *m {
+        [0, 0, 0x5e, 0, 1 | 2, g] => Some(("VRRP", u16::from(g))),
+        [0, 0, 0x0c, 0x07, 0xac, g] => Some(("HSRP", u16::from(g))),
+        [0, 0, 0x0c, 0x9f, h, l] if h & 0xf0 == 0xf0 => {
+            Some(("HSRP", u16::from(h & 0x0f) << 8 | u16::from(l)))
+        }
+        [0, 0x07, 0xb4, 0, g, _] => Some(("GLBP", u16::from(g))),
+        _ => None,
+    }
+}
+
+/// The redundancy protocol a flow's first sender speaks, by IP protocol or port and the
+/// multicast group its advertisements go to: VRRP (IP protocol 112 to 224.0.0.18 or ff02::12),
+/// HSRP (udp/1985 to 224.0.0.2 or 224.0.0.102, udp/2029 to ff02::66), GLBP (udp/3222 to
+/// 224.0.0.102). Only routers do.
+fn redundancy_protocol(f: &Flow) -> Option<&'static str> {
+    let (to, port) = f.key.end(f.initiator.other());
+    let group = match ip_of(&to) {
+        IpAddr::V4(a) => a.octets()[..3] == [224, 0, 0] && matches!(a.octets()[3], 2 | 18 | 102),
+        IpAddr::V6(a) => matches!(a.segments(), [0xff02, 0, 0, 0, 0, 0, 0, 0x12 | 0x66]),
+    };
+    match (f.key.proto, port) {
+        _ if !group => None,
+        (112, _) => Some("VRRP"),
+        (17, 1985 | 2029) => Some("HSRP"),
+        (17, 3222) => Some("GLBP"),
+        _ => None,
+    }
+}
+
+/// The MAC an IPv6 link-local address's interface identifier was made from (modified EUI-64:
+/// ff:fe in its middle, the universal/local bit flipped).
+fn eui64_mac(ip: IpAddr) -> Option<Mac> {
+    let IpAddr::V6(a) = ip else { return None };
+    let o = a.octets();
+    (a.segments()[0] & 0xffc0 == 0xfe80 && o[11] == 0xff && o[12] == 0xfe)
+        .then(|| [o[8] ^ 2, o[9], o[10], o[13], o[14], o[15]])
+        .filter(|m| !is_group_mac(m) && *m != [0; 6])
+}
+
 /// Builds the device inventory from flows and parser events.
 /// Each flow's MACs as [client, server], by the flow's first frame (what a message's `flow`
 /// names).
@@ -676,6 +727,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     by_key.entry(key).or_insert_with(|| Device::new(key)).behind = Some(m);
                     key
                 }
+                // A redundancy group's MAC sending from an address it never claimed by ARP
+                // (the virtual address it answers for): one router of the group, from its own
+                // address. Known by that address, or, for an IPv6 link-local one, by the MAC its
+                // interface identifier was made from.
+                (Some(m), None)
+                    if virtual_router(&m).is_some()
+                        && !unspecified
+                        && !own.get(&m).is_some_and(|a| a.contains(&ip)) =>
+                {
+                    eui64_mac(ip).map_or(DeviceKey::Ip(ip), DeviceKey::Mac)
+                }
                 (Some(m), None) if !is_group_mac(&m) => {
                     DeviceKey::Mac(alias.get(&m).copied().unwrap_or(m))
                 }
@@ -690,6 +752,11 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             if !unspecified {
                 d.addresses.insert(ip);
                 by_ip.entry(ip).or_insert(key);
+            }
+            if side == f.initiator {
+                if let Some(p) = redundancy_protocol(f) {
+                    d.claim("router-redundancy", p, f.first_frame);
+                }
             }
             let (up, down) = (f.from(side), f.from(side.other()));
             d.packets_up += up.packets;
@@ -1009,6 +1076,16 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 "broadcasts Tuya's device discovery",
                 f.first_frame,
             );
+        }
+    }
+    // A redundancy group's own MAC (its shared address, claimed by ARP, or the gateway MAC
+    // internet traffic comes with) is the group's routers, whichever is in charge.
+    for d in by_key.values_mut() {
+        if let DeviceKey::Mac(m) = d.key {
+            if let Some((p, g)) = virtual_router(&m) {
+                let frame = d.claims.first().map_or(0, |c| c.frame);
+                d.claim("router-redundancy", &format!("{p} group {g}"), frame);
+            }
         }
     }
     // The gateway: the MAC that most internet traffic comes from, when it carries at least half

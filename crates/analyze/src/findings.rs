@@ -3279,15 +3279,6 @@ fn dns_tunnels(i: &Input, ix: &Index, out: &mut Findings) {
     }
 }
 
-/// Whether a MAC is a router redundancy protocol's virtual address (VRRP for IPv4 and IPv6,
-/// HSRP, GLBP): the hosts behind it answer from their own MACs, as they should.
-fn virtual_router_mac(m: &Mac) -> bool {
-    matches!(
-        m,
-        [0, 0, 0x5e, 0, 1 | 2, _] | [0, 0, 0x0c, 0x07, 0xac, _] | [0, 0x07, 0xb4, 0, 1, _]
-    )
-}
-
 /// DNS answers sent in another host's name: answers from the address of a resolver on this
 /// network whose frames come from a MAC other than the address's own (the one ARP shows for it,
 /// else the one that sends most of its flows), of another maker (a host's second port is of the
@@ -3348,8 +3339,8 @@ fn forged_dns(i: &Input, ix: &Index, out: &mut Findings) {
         if by == own
             || holds
             || routers.contains(&by)
-            || virtual_router_mac(&by)
-            || virtual_router_mac(&own)
+            || crate::devices::virtual_router(&by).is_some()
+            || crate::devices::virtual_router(&own).is_some()
             || crate::devices::vendor(&by).is_some_and(|v| Some(v) == crate::devices::vendor(&own))
         {
             continue;

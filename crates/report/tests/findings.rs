@@ -3600,3 +3600,33 @@ fn dns_over_tcp_on_a_port_of_its_own_is_dns() {
     assert_eq!(fact(bypass[0].1, "names asked"), "www.tcpdump.org");
     assert!(of(&r, FindingId::NoDns).is_empty());
 }
+
+/// A redundancy group's virtual MAC is shared by its routers: seven VRRP routers sending from
+/// the groups' MACs are seven routers, known by their own addresses (IPv6 ones by the MAC their
+/// link-local address was made from), not one "device" of IANA holding seven addresses. The
+/// office LAN's two active HSRP gateways are two routers.
+#[test]
+fn routers_of_a_redundancy_group_are_told_apart() {
+    let r = report(capture("tcpdump__vrrp.pcap"));
+    for n in 91..=97 {
+        let d = holding(&r, &format!("10.0.0.{n}"));
+        assert_eq!(d.addresses.len(), 1, "{}", d.id);
+        assert_eq!(d.kind, "router/ap", "{}", d.id);
+    }
+    let v6 = holding(&r, "fe80::d6ca:6dff:fe65:d45c");
+    assert_eq!(v6.mac.as_deref(), Some("d4:ca:6d:65:d4:5c"));
+    assert_eq!(v6.kind, "router/ap");
+    assert!(r.devices.iter().all(|d| !d
+        .mac
+        .as_deref()
+        .is_some_and(|m| m.starts_with("00:00:5e:00:0"))));
+
+    let r = report(capture("wireshark__logistics_multicast.pcapng"));
+    let a = holding(&r, "172.28.154.124");
+    let b = holding(&r, "172.28.156.253");
+    assert_ne!(a.id, b.id);
+    assert_eq!(
+        (a.kind.as_str(), b.kind.as_str()),
+        ("router/ap", "router/ap")
+    );
+}
