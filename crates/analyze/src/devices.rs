@@ -266,6 +266,20 @@ impl Local {
                 }
             }
         }
+        // Addresses that held a TCP conversation (data both ways) in which their first packet
+        // came with a TTL of 1 or 255: no router passes on a packet with 255 (RFC 5082's
+        // security for routing sessions), and none of the internet's sessions arrives with 1
+        // (external BGP's default). The sender is on this link.
+        let on_link: HashSet<(Mac, IpAddr)> = flows
+            .iter()
+            .filter(|f| f.key.proto == 6 && f.sent.iter().all(|d| d.payload_bytes > 0))
+            .flat_map(|f| {
+                [Side::A, Side::B].into_iter().filter_map(move |side| {
+                    let m = f.mac[side as usize]?;
+                    matches!(f.ttl[side as usize], 1 | 255).then(|| (m, ip_of(&f.key.end(side).0)))
+                })
+            })
+            .collect();
         let mut add = |ip: IpAddr, len: u8| {
             let IpAddr::V6(a) = ip else {
                 // An IPv4 host address (the only ones learned).
@@ -299,10 +313,12 @@ impl Local {
             // An ARP sender is on this link, whatever its address: ARP does not cross routers
             // (a LAN numbered from public space, a lab's 11.0.0.0/8). Not when its MAC shows
             // several addresses: a router asks from whichever of its own it likes (Linux's
-            // default `arp_announce`), its WAN address among them.
+            // default `arp_announce`), its WAN address among them; unless that address held a
+            // routing session of this link (a router's interfaces to its neighbours).
             if let Message::Arp { mac, ip, .. } = &e.message {
-                if arp_addresses.get(mac).is_some_and(|n| *n == 1)
-                    && !arp_beyond.contains_key(&IpAddr::V4(*ip))
+                let a = IpAddr::V4(*ip);
+                if (arp_addresses.get(mac).is_some_and(|n| *n == 1) || on_link.contains(&(*mac, a)))
+                    && !arp_beyond.contains_key(&a)
                 {
                     add(IpAddr::V4(*ip), 32);
                 }
@@ -336,6 +352,17 @@ impl Local {
                 let eui64 = [m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
                 if !is_group_mac(&m) && a.octets()[8..] == eui64 {
                     add(IpAddr::V6(a), 64);
+                }
+            }
+        }
+        // A sender of packets to the local network control block (224.0.0.0/24: OSPF, PIM,
+        // VRRP, mDNS...), which no router passes on, is on this link, whatever its address (a
+        // router's loopback address 1.1.1.1 in its PIM messages).
+        for f in flows.iter().filter(|f| f.depth == 0) {
+            let (to, from) = (f.key.end(f.initiator.other()).0, f.key.end(f.initiator).0);
+            if let (IpAddr::V4(t), IpAddr::V4(a)) = (ip_of(&to), ip_of(&from)) {
+                if t.octets()[..3] == [224, 0, 0] && !a.is_unspecified() {
+                    add(IpAddr::V4(a), 32);
                 }
             }
         }
@@ -474,17 +501,27 @@ pub(crate) fn virtual_router(m: &Mac) -> Option<(&'static str, u16)> {
     }
 }
 
-/// The redundancy protocol a flow's first sender speaks, by IP protocol or port and the
-/// multicast group its advertisements go to: VRRP (IP protocol 112 to 224.0.0.18 or ff02::12),
-/// HSRP (udp/1985 to 224.0.0.2 or 224.0.0.102, udp/2029 to ff02::66), GLBP (udp/3222 to
-/// 224.0.0.102). Only routers do.
-fn redundancy_protocol(f: &Flow) -> Option<&'static str> {
-    let (to, port) = f.key.end(f.initiator.other());
+/// The routing protocol side `side` of a flow speaks, which only routers do: a redundancy
+/// group's advertisements, by IP protocol or port and the multicast group they go to (VRRP: IP
+/// protocol 112 to 224.0.0.18 or ff02::12; HSRP: udp/1985 to 224.0.0.2 or 224.0.0.102, udp/2029
+/// to ff02::66; GLBP: udp/3222 to 224.0.0.102), OSPF, EIGRP and PIM by their IP protocol (89,
+/// 88, 103), and BGP, either end of a session that carried data both ways.
+fn routing_protocol(f: &Flow, side: Side) -> Option<&'static str> {
+    if f.app.app == App::Bgp && f.sent.iter().all(|d| d.payload_bytes > 0) {
+        return Some("BGP");
+    }
+    if side != f.initiator {
+        return None;
+    }
+    let (to, port) = f.key.end(side.other());
     let group = match ip_of(&to) {
         IpAddr::V4(a) => a.octets()[..3] == [224, 0, 0] && matches!(a.octets()[3], 2 | 18 | 102),
         IpAddr::V6(a) => matches!(a.segments(), [0xff02, 0, 0, 0, 0, 0, 0, 0x12 | 0x66]),
     };
     match (f.key.proto, port) {
+        (89, _) => Some("OSPF"),
+        (88, _) => Some("EIGRP"),
+        (103, _) => Some("PIM"),
         _ if !group => None,
         (112, _) => Some("VRRP"),
         (17, 1985 | 2029) => Some("HSRP"),
@@ -753,10 +790,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 d.addresses.insert(ip);
                 by_ip.entry(ip).or_insert(key);
             }
-            if side == f.initiator {
-                if let Some(p) = redundancy_protocol(f) {
-                    d.claim("router-redundancy", p, f.first_frame);
-                }
+            if let Some(p) = routing_protocol(f, side) {
+                d.claim("routing-protocol", p, f.first_frame);
             }
             let (up, down) = (f.from(side), f.from(side.other()));
             d.packets_up += up.packets;
@@ -1084,7 +1119,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         if let DeviceKey::Mac(m) = d.key {
             if let Some((p, g)) = virtual_router(&m) {
                 let frame = d.claims.first().map_or(0, |c| c.frame);
-                d.claim("router-redundancy", &format!("{p} group {g}"), frame);
+                d.claim("routing-protocol", &format!("{p} group {g}"), frame);
             }
         }
     }

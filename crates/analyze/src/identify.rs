@@ -121,8 +121,9 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("dhcp-server", Prefix(""), RouterAp, High),
     // The host that internet traffic passes through.
     ("gateway", Prefix(""), RouterAp, High),
-    // A router of a redundancy group (VRRP, HSRP, GLBP), and the group's shared address.
-    ("router-redundancy", Prefix(""), RouterAp, High),
+    // A host that speaks a routing protocol (BGP, OSPF, a redundancy group's VRRP or HSRP),
+    // and a redundancy group's shared address.
+    ("routing-protocol", Prefix(""), RouterAp, High),
     // SSDP device types (UPnP forum and vendor namespaces).
     (
         "ssdp-type",

@@ -3630,3 +3630,20 @@ fn routers_of_a_redundancy_group_are_told_apart() {
         ("router/ap", "router/ap")
     );
 }
+
+/// A router with four addresses on one link, in BGP sessions with a neighbour on each (tcpdump's
+/// bgp-4byte-asn: one MAC answers ARP for all four, its sessions come with TTL 1, external
+/// BGP's default). Its addresses are this link's, not the internet's: its neighbours accept
+/// BGP from the LAN (low), not from "clients on the internet" in China and Australia (high),
+/// and every BGP speaker is a router.
+#[test]
+fn a_routers_addresses_on_the_link_are_not_the_internet() {
+    let r = report(capture("tcpdump__bgp-4byte-asn.pcap"));
+    let router = with_mac(&r, "02:01:00:01:00:00");
+    for a in ["1.0.0.2", "1.0.2.2", "1.0.3.1", "1.0.4.1"] {
+        assert!(router.addresses.iter().any(|x| x == a), "{a}");
+    }
+    assert!(all(&r).iter().all(|(_, f)| f.severity < Severity::Medium));
+    assert_eq!(of(&r, FindingId::ExposedService).len(), 4);
+    assert!(r.devices.iter().all(|d| d.kind == "router/ap"));
+}
