@@ -311,10 +311,10 @@ pub enum EndReason {
 /// Registered ports of servers no parser reads, which a connection seen from its middle is
 /// oriented by all the same: databases (MS SQL, Oracle, MySQL, PostgreSQL, Redis, MongoDB,
 /// Elasticsearch, Memcached, InfluxDB), message brokers (AMQP, ActiveMQ, NATS, Kafka), PPTP,
-/// RADIUS, OpenFlow, iperf3, Docker's and Kubernetes' APIs, X11.
-const SERVER_PORTS: [u16; 23] = [
+/// RADIUS, OpenFlow, iperf3, Docker's and Kubernetes' APIs, X11, NFS.
+const SERVER_PORTS: [u16; 24] = [
     1433, 1521, 3306, 5432, 6379, 27017, 9200, 11211, 8086, 5672, 61616, 4222, 9092, 1723, 1812,
-    1813, 6633, 6653, 5201, 2375, 2376, 6443, 6000,
+    1813, 6633, 6653, 5201, 2375, 2376, 6443, 6000, 2049,
 ];
 
 /// How much a port looks like a server's: 3 for a service the parsers know by its port, a
@@ -338,7 +338,7 @@ pub fn service_rank(tcp: bool, port: u16) -> u8 {
 /// service port to a client's port) began before the capture did. Its opener is then guessed
 /// from the ports, as Zeek does: the side on the service port is the server. A SYN or SYN/ACK
 /// settles it later either way.
-fn orient(f: &mut Flow, side: Side, d: &Decoded) {
+fn orient(f: &mut Flow, side: Side, d: &Decoded, payload: &[u8]) {
     if !f.key.ports_known || d.fragment && !d.first_fragment {
         return;
     }
@@ -347,6 +347,16 @@ fn orient(f: &mut Flow, side: Side, d: &Decoded) {
         Transport::Udp => false,
         _ => return,
     };
+    // An RPC call comes from the client and a reply from the server, whatever their ports.
+    if let Some(call) = tcp
+        .then(|| iotscope_proto::app::onc_rpc_over_tcp(payload))
+        .flatten()
+    {
+        if !call {
+            f.initiator = side.other();
+        }
+        return;
+    }
     let (from, to) = (service_rank(tcp, d.src_port), service_rank(tcp, d.dst_port));
     // A UDP datagram is usually a request; only a reply to a client's port says otherwise. A TCP
     // segment from a service port to another port is an answer. Between ports that say nothing
@@ -982,7 +992,7 @@ impl FlowTable {
             }
         };
         if created {
-            orient(flow, side, d);
+            orient(flow, side, d, d.payload(bytes));
             if !self.expected.is_empty() {
                 take_expected(&mut self.expected, flow, d.transport, ts);
             }

@@ -396,3 +396,33 @@ fn dns_over_tcp_answers_longer_than_a_segment_are_joined() {
     assert!(strings[23].starts_with("key24="));
     assert_eq!(answers[1].1.questions[0].name, "sensor.iotscope.test");
 }
+
+/// A connection seen from its middle is oriented by what it says before its ports: an NFS
+/// client on reserved port 993 sends the RPC call, so it is the client, and it speaks no TLS.
+/// A port a vendor's protocol uses labels nothing when the payload is another program's
+/// (tcpflow's test: plain text on tcp/9999 is not TP-Link's protocol).
+#[test]
+fn content_orients_and_contradicts_port_labels() {
+    let r = run(
+        &[iotscope_testdata::capture(
+            "tcpdump__nfs-write-verf-cookie.pcapng",
+        )],
+        &Options::for_analysis(),
+    );
+    let [f] = &r.flows.flows[..] else {
+        panic!("one flow expected")
+    };
+    assert_eq!(f.key.end(f.initiator).1, 993);
+    assert_eq!(f.key.end(f.initiator.other()).1, 2049);
+    assert_eq!(f.app.app, iotscope_proto::app::App::Unknown);
+
+    let r = run(
+        &[iotscope_testdata::capture("tcpflow__flow_test.pcap")],
+        &Options::for_analysis(),
+    );
+    assert_eq!(r.flows.flows.len(), 3);
+    for f in &r.flows.flows {
+        assert_eq!(f.key.end(f.initiator.other()).1, 9999);
+        assert_eq!(f.app.app, iotscope_proto::app::App::Unknown);
+    }
+}

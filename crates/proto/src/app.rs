@@ -736,14 +736,15 @@ pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
 }
 
 /// The application usually found on a flow's server port. The client's port is taken only where
-/// it is a well-known one (under 1024: NTP, DHCP, NetBIOS and IKE clients use their service's
-/// port), or where the server's port is from the dynamic range (49152 and up) and the client's
-/// is not (the flow was seen from its middle, and its sides guessed wrong). A client's port is
-/// otherwise any the system handed out: a client on port 9999 is no TP-Link device, and one on
-/// 49152 no UPnP web server.
+/// it is a well-known UDP one (under 1024: NTP, DHCP, NetBIOS and IKE clients use their
+/// service's port), or where the server's port is from the dynamic range (49152 and up) and the
+/// client's is not (the flow was seen from its middle, and its sides guessed wrong). A client's
+/// port is otherwise any the system handed out: a client on port 9999 is no TP-Link device, and
+/// one on 49152 no UPnP web server. A TCP client under 1024 holds a reserved port (rsh, an NFS
+/// mount), not its service's: an NFS client on 993 speaks no IMAP over TLS.
 pub fn by_server_port(tcp: bool, server: u16, client: u16) -> App {
     match by_port(tcp, server, server) {
-        App::Unknown if client < 1024 || server >= 49152 && client < 49152 => {
+        App::Unknown if !tcp && client < 1024 || server >= 49152 && client < 49152 => {
             by_port(tcp, client, client)
         }
         app => app,
@@ -844,6 +845,39 @@ fn looks_like_msnp(b: &[u8]) -> bool {
         && !id.is_empty()
         && id.iter().all(u8::is_ascii_digit)
         && (cmd != b"VER" || line.windows(5).any(|w| w == b" MSNP"))
+}
+
+/// An ONC RPC message over TCP (RFC 5531: NFS, its mount and lock daemons, the portmapper) at
+/// the start of `b`: `Some(true)` for a call, `Some(false)` for a reply. The record mark's
+/// length, then a call's RPC version 2 and a small program version, or a reply's status and
+/// verifier, must all be sane: a call says which side is the client when a connection is seen
+/// from its middle (an NFS client binds a port under 1024, which looks like a server's).
+pub fn onc_rpc_over_tcp(b: &[u8]) -> Option<bool> {
+    let word = |i: usize| {
+        b.get(4 * i..4 * i + 4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    let len = word(0)? & 0x7fff_ffff;
+    if !(24..=1 << 24).contains(&len) {
+        return None;
+    }
+    match word(2)? {
+        // Call: RPC version 2, a program, its version, a procedure, then the credential's
+        // flavour (AUTH_NONE, AUTH_SYS, AUTH_SHORT, AUTH_DH, RPCSEC_GSS) and length.
+        0 => (word(3)? == 2
+            && (1..=10).contains(&word(5)?)
+            && word(6)? < 1 << 16
+            && matches!(word(7)?, 0..=3 | 6)
+            && word(8)? <= 400)
+            .then_some(true),
+        // Reply: accepted (a verifier of a known flavour, then an accept status) or denied.
+        1 => match word(3)? {
+            0 => (matches!(word(4)?, 0..=3 | 6) && word(5)? <= 400).then_some(false),
+            1 => (word(4)? <= 1).then_some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn by_content(p: &Packet<'_>) -> Option<App> {
@@ -1153,6 +1187,17 @@ impl AppState {
                 // is short and binary, so both sides must show theirs.
                 self.vote(6, dir, App::Socks, port_app());
             }
+        }
+        // TP-Link's protocol owns no port: on tcp/9999 or udp/9999 a payload that is not its
+        // autokeyed JSON (a length first over TCP) is another program's, and the port says
+        // nothing of it.
+        if self.by == By::Port
+            && self.app == App::Tplink
+            && self.seen[dir] == 1
+            && !iot::looks_like_tplink(p.payload, p.tcp)
+        {
+            self.app = App::Unknown;
+            self.by = By::Nothing;
         }
         if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
             || self.seen[0].max(self.seen[1]) > 4 * CONTENT_TRIES
@@ -2103,6 +2148,28 @@ mod tests {
         // client's.
         assert_eq!(by_server_port(true, 51000, 1883), App::Mqtt);
         assert_eq!(by_server_port(true, 20000, 1080), App::Dnp3);
+        // A TCP client on a reserved port (an NFS mount from 993) is no IMAPS server.
+        assert_eq!(by_server_port(true, 2049, 993), App::Unknown);
+    }
+
+    #[test]
+    fn rpc_calls_and_replies_are_told_apart() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        // tcpdump's nfs-write-verf-cookie: an NFSv3 WRITE call and its reply.
+        let call = hex("80000090056495690000000000000002000186a30000000300000007000000010000002c005a96160000000d63656e746f7337325f62617365000000");
+        let reply = hex("800000a0056495690000000100000000000000000000000000000000000000000000000100000000000000005b7fc7de1bbc13485b7fc7de1ba84c06");
+        assert_eq!(onc_rpc_over_tcp(&call), Some(true));
+        assert_eq!(onc_rpc_over_tcp(&reply), Some(false));
+        assert_eq!(
+            onc_rpc_over_tcp(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+            None
+        );
+        assert_eq!(onc_rpc_over_tcp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), None);
     }
 
     #[test]
