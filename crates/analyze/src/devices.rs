@@ -829,6 +829,18 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 .or(if a == src { sender } else { None })
         };
         match &e.message {
+            // A message a relay agent passed on (giaddr set) is about a client of another
+            // subnet, which is no device of this link, and its server serves that subnet: the
+            // relay, which sends the clients' requests on from its own address there, is the
+            // router.
+            Message::Dhcp(m) if !m.relay_addr.is_unspecified() => {
+                let request = !matches!(m.msg_type, Some(2) | Some(5) | Some(6));
+                if request && src == IpAddr::V4(m.relay_addr) {
+                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                        d.claim("dhcp-relay", "relays DHCP for another subnet", e.frame);
+                    }
+                }
+            }
             Message::Dhcp(m) => {
                 if matches!(m.msg_type, Some(2) | Some(5)) {
                     // Offers and acks come from the network's DHCP server.

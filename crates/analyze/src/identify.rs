@@ -119,6 +119,8 @@ use Match::{Contains, Domain, Exact, Prefix, Suffix, Word};
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // The network's own DHCP server.
     ("dhcp-server", Prefix(""), RouterAp, High),
+    // A DHCP relay agent: the router of the subnets it relays for.
+    ("dhcp-relay", Prefix(""), RouterAp, High),
     // The host that internet traffic passes through.
     ("gateway", Prefix(""), RouterAp, High),
     // A host that speaks a routing protocol (BGP, OSPF, a redundancy group's VRRP or HSRP),

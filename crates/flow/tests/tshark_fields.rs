@@ -430,7 +430,12 @@ fn parsers_agree_with_tshark_fields() {
                 row["dhcp.option.vendor_class_id"].clone(),
                 row["dhcp.option.request_list_item"].clone(),
             ];
-            t.eq(&what, ours.unwrap_or_default(), theirs);
+            // A message tshark calls malformed and reads no field of (RFC 4388's lease queries
+            // in tcpdump's dhcp-rfc4388, whose magic cookie is two bytes early) is one neither
+            // reads.
+            let unread = theirs.iter().all(String::is_empty);
+            let ours = ours.unwrap_or_else(|| if unread { theirs.clone() } else { Vec::new() });
+            t.eq(&what, ours, theirs);
         }
 
         for (frame, row) in tsv(&cap, "dhcpv6.tsv") {

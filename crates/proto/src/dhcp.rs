@@ -15,6 +15,9 @@ pub struct Dhcp {
     /// ciaddr and yiaddr.
     pub client_addr: Ipv4Addr,
     pub your_addr: Ipv4Addr,
+    /// The relay agent's address (giaddr): set when a router passed the message on between a
+    /// client of another subnet and the server.
+    pub relay_addr: Ipv4Addr,
     pub hostname: Option<String>,
     pub vendor_class: Option<String>,
     /// Option 55, in order: a fingerprint of the client's DHCP stack.
@@ -75,6 +78,7 @@ pub fn parse(b: &[u8]) -> Option<Dhcp> {
         client_mac: [0; 6],
         client_addr: addr(&b[12..16])?,
         your_addr: addr(&b[16..20])?,
+        relay_addr: addr(&b[24..28])?,
         hostname: None,
         vendor_class: None,
         params: Vec::new(),

@@ -3647,3 +3647,17 @@ fn a_routers_addresses_on_the_link_are_not_the_internet() {
     assert_eq!(of(&r, FindingId::ExposedService).len(), 4);
     assert!(r.devices.iter().all(|d| d.kind == "router/ap"));
 }
+
+/// DHCP passed on by a relay agent (tcpdump's dhcp-rfc4388): the client it asks for is on
+/// other subnets, no device of this link; the relay, which sends the requests on from its own
+/// address there, is the router, and the server of those subnets is not.
+#[test]
+fn a_dhcp_relay_is_the_router_and_its_clients_are_not_here() {
+    let r = report(capture("tcpdump__dhcp-rfc4388.pcap"));
+    assert!(r
+        .devices
+        .iter()
+        .all(|d| d.mac.as_deref() != Some("5a:4f:34:b1:af:66")));
+    assert_eq!(with_mac(&r, "74:83:ef:07:d0:a9").kind, "router/ap");
+    assert_ne!(with_mac(&r, "a6:82:4b:c9:a1:a7").kind, "router/ap");
+}
