@@ -131,6 +131,30 @@ fn garbage_and_empty_inputs_are_clear_errors() {
     assert!(kinds[2].contains("No such file"));
 }
 
+/// A header of a version no reader knows is refused, as libpcap and Wireshark refuse it (their
+/// test files), with the version named: a format that may differ is not read as if it did not.
+#[test]
+fn capture_formats_of_unknown_versions_are_refused() {
+    let r = read(
+        &[
+            iotscope_testdata::refused("pcap-invalid-version-1.pcap"),
+            iotscope_testdata::refused("pcapng-invalid-vers-1.pcapng"),
+            iotscope_testdata::refused("pcapng-invalid-vers-2.pcapng"),
+        ],
+        1,
+    );
+    let kinds: Vec<String> = r.errors.iter().map(|e| e.kind.to_string()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "corrupt capture: pcap file header of version 1.4: only version 2 is defined",
+            "corrupt capture: pcapng section header of version 0.1: only 1.0 is defined",
+            "corrupt capture: pcapng section header of version 1.1: only 1.0 is defined",
+        ]
+    );
+    assert!(r.errors.iter().all(|e| e.offset == 0));
+}
+
 fn gzip(src: &Path, dst: &Path) {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&std::fs::read(src).unwrap()).unwrap();

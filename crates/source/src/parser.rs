@@ -216,6 +216,16 @@ impl Parser {
                     return Step::Need(PCAP_HEADER_LEN);
                 }
                 let modified = matches!(m, MODIFIED_MAGIC | MODIFIED_MAGIC_SWAPPED);
+                // Version 2 is the only one defined since 1998: another is a format this reader
+                // does not know (libpcap and Wireshark refuse it too), not one to guess at.
+                let swapped = matches!(m, 0xD4C3_B2A1 | 0x4D3C_B2A1 | MODIFIED_MAGIC_SWAPPED);
+                let major = rd16(w, 4, swapped);
+                if major != 2 {
+                    return Step::Error(ErrorKind::Corrupt(format!(
+                        "pcap file header of version {major}.{}: only version 2 is defined",
+                        rd16(w, 6, swapped)
+                    )));
+                }
                 let (big_endian, nanos, network, snaplen) = if modified {
                     // The same file header as pcap's (pcap-parser does not know this magic).
                     let be = m == MODIFIED_MAGIC_SWAPPED;
@@ -310,6 +320,14 @@ impl Parser {
             SHB => {
                 if pcap_parser::pcapng::parse_sectionheaderblock(block).is_err() {
                     return Step::Error(ErrorKind::Corrupt("invalid pcapng section header".into()));
+                }
+                // Version 1.0 (1.2, which some writers put, means the same); another is a format
+                // this reader does not know, as libpcap and Wireshark say too.
+                let (major, minor) = (rd16(block, 12, be), rd16(block, 14, be));
+                if major != 1 || !matches!(minor, 0 | 2) {
+                    return Step::Error(ErrorKind::Corrupt(format!(
+                        "pcapng section header of version {major}.{minor}: only 1.0 is defined"
+                    )));
                 }
                 self.state = State::PcapNg { big_endian: be };
                 self.section_interfaces.clear();

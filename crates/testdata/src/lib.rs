@@ -19,6 +19,13 @@ pub fn capture(name: &str) -> PathBuf {
     p
 }
 
+/// Path of a capture that every reader refuses (`testdata/refused/INDEX.md`).
+pub fn refused(name: &str) -> PathBuf {
+    let p = root().join("refused").join(name);
+    assert!(p.exists(), "refused capture {name} is missing");
+    p
+}
+
 /// Every capture file, sorted by name.
 pub fn captures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("captures"))
