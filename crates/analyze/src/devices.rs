@@ -530,6 +530,80 @@ fn routing_protocol(f: &Flow, side: Side) -> Option<&'static str> {
     }
 }
 
+/// Hosts known only by an address (frames without MACs: a loopback or raw IP capture, a host
+/// behind no router) are one host when an mDNS or LLMNR answer sent from one of their addresses
+/// gives one name the others too: a host answers for its own name with all its addresses (IPv4
+/// and IPv6). Their devices become one, under the first key.
+fn merge_by_own_answers(by_key: &mut BTreeMap<DeviceKey, Device>, events: &[Event]) {
+    let lone = |by_key: &BTreeMap<DeviceKey, Device>, a: &IpAddr| {
+        by_key
+            .get(&DeviceKey::Ip(*a))
+            .is_some_and(|d| d.behind.is_none())
+    };
+    let mut groups: Vec<BTreeSet<IpAddr>> = Vec::new();
+    for e in events {
+        let Message::Dns(m) = &e.message else {
+            continue;
+        };
+        if !m.response || !matches!(e.src_port, 5353 | 5355) {
+            continue;
+        }
+        let src = ip_of(&e.src);
+        let mut by_name: BTreeMap<&str, BTreeSet<IpAddr>> = BTreeMap::new();
+        for r in &m.records {
+            let a = match r.data {
+                RData::A(a) => IpAddr::V4(a),
+                RData::Aaaa(a) => IpAddr::V6(a),
+                _ => continue,
+            };
+            by_name.entry(r.name.as_str()).or_default().insert(a);
+        }
+        for addrs in by_name.into_values() {
+            if addrs.len() >= 2 && addrs.contains(&src) && addrs.iter().all(|a| lone(by_key, a)) {
+                groups.push(addrs);
+            }
+        }
+    }
+    // Where a key already merged went.
+    let mut moved: HashMap<DeviceKey, DeviceKey> = HashMap::new();
+    for g in groups {
+        let mut keys: Vec<DeviceKey> = g
+            .iter()
+            .map(|a| {
+                let mut k = DeviceKey::Ip(*a);
+                while let Some(to) = moved.get(&k) {
+                    k = *to;
+                }
+                k
+            })
+            .filter(|k| by_key.contains_key(k))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let Some((first, rest)) = keys.split_first() else {
+            continue;
+        };
+        for k in rest {
+            let Some(other) = by_key.remove(k) else {
+                continue;
+            };
+            moved.insert(*k, *first);
+            let Some(d) = by_key.get_mut(first) else {
+                continue;
+            };
+            d.addresses.extend(other.addresses);
+            d.claims.extend(other.claims);
+            d.packets_up += other.packets_up;
+            d.packets_down += other.packets_down;
+            d.bytes_up += other.bytes_up;
+            d.bytes_down += other.bytes_down;
+            d.flows += other.flows;
+            d.first = d.first.min(other.first);
+            d.last = d.last.max(other.last);
+        }
+    }
+}
+
 /// The MAC an IPv6 link-local address's interface identifier was made from (modified EUI-64:
 /// ff:fe in its middle, the universal/local bit flipped).
 fn eui64_mac(ip: IpAddr) -> Option<Mac> {
@@ -1125,6 +1199,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             );
         }
     }
+    merge_by_own_answers(&mut by_key, events);
     // A redundancy group's own MAC (its shared address, claimed by ARP, or the gateway MAC
     // internet traffic comes with) is the group's routers, whichever is in charge.
     for d in by_key.values_mut() {

@@ -3661,3 +3661,14 @@ fn a_dhcp_relay_is_the_router_and_its_clients_are_not_here() {
     assert_eq!(with_mac(&r, "74:83:ef:07:d0:a9").kind, "router/ap");
     assert_ne!(with_mac(&r, "a6:82:4b:c9:a1:a7").kind, "router/ap");
 }
+
+/// Frames without MACs (tcpflow's local2, a null link type): a host known only by its
+/// addresses is one device when its own mDNS answer gives its name both of them, not two
+/// "Mucha.local" devices that split its traffic.
+#[test]
+fn a_host_without_a_mac_is_one_device_by_its_own_answer() {
+    let r = report(capture("tcpflow__local2.pcap"));
+    let d = holding(&r, "192.168.1.12");
+    assert!(d.addresses.iter().any(|a| a == "fe80::e6ce:8fff:fe05:ebda"));
+    assert_eq!(r.devices.len(), 1);
+}
