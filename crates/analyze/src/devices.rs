@@ -94,6 +94,19 @@ impl Device {
         }
     }
 
+    /// Takes in `o`, another device found to be the same host: its addresses, claims and counts.
+    fn absorb(&mut self, o: Device) {
+        self.addresses.extend(o.addresses);
+        self.claims.extend(o.claims);
+        self.packets_up += o.packets_up;
+        self.packets_down += o.packets_down;
+        self.bytes_up += o.bytes_up;
+        self.bytes_down += o.bytes_down;
+        self.flows += o.flows;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+    }
+
     /// Whether a frame from address `ip` with source MAC `mac` is this device's. An address
     /// can pass from one device to another (a DHCP lease, captures of different days read as
     /// one timeline): the MAC tells them apart. A host behind a router arrives with the
@@ -588,18 +601,9 @@ fn merge_by_own_answers(by_key: &mut BTreeMap<DeviceKey, Device>, events: &[Even
                 continue;
             };
             moved.insert(*k, *first);
-            let Some(d) = by_key.get_mut(first) else {
-                continue;
-            };
-            d.addresses.extend(other.addresses);
-            d.claims.extend(other.claims);
-            d.packets_up += other.packets_up;
-            d.packets_down += other.packets_down;
-            d.bytes_up += other.bytes_up;
-            d.bytes_down += other.bytes_down;
-            d.flows += other.flows;
-            d.first = d.first.min(other.first);
-            d.last = d.last.max(other.last);
+            if let Some(d) = by_key.get_mut(first) {
+                d.absorb(other);
+            }
         }
     }
 }
