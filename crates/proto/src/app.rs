@@ -498,6 +498,43 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
 }
 
 /// Marks an HTTP message whose body did not arrive whole.
+/// The whole lines of an HTTP head whose end the capture lost (the segments after a gap never
+/// came, or the connection ended first), read as a head: the request line and every header
+/// before the gap still say what was asked, and of whom (a Basic login among them). Emitted as
+/// cut.
+fn partial_head(bytes: &[u8], emit: &mut dyn FnMut(Message)) {
+    let Some(end) = memchr::memmem::rfind(bytes, b"\r\n") else {
+        return;
+    };
+    let mut head = Vec::with_capacity(end + 4);
+    head.extend_from_slice(&bytes[..end + 2]);
+    head.extend_from_slice(b"\r\n");
+    if let Some(r) = http::request(&head) {
+        if let Some(login) = basic_login(&r) {
+            emit(login);
+        }
+        emit(cut(Message::HttpRequest(Box::new(r))));
+    } else if let Some(r) = http::response(&head) {
+        emit(cut(Message::HttpResponse(Box::new(r))));
+    }
+}
+
+/// The login an HTTP request's Basic authorisation is.
+fn basic_login(r: &http::HttpRequest) -> Option<Message> {
+    r.auth_scheme
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+        .then(|| {
+            Message::Login(Box::new(Login {
+                protocol: "http".into(),
+                method: "Basic".into(),
+                user: r.auth_user.clone(),
+                password: true,
+                secret: 0,
+            }))
+        })
+}
+
 fn cut(mut m: Message) -> Message {
     match &mut m {
         Message::HttpRequest(r) => r.body_cut = true,
@@ -1078,6 +1115,14 @@ impl AppState {
         for (dir, b) in self.body.iter_mut().enumerate() {
             if let Some(b) = b.take() {
                 emit(dir == 0, cut(b.message));
+            }
+        }
+        // An HTTP head still being joined when the flow ended: its whole lines so far.
+        if self.app == App::Http && !self.starttls {
+            for (dir, j) in self.tls.iter_mut().enumerate() {
+                if let Some(j) = j.take() {
+                    partial_head(&j.bytes, &mut |m| emit(dir == 0, m));
+                }
             }
         }
         // The record is over: its reassembly buffers are not needed by anyone any more (a flow
@@ -1822,7 +1867,9 @@ impl AppState {
             Some(j) => {
                 if p.seq != j.next_seq {
                     if j.stalled(p.seq) {
-                        self.tls[dir] = None;
+                        if let Some(j) = self.tls[dir].take() {
+                            partial_head(&j.bytes, emit);
+                        }
                     }
                     return;
                 }
@@ -1859,18 +1906,8 @@ impl AppState {
         };
         let head = joined.as_deref().unwrap_or(p.payload);
         let (message, length) = if let Some(r) = http::request(head) {
-            if r.auth_scheme
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
-            {
-                let user = r.auth_user.clone();
-                emit(Message::Login(Box::new(Login {
-                    protocol: "http".into(),
-                    method: "Basic".into(),
-                    user,
-                    password: true,
-                    secret: 0,
-                })));
+            if let Some(login) = basic_login(&r) {
+                emit(login);
             }
             let n = r.content_length.unwrap_or(0);
             self.connect = r.method == "CONNECT";

@@ -3672,3 +3672,13 @@ fn a_host_without_a_mac_is_one_device_by_its_own_answer() {
     assert!(d.addresses.iter().any(|a| a == "fe80::e6ce:8fff:fe05:ebda"));
     assert_eq!(r.devices.len(), 1);
 }
+
+/// An HTTP request head whose last segment the capture lost (Wireshark's tcp-badsegments): its
+/// whole lines still say what was asked and of whom, as tshark reads them.
+#[test]
+fn an_http_head_cut_by_a_gap_keeps_its_whole_lines() {
+    let r = report(capture("wireshark__tcp-badsegments.pcap"));
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].1.subject, "localhost");
+}
