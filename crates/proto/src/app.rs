@@ -497,17 +497,15 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
     })));
 }
 
-/// Marks an HTTP message whose body did not arrive whole.
 /// The whole lines of an HTTP head whose end the capture lost (the segments after a gap never
 /// came, or the connection ended first), read as a head: the request line and every header
 /// before the gap still say what was asked, and of whom (a Basic login among them). Emitted as
-/// cut.
-fn partial_head(bytes: &[u8], emit: &mut dyn FnMut(Message)) {
-    let Some(end) = memchr::memmem::rfind(bytes, b"\r\n") else {
+/// cut. The join's buffer is ended where its last line ends.
+fn partial_head(mut head: Vec<u8>, emit: &mut dyn FnMut(Message)) {
+    let Some(end) = memchr::memmem::rfind(&head, b"\r\n") else {
         return;
     };
-    let mut head = Vec::with_capacity(end + 4);
-    head.extend_from_slice(&bytes[..end + 2]);
+    head.truncate(end + 2);
     head.extend_from_slice(b"\r\n");
     if let Some(r) = http::request(&head) {
         if let Some(login) = basic_login(&r) {
@@ -535,6 +533,7 @@ fn basic_login(r: &http::HttpRequest) -> Option<Message> {
         })
 }
 
+/// Marks an HTTP message whose body did not arrive whole.
 fn cut(mut m: Message) -> Message {
     match &mut m {
         Message::HttpRequest(r) => r.body_cut = true,
@@ -1121,7 +1120,7 @@ impl AppState {
         if self.app == App::Http && !self.starttls {
             for (dir, j) in self.tls.iter_mut().enumerate() {
                 if let Some(j) = j.take() {
-                    partial_head(&j.bytes, &mut |m| emit(dir == 0, m));
+                    partial_head(j.bytes, &mut |m| emit(dir == 0, m));
                 }
             }
         }
@@ -1868,7 +1867,7 @@ impl AppState {
                 if p.seq != j.next_seq {
                     if j.stalled(p.seq) {
                         if let Some(j) = self.tls[dir].take() {
-                            partial_head(&j.bytes, emit);
+                            partial_head(j.bytes, emit);
                         }
                     }
                     return;
