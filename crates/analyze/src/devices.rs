@@ -70,11 +70,10 @@ impl Device {
     pub(crate) fn new(key: DeviceKey) -> Device {
         let (vendor, randomised) = match key {
             // A redundancy group's MAC names the group, not a maker.
-            DeviceKey::Mac(m) if virtual_router(&m).is_some() => (
-                virtual_router(&m).map(|(p, g)| format!("{p} group {g}")),
-                false,
-            ),
-            DeviceKey::Mac(m) => (vendor(&m), m[0] & 0x02 != 0),
+            DeviceKey::Mac(m) => match virtual_router(&m) {
+                Some((p, g)) => (Some(format!("{p} group {g}")), false),
+                None => (vendor(&m), m[0] & 0x02 != 0),
+            },
             DeviceKey::Ip(_) => (None, false),
         };
         Device {
@@ -285,7 +284,7 @@ impl Local {
         // (external BGP's default). The sender is on this link.
         let on_link: HashSet<(Mac, IpAddr)> = flows
             .iter()
-            .filter(|f| f.key.proto == 6 && f.sent.iter().all(|d| d.payload_bytes > 0))
+            .filter(|f| f.key.proto == 6 && f.both_spoke())
             .flat_map(|f| {
                 [Side::A, Side::B].into_iter().filter_map(move |side| {
                     let m = f.mac[side as usize]?;
@@ -374,7 +373,7 @@ impl Local {
         for f in flows.iter().filter(|f| f.depth == 0) {
             let (to, from) = (f.key.end(f.initiator.other()).0, f.key.end(f.initiator).0);
             if let (IpAddr::V4(t), IpAddr::V4(a)) = (ip_of(&to), ip_of(&from)) {
-                if t.octets()[..3] == [224, 0, 0] && !a.is_unspecified() {
+                if in_control_block(t) && !a.is_unspecified() {
                     add(IpAddr::V4(a), 32);
                 }
             }
@@ -497,6 +496,12 @@ pub(crate) fn is_group_mac(m: &Mac) -> bool {
     m[0] & 0x01 != 0 || *m == [0; 6]
 }
 
+/// An address of the local network control block (224.0.0.0/24: OSPF, PIM, VRRP, mDNS...),
+/// whose packets no router passes on.
+fn in_control_block(a: std::net::Ipv4Addr) -> bool {
+    a.octets()[..3] == [224, 0, 0]
+}
+
 /// A router redundancy protocol's virtual MAC, shared by the routers of one group (the one
 /// in charge sends from it, and forwards the hosts' packets with it): the protocol and the
 /// group. VRRP for IPv4 and IPv6 (RFC 5798: 00-00-5E-00-01-{VRID}, 00-00-5E-00-02-{VRID}),
@@ -520,7 +525,7 @@ pub(crate) fn virtual_router(m: &Mac) -> Option<(&'static str, u16)> {
 /// to ff02::66; GLBP: udp/3222 to 224.0.0.102), OSPF, EIGRP and PIM by their IP protocol (89,
 /// 88, 103), and BGP, either end of a session that carried data both ways.
 fn routing_protocol(f: &Flow, side: Side) -> Option<&'static str> {
-    if f.app.app == App::Bgp && f.sent.iter().all(|d| d.payload_bytes > 0) {
+    if f.app.app == App::Bgp && f.both_spoke() {
         return Some("BGP");
     }
     if side != f.initiator {
@@ -528,7 +533,7 @@ fn routing_protocol(f: &Flow, side: Side) -> Option<&'static str> {
     }
     let (to, port) = f.key.end(side.other());
     let group = match ip_of(&to) {
-        IpAddr::V4(a) => a.octets()[..3] == [224, 0, 0] && matches!(a.octets()[3], 2 | 18 | 102),
+        IpAddr::V4(a) => in_control_block(a) && matches!(a.octets()[3], 2 | 18 | 102),
         IpAddr::V6(a) => matches!(a.segments(), [0xff02, 0, 0, 0, 0, 0, 0, 0x12 | 0x66]),
     };
     match (f.key.proto, port) {
@@ -564,12 +569,9 @@ fn merge_by_own_answers(by_key: &mut BTreeMap<DeviceKey, Device>, events: &[Even
         let src = ip_of(&e.src);
         let mut by_name: BTreeMap<&str, BTreeSet<IpAddr>> = BTreeMap::new();
         for r in &m.records {
-            let a = match r.data {
-                RData::A(a) => IpAddr::V4(a),
-                RData::Aaaa(a) => IpAddr::V6(a),
-                _ => continue,
-            };
-            by_name.entry(r.name.as_str()).or_default().insert(a);
+            if let Some(a) = r.data.addr() {
+                by_name.entry(r.name.as_str()).or_default().insert(a);
+            }
         }
         for addrs in by_name.into_values() {
             if addrs.len() >= 2 && addrs.contains(&src) && addrs.iter().all(|a| lone(by_key, a)) {
@@ -615,7 +617,7 @@ fn eui64_mac(ip: IpAddr) -> Option<Mac> {
     let o = a.octets();
     (a.segments()[0] & 0xffc0 == 0xfe80 && o[11] == 0xff && o[12] == 0xfe)
         .then(|| [o[8] ^ 2, o[9], o[10], o[13], o[14], o[15]])
-        .filter(|m| !is_group_mac(m) && *m != [0; 6])
+        .filter(|m| !is_group_mac(m))
 }
 
 /// Builds the device inventory from flows and parser events.
@@ -1052,11 +1054,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
                 // Announcements: the names bound to the announcer's own addresses.
                 for r in &m.records {
-                    let a = match r.data {
-                        RData::A(a) => IpAddr::V4(a),
-                        RData::Aaaa(a) => IpAddr::V6(a),
-                        _ => continue,
-                    };
+                    let Some(a) = r.data.addr() else { continue };
                     if let Some(d) = owner(a).and_then(|k| by_key.get_mut(&k)) {
                         d.claim("mdns-name", &r.name, e.frame);
                     }

@@ -2699,7 +2699,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
             t.syn_ts.is_some() && t.synack_ts.is_some()
                 || t.syn_ts.is_none()
                     && t.synack_ts.is_none()
-                    && f.sent.iter().all(|d| d.payload_bytes > 0)
+                    && f.both_spoke()
                     && service_rank(true, v.sport) > service_rank(true, ends(f).0 .1)
         }
         // UDP: the device answered on a service port (discovery protocols answer everyone).
@@ -3368,16 +3368,8 @@ fn forged_dns(i: &Input, ix: &Index, out: &mut Findings) {
         for q in &m.questions {
             acc.fact("names answered", q.name.to_ascii_lowercase());
         }
-        for r in &m.records {
-            match r.data {
-                iotscope_proto::dns::RData::A(a) => {
-                    acc.fact("addresses given", a.to_string());
-                }
-                iotscope_proto::dns::RData::Aaaa(a) => {
-                    acc.fact("addresses given", a.to_string());
-                }
-                _ => {}
-            }
+        for a in m.records.iter().filter_map(|r| r.data.addr()) {
+            acc.fact("addresses given", a.to_string());
         }
     }
 }
@@ -3485,7 +3477,7 @@ fn vpn(i: &Input, ix: &Index, v: &View, tor: bool, out: &mut Findings) {
     // A tunnel has both ends sending on it: a scanner's probe of a VPN port (nmap sends IKE
     // and OpenVPN resets) is answered by nothing, or by an ICMP error on another flow.
     let two_way = match f.key.proto {
-        6 | 17 => f.sent[0].payload_bytes > 0 && f.sent[1].payload_bytes > 0,
+        6 | 17 => f.both_spoke(),
         _ => f.sent[0].packets > 0 && f.sent[1].packets > 0,
     };
     // A port alone is the server's VPN port, not a client's port that happens to be one (51820

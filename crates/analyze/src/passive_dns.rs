@@ -79,11 +79,7 @@ fn resolve(m: &dns::DnsMessage, name: &str) -> (Vec<String>, Vec<IpAddr>, Option
         if !r.name.eq_ignore_ascii_case(&current) {
             continue;
         }
-        let a = match r.data {
-            RData::A(a) => IpAddr::V4(a),
-            RData::Aaaa(a) => IpAddr::V6(a),
-            _ => continue,
-        };
+        let Some(a) = r.data.addr() else { continue };
         ttl = Some(ttl.map_or(r.ttl, |x| x.min(r.ttl)));
         addrs.push(a);
     }

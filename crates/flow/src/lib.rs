@@ -526,6 +526,11 @@ impl Flow {
         &self.sent[s as usize]
     }
 
+    /// Both sides sent payload: a conversation, not a probe or an unanswered request.
+    pub fn both_spoke(&self) -> bool {
+        self.sent.iter().all(|d| d.payload_bytes > 0)
+    }
+
     /// The port named a control protocol (Modbus, DNP3, IEC 104, BACnet, S7, EtherNet/IP) whose framing the
     /// payload then did not show: another protocol on a shared port (RTP's media ports run
     /// through DNP3's 20000). With no payload seen (a short snap length), the port stands.

@@ -87,6 +87,17 @@ pub enum RData {
 }
 
 /// Record types by number.
+impl RData {
+    /// The address an A or AAAA record gives.
+    pub fn addr(&self) -> Option<std::net::IpAddr> {
+        match *self {
+            RData::A(a) => Some(a.into()),
+            RData::Aaaa(a) => Some(a.into()),
+            _ => None,
+        }
+    }
+}
+
 pub mod rtype {
     pub const A: u16 = 1;
     pub const CNAME: u16 = 5;
