@@ -2465,11 +2465,8 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let sev = match v.app {
         App::Telnet => Severity::High,
         App::Ftp | App::Pop3 | App::Imap | App::Smtp | App::Tftp => Severity::Medium,
-        // Control protocols without any authentication: whoever reaches the device commands it
-        // (unless the payload showed another protocol on their port).
-        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet | App::S7comm | App::Enip
-            if !f.label_refuted() =>
-        {
+        // Control protocols without any authentication: whoever reaches the device commands it.
+        App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet | App::S7comm | App::Enip => {
             Severity::Medium
         }
         // SNMP v1 and v2c: a community in clear, no integrity (v3 alone is left alone).

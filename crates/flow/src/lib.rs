@@ -530,17 +530,6 @@ impl Flow {
     pub fn both_spoke(&self) -> bool {
         self.sent.iter().all(|d| d.payload_bytes > 0)
     }
-
-    /// The port named a control protocol (Modbus, DNP3, IEC 104, BACnet, S7, EtherNet/IP) whose framing the
-    /// payload then did not show: another protocol on a shared port (RTP's media ports run
-    /// through DNP3's 20000). With no payload seen (a short snap length), the port stands.
-    pub fn label_refuted(&self) -> bool {
-        matches!(
-            self.app.app,
-            App::Modbus | App::Dnp3 | App::Iec104 | App::Bacnet | App::S7comm | App::Enip
-        ) && self.app.by == By::Port
-            && self.sent.iter().any(|d| d.payload_bytes > 0)
-    }
 }
 
 /// When flows end. `None` disables a timeout.

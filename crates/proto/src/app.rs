@@ -985,6 +985,10 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if iot::looks_like_irc(b) {
             return Some(App::Irc);
         }
+        // TP-Link's Kasa over TCP: a length, then the autokeyed JSON.
+        if (p.src_port == 9999 || p.dst_port == 9999) && iot::looks_like_tplink(b, true) {
+            return Some(App::Tplink);
+        }
         if vpn::openvpn_reset(b, true).is_some_and(|r| r.exact) {
             return Some(App::Openvpn);
         }
@@ -1124,11 +1128,34 @@ impl AppState {
                 }
             }
         }
+        if self.port_label_refuted() {
+            self.app = App::Unknown;
+            self.by = By::Nothing;
+        }
         // The record is over: its reassembly buffers are not needed by anyone any more (a flow
         // table holds thousands of ended records until the input ends).
         self.tls = [None, None];
         self.login = None;
         self.done = true;
+    }
+
+    /// The port named a protocol whose framing content recognises, and the payload never showed
+    /// it: another program on a shared port (RTP's media ports run through DNP3's 20000, a
+    /// test server listens on TP-Link's 9999). Control protocols (Modbus, DNP3, IEC 104, BACnet,
+    /// S7, EtherNet/IP) and TP-Link's Kasa own no port. With no payload seen (a short snap
+    /// length, a handshake alone), the port stands.
+    fn port_label_refuted(&self) -> bool {
+        matches!(
+            self.app,
+            App::Modbus
+                | App::Dnp3
+                | App::Iec104
+                | App::Bacnet
+                | App::S7comm
+                | App::Enip
+                | App::Tplink
+        ) && self.by == By::Port
+            && self.seen != [0, 0]
     }
 
     /// True once the flow needs no more inspection.
@@ -1231,17 +1258,6 @@ impl AppState {
                 // is short and binary, so both sides must show theirs.
                 self.vote(6, dir, App::Socks, port_app());
             }
-        }
-        // TP-Link's protocol owns no port: on tcp/9999 or udp/9999 a payload that is not its
-        // autokeyed JSON (a length first over TCP) is another program's, and the port says
-        // nothing of it.
-        if self.by == By::Port
-            && self.app == App::Tplink
-            && self.seen[dir] == 1
-            && !iot::looks_like_tplink(p.payload, p.tcp)
-        {
-            self.app = App::Unknown;
-            self.by = By::Nothing;
         }
         if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
             || self.seen[0].max(self.seen[1]) > 4 * CONTENT_TRIES
@@ -2308,6 +2324,49 @@ mod tests {
             true,
         ));
         assert_eq!(b.app, App::Unknown);
+    }
+
+    #[test]
+    fn a_port_label_the_payload_never_showed_ends_unknown() {
+        // Kasa's autokeyed JSON over TCP, after its length.
+        let plain = br#"{"system":{"get_sysinfo":{}}}"#;
+        let mut kasa = (plain.len() as u32).to_be_bytes().to_vec();
+        let mut key = 171u8;
+        for &c in plain {
+            key ^= c;
+            kasa.push(key);
+        }
+        let on_9999 = |payload| Packet {
+            payload,
+            tcp: true,
+            src_port: 50000,
+            dst_port: 9999,
+            from_client: true,
+            seq: 1,
+        };
+        let mut a = AppState::default();
+        a.label(&on_9999(&kasa));
+        a.flush(&mut |_, _| {});
+        assert_eq!((a.app, a.by), (App::Tplink, By::Both));
+        // Text on the same port is another program's: the port's word falls at the end.
+        let mut b = AppState::default();
+        b.label(&on_9999(b"hello"));
+        assert_eq!((b.app, b.by), (App::Tplink, By::Port));
+        b.flush(&mut |_, _| {});
+        assert_eq!((b.app, b.by), (App::Unknown, By::Nothing));
+        // A connection that carried nothing keeps its port's label (a snap length, a probe).
+        let mut c = AppState::default();
+        c.label(&on_9999(b""));
+        c.flush(&mut |_, _| {});
+        assert_eq!((c.app, c.by), (App::Tplink, By::Port));
+        // So does DNP3's port, until its start bytes show.
+        let mut d = AppState::default();
+        d.label(&Packet {
+            dst_port: 20000,
+            ..on_9999(&[0x80, 0x60, 0, 10, 0, 0, 0, 0, 9, 9, 9, 9])
+        });
+        d.flush(&mut |_, _| {});
+        assert_eq!(d.app, App::Unknown);
     }
 
     #[test]

@@ -1397,10 +1397,8 @@ fn local_talk(flows: &[&Flow], local: &Local) -> Vec<String> {
             a if local.contains(&a) => "",
             _ => continue,
         };
-        // A label the payload refuted is told by its port, as an unknown application is.
-        let unknown = f.app.app == App::Unknown || f.label_refuted();
         let what = match f.app.app {
-            _ if unknown && f.key.ports_known => format!(
+            App::Unknown if f.key.ports_known => format!(
                 "{}/{}",
                 endpoints::proto_name(f.key.proto),
                 f.key.end(f.initiator.other()).1
