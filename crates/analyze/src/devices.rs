@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hashbrown::{HashMap, HashSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use iotscope_flow::{icmp_kind, Event, Flow, Side};
 use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
@@ -257,7 +257,7 @@ impl Local {
         let mut arp_addresses: HashMap<Mac, usize> = HashMap::new();
         for e in events {
             if let Message::Arp { mac, ip, .. } = &e.message {
-                if !ip.is_unspecified() {
+                if claimable(ip) {
                     *arp_addresses.entry(*mac).or_default() += 1;
                 }
             }
@@ -329,7 +329,9 @@ impl Local {
             // routing session of this link (a router's interfaces to its neighbours).
             if let Message::Arp { mac, ip, .. } = &e.message {
                 let a = IpAddr::V4(*ip);
-                if (arp_addresses.get(mac).is_some_and(|n| *n == 1) || on_link.contains(&(*mac, a)))
+                if claimable(ip)
+                    && (arp_addresses.get(mac).is_some_and(|n| *n == 1)
+                        || on_link.contains(&(*mac, a)))
                     && !arp_beyond.contains_key(&a)
                 {
                     add(IpAddr::V4(*ip), 32);
@@ -475,6 +477,12 @@ fn within(a: &IpAddr, net: &IpAddr, len: u8) -> bool {
     }
 }
 
+/// An address a host can hold on a link, as ARP claims it: not 0.0.0.0 (a probe's sender,
+/// RFC 5227), loopback (the host itself, never on the wire), a group or the broadcast address.
+fn claimable(ip: &Ipv4Addr) -> bool {
+    !(ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() || ip.is_broadcast())
+}
+
 /// Addresses of this network rather than of the internet: private, link-local, unique local.
 pub fn is_local(a: &IpAddr) -> bool {
     // Loopback is the capturing host itself, never the internet; nor is 0.0.0.0/8, "this host
@@ -498,7 +506,7 @@ pub(crate) fn is_group_mac(m: &Mac) -> bool {
 
 /// An address of the local network control block (224.0.0.0/24: OSPF, PIM, VRRP, mDNS...),
 /// whose packets no router passes on.
-fn in_control_block(a: std::net::Ipv4Addr) -> bool {
+fn in_control_block(a: Ipv4Addr) -> bool {
     a.octets()[..3] == [224, 0, 0]
 }
 
@@ -676,7 +684,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let mut own: BTreeMap<Mac, BTreeSet<IpAddr>> = BTreeMap::new();
     for e in events {
         match &e.message {
-            Message::Arp { mac, ip, .. } if !ip.is_unspecified() => {
+            Message::Arp { mac, ip, .. } if claimable(ip) => {
                 own.entry(*mac).or_default().insert(IpAddr::V4(*ip));
             }
             Message::Dhcp(m) if m.msg_type == Some(5) && !m.your_addr.is_unspecified() => {
@@ -923,9 +931,29 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             Message::Dhcp(m) => {
                 if matches!(m.msg_type, Some(2) | Some(5)) {
-                    // Offers and acks come from the network's DHCP server.
+                    // Offers and acks come from the network's DHCP server, which is its router
+                    // only when it names itself so (option 3): a Pi-hole, a NAS or a server
+                    // running dnsmasq hands out addresses and names the router that is.
+                    let own = |a: &Ipv4Addr| {
+                        IpAddr::V4(*a) == src || m.server_id.is_some_and(|s| s == *a)
+                    };
+                    let itself = m.routers.iter().any(own);
                     if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
-                        d.claim("dhcp-server", "offers addresses", e.frame);
+                        let what = if itself {
+                            "offers addresses, naming itself the router"
+                        } else {
+                            "offers addresses"
+                        };
+                        d.claim("dhcp-server", what, e.frame);
+                    }
+                    for r in m.routers.iter().filter(|a| !own(a)) {
+                        if let Some(d) = owner(IpAddr::V4(*r)).and_then(|k| by_key.get_mut(&k)) {
+                            d.claim(
+                                "dhcp-router",
+                                "named the router by the DHCP server",
+                                e.frame,
+                            );
+                        }
                     }
                 }
                 if m.client_mac == [0; 6] || is_group_mac(&m.client_mac) {
@@ -952,14 +980,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             Message::Arp { mac, ip, .. } => {
-                let ip = IpAddr::V4(*ip);
-                if is_group_mac(mac)
-                    || *mac == [0; 6]
-                    || ip.is_unspecified()
-                    || !local.contains(&ip)
-                {
+                if is_group_mac(mac) || !claimable(ip) || !local.contains(&IpAddr::V4(*ip)) {
                     continue;
                 }
+                let ip = IpAddr::V4(*ip);
                 let key = DeviceKey::Mac(*mac);
                 let d = by_key.entry(key).or_insert_with(|| Device::new(key));
                 d.addresses.insert(ip);
@@ -1115,7 +1139,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
                 // What a device announces itself as (NOTIFY), not what it searches for.
                 if r.method == "NOTIFY" {
-                    if let Some(t) = r.ssdp.as_ref().and_then(|s| s.target.as_ref()) {
+                    if let Some(t) = r.ssdp.as_ref().and_then(|s| s.device_type()) {
                         d.claim("ssdp-type", t, e.frame);
                     }
                     if let Some(l) = r.ssdp.as_ref().and_then(|s| s.location.as_ref()) {
@@ -1173,7 +1197,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 if let Some(s) = &r.server {
                     d.claim("ssdp-server", s, e.frame);
                 }
-                if let Some(t) = r.ssdp.as_ref().and_then(|s| s.target.as_ref()) {
+                if let Some(t) = r.ssdp.as_ref().and_then(|s| s.device_type()) {
                     d.claim("ssdp-type", t, e.frame);
                 }
             }

@@ -573,7 +573,7 @@ pub fn endpoints_named(
         }
         e.bytes_up += f.from(dev_side).bytes;
         e.bytes_down += f.from(far_side).bytes;
-        match f.app.encrypted() {
+        match f.encrypted() {
             Some(true) => e.bytes_encrypted += f.bytes(),
             None => e.bytes_unrecognised += f.bytes(),
             Some(false) => {}

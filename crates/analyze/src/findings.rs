@@ -1539,7 +1539,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             match (password, protocol == "http" && !is_header_login(&method)) {
                 // A web application may hash or encrypt a password field itself (D-Link's HNAP
                 // answers a challenge): what crossed can still be replayed or cracked offline.
-                (true, true) => "a password field's value sent in clear (not shown; even hashed by the application, a value in clear can be cracked offline)",
+                (true, true) => "sent in clear in a form field (not shown; even hashed by the application, a value in clear can be cracked offline)",
                 (true, false) => "sent in clear (not shown)",
                 (false, _) => "not seen",
             },
@@ -3773,7 +3773,10 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                 if r.method.eq_ignore_ascii_case("NOTIFY") {
                     let acc = out.get(FindingId::Upnp, dev, "announces", Severity::Low);
                     acc.count += 1;
-                    acc.at(first, last, e.frame + 1).fact("types", target);
+                    acc.at(first, last, e.frame + 1);
+                    if let Some(t) = ssdp.device_type() {
+                        acc.fact("types", t);
+                    }
                     if let Some(s) = &ssdp.server {
                         acc.fact("server", s.as_str());
                     }
@@ -3793,8 +3796,10 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                 let Some(ssdp) = &r.ssdp else { continue };
                 let acc = out.get(FindingId::Upnp, dev, "announces", Severity::Low);
                 acc.count += 1;
-                acc.at(first, last, e.frame + 1)
-                    .fact("types", ssdp.target.clone().unwrap_or_default());
+                acc.at(first, last, e.frame + 1);
+                if let Some(t) = ssdp.device_type() {
+                    acc.fact("types", t);
+                }
                 if let Some(s) = &ssdp.server {
                     acc.fact("server", s.as_str());
                 }

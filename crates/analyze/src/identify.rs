@@ -117,8 +117,15 @@ use Match::{Contains, Domain, Exact, Prefix, Suffix, Word};
 
 /// (claim kind, match on its lowercase value, device kind, confidence)
 const RULES: &[(&str, Match, Kind, Confidence)] = &[
-    // The network's own DHCP server.
-    ("dhcp-server", Prefix(""), RouterAp, High),
+    // The network's own DHCP server, when its offers name itself the router, and the router
+    // another DHCP server's offers name.
+    (
+        "dhcp-server",
+        Contains("naming itself the router"),
+        RouterAp,
+        High,
+    ),
+    ("dhcp-router", Prefix(""), RouterAp, High),
     // A DHCP relay agent: the router of the subnets it relays for.
     ("dhcp-relay", Prefix(""), RouterAp, High),
     // The host that internet traffic passes through.

@@ -530,6 +530,29 @@ impl Flow {
     pub fn both_spoke(&self) -> bool {
         self.sent.iter().all(|d| d.payload_bytes > 0)
     }
+
+    /// Whether the flow's bytes are encrypted, None when that is not known (an application
+    /// not recognised). ICMP, ICMPv6 and IGMP are the network's own messages, in clear.
+    pub fn encrypted(&self) -> Option<bool> {
+        if matches!(self.key.proto, 1 | 2 | 58) {
+            Some(false)
+        } else {
+            self.app.encrypted()
+        }
+    }
+
+    /// The flow's opener started an exchange of its own: not an answer or an announcement
+    /// (ICMP errors, IGMP reports, a DHCP offer, mDNS or SSDP to a group), though a ping is one.
+    pub fn opens_exchange(&self) -> bool {
+        let to = iotscope_packet::ip_of(&self.key.end(self.initiator.other()).0);
+        let echo = self.icmp[self.initiator as usize] & icmp_kind::ECHO_REQUEST != 0;
+        let opens = match self.key.proto {
+            1 | 58 => echo,
+            2 => false,
+            _ => !matches!(self.app.app, App::Dhcp | App::Dhcpv6),
+        };
+        opens && !to.is_multicast() && to != std::net::IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
+    }
 }
 
 /// When flows end. `None` disables a timeout.

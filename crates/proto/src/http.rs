@@ -188,6 +188,20 @@ pub struct Ssdp {
     pub server: Option<String>,
 }
 
+impl Ssdp {
+    /// What the device announces or answers as: the target, unless that is the device's own
+    /// `uuid:` (UPnP sends one NOTIFY per root device, UUID and type), whose type is then the
+    /// part of the USN after `::`, if any (`uuid:…::IntelUSBoverIP:1`).
+    pub fn device_type(&self) -> Option<&str> {
+        let t = self.target.as_deref()?;
+        if !t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("uuid:")) {
+            return Some(t);
+        }
+        let (_, kind) = self.usn.as_deref()?.split_once("::")?;
+        Some(kind).filter(|k| !k.is_empty())
+    }
+}
+
 fn text(v: &[u8]) -> String {
     match std::str::from_utf8(v) {
         Ok(s) => s.trim().to_string(),

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.15";
+pub const SCHEMA_VERSION: &str = "1.16";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -100,6 +100,10 @@ pub struct Network {
     /// unlisted ones included). Not in `destinations`.
     #[serde(default)]
     pub tried: usize,
+    /// IP flow records read (TCP, UDP, ICMP and other protocols; loopback included): none means
+    /// the packets carried no IP at all (only LLDP, CDP, spanning tree, 802.11 management...).
+    #[serde(default)]
+    pub flows: u64,
     /// Flows with no host of this network at either end (public addresses on the LAN that
     /// nothing placed on it, such as IPv6 privacy addresses without router advertisements in the
     /// capture): not assessed.
@@ -604,6 +608,7 @@ pub fn build(i: &Input) -> Report {
             endpoints: endpoints_n,
             destinations,
             tried,
+            flows: i.flows.len() as u64,
             outside_flows: outside,
             outside_tunnelled,
             receive_only,
@@ -792,7 +797,7 @@ fn device_report(
             _ => by_address.clone(),
         };
         let name = &name;
-        let enc = f.app.encrypted() == Some(true);
+        let enc = f.encrypted() == Some(true);
         if let Some(r) = rows.get_mut(name) {
             if let Some(v) = tls_of.get(&f.id()) {
                 if !r.tls.iter().any(|x| x == v) {
@@ -880,18 +885,7 @@ fn device_report(
         unlisted.tried() as usize,
         long,
         &local_talk(flows, local),
-        // DHCP offers, ICMP or IGMP messages, and announcements to a group (mDNS, SSDP
-        // NOTIFY) answer or announce; they open nothing.
-        flows
-            .iter()
-            .filter(|f| {
-                let to = ip_of(&f.key.end(f.initiator.other()).0);
-                !matches!(f.key.proto, 1 | 2 | 58)
-                    && !matches!(f.app.app, App::Dhcp | App::Dhcpv6)
-                    && !to.is_multicast()
-                    && to != IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
-            })
-            .count(),
+        flows.iter().filter(|f| f.opens_exchange()).count(),
     );
     DeviceReport {
         id: d.id(),

@@ -66,12 +66,21 @@ pub fn coverage(n: &crate::model::Network) -> Vec<String> {
         .any(|r| r.reason == "wlan-encrypted");
     if n.devices == 0 && n.packets > 0 && !encrypted_wifi && n.receive_only_count == 0 {
         // Say why rather than show an empty report.
-        out.push(
+        out.push(if n.flows == 0 {
+            "No local device: these packets carry no IP traffic (only link-layer frames, such as \
+             LLDP, CDP, spanning tree or 802.11 management), and only hosts that send IP are \
+             assessed."
+                .to_string()
+        } else if n.outside_flows == 0 {
+            "No local device: no host of this network sent a packet that makes it one (the \
+             capture may hold one direction only, or the capturing host talking to itself)."
+                .to_string()
+        } else {
             "No local device: no host of these packets has a private, link-local or unique-local \
              address, and only such hosts are assessed. If this network uses public addresses, \
              name it with --local CIDR (for example --local 203.0.113.0/24)."
-                .to_string(),
-        );
+                .to_string()
+        });
     }
     let direct = n.outside_flows.saturating_sub(n.outside_tunnelled);
     if n.devices > 0 && direct > 0 {

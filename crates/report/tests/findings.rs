@@ -1204,6 +1204,36 @@ fn a_capture_without_local_hosts_says_why_it_reports_nothing() {
     // A network with devices does not get the note.
     let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
     assert!(!iotscope_report::terminal::render(&hue).contains("No local device"));
+    // Packets with no IP at all (CDP from two IP phones): nothing to name with --local.
+    let cdp = report(capture("ladvd__49.good.phone.pcap"));
+    assert_eq!((cdp.devices.len(), cdp.network.flows), (0, 0));
+    let text = iotscope_report::terminal::render(&cdp);
+    assert!(text.contains("carry no IP traffic"), "{text}");
+    assert!(!text.contains("--local"), "{text}");
+}
+
+/// An ARP reply whose sender claims 127.0.0.1 (arp-scan's test): loopback is the host itself,
+/// never an address on the link, so it makes no device.
+#[test]
+fn an_arp_claim_of_loopback_makes_no_device() {
+    let r = report(capture("arp-scan__pkt-simple-response.pcap"));
+    assert!(r.devices.is_empty(), "{:?}", r.devices);
+}
+
+/// A NOTIFY's target `uuid:…` is the device's own identifier (UPnP sends one per root device),
+/// not a type: the announcements of the Starcraft capture's router list only types, and no
+/// identity claim is made of a UUID.
+#[test]
+fn an_ssdp_uuid_is_no_device_type() {
+    let r = report(capture("nDPI__starcraft_battle.pcap"));
+    let (dev, f) = all(&r)
+        .into_iter()
+        .find(|(_, f)| f.id == FindingId::Upnp && f.subject == "announces")
+        .expect("the router's announcements");
+    assert!(fact(f, "types").starts_with("upnp:rootdevice, urn:"));
+    assert!(!fact(f, "types").contains("uuid:"));
+    assert!(dev.evidence.iter().any(|e| e.starts_with("ssdp-type=urn:")));
+    assert!(!dev.evidence.iter().any(|e| e.contains("=uuid:")));
 }
 
 /// The WeMo Insight plug, during its setup, routes a phone on its own Wi-Fi (10.22.22.2) to the
@@ -2430,6 +2460,45 @@ fn a_homekit_accessory_says_what_it_is() {
     assert_eq!(cam.kind, "camera");
     assert_eq!(cam.because.as_deref(), Some("hap-category=17"));
     assert_eq!(cam.names, ["living-room-cam.local"]);
+}
+
+/// dnsmasq on a Raspberry Pi leasing addresses, its offers naming another host the router
+/// (record.sh in testdata/recorded/home, `dhcp-pihole`): the Pi is no router, the host its
+/// offers name is, and the device's pings to it are exchanges of its own, in clear.
+#[test]
+fn a_dhcp_server_is_the_router_only_when_its_offers_say_so() {
+    let r = report(recorded("home/dhcp-pihole.pcap"));
+    let pi = with_mac(&r, "b8:27:eb:4c:21:9a");
+    assert_eq!(pi.kind, "computer");
+    assert!(pi
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("dhcp-server=offers addresses (")));
+    let router = holding(&r, "192.168.18.1");
+    assert_eq!(router.kind, "router/ap");
+    assert_eq!(
+        router.because.as_deref(),
+        Some("dhcp-router=named the router by the DHCP server")
+    );
+    let dev = with_mac(&r, "24:0a:c4:5e:36:71");
+    assert!(
+        dev.verdict
+            .text
+            .contains("It only makes outbound connections"),
+        "{}",
+        dev.verdict.text
+    );
+    // Pings are the network's own messages, in clear: not bytes of a protocol iotscope cannot
+    // read (the WeMo Link's connectivity checks to 4.2.2.2).
+    let wemo = report(capture("IoTSentinel__WeMoLink__Setup-C-1-STA.pcap"));
+    let ping = wemo
+        .devices
+        .iter()
+        .flat_map(|d| &d.endpoints)
+        .find(|e| e.name == "4.2.2.2")
+        .expect("the pings to 4.2.2.2");
+    assert_eq!(ping.services, ["icmp"]);
+    assert_eq!((ping.bytes_unrecognised, ping.bytes_encrypted), (0, 0));
 }
 
 /// libcoap's client polling a CoAP server every 4 s, then observing a resource for 20 s

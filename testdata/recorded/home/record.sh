@@ -5,7 +5,7 @@
 # namespaces made here, and the namespaces are torn down on exit.
 #
 # Usage (as root): testdata/recorded/home/record.sh [SCENARIO...]
-#   SCENARIOS: dhcp-mqtts coap mdns ntp mqtt-login lan-cam   (default: all)
+#   SCENARIOS: dhcp-mqtts coap mdns ntp mqtt-login lan-cam dhcp-pihole   (default: all)
 #   Output: testdata/recorded/home/<scenario>.pcap
 #   MQTT_TLS13=1 ./record.sh dhcp-mqtts  records pcaps/dhcp-mqtts-tls13.pcap
 #   instead (broker allowed TLS 1.3, so its certificate is not visible).
@@ -431,7 +431,43 @@ EOF
   cleanup
 }
 
-ALL=(dhcp-mqtts coap mdns ntp mqtt-login lan-cam)
+# 7. A DHCP server that is not the router (a Pi-hole or a home server running
+#    dnsmasq): dnsmasq on the other device (d2) leases the device an address,
+#    naming the router (192.168.18.1) in option 3 and itself as resolver; the
+#    device then pings the router three times and asks the resolver one name.
+sc_dhcp_pihole() {
+  local pcap=$OUT/dhcp-pihole.pcap
+  net_up; static_d2
+  rm -f "$WORK/pihole.leases"
+  spawn $NS_D2 dnsmasq -k -u root --conf-file=/dev/null --interface=d2-eth --bind-interfaces \
+    --no-resolv --no-hosts --pid-file="$WORK/pihole.pid" --dhcp-leasefile="$WORK/pihole.leases" \
+    --log-facility="$WORK/pihole.log" --log-dhcp \
+    --host-record=router.home.lan,$RT_IP \
+    --dhcp-range=192.168.18.100,192.168.18.150,12h --dhcp-option=option:router,$RT_IP \
+    --dhcp-option=option:dns-server,$D2_IP --dhcp-authoritative
+  sleep 1
+  cat >"$WORK/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do ip route replace default via "$r" dev "$interface"; done ;;
+esac
+exit 0
+EOF
+  chmod 755 "$WORK/udhcpc.script"
+  capture_start sw-d1 "$pcap"
+  nsx $NS_D1 udhcpc -i d1-eth -f -q -n -t 5 -x hostname:hall-sensor -s "$WORK/udhcpc.script" \
+    >"$WORK/udhcpc.log" 2>&1
+  nsx $NS_D1 ping -c 3 -i 1 $RT_IP >"$WORK/ping.log" 2>&1
+  nsx $NS_D1 busybox nslookup router.home.lan $D2_IP >"$WORK/nslookup.log" 2>&1 || true
+  capture_stop "$pcap"
+  cleanup
+}
+
+ALL=(dhcp-mqtts coap mdns ntp mqtt-login lan-cam dhcp-pihole)
 [[ $# -gt 0 ]] && ALL=("$@")
 for s in "${ALL[@]}"; do
   log "scenario $s"
