@@ -6,7 +6,7 @@
 # programs named in README.md.
 #
 # Usage (as root):  testdata/recorded/record.sh [CAPTURE...]
-#   CAPTURE is any of: telnet ftp ftp-modes pop3 imap smtp http-basic http-poll
+#   CAPTURE is any of: telnet ftp ftp-altport ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
 #   ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay
@@ -64,7 +64,7 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay)
+ALL_CAPTURES=(telnet ftp ftp-altport ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -303,8 +303,8 @@ EOF
   stop_servers
 }
 
-# vsftpd on ADDRESS:21 for the test account, with passive mode on and any
-# EXTRA configuration lines: start_vsftpd ADDRESS [EXTRA]
+# vsftpd on ADDRESS:PORT (21 by default) for the test account, with passive
+# mode on and any EXTRA configuration lines: start_vsftpd ADDRESS [EXTRA] [PORT]
 start_vsftpd() {
   mkdir -p /var/run/vsftpd/empty
   cat >"$WORK/vsftpd.conf" <<EOF
@@ -320,10 +320,11 @@ secure_chroot_dir=/var/run/vsftpd/empty
 ftpd_banner=iotscope-srv FTP service ready.
 seccomp_sandbox=NO
 pasv_enable=YES
+listen_port=${3:-21}
 ${2:-}
 EOF
   start_server vsftpd vsftpd "$WORK/vsftpd.conf"
-  wait_listen tcp 21
+  wait_listen tcp "${3:-21}"
 }
 
 record_ftp() {
@@ -336,6 +337,17 @@ vsftpd_log_file=$WORK/vsftpd.log"
   cap_stop
   grep -q hello.txt "$WORK/ftp-list.txt" || die "ftp LIST did not show hello.txt"
   grep -q 'hello from iotscope' "$WORK/ftp-hello.txt" || die "ftp RETR failed"
+  stop_servers
+}
+
+# FTP on a port of its own (2121, as cameras and NAS boxes are often set up):
+# nothing in the port says FTP, the greeting and the login do.
+record_ftp_altport() {
+  start_vsftpd "$SRV_IP" "" 2121
+  cap_start ftp-altport.pcap
+  in_cli curl -sS --fail "ftp://$TEST_USER:$TEST_PASS_URL@$SRV_IP:2121/hello.txt" -o "$WORK/ftp-alt.txt"
+  cap_stop
+  grep -q 'hello from iotscope' "$WORK/ftp-alt.txt" || die "ftp-altport: RETR failed"
   stop_servers
 }
 
@@ -2201,6 +2213,9 @@ verify() {
                 expect_packets ftp-login.pcap 'ftp.request.command == "PASS"' 1
                 expect_packets ftp-login.pcap 'ftp.response.code == 230' 1
                 expect_packets ftp-login.pcap 'ftp.request.command == "RETR"' 1 ;;
+    ftp-altport) expect_packets ftp-altport.pcap 'tcp.port == 2121 && tcp.payload contains "USER iotuser"' 1
+                expect_packets ftp-altport.pcap 'tcp.port == 2121 && tcp.payload contains "230 "' 1
+                expect_no_packets ftp-altport.pcap 'tcp.port == 21' ;;
     ftp-modes)  # Four control connections, each followed by one data connection.
                 expect_packets ftp-modes.pcap 'ftp.request.command == "PASS"' 4
                 expect_packets ftp-modes.pcap 'ftp.request.command == "EPSV"' 1

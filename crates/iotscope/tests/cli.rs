@@ -131,6 +131,7 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
     let expected = [
         ("telnet-login.pcap", vec!["telnet prompt user=iotuser"]),
         ("ftp-login.pcap", vec!["ftp USER/PASS user=iotuser"]),
+        ("ftp-altport.pcap", vec!["ftp USER/PASS user=iotuser"]),
         (
             "pop3-login.pcap",
             vec![

@@ -217,6 +217,54 @@ fn upgrade_accepted(app: App, b: &[u8]) -> bool {
     }
 }
 
+/// The cleartext login protocols a TCP connection's first line fits, with their vote bits:
+/// from the server, the greeting (FTP's and SMTP's `220`, POP3's `+OK`, IMAP's `* OK`); from the
+/// client, its first command (FTP `USER`, `AUTH`, `FEAT`, `SYST`, `OPTS`; SMTP `EHLO`, `HELO`;
+/// POP3 `USER`, `CAPA`, `AUTH`, `APOP`, `STLS`; IMAP a tag, then `LOGIN`, `CAPABILITY`,
+/// `AUTHENTICATE`, `STARTTLS` or `ID`). A greeting and a command must agree.
+fn line_protocols(b: &[u8], from_client: bool) -> impl Iterator<Item = (u16, App)> {
+    const FTP: (u16, App) = (8, App::Ftp);
+    const SMTP: (u16, App) = (10, App::Smtp);
+    const POP3: (u16, App) = (12, App::Pop3);
+    const IMAP: (u16, App) = (14, App::Imap);
+    let line = b.split(|&c| c == b'\n').next().unwrap_or(b);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut words = line.split(|&c| c == b' ');
+    let first = words.next().unwrap_or_default();
+    let is = |w: &[u8], of: &[&[u8]]| of.iter().any(|o| w.eq_ignore_ascii_case(o));
+    let fits: &[(u16, App)] = if !b.ends_with(b"\n") || line.len() > 512 {
+        &[]
+    } else if from_client {
+        match first {
+            w if is(w, &[b"EHLO", b"HELO"]) => &[SMTP],
+            w if is(w, &[b"USER", b"AUTH"]) => &[FTP, POP3],
+            w if is(w, &[b"FEAT", b"SYST", b"OPTS"]) => &[FTP],
+            w if is(w, &[b"CAPA", b"APOP", b"STLS"]) => &[POP3],
+            w if !w.is_empty()
+                && w.iter().all(u8::is_ascii_alphanumeric)
+                && words.next().is_some_and(|c| {
+                    is(
+                        c,
+                        &[b"LOGIN", b"CAPABILITY", b"AUTHENTICATE", b"STARTTLS", b"ID"],
+                    )
+                }) =>
+            {
+                &[IMAP]
+            }
+            _ => &[],
+        }
+    } else if line.starts_with(b"220 ") || line.starts_with(b"220-") {
+        &[FTP, SMTP]
+    } else if line.starts_with(b"+OK") {
+        &[POP3]
+    } else if line.starts_with(b"* OK") || line.starts_with(b"* PREAUTH") {
+        &[IMAP]
+    } else {
+        &[]
+    };
+    fits.iter().copied()
+}
+
 /// A TCP payload that is exactly one message behind a 4-byte length (Kerberos over TCP).
 fn framed_once(b: &[u8]) -> bool {
     b.get(..4)
@@ -672,8 +720,9 @@ pub struct AppState {
     /// Directions (bit 0 client, bit 1 server) that sent a payload framed exactly like MQTT;
     /// bits 2 and 3 the same for an OpenVPN reset whose layout could not be checked whole, bits 4
     /// and 5 for WireGuard's handshake initiation and response away from its port, bits 6 and 7
-    /// for a SOCKS client's first message and its server's.
-    votes: u8,
+    /// for a SOCKS client's first message and its server's, bits 8 to 15 for the first lines of
+    /// FTP, SMTP, POP3 and IMAP ([`line_protocols`]).
+    votes: u16,
     /// VNC: whether the security type in use encrypts the session (None: not seen, or a type
     /// whose encryption is not known). STARTTLS and its kin: Some(true) once the switch
     /// succeeded. A proxy's tunnel (SOCKS, HTTP CONNECT): whether what it carries is TLS.
@@ -1257,6 +1306,12 @@ impl AppState {
                 // A SOCKS request or greeting, then the proxy's grant or method choice: each
                 // is short and binary, so both sides must show theirs.
                 self.vote(6, dir, App::Socks, port_app());
+            } else if p.tcp && self.seen[dir] == 1 {
+                // FTP or mail on a port of its own: the server's greeting, then the client's
+                // first command, each a line of text anyone could send alone.
+                for (shift, app) in line_protocols(p.payload, p.from_client) {
+                    self.vote(shift, dir, app, port_app());
+                }
             }
         }
         if self.seen[0].min(self.seen[1]) > CONTENT_TRIES
@@ -1270,8 +1325,8 @@ impl AppState {
 
     /// One direction's evidence for `app` (vote bits `shift` and `shift + 1`): with both
     /// directions', the flow is `app`.
-    fn vote(&mut self, shift: u8, dir: usize, app: App, port_app: App) {
-        self.votes |= 1 << (shift + dir as u8);
+    fn vote(&mut self, shift: u16, dir: usize, app: App, port_app: App) {
+        self.votes |= 1 << (shift + dir as u16);
         if (self.votes >> shift) & 3 == 3 {
             self.by = if port_app == app {
                 By::Both
@@ -2324,6 +2379,47 @@ mod tests {
             true,
         ));
         assert_eq!(b.app, App::Unknown);
+    }
+
+    #[test]
+    fn login_protocols_are_told_by_greeting_and_first_command() {
+        fn tcp(payload: &[u8], from_client: bool) -> Packet<'_> {
+            Packet {
+                payload,
+                tcp: true,
+                src_port: if from_client { 40000 } else { 2121 },
+                dst_port: if from_client { 2121 } else { 40000 },
+                from_client,
+                seq: 1,
+            }
+        }
+        let label = |server: &[u8], client: &[u8]| {
+            let mut a = AppState::default();
+            a.label(&tcp(server, false));
+            a.label(&tcp(client, true));
+            (a.app, a.by)
+        };
+        let content = |app| (app, By::Content);
+        assert_eq!(
+            label(b"220 (vsFTPd 3.0.3)\r\n", b"USER anonymous\r\n"),
+            content(App::Ftp)
+        );
+        assert_eq!(
+            label(b"220 mail ESMTP\r\n", b"EHLO cam\r\n"),
+            content(App::Smtp)
+        );
+        assert_eq!(
+            label(b"+OK Dovecot ready.\r\n", b"USER bob\r\n"),
+            content(App::Pop3)
+        );
+        assert_eq!(
+            label(b"* OK IMAP4rev1\r\n", b"a1 LOGIN bob x\r\n"),
+            content(App::Imap)
+        );
+        // Either side alone, or a greeting and a command that disagree, is no protocol.
+        assert_eq!(label(b"220 ready\r\n", b"GET / HTTP/1.0\r\n").0, App::Http);
+        assert_eq!(label(b"+OK\r\n", b"EHLO x\r\n").0, App::Unknown);
+        assert_eq!(label(b"hello\r\n", b"USER x\r\n").0, App::Unknown);
     }
 
     #[test]

@@ -99,6 +99,8 @@ fn logins_in_clear_name_the_user_never_the_password() {
     for (file, protocol, logins) in [
         ("telnet-login.pcap", "telnet", 1),
         ("ftp-login.pcap", "ftp", 1),
+        // vsftpd on tcp/2121: FTP by its greeting and its first command, not its port.
+        ("ftp-altport.pcap", "ftp", 1),
         ("pop3-login.pcap", "pop3", 3),
         ("imap-login.pcap", "imap", 3),
         ("smtp-auth.pcap", "smtp", 2),
