@@ -244,6 +244,8 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
         High,
     ),
     ("mdns-service", Prefix("_nest-cam"), Camera, High),
+    // A live video stream offered on the LAN (RTSP): what IP cameras and recorders announce.
+    ("mdns-service", Prefix("_rtsp._tcp"), Camera, Medium),
     // Matter: a device waiting to be set up announces itself as commissionable; a device set up
     // announces its operational service, as controllers (phones, hubs, TVs) may too.
     ("mdns-service", Prefix("_matterc._udp"), SmartHome, Medium),
@@ -268,8 +270,10 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("hostname", Contains("iphone"), Phone, Medium),
     ("hostname", Contains("ipad"), Phone, Medium),
     ("hostname", Prefix("galaxy-"), Phone, Medium),
-    ("hostname", Prefix("desktop-"), Computer, Medium),
-    ("hostname", Prefix("laptop-"), Computer, Medium),
+    // Windows' default names ("DESKTOP-4F2K9QL", "LAPTOP-…") and a person's own
+    // ("johns-laptop").
+    ("hostname", Word("desktop"), Computer, Medium),
+    ("hostname", Word("laptop"), Computer, Medium),
     // Windows 7's and 8's default name: the user's, then "-PC".
     ("hostname", Suffix("-pc"), Computer, Medium),
     // MacBook Pro, shortened as macOS users name them ("MBPro", "MBP-de-Lucas").
@@ -568,6 +572,24 @@ mod tests {
         );
         // "pc" inside a word is no Windows default name.
         assert_eq!(kind_of(&[("nbns-name", "NPCSERVER")]).0, Unknown);
+    }
+
+    #[test]
+    fn a_persons_laptop_and_an_rtsp_service_say_what_they_are() {
+        // avahi announcing "johns-laptop.local", and a camera's `_rtsp._tcp` service.
+        assert_eq!(
+            kind_of(&[("mdns-name", "johns-laptop.local")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("hostname", "LAPTOP-8H2KQ1")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(kind_of(&[("hostname", "laptopia")]).0, Unknown);
+        assert_eq!(
+            kind_of(&[("mdns-service", "_rtsp._tcp.local")]),
+            (Camera, Some(Medium))
+        );
     }
 
     #[test]
