@@ -139,6 +139,26 @@ dnsmasq_start() { # extra args...
   sleep 1
 }
 
+# A minimal udhcpc hook: configures the address and route, and writes the DNS
+# servers to $RESOLV_OUT when that is set.
+udhcpc_script() {
+  cat >"$WORK/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do ip route replace default via "$r" dev "$interface"; done
+    if [ -n "$RESOLV_OUT" ]; then
+      : >"$RESOLV_OUT"; for d in $dns; do echo "nameserver $d" >>"$RESOLV_OUT"; done
+    fi ;;
+esac
+exit 0
+EOF
+  chmod 755 "$WORK/udhcpc.script"
+}
+
 # ----------------------------------------------------- certificates, configs
 make_cert() {
   [[ -s $WORK/broker.crt ]] && return 0
@@ -185,20 +205,7 @@ EOF
   spawn $NS_CL mosquitto -c "$WORK/mosq-tls.conf" >"$WORK/mosq-tls.log" 2>&1
   dnsmasq_start --dhcp-range=192.168.18.100,192.168.18.150,12h --dhcp-option=option:router,$RT_IP \
     --dhcp-option=option:dns-server,$RT_IP --dhcp-authoritative
-  cat >"$WORK/udhcpc.script" <<'EOF'
-#!/bin/sh
-# minimal udhcpc hook: configure the address and route, remember the DNS
-case "$1" in
-  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    for r in $router; do ip route replace default via "$r" dev "$interface"; done
-    : >"$RESOLV_OUT"; for d in $dns; do echo "nameserver $d" >>"$RESOLV_OUT"; done ;;
-esac
-exit 0
-EOF
-  chmod 755 "$WORK/udhcpc.script"
+  udhcpc_script
   capture_start sw-d1 "$pcap"
   # Everything the device does runs in one mount namespace whose
   # /etc/resolv.conf is the one DHCP gave it.
@@ -446,18 +453,7 @@ sc_dhcp_pihole() {
     --dhcp-range=192.168.18.100,192.168.18.150,12h --dhcp-option=option:router,$RT_IP \
     --dhcp-option=option:dns-server,$D2_IP --dhcp-authoritative
   sleep 1
-  cat >"$WORK/udhcpc.script" <<'EOF'
-#!/bin/sh
-case "$1" in
-  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    for r in $router; do ip route replace default via "$r" dev "$interface"; done ;;
-esac
-exit 0
-EOF
-  chmod 755 "$WORK/udhcpc.script"
+  udhcpc_script
   capture_start sw-d1 "$pcap"
   nsx $NS_D1 udhcpc -i d1-eth -f -q -n -t 5 -x hostname:hall-sensor -s "$WORK/udhcpc.script" \
     >"$WORK/udhcpc.log" 2>&1
