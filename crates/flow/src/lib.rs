@@ -348,10 +348,12 @@ fn orient(f: &mut Flow, side: Side, d: &Decoded, payload: &[u8]) {
         _ => return,
     };
     // An RPC call comes from the client and a reply from the server, whatever their ports.
-    if let Some(call) = tcp
-        .then(|| iotscope_proto::app::onc_rpc_over_tcp(payload))
-        .flatten()
-    {
+    let rpc = if tcp {
+        iotscope_proto::app::onc_rpc_over_tcp(payload)
+    } else {
+        None
+    };
+    if let Some(call) = rpc {
         if !call {
             f.initiator = side.other();
         }

@@ -2399,23 +2399,15 @@ mod tests {
             a.label(&tcp(client, true));
             (a.app, a.by)
         };
-        let content = |app| (app, By::Content);
-        assert_eq!(
-            label(b"220 (vsFTPd 3.0.3)\r\n", b"USER anonymous\r\n"),
-            content(App::Ftp)
-        );
-        assert_eq!(
-            label(b"220 mail ESMTP\r\n", b"EHLO cam\r\n"),
-            content(App::Smtp)
-        );
-        assert_eq!(
-            label(b"+OK Dovecot ready.\r\n", b"USER bob\r\n"),
-            content(App::Pop3)
-        );
-        assert_eq!(
-            label(b"* OK IMAP4rev1\r\n", b"a1 LOGIN bob x\r\n"),
-            content(App::Imap)
-        );
+        let agreeing: [(&[u8], &[u8], App); 4] = [
+            (b"220 (vsFTPd 3.0.3)\r\n", b"USER anonymous\r\n", App::Ftp),
+            (b"220 mail ESMTP\r\n", b"EHLO cam\r\n", App::Smtp),
+            (b"+OK Dovecot ready.\r\n", b"USER bob\r\n", App::Pop3),
+            (b"* OK IMAP4rev1\r\n", b"a1 LOGIN bob x\r\n", App::Imap),
+        ];
+        for (server, client, app) in agreeing {
+            assert_eq!(label(server, client), (app, By::Content), "{app:?}");
+        }
         // Either side alone, or a greeting and a command that disagree, is no protocol.
         assert_eq!(label(b"220 ready\r\n", b"GET / HTTP/1.0\r\n").0, App::Http);
         assert_eq!(label(b"+OK\r\n", b"EHLO x\r\n").0, App::Unknown);
@@ -2427,11 +2419,7 @@ mod tests {
         // Kasa's autokeyed JSON over TCP, after its length.
         let plain = br#"{"system":{"get_sysinfo":{}}}"#;
         let mut kasa = (plain.len() as u32).to_be_bytes().to_vec();
-        let mut key = 171u8;
-        for &c in plain {
-            key ^= c;
-            kasa.push(key);
-        }
+        kasa.extend(iot::tplink_encrypt(plain));
         let on_9999 = |payload| Packet {
             payload,
             tcp: true,
@@ -2455,7 +2443,7 @@ mod tests {
         c.label(&on_9999(b""));
         c.flush(&mut |_, _| {});
         assert_eq!((c.app, c.by), (App::Tplink, By::Port));
-        // So does DNP3's port, until its start bytes show.
+        // DNP3's port label falls the same way to a payload without its start bytes (RTP).
         let mut d = AppState::default();
         d.label(&Packet {
             dst_port: 20000,

@@ -196,6 +196,20 @@ pub fn tplink_decrypt(b: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Encrypts as a TP-Link client does, the inverse of [`tplink_decrypt`] (tests build messages
+/// with it).
+#[cfg(test)]
+pub(crate) fn tplink_encrypt(plain: &[u8]) -> Vec<u8> {
+    let mut key = 171u8;
+    plain
+        .iter()
+        .map(|&c| {
+            key ^= c;
+            key
+        })
+        .collect()
+}
+
 /// True when `b` (a UDP payload, or a TCP payload after its 4-byte length) decrypts to JSON.
 pub fn looks_like_tplink(b: &[u8], tcp: bool) -> bool {
     let b = if tcp { b.get(4..).unwrap_or(&[]) } else { b };
@@ -711,12 +725,7 @@ mod tests {
     #[test]
     fn tplink_and_netbios() {
         let plain = br#"{"system":{"get_sysinfo":{}}}"#;
-        let mut enc = Vec::new();
-        let mut key = 171u8;
-        for &c in plain {
-            key ^= c;
-            enc.push(key);
-        }
+        let enc = tplink_encrypt(plain);
         assert!(looks_like_tplink(&enc, false));
         let mut back = Vec::new();
         tplink_decrypt(&enc, &mut back);
