@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let tcp = head[0] & 1 == 0;
     let port = PORTS[head[1] as usize % PORTS.len()];
     let mut state = AppState::default();
-    let mut seq = u32::from(head[2]) << 24;
+    let seq = u32::from(head[2]) << 24;
     // Cut the body into packets, each behind a one-byte length (the rest of the body when it is
     // longer), alternating directions. (A separator byte would keep DTLS's 0xfe version bytes out.)
     let mut packets: Vec<&[u8]> = Vec::new();
@@ -33,8 +33,22 @@ fuzz_target!(|data: &[u8]| {
         packets.push(&tail[..n]);
         rest = &tail[n..];
     }
+    // Each direction's segments follow one another in its stream; with bit 1 of the first
+    // byte set, every other pair of a direction's segments comes swapped (out of order).
+    let mut next = [seq, seq ^ 0x5555_5555];
+    let mut segments: Vec<(&[u8], bool, u32)> = Vec::new();
     for (i, payload) in packets.into_iter().enumerate() {
         let from_client = i % 2 == 0;
+        let d = usize::from(!from_client);
+        segments.push((payload, from_client, next[d]));
+        next[d] = next[d].wrapping_add(payload.len() as u32);
+    }
+    if head[0] & 2 != 0 {
+        for k in (0..segments.len().saturating_sub(2)).step_by(4) {
+            segments.swap(k, k + 2);
+        }
+    }
+    for (payload, from_client, seq) in segments {
         let (src_port, dst_port) = if from_client {
             (40000, port)
         } else {
@@ -47,9 +61,10 @@ fuzz_target!(|data: &[u8]| {
             dst_port,
             from_client,
             seq,
+            syn: false,
+            ack: None,
         };
-        state.inspect(&p, &mut |_| {});
-        seq = seq.wrapping_add(payload.len() as u32);
+        state.inspect(&p, &mut |_, _| {});
     }
     state.flush(&mut |_, _| {});
     let parsed = dns::parse(body);

@@ -27,6 +27,9 @@
 #                  dhcp.fqdn.name (option 81).
 #   dhcpv6.tsv     dhcpv6.client_fqdn does not exist in 4.0: option 39's name is dhcpv6.client_domain.
 #   http.tsv       http.request || http.response, minus SSDP (udp.port 1900).
+#   http_default.tsv  the same with out-of-order reassembly off (Wireshark's default): where the
+#                  capture lost a segment for good, reassembly with it on waits for the hole forever
+#                  and reports nothing after it on that connection. Kept only where it differs.
 #   ssdp.tsv       udp.port 1900. tshark has no NT/ST/USN/NTS fields: they are in http.unknown_header
 #                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
 #                  protocol field (prints "ssdp").
@@ -34,6 +37,9 @@
 #   protocols.tsv  every frame: frame.protocols, the dissector stack (eth:ethertype:ip:udp:dns ...)
 # ndpi_flows.txt   ndpiReader (nDPI 4.2) -q -v 2 -w: the test-result format (no timings), summary plus
 #                  one line per flow with its detected protocol, host/SNI, JA3 etc.
+# The field dumps are made with tshark's TCP reassembly of out-of-order segments on
+# (-o tcp.reassemble_out_of_order:TRUE; Wireshark's default is off, and then it reads nothing past a
+# segment that came early), as iotscope puts a flow's segments in order before its parsers read them.
 # Times are printed in UTC (TZ=UTC) so the dumps do not depend on the machine's zone.
 # With arguments (capture file names in ../captures), only those are regenerated.
 set -euo pipefail
@@ -43,7 +49,7 @@ shopt -s nullglob
 if [ $# -gt 0 ]; then
   files=(); for n in "$@"; do files+=("$caps/$(basename "$n")"); done
 else
-  files=("$caps"/*.pcap "$caps"/*.pcapng "$caps"/*.pcap.gz)
+  files=("$caps"/*.pcap "$caps"/*.pcapng "$caps"/*.pcap.gz "$caps"/*.cap)
 fi
 tshark --version | head -1 > "$here/TOOLS.txt"
 echo "ndpiReader ($(ndpiReader -h 2>/dev/null | grep -m1 -o 'nDPI [0-9.]*')), Debian libndpi-bin $(dpkg-query -W -f '${Version}' libndpi-bin 2>/dev/null)" >> "$here/TOOLS.txt"
@@ -54,8 +60,8 @@ tsv() {
   local args=() e
   if [ -n "$filter" ]; then args+=(-Y "$filter"); fi
   for e in "$@"; do args+=(-e "$e"); done
-  TZ=UTC tshark -n -r "$f" -T fields -E header=y -E separator=/t \
-    -E occurrence=a -E "aggregator=$agg" "${args[@]}" > "$out" 2>/dev/null || true
+  TZ=UTC tshark -n -r "$f" -o "tcp.reassemble_out_of_order:${ooo:-TRUE}" -T fields -E header=y \
+    -E separator=/t -E occurrence=a -E "aggregator=$agg" "${args[@]}" > "$out" 2>/dev/null || true
 }
 for f in "${files[@]}"; do
   name=$(basename "$f")
@@ -93,6 +99,11 @@ for f in "${files[@]}"; do
     http.request.uri \
     http.user_agent http.authorization http.response.code http.server http.content_type \
     http.content_length
+  ooo=FALSE tsv "$out/http_default.tsv" "(http.request || http.response) && !(udp.port == 1900)" , \
+    frame.number ip.src ipv6.src tcp.srcport ip.dst ipv6.dst tcp.dstport http.request.method \
+    http.host http.request.uri http.user_agent http.authorization http.response.code http.server \
+    http.content_type http.content_length
+  if cmp -s "$out/http.tsv" "$out/http_default.tsv"; then rm "$out/http_default.tsv"; fi
   tsv "$out/ssdp.tsv" "udp.port == 1900" , frame.number ip.src ipv6.src http.request.method \
     http.request.uri http.response.code http.server http.location http.user_agent ssdp \
     http.unknown_header

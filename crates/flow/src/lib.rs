@@ -1042,7 +1042,7 @@ impl FlowTable {
             } else {
                 if !flow.app.labelled() {
                     let p = packet(flow, side, d, bytes);
-                    flow.app.label(&p);
+                    flow.app.label_in_order(&p);
                 }
                 if flow.app.app == App::Ftp && d.transport == Transport::Tcp {
                     ftp_control(&mut self.expected, flow, side, d, bytes, ts);
@@ -1369,6 +1369,8 @@ fn packet<'a>(f: &Flow, side: Side, d: &Decoded, bytes: &'a [u8]) -> Packet<'a> 
         dst_port: d.dst_port,
         from_client: side == f.initiator,
         seq: d.tcp_seq,
+        syn: d.tcp_flags & tcp_flags::SYN != 0,
+        ack: (d.tcp_flags & tcp_flags::ACK != 0).then_some(d.tcp_ack),
     }
 }
 
@@ -1384,17 +1386,24 @@ fn inspect(
 ) {
     let p = packet(f, side, d, bytes);
     let flow = f.id();
-    let mut emit = |message: Message| {
+    let mut emit = |from_client: bool, message: Message| {
+        // A message of the other side: a segment it sent past a gap, handed over at this
+        // packet's acknowledgement.
+        let (src, src_port, dst, dst_port) = if from_client == p.from_client {
+            (d.src, d.src_port, d.dst, d.dst_port)
+        } else {
+            (d.dst, d.dst_port, d.src, d.src_port)
+        };
         out.push(Event {
             frame,
             ts,
             flow,
-            src: d.src,
-            src_port: d.src_port,
-            dst: d.dst,
-            dst_port: d.dst_port,
+            src,
+            src_port,
+            dst,
+            dst_port,
             proto: d.ip_proto,
-            from_client: p.from_client,
+            from_client,
             message,
         })
     };

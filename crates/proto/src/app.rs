@@ -404,6 +404,10 @@ pub struct Packet<'a> {
     pub from_client: bool,
     /// TCP sequence number (0 for UDP).
     pub seq: u32,
+    /// A TCP SYN: its sequence number is the one before the direction's first byte.
+    pub syn: bool,
+    /// The TCP acknowledgement number, when the ACK flag is set.
+    pub ack: Option<u32>,
 }
 
 impl Packet<'_> {
@@ -710,8 +714,6 @@ pub struct AppState {
     tls_emitted: [u8; 2],
     /// An HTTP message waiting for the end of its body, per direction.
     body: [Option<Box<Body>>; 2],
-    /// End of the highest TCP sequence seen per direction, to skip retransmissions.
-    next_seq: [Option<u32>; 2],
     /// A cleartext login being followed (telnet, FTP, POP3, IMAP, SMTP).
     login: Option<Box<LoginState>>,
     /// The login part of the flow is over (FTP control connections are still read for the data
@@ -749,7 +751,69 @@ pub struct AppState {
     pub inner: App,
     /// Synchronisation source and sequence number of the last RTP-looking packet.
     rtp: Option<(u32, u16)>,
+    /// TCP: where each direction's stream is ([`AppState::in_order`]).
+    order: Order,
+    /// TCP segments that came past a gap in their direction's stream, held until the bytes
+    /// before them arrive.
+    held: Option<Box<[Held; 2]>>,
+    /// The parsers read this flow's packets (`inspect`), rather than only label it.
+    reading: bool,
 }
+
+/// Positions in a TCP connection's two streams, in 17 bytes rather than four `Option<u32>`s' 32
+/// (a flow table holds hundreds of thousands of flows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Order {
+    /// The next byte of each direction's stream the parsers are owed, from the SYN or the first
+    /// payload.
+    next: [u32; 2],
+    /// The highest acknowledgement number each direction sent (of the other's stream).
+    acked: [u32; 2],
+    /// Bits 0 and 1: `next` is known, per direction; bits 2 and 3: `acked` is.
+    known: u8,
+}
+
+impl Order {
+    fn next(&self, dir: usize) -> Option<u32> {
+        (self.known & 1 << dir != 0).then_some(self.next[dir])
+    }
+
+    fn set_next(&mut self, dir: usize, seq: u32) {
+        self.next[dir] = seq;
+        self.known |= 1 << dir;
+    }
+
+    fn acked(&self, dir: usize) -> Option<u32> {
+        (self.known & 4 << dir != 0).then_some(self.acked[dir])
+    }
+
+    /// Takes in an acknowledgement number `dir` sent, if it is the highest yet.
+    fn ack(&mut self, dir: usize, ack: u32) {
+        self.acked[dir] = later(self.acked(dir), ack);
+        self.known |= 4 << dir;
+    }
+}
+
+/// A direction's TCP segments held past a gap: (sequence number, payload), and their bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Held {
+    segments: Vec<(u32, Box<[u8]>)>,
+    bytes: usize,
+    /// The ports of the held segments' sender and receiver.
+    ports: (u16, u16),
+    /// The latest gap given up on (its first byte and the byte after it): bytes that may yet
+    /// come, late ([`AppState::late`]).
+    gap: Option<(u32, u32)>,
+}
+
+/// Segments held past a gap in one direction before the gap is given up as lost by the capture.
+/// A sender retransmits a lost segment after three duplicate acknowledgements or a timeout, by
+/// which time it may have sent the rest of its window: a new connection's initial window is ten
+/// segments (RFC 6928), so sixteen cover it with room for the acknowledgements' delay.
+const MAX_HELD: usize = 16;
+/// Bytes held past a gap in one direction: sixteen full-size Ethernet segments (a TLS
+/// certificate chain's flight), and no more, whatever the segments' sizes.
+const MAX_HELD_BYTES: usize = 16 * 1460;
 
 /// The application usually found on a port (either side's).
 pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
@@ -1164,6 +1228,22 @@ impl AppState {
     /// flow ends.
     /// `emit` gets whether the message came from the client, and the message.
     pub fn flush(&mut self, emit: &mut dyn FnMut(bool, Message)) {
+        // Segments held past a gap that never filled: the bytes the capture lost before them are
+        // not coming.
+        if self.held.is_some() {
+            for dir in 0..2 {
+                if self.reading {
+                    self.release(dir, true, &mut |s, q| {
+                        s.read(q, &mut |m| emit(dir == 0, m));
+                    });
+                } else {
+                    self.release(dir, true, &mut |s, q| {
+                        s.label(q);
+                    });
+                }
+            }
+            self.held = None;
+        }
         for (dir, b) in self.body.iter_mut().enumerate() {
             if let Some(b) = b.take() {
                 emit(dir == 0, cut(b.message));
@@ -1419,8 +1499,242 @@ impl AppState {
         self.labelled || self.done
     }
 
-    /// Looks at one packet of the flow; `emit` receives every message read.
-    pub fn inspect(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
+    /// Looks at one packet of the flow, TCP segments put in the order of their stream first
+    /// ([`AppState::in_order`]); `emit` receives every message read, and whether the client
+    /// sent it (a segment held past a gap may be handed over at a packet of the other side,
+    /// whose acknowledgement showed the gap's bytes lost by the capture).
+    pub fn inspect(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(bool, Message)) {
+        self.reading = true;
+        if p.tcp {
+            self.in_order(p, &mut |s, q| {
+                let client = q.from_client;
+                s.read(q, &mut |m| emit(client, m));
+            });
+        } else {
+            self.read(p, &mut |m| emit(p.from_client, m));
+        }
+    }
+
+    /// Labels the flow from a packet ([`AppState::label`]), with TCP segments put in order first
+    /// as [`AppState::inspect`] does, so that a flow is labelled from the same bytes whether its
+    /// messages are read or not.
+    pub fn label_in_order(&mut self, p: &Packet<'_>) {
+        if p.tcp {
+            self.in_order(p, &mut |s, q| {
+                s.label(q);
+            });
+            if self.labelled() {
+                self.held = None;
+            }
+        } else {
+            self.label(p);
+        }
+    }
+
+    /// Hands a TCP segment's new bytes to `f` in the order of the stream, each byte once, as
+    /// Wireshark's reassembly of out-of-order segments and Zeek's reassembler do:
+    /// - a retransmission's bytes already handed over are dropped (a partial one is cut to its
+    ///   new bytes);
+    /// - a segment past a gap is held until the missing bytes come, then handed over after them,
+    ///   at the packet that filled the gap (Wireshark reports a reassembled message at the frame
+    ///   that completed it). Holding copies the segment: the only payload copied on the packet
+    ///   path, and only for segments that arrive out of order;
+    /// - a gap more than [`MAX_HELD`] segments or [`MAX_HELD_BYTES`] wait on is taken for bytes
+    ///   the capture lost: what was held is handed over in order, past the hole, and the parsers'
+    ///   own checks see the gap. So is a gap that the other side acknowledges, before the segment
+    ///   past it came or after: its bytes reached the receiver, and only the capture missed them
+    ///   (Zeek's content gap).
+    ///
+    /// A direction's stream starts after its SYN, or at its first payload when the capture began
+    /// after the handshake.
+    #[inline]
+    fn in_order<F: FnMut(&mut AppState, &Packet<'_>)>(&mut self, p: &Packet<'_>, f: &mut F) {
+        let dir = usize::from(!p.from_client);
+        if let Some(ack) = p.ack {
+            self.order.ack(dir, ack);
+        }
+        // Nearly every segment: the next bytes of its stream, or none, with nothing held.
+        if self.held.is_none() && !p.syn {
+            if p.payload.is_empty() {
+                return f(self, p);
+            }
+            if self.order.next(dir) == Some(p.seq) {
+                self.order
+                    .set_next(dir, p.seq.wrapping_add(p.payload.len() as u32));
+                return f(self, p);
+            }
+        }
+        self.out_of_order(p, f);
+    }
+
+    /// [`AppState::in_order`] for the segments that need more than passing on.
+    #[inline(never)]
+    fn out_of_order(&mut self, p: &Packet<'_>, f: &mut dyn FnMut(&mut AppState, &Packet<'_>)) {
+        let dir = usize::from(!p.from_client);
+        if let Some(ack) = p.ack {
+            if let (Some(held), Some(next)) = (&self.held, self.order.next(1 - dir)) {
+                if !held[1 - dir].segments.is_empty() && (ack.wrapping_sub(next) as i32) > 0 {
+                    self.release(1 - dir, true, f);
+                }
+            }
+        }
+        let seq = if p.syn {
+            let first = p.seq.wrapping_add(1);
+            if self.order.next(dir).is_none() {
+                self.order.set_next(dir, first);
+            }
+            first
+        } else {
+            p.seq
+        };
+        let len = p.payload.len() as u32;
+        if len == 0 {
+            return f(self, p);
+        }
+        let Some(next) = self.order.next(dir) else {
+            self.order.set_next(dir, seq.wrapping_add(len));
+            return f(self, &Packet { seq, ..*p });
+        };
+        // Past a gap the other side has acknowledged already: lost by the capture, nothing to
+        // wait for.
+        let lost = self
+            .order
+            .acked(1 - dir)
+            .is_some_and(|a| (a.wrapping_sub(next) as i32) > 0);
+        if (seq.wrapping_sub(next) as i32) > 0 && lost {
+            self.held.get_or_insert_with(Default::default)[dir].gap = Some((next, seq));
+            self.deliver(dir, seq, p.payload, p, f);
+        } else if (seq.wrapping_sub(next) as i32) > 0 {
+            let held = self.held.get_or_insert_with(Default::default);
+            let h = &mut held[dir];
+            // The same segment again (retransmitted before the gap filled) is held once.
+            if !h
+                .segments
+                .iter()
+                .any(|(s, b)| *s == seq && b.len() >= p.payload.len())
+            {
+                h.segments.push((seq, p.payload.into()));
+                h.bytes += p.payload.len();
+                h.ports = (p.src_port, p.dst_port);
+            }
+            if h.segments.len() > MAX_HELD || h.bytes > MAX_HELD_BYTES {
+                self.release(dir, true, f);
+            }
+        } else {
+            if self.held.is_some() {
+                self.late(dir, &Packet { seq, ..*p }, f);
+            }
+            self.deliver(dir, seq, p.payload, p, f);
+            if self.held.is_some() {
+                self.release(dir, false, f);
+            }
+        }
+        if self.done {
+            self.held = None;
+        }
+    }
+
+    /// Hands over the bytes of a segment that the stream has not had yet.
+    fn deliver(
+        &mut self,
+        dir: usize,
+        seq: u32,
+        payload: &[u8],
+        like: &Packet<'_>,
+        f: &mut dyn FnMut(&mut AppState, &Packet<'_>),
+    ) {
+        let next = self.order.next(dir).unwrap_or(seq);
+        let end = seq.wrapping_add(payload.len() as u32);
+        if (end.wrapping_sub(next) as i32) <= 0 {
+            return;
+        }
+        let skip = if (seq.wrapping_sub(next) as i32) < 0 {
+            next.wrapping_sub(seq) as usize
+        } else {
+            0
+        };
+        self.order.set_next(dir, end);
+        let q = Packet {
+            payload: &payload[skip..],
+            seq: seq.wrapping_add(skip as u32),
+            syn: false,
+            ..*like
+        };
+        f(self, &q);
+    }
+
+    /// Hands over the held segments of a direction that the stream has now reached, or all of
+    /// them in order when `give_up` (the gap before them is not coming).
+    fn release(
+        &mut self,
+        dir: usize,
+        give_up: bool,
+        f: &mut dyn FnMut(&mut AppState, &Packet<'_>),
+    ) {
+        while let (Some(held), Some(next)) = (self.held.as_mut(), self.order.next(dir)) {
+            let h = &mut held[dir];
+            let first =
+                (0..h.segments.len()).min_by_key(|&k| h.segments[k].0.wrapping_sub(next) as i32);
+            let Some(k) = first else { break };
+            if !give_up && (h.segments[k].0.wrapping_sub(next) as i32) > 0 {
+                break;
+            }
+            let (seq, bytes) = h.segments.swap_remove(k);
+            h.bytes -= bytes.len();
+            if (seq.wrapping_sub(next) as i32) > 0 {
+                h.gap = Some((next, seq));
+            }
+            let like = Packet {
+                payload: &[],
+                tcp: true,
+                src_port: h.ports.0,
+                dst_port: h.ports.1,
+                from_client: dir == 0,
+                seq,
+                syn: false,
+                ack: None,
+            };
+            self.deliver(dir, seq, &bytes, &like, f);
+        }
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|h| h.iter().all(|d| d.segments.is_empty() && d.gap.is_none()))
+        {
+            self.held = None;
+        }
+    }
+
+    /// Hands over the part of a segment that fills the gap a direction's stream was given up on,
+    /// when it comes after all (a capture whose frames are out of time order, as captures of
+    /// two interfaces merged are, shows an acknowledgement before the bytes it acknowledges).
+    /// The parsers get those bytes after the ones that followed them, rather than never.
+    fn late(&mut self, dir: usize, p: &Packet<'_>, f: &mut dyn FnMut(&mut AppState, &Packet<'_>)) {
+        let Some(h) = self.held.as_mut() else { return };
+        let Some((start, end)) = h[dir].gap else {
+            return;
+        };
+        let len = p.payload.len() as u32;
+        let from = start.wrapping_sub(p.seq);
+        let to = end.wrapping_sub(p.seq);
+        // The gap's first bytes must be in the segment (one that starts inside the gap is the
+        // rest of a part already handed over, or a retransmission).
+        if from >= len || (to.wrapping_sub(from) as i32) <= 0 {
+            return;
+        }
+        h[dir].gap = None;
+        let to = to.min(len);
+        let q = Packet {
+            payload: &p.payload[from as usize..to as usize],
+            seq: start,
+            syn: false,
+            ..*p
+        };
+        f(self, &q);
+    }
+
+    /// Reads a packet whose bytes come in the order of its stream.
+    fn read(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
         if !self.label(p) {
             return;
         }
@@ -1679,7 +1993,7 @@ impl AppState {
                 // A proxy's tunnel (CONNECT granted): the client's first bytes through it say
                 // whether it carries TLS; HTTP in clear inside is read as HTTP.
                 if self.starttls && self.session.is_none() {
-                    if p.from_client {
+                    if p.from_client || tls::looks_like_tls(p.payload) {
                         self.tunnel_opened(p, dir, emit);
                     }
                     if self.session != Some(false) {
@@ -1798,7 +2112,8 @@ impl AppState {
     }
 
     /// The client's first bytes through a proxy's tunnel (SOCKS, HTTP CONNECT): TLS is read
-    /// from there as after STARTTLS ([`AppState::upgraded`]); anything else is in clear.
+    /// from there as after STARTTLS ([`AppState::upgraded`]); anything else is in clear. When the
+    /// capture lost the client's first bytes, the server's TLS handshake says it as well.
     fn tunnel_opened(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
         let tls = tls::looks_like_tls(p.payload);
         self.session = Some(tls);
@@ -1815,7 +2130,7 @@ impl AppState {
         // The connection the proxy carries, once granted: TLS is read from the upgraded arm of
         // `inspect`; HTTP in clear is read as HTTP.
         if self.starttls {
-            if self.session.is_none() && p.from_client {
+            if self.session.is_none() && (p.from_client || tls::looks_like_tls(p.payload)) {
                 self.tunnel_opened(p, dir, emit);
             }
             if self.session == Some(false) {
@@ -1896,7 +2211,6 @@ impl AppState {
 
     /// Reads HTTP heads, joining a head split over several segments.
     fn http(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
-        let end = p.seq.wrapping_add(p.payload.len() as u32);
         if let Some(b) = self.body[dir].as_mut() {
             // Body bytes count in any order (segments come out of order); retransmissions once.
             let off = u64::from(p.seq.wrapping_sub(b.start));
@@ -1908,7 +2222,6 @@ impl AppState {
                     body_secrets(&mut b.message, &p.payload[..n], emit);
                 }
                 b.add(off, (off + p.payload.len() as u64).min(b.length));
-                self.next_seq[dir] = Some(later(self.next_seq[dir], end));
                 if b.covered >= b.length {
                     if let Some(b) = self.body[dir].take() {
                         emit(b.message);
@@ -1926,13 +2239,6 @@ impl AppState {
                 emit(if done { b.message } else { cut(b.message) });
             }
         }
-        // Retransmitted segments carry nothing new.
-        if let Some(seen) = self.next_seq[dir] {
-            if (end.wrapping_sub(seen) as i32) <= 0 {
-                return;
-            }
-        }
-        self.next_seq[dir] = Some(end);
         let joined: Option<Vec<u8>> = match self.tls[dir].as_mut() {
             Some(j) => {
                 if p.seq != j.next_seq {
@@ -2155,24 +2461,18 @@ impl AppState {
             self.tls_seen[dir] = true;
             return;
         }
-        // A segment below the end of the first ClientHello's is that hello retransmitted.
-        let retransmitted = dir == 0
-            && p.tcp
-            && self.next_seq[0].is_some_and(|end| (p.seq.wrapping_sub(end) as i32) < 0);
         let emitted = &mut self.tls_emitted[dir];
         let mut finished = false;
         let mut read_hello = false;
         let mut offered: Option<Vec<String>> = None;
         let other_record = tls::handshake_messages(stream, &mut scratch, &mut |m| match m[0] {
             // A ClientHello again where the second flight was awaited: the answer to a server's
-            // HelloRetryRequest (a key share it did not take), unless it is the first one
-            // retransmitted. Nothing more is read.
+            // HelloRetryRequest (a key share it did not take; the first one retransmitted never
+            // comes here, `in_order` drops it). Nothing more is read.
             1 if *emitted & 4 != 0 => {
                 finished = true;
-                if !retransmitted {
-                    if let Some(h) = tls::client_hello(m, false) {
-                        emit(Message::ClientHello(Box::new(h)));
-                    }
+                if let Some(h) = tls::client_hello(m, false) {
+                    emit(Message::ClientHello(Box::new(h)));
                 }
             }
             1 if *emitted & 1 == 0 => {
@@ -2206,9 +2506,6 @@ impl AppState {
         });
         if let Some(alpn) = offered {
             self.inner = inside_by_alpn(&alpn, self.inner);
-        }
-        if read_hello && dir == 0 && p.tcp {
-            self.next_seq[0] = Some(p.seq.wrapping_add(p.payload.len() as u32));
         }
         if finished || other_record || stream.len() >= MAX_JOIN {
             // A client that authenticates with a certificate (TLS 1.2 and older: mutual TLS to
@@ -2359,6 +2656,8 @@ mod tests {
             dst_port: 40002,
             from_client,
             seq: 0,
+            syn: false,
+            ack: None,
         }
     }
 
@@ -2391,6 +2690,8 @@ mod tests {
                 dst_port: if from_client { 2121 } else { 40000 },
                 from_client,
                 seq: 1,
+                syn: false,
+                ack: None,
             }
         }
         let label = |server: &[u8], client: &[u8]| {
@@ -2427,6 +2728,8 @@ mod tests {
             dst_port: 9999,
             from_client: true,
             seq: 1,
+            syn: false,
+            ack: None,
         };
         let mut a = AppState::default();
         a.label(&on_9999(&kasa));
@@ -2464,6 +2767,8 @@ mod tests {
             dst_port: 853,
             from_client: true,
             seq: 1,
+            syn: false,
+            ack: None,
         };
         a.label(&p);
         assert_eq!(a.display(), "tls/dns");
@@ -2523,8 +2828,10 @@ mod tests {
                 dst_port: 5684,
                 from_client: true,
                 seq: 0,
+                syn: false,
+                ack: None,
             };
-            a.inspect(&p, &mut |_| {});
+            a.inspect(&p, &mut |_, _| {});
         }
         assert_eq!(a.app, App::Dtls);
         // A fragment that restarts the join over and over is given up on.
@@ -2537,8 +2844,10 @@ mod tests {
                 dst_port: 40000,
                 from_client: false,
                 seq: 0,
+                syn: false,
+                ack: None,
             };
-            a.inspect(&p, &mut |_| {});
+            a.inspect(&p, &mut |_, _| {});
         }
         assert!(a.tls_seen[1] && a.tls[1].is_none());
     }
@@ -2558,22 +2867,125 @@ mod tests {
                 dst_port: 50000,
                 from_client: false,
                 seq,
+                syn: false,
+                ack: None,
             }
         }
         let data = [0u8; 100];
-        a.inspect(&seg(&head, 1000), &mut |_| {});
+        a.read(&seg(&head, 1000), &mut |_| {});
         assert!(a.tls[1].is_some(), "waiting for the rest of the record");
         // A retransmission of older bytes is no stall.
         for _ in 0..20 {
-            a.inspect(&seg(&data, 900), &mut |_| {});
+            a.read(&seg(&data, 900), &mut |_| {});
         }
         assert!(a.tls[1].is_some());
         // Segments past the gap (1100..1200 never came).
         for k in 0..u32::from(MAX_STALLS) {
-            a.inspect(&seg(&data, 1200 + 100 * k), &mut |_| {});
+            a.read(&seg(&data, 1200 + 100 * k), &mut |_| {});
         }
         assert!(a.tls[1].is_none(), "the buffers are freed");
         assert!(a.tls_seen[1]);
+    }
+
+    /// A segment of an HTTP flow (client 40000 to server 80).
+    fn http_seg(payload: &[u8], from_client: bool, seq: u32, ack: Option<u32>) -> Packet<'_> {
+        Packet {
+            payload,
+            tcp: true,
+            src_port: if from_client { 40000 } else { 80 },
+            dst_port: if from_client { 80 } else { 40000 },
+            from_client,
+            seq,
+            syn: false,
+            ack,
+        }
+    }
+
+    /// The URIs of the requests read, and whether the client sent each message.
+    fn requests(a: &mut AppState, p: &Packet<'_>, out: &mut Vec<(String, bool)>) {
+        a.inspect(p, &mut |client, m| {
+            if let Message::HttpRequest(r) = m {
+                out.push((r.uri.clone(), client));
+            }
+        });
+    }
+
+    #[test]
+    fn segments_out_of_order_are_read_in_the_order_of_their_stream() {
+        let head = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        // The first request in two pieces, the second whole.
+        let (one, rest) = head.split_at(10);
+        let (two, three) = rest.split_at(18);
+        assert!(three.starts_with(b"GET /b"));
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        // The SYN says where the stream starts (byte 101); the third piece comes first, the
+        // second twice, the first last.
+        let syn = Packet {
+            syn: true,
+            ..http_seg(&[], true, 100, None)
+        };
+        requests(&mut a, &syn, &mut got);
+        requests(&mut a, &http_seg(three, true, 129, None), &mut got);
+        requests(&mut a, &http_seg(two, true, 111, None), &mut got);
+        requests(&mut a, &http_seg(two, true, 111, None), &mut got);
+        assert!(got.is_empty(), "nothing is read past the gap: {got:?}");
+        requests(&mut a, &http_seg(one, true, 101, None), &mut got);
+        assert_eq!(got, [("/a".into(), true), ("/b".into(), true)]);
+        assert!(a.held.is_none(), "nothing is left held");
+        // A retransmission of the whole is not read again.
+        requests(&mut a, &http_seg(head, true, 101, None), &mut got);
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_gap_the_receiver_acknowledges_is_given_up_at_once() {
+        // The client's first ten bytes never reach the capture; the server acknowledges them.
+        let head = b"xxxxxxxxxxGET /c HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        let syn = Packet {
+            syn: true,
+            ..http_seg(&[], true, 0, None)
+        };
+        requests(&mut a, &syn, &mut got);
+        requests(&mut a, &http_seg(&head[10..], true, 11, None), &mut got);
+        // An acknowledgement up to the hole (a duplicate acknowledgement) is no proof of loss.
+        requests(&mut a, &http_seg(&[], false, 1, Some(1)), &mut got);
+        assert!(got.is_empty());
+        requests(&mut a, &http_seg(&[], false, 1, Some(11)), &mut got);
+        assert_eq!(
+            got,
+            [("/c".into(), true)],
+            "read at the server's packet, as the client's"
+        );
+        assert!(a.held.as_ref().is_some_and(|h| h[0].segments.is_empty()));
+        // The hole's bytes come late after all: handed over, and nothing else again.
+        requests(&mut a, &http_seg(head, true, 1, None), &mut got);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn segments_held_past_a_gap_are_bounded() {
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        requests(&mut a, &http_seg(b"GET /", true, 1, None), &mut got);
+        // Full-size segments past a hole at byte 6 that never fills.
+        let big = [b'a'; 1460];
+        for k in 0..=MAX_HELD as u32 {
+            requests(
+                &mut a,
+                &http_seg(&big, true, 100 + 1460 * k, None),
+                &mut got,
+            );
+            let h = a.held.as_ref().map_or(0, |h| h[0].bytes);
+            assert!(h <= MAX_HELD_BYTES, "{h} bytes held");
+        }
+        assert!(
+            a.held.as_ref().is_none_or(|h| h[0].segments.is_empty()),
+            "given up once the bound is reached"
+        );
+        assert_eq!(a.order.next(0), Some(100 + 1460 * (MAX_HELD as u32 + 1)));
     }
 
     #[test]
@@ -2593,9 +3005,11 @@ mod tests {
             dst_port: 53,
             from_client: true,
             seq: 1,
+            syn: false,
+            ack: None,
         };
         let mut n = 0;
-        a.inspect(&p, &mut |m| {
+        a.inspect(&p, &mut |_, m| {
             assert!(matches!(m, Message::Dns(ref d) if d.questions[0].name == "a"));
             n += 1;
         });
@@ -2612,6 +3026,8 @@ mod tests {
             dst_port: 443,
             from_client: true,
             seq: 1,
+            syn: false,
+            ack: None,
         };
         a.label(&p);
         assert_eq!((a.app, a.by), (App::Http, By::Content));
@@ -2628,6 +3044,8 @@ mod tests {
                 dst_port: 50000,
                 from_client,
                 seq: 1,
+                syn: false,
+                ack: None,
             });
             a.app
         };

@@ -49,6 +49,12 @@ pub fn golden(capture: &Path, file: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// A golden file that exists for some captures only.
+pub fn golden_if_any(capture: &Path, file: &str) -> Option<String> {
+    let name = capture.file_name().expect("file name");
+    std::fs::read_to_string(root().join("golden").join(name).join(file)).ok()
+}
+
 /// A capture recorded for this project by a script under `testdata/recorded/`.
 pub fn recorded(name: &str) -> PathBuf {
     let p = root().join("recorded").join(name);
