@@ -5,7 +5,8 @@
 
 use iotscope_proto::app::{AppState, Packet};
 use iotscope_proto::{
-    cert, dhcp, dns, ftp, http, iot, ldap, ndp, ntp, quic, remote, snmp, tftp, tls, vpn, wsd,
+    cert, dhcp, dns, ftp, http, iot, ldap, ndp, neighbor, ntp, quic, remote, snmp, tftp, tls, vpn,
+    wsd,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -73,6 +74,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(parsed.is_ok_and(|m| m.questions.len() == 1), "{body:?}");
     }
     let _ = dhcp::parse(body);
+    let _ = neighbor::lldp(body);
+    let _ = neighbor::cdp(body);
     let _ = ntp::parse(body);
     let _ = http::request(body);
     let _ = http::response(body);

@@ -33,6 +33,9 @@
 #   ssdp.tsv       udp.port 1900. tshark has no NT/ST/USN/NTS fields: they are in http.unknown_header
 #                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
 #                  protocol field (prints "ssdp").
+#   neighbor.tsv   lldp || cdp: names, descriptions, CDP platform, management addresses (CDP's are
+#                  in cdp.nrgyz.ip_address and cdp.nrgyz.ipv6_address in 4.0, whatever TLV holds
+#                  them), enabled capabilities (LLDP) and capabilities (CDP) as bit masks
 #   ntp.tsv        ntp
 #   protocols.tsv  every frame: frame.protocols, the dissector stack (eth:ethertype:ip:udp:dns ...)
 # ndpi_flows.txt   ndpiReader (nDPI 4.2) -q -v 2 -w: the test-result format (no timings), summary plus
@@ -107,6 +110,9 @@ for f in "${files[@]}"; do
   tsv "$out/ssdp.tsv" "udp.port == 1900" , frame.number ip.src ipv6.src http.request.method \
     http.request.uri http.response.code http.server http.location http.user_agent ssdp \
     http.unknown_header
+  tsv "$out/neighbor.tsv" "lldp || cdp" , frame.number eth.src lldp.tlv.system.name cdp.deviceid \
+    cdp.platform lldp.tlv.system.desc cdp.software_version lldp.mgn.addr.ip4 lldp.mgn.addr.ip6 \
+    cdp.nrgyz.ip_address cdp.nrgyz.ipv6_address lldp.tlv.enable_system_cap cdp.capabilities
   tsv "$out/ntp.tsv" "ntp" , frame.number ntp.flags.vn ntp.flags.mode ntp.stratum ntp.refid
   tsv "$out/protocols.tsv" "" , frame.number frame.protocols
 

@@ -34,7 +34,8 @@ fn ser_mac<S: serde::Serializer>(m: &Mac, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Claim {
     /// What is claimed: "hostname", "mdns-name", "nbns-name", "dhcp-vendor-class",
-    /// "dhcp-parameters", "user-agent", "ssdp-server", "dhcpv6-fqdn", "snmp-name"...
+    /// "dhcp-parameters", "user-agent", "ssdp-server", "dhcpv6-fqdn", "snmp-name", "lldp-name",
+    /// "cdp-platform"...
     pub kind: String,
     pub value: String,
     /// The frame (1-based) that said it first.
@@ -147,6 +148,8 @@ impl Device {
             "nbns-name",
             "snmp-name",
             "ubnt-name",
+            "lldp-name",
+            "cdp-name",
         ] {
             for c in self.claims.iter().filter(|c| c.kind == kind) {
                 if !out.contains(&c.value) {
@@ -978,6 +981,40 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 if !given.is_unspecified() && m.msg_type == Some(5) {
                     d.addresses.insert(IpAddr::V4(given));
                 }
+            }
+            // What a switch, router, access point, phone or server announces about itself on
+            // its link (LLDP, CDP): its name, make and model, what it does, where it is managed.
+            Message::Neighbor { mac, neighbor: n } => {
+                if is_group_mac(mac) {
+                    continue;
+                }
+                let key = DeviceKey::Mac(*mac);
+                let d = by_key.entry(key).or_insert_with(|| Device::new(key));
+                let p = n.protocol;
+                for (what, v) in [
+                    ("name", &n.name),
+                    ("platform", &n.platform),
+                    ("description", &n.description),
+                ] {
+                    if let Some(v) = v {
+                        d.claim(&format!("{p}-{what}"), v, e.frame);
+                    }
+                }
+                if !n.capabilities.is_empty() {
+                    d.claim(
+                        &format!("{p}-capabilities"),
+                        &n.capabilities.join(", "),
+                        e.frame,
+                    );
+                }
+                // Its management addresses are its own, unless another host sent from one.
+                for a in &n.addresses {
+                    if local.contains(a) && by_ip.get(a).is_none_or(|k| *k == key) {
+                        d.addresses.insert(*a);
+                    }
+                }
+                d.first = d.first.min(e.ts);
+                d.last = d.last.max(e.ts);
             }
             Message::Arp { mac, ip, .. } => {
                 if is_group_mac(mac) || !claimable(ip) || !local.contains(&IpAddr::V4(*ip)) {

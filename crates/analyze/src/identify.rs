@@ -325,6 +325,16 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("snmp-description", Prefix("routeros"), RouterAp, Medium),
     ("snmp-description", Prefix("cisco ios"), RouterAp, Medium),
     ("snmp-description", Contains("edgeos"), RouterAp, Medium),
+    // What a host announces on its link by LLDP or CDP that it does. A phone says so; switches,
+    // routers and access points too, but a Linux server with a bridge or forwarding on says
+    // "bridge, router" as well: a medium word.
+    ("lldp-capabilities", Word("telephone"), Phone, High),
+    ("cdp-capabilities", Word("telephone"), Phone, High),
+    ("lldp-capabilities", Word("router"), RouterAp, Medium),
+    ("lldp-capabilities", Contains("wlan-ap"), RouterAp, Medium),
+    ("lldp-capabilities", Word("bridge"), RouterAp, Medium),
+    ("cdp-capabilities", Word("router"), RouterAp, Medium),
+    ("cdp-capabilities", Word("bridge"), RouterAp, Medium),
     // The model a Ubiquiti device announces: gateways (UGW, USG, UDM, UXG), access points (UAP,
     // U6, U7, the "U7PG2" codes of UniFi APs), switches (USW), cameras (UVC).
     ("ubnt-model", Prefix("ugw"), RouterAp, High),

@@ -366,3 +366,54 @@ fn netbios_names_from_a_hosts_own_answers_not_from_questions_or_groups() {
     let inv = inventory("nDPI__dos_win98_smb_netbeui.pcap");
     assert_eq!(device(&inv, "00:50:56:33:78:9e").names(), ["MDJR98"]);
 }
+
+#[test]
+fn lldp_and_cdp_name_switches_routers_and_phones() {
+    use iotscope_analyze::identify::{identify, Confidence, Kind};
+    // Two Cisco IP phones say over CDP that they are phones, and where they are managed.
+    let inv = inventory("ladvd__49.good.phone.pcap");
+    let phone = device(&inv, "00:1b:53:48:9e:e0");
+    assert_eq!(phone.names(), ["SEP001B53489EE0"]);
+    assert!(phone
+        .addresses
+        .iter()
+        .any(|a| a.to_string() == "10.10.33.97"));
+    assert!(phone
+        .claims
+        .iter()
+        .any(|c| c.kind == "cdp-platform" && c.value == "Cisco IP Phone 7912"));
+    let id = identify(phone);
+    assert_eq!(
+        (id.kind, id.confidence),
+        (Kind::Phone, Some(Confidence::High))
+    );
+    // A switch (LLDP-MED, a bridge) and a router (CDP) are network gear, at medium confidence:
+    // a Linux server with a bridge says "bridge" too.
+    for (capture, m, name) in [
+        (
+            "ladvd__43.good.lldpmed.pcap",
+            "00:13:21:57:ca:7f",
+            "ProCurve Switch 2600-8-PWR",
+        ),
+        (
+            "ladvd__46.good.2811.pcap",
+            "00:1a:6d:f5:0d:50",
+            "c2811.ttttrnal.lottlloou.nl",
+        ),
+    ] {
+        let inv = inventory(capture);
+        let d = device(&inv, m);
+        assert_eq!(d.names(), [name]);
+        let id = identify(d);
+        assert_eq!(
+            (id.kind, id.confidence),
+            (Kind::RouterAp, Some(Confidence::Medium)),
+            "{capture}"
+        );
+    }
+    // lldpd on a host with no name, and no capability but "station": no name, no kind.
+    let inv = inventory("ladvd__53.good.ipv6.pcap");
+    let bmc = device(&inv, "00:25:90:05:9a:46");
+    assert!(bmc.names().is_empty());
+    assert_eq!(identify(bmc).kind, Kind::Unknown);
+}

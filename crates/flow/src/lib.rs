@@ -22,9 +22,9 @@ use std::hash::BuildHasher;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use iotscope_packet::tunnel::{self, Tunnel};
-use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Transport};
+use iotscope_packet::{tcp_flags, Addr, Decoded, Mac, Nanos, Net, Transport};
 use iotscope_proto::app::{App, AppState, By, Message, Packet};
-use iotscope_proto::{ftp, iot};
+use iotscope_proto::{ftp, iot, neighbor};
 use serde::Serialize;
 
 use conv::Conversations;
@@ -774,6 +774,8 @@ pub struct FlowTable {
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
     /// Neighbor Discovery messages reported: (kind, sender, what about).
     nd_seen: hashbrown::HashSet<(&'static str, Addr, Option<Addr>), Hasher>,
+    /// (MAC, protocol) pairs whose LLDP or CDP announcement was reported.
+    neighbors_seen: hashbrown::HashSet<(Mac, &'static str), Hasher>,
     sweeps: SweepClock,
     /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
     external_sweeps: bool,
@@ -815,6 +817,7 @@ impl FlowTable {
             stats: TableStats::default(),
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             nd_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
+            neighbors_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             sweeps: SweepClock::new(&cfg),
             external_sweeps: false,
             since_sweep: 0,
@@ -879,6 +882,44 @@ impl FlowTable {
                 }
                 None => break,
             }
+        }
+    }
+
+    /// Reports what a host announces about itself by LLDP or CDP, once per MAC and protocol
+    /// (they repeat it every 30 or 60 seconds).
+    #[cold]
+    fn link_neighbor(&mut self, frame: u64, ts: Nanos, d: &Decoded, bytes: &[u8]) {
+        let Some((mac, _)) = d.eth else { return };
+        let b = d.payload(bytes);
+        let n = match d.ethertype {
+            0x88cc => neighbor::lldp(b),
+            0 => b
+                .strip_prefix(&neighbor::CDP_SNAP[..])
+                .and_then(neighbor::cdp),
+            _ => None,
+        };
+        let Some(n) = n else { return };
+        if mac[0] & 1 != 0 || !self.neighbors_seen.insert((mac, n.protocol)) {
+            return;
+        }
+        self.events.push(Event {
+            frame,
+            ts,
+            flow: frame,
+            src: Addr::UNSPECIFIED,
+            src_port: 0,
+            dst: Addr::UNSPECIFIED,
+            dst_port: 0,
+            proto: 0,
+            from_client: true,
+            message: Message::Neighbor {
+                mac,
+                neighbor: Box::new(n),
+            },
+        });
+        self.stats.events += 1;
+        if !self.cfg.keep_events {
+            self.events.clear();
         }
     }
 
@@ -956,6 +997,9 @@ impl FlowTable {
                     self.events.clear();
                 }
             }
+        }
+        if self.cfg.messages && d.net == Net::Other && d.eth.is_some() {
+            self.link_neighbor(frame, ts, d, bytes);
         }
         // IPv6 Neighbor Discovery (hop limit 255: nothing routed it) tells which prefixes and
         // addresses are on this link.
@@ -1246,9 +1290,11 @@ impl FlowOutput {
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         let before = out.events.len();
         let mut nd_seen = hashbrown::HashSet::with_hasher(Hasher::default());
+        let mut neighbors_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         out.events.retain(|e| match &e.message {
             Message::Arp { mac, ip, .. } => arp_seen.insert((*mac, *ip)),
             Message::Ndp(m) => nd_seen.insert((m.kind, e.src, m.about())),
+            Message::Neighbor { mac, neighbor } => neighbors_seen.insert((*mac, neighbor.protocol)),
             _ => true,
         });
         out.stats.events -= (before - out.events.len()) as u64;

@@ -1,7 +1,7 @@
 //! Application parsers against tshark 4.0's fields, frame by frame, on every test capture:
 //! DNS/mDNS/LLMNR names and answers, TLS and QUIC server names, ALPN and JA3, server and client certificates,
 //! DHCP client facts, HTTP request
-//! and response heads, SSDP server strings. Golden files: `testdata/golden/<capture>/*.tsv`
+//! and response heads, SSDP server strings, LLDP and CDP announcements. Golden files: `testdata/golden/<capture>/*.tsv`
 //! (made by `testdata/golden/regen.sh`).
 //!
 //! Where tshark and iotscope differ on purpose, the comparison says so:
@@ -573,6 +573,126 @@ fn parsers_agree_with_tshark_fields() {
                 mine.concat(),
                 vec![],
             );
+        }
+
+        // LLDP and CDP: iotscope reports a host's announcement once per protocol (they repeat
+        // every 30 or 60 seconds), so each host's first row is compared field by field, and the
+        // later ones only have to follow one. CDP over Cisco HDLC (tcpdump's HDLC.pcap) has no
+        // MAC to tell the host by and is not read.
+        let text = iotscope_testdata::golden_if_any(&cap, "neighbor.tsv").unwrap_or_default();
+        let mut first_of: BTreeMap<(String, bool), u64> = BTreeMap::new();
+        for (frame, row) in tsv_text(&text) {
+            let mac = row["eth.src"].clone();
+            if mac.is_empty() {
+                continue;
+            }
+            let cdp = !row["cdp.deviceid"].is_empty() || !row["cdp.platform"].is_empty();
+            let what = format!("{name} frame {frame} {}", if cdp { "cdp" } else { "lldp" });
+            if let Some(first) = first_of.get(&(mac.clone(), cdp)) {
+                t.eq(
+                    &what,
+                    vec![(*first < frame).to_string()],
+                    vec!["true".into()],
+                );
+                continue;
+            }
+            first_of.insert((mac.clone(), cdp), frame);
+            let n = messages(&ev, frame).find_map(|m| match m {
+                Message::Neighbor { mac: m, neighbor } if iotscope_packet::fmt_mac(m) == mac => {
+                    Some(neighbor)
+                }
+                _ => None,
+            });
+            // Text as both print it: iotscope joins lines with spaces, tshark splits CDP's
+            // software version into one field per line, and writes LLDP's line ends as `\n`.
+            let squeeze = |v: &str| -> String {
+                v.replace("\\n", "")
+                    .replace("\\r", "")
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && *c != ',')
+                    .collect()
+            };
+            let either = |a: &str, b: &str| if a.is_empty() { b } else { a }.to_string();
+            // lldpd names a host that has none "(none).(none)": iotscope keeps no such name.
+            let name = either(&row["lldp.tlv.system.name"], &row["cdp.deviceid"]);
+            let name = if name.contains("(none)") {
+                String::new()
+            } else {
+                name
+            };
+            let mut addresses: Vec<String> = [
+                "lldp.mgn.addr.ip4",
+                "lldp.mgn.addr.ip6",
+                "cdp.nrgyz.ip_address",
+                "cdp.nrgyz.ipv6_address",
+            ]
+            .iter()
+            .flat_map(|f| row[*f].split(','))
+            .filter(|a| !a.is_empty())
+            .map(String::from)
+            .collect();
+            // CDP's address list and its management addresses name the same ones.
+            addresses.sort();
+            addresses.dedup();
+            // The enabled capabilities, as the standards number their bits.
+            let mask = |f: &str| u32::from_str_radix(row[f].trim_start_matches("0x"), 16).ok();
+            let caps: Vec<&str> = if cdp {
+                let m = mask("cdp.capabilities").unwrap_or(0);
+                [
+                    (0x01, "router"),
+                    (0x0e, "bridge"),
+                    (0x10, "station"),
+                    (0x40, "repeater"),
+                    (0x80, "telephone"),
+                ]
+                .iter()
+                .filter(|(b, _)| m & b != 0)
+                .map(|(_, c)| *c)
+                .collect()
+            } else {
+                let m = mask("lldp.tlv.enable_system_cap").unwrap_or(0);
+                [
+                    "other",
+                    "repeater",
+                    "bridge",
+                    "wlan-ap",
+                    "router",
+                    "telephone",
+                    "docsis",
+                    "station",
+                ]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| m & 1 << i != 0)
+                .map(|(_, c)| *c)
+                .collect()
+            };
+            let theirs = vec![
+                name,
+                row["cdp.platform"].clone(),
+                squeeze(&either(
+                    &row["lldp.tlv.system.desc"],
+                    &row["cdp.software_version"],
+                )),
+                addresses.join(","),
+                caps.join(","),
+            ];
+            let ours = n.map(|n| {
+                let mut a: Vec<String> = n.addresses.iter().map(|a| a.to_string()).collect();
+                a.sort();
+                vec![
+                    n.name.clone().unwrap_or_default(),
+                    if cdp {
+                        n.platform.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    squeeze(n.description.as_deref().unwrap_or_default()),
+                    a.join(","),
+                    n.capabilities.join(","),
+                ]
+            });
+            t.eq(&what, ours.unwrap_or_default(), theirs);
         }
 
         for (frame, row) in tsv(&cap, "ssdp.tsv") {

@@ -561,6 +561,21 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             ),
             ch.addr.map(|a| format!("address {a}")).unwrap_or_default(),
         ),
+        Message::Neighbor { mac, neighbor: n } => (
+            n.protocol,
+            format!(
+                "{} at {}",
+                n.name.as_deref().unwrap_or("(no name)"),
+                fmt_mac(mac)
+            ),
+            present([
+                n.platform.as_ref().map(|p| format!("platform={p}")),
+                (!n.capabilities.is_empty()).then(|| format!("caps={}", n.capabilities.join(","))),
+                (!n.addresses.is_empty()).then(|| format!("address={}", list(&n.addresses))),
+                n.port.as_ref().map(|p| format!("port={p}")),
+                n.description.as_ref().map(|d| format!("description={d}")),
+            ]),
+        ),
         Message::Arp { mac, ip, .. } => (
             "arp",
             format!("{} is at {}", ip, fmt_mac(mac)),

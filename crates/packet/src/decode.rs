@@ -229,7 +229,12 @@ pub(crate) fn decode_link(link: Result<link::Link, LinkError>, frame: &[u8]) -> 
             d.net = Net::Arp;
             d.arp = arp_sender(rest);
         }
-        _ => d.net = Net::Other,
+        _ => {
+            d.net = Net::Other;
+            // What follows the link header (LLDP, 802.3 LLC...) is the payload.
+            d.payload_offset = l.offset as u32;
+            d.payload_len = rest.len() as u32;
+        }
     }
     d
 }

@@ -382,6 +382,12 @@ pub enum Message {
     NetbiosDatagram(Box<iot::NetbiosDatagram>),
     /// What a client asked a SOCKS proxy to reach.
     SocksRequest(Box<socks::Request>),
+    /// What a host announced about itself by LLDP or CDP, from the MAC it sent from (reported
+    /// once per MAC and protocol).
+    Neighbor {
+        mac: [u8; 6],
+        neighbor: Box<crate::neighbor::Neighbor>,
+    },
     /// An ARP sender: this MAC holds this IPv4 address (reported once per pair).
     Arp {
         mac: [u8; 6],

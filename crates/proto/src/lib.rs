@@ -13,6 +13,7 @@ pub mod iot;
 pub mod ldap;
 pub mod login;
 pub mod ndp;
+pub mod neighbor;
 pub mod ntp;
 pub mod quic;
 pub mod remote;

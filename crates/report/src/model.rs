@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.16";
+pub const SCHEMA_VERSION: &str = "1.17";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -183,7 +183,7 @@ pub struct DeviceReport {
     /// the router's MAC and arrive a hop away): the router's MAC.
     pub behind: Option<String>,
     pub addresses: Vec<String>,
-    /// Names it gave itself (DHCP, mDNS, NetBIOS, SNMP).
+    /// Names it gave itself (DHCP, mDNS, NetBIOS, SNMP, LLDP, CDP).
     pub names: Vec<String>,
     /// Device type ("camera", "plug-switch"...), "unknown" when nothing tells.
     pub kind: String,

@@ -68,8 +68,8 @@ pub fn coverage(n: &crate::model::Network) -> Vec<String> {
         // Say why rather than show an empty report.
         out.push(if n.flows == 0 {
             "No local device: these packets carry no IP traffic (only link-layer frames, such as \
-             LLDP, CDP, spanning tree or 802.11 management), and only hosts that send IP are \
-             assessed."
+             ARP, spanning tree or 802.11 management), and only hosts that send IP or announce \
+             themselves by LLDP or CDP are assessed."
                 .to_string()
         } else if n.outside_flows == 0 {
             "No local device: no host of this network sent a packet that makes it one (the \

@@ -1206,12 +1206,18 @@ fn a_capture_without_local_hosts_says_why_it_reports_nothing() {
     // A network with devices does not get the note.
     let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
     assert!(!iotscope_report::terminal::render(&hue).contains("No local device"));
-    // Packets with no IP at all (CDP from two IP phones): nothing to name with --local.
-    let cdp = report(capture("ladvd__49.good.phone.pcap"));
-    assert_eq!((cdp.devices.len(), cdp.network.flows), (0, 0));
-    let text = iotscope_report::terminal::render(&cdp);
+    // Packets with no IP at all (an ARP reply for the loopback address): nothing to name with
+    // --local.
+    let arp = report(capture("arp-scan__pkt-simple-response.pcap"));
+    assert_eq!((arp.devices.len(), arp.network.flows), (0, 0));
+    let text = iotscope_report::terminal::render(&arp);
     assert!(text.contains("carry no IP traffic"), "{text}");
     assert!(!text.contains("--local"), "{text}");
+    // Nor IP, but announcements on the link (CDP from two IP phones): the phones are devices.
+    let cdp = report(capture("ladvd__49.good.phone.pcap"));
+    assert_eq!((cdp.devices.len(), cdp.network.flows), (2, 0));
+    assert!(cdp.devices.iter().all(|d| d.kind == "phone"));
+    assert!(!iotscope_report::terminal::render(&cdp).contains("No local device"));
 }
 
 /// An ARP reply whose sender claims 127.0.0.1 (arp-scan's test): loopback is the host itself,
