@@ -70,7 +70,8 @@ fn address(b: &[u8]) -> Option<IpAddr> {
 }
 
 /// An LLDP data unit (the frame's payload after its EtherType). It must open with the chassis
-/// ID, as the standard requires; fields past a broken one are not read.
+/// ID, port ID and time to live, as the standard requires (Wireshark calls it malformed
+/// otherwise); fields past a broken one are not read.
 pub fn lldp(b: &[u8]) -> Option<Neighbor> {
     let mut n = Neighbor {
         protocol: "lldp",
@@ -79,16 +80,19 @@ pub fn lldp(b: &[u8]) -> Option<Neighbor> {
     let mut rest = b;
     let mut port_id = None;
     let (mut maker, mut model) = (None, None);
-    let mut first = true;
+    // The standard's three first fields, in order: chassis ID, port ID, time to live.
+    let mut mandatory = 0;
     while rest.len() >= 2 {
         let h = be16(rest);
         let (kind, len) = ((h >> 9) as u8, usize::from(h & 0x1ff));
         let Some(v) = rest.get(2..2 + len) else { break };
         rest = &rest[2 + len..];
-        if first && kind != 1 {
-            return None;
+        if mandatory < 3 {
+            if usize::from(kind) != mandatory + 1 {
+                return None;
+            }
+            mandatory += 1;
         }
-        first = false;
         match kind {
             0 => break,
             // Port ID: its subtype, then the ID; a MAC (3) or an address (4) is no name.
@@ -125,7 +129,7 @@ pub fn lldp(b: &[u8]) -> Option<Neighbor> {
             _ => {}
         }
     }
-    if first {
+    if mandatory < 3 {
         return None;
     }
     // lldpd's words for a host that has no name.
@@ -147,7 +151,8 @@ pub fn lldp(b: &[u8]) -> Option<Neighbor> {
 pub const CDP_SNAP: [u8; 8] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00];
 
 /// A CDP message (after its LLC/SNAP header): version 1 or 2, TTL, checksum, then fields of a
-/// 2-byte type and a 2-byte length that counts the field's own header.
+/// 2-byte type and a 2-byte length that counts the field's own header. Without a device ID
+/// (cut, or broken before it) it says nothing.
 pub fn cdp(b: &[u8]) -> Option<Neighbor> {
     if b.len() < 4 || !matches!(b[0], 1 | 2) {
         return None;
@@ -195,7 +200,8 @@ pub fn cdp(b: &[u8]) -> Option<Neighbor> {
             _ => {}
         }
     }
-    Some(n)
+    // The device ID is the one field every CDP message carries.
+    n.name.is_some().then_some(n)
 }
 
 /// CDP's address list: each a protocol type and length, the protocol (NLPID 0xcc for IPv4,
@@ -250,8 +256,10 @@ mod tests {
         assert_eq!(n.capabilities, ["bridge"]);
         assert_eq!(n.addresses, [IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))]);
         assert_eq!(n.ttl, Some(120));
-        // Not opened by a chassis ID, or cut inside a field: nothing, or what came before.
+        // Not opened by a chassis ID, port ID and TTL, or cut inside a field: nothing, or what
+        // came before.
         assert!(lldp(&b[9..]).is_none());
+        assert!(lldp(&b[..16]).is_none(), "cut in its time to live");
         let cut = lldp(&b[..b.len() - 20]).unwrap();
         assert_eq!(cut.name.as_deref(), Some("sw-core"));
         assert!(cut.addresses.is_empty());
@@ -266,5 +274,6 @@ mod tests {
         let n = cdp(&b).unwrap();
         assert_eq!(n.name.as_deref(), Some("abcd"));
         assert!(cdp(&[3, 180, 0, 0]).is_none());
+        assert!(cdp(&b[..4]).is_none(), "no device ID");
     }
 }
