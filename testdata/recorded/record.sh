@@ -9,7 +9,7 @@
 #   CAPTURE is any of: telnet ftp ftp-altport ftp-modes pop3 imap smtp http-basic http-poll
 #   dot-dns long-tls bypass upnp tls-weak inbound upload firmware-tls mqtt
 #   snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn
-#   ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay
+#   ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay lldp
 #   (default: all).  Each run regenerates the selected .pcap files.
 #   long-tls alone takes about 11 minutes.
 #
@@ -61,10 +61,11 @@ PACKAGES=(
   libcoap3-bin
   microsocks tinyproxy
   openvpn wireguard-go wireguard-tools
+  lldpd
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
-ALL_CAPTURES=(telnet ftp ftp-altport ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay)
+ALL_CAPTURES=(telnet ftp ftp-altport ftp-modes pop3 imap smtp http-basic http-poll dot-dns long-tls bypass upnp natpmp tls-weak inbound upload firmware-tls mqtt snmp snmp-unanswered ldap starttls wsd vnc sweep grid udpscan udpsweep pingsweep dtls vpn ipsec midstream site-tunnel socks http-proxy dns-tcp proxy-relay lldp)
 
 log() { printf '[record] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -1593,6 +1594,37 @@ record_wsd() {
   grep -qi "WSD-HOST" "$WORK/wsdd-client.out" || die "wsd: the client found no host: $(tail -n 5 "$WORK/wsdd-client.out")"
 }
 
+# What hosts announce on their link (LLDP, CDP): lldpd (1.0) on both ends. The server's plays a
+# switch named lab-switch, its bridge and router capabilities switched on with lldpcli, and sends
+# CDPv2 as well (-ccc); the client's is an LLDP-MED class III endpoint (-M 3, an IP phone) named
+# desk-phone that switches its telephone capability on, then is renamed desk-phone-2: a phone
+# booting on the wire. Both send every second (tx-interval 1).
+record_lldp() {
+  local sock_s=$WORK/lldpd-s.sock sock_c=$WORK/lldpd-c.sock
+  cap_start lldp.pcap
+  ip netns exec "$NS_S" unshare --uts sh -c 'hostname "$0" && exec "$@"' lab-switch \
+    lldpd -d -ccc -I "$VETH_S" -u "$sock_s" >"$WORK/lldpd-s.out" 2>&1 &
+  SERVER_PIDS+=($!)
+  ip netns exec "$NS_C" unshare --uts sh -c 'hostname "$0" && exec "$@"' desk-phone \
+    lldpd -d -M 3 -I "$VETH_C" -u "$sock_c" >"$WORK/lldpd-c.out" 2>&1 &
+  SERVER_PIDS+=($!)
+  local i
+  for i in $(seq 1 50); do
+    [[ -S $sock_s && -S $sock_c ]] && break
+    sleep 0.1
+  done
+  ip netns exec "$NS_S" lldpcli -u "$sock_s" configure lldp tx-interval 1 >/dev/null
+  ip netns exec "$NS_C" lldpcli -u "$sock_c" configure lldp tx-interval 1 >/dev/null
+  sleep 2
+  ip netns exec "$NS_S" lldpcli -u "$sock_s" configure system capabilities enabled bridge,router >/dev/null
+  ip netns exec "$NS_C" lldpcli -u "$sock_c" configure system capabilities enabled telephone >/dev/null
+  sleep 3
+  ip netns exec "$NS_C" lldpcli -u "$sock_c" configure system hostname desk-phone-2 >/dev/null
+  sleep 3
+  stop_servers
+  cap_stop
+}
+
 # Two TigerVNC servers (Xtigervnc, a virtual X display each) on the server: display :1 on
 # tcp/5901 asks no password (security type None), display :2 on tcp/5902 asks the classic VNC
 # password. vncsnapshot (an RFB 3.3 client) connects to each.
@@ -2240,6 +2272,13 @@ verify() {
                 expect_packets proxy-relay.pcap 'ip.src == 45.33.32.156 && socks.dstport == 443' 1
                 expect_packets proxy-relay.pcap 'ip.src == 10.99.0.1 && ip.dst == 198.51.100.80 && tcp.flags.syn == 1 && tcp.flags.ack == 0' 1
                 expect_packets proxy-relay.pcap 'tls.handshake.extensions_server_name == "shop.example.net"' 1 ;;
+    lldp)       # lab-switch (LLDP and CDPv2, then bridge and router), desk-phone (LLDP-MED class
+                # III, then telephone, then renamed desk-phone-2).
+                expect_packets lldp.pcap 'lldp.tlv.system.name == "lab-switch" && lldp.tlv.enable_system_cap.router == 1' 1
+                expect_packets lldp.pcap 'cdp.deviceid == "lab-switch"' 1
+                expect_packets lldp.pcap 'lldp.tlv.system.name == "desk-phone" && lldp.tlv.enable_system_cap.telephone == 1' 1
+                expect_packets lldp.pcap 'lldp.tlv.system.name == "desk-phone-2"' 1
+                expect_packets lldp.pcap 'lldp.media.subtype.class == 3' 1 ;;
     dns-tcp)    # Two DNS queries over TCP; the TXT answer spans several segments.
                 expect_packets dns-tcp.pcap 'dns.flags.response == 1 && dns.qry.name == "config.iotscope.test" && dns.count.answers == 1' 1
                 expect_packets dns-tcp.pcap 'tcp.srcport == 53 && tcp.len > 0 && !dns' 3

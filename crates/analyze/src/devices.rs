@@ -1007,9 +1007,21 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                         e.frame,
                     );
                 }
-                // Its management addresses are its own, unless another host sent from one.
+                if let Some(c) = n.med_class_name() {
+                    d.claim("lldp-med-class", c, e.frame);
+                }
+                // Its management addresses on this network are its own, unless another host sent
+                // from one or claims it (ARP, DHCP).
                 for a in &n.addresses {
-                    if local.contains(a) && by_ip.get(a).is_none_or(|k| *k == key) {
+                    let held_elsewhere = by_ip.get(a).is_some_and(|k| *k != key)
+                        || own.iter().any(|(m, ips)| m != mac && ips.contains(a));
+                    if local.contains(a)
+                        && !a.is_loopback()
+                        && !a.is_unspecified()
+                        && !a.is_multicast()
+                        && !is_broadcast(a)
+                        && !held_elsewhere
+                    {
                         d.addresses.insert(*a);
                     }
                 }

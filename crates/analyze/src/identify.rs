@@ -335,6 +335,19 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("lldp-capabilities", Word("bridge"), RouterAp, Medium),
     ("cdp-capabilities", Word("router"), RouterAp, Medium),
     ("cdp-capabilities", Word("bridge"), RouterAp, Medium),
+    // LLDP-MED's device type: class III is a communication device (an IP phone).
+    (
+        "lldp-med-class",
+        Contains("communication device"),
+        Phone,
+        High,
+    ),
+    (
+        "lldp-med-class",
+        Exact("network connectivity"),
+        RouterAp,
+        Medium,
+    ),
     // The model a Ubiquiti device announces: gateways (UGW, USG, UDM, UXG), access points (UAP,
     // U6, U7, the "U7PG2" codes of UniFi APs), switches (USW), cameras (UVC).
     ("ubnt-model", Prefix("ugw"), RouterAp, High),

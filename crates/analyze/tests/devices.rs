@@ -417,3 +417,67 @@ fn lldp_and_cdp_name_switches_routers_and_phones() {
     assert!(bmc.names().is_empty());
     assert_eq!(identify(bmc).kind, Kind::Unknown);
 }
+
+#[test]
+fn lldpd_announcements_name_a_switch_and_a_phone_that_is_renamed() {
+    use iotscope_analyze::identify::{identify, Confidence, Kind};
+    // Recorded: lldpd as a switch (LLDP and CDP) and as an LLDP-MED phone renamed mid-capture.
+    let cap = iotscope_testdata::recorded("lldp.pcap");
+    let r = run(&[cap], &Options::for_analysis());
+    let inv = devices(&r.flows.flows, &r.flows.events, &Default::default());
+    // Sent every second, each host's announcements are reported when they change, not each time.
+    let said: Vec<_> = r
+        .flows
+        .events
+        .iter()
+        .filter_map(|e| match &e.message {
+            iotscope_proto::app::Message::Neighbor { mac, neighbor } => Some((
+                *mac,
+                iotscope_proto::neighbor::Neighbor {
+                    ttl: None,
+                    ..(**neighbor).clone()
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    assert!(said.len() >= 5, "{said:?}");
+    for (k, a) in said.iter().enumerate() {
+        assert!(!said[..k].contains(a), "reported twice: {a:?}");
+    }
+    let named = |n: &str| {
+        inv.iter()
+            .find(|d| d.names().iter().any(|x| x == n))
+            .unwrap_or_else(|| panic!("no device named {n}"))
+    };
+    let phone = named("desk-phone");
+    assert!(
+        phone.names().contains(&"desk-phone-2".to_string()),
+        "the new name too"
+    );
+    assert!(phone
+        .claims
+        .iter()
+        .any(|c| c.kind == "lldp-med-class" && c.value == "class III (communication device)"));
+    assert!(phone.addresses.iter().any(|a| a.to_string() == "10.99.0.2"));
+    let id = identify(phone);
+    assert_eq!(
+        (id.kind, id.confidence),
+        (Kind::Phone, Some(Confidence::High))
+    );
+    // The switch said "station" first, then "bridge, router": both announcements are read.
+    let switch = named("lab-switch");
+    let caps: Vec<&str> = switch
+        .claims
+        .iter()
+        .filter(|c| c.kind == "lldp-capabilities")
+        .map(|c| c.value.as_str())
+        .collect();
+    assert_eq!(caps, ["bridge, router", "station"]);
+    let id = identify(switch);
+    assert_eq!(
+        (id.kind, id.confidence),
+        (Kind::RouterAp, Some(Confidence::Medium))
+    );
+    assert_eq!(inv.len(), 2);
+}

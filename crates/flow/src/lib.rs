@@ -774,8 +774,8 @@ pub struct FlowTable {
     arp_seen: hashbrown::HashSet<(Mac, [u8; 4]), Hasher>,
     /// Neighbor Discovery messages reported: (kind, sender, what about).
     nd_seen: hashbrown::HashSet<(&'static str, Addr, Option<Addr>), Hasher>,
-    /// (MAC, protocol) pairs whose LLDP or CDP announcement was reported.
-    neighbors_seen: hashbrown::HashSet<(Mac, &'static str), Hasher>,
+    /// The last LLDP or CDP announcement reported per MAC and protocol ([`announcement`]).
+    neighbors_seen: HashMap<(Mac, &'static str), u64, Hasher>,
     sweeps: SweepClock,
     /// Sweeps are decided by the caller ([`FlowTable::sweep_at`]), not by this table's packets.
     external_sweeps: bool,
@@ -817,7 +817,7 @@ impl FlowTable {
             stats: TableStats::default(),
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
             nd_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
-            neighbors_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
+            neighbors_seen: HashMap::with_hasher(Hasher::default()),
             sweeps: SweepClock::new(&cfg),
             external_sweeps: false,
             since_sweep: 0,
@@ -885,8 +885,9 @@ impl FlowTable {
         }
     }
 
-    /// Reports what a host announces about itself by LLDP or CDP, once per MAC and protocol
-    /// (they repeat it every 30 or 60 seconds).
+    /// Reports what a host announces about itself by LLDP or CDP, once per MAC, protocol and
+    /// content: they repeat it every 30 or 60 seconds, and a phone or switch that boots during
+    /// the capture changes its name and capabilities.
     #[cold]
     fn link_neighbor(&mut self, frame: u64, ts: Nanos, d: &Decoded, bytes: &[u8]) {
         let Some((mac, _)) = d.eth else { return };
@@ -896,10 +897,18 @@ impl FlowTable {
             0 => b
                 .strip_prefix(&neighbor::CDP_SNAP[..])
                 .and_then(neighbor::cdp),
+            // Behind an 802.11 frame's LLC/SNAP header, whose PID the link layer took for an
+            // EtherType.
+            0x2000 => neighbor::cdp(b),
             _ => None,
         };
         let Some(n) = n else { return };
-        if mac[0] & 1 != 0 || !self.neighbors_seen.insert((mac, n.protocol)) {
+        if mac[0] & 1 != 0
+            || self
+                .neighbors_seen
+                .insert((mac, n.protocol), announcement(&n))
+                == Some(announcement(&n))
+        {
             return;
         }
         self.events.push(Event {
@@ -1290,11 +1299,15 @@ impl FlowOutput {
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
         let before = out.events.len();
         let mut nd_seen = hashbrown::HashSet::with_hasher(Hasher::default());
-        let mut neighbors_seen = hashbrown::HashSet::with_hasher(Hasher::default());
+        let mut neighbors_seen: HashMap<(Mac, &str), u64, Hasher> =
+            HashMap::with_hasher(Hasher::default());
         out.events.retain(|e| match &e.message {
             Message::Arp { mac, ip, .. } => arp_seen.insert((*mac, *ip)),
             Message::Ndp(m) => nd_seen.insert((m.kind, e.src, m.about())),
-            Message::Neighbor { mac, neighbor } => neighbors_seen.insert((*mac, neighbor.protocol)),
+            Message::Neighbor { mac, neighbor } => {
+                let a = announcement(neighbor);
+                neighbors_seen.insert((*mac, neighbor.protocol), a) != Some(a)
+            }
             _ => true,
         });
         out.stats.events -= (before - out.events.len()) as u64;
@@ -1325,6 +1338,20 @@ fn close(f: &mut Flow, out: &mut Vec<Event>) {
             message,
         });
     });
+}
+
+/// What an LLDP or CDP announcement says, but for its time to live (which counts down to a
+/// shutdown's 0), as a hash: a host's announcements are reported when it changes.
+fn announcement(n: &neighbor::Neighbor) -> u64 {
+    use std::hash::{Hash, Hasher as _};
+    // A hasher with fixed keys: the same announcement must hash the same in every table.
+    let mut h = std::hash::DefaultHasher::new();
+    neighbor::Neighbor {
+        ttl: None,
+        ..n.clone()
+    }
+    .hash(&mut h);
+    h.finish()
 }
 
 /// Reads an FTP control connection's packet for the data connection it may announce.

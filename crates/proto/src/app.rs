@@ -803,7 +803,7 @@ impl Order {
 /// A direction's TCP segments held past a gap: (sequence number, payload), and their bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Held {
-    segments: Vec<(u32, Box<[u8]>)>,
+    segments: Vec<(u32, HeldBytes)>,
     bytes: usize,
     /// The ports of the held segments' sender and receiver.
     ports: (u16, u16),
@@ -812,14 +812,52 @@ struct Held {
     gap: Option<(u32, u32)>,
 }
 
-/// Segments held past a gap in one direction before the gap is given up as lost by the capture.
-/// A sender retransmits a lost segment after three duplicate acknowledgements or a timeout, by
+/// Bytes held past a gap in one direction before the gap is given up as lost by the capture. A
+/// sender retransmits a lost segment after three duplicate acknowledgements or a timeout, by
 /// which time it may have sent the rest of its window: a new connection's initial window is ten
-/// segments (RFC 6928), so sixteen cover it with room for the acknowledgements' delay.
-const MAX_HELD: usize = 16;
-/// Bytes held past a gap in one direction: sixteen full-size Ethernet segments (a TLS
-/// certificate chain's flight), and no more, whatever the segments' sizes.
+/// segments (RFC 6928), and sixteen full-size Ethernet segments cover it with room for the
+/// acknowledgements' delay.
 const MAX_HELD_BYTES: usize = 16 * 1460;
+/// Segments held past a gap in one direction: the same window cut small (a sender that writes a
+/// few bytes at a time), each held segment costing its own allocation.
+const MAX_HELD: usize = 64;
+/// Bytes held past gaps by all the flows of one thread together: a capture that lost a segment
+/// in each of thousands of connections at once gives the newest gaps up rather than hold
+/// without bound (at most 64 MiB a thread, when a direction holds 23 KiB at most).
+const MAX_HELD_TOTAL: usize = 64 << 20;
+
+thread_local! {
+    /// Bytes of segments held past gaps by this thread's flows ([`HeldBytes`]).
+    static HELD_TOTAL: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A held segment's bytes, counted in this thread's [`HELD_TOTAL`] while they live.
+#[derive(Debug, PartialEq, Eq)]
+struct HeldBytes(Box<[u8]>);
+
+impl HeldBytes {
+    fn new(b: &[u8]) -> HeldBytes {
+        HELD_TOTAL.with(|t| t.set(t.get() + b.len()));
+        HeldBytes(b.into())
+    }
+
+    /// Whether `n` more bytes fit in this thread's budget.
+    fn room(n: usize) -> bool {
+        HELD_TOTAL.with(|t| t.get() + n <= MAX_HELD_TOTAL)
+    }
+}
+
+impl Clone for HeldBytes {
+    fn clone(&self) -> HeldBytes {
+        HeldBytes::new(&self.0)
+    }
+}
+
+impl Drop for HeldBytes {
+    fn drop(&mut self) {
+        HELD_TOTAL.with(|t| t.set(t.get().saturating_sub(self.0.len())));
+    }
+}
 
 /// The application usually found on a port (either side's).
 pub fn by_port(tcp: bool, a: u16, b: u16) -> App {
@@ -1602,11 +1640,12 @@ impl AppState {
             return f(self, &Packet { seq, ..*p });
         };
         // Past a gap the other side has acknowledged already: lost by the capture, nothing to
-        // wait for.
+        // wait for. So with this thread's budget for held bytes spent.
         let lost = self
             .order
             .acked(1 - dir)
-            .is_some_and(|a| (a.wrapping_sub(next) as i32) > 0);
+            .is_some_and(|a| (a.wrapping_sub(next) as i32) > 0)
+            || !HeldBytes::room(p.payload.len());
         if (seq.wrapping_sub(next) as i32) > 0 && lost {
             self.held.get_or_insert_with(Default::default)[dir].gap = Some((next, seq));
             self.deliver(dir, seq, p.payload, p, f);
@@ -1617,9 +1656,9 @@ impl AppState {
             if !h
                 .segments
                 .iter()
-                .any(|(s, b)| *s == seq && b.len() >= p.payload.len())
+                .any(|(s, b)| *s == seq && b.0.len() >= p.payload.len())
             {
-                h.segments.push((seq, p.payload.into()));
+                h.segments.push((seq, HeldBytes::new(p.payload)));
                 h.bytes += p.payload.len();
                 h.ports = (p.src_port, p.dst_port);
             }
@@ -1686,7 +1725,7 @@ impl AppState {
                 break;
             }
             let (seq, bytes) = h.segments.swap_remove(k);
-            h.bytes -= bytes.len();
+            h.bytes -= bytes.0.len();
             if (seq.wrapping_sub(next) as i32) > 0 {
                 h.gap = Some((next, seq));
             }
@@ -1700,7 +1739,7 @@ impl AppState {
                 syn: false,
                 ack: None,
             };
-            self.deliver(dir, seq, &bytes, &like, f);
+            self.deliver(dir, seq, &bytes.0, &like, f);
         }
         if self
             .held
@@ -2074,26 +2113,75 @@ impl AppState {
         }
     }
 
-    /// DNS over TCP: each message behind a 2-byte length, several per segment possible, and a
-    /// message longer than a segment (a large answer, the reason to use TCP) joined from the
-    /// in-order segments that carry it.
+    /// DNS over TCP: messages behind their 2-byte length, one after another, joined across
+    /// segments. The bytes come in the order of the stream (`in_order`); where the capture lost
+    /// some, the message they belonged to is skipped to its end by its length, and when the
+    /// boundaries themselves are lost nothing is read until a segment starts with a message
+    /// again (never a message made of the middle of another). Per direction, the join's `bytes`
+    /// are the start of a message whose end is to come, `next_seq` the stream's position after
+    /// the last byte read, `want` the bytes still to skip of a message the capture cut, and
+    /// `stalls` 1 while the boundaries are lost.
     fn dns_tcp(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
-        let mut join = self.tls[dir].take();
-        let joined: Vec<u8>;
-        let data: &[u8] = match join.as_mut() {
-            Some(j) => {
-                if p.seq != j.next_seq {
-                    // Out of order or retransmitted: only in-order bytes are joined.
-                    if !j.stalled(p.seq) {
-                        self.tls[dir] = join;
-                    }
-                    return;
+        // The first bytes read of a direction that the capture lost bytes of before them: no
+        // boundary is known.
+        let lost_before = self.held.as_ref().is_some_and(|h| h[dir].gap.is_some());
+        let mut j = self.tls[dir].take().unwrap_or_else(|| {
+            let mut j = Box::new(Join::new());
+            j.next_seq = p.seq;
+            j.stalls = u8::from(lost_before);
+            j
+        });
+        let ahead = p.seq.wrapping_sub(j.next_seq) as i32;
+        if ahead < 0 {
+            // The late bytes of a gap already given up: their message is gone.
+            self.tls[dir] = Some(j);
+            return;
+        }
+        if ahead > 0 {
+            let lost = ahead as usize;
+            if j.stalls == 0 && j.bytes.len() >= 2 {
+                // Lost inside the message being joined: skip to its end.
+                let total = 2 + usize::from(u16::from_be_bytes([j.bytes[0], j.bytes[1]]));
+                match total.checked_sub(j.bytes.len() + lost) {
+                    Some(left) => j.want = left,
+                    None => j.stalls = 1,
                 }
-                j.bytes.extend_from_slice(p.payload);
-                joined = std::mem::take(&mut j.bytes);
-                &joined
+            } else if j.stalls == 0 && j.bytes.is_empty() && lost <= j.want {
+                j.want -= lost;
+            } else {
+                j.stalls = 1;
             }
-            None => p.payload,
+            j.bytes.clear();
+        }
+        j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
+        let mut data = p.payload;
+        let skip = j.want.min(data.len());
+        data = &data[skip..];
+        j.want -= skip;
+        if j.stalls != 0 {
+            // Lost in step: a segment that starts with a message behind its length takes it up
+            // again, and so does a message after a segment of its length alone (clients often
+            // write the two bytes first).
+            let lone_length = j.bytes.len() == 2;
+            if data.len() >= 14 && dns::looks_like_dns(&data[2..]) {
+                j.bytes.clear();
+            } else if !(lone_length && dns::looks_like_dns(data)) {
+                j.bytes.clear();
+                if data.len() == 2 {
+                    j.bytes.extend_from_slice(data);
+                }
+                self.tls[dir] = Some(j);
+                return;
+            }
+            j.stalls = 0;
+        }
+        let joined: Vec<u8>;
+        let data: &[u8] = if j.bytes.is_empty() {
+            data
+        } else {
+            j.bytes.extend_from_slice(data);
+            joined = std::mem::take(&mut j.bytes);
+            &joined
         };
         let mut rest = data;
         while rest.len() >= 2 {
@@ -2107,14 +2195,18 @@ impl AppState {
             }
             rest = &rest[2 + n..];
         }
-        // The start of a message whose end is still to come (up to the largest a join holds).
-        if !rest.is_empty() && rest.len() <= MAX_JOIN {
-            let mut j = join.unwrap_or_else(|| Box::new(Join::new()));
-            j.bytes.clear();
-            j.bytes.extend_from_slice(rest);
-            j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
-            self.tls[dir] = Some(j);
+        // The start of a message whose end is still to come: joined up to the largest a join
+        // holds, skipped past beyond that.
+        j.bytes.clear();
+        if rest.len() >= 2 {
+            let total = 2 + usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+            if total > MAX_JOIN {
+                j.want = total - rest.len();
+                rest = &[];
+            }
         }
+        j.bytes.extend_from_slice(rest);
+        self.tls[dir] = Some(j);
     }
 
     /// The client's first bytes through a proxy's tunnel (SOCKS, HTTP CONNECT): TLS is read
@@ -2992,6 +3084,75 @@ mod tests {
             "given up once the bound is reached"
         );
         assert_eq!(a.order.next(0), Some(100 + 1460 * (MAX_HELD as u32 + 1)));
+    }
+
+    #[test]
+    fn dns_over_tcp_skips_a_message_the_capture_cut_and_invents_none() {
+        // A query for a long name, behind its length, then a query for "a".
+        let mut long = vec![0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for _ in 0..3 {
+            long.push(50);
+            long.extend_from_slice(&[b'x'; 50]);
+        }
+        long.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let short = [0, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1];
+        let mut stream = Vec::new();
+        for m in [&long[..], &short[..]] {
+            stream.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            stream.extend_from_slice(m);
+        }
+        let split = 2 + long.len();
+        let seg = |from: usize, to: usize, ack: Option<u32>| Packet {
+            payload: &stream[from..to],
+            tcp: true,
+            src_port: 50000,
+            dst_port: 53,
+            from_client: true,
+            seq: 1 + from as u32,
+            syn: false,
+            ack,
+        };
+        let names = |a: &mut AppState, p: &Packet<'_>, out: &mut Vec<String>| {
+            a.inspect(p, &mut |_, m| {
+                if let Message::Dns(d) = m {
+                    out.extend(d.questions.iter().map(|q| q.name.clone()));
+                }
+            })
+        };
+        let server_ack = |ack: u32| Packet {
+            payload: &[],
+            tcp: true,
+            src_port: 53,
+            dst_port: 50000,
+            from_client: false,
+            seq: 1,
+            syn: false,
+            ack: Some(ack),
+        };
+        let syn = Packet {
+            syn: true,
+            seq: 0,
+            ..seg(0, 0, None)
+        };
+        // The long query's middle (bytes 60..120) never reaches the capture; the server
+        // acknowledges past it.
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        names(&mut a, &syn, &mut got);
+        names(&mut a, &seg(0, 60, None), &mut got);
+        names(&mut a, &seg(120, split, None), &mut got);
+        names(&mut a, &server_ack(1 + split as u32), &mut got);
+        names(&mut a, &seg(split, stream.len(), None), &mut got);
+        assert_eq!(got, ["a"], "the cut message skipped, the next one read");
+        // Its first bytes never reach the capture: nothing is read from its middle; the next
+        // message, which starts a segment, is.
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        names(&mut a, &syn, &mut got);
+        names(&mut a, &seg(40, split, None), &mut got);
+        names(&mut a, &server_ack(1 + split as u32), &mut got);
+        names(&mut a, &seg(split, stream.len(), None), &mut got);
+        assert_eq!(got, ["a"]);
     }
 
     #[test]

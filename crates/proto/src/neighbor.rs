@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 /// One announcement.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Neighbor {
     /// "lldp" or "cdp".
     pub protocol: &'static str,
@@ -27,17 +27,36 @@ pub struct Neighbor {
     pub addresses: Vec<IpAddr>,
     /// Seconds a receiver keeps what it said (0: the sender is shutting down).
     pub ttl: Option<u16>,
+    /// LLDP-MED's device type: 1 to 3 endpoint classes I to III (III: a communication device,
+    /// an IP phone), 4 a network connectivity device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub med_class: Option<u8>,
 }
 
-/// Longest text kept from one field.
+impl Neighbor {
+    /// What LLDP-MED's device type says, in words.
+    pub fn med_class_name(&self) -> Option<&'static str> {
+        Some(match self.med_class? {
+            1 => "class I (generic endpoint)",
+            2 => "class II (media endpoint)",
+            3 => "class III (communication device)",
+            4 => "network connectivity",
+            _ => return None,
+        })
+    }
+}
+
+/// Longest text kept from one field, in characters.
 const MAX_TEXT: usize = 256;
 /// Most management addresses kept from one announcement.
 const MAX_ADDRESSES: usize = 8;
 
 /// A field's text: printable, trimmed, bounded; None when nothing is left.
 fn text(b: &[u8]) -> Option<String> {
-    let s: String = String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT)])
+    // Cut by characters, not bytes: a cut inside one would show as U+FFFD.
+    let s: String = String::from_utf8_lossy(b)
         .chars()
+        .take(MAX_TEXT)
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -120,8 +139,11 @@ pub fn lldp(b: &[u8]) -> Option<Neighbor> {
                     }
                 }
             }
-            // LLDP-MED inventory (TIA-1057, OUI 00-12-bb): the maker (9) and the model (10).
+            // LLDP-MED (TIA-1057, OUI 00-12-bb): its device type (1), and from its inventory the
+            // maker (9) and the model (10).
             127 if len > 4 && v[..3] == [0x00, 0x12, 0xbb] => match v[3] {
+                // LLDP-MED capabilities: what it can do (2 bytes), then its device type.
+                1 if len >= 7 => n.med_class = Some(v[6]),
                 9 => maker = text(&v[4..]),
                 10 => model = text(&v[4..]),
                 _ => {}
