@@ -437,6 +437,10 @@ const MAX_JOIN: usize = 32 << 10;
 /// Payload packets per direction that content detection looks at.
 const CONTENT_TRIES: u16 = 4;
 
+/// HTTP messages read from one segment (pipelined requests, their responses): a bound on the
+/// reader's recursion whatever the segment holds.
+const MAX_PIPELINED: u8 = 32;
+
 /// Payload packets a cleartext login is followed for.
 const LOGIN_PACKETS: u16 = 400;
 
@@ -2309,6 +2313,12 @@ impl AppState {
 
     /// Reads HTTP heads, joining a head split over several segments.
     fn http(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message)) {
+        self.http_at(p, dir, emit, 0);
+    }
+
+    /// [`AppState::http`], for a segment whose first `depth` messages were read already (several
+    /// pipelined requests, or their responses, in one segment).
+    fn http_at(&mut self, p: &Packet<'_>, dir: usize, emit: &mut dyn FnMut(Message), depth: u8) {
         if let Some(b) = self.body[dir].as_mut() {
             // Body bytes count in any order (segments come out of order); retransmissions once.
             let off = u64::from(p.seq.wrapping_sub(b.start));
@@ -2358,7 +2368,7 @@ impl AppState {
                 self.tls[dir].take().map(|j| j.bytes)
             }
             None => {
-                if !http::looks_like_http(p.payload) {
+                if !http::looks_like_http(p.payload) && !http::may_start_http(p.payload) {
                     return;
                 }
                 if !has_head_end(p.payload) && p.payload.len() < MAX_HEAD {
@@ -2408,6 +2418,24 @@ impl AppState {
         }
         if body_here >= length {
             emit(message);
+            // Pipelined: the segment goes on with the next message, read as a segment of its own
+            // (its last bytes; a bounded number of them).
+            let extra = (body_here - length) as usize;
+            let rest = &head[head.len() - extra..];
+            if extra > 0
+                && depth < MAX_PIPELINED
+                && (http::looks_like_http(rest) || http::may_start_http(rest))
+            {
+                let q = Packet {
+                    payload: rest,
+                    seq: p
+                        .seq
+                        .wrapping_add(p.payload.len() as u32)
+                        .wrapping_sub(extra as u32),
+                    ..*p
+                };
+                self.http_at(&q, dir, emit, depth + 1);
+            }
         } else {
             // The body starts where the head ends, in the sequence space of this segment.
             let start = p
@@ -3034,6 +3062,24 @@ mod tests {
         // A retransmission of the whole is not read again.
         requests(&mut a, &http_seg(head, true, 101, None), &mut got);
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_method_sent_alone_and_pipelined_requests_are_read() {
+        // A client that writes its method in a segment of its own, then the rest.
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        requests(&mut a, &http_seg(b"POST", true, 1, None), &mut got);
+        let rest = b" /api/push HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok";
+        requests(&mut a, &http_seg(rest, true, 5, None), &mut got);
+        assert_eq!(got, [("/api/push".into(), true)]);
+        // Three requests in one segment (pipelining), the second with a body.
+        let three = b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPUT /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\n\r\n";
+        let mut a = AppState::default();
+        let mut got = Vec::new();
+        requests(&mut a, &http_seg(three, true, 1, None), &mut got);
+        let uris: Vec<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(uris, ["/1", "/2", "/3"]);
     }
 
     #[test]

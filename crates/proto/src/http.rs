@@ -458,22 +458,30 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
     })
 }
 
+/// The starts of HTTP/1 request lines and status lines that [`looks_like_http`] knows.
+const STARTS: [&[u8]; 12] = [
+    b"GET ",
+    b"POST ",
+    b"PUT ",
+    b"HEAD ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+    b"CONNECT ",
+    b"HTTP/1.",
+    b"NOTIFY ",
+    b"M-SEARCH ",
+    b"SUBSCRIBE ",
+];
+
+/// True when `b`, shorter than any of them, is the beginning of a request line or status line
+/// (a client that writes its method first, in a segment of its own: `GET`, then the rest).
+pub fn may_start_http(b: &[u8]) -> bool {
+    !b.is_empty() && STARTS.iter().any(|s| b.len() < s.len() && s.starts_with(b))
+}
+
 /// True when `b` starts like an HTTP/1 request line or status line.
 pub fn looks_like_http(b: &[u8]) -> bool {
-    const STARTS: [&[u8]; 12] = [
-        b"GET ",
-        b"POST ",
-        b"PUT ",
-        b"HEAD ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-        b"HTTP/1.",
-        b"NOTIFY ",
-        b"M-SEARCH ",
-        b"SUBSCRIBE ",
-    ];
     if !STARTS.iter().any(|s| b.starts_with(s)) {
         return false;
     }
