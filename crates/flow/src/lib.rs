@@ -903,12 +903,8 @@ impl FlowTable {
             _ => None,
         };
         let Some(n) = n else { return };
-        if mac[0] & 1 != 0
-            || self
-                .neighbors_seen
-                .insert((mac, n.protocol), announcement(&n))
-                == Some(announcement(&n))
-        {
+        let said = announcement(&n);
+        if mac[0] & 1 != 0 || self.neighbors_seen.insert((mac, n.protocol), said) == Some(said) {
             return;
         }
         self.events.push(Event {
@@ -1346,11 +1342,28 @@ fn announcement(n: &neighbor::Neighbor) -> u64 {
     use std::hash::{Hash, Hasher as _};
     // A hasher with fixed keys: the same announcement must hash the same in every table.
     let mut h = std::hash::DefaultHasher::new();
-    neighbor::Neighbor {
-        ttl: None,
-        ..n.clone()
-    }
-    .hash(&mut h);
+    let neighbor::Neighbor {
+        protocol,
+        name,
+        description,
+        platform,
+        port,
+        capabilities,
+        addresses,
+        ttl: _,
+        med_class,
+    } = n;
+    (
+        protocol,
+        name,
+        description,
+        platform,
+        port,
+        capabilities,
+        addresses,
+        med_class,
+    )
+        .hash(&mut h);
     h.finish()
 }
 

@@ -383,7 +383,7 @@ pub enum Message {
     /// What a client asked a SOCKS proxy to reach.
     SocksRequest(Box<socks::Request>),
     /// What a host announced about itself by LLDP or CDP, from the MAC it sent from (reported
-    /// once per MAC and protocol).
+    /// once per MAC and protocol, and again when it changes).
     Neighbor {
         mac: [u8; 6],
         neighbor: Box<crate::neighbor::Neighbor>,
@@ -804,16 +804,22 @@ impl Order {
     }
 }
 
-/// A direction's TCP segments held past a gap: (sequence number, payload), and their bytes.
+/// A direction's TCP segments held past a gap: (sequence number, payload).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Held {
     segments: Vec<(u32, HeldBytes)>,
-    bytes: usize,
     /// The ports of the held segments' sender and receiver.
     ports: (u16, u16),
     /// The latest gap given up on (its first byte and the byte after it): bytes that may yet
     /// come, late ([`AppState::late`]).
     gap: Option<(u32, u32)>,
+}
+
+impl Held {
+    /// The bytes held.
+    fn bytes(&self) -> usize {
+        self.segments.iter().map(|(_, b)| b.0.len()).sum()
+    }
 }
 
 /// Bytes held past a gap in one direction before the gap is given up as lost by the capture. A
@@ -1663,10 +1669,9 @@ impl AppState {
                 .any(|(s, b)| *s == seq && b.0.len() >= p.payload.len())
             {
                 h.segments.push((seq, HeldBytes::new(p.payload)));
-                h.bytes += p.payload.len();
                 h.ports = (p.src_port, p.dst_port);
             }
-            if h.segments.len() > MAX_HELD || h.bytes > MAX_HELD_BYTES {
+            if h.segments.len() > MAX_HELD || h.bytes() > MAX_HELD_BYTES {
                 self.release(dir, true, f);
             }
         } else {
@@ -1729,7 +1734,6 @@ impl AppState {
                 break;
             }
             let (seq, bytes) = h.segments.swap_remove(k);
-            h.bytes -= bytes.0.len();
             if (seq.wrapping_sub(next) as i32) > 0 {
                 h.gap = Some((next, seq));
             }
@@ -3013,18 +3017,29 @@ mod tests {
         assert!(a.tls_seen[1]);
     }
 
-    /// A segment of an HTTP flow (client 40000 to server 80).
-    fn http_seg(payload: &[u8], from_client: bool, seq: u32, ack: Option<u32>) -> Packet<'_> {
+    /// A segment of a TCP flow from client port 40000 to server port `server`.
+    fn tcp_seg(
+        server: u16,
+        payload: &[u8],
+        from_client: bool,
+        seq: u32,
+        ack: Option<u32>,
+    ) -> Packet<'_> {
         Packet {
             payload,
             tcp: true,
-            src_port: if from_client { 40000 } else { 80 },
-            dst_port: if from_client { 80 } else { 40000 },
+            src_port: if from_client { 40000 } else { server },
+            dst_port: if from_client { server } else { 40000 },
             from_client,
             seq,
             syn: false,
             ack,
         }
+    }
+
+    /// A segment of an HTTP flow (client 40000 to server 80).
+    fn http_seg(payload: &[u8], from_client: bool, seq: u32, ack: Option<u32>) -> Packet<'_> {
+        tcp_seg(80, payload, from_client, seq, ack)
     }
 
     /// The URIs of the requests read, and whether the client sent each message.
@@ -3122,7 +3137,7 @@ mod tests {
                 &http_seg(&big, true, 100 + 1460 * k, None),
                 &mut got,
             );
-            let h = a.held.as_ref().map_or(0, |h| h[0].bytes);
+            let h = a.held.as_ref().map_or(0, |h| h[0].bytes());
             assert!(h <= MAX_HELD_BYTES, "{h} bytes held");
         }
         assert!(
@@ -3148,15 +3163,8 @@ mod tests {
             stream.extend_from_slice(m);
         }
         let split = 2 + long.len();
-        let seg = |from: usize, to: usize, ack: Option<u32>| Packet {
-            payload: &stream[from..to],
-            tcp: true,
-            src_port: 50000,
-            dst_port: 53,
-            from_client: true,
-            seq: 1 + from as u32,
-            syn: false,
-            ack,
+        let seg = |from: usize, to: usize, ack: Option<u32>| {
+            tcp_seg(53, &stream[from..to], true, 1 + from as u32, ack)
         };
         let names = |a: &mut AppState, p: &Packet<'_>, out: &mut Vec<String>| {
             a.inspect(p, &mut |_, m| {
@@ -3165,16 +3173,7 @@ mod tests {
                 }
             })
         };
-        let server_ack = |ack: u32| Packet {
-            payload: &[],
-            tcp: true,
-            src_port: 53,
-            dst_port: 50000,
-            from_client: false,
-            seq: 1,
-            syn: false,
-            ack: Some(ack),
-        };
+        let server_ack = |ack: u32| tcp_seg(53, &[], false, 1, Some(ack));
         let syn = Packet {
             syn: true,
             seq: 0,
