@@ -5,7 +5,7 @@
 
 use iotscope_proto::app::{AppState, Packet};
 use iotscope_proto::{
-    cert, dhcp, dns, ftp, http, iot, ldap, ndp, neighbor, ntp, quic, remote, snmp, tftp, tls, vpn,
+    cert, coap, dhcp, dns, ftp, http, iot, ldap, ndp, neighbor, ntp, quic, remote, snmp, tftp, tls, vpn,
     wsd,
 };
 use libfuzzer_sys::fuzz_target;
@@ -85,6 +85,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = quic::open_initials(body, &mut |_, _| {});
     let _ = iot::mqtt_connect(body);
     let _ = iot::mqtt_connack(body);
+    let _ = coap::parse(body).map(|m| (m.target(), m.lwm2m_endpoint().is_some()));
     let _ = iot::ubnt_discovery(body);
     let _ = iot::nat_pmp(body);
     let _ = iot::netbios_datagram(body);

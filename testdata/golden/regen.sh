@@ -33,10 +33,13 @@
 #   ssdp.tsv       udp.port 1900. tshark has no NT/ST/USN/NTS fields: they are in http.unknown_header
 #                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
 #                  protocol field (prints "ssdp").
+#   neighbor.tsv, coap.tsv: kept only for captures that have such frames.
 #   neighbor.tsv   lldp || cdp: names, descriptions, CDP platform, management addresses (CDP's are
 #                  in cdp.nrgyz.ip_address and cdp.nrgyz.ipv6_address in 4.0, whatever TLV holds
 #                  them), enabled capabilities (LLDP) and capabilities (CDP) as bit masks
 #   ntp.tsv        ntp
+#   coap.tsv       coap (coap.opt.uri_path once per Uri-Path option;
+#                  coap.opt.uri_port is read whatever its length, which RFC 7252 limits to 2 bytes)
 #   protocols.tsv  every frame: frame.protocols, the dissector stack (eth:ethertype:ip:udp:dns ...)
 # ndpi_flows.txt   ndpiReader (nDPI 4.2) -q -v 2 -w: the test-result format (no timings), summary plus
 #                  one line per flow with its detected protocol, host/SNI, JA3 etc.
@@ -115,6 +118,12 @@ for f in "${files[@]}"; do
     cdp.nrgyz.ip_address cdp.nrgyz.ipv6_address lldp.tlv.enable_system_cap cdp.capabilities
   tsv "$out/ntp.tsv" "ntp" , frame.number ntp.flags.vn ntp.flags.mode ntp.stratum ntp.refid
   tsv "$out/protocols.tsv" "" , frame.number frame.protocols
+  tsv "$out/coap.tsv" "coap" , frame.number coap.type coap.code coap.mid coap.opt.uri_host \
+    coap.opt.uri_port coap.opt.uri_path coap.opt.uri_query coap.opt.ctype coap.opt.observe
+  # Kept only where the capture has any.
+  for t in neighbor coap; do
+    if [ "$(wc -l < "$out/$t.tsv")" -le 1 ]; then rm "$out/$t.tsv"; fi
+  done
 
   ndpiReader -i "$f" -q -v 2 -w "$out/ndpi_flows.txt" > /dev/null 2>&1 || true
 done

@@ -1202,6 +1202,15 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     d.claim("mqtt-client-id", &c.client_id, e.frame);
                 }
             }
+            // The endpoint name an LwM2M client registers with its server under (its serial
+            // number, IMEI or model and number).
+            Message::Coap(c) if e.from_client => {
+                if let Some(ep) = c.lwm2m_endpoint() {
+                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                        d.claim("lwm2m-endpoint", ep, e.frame);
+                    }
+                }
+            }
             // What a host announces itself as over WS-Discovery (not what a search looks for).
             Message::Wsd(w) if w.announces() => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {

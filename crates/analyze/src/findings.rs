@@ -2554,6 +2554,16 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 {
                     acc.fact("login", "anonymous (no account's password)");
                 }
+                // What a CoAP client asks its server for, and the name an LwM2M client
+                // registers under (often its serial number or IMEI), readable on the way.
+                Message::Coap(c) if e.from_client => {
+                    if let Some(m) = c.method {
+                        acc.fact("requests", format!("{m} {}", c.target()));
+                    }
+                    if let Some(ep) = c.lwm2m_endpoint() {
+                        acc.fact("registers as", ep);
+                    }
+                }
                 _ => {}
             }
         }
@@ -2756,6 +2766,12 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
             Message::HttpResponse(r) if !e.from_client && !f.app.proxied() => {
                 if let Some(s) = &r.server {
                     acc.fact("server software", s.as_str());
+                }
+            }
+            // What CoAP clients ask the device for.
+            Message::Coap(c) if e.from_client => {
+                if let Some(m) = c.method {
+                    acc.fact("requests", format!("{m} {}", c.target()));
                 }
             }
             // A proxy: the hosts its clients asked it to reach (a SOCKS 4 request is read

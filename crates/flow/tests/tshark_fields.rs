@@ -695,6 +695,56 @@ fn parsers_agree_with_tshark_fields() {
             t.eq(&what, ours.unwrap_or_default(), theirs);
         }
 
+        // CoAP: every message but the empty ones (bare acknowledgements, resets, pings), which
+        // iotscope does not report. tshark reads a Uri-Port of any length; RFC 7252 allows 2 bytes.
+        let text = iotscope_testdata::golden_if_any(&cap, "coap.tsv").unwrap_or_default();
+        for (frame, row) in tsv_text(&text) {
+            if row["coap.code"] == "0" {
+                continue;
+            }
+            let what = format!("{name} frame {frame} coap");
+            let Some(m) = messages(&ev, frame).find_map(|m| match m {
+                Message::Coap(c) => Some(c),
+                _ => None,
+            }) else {
+                t.eq(&what, vec![], vec!["a CoAP message".into()]);
+                continue;
+            };
+            let (class, detail) = m.code.split_once('.').unwrap();
+            let code = class.parse::<u32>().unwrap() * 32 + detail.parse::<u32>().unwrap();
+            let kind = ["CON", "NON", "ACK", "RST"]
+                .iter()
+                .position(|k| *k == m.msg_type)
+                .unwrap();
+            let port = row["coap.opt.uri_port"]
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p <= 0xffff);
+            t.eq(
+                &what,
+                vec![
+                    kind.to_string(),
+                    code.to_string(),
+                    m.message_id.to_string(),
+                    m.uri_host.clone().unwrap_or_default(),
+                    m.uri_port.map(|p| p.to_string()).unwrap_or_default(),
+                    m.path.trim_start_matches('/').replace('/', ","),
+                    m.query.join(","),
+                    m.observe.map(|o| o.to_string()).unwrap_or_default(),
+                ],
+                vec![
+                    row["coap.type"].clone(),
+                    row["coap.code"].clone(),
+                    row["coap.mid"].clone(),
+                    row["coap.opt.uri_host"].clone(),
+                    port.map(|p| p.to_string()).unwrap_or_default(),
+                    row["coap.opt.uri_path"].clone(),
+                    row["coap.opt.uri_query"].clone(),
+                    row["coap.opt.observe"].clone(),
+                ],
+            );
+        }
+
         for (frame, row) in tsv(&cap, "ssdp.tsv") {
             let what = format!("{name} frame {frame} ssdp");
             let server = messages(&ev, frame).find_map(|m| match m {

@@ -605,6 +605,25 @@ fn describe(m: &Message) -> (&'static str, String, String) {
                 format!("stratum {} ref {}", n.stratum, n.reference)
             },
         ),
+        Message::Coap(c) => (
+            if c.is_request() {
+                "coap-request"
+            } else {
+                "coap-response"
+            },
+            match c.method {
+                Some(m) => format!("{} {m} {}", c.msg_type, c.target()),
+                None => format!("{} {}", c.msg_type, c.code),
+            },
+            present([
+                c.uri_host.as_ref().map(|h| format!("host={h}")),
+                c.uri_port.map(|p| format!("port={p}")),
+                c.proxy_uri.as_ref().map(|u| format!("proxy-uri={u}")),
+                c.content_format.map(|f| format!("format={f}")),
+                c.observe.map(|o| format!("observe={o}")),
+                (c.payload_len > 0).then(|| format!("payload={}", c.payload_len)),
+            ]),
+        ),
         Message::MqttConnAck(code) => (
             "mqtt-connack",
             if *code == 0 {

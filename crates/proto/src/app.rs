@@ -363,6 +363,8 @@ pub enum Message {
     Tftp(Box<tftp::TftpRequest>),
     /// An MQTT broker's answer to CONNECT: its return code (0 accepted the client).
     MqttConnAck(u8),
+    /// A CoAP request or response (not the bare acknowledgements, resets and pings).
+    Coap(Box<crate::coap::Coap>),
     /// An SNMP message (a community is never kept, only whether one was sent).
     Snmp(Box<snmp::Snmp>),
     /// The security types a VNC server offers, or the one its client chose.
@@ -1910,6 +1912,12 @@ impl AppState {
                     emit(Message::HttpResponse(Box::new(r)));
                 }
                 return;
+            }
+            App::Coap if !p.tcp => {
+                if let Some(m) = crate::coap::parse(p.payload).filter(|m| m.code != "0.00") {
+                    self.by = By::Both;
+                    emit(Message::Coap(Box::new(m)));
+                }
             }
             App::Ntp => {
                 if let Some(n) = ntp::parse(p.payload) {

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cert;
+pub mod coap;
 pub mod dhcp;
 pub mod dns;
 pub mod ftp;

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.17";
+pub const SCHEMA_VERSION: &str = "1.18";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;

@@ -2519,6 +2519,36 @@ fn coap_acknowledgements_are_no_heartbeat() {
     assert_eq!(p.len(), 1);
     assert_eq!(fact(p[0].1, "period"), "4.01 s");
     assert_eq!(fact(p[0].1, "service"), "udp/5683 coap");
+    // What the client asked the server for (tshark: coap.code 1 and 3 in frames 12 to 94,
+    // coap.opt.uri_path_recon), each once; the multicast discovery has no server.
+    let server = holding(&r, "192.168.18.50");
+    let exposed = findings_of(server, FindingId::ExposedService);
+    assert_eq!(exposed.len(), 1);
+    assert_eq!(
+        fact(exposed[0], "requests"),
+        "GET /.well-known/core, GET /example_data, GET /time, PUT /example_data"
+    );
+}
+
+/// CoAP requests to a public server (nDPI's coap_mqtt.pcap, whose client is named local with
+/// `--local`): an unsafe-protocol finding says what was asked.
+#[test]
+fn coap_requests_to_the_internet_are_said() {
+    let local = Local::new(&["2001:da8::/32".into()]).unwrap();
+    let read = run(&[capture("nDPI__coap_mqtt.pcap")], &Options::for_analysis());
+    let r = iotscope_report::from_run(&read, &local, None, Default::default());
+    let coap: Vec<_> = of(&r, FindingId::UnsafeProtocol)
+        .into_iter()
+        .filter(|(_, f)| f.subject.contains("coap"))
+        .collect();
+    assert_eq!(coap.len(), 1);
+    let f = coap[0].1;
+    assert_eq!(f.subject, "uses coap to 2001:620:8:35d9::10");
+    // tshark: the four methods to /, then a GET whose Uri-Query is "=\xff" (facts show four).
+    assert_eq!(
+        fact(f, "requests"),
+        "DELETE /, GET /, GET /?=\u{fffd}, POST /, and 1 more"
+    );
 }
 
 /// MQTT 3.1, 3.1.1 and 5 logins in clear to mosquitto with a password file, one with a wrong
