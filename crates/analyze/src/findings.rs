@@ -487,6 +487,22 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
                  certificate either, and shows an old TLS library.",
             )
         }
+        FindingId::CleartextCredentials
+            if facts.iter().any(|f| f.label == "password")
+                && facts
+                    .iter()
+                    .filter(|f| f.label == "password")
+                    .all(|f| f.value == DIGEST) =>
+        {
+            Some(
+                "A login crossed the network unencrypted. The password itself did not: the \
+                 device sent a hash or an encryption of it (D-Link's HNAP, for one, answers the \
+                 server's challenge with one). But whoever sees the exchange can try passwords \
+                 against it offline until one gives the same value, which finds a short or \
+                 common password quickly, and a digest sent without a fresh challenge can be \
+                 sent again to log in.",
+            )
+        }
         FindingId::Tunnel
             if facts
                 .iter()
@@ -1007,7 +1023,28 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         {
             acc.fact("period", b.every());
         }
-        let acc = out.get(FindingId::Periodic, dev, &subject, Severity::Info);
+        // A steady beat to an address the device never looked up, in a protocol nothing here
+        // reads, is what a bot's command channel looks like (and what some vendors' clouds do):
+        // worth a look, where a beat to a named cloud in a known protocol is only a habit.
+        let bare = !b.destination.named
+            && b.destination
+                .name
+                .parse::<IpAddr>()
+                .is_ok_and(|a| is_unicast(a) && !i.local.contains(&a));
+        let hidden = bare && b.destination.service.ends_with(" unknown");
+        let sev = if hidden {
+            Severity::Low
+        } else {
+            Severity::Info
+        };
+        let acc = out.get(FindingId::Periodic, dev, &subject, sev);
+        acc.raise(sev);
+        if hidden {
+            acc.fact(
+                "why it stands out",
+                "an address never looked up, a protocol iotscope cannot read",
+            );
+        }
         acc.count += b.beats as u64;
         for f in &b.frames {
             acc.at(b.first, b.last, *f);
@@ -1502,8 +1539,11 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
         acc.fact("protocol", protocol.as_str())
             .fact("method", method.as_str());
         // SNMP v1 and v2c name no user: the community string is the whole credential.
+        // A password field of a request body without a user field beside it (a new password
+        // set) names no user, which is not a login without one.
+        let body_only = protocol == "http" && !is_header_login(&method) && user.is_none();
         let user = user.unwrap_or_else(|| "(none)".into());
-        if protocol != "snmp" {
+        if protocol != "snmp" && !body_only {
             acc.fact("user", user.as_str());
         }
         // A server that refused the login (a wrong password, or one no longer valid) still saw
@@ -1539,6 +1579,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             match (password, protocol == "http" && !is_header_login(&method)) {
                 // A web application may hash or encrypt a password field itself (D-Link's HNAP
                 // answers a challenge): what crossed can still be replayed or cracked offline.
+                (true, true) if method.contains(iotscope_proto::login::AS_DIGEST) => DIGEST,
                 (true, true) => "sent in clear in a form field (not shown; even hashed by the application, a value in clear can be cracked offline)",
                 (true, false) => "sent in clear (not shown)",
                 (false, _) => "not seen",
@@ -1605,13 +1646,20 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             }
         }
     }
-    // A login without a password proves less.
+    // A login without a password proves less, and so does one whose password went only as a
+    // digest (it can be replayed, and a weak password guessed from it, but it is not read).
     for ((id, _, _), acc) in out.map.iter_mut() {
-        if *id == FindingId::CleartextCredentials && acc.values("password") == ["not seen"] {
+        if *id == FindingId::CleartextCredentials
+            && matches!(acc.values("password").as_slice(), ["not seen"] | [DIGEST])
+        {
             acc.severity = Severity::Medium;
         }
     }
 }
+
+/// The `password` fact of an HTTP login whose password field held a hex digest.
+const DIGEST: &str = "sent as a hash or an encryption of it (not shown): whoever sees it can \
+     replay it, and a weak password can be found from it offline";
 
 /// Different credentials (user and password) one client tries on one server, most refused,
 /// from which it is password guessing, not a mistyped password or two, nor a saved password

@@ -550,9 +550,14 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
     emit(Message::Login(Box::new(Login {
         protocol: "http".into(),
         method: format!(
-            "{kind} {} {} {}",
+            "{kind} {} {}{} {}",
             if names.len() == 1 { "field" } else { "fields" },
             names.join(", "),
+            if login::is_hex_digest(value) {
+                format!(" {}", login::AS_DIGEST)
+            } else {
+                String::new()
+            },
             login::IN_REQUEST_BODY
         ),
         user,

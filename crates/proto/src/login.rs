@@ -28,6 +28,16 @@ pub struct Login {
 /// the request body`), as against an Authorization header's (`Basic`).
 pub const IN_REQUEST_BODY: &str = "in the request body";
 
+/// Said in a body login's method when the password field held 32 hex digits or more: a hash or
+/// an encryption of the password (D-Link's HNAP answers its challenge with an HMAC, and sends a
+/// new password AES-encrypted), not the password itself.
+pub const AS_DIGEST: &str = "(a hex digest)";
+
+/// A value written as a digest: 32 hex digits or more (MD5's length and up), an even number.
+pub fn is_hex_digest(v: &[u8]) -> bool {
+    v.len() >= 32 && v.len() % 2 == 0 && v.iter().all(u8::is_ascii_hexdigit)
+}
+
 /// A keyed fingerprint of secret bytes ([`Login::secret`]): FNV-1a, then this run's random key.
 pub fn fingerprint(b: &[u8]) -> u64 {
     keyed(b.iter().fold(FNV_START, |h, c| fnv(h, *c)))

@@ -1143,6 +1143,14 @@ fn compromise_sign(f: &FindingReport) -> bool {
         || relays(f)
 }
 
+/// A channel an infected device is commanded through: a steady heartbeat to an address it
+/// never looked up in a protocol nothing reads (the periodic findings raised above info), or
+/// IRC, the command channel of many IoT bots.
+fn command_channel(f: &FindingReport) -> bool {
+    f.id == FindingId::Periodic && f.severity >= Severity::Low
+        || f.id == FindingId::UnsafeProtocol && f.subject.starts_with("uses irc ")
+}
+
 /// A proxy service that clients on the internet used to reach other hosts: what
 /// residential-proxy malware makes of a camera or a router.
 fn relays(f: &FindingReport) -> bool {
@@ -1189,10 +1197,15 @@ fn weakness(f: &FindingReport) -> String {
                     fact("user")
                 );
             }
-            format!(
-                "it sends {article} {name} login in clear (user {})",
-                fact("user")
-            )
+            let how = if fact("password").starts_with("sent as a hash") {
+                "whose password goes as a digest anyone on the path can replay"
+            } else {
+                "in clear"
+            };
+            match fact("user").as_str() {
+                "" => format!("it sends {article} {name} login {how}"),
+                user => format!("it sends {article} {name} login {how} (user {user})"),
+            }
         }
         FindingId::UnsafeProtocol => format!("it {}", f.subject),
         FindingId::Scan => format!("it scans {}", f.summary),
@@ -1294,6 +1307,18 @@ fn weakness(f: &FindingReport) -> String {
                 }
             }
             format!("Since the baseline report: {}.", parts.join("; "))
+        }
+        // (Only a beat that stands out is more than a note: see the finding.)
+        FindingId::Periodic => {
+            let every = match fact("period") {
+                p if p.is_empty() => String::new(),
+                p => format!(" every {p}"),
+            };
+            format!(
+                "it sends a steady heartbeat{every} to {}, an address it never looked up, in a \
+                 protocol iotscope cannot read",
+                f.subject
+            )
         }
         FindingId::Vpn => {
             let kind = fact("vpn");
@@ -1651,8 +1676,16 @@ fn verdict(
         ));
     }
     // What an infected device does is no weakness of its own: said apart, first.
-    let (signs, rest): (Vec<&FindingReport>, Vec<&FindingReport>) =
+    let (mut signs, mut rest): (Vec<&FindingReport>, Vec<&FindingReport>) =
         findings.iter().partition(|f| compromise_sign(f));
+    // On a device that shows them, its heartbeats to bare addresses and its IRC sessions are
+    // the likely command channels: told with the signs, not as weaknesses of their own.
+    if !signs.is_empty() {
+        let (channels, others): (Vec<&FindingReport>, Vec<&FindingReport>) =
+            rest.into_iter().partition(|f| command_channel(f));
+        signs.extend(channels);
+        rest = others;
+    }
     let signs = weaknesses(&signs);
     if !signs.is_empty() {
         s.push(format!("Signs of compromise: {}.", signs.join("; ")));

@@ -358,6 +358,8 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
                     | "also new"
                     | "destinations not seen again"
                     | "new device"
+                    | "password"
+                    | "why it stands out"
             ) {
                 wrap(&line, 34 + fact.label.chars().count(), 32)
             } else {
