@@ -126,6 +126,10 @@ pub struct LocationCheck {
     /// Distance from the site to the nearest town of the registered country.
     pub country_km: f64,
     pub edge: bool,
+    /// The registered country, when the round trip ruled it out and it was taken from the
+    /// endpoint's place ([`place_by_round_trips`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered: Option<String>,
 }
 
 /// The flow's server answered: for TCP a SYN/ACK, data back, or, for a connection opened before
@@ -632,6 +636,7 @@ pub fn endpoints_named(
                 max_km,
                 country_km,
                 edge: country_km > max_km,
+                registered: None,
             });
         }
     }
@@ -644,6 +649,123 @@ pub fn endpoints_named(
             .then((b.bytes_up + b.bytes_down).cmp(&(a.bytes_up + a.bytes_down)))
     });
     take_in_order(v, order)
+}
+
+/// Round trips all below this (milliseconds, 1 000 km) are taken for a proxy's
+/// ([`place_by_round_trips`]).
+const PROXY_RTT_MS: f64 = 10.0;
+
+/// Where the capture was taken, as the round trips of its TCP handshakes tell it, and the
+/// endpoints whose registered country that rules out (a CDN edge or an anycast address nearer
+/// than its registry says) marked so: their `location` says why, and their country is dropped.
+///
+/// The site is voted on by the endpoints of networks that sit where they are registered: not a
+/// CDN's nor a network that serves from edges everywhere (Google, Akamai...), whose addresses
+/// answer from near the user whatever their registry says; when fewer than two such endpoints
+/// were measured, by all of them. Each country a voter is registered in is a candidate; a voter
+/// contradicts a candidate when its country lies farther from it than light in fibre goes in
+/// its round trip. The site is the candidate with the fewest contradictions, and every measured
+/// endpoint that contradicts it (each of them, where several tie) is marked. Nothing is marked
+/// when the site leaves more than half of the voters contradicting it, or would mark more than
+/// half of the endpoints: round trips that no single place explains are not distances (a proxy
+/// answering every handshake itself, a capture of several sites). Returns the site (or the tied
+/// ones, joined by "/") when there were two candidates or more.
+pub fn place_by_round_trips(v: &mut [Endpoint]) -> Option<String> {
+    let geo = Geo::get();
+    // (index, round trip, country, votes)
+    let measured: Vec<(usize, f64, String, bool)> = v
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.place.anycast && e.location.is_none())
+        .filter_map(|(k, e)| {
+            let votes = e.cdn().is_none() && !iotscope_intel::is_edge_network(e.place.asn);
+            Some((k, e.rtt_ms?, e.place.country.clone()?, votes))
+        })
+        .collect();
+    let mut measured = measured;
+    if measured.iter().filter(|m| m.3).count() < 2 {
+        // Only edges: they vote together, when there are enough of them for a majority to
+        // mean something.
+        if measured.len() < 5 {
+            return None;
+        }
+        for m in &mut measured {
+            m.3 = true;
+        }
+    }
+    // Every server answered within a few milliseconds: a proxy near the capture that answers
+    // handshakes itself (a mobile operator's, a company's) is likelier than every server having
+    // an edge next door, and its round trips say nothing of the servers'.
+    if measured.iter().all(|m| m.1 < PROXY_RTT_MS) {
+        return None;
+    }
+    let candidates: BTreeSet<&str> = measured.iter().map(|m| m.2.as_str()).collect();
+    let voters = measured.iter().filter(|m| m.3).count();
+    if candidates.len() < 2 {
+        return None;
+    }
+    let mut km: HashMap<(String, String), Option<f64>> = HashMap::new();
+    let mut contradicts = |site: &str, rtt: f64, cc: &str| -> Option<f64> {
+        let d = *km
+            .entry((site.to_string(), cc.to_string()))
+            .or_insert_with(|| geo.min_km_between(site, cc));
+        d.filter(|d| *d > rtt * KM_PER_RTT_MS)
+    };
+    let mut scored: Vec<(usize, &str)> = candidates
+        .iter()
+        .map(|&c| {
+            let n = measured
+                .iter()
+                .filter(|m| m.3 && contradicts(c, m.1, &m.2).is_some())
+                .count();
+            (n, c)
+        })
+        .collect();
+    scored.sort();
+    let fewest = scored.first()?.0;
+    if fewest * 2 > voters {
+        return None;
+    }
+    let sites: Vec<&str> = scored
+        .iter()
+        .take_while(|(n, _)| *n == fewest)
+        .map(|(_, c)| *c)
+        .collect();
+    let site = sites.join("/");
+    let mut marks: Vec<(usize, LocationCheck)> = Vec::new();
+    for (k, rtt, cc, _) in &measured {
+        let mut nearest: Option<f64> = None;
+        for s in &sites {
+            match contradicts(s, *rtt, cc) {
+                Some(d) => nearest = Some(nearest.map_or(d, |n: f64| n.min(d))),
+                None => {
+                    nearest = None;
+                    break;
+                }
+            }
+        }
+        if let Some(country_km) = nearest {
+            marks.push((
+                *k,
+                LocationCheck {
+                    rtt_ms: *rtt,
+                    max_km: rtt * KM_PER_RTT_MS,
+                    country_km,
+                    edge: true,
+                    registered: Some(cc.clone()),
+                },
+            ));
+        }
+    }
+    if marks.len() * 2 > measured.len() {
+        return None;
+    }
+    for (k, check) in marks {
+        let e = &mut v[k];
+        e.location = Some(check);
+        e.place.country = None;
+    }
+    Some(site)
 }
 
 /// The items of `v` at the indexes `order` gives, in that order (each index once).

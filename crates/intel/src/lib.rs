@@ -185,6 +185,20 @@ fn within(name: &str, domain: &str) -> bool {
 /// Networks that announce their addresses from everywhere (anycast): Cloudflare and Fastly.
 const ANYCAST_ASNS: [u32; 3] = [13335, 209242, 54113];
 
+/// Networks that serve their content from edges in most countries, whatever country the
+/// registries give their addresses: Google's front ends and YouTube (not Google Cloud, whose
+/// regions are places), Meta, Microsoft's edge network (not Azure's regions), Apple, Akamai,
+/// Edgio (Limelight, Edgecast), CDN77 and Netflix's caches. Where such an address answered from
+/// says little of where the capture was taken.
+const EDGE_ASNS: [u32; 14] = [
+    15169, 36040, 32934, 8068, 714, 6185, 20940, 16625, 12222, 21342, 22822, 15133, 60068, 2906,
+];
+
+/// Whether the network holding an address serves from edges everywhere ([`EDGE_ASNS`]).
+pub fn is_edge_network(asn: Option<u32>) -> bool {
+    asn.is_some_and(|n| EDGE_ASNS.contains(&n))
+}
+
 /// CDNs recognised from a CNAME suffix.
 pub fn cdn_of_name(name: &str) -> Option<&'static str> {
     const SUFFIXES: [(&str, &str); 9] = [
@@ -635,7 +649,14 @@ pub const KM_PER_RTT_MS: f64 = 100.0;
 /// Towns of each country, for distance bounds.
 pub struct Geo {
     towns: HashMap<String, Vec<(f64, f64)>>,
+    /// The same on a grid of one degree (each cell once): a few hundred points for a large
+    /// country instead of thousands, for bounds between two countries.
+    cells: HashMap<String, Vec<(f64, f64)>>,
 }
+
+/// How far a town can be from the centre of its cell of one degree: half a degree of latitude
+/// and of longitude, 79 km at most.
+const CELL_SLACK_KM: f64 = 79.0;
 
 impl Geo {
     pub fn get() -> &'static Geo {
@@ -651,8 +672,34 @@ impl Geo {
                     towns.entry(cc.to_string()).or_default().push((lat, lon));
                 }
             }
-            Geo { towns }
+            let cells = towns
+                .iter()
+                .map(|(cc, t)| {
+                    let mut c: Vec<(f64, f64)> =
+                        t.iter().map(|(a, b)| (a.round(), b.round())).collect();
+                    c.sort_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
+                    c.dedup();
+                    (cc.clone(), c)
+                })
+                .collect();
+            Geo { towns, cells }
         })
+    }
+
+    /// A lower bound of the distance (km) between any town of country `a` and any town of `b`
+    /// (0 for one country). None when either is unknown to the data.
+    pub fn min_km_between(&self, a: &str, b: &str) -> Option<f64> {
+        let (x, y) = (self.cells.get(a)?, self.cells.get(b)?);
+        if a == b {
+            return Some(0.0);
+        }
+        let mut best = f64::MAX;
+        for p in x {
+            for q in y {
+                best = best.min(haversine(*p, *q));
+            }
+        }
+        Some((best - 2.0 * CELL_SLACK_KM).max(0.0))
     }
 
     /// A lower bound of the distance (km) from the site to anywhere in country `cc`: the distance

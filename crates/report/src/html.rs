@@ -722,10 +722,11 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
              <td class=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             esc(&e.name),
             if place.is_empty() { "?".into() } else { place.join("<br>") },
-            esc(match (&e.country, e.anycast) {
-                (Some(c), _) => c.as_str(),
-                (None, true) => "anycast",
-                (None, false) => "?",
+            esc(&match (&e.country, e.anycast, &e.nearer_than) {
+                (Some(c), _, _) => c.clone(),
+                (None, true, _) => "anycast".into(),
+                (None, false, Some(c)) => format!("a nearer edge, not {c}"),
+                (None, false, None) => "?".into(),
             }),
             how.join("<br>"),
             if e.encrypted { "yes" } else { "no" },

@@ -267,6 +267,11 @@ pub struct EndpointReport {
     pub country: Option<String>,
     /// The address is anycast (served from many places): `country` is then empty.
     pub anycast: bool,
+    /// The country the registry names for the address, when the capture's own round trips rule
+    /// it out (the server answered too fast to be there: a CDN edge nearer than that):
+    /// `country` is then empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearer_than: Option<String>,
     /// "tcp/443 tls", "udp/123 ntp".
     pub services: Vec<String>,
     /// TLS versions agreed ("TLS 1.3").
@@ -407,7 +412,9 @@ pub fn build(i: &Input) -> Report {
             namer.resolve_through(*a, &via, Some(router));
         }
     }
-    let eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
+    let mut eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
+    // A registered country the capture's own round trips rule out is dropped (a CDN edge).
+    endpoints::place_by_round_trips(&mut eps);
     // What each flow named its server (several names can share an address).
     let flow_names: HashMap<u64, &str> = i
         .flows
@@ -734,6 +741,7 @@ fn device_report(
             cdn: e.cdn(),
             country: e.place.country.clone(),
             anycast: e.place.anycast,
+            nearer_than: e.location.as_ref().and_then(|l| l.registered.clone()),
             services: Vec::new(),
             tls: Vec::new(),
             encrypted: false,

@@ -450,10 +450,12 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             }
         }
         // The country survives a long organisation name: the name is shortened, not it.
-        let country = match (&e.country, e.anycast) {
-            (Some(c), _) => c.as_str(),
-            (None, true) => "anycast",
-            (None, false) => "?",
+        let edge = e.nearer_than.as_ref().map(|c| format!("edge, not {c}"));
+        let country = match (&e.country, e.anycast, &edge) {
+            (Some(c), _, _) => c.as_str(),
+            (None, true, _) => "anycast",
+            (None, false, Some(x)) => x.as_str(),
+            (None, false, None) => "?",
         };
         let who = if place.is_empty() {
             "?".to_string()

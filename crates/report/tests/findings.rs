@@ -3825,3 +3825,52 @@ fn an_http_head_cut_by_a_gap_keeps_its_whole_lines() {
     assert_eq!(http.len(), 1);
     assert_eq!(http[0].1.subject, "localhost");
 }
+
+/// A server that answered faster than light could come back from the country its registry
+/// names is a nearer edge: that country is dropped, and said (`nearer_than`). The site is voted
+/// on by the servers of networks that sit where they are registered. The Hue bridge's capture:
+/// Rackspace in GB answers in 14 and 15 ms, Google's bridge.meethue.com ("US") in 37 ms, and
+/// the nearest US town is over 4 000 km from any British one. The iPhone's: only Apple and
+/// Akamai servers, which vote together; Akamai's "AR", "BR" and "JP" answer in 34-38 ms, as its
+/// "NL" and "IT" do.
+#[test]
+fn countries_the_round_trips_rule_out_are_dropped() {
+    let edges = |file: &str| -> Vec<(String, String)> {
+        let r = report(capture(file));
+        r.devices
+            .iter()
+            .flat_map(|d| &d.endpoints)
+            .filter_map(|e| {
+                assert!(e.nearer_than.is_none() || e.country.is_none(), "{e:?}");
+                Some((e.name.clone(), e.nearer_than.clone()?))
+            })
+            .collect()
+    };
+    assert_eq!(
+        edges("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"),
+        [("bridge.meethue.com".to_string(), "US".to_string())]
+    );
+    let hue = report(capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"));
+    assert!(!hue.network.countries.iter().any(|c| c == "US"));
+    let ruled_out: BTreeSet<String> = edges("nDPI__iphone.pcap")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(
+        ruled_out,
+        BTreeSet::from(["AR", "BR", "JP", "US"].map(String::from))
+    );
+    let iphone = report(capture("nDPI__iphone.pcap"));
+    for kept in ["NL", "IT"] {
+        assert!(iphone.network.countries.iter().any(|c| c == kept), "{kept}");
+    }
+    // Captures whose servers all fit one place, or that measured no round trip, keep every
+    // registered country.
+    for file in [
+        "IoTSentinel__Aria__Setup-C-1-STA.pcap",
+        "IoTSentinel__D-LinkCam__Setup-A-2-STA.pcap",
+        "nDPI__nest_log_sink.pcap",
+    ] {
+        assert!(edges(file).is_empty(), "{file}");
+    }
+}
