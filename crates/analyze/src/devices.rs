@@ -1225,6 +1225,17 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
             }
+            // A NAT-PMP or PCP answer comes from the gateway that maps its public ports.
+            Message::NatPmp(n) if n.response && !e.from_client => {
+                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    let what = if n.pcp {
+                        "answers PCP"
+                    } else {
+                        "answers NAT-PMP"
+                    };
+                    d.claim("nat-pmp-server", what, e.frame);
+                }
+            }
             // A Ubiquiti device's own announcement or answer: its name and model.
             Message::Ubnt(u) if !u.search => {
                 if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {

@@ -767,6 +767,18 @@ struct Index<'a> {
     /// The busiest name of each (device address, its MAC, server address): where the endpoints
     /// count a flow that named nothing itself ([`crate::endpoints::busiest_by_address`]).
     endpoint_name: HashMap<(IpAddr, Option<Mac>, IpAddr), &'a str>,
+    /// URLs hosts announced to the whole link (WS-Discovery's XAddrs, SSDP's LOCATION): the
+    /// host and the path, which are public, whatever identifier the path holds.
+    announced: HashSet<(IpAddr, &'a str)>,
+}
+
+/// The host (an address) and path of an `http://` URL, without a trailing `/`.
+fn url_host_path(url: &str) -> Option<(IpAddr, &str)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = crate::endpoints::host_of(authority);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    Some((host.parse().ok()?, path.trim_end_matches('/')))
 }
 
 impl<'a> Index<'a> {
@@ -810,10 +822,31 @@ impl<'a> Index<'a> {
         .into_iter()
         .filter_map(|(key, k)| Some((key, i.endpoints[k].name.as_deref()?)))
         .collect();
+        let mut announced = HashSet::new();
+        for e in i.events {
+            match &e.message {
+                Message::Wsd(w) if w.announces() => {
+                    announced.extend(w.xaddrs.iter().filter_map(|x| url_host_path(x)));
+                }
+                Message::HttpRequest(r) => {
+                    if let Some(l) = r.ssdp.as_ref().and_then(|s| s.location.as_deref()) {
+                        announced.extend(url_host_path(l));
+                    }
+                }
+                Message::HttpResponse(r) => {
+                    if let Some(l) = r.ssdp.as_ref().and_then(|s| s.location.as_deref()) {
+                        announced.extend(url_host_path(l));
+                    }
+                }
+                _ => {}
+            }
+        }
+        announced.retain(|(_, p)| !p.is_empty());
         Index {
             device_of,
             name_of,
             events_of,
+            announced,
             flow_of,
             named_memo: RefCell::default(),
             described_memo: RefCell::default(),
@@ -1049,10 +1082,13 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         for f in &b.frames {
             acc.at(b.first, b.last, *f);
         }
-        let beats = if b.within {
-            "packets inside one connection"
-        } else {
-            "a new connection each time"
+        // UDP has no connections: its beats are datagrams of one flow, or new exchanges.
+        let udp = b.destination.service.starts_with("udp");
+        let beats = match (b.within, udp) {
+            (true, false) => "packets inside one connection",
+            (true, true) => "datagrams on one flow",
+            (false, false) => "a new connection each time",
+            (false, true) => "a new exchange each time",
         };
         // Inside one connection only its total is known: the handshake and the close are
         // shared out over the beats, so it is an average, and says so.
@@ -2341,7 +2377,20 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                         acc.fact("hosts through the proxy", h.as_str());
                     }
                 }
-                let (uri, secret) = mask_path_secrets(&r.uri);
+                // A path the server announced to the whole link (its WS-Discovery or UPnP
+                // address) holds a public identifier, not a key.
+                let path = r.uri.split('?').next().unwrap_or("").trim_end_matches('/');
+                let public = ix.announced.iter().any(|(a, p)| {
+                    *a == v.s
+                        && path
+                            .strip_prefix(p)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                });
+                let (uri, secret) = if public {
+                    (r.uri.clone(), false)
+                } else {
+                    mask_path_secrets(&r.uri)
+                };
                 acc.fact("requests", format!("{} {uri}", r.method));
                 // An OCSP request in the path is the certificate's serial, not a key.
                 if secret && !is_ocsp_get(r.uri.split('?').next().unwrap_or("")) {
@@ -2786,9 +2835,9 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
         return;
     }
     let from_internet = !i.local.contains(&v.c);
-    // The network's resolver answering the LAN is doing its job, and so is the same host
-    // serving the LAN its time (routers run both).
-    let resolving = matches!(v.app, App::Dns | App::Ntp) && resolvers.contains(&v.s);
+    // The network's resolver answering the LAN is doing its job, and a host serving the LAN
+    // its time is too, whether or not it was recognised as the router (routers run both).
+    let resolving = v.app == App::Ntp || v.app == App::Dns && resolvers.contains(&v.s);
     let sev = if from_internet {
         Severity::High
     } else if resolving {

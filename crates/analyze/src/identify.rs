@@ -28,6 +28,7 @@ pub enum Kind {
     Nas,
     Phone,
     Computer,
+    GameConsole,
     RouterAp,
     /// A smart-home device of a vendor or platform that makes many kinds (Tuya, Nest, eQ-3),
     /// its exact kind not known.
@@ -53,6 +54,7 @@ impl Kind {
             Kind::Nas => "nas",
             Kind::Phone => "phone",
             Kind::Computer => "computer",
+            Kind::GameConsole => "game console",
             Kind::RouterAp => "router/ap",
             Kind::SmartHome => "smart-home device",
             Kind::Unknown => "unknown",
@@ -133,6 +135,9 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // A host that speaks a routing protocol (BGP, OSPF, a redundancy group's VRRP or HSRP),
     // and a redundancy group's shared address.
     ("routing-protocol", Prefix(""), RouterAp, High),
+    // Only the gateway answers NAT-PMP and PCP (RFC 6886, RFC 6887): it maps its own public
+    // ports.
+    ("nat-pmp-server", Prefix(""), RouterAp, High),
     // SSDP device types (UPnP forum and vendor namespaces).
     (
         "ssdp-type",
@@ -281,6 +286,14 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     // TP-Link's managed switches name themselves by model (TL-SG108E, TL-SG116E).
     ("hostname", Prefix("tl-sg"), RouterAp, Medium),
     ("hostname", Contains("macbook"), Computer, Medium),
+    // Laptop lines that name their owners' machines (Fujitsu's LIFEBOOK, Lenovo's ThinkPad),
+    // and a virtual machine's default name (Ubuntu's installer under QEMU: "…-QEMU-Virtual-
+    // Machine").
+    ("hostname", Contains("lifebook"), Computer, Medium),
+    ("hostname", Contains("thinkpad"), Computer, Medium),
+    ("hostname", Contains("virtual-machine"), Computer, Medium),
+    ("hostname", Contains("xbox"), GameConsole, Medium),
+    ("hostname", Prefix("nintendo"), GameConsole, Medium),
     ("hostname", Contains("imac"), Computer, Medium),
     // A HomeKit accessory's own category (HAP specification, accessory categories). A bridge
     // (2) bridges anything (the Hue bridge says 2): the weakest word.
@@ -418,6 +431,18 @@ const RULES: &[(&str, Match, Kind, Confidence)] = &[
     ("vendor", Prefix("sonos"), SpeakerAssistant, Medium),
     ("vendor", Prefix("roku"), TvStreamer, Medium),
     ("vendor", Prefix("raspberry pi"), Computer, Medium),
+    // Cameras and recorders only (an NVR is told apart by nothing here).
+    ("vendor", Prefix("hangzhou hikvision"), Camera, Medium),
+    ("vendor", Prefix("prama hikvision"), Camera, Medium),
+    ("vendor", Prefix("zhejiang dahua"), Camera, Medium),
+    // Consoles and their controllers' adapters.
+    ("vendor", Prefix("nintendo"), GameConsole, Medium),
+    (
+        "vendor",
+        Prefix("sony interactive entertainment"),
+        GameConsole,
+        Medium,
+    ),
     // Smart-home vendors of many kinds of device (thermostats, cameras, plugs, sensors).
     ("vendor", Prefix("nest labs"), SmartHome, Medium),
     ("vendor", Prefix("eq-3"), SmartHome, Medium),
@@ -633,6 +658,33 @@ mod tests {
             (SpeakerAssistant, Some(Low))
         );
         assert_eq!(kind_of(&[("contacts", "www.yamaha.com")]).0, Unknown);
+    }
+
+    #[test]
+    fn consoles_cameras_laptops_and_virtual_machines_by_maker_and_name() {
+        // Values as outside captures show them: nDPI's nintendo capture (the console's MAC
+        // vendor), Hikvision MACs, nDPI's 1kxun (NetBIOS "SANJI-LIFEBOOK-LH531") and Zeek's mdns
+        // ("JOHANNA-QEMU-VIRTUAL-MACHINE.local").
+        assert_eq!(
+            kind_of(&[("vendor", "Nintendo Co.,Ltd")]),
+            (GameConsole, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("vendor", "Hangzhou Hikvision Digital Technology Co.,Ltd.")]),
+            (Camera, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("nbns-name", "SANJI-LIFEBOOK-LH531")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("mdns-name", "JOHANNA-QEMU-VIRTUAL-MACHINE.local")]),
+            (Computer, Some(Medium))
+        );
+        assert_eq!(
+            kind_of(&[("hostname", "XboxOne")]),
+            (GameConsole, Some(Medium))
+        );
     }
 
     #[test]

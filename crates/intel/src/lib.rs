@@ -406,7 +406,9 @@ pub fn looks_like_doh(name: &str) -> bool {
 /// Hosts whose only job is to tell a device whether it is online (captive-portal and
 /// connectivity probes of the major platforms).
 /// (`clients1.google.com` is not one: it also serves OCSP and other Google services.)
-const CONNECTIVITY_HOSTS: [&str; 11] = [
+/// `check.googlezip.net` is Chrome's data-saver proxy check (`GET /connect`).
+const CONNECTIVITY_HOSTS: [&str; 12] = [
+    "check.googlezip.net",
     "connectivitycheck.gstatic.com",
     "connectivitycheck.android.com",
     "clients3.google.com",

@@ -1609,7 +1609,7 @@ fn verdict(
         // Anycast destinations have no country: say so rather than "in 0 countries".
         let anycast = endpoints.iter().filter(|e| e.anycast).count();
         let place = match (countries.len(), anycast) {
-            (0, 0) => " in no known country".to_string(),
+            (0, 0) => ", whose country is not known".to_string(),
             (0, _) => " (anycast, served from many places)".to_string(),
             (n, a) => format!(
                 " in {n} countr{} ({}){}",

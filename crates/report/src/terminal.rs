@@ -246,7 +246,7 @@ pub fn render(r: &Report) -> String {
             plural(n.endpoints, "address", "addresses"),
             // Anycast addresses, and addresses the offline tables do not place, have none.
             if n.countries.is_empty() {
-                "in no known country".to_string()
+                "of unknown country".to_string()
             } else {
                 format!("in {}", plural(n.countries.len(), "country", "countries"))
             },

@@ -296,6 +296,13 @@ fn nat_pmp_port_mapping_requests() {
         "{}",
         dev.verdict.text
     );
+    // Only a gateway answers NAT-PMP (frame 8's granted mapping came from 10.99.0.1).
+    let gw = holding(&r, "10.99.0.1");
+    assert_eq!(gw.kind, "router/ap");
+    assert_eq!(
+        gw.because.as_deref(),
+        Some("nat-pmp-server=answers NAT-PMP")
+    );
 }
 
 #[test]
@@ -1814,7 +1821,7 @@ fn scans_of_ports_and_of_hosts() {
     assert!(
         d.verdict
             .text
-            .contains("talks to 1 destination in no known country"),
+            .contains("talks to 1 destination, whose country is not known"),
         "{}",
         d.verdict.text
     );
@@ -2452,6 +2459,15 @@ fn ws_discovery_says_what_a_host_is() {
     let subjects: Vec<&str> = exposed.iter().map(|(_, f)| f.subject.as_str()).collect();
     assert_eq!(subjects, ["tcp/5357 http"]);
     assert!(host.verdict.text.contains("it uses wsd (multicast)"));
+    // The metadata request's path is the UUID the host announced in its XAddrs to the whole
+    // link (tshark: the XAddrs element of frame 1, http.request.uri of frame 20): no key.
+    let http = of(&r, FindingId::CleartextHttp);
+    assert_eq!(http.len(), 1);
+    assert_eq!(
+        fact(http[0].1, "requests"),
+        "POST /48814ecb-8769-5531-a104-c977449c77ec"
+    );
+    assert_eq!(fact(http[0].1, "keys in URLs"), "");
 }
 
 /// A smart plug on a LAN behind a router (record.sh in testdata/recorded/home): it takes its
@@ -3873,4 +3889,18 @@ fn countries_the_round_trips_rule_out_are_dropped() {
     ] {
         assert!(edges(file).is_empty(), "{file}");
     }
+}
+
+/// chronyd on the router serving the LAN its time (record.sh in testdata/recorded/home): time
+/// for the LAN is a note, whether or not the host was recognised as the router.
+#[test]
+fn a_time_server_for_the_lan_is_a_note() {
+    let r = report(recorded("home/ntp.pcap"));
+    let ntp: Vec<&FindingReport> = of(&r, FindingId::ExposedService)
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.subject == "udp/123 ntp")
+        .collect();
+    assert!(!ntp.is_empty());
+    assert!(ntp.iter().all(|f| f.severity == Severity::Info), "{ntp:?}");
 }
