@@ -482,9 +482,12 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
                 .any(|f| f.label == "problems" && f.value.contains("certificate"));
             (!certificate).then_some(
                 "The connection is encrypted, but with an obsolete version of TLS (1.0 and 1.1 \
-                 have known weaknesses and get no fixes), or without the name of the server it \
-                 wants (SNI): a client that names no server often checks no name in the \
-                 certificate either, and shows an old TLS library.",
+                 have known weaknesses and get no fixes), with a weak cipher suite (RC4 and 3DES \
+                 can be attacked, export-grade keys and anonymous or NULL suites protect \
+                 nothing), or without the name of the server it wants (SNI): a client that names \
+                 no server often checks no name in the certificate either, and shows an old TLS \
+                 library. Where the server chose the old version or suite, the server is the one \
+                 to fix.",
             )
         }
         FindingId::CleartextCredentials
@@ -3703,6 +3706,8 @@ fn tls_checks(
     // The frames that show the problems (the hello, the certificate), 1-based: the evidence.
     let mut frames: Vec<u64> = Vec::new();
     let mut hello_frame = None;
+    // The best version the client's hello offered.
+    let mut offered: Option<u16> = None;
     for e in ix.events(f) {
         let before = problems.len();
         match &e.message {
@@ -3722,6 +3727,9 @@ fn tls_checks(
                 // version after an attempt at the client's best failed: it says what the client
                 // fell back to, not the most it can do (the version agreed, if any, is below).
                 let fallback = h.ciphers.contains(&tls::FALLBACK_SCSV);
+                if best != 0 && !fallback {
+                    offered = Some(best);
+                }
                 if tls::tls_equivalent(best) < 0x0303 && best != 0 && !fallback {
                     problems.push((
                         Severity::Medium,
@@ -3736,7 +3744,29 @@ fn tls_checks(
                     h.version
                 };
                 if tls::tls_equivalent(v) < 0x0303 {
-                    problems.push((Severity::Medium, format!("{} agreed", tls_version(v))));
+                    // The server's choice, when the client offered better: the server is the
+                    // one to update.
+                    let chose = match offered {
+                        Some(best) if tls::tls_equivalent(best) > tls::tls_equivalent(v) => {
+                            format!(
+                                " (the server's choice: the client offered {})",
+                                tls_version(best)
+                            )
+                        }
+                        _ => String::new(),
+                    };
+                    problems.push((
+                        Severity::Medium,
+                        format!("{} agreed{chose}", tls_version(v)),
+                    ));
+                }
+                if let Some((broken, why)) = tls::weak_cipher(h.cipher) {
+                    let sev = if broken {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    };
+                    problems.push((sev, format!("weak cipher suite agreed: {why}")));
                 }
             }
             // The server's certificate; a client's (mutual TLS) is the device's own identity.

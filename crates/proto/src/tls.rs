@@ -50,6 +50,31 @@ pub struct ServerHello {
 /// than its best (RFC 7507's TLS_FALLBACK_SCSV).
 pub const FALLBACK_SCSV: u16 = 0x5600;
 
+/// What makes a cipher suite a server agreed to weak, if anything, and how badly: no
+/// encryption (NULL), no server authentication (anonymous key exchange), export-grade keys,
+/// single DES or RC2 (broken outright), RC4 (RFC 7465 forbids it) and 3DES (64-bit blocks,
+/// Sweet32), from tls-parser's table of IANA suites. `true` with the reason: broken outright.
+pub fn weak_cipher(id: u16) -> Option<(bool, String)> {
+    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherKx, TlsCipherSuite};
+    let c = TlsCipherSuite::from_id(id)?;
+    let why = |broken: bool, what: &str| Some((broken, format!("{what} ({})", c.name)));
+    if c.enc == TlsCipherEnc::Null {
+        return why(true, "no encryption");
+    }
+    if c.au == TlsCipherAu::Null && !matches!(c.kx, TlsCipherKx::Psk | TlsCipherKx::Tls13) {
+        return why(true, "no server authentication");
+    }
+    if c.name.contains("EXPORT") {
+        return why(true, "export-grade keys");
+    }
+    match c.enc {
+        TlsCipherEnc::Des | TlsCipherEnc::Rc2 => why(true, "a broken cipher"),
+        TlsCipherEnc::Rc4 => why(false, "RC4"),
+        TlsCipherEnc::TripleDes => why(false, "3DES"),
+        _ => None,
+    }
+}
+
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
 }

@@ -1469,7 +1469,7 @@ fn explanations_fit_the_finding() {
     let weak = of(&r, FindingId::TlsWeak);
     let (_, f) = weak
         .iter()
-        .find(|(_, f)| fact(f, "problems") == "TLS 1.0 agreed")
+        .find(|(_, f)| fact(f, "problems").starts_with("TLS 1.0 agreed (the server's choice"))
         .expect("TLS 1.0 to pitangui");
     let why = explanation_for(f.id, &f.subject, &f.facts).expect("no certificate problem");
     assert!(why.contains("obsolete version of TLS"));
@@ -3903,4 +3903,42 @@ fn a_time_server_for_the_lan_is_a_note() {
         .collect();
     assert!(!ntp.is_empty());
     assert!(ntp.iter().all(|f| f.severity == Severity::Info), "{ntp:?}");
+}
+
+/// Cipher suites the server agreed to that protect little: ja4plus's socks-https-example
+/// reaches www.example.com through a SOCKS proxy, and the server picks RC4 (tshark:
+/// tls.handshake.ciphersuite 0x0005 in the ServerHellos of frames 9, 39 and 72). In nDPI's
+/// alexa-app, TLS 1.0 was the server's choice where the client offered TLS 1.2 (frames 203,
+/// 227 and 233, tls.handshake.version 0x0301): the server is the one to fix.
+#[test]
+fn weak_cipher_suites_and_old_versions_the_server_chose() {
+    let r = report(capture("ja4plus__socks-https-example.pcap"));
+    let weak: Vec<&str> = of(&r, FindingId::TlsWeak)
+        .into_iter()
+        .map(|(_, f)| fact(f, "problems"))
+        .collect();
+    assert!(
+        weak.iter()
+            .any(|p| p.contains("weak cipher suite agreed: RC4 (TLS_RSA_WITH_RC4_128_SHA)")),
+        "{weak:?}"
+    );
+    let r = report(capture("nDPI__alexa-app.pcapng"));
+    let chosen = of(&r, FindingId::TlsWeak)
+        .into_iter()
+        .filter(|(_, f)| {
+            fact(f, "problems")
+                .contains("TLS 1.0 agreed (the server's choice: the client offered TLS 1.2)")
+        })
+        .count();
+    assert!(chosen >= 2, "{chosen}");
+    // No suite of the corpus's own captures is weak but those.
+    for path in captures() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == "ja4plus__socks-https-example.pcap" {
+            continue;
+        }
+        for (_, f) in of(&report(path.clone()), FindingId::TlsWeak) {
+            assert!(!fact(f, "problems").contains("cipher"), "{name}: {f:?}");
+        }
+    }
 }
