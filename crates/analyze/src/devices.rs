@@ -804,6 +804,12 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
                 continue;
             }
+            // IGMP from 0.0.0.0 is a switch's or a Linux bridge's own querier (queries, and
+            // Multicast Router Discovery on 224.0.0.106): the network's plumbing, no device. A
+            // host of the network shows up by its other traffic.
+            if unspecified && f.key.proto == 2 {
+                continue;
+            }
             // A side that sent nothing in this flow (a DHCP offer, a ping or an answer it never
             // returned) has no MAC of its own here: its address's station MAC elsewhere stands.
             let mac = f.mac[side as usize].or_else(|| {

@@ -17,7 +17,7 @@ use iotscope_analyze::identify::{identify, Kind};
 use iotscope_analyze::text::duration;
 use iotscope_flow::{Event, Flow, Side};
 use iotscope_intel::Intel;
-use iotscope_packet::{fmt_utc, ip_of, Nanos};
+use iotscope_packet::{fmt_utc, ip_of, tcp_flags, Nanos};
 use iotscope_proto::app::{App, Message};
 use serde::{Deserialize, Serialize};
 
@@ -1354,7 +1354,15 @@ fn receive_only(flows: &[Flow], local: &Local) -> (Vec<String>, u64) {
                 continue;
             }
             let other = ip_of(&f.key.end(side.other()).0);
+            // A server closing or resetting a connection opened before the capture began
+            // (its FINs, alerts and resets retried): the host left the network, a phone went
+            // to sleep; the capture may hold both directions all the same.
+            let theirs = f.tcp_flags[side.other() as usize];
+            let closing = f.key.proto == 6
+                && theirs & (tcp_flags::FIN | tcp_flags::RST) != 0
+                && theirs & tcp_flags::SYN == 0;
             if f.from(side.other()).payload_bytes > 0
+                && !closing
                 && local.contains(&ip)
                 && !(ip.is_multicast()
                     || ip.is_unspecified()

@@ -3436,8 +3436,15 @@ fn a_capture_of_one_direction_says_so() {
     assert!(!text.contains("No local device"), "{text}");
     // The HTML report says it too.
     assert!(iotscope_report::html::render(&r).contains("one direction only"));
-    // Hosts that also sent are not listed, whatever else they received.
-    for name in ["nDPI__iphone.pcap", "nDPI__teredo.pcap"] {
+    // Hosts that also sent are not listed, whatever else they received; nor is a host that
+    // left the network, whose servers were still closing its connections (nDPI's android:
+    // 192.168.2.17 only gets FIN retransmissions and TLS alerts from 17.248.176.75, tshark
+    // `ip.dst==192.168.2.17`).
+    for name in [
+        "nDPI__iphone.pcap",
+        "nDPI__teredo.pcap",
+        "nDPI__android.pcap",
+    ] {
         assert_eq!(
             report(capture(name)).network.receive_only_count,
             0,
@@ -3941,4 +3948,22 @@ fn weak_cipher_suites_and_old_versions_the_server_chose() {
             assert!(!fact(f, "problems").contains("cipher"), "{name}: {f:?}");
         }
     }
+}
+
+/// A Linux bridge's own IGMP frames from 0.0.0.0 (tshark: `ip.src==0.0.0.0 && igmp`, from
+/// 32:18:bb:d5:af:e8 in infected/download-cnc, a query from 06:6e:9b:68:d0:87 in home/mdns) are
+/// the network's plumbing: no device. The camera's own DHCP from 0.0.0.0 still makes it one.
+#[test]
+fn a_bridges_igmp_querier_is_no_device() {
+    let r = report(recorded("infected/download-cnc.pcap"));
+    assert!(r
+        .devices
+        .iter()
+        .all(|d| !d.id.contains("32:18:bb:d5:af:e8")));
+    with_mac(&r, "e0:50:8b:12:7f:2c");
+    let r = report(recorded("home/mdns.pcap"));
+    assert!(r
+        .devices
+        .iter()
+        .all(|d| !d.id.contains("06:6e:9b:68:d0:87")));
 }
