@@ -966,6 +966,33 @@ const MAX_PHRASES: usize = 4;
 
 /// The verdict's list of weaknesses: one phrase per kind of finding (low and above), the
 /// subjects of the same kind joined ("plain HTTP to a, b and c").
+/// Subjects that name one host by several addresses ("garden-cam (10.97.0.112)",
+/// "garden-cam (fe80::c256:e3ff:fe97:20)") said once: "garden-cam (10.97.0.112,
+/// fe80::c256:e3ff:fe97:20)". Others as they are, in their order.
+fn one_per_host<'s>(subjects: impl Iterator<Item = &'s str>) -> Vec<String> {
+    let mut out: Vec<(String, Vec<&str>)> = Vec::new();
+    for s in subjects {
+        match s.strip_suffix(')').and_then(|x| x.rsplit_once(" (")) {
+            Some((name, addr)) if addr.parse::<IpAddr>().is_ok() => {
+                match out.iter_mut().find(|(n, a)| n == name && !a.is_empty()) {
+                    Some((_, a)) => a.push(addr),
+                    None => out.push((name.to_string(), vec![addr])),
+                }
+            }
+            _ => out.push((s.to_string(), Vec::new())),
+        }
+    }
+    out.into_iter()
+        .map(|(n, a)| {
+            if a.is_empty() {
+                n
+            } else {
+                format!("{n} ({})", a.join(", "))
+            }
+        })
+        .collect()
+}
+
 fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
     // A service the device offers in an unsafe protocol ("offers tftp on udp/69") is said once:
     // its exposed-service finding ("udp/69 tftp") would say it again.
@@ -996,12 +1023,7 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
             .filter(|f| f.id == *id && f.severity >= Severity::Low)
             .copied()
             .collect();
-        let subjects = || {
-            and_list(
-                &same.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
-                4,
-            )
-        };
+        let subjects = || and_list(&one_per_host(same.iter().map(|f| f.subject.as_str())), 4);
         let phrase = match id {
             FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
             // The organisations last: their names may end in a full stop ("Co.,Ltd.").

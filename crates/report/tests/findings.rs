@@ -2692,6 +2692,24 @@ fn a_dual_stack_networks_own_prefix_is_not_the_internet() {
     for (_, f) in all(&r) {
         assert!(!f.subject.contains('['), "{}", f.subject);
     }
+    // The phone's verdict names the camera once, with the three addresses it reached it by.
+    let phone = r
+        .devices
+        .iter()
+        .find(|d| {
+            d.findings
+                .iter()
+                .any(|f| f.id == FindingId::CleartextHttp && f.subject.starts_with("garden-cam"))
+        })
+        .unwrap();
+    assert!(
+        phone.verdict.text.contains(
+            "it talks plain HTTP to garden-cam (10.97.0.112, fe80::c256:e3ff:fe97:20, \
+             2a02:8071:97:10:c256:e3ff:fe97:20)"
+        ),
+        "{}",
+        phone.verdict.text
+    );
     // One HTTPS rhythm of 21 beats across the plug's temporary addresses; the plain-HTTP
     // finding tells only its own (15 s) rhythm.
     let periodic = plug
