@@ -3908,6 +3908,18 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                         let none = PortMapping::default();
                         let m = r.port_mapping.as_deref().unwrap_or(&none);
                         acc.fact(label, mapping_text(label, m));
+                        // The router that said yes: its UPnP opens it to the internet at any
+                        // device's word.
+                        let said_yes = ix.events_of.get(&e.flow).is_some_and(|x| {
+                            x.iter().any(|a| {
+                                a.frame > e.frame
+                                    && matches!(&a.message,
+                                        Message::HttpResponse(h) if (200..300).contains(&h.status))
+                            })
+                        });
+                        if label == "opened" && said_yes {
+                            grants(ix, e, "UPnP", mapping_text(label, m), out);
+                        }
                     }
                     continue;
                 }
@@ -3993,6 +4005,28 @@ fn nat_pmp_request(
         remote_host: None,
     };
     acc.fact(label, mapping_text(label, &mapping));
+    if label == "opened" {
+        grants(ix, e, protocol, mapping_text(label, &mapping), out);
+    }
+}
+
+/// The router's side of a mapping it granted (`e` is the request): it opens ports to the
+/// internet for any device of the LAN that asks, which is what UPnP IGD and NAT-PMP are for, and
+/// what malware on one device uses to be reached.
+fn grants(ix: &Index, e: &Event, protocol: &str, mapping: String, out: &mut Findings) {
+    let Some(router) = ix.receiver(e) else { return };
+    let (first, last) = ix.span(e);
+    let acc = out.get(
+        FindingId::Upnp,
+        router,
+        "grants port mappings",
+        Severity::Medium,
+    );
+    acc.raise(Severity::Medium).at(first, last, e.frame + 1);
+    acc.count += 1;
+    acc.fact("protocol", protocol)
+        .fact("asked by", ip_of(&e.src).to_string())
+        .fact("opened", mapping);
 }
 
 /// A port mapping as the `upnp` finding tells it: `TCP 8080` when closed, `TCP 8080 →

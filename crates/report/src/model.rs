@@ -1262,6 +1262,10 @@ fn weakness(f: &FindingReport) -> String {
                 format!("it asks the router to open ports to it ({p})")
             }
             "announces" => "it announces itself over UPnP".into(),
+            "grants port mappings" => format!(
+                "it opens ports from the internet to any device that asks ({})",
+                fact("protocol")
+            ),
             _ => "it looks for a UPnP router".into(),
         },
         FindingId::CleartextHttp => format!("it talks plain HTTP to {}", f.subject),

@@ -269,10 +269,26 @@ fn upnp_port_mapping_requests() {
     assert_eq!(f.count, 2, "one mapping added, one deleted");
     assert!(u.iter().any(|(d, f)| f.subject == "looks for the router"
         && d.addresses.contains(&"10.99.0.2".to_string())));
-    // The router announces itself.
+    // The router announces itself, and said yes to the mapping (tshark: the 200 OK to frame
+    // 136's AddPortMapping): it opens its ports at any device's word.
     assert!(u
         .iter()
         .any(|(d, f)| f.subject == "announces" && d.addresses.contains(&"10.99.0.1".to_string())));
+    let (router, grants) = u
+        .iter()
+        .find(|(_, f)| f.subject == "grants port mappings")
+        .expect("the router's side");
+    assert!(router.addresses.contains(&"10.99.0.1".to_string()));
+    assert_eq!(grants.severity, Severity::Medium);
+    assert_eq!(fact(grants, "asked by"), "10.99.0.2");
+    assert_eq!(
+        fact(grants, "opened"),
+        "TCP 8080 → 10.99.0.2:8080, until removed"
+    );
+    assert!(router
+        .verdict
+        .text
+        .contains("it opens ports from the internet to any device that asks (UPnP)"));
 }
 
 #[test]
@@ -280,11 +296,13 @@ fn nat_pmp_port_mapping_requests() {
     // natpmpc asks miniupnpd for its public address, maps udp/8081 for an hour (granted,
     // frame 8), then removes the mapping (lifetime 0).
     let r = report(recorded("natpmp.pcap"));
-    let u = of(&r, FindingId::Upnp);
+    let u: Vec<_> = of(&r, FindingId::Upnp)
+        .into_iter()
+        .filter(|(_, f)| f.subject == "port mapping")
+        .collect();
     assert_eq!(u.len(), 1, "{u:?}");
     let (dev, f) = u[0];
     assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
-    assert_eq!(f.subject, "port mapping");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(fact(f, "protocol"), "NAT-PMP");
     assert_eq!(fact(f, "opened"), "udp 8081 → 10.99.0.2:8081, for 3600 s");
@@ -296,12 +314,20 @@ fn nat_pmp_port_mapping_requests() {
         "{}",
         dev.verdict.text
     );
-    // Only a gateway answers NAT-PMP (frame 8's granted mapping came from 10.99.0.1).
+    // Only a gateway answers NAT-PMP (frame 8's granted mapping came from 10.99.0.1), and it
+    // granted the mapping.
     let gw = holding(&r, "10.99.0.1");
     assert_eq!(gw.kind, "router/ap");
     assert_eq!(
         gw.because.as_deref(),
         Some("nat-pmp-server=answers NAT-PMP")
+    );
+    let grants = findings_of(gw, FindingId::Upnp);
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].subject, "grants port mappings");
+    assert_eq!(
+        fact(grants[0], "opened"),
+        "udp 8081 → 10.99.0.2:8081, for 3600 s"
     );
 }
 
