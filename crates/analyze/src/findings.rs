@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use iotscope_flow::{icmp_kind, service_rank, Event, Flow, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, looks_like_doh, public_resolver, Intel};
-use iotscope_packet::{ip_of, Mac, Nanos};
+use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::http::PortMapping;
 use iotscope_proto::tls;
@@ -1023,6 +1023,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     dns_tunnels(i, &ix, &mut out);
     forged_dns(i, &ix, &mut out);
     endpoint_findings(i, &ix, &encrypted_dns_users, &probes, &flooded, &mut out);
+    dhcp_servers(&ix, i.events, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
     let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
@@ -4007,6 +4008,56 @@ fn nat_pmp_request(
     acc.fact(label, mapping_text(label, &mapping));
     if label == "opened" {
         grants(ix, e, protocol, mapping_text(label, &mapping), out);
+    }
+}
+
+/// The hosts that hand out addresses (DHCP offers and acks, RFC 2131): a service of the LAN
+/// that every device trusts for its router and its resolvers. The router doing it is the usual
+/// setup (info); another host doing it is a Pi-hole or a server on purpose, or a rogue server
+/// that can send every device's traffic and lookups its way (low, said so).
+fn dhcp_servers(ix: &Index, events: &[Event], out: &mut Findings) {
+    for e in events {
+        let Message::Dhcp(m) = &e.message else {
+            continue;
+        };
+        // Relayed answers come from the relay agent, whose own finding this is not.
+        if !matches!(m.msg_type, Some(2) | Some(5)) || !m.relay_addr.is_unspecified() {
+            continue;
+        }
+        let Some(dev) = ix.sender(e) else { continue };
+        let src = ip_of(&e.src);
+        let itself = m
+            .routers
+            .iter()
+            .any(|a| IpAddr::V4(*a) == src || m.server_id == Some(*a));
+        let sev = if itself {
+            Severity::Info
+        } else {
+            Severity::Low
+        };
+        let (first, last) = ix.span(e);
+        let acc = out.get(FindingId::ExposedService, dev, "udp/67 dhcp", sev);
+        acc.raise(sev).at(first, last, e.frame + 1);
+        acc.count += 1;
+        if !m.your_addr.is_unspecified() {
+            acc.fact(
+                "leases",
+                format!("{} to {}", m.your_addr, fmt_mac(&m.client_mac)),
+            );
+        }
+        for r in &m.routers {
+            acc.fact("router it names", r.to_string());
+        }
+        for d in &m.dns_servers {
+            acc.fact("resolvers it names", d.to_string());
+        }
+        if !itself {
+            acc.fact(
+                "note",
+                "a host other than the router it names hands out addresses: if it is not your \
+                 Pi-hole or server, it can send every device's traffic and lookups its way",
+            );
+        }
     }
 }
 

@@ -2560,6 +2560,18 @@ fn a_dhcp_server_is_the_router_only_when_its_offers_say_so() {
         .evidence
         .iter()
         .any(|e| e.starts_with("dhcp-server=offers addresses (")));
+    // Handing out addresses while naming another host the router (tshark: dhcp.option.router
+    // 192.168.18.1 and dhcp.option.domain_name_server 192.168.18.50 in the offer and the ack
+    // from b8:27:eb:4c:21:9a) is said: a Pi-hole, or a rogue server.
+    let dhcp = findings_of(pi, FindingId::ExposedService)
+        .into_iter()
+        .find(|f| f.subject == "udp/67 dhcp")
+        .expect("the Pi's DHCP service");
+    assert_eq!(dhcp.severity, Severity::Low);
+    assert_eq!(fact(dhcp, "router it names"), "192.168.18.1");
+    assert_eq!(fact(dhcp, "resolvers it names"), "192.168.18.50");
+    assert_eq!(fact(dhcp, "leases"), "192.168.18.139 to 24:0a:c4:5e:36:71");
+    assert!(fact(dhcp, "note").contains("Pi-hole"));
     let router = holding(&r, "192.168.18.1");
     assert_eq!(router.kind, "router/ap");
     assert_eq!(
