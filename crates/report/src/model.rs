@@ -1109,7 +1109,11 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
                     }
                 }
                 for (p, v) in servers {
-                    mine.push(format!("it uses {p} to {}", and_list(&v, 4)));
+                    mine.push(format!(
+                        "it talks {} in clear to {}",
+                        protocol_shown(p),
+                        and_list(&one_per_host(v.iter().map(String::as_str)), 4)
+                    ));
                 }
                 // A kind that makes many phrases is cut short: the findings list them all.
                 if mine.len() > MAX_PHRASES {
@@ -1197,6 +1201,21 @@ fn fact_of<'a>(f: &'a FindingReport, label: &str) -> &'a str {
         .map_or("", |x| x.value.as_str())
 }
 
+/// A protocol's label as written in a sentence: telnet as is, the others as their makers
+/// write them (CoAP, Modbus, BACnet...) or in capitals (IRC, MQTT, FTP).
+fn protocol_shown(p: &str) -> String {
+    match p {
+        "telnet" => p.into(),
+        "coap" => "CoAP".into(),
+        "modbus" => "Modbus".into(),
+        "bacnet" => "BACnet".into(),
+        "s7comm" => "S7comm".into(),
+        "enip" => "EtherNet/IP".into(),
+        "iec104" => "IEC 104".into(),
+        _ => p.to_uppercase(),
+    }
+}
+
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
     let fact = |l: &str| fact_of(f, l).to_string();
@@ -1237,7 +1256,20 @@ fn weakness(f: &FindingReport) -> String {
                 user => format!("it sends {article} {name} login {how} (user {user})"),
             }
         }
-        FindingId::UnsafeProtocol => format!("it {}", f.subject),
+        // "uses irc to X" reads "it talks IRC in clear to X"; "offers telnet on tcp/23",
+        // "it offers telnet in clear on tcp/23".
+        FindingId::UnsafeProtocol => {
+            let mut w = f.subject.splitn(3, ' ');
+            match (w.next(), w.next(), w.next()) {
+                (Some("uses"), Some(p), Some(rest)) => {
+                    format!("it talks {} in clear {rest}", protocol_shown(p))
+                }
+                (Some("offers"), Some(p), Some(rest)) => {
+                    format!("it offers {} in clear {rest}", protocol_shown(p))
+                }
+                _ => format!("it {}", f.subject),
+            }
+        }
         FindingId::Scan => format!("it scans {}", f.summary),
         FindingId::Flood => format!("it sends a {} ({})", f.subject, fact("rate")),
         FindingId::ProgramDownload => format!(

@@ -152,7 +152,7 @@ fn telnet_is_unsafe_on_both_sides_and_an_exposed_service() {
     assert_eq!(fact(f, "clients on the LAN"), "10.99.0.2");
     // The verdict says it in words.
     assert_eq!(server.verdict.rating, "at risk");
-    assert!(server.verdict.text.contains("offers telnet"));
+    assert!(server.verdict.text.contains("offers telnet in clear"));
 }
 
 #[test]
@@ -1235,7 +1235,10 @@ fn programs_fetched_from_bare_addresses_are_signs_of_compromise() {
         .nth(1)
         .and_then(|t| t.split(". ").next())
         .unwrap();
-    assert!(signs.contains("it uses irc to 185.244.25.11"), "{signs}");
+    assert!(
+        signs.contains("it talks IRC in clear to 185.244.25.11"),
+        "{signs}"
+    );
     assert!(
         signs.contains("a steady heartbeat every 15 s to 185.244.25.10"),
         "{signs}"
