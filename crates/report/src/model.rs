@@ -532,6 +532,42 @@ pub fn build(i: &Input) -> Report {
             )
         })
         .collect();
+    // A device that is not known as a router but forwards the packets of hosts behind it onto
+    // this network (a plug's setup access point routed to the LAN, a PC sharing its
+    // connection): said in its verdict, since it makes a bridge into the network.
+    let mut behind: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &reports {
+        if let Some(m) = &r.behind {
+            behind
+                .entry(m.clone())
+                .or_default()
+                .extend(r.addresses.iter().cloned());
+        }
+    }
+    for r in &mut reports {
+        let Some(hosts) = r.mac.as_ref().and_then(|m| behind.get(m)) else {
+            continue;
+        };
+        if r.kind == "router/ap" || hosts.is_empty() {
+            continue;
+        }
+        r.verdict.text.push_str(&format!(
+            " It forwards the traffic of {} onto this network, as a router does: whoever \
+             reaches {} reaches the network through it.",
+            and_list(
+                &hosts
+                    .iter()
+                    .map(|a| format!("{a} (a host behind it)"))
+                    .collect::<Vec<_>>(),
+                3
+            ),
+            if hosts.len() == 1 {
+                "that host"
+            } else {
+                "those hosts"
+            }
+        ));
+    }
     // Drift findings are made with the device's report: counted here.
     for f in reports
         .iter()

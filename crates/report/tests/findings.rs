@@ -4026,3 +4026,29 @@ fn a_bridges_igmp_querier_is_no_device() {
         .iter()
         .all(|d| !d.id.contains("06:6e:9b:68:d0:87")));
 }
+
+/// The WeMo Insight plug, while it is set up, routes its own access point's network onto the
+/// LAN: the phone at 10.22.22.2 reaches the internet through it, its frames carrying the plug's
+/// MAC (tshark: `ip.src==10.22.22.2` from 94:10:3e:41:c2:05, TTL 63). The plug's verdict says
+/// so; a router's would not need to.
+#[test]
+fn a_device_that_routes_hosts_behind_it_is_told() {
+    let r = report(capture(
+        "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
+    ));
+    let plug = with_mac(&r, "94:10:3e:41:c2:05");
+    assert!(
+        plug.verdict
+            .text
+            .contains("It forwards the traffic of 10.22.22.2 (a host behind it) onto this network"),
+        "{}",
+        plug.verdict.text
+    );
+    for d in r.devices.iter().filter(|d| d.kind == "router/ap") {
+        assert!(
+            !d.verdict.text.contains("It forwards the traffic"),
+            "{}",
+            d.label
+        );
+    }
+}
