@@ -931,12 +931,10 @@ impl<'a> Index<'a> {
         f.mac[side as usize]
     }
 
-    /// The first and last time of a message's flow (the message's own time when the flow is
-    /// unknown).
+    /// The time a finding made of a message covers: the message's own, which its frame shows,
+    /// not its connection's (which can run on for hours after a login).
     fn span(&self, e: &Event) -> (Nanos, Nanos) {
-        self.flow_of
-            .get(&e.flow)
-            .map_or((e.ts, e.ts), |f| (f.first, f.last))
+        (e.ts, e.ts)
     }
 
     /// A TFTP request that its server answered from a port of its own.
