@@ -2299,6 +2299,15 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     if is_connectivity_check(&v.name) {
         return;
     }
+    // Name lookups over plain HTTP (HTTPDNS) are told by their dns-bypass finding, in clear.
+    let mut requests = ix.events(v.f).iter().filter_map(|e| match &e.message {
+        Message::HttpRequest(r) if r.ssdp.is_none() => Some(r),
+        _ => None,
+    });
+    if requests.next().is_some_and(|r| is_http_dns(&r.uri)) && requests.all(|r| is_http_dns(&r.uri))
+    {
+        return;
+    }
     // Certificate status checks (OCSP, CRLs) and the fetches of an issuer's certificate that a
     // certificate names (its AIA) are plain HTTP by design: what they carry is signed by the
     // certificate authority. They show only which certificate was checked. Every message is one
@@ -4137,6 +4146,14 @@ fn endpoint_findings(
         .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
         .map(|e| ip_of(&e.src))
         .collect();
+    // Their HTTPDNS servers, reached by an address the service hands out to be written into
+    // apps: told by the dns-bypass finding, not as addresses never looked up.
+    let http_dns_servers: BTreeSet<(IpAddr, IpAddr)> = i
+        .events
+        .iter()
+        .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
+        .map(|e| (ip_of(&e.src), ip_of(&e.dst)))
+        .collect();
     // No host looked any name up, while several reached the internet: the capture misses the
     // network's DNS (taken where it does not pass, or filtered), and a missing lookup says
     // nothing. (One device alone that resolved nothing may well use hard-coded addresses.)
@@ -4210,6 +4227,7 @@ fn endpoint_findings(
             && !only_probed
             && !only_dns_or_ping()
             && public_resolver(e.addr).is_none()
+            && !http_dns_servers.contains(&(e.device, e.addr))
         {
             let org = e.place.holder().unwrap_or_else(|| "unknown network".into());
             let in_url = by_address.contains(&(e.device, e.addr));
