@@ -943,10 +943,8 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     // Offers and acks come from the network's DHCP server, which is its router
                     // only when it names itself so (option 3): a Pi-hole, a NAS or a server
                     // running dnsmasq hands out addresses and names the router that is.
-                    let own = |a: &Ipv4Addr| {
-                        IpAddr::V4(*a) == src || m.server_id.is_some_and(|s| s == *a)
-                    };
-                    let itself = m.routers.iter().any(own);
+                    let own = |a: &Ipv4Addr| m.is_own(src, *a);
+                    let itself = m.names_itself_router(src);
                     if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
                         let what = if itself {
                             "offers addresses, naming itself the router"

@@ -673,7 +673,7 @@ const PROXY_RTT_MS: f64 = 10.0;
 pub fn place_by_round_trips(v: &mut [Endpoint]) -> Option<String> {
     let geo = Geo::get();
     // (index, round trip, country, votes)
-    let measured: Vec<(usize, f64, String, bool)> = v
+    let mut measured: Vec<(usize, f64, String, bool)> = v
         .iter()
         .enumerate()
         .filter(|(_, e)| !e.place.anycast && e.location.is_none())
@@ -682,7 +682,6 @@ pub fn place_by_round_trips(v: &mut [Endpoint]) -> Option<String> {
             Some((k, e.rtt_ms?, e.place.country.clone()?, votes))
         })
         .collect();
-    let mut measured = measured;
     if measured.iter().filter(|m| m.3).count() < 2 {
         // Only edges: they vote together, when there are enough of them for a majority to
         // mean something.

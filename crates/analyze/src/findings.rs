@@ -931,12 +931,6 @@ impl<'a> Index<'a> {
         f.mac[side as usize]
     }
 
-    /// The time a finding made of a message covers: the message's own, which its frame shows,
-    /// not its connection's (which can run on for hours after a login).
-    fn span(&self, e: &Event) -> (Nanos, Nanos) {
-        (e.ts, e.ts)
-    }
-
     /// A TFTP request that its server answered from a port of its own.
     fn answered_from_elsewhere(&self, f: &Flow) -> bool {
         f.app.app == App::Tftp && {
@@ -1572,7 +1566,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             Severity::High,
         );
         acc.count += 1;
-        let (first, last) = ix.span(e);
+        let (first, last) = span(e);
         acc.at(first, last, e.frame + 1);
         acc.fact("protocol", protocol.as_str())
             .fact("method", method.as_str());
@@ -1695,8 +1689,14 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
     }
 }
 
+/// The time a finding made of a message covers: the message's own, which its frame shows,
+/// not its connection's (which can run on for hours after a login).
+fn span(e: &Event) -> (Nanos, Nanos) {
+    (e.ts, e.ts)
+}
+
 /// The `password` fact of an HTTP login whose password field held a hex digest.
-const DIGEST: &str = "sent as a hash or an encryption of it (not shown): whoever sees it can \
+pub const DIGEST: &str = "sent as a hash or an encryption of it (not shown): whoever sees it can \
      replay it, and a weak password can be found from it offline";
 
 /// Different credentials (user and password) one client tries on one server, most refused,
@@ -3890,7 +3890,7 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
             continue;
         }
         let Some(dev) = ix.sender(e) else { continue };
-        let (first, last) = ix.span(e);
+        let (first, last) = span(e);
         match &e.message {
             Message::HttpRequest(r) => {
                 if let Some(action) = &r.soap_action {
@@ -3987,7 +3987,7 @@ fn nat_pmp_request(
     out: &mut Findings,
 ) {
     let Some(dev) = ix.sender(e) else { return };
-    let (first, last) = ix.span(e);
+    let (first, last) = span(e);
     let protocol = if m.pcp { "PCP" } else { "NAT-PMP" };
     let (sev, label) = match (m.map, m.lifetime, granted) {
         (true, 0, _) => (Severity::Low, "closed"),
@@ -4032,17 +4032,13 @@ fn dhcp_servers(ix: &Index, events: &[Event], out: &mut Findings) {
             continue;
         }
         let Some(dev) = ix.sender(e) else { continue };
-        let src = ip_of(&e.src);
-        let itself = m
-            .routers
-            .iter()
-            .any(|a| IpAddr::V4(*a) == src || m.server_id == Some(*a));
+        let itself = m.names_itself_router(ip_of(&e.src));
         let sev = if itself {
             Severity::Info
         } else {
             Severity::Low
         };
-        let (first, last) = ix.span(e);
+        let (first, last) = span(e);
         let acc = out.get(FindingId::ExposedService, dev, "udp/67 dhcp", sev);
         acc.raise(sev).at(first, last, e.frame + 1);
         acc.count += 1;
@@ -4073,7 +4069,7 @@ fn dhcp_servers(ix: &Index, events: &[Event], out: &mut Findings) {
 /// what malware on one device uses to be reached.
 fn grants(ix: &Index, e: &Event, protocol: &str, mapping: String, out: &mut Findings) {
     let Some(router) = ix.receiver(e) else { return };
-    let (first, last) = ix.span(e);
+    let (first, last) = span(e);
     let acc = out.get(
         FindingId::Upnp,
         router,

@@ -705,22 +705,12 @@ impl Geo {
     }
 
     /// A lower bound of the distance (km) from the site to anywhere in country `cc`: the distance
-    /// to its nearest town (of the site's nearest town, for a site given as a country). None when
-    /// the country is unknown to the data.
+    /// to its nearest town (for a site given as a country, [`Geo::min_km_between`] the two).
+    /// None when the country is unknown to the data.
     pub fn min_km(&self, site: &Site, cc: &str) -> Option<f64> {
         let there = self.towns.get(cc)?;
         match site {
-            Site::Country(c) if c == cc => Some(0.0),
-            Site::Country(c) => {
-                let here = self.towns.get(c)?;
-                let mut best = f64::MAX;
-                for a in here {
-                    for b in there {
-                        best = best.min(haversine(*a, *b));
-                    }
-                }
-                Some(best)
-            }
+            Site::Country(c) => self.min_km_between(c, cc),
             Site::Point(lat, lon) => there
                 .iter()
                 .map(|b| haversine((*lat, *lon), *b))

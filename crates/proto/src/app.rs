@@ -1918,8 +1918,9 @@ impl AppState {
                 }
                 return;
             }
-            App::Coap if !p.tcp => {
-                if let Some(m) = crate::coap::parse(p.payload).filter(|m| m.code != "0.00") {
+            // (Code 0.00, the bare acknowledgements, resets and pings, are not read.)
+            App::Coap if !p.tcp && p.payload.get(1).is_some_and(|&c| c != 0) => {
+                if let Some(m) = crate::coap::parse(p.payload) {
                     self.by = By::Both;
                     emit(Message::Coap(Box::new(m)));
                 }

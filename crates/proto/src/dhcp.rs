@@ -35,6 +35,21 @@ pub struct Dhcp {
     pub routers: Vec<Ipv4Addr>,
 }
 
+impl Dhcp {
+    /// `a` is the server's own address: the one the message came from (`src`), or its server
+    /// identifier (option 54).
+    pub fn is_own(&self, src: std::net::IpAddr, a: Ipv4Addr) -> bool {
+        std::net::IpAddr::V4(a) == src || self.server_id == Some(a)
+    }
+
+    /// A server's offer or ack names the server itself among the routers (option 3): the
+    /// network's router hands out its addresses, as against a Pi-hole or a NAS that names the
+    /// router that is.
+    pub fn names_itself_router(&self, src: std::net::IpAddr) -> bool {
+        self.routers.iter().any(|a| self.is_own(src, *a))
+    }
+}
+
 const MAGIC: [u8; 4] = [99, 130, 83, 99];
 
 /// The name of a message type.

@@ -1282,7 +1282,7 @@ fn weakness(f: &FindingReport) -> String {
                     fact("user")
                 );
             }
-            let how = if fact("password").starts_with("sent as a hash") {
+            let how = if fact("password") == findings::DIGEST {
                 "whose password goes as a digest anyone on the path can replay"
             } else {
                 "in clear"
