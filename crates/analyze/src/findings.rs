@@ -758,6 +758,8 @@ struct Index<'a> {
     flow_of: HashMap<u64, &'a Flow>,
     /// Short names of the devices, by address.
     name_of: HashMap<IpAddr, String>,
+    /// The named devices with several addresses, by the subject they are called by.
+    several: HashMap<String, &'a Device>,
     events_of: HashMap<u64, Vec<&'a Event>>,
     /// [`Index::named`] and [`Index::described`] per address, written once: the checks run on
     /// every flow, and most flows go to a few servers.
@@ -788,8 +790,19 @@ impl<'a> Index<'a> {
     fn new(i: &Input<'a>) -> Index<'a> {
         let mut device_of: HashMap<IpAddr, Vec<(&'a Device, String)>> = HashMap::new();
         let mut name_of = HashMap::new();
+        let mut several = HashMap::new();
         for d in i.devices {
-            let name = d.short_name();
+            // A named device is called by its name and its first address (IPv4 before IPv6,
+            // global before link-local) whichever address a flow reached: one device with
+            // several addresses (dual stack, a new lease) is one subject, whose findings list
+            // the addresses in their facts.
+            let name = d
+                .short_name()
+                .zip(d.addresses.first())
+                .map(|(n, a)| format!("{n} ({a})"));
+            if let (Some(subject), true) = (&name, d.addresses.len() > 1) {
+                several.insert(subject.clone(), d);
+            }
             for a in &d.addresses {
                 device_of.entry(*a).or_default().push((d, d.id()));
                 if let Some(n) = &name {
@@ -848,6 +861,7 @@ impl<'a> Index<'a> {
         Index {
             device_of,
             name_of,
+            several,
             events_of,
             announced,
             flow_of,
@@ -859,13 +873,14 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// "Philips-hue (10.10.10.6)" for a device's address; the address alone otherwise.
+    /// "Philips-hue (10.10.10.6)" for any address of a named device (its name and first
+    /// address); the address alone otherwise.
     fn named(&self, a: IpAddr) -> String {
         self.named_memo
             .borrow_mut()
             .entry(a)
             .or_insert_with(|| match self.name_of.get(&a) {
-                Some(n) => format!("{n} ({a})"),
+                Some(n) => n.clone(),
                 None => a.to_string(),
             })
             .clone()
@@ -1018,31 +1033,34 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     dhcp_servers(&ix, i.events, &mut out);
     // Several rhythms to one destination (two services, or one at two periods) make one
     // finding: its summary tells the strongest, and how many beats there are in all.
-    let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
-    // Each beacon with its device (the ones of no device make no finding).
-    let placed: Vec<(usize, &Beacon, &str)> = i
+    // Each beacon with its device (the ones of no device make no finding) and its subject: a
+    // destination known only by its address, when that address is a device that named itself
+    // (mDNS, DHCP), is called as the other findings call it (one subject for all its
+    // addresses).
+    let placed: Vec<(usize, &Beacon, &str, String)> = i
         .beacons
         .iter()
         .enumerate()
-        .filter_map(|(k, b)| Some((k, b, ix.device_for(b.device, b.mac)?)))
+        .filter_map(|(k, b)| {
+            let subject = match b.destination.name.parse::<IpAddr>() {
+                Ok(a) => ix.named(a),
+                Err(_) => b.destination.name.clone(),
+            };
+            Some((k, b, ix.device_for(b.device, b.mac)?, subject))
+        })
         .collect();
-    for &(k, b, dev) in &placed {
-        let r = rhythms
-            .entry((dev, b.destination.name.as_str()))
-            .or_insert((k, 0, 0));
+    let mut rhythms: HashMap<(&str, &str), (usize, u64, usize)> = HashMap::new();
+    for (k, b, dev, subject) in &placed {
+        let (k, b) = (*k, *b);
+        let r = rhythms.entry((dev, subject.as_str())).or_insert((k, 0, 0));
         if b.beats > i.beacons[r.0].beats {
             r.0 = k;
         }
         r.1 += b.beats as u64;
         r.2 += 1;
     }
-    for &(k, b, dev) in &placed {
-        // A destination known only by its address, when that address is a device that named
-        // itself (mDNS, DHCP), is called as the other findings call it.
-        let subject = match b.destination.name.parse::<IpAddr>() {
-            Ok(a) => ix.named(a),
-            Err(_) => b.destination.name.clone(),
-        };
+    for (k, b, dev, subject) in &placed {
+        let (k, b, dev) = (*k, *b, *dev);
         // Plain HTTP on a timer says so (its own rhythm: the name's HTTPS may beat apart).
         let http = (FindingId::CleartextHttp, dev.to_string(), subject.clone());
         if let Some(acc) = out
@@ -1093,14 +1111,19 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         } else {
             ("bytes per beat", "")
         };
-        let (_, _, n) = rhythms[&(dev, b.destination.name.as_str())];
+        let (_, _, n) = rhythms[&(dev, subject.as_str())];
         if n > 1 {
             // Several rhythms: each on a line of its own, so that a period keeps its jitter,
             // its size and its service.
+            // A device's addresses beat apart: each rhythm says which.
+            let at = match b.destination.name.parse::<IpAddr>() {
+                Ok(a) if *subject != b.destination.name => format!(" at {a}"),
+                _ => String::new(),
+            };
             acc.fact(
                 "rhythm",
                 format!(
-                    "{} every {} ± {} · {} beats · {} per beat{average} · {beats}",
+                    "{}{at} every {} ± {} · {} beats · {} per beat{average} · {beats}",
                     b.destination.service,
                     duration(b.period),
                     duration(b.jitter),
@@ -1124,7 +1147,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         for a in &b.addresses {
             acc.fact("addresses", a.to_string());
         }
-        let (strongest, total, n) = rhythms[&(dev, b.destination.name.as_str())];
+        let (strongest, total, n) = rhythms[&(dev, subject.as_str())];
         if strongest == k {
             let others = if n > 1 {
                 format!(" · {n} rhythms, {total} beats in all")
@@ -1247,7 +1270,22 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut v: Vec<Finding> = entries
         .into_iter()
-        .map(|((id, device, subject), acc)| {
+        .map(|((id, device, mut subject), acc)| {
+            // A device of several addresses reached by only one of them is called by that one.
+            if let Some(d) = ix.several.get(&subject) {
+                let mut reached = d.addresses.iter().filter(|a| {
+                    let a = a.to_string();
+                    acc.facts
+                        .iter()
+                        .flat_map(|(_, v)| v)
+                        .any(|v| mentions(v, &a))
+                });
+                if let (Some(a), None) = (reached.next(), reached.next()) {
+                    if let Some(name) = d.short_name() {
+                        subject = format!("{name} ({a})");
+                    }
+                }
+            }
             let summary = acc.summary.clone().unwrap_or_else(|| {
                 acc.facts
                     .iter()
@@ -1298,6 +1336,13 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             .then(a.first.cmp(&b.first))
     });
     v
+}
+
+/// Whether `text` holds the address `addr` as a whole ("192.168.0.1" is not in "192.168.0.13").
+fn mentions(text: &str, addr: &str) -> bool {
+    let part = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    text.match_indices(addr)
+        .any(|(k, _)| !text[..k].ends_with(part) && !text[k + addr.len()..].starts_with(part))
 }
 
 /// The resolvers the network uses: those its DHCP server hands out and the DNS servers on the
