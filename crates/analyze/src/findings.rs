@@ -319,7 +319,8 @@ pub static CATALOGUE: [Entry; 23] = [
         explanation: "The device downloaded a large binary, most often a firmware or app update. \
             Over plain HTTP an attacker on the path could replace it unless the device checks a \
             signature.",
-        remedy: "None when it comes over HTTPS from the vendor. Over HTTP, ask the vendor whether \
+        remedy: "None when it comes over HTTPS from the vendor with a valid certificate. Over \
+            plain HTTP, or over TLS with a certificate that proves nothing, ask the vendor whether \
             updates are signed.",
     },
     Entry {
@@ -506,6 +507,21 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
                  sent again to log in.",
             )
         }
+        FindingId::CleartextHttp if facts.iter().any(|f| f.label == MEDIA_IN_CLEAR) => Some(
+            "The device sent pictures, sound or video (a camera's clips or snapshots, a \
+             recording) to the internet over HTTP without encryption. Anyone on the path (a \
+             shared Wi-Fi, the internet provider, any network between here and the server) can \
+             watch or listen to them, and replace what the server receives. Such a device \
+             should not be trusted with rooms where privacy matters until the vendor encrypts \
+             its uploads.",
+        ),
+        FindingId::Firmware if facts.iter().any(|f| f.label == "certificate") => Some(
+            "The device downloaded a large binary, most often a firmware or app update, over TLS \
+             from a server whose certificate proves nothing (self-signed, expired, or made out \
+             to another name), and went on with the download: it does not check who it talks \
+             to. Anyone on the path could have answered in the server's place and sent an image \
+             of their own, as over plain HTTP, unless the device checks a signature on it.",
+        ),
         FindingId::Tunnel
             if facts
                 .iter()
@@ -549,6 +565,10 @@ pub struct Finding {
     /// First frames (1-based, over all inputs) of supporting flows, at most [`MAX_FRAMES`].
     pub frames: Vec<u64>,
 }
+
+/// The fact of a cleartext-http finding that names what media the device sent in clear to the
+/// internet ("video", "audio", "images").
+pub const MEDIA_IN_CLEAR: &str = "sent in clear to the internet";
 
 /// Supporting frames kept per finding.
 pub const MAX_FRAMES: usize = 20;
@@ -1924,13 +1944,14 @@ fn flows_and_apps(
         // TLS, and the cleartext protocols that switched to it (STARTTLS).
         // A Tor link's certificate names no server on purpose: not a weakness of TLS.
         let tor = v.app == App::Tls && is_tor_link(ix, f);
+        let mut doubt = None;
         if (matches!(v.app, App::Tls | App::Quic | App::Dtls) || f.app.upgraded()) && !tor {
             if let Some(dev) = v.cdev.or(v.sdev) {
                 let resolved = v.naming.as_ref().is_some_and(|n| n.by == NamedBy::Dns);
-                tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
+                doubt = tls_checks(i, ix, f, dev, &v.name, resolved, v.server_public, out);
             }
         }
-        downloads(i, ix, &v, out);
+        downloads(i, ix, &v, doubt.as_deref(), out);
         tunnel(i, ix, &v, out);
         vpn(i, ix, &v, tor, out);
         // A flood's pings check nothing.
@@ -2485,6 +2506,19 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 if let Some(ct) = &r.content_type {
                     let ct = ct.split(';').next().unwrap_or("").trim();
                     acc.fact("sent", ct.to_string());
+                    // Pictures, sound or video (a camera's clips, a doorbell's snapshots, a
+                    // speaker's recordings) leaving the home in clear: anyone on the path can
+                    // watch or listen.
+                    let media = [
+                        ("video/", "video"),
+                        ("audio/", "audio"),
+                        ("image/", "images"),
+                    ]
+                    .iter()
+                    .find(|(prefix, _)| ct.to_ascii_lowercase().starts_with(prefix));
+                    if let (Some((_, what)), true) = (media, v.server_public) {
+                        acc.raise(Severity::High).fact(MEDIA_IN_CLEAR, *what);
+                    }
                 }
             }
             Message::HttpResponse(r) if r.ssdp.is_none() => {
@@ -3013,7 +3047,9 @@ fn encrypted_dns_flow(i: &Input, v: &View, out: &mut Findings) -> bool {
 }
 
 /// Large downloads: binaries over plain HTTP, big transfers inside TLS or QUIC.
-fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
+/// Programs and large binaries a device fetched. `doubt` is what leaves the identity of the
+/// flow's TLS server unproven (a self-signed, expired or mismatched certificate), if anything.
+fn downloads(i: &Input, ix: &Index, v: &View, doubt: Option<&str>, out: &mut Findings) {
     let Some(dev) = v.cdev else { return };
     let f = v.f;
     let down = f.from(f.initiator.other()).bytes;
@@ -3118,12 +3154,23 @@ fn downloads(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
             }
         }
     } else if v.server_public && down >= BIG_DOWNLOAD && matches!(v.app, App::Tls | App::Quic) {
-        let acc = out.get(FindingId::Firmware, dev, &v.name, Severity::Info);
+        // Over TLS whose certificate proves no one's identity, a device that took the image
+        // could have been sent anyone's, as over plain HTTP.
+        let sev = if doubt.is_some() {
+            Severity::Medium
+        } else {
+            Severity::Info
+        };
+        let acc = out.get(FindingId::Firmware, dev, &v.name, sev);
+        acc.raise(sev);
         acc.count += 1;
         acc.at(f.first, f.last, v.frame)
             .fact("over", f.app.display())
             .fact("downloaded", bytes(down))
             .fact("server", v.server(i));
+        if let Some(doubt) = doubt {
+            acc.fact("certificate", doubt);
+        }
     }
 }
 
@@ -3752,7 +3799,7 @@ fn tls_checks(
     resolved: bool,
     server_public: bool,
     out: &mut Findings,
-) {
+) -> Option<String> {
     let mut problems: Vec<(Severity, String)> = Vec::new();
     let mut sni: Option<String> = None;
     let mut saw_hello = false;
@@ -3885,8 +3932,14 @@ fn tls_checks(
         frames.extend(hello_frame);
     }
     if problems.is_empty() {
-        return;
+        return None;
     }
+    // What leaves the server's identity unproven: its certificate's first problem.
+    let doubt = problems
+        .iter()
+        .map(|(_, p)| p)
+        .find(|p| p.contains("certificate"))
+        .cloned();
     // The name the client asked this server for is what its certificate answers to.
     let subject = match sni.as_deref() {
         Some(n) if names_a_host(n) => n.to_ascii_lowercase(),
@@ -3908,6 +3961,7 @@ fn tls_checks(
     }
     let (s, _) = ends(f).1;
     acc.fact("server", ix.described(i, s));
+    doubt
 }
 
 fn upnp(i: &Input, ix: &Index, out: &mut Findings) {

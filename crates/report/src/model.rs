@@ -1061,7 +1061,36 @@ fn weaknesses(findings: &[&FindingReport]) -> Vec<String> {
             .collect();
         let subjects = || and_list(&one_per_host(same.iter().map(|f| f.subject.as_str())), 4);
         let phrase = match id {
-            FindingId::CleartextHttp => Some(format!("it talks plain HTTP to {}", subjects())),
+            FindingId::CleartextHttp => {
+                // Media sent in clear to the internet is what the owner must hear first.
+                let (media, plain): (Vec<&FindingReport>, Vec<&FindingReport>) = same
+                    .iter()
+                    .partition(|f| !fact_of(f, findings::MEDIA_IN_CLEAR).is_empty());
+                let list = |v: &[&FindingReport]| {
+                    and_list(&one_per_host(v.iter().map(|f| f.subject.as_str())), 4)
+                };
+                let mut what: Vec<String> = media
+                    .iter()
+                    .flat_map(|f| fact_of(f, findings::MEDIA_IN_CLEAR).split(", "))
+                    .map(str::to_string)
+                    .collect();
+                what.sort_unstable();
+                what.dedup();
+                Some(match (media.is_empty(), plain.is_empty()) {
+                    (true, _) => format!("it talks plain HTTP to {}", subjects()),
+                    (false, true) => format!(
+                        "it sends {} unencrypted to {}",
+                        and_list(&what, 3),
+                        list(&media)
+                    ),
+                    (false, false) => format!(
+                        "it sends {} unencrypted to {}; it talks plain HTTP to {}",
+                        and_list(&what, 3),
+                        list(&media),
+                        list(&plain)
+                    ),
+                })
+            }
             // The organisations last: their names may end in a full stop ("Co.,Ltd.").
             FindingId::NoDns => Some(format!(
                 "it contacts addresses it never looked up, held by {}",
@@ -1363,12 +1392,26 @@ fn weakness(f: &FindingReport) -> String {
             no_dns_holder(&f.subject)
         ),
         FindingId::Country => format!("it talks to servers in {}", f.subject),
-        FindingId::Firmware => format!(
-            "it downloads a {} binary over {} from {}",
-            fact("size").split(" announced").next().unwrap_or(""),
-            fact("over"),
-            f.subject
-        ),
+        FindingId::Firmware => {
+            let size = fact("size");
+            let size = if size.is_empty() {
+                fact("downloaded")
+            } else {
+                size
+            };
+            let over = fact("over");
+            // Over TLS, what made it worth telling: a certificate that proves nothing.
+            let unproven = if fact("certificate").is_empty() {
+                ""
+            } else {
+                " whose certificate proves nothing"
+            };
+            format!(
+                "it downloads a {} binary over {over} from {}{unproven}",
+                size.split(" announced").next().unwrap_or(""),
+                f.subject
+            )
+        }
         FindingId::Upload => format!("it uploads {} to {}", fact("up"), f.subject),
         FindingId::Tunnel => {
             let kind = fact("tunnel");

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use iotscope_analyze::devices::Local;
-use iotscope_analyze::findings::{FindingId, Severity};
+use iotscope_analyze::findings::{self, explanation_for, FindingId, Severity};
 use iotscope_flow::pipeline::{run, Options};
 use iotscope_report::model::{DeviceReport, FindingReport, Report};
 use iotscope_testdata::{capture, captures, recorded};
@@ -744,6 +744,16 @@ fn a_camera_uploading_clips_in_clear() {
     assert_eq!(http.len(), 1);
     assert_eq!(fact(http[0].1, "sent"), "video/mp4");
     assert_eq!(http[0].1.count, 3);
+    // Video leaving the home in clear is the worst of it, and the verdict says so first.
+    assert_eq!(http[0].1.severity, Severity::High);
+    assert_eq!(fact(http[0].1, findings::MEDIA_IN_CLEAR), "video");
+    assert!(
+        dev.verdict
+            .text
+            .contains("it sends video unencrypted to clips.example-cam.com"),
+        "{}",
+        dev.verdict.text
+    );
     assert!(dev
         .verdict
         .text
@@ -891,7 +901,23 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
     assert_eq!(fw.len(), 1);
     let (dev, f) = fw[0];
     assert!(dev.addresses.contains(&"10.99.0.2".to_string()));
-    assert_eq!(f.severity, Severity::Info, "encrypted: only noted");
+    // The server's certificate is self-signed (tshark: frame 12) and the device went on to
+    // fetch 6 MB: whoever answered could have sent any image, as over plain HTTP.
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(
+        fact(f, "certificate"),
+        "self-signed certificate (fw.example-iot.com)"
+    );
+    assert!(
+        dev.verdict.text.contains(
+            "it downloads a 6.3 MB binary over tls/http from fw.example-iot.com whose \
+             certificate proves nothing"
+        ),
+        "{}",
+        dev.verdict.text
+    );
+    assert!(explanation_for(f.id, &f.subject, &f.facts)
+        .is_some_and(|w| w.contains("does not check who it talks to")));
     assert_eq!(
         f.subject, "fw.example-iot.com",
         "named by the lookup before it"
@@ -1486,7 +1512,6 @@ fn long_lived_connections_say_what_is_listed_and_what_began_before() {
 /// certificate.
 #[test]
 fn explanations_fit_the_finding() {
-    use iotscope_analyze::findings::explanation_for;
     let r = report(capture("IoTSentinel__EdnetCam1__Setup-C-5-STA.pcap"));
     let (_, f) = of(&r, FindingId::UnsafeProtocol)[0];
     let why = explanation_for(f.id, &f.subject, &f.facts).expect("tftp's own");
