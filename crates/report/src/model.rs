@@ -1850,6 +1850,21 @@ fn verdict(
         1 => s.push(format!("One weakness: {}.", weak[0])),
         _ => s.push(format!("Weaknesses: {}.", weak.join("; "))),
     }
+    // TLS 1.3 encrypts the server's certificate: when every TLS connection the device made
+    // was 1.3, no certificate of its servers was seen, and none could be checked (where one
+    // was, a bad one is a tls-weak finding).
+    let tls: Vec<&EndpointReport> = endpoints
+        .iter()
+        .copied()
+        .filter(|e| !e.tls.is_empty())
+        .collect();
+    if !tls.is_empty() && tls.iter().all(|e| e.tls.iter().all(|v| v == "TLS 1.3")) {
+        s.push(
+            "Its servers' certificates were not visible (TLS 1.3 encrypts them), so they could \
+             not be checked."
+                .into(),
+        );
+    }
     for f in drift {
         s.push(weakness(f));
     }

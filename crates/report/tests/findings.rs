@@ -2576,6 +2576,28 @@ fn a_plug_with_two_rhythms_to_one_broker() {
     assert!(p[0].1.facts.iter().all(|f| f.label != "period"));
 }
 
+/// The same plug and broker in TLS 1.2 and in TLS 1.3 (record.sh in testdata/recorded/home):
+/// 1.2 shows the broker's self-signed certificate, a tls-weak finding; 1.3 encrypts it, and the
+/// verdict does not read as a clean bill without saying that no certificate could be checked.
+#[test]
+fn tls_1_3_hides_the_certificate_and_the_verdict_says_so() {
+    const HIDDEN: &str = "Its servers' certificates were not visible (TLS 1.3 encrypts them)";
+    let old = report(recorded("home/dhcp-mqtts.pcap"));
+    let plug = with_mac(&old, "24:0a:c4:5e:36:71");
+    assert!(plug
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::TlsWeak && fact(f, "problems").contains("self-signed")));
+    assert!(!plug.verdict.text.contains(HIDDEN), "{}", plug.verdict.text);
+    let new = report(recorded("home/dhcp-mqtts-tls13.pcap"));
+    let plug = with_mac(&new, "24:0a:c4:5e:36:71");
+    assert!(plug.findings.iter().all(|f| f.id != FindingId::TlsWeak));
+    assert!(plug.verdict.text.contains(HIDDEN), "{}", plug.verdict.text);
+    // A device with no TLS at all is not told about certificates.
+    let router = with_mac(&new, "00:0d:b9:47:11:02");
+    assert!(!router.verdict.text.contains("certificates"));
+}
+
 /// A HomeKit camera announced over mDNS by avahi (record.sh in testdata/recorded/home): its
 /// TXT record's category (ci=17) says camera, above the Raspberry Pi it runs on.
 #[test]
