@@ -1281,6 +1281,36 @@ fn protocol_shown(p: &str) -> String {
     }
 }
 
+/// An application's label as a sentence names it: the protocols of discovery by their usual
+/// names, a vendor's protocol by its vendor, the others as [`protocol_shown`] writes them.
+fn app_spoken(label: &str) -> String {
+    match label {
+        "mdns" => "mDNS".into(),
+        "nbns" => "NetBIOS names".into(),
+        "netbios" => "NetBIOS".into(),
+        "wsd" => "WS-Discovery".into(),
+        "tuya" => "Tuya's local protocol".into(),
+        "tplink" => "TP-Link's Kasa protocol".into(),
+        "ftp-data" => "FTP data".into(),
+        "syslog" => "syslog".into(),
+        "ubnt-discovery" => "Ubiquiti's discovery protocol".into(),
+        "kalay" => "Kalay (ThroughTek's P2P)".into(),
+        "wireguard" => "WireGuard".into(),
+        "openvpn" => "OpenVPN".into(),
+        "ipsec" => "IPsec".into(),
+        "dnscrypt" => "DNSCrypt".into(),
+        "kerberos" => "Kerberos".into(),
+        "matter" => "Matter".into(),
+        "dhcpv6" => "DHCPv6".into(),
+        // "tls/http", "udp/5678": layered labels and ports are read as they are written.
+        l if l.contains('/') => l
+            .to_uppercase()
+            .replace("UDP/", "udp/")
+            .replace("TCP/", "tcp/"),
+        l => protocol_shown(l),
+    }
+}
+
 /// A phrase for a weakness, to list in the verdict.
 fn weakness(f: &FindingReport) -> String {
     let fact = |l: &str| fact_of(f, l).to_string();
@@ -1576,7 +1606,7 @@ fn local_talk(flows: &[&Flow], local: &Local) -> Vec<String> {
                 f.key.end(f.initiator.other()).1
             ),
             App::Unknown => endpoints::proto_name(f.key.proto).to_string(),
-            _ => f.app.display().into_owned(),
+            _ => app_spoken(&f.app.display()),
         };
         // "ssdp (multicast)" already says it uses ssdp: a unicast answer adds nothing, and a
         // group use found after a unicast one takes its place, whichever came first.

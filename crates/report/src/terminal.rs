@@ -499,7 +499,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
             o,
             "  {} {} {} {} {:>6}  {}/{}",
             // A long name keeps its end, the domain that says whose it is.
-            pad(&cut_start(&e.name, 34), 34),
+            pad(&cut_middle(&e.name, 34), 34),
             pad(&via, 12),
             pad(&place, 34),
             pad(&how, 22),
@@ -529,16 +529,21 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
-/// The text, shortened to `n` characters by its start ("…east-1.amazonaws.com").
-fn cut_start(s: &str, n: usize) -> String {
+/// A host name shortened to `n` characters in its middle, where the least telling part of a
+/// long name is: its first label names the service ("prod1-nat-xbcs-net…", "mobileanalytics…")
+/// and its end the network that serves it ("…elb.amazonaws.com").
+fn cut_middle(s: &str, n: usize) -> String {
     let len = s.chars().count();
     if len <= n {
-        s.to_string()
-    } else {
-        std::iter::once('…')
-            .chain(s.chars().skip(len - (n - 1)))
-            .collect()
+        return s.to_string();
     }
+    let head = (n - 1) * 2 / 5;
+    let tail = n - 1 - head;
+    s.chars()
+        .take(head)
+        .chain(std::iter::once('…'))
+        .chain(s.chars().skip(len - tail))
+        .collect()
 }
 
 /// "11-20 00:00:41" from a full UTC time.

@@ -689,7 +689,7 @@ fn the_verdict_says_what_a_device_does_on_the_lan() {
         assert!(
             d.verdict
                 .text
-                .contains("On the local network it uses tuya (broadcast)."),
+                .contains("On the local network it uses Tuya's local protocol (broadcast)."),
             "{}",
             d.verdict.text
         );
@@ -703,7 +703,7 @@ fn the_verdict_says_what_a_device_does_on_the_lan() {
     assert!(bridge
         .verdict
         .text
-        .contains("it uses mdns (multicast) and ssdp (multicast)"));
+        .contains("it uses mDNS (multicast) and SSDP (multicast)"));
 }
 
 #[test]
@@ -2523,7 +2523,10 @@ fn ws_discovery_says_what_a_host_is() {
     let exposed = of(&r, FindingId::ExposedService);
     let subjects: Vec<&str> = exposed.iter().map(|(_, f)| f.subject.as_str()).collect();
     assert_eq!(subjects, ["tcp/5357 http"]);
-    assert!(host.verdict.text.contains("it uses wsd (multicast)"));
+    assert!(host
+        .verdict
+        .text
+        .contains("it uses WS-Discovery (multicast)"));
     // The metadata request's path is the UUID the host announced in its XAddrs to the whole
     // link (tshark: the XAddrs element of frame 1, http.request.uri of frame 20): no key.
     let http = of(&r, FindingId::CleartextHttp);
@@ -3481,7 +3484,9 @@ fn a_ubiquiti_gateway_says_what_it_is() {
     assert_eq!(d.because.as_deref(), Some("ubnt-model=UGW3"));
     assert!(d.names.iter().any(|n| n == "ubnt"), "{:?}", d.names);
     assert!(
-        d.verdict.text.contains("ubnt-discovery (broadcast)"),
+        d.verdict
+            .text
+            .contains("it uses Ubiquiti's discovery protocol (broadcast)"),
         "{}",
         d.verdict.text
     );
@@ -4135,4 +4140,32 @@ fn a_device_that_routes_hosts_behind_it_is_told() {
             d.label
         );
     }
+}
+
+/// A long endpoint name keeps its first label (the service) and its end (the network) in the
+/// terminal's table: the WeMo's NAT-traversal server behind Amazon's load balancer.
+#[test]
+fn long_endpoint_names_are_cut_in_the_middle() {
+    let r = report(capture(
+        "IoTSentinel__WeMoInsightSwitch__Setup-A-9-STA.pcap",
+    ));
+    let full = r
+        .devices
+        .iter()
+        .flat_map(|d| &d.endpoints)
+        .find(|e| e.name.starts_with("prod1-nat-xbcs-") && e.name.ends_with(".elb.amazonaws.com"))
+        .map(|e| e.name.clone())
+        .expect("the load balancer's name");
+    assert!(full.chars().count() > 34, "{full}");
+    let text = iotscope_report::terminal::render(&r);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("prod1-nat-xbc"))
+        .unwrap_or_else(|| panic!("no row for {full}"));
+    let shown = row.split_whitespace().next().unwrap();
+    assert_eq!(shown.chars().count(), 34, "{shown}");
+    assert!(
+        shown.contains('…') && shown.ends_with(".elb.amazonaws.com"),
+        "{shown}"
+    );
 }
