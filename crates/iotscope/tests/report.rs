@@ -75,7 +75,7 @@ fn json_is_the_versioned_model() {
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema"], "iotscope-report");
-    assert_eq!(v["schema_version"], "1.18");
+    assert_eq!(v["schema_version"], "1.19");
     assert_eq!(v["network"]["packets"], 1557);
     let dev = v["devices"]
         .as_array()

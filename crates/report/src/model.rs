@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{self, Baseline};
 
 /// Version of the report schema: major changes break readers, minor ones add fields.
-pub const SCHEMA_VERSION: &str = "1.18";
+pub const SCHEMA_VERSION: &str = "1.19";
 
 /// Most connections per device kept for the timeline chart.
 pub const MAX_TIMELINE: usize = 2000;
@@ -182,6 +182,10 @@ pub struct DeviceReport {
     /// For a host of another subnet reached through a router on this network (its packets carry
     /// the router's MAC and arrive a hop away): the router's MAC.
     pub behind: Option<String>,
+    /// The other devices (their ids) that are the same host seen through another network
+    /// interface: they announce the same mDNS host name, which mDNS keeps unique on a link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_host: Vec<String>,
     pub addresses: Vec<String>,
     /// Names it gave itself (DHCP, mDNS, NetBIOS, SNMP, LLDP, CDP).
     pub names: Vec<String>,
@@ -568,6 +572,7 @@ pub fn build(i: &Input) -> Report {
             }
         ));
     }
+    same_hosts(&devs, &mut reports);
     // Drift findings are made with the device's report: counted here.
     for f in reports
         .iter()
@@ -938,6 +943,7 @@ fn device_report(
         vendor: d.vendor.clone(),
         randomised_mac: d.randomised,
         behind: d.behind.map(|m| iotscope_packet::fmt_mac(&m)),
+        same_host: Vec::new(),
         addresses: d.addresses.iter().map(|a| a.to_string()).collect(),
         names,
         kind,
@@ -1621,6 +1627,72 @@ fn local_talk(flows: &[&Flow], local: &Local) -> Vec<String> {
         }
     }
     out
+}
+
+/// Devices that are one host with several network interfaces (a computer on Wi-Fi and on a
+/// cable, a Mac sharing its connection through a bridge of its own): mDNS keeps a host name
+/// unique on a link, so two MACs whose addresses are bound to one `.local` name are one host.
+/// Each device's report names the others, and its verdict says so. `reports` are in the order
+/// of `devs`.
+fn same_hosts(devs: &[Device], reports: &mut [DeviceReport]) {
+    let mut by_name: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (k, d) in devs.iter().enumerate() {
+        if !matches!(d.key, DeviceKey::Mac(_)) {
+            continue;
+        }
+        for c in d.claims.iter().filter(|c| c.kind == "mdns-name") {
+            let name = c.value.trim_end_matches('.').to_ascii_lowercase();
+            if name.ends_with(".local") {
+                by_name.entry(name).or_default().insert(k);
+            }
+        }
+    }
+    for (name, group) in by_name.iter().filter(|(_, g)| g.len() > 1) {
+        let shown = devs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| group.contains(k))
+            .flat_map(|(_, d)| &d.claims)
+            .find(|c| {
+                c.kind == "mdns-name" && c.value.trim_end_matches('.').eq_ignore_ascii_case(name)
+            })
+            .map_or(name.as_str(), |c| c.value.trim_end_matches('.'))
+            .to_string();
+        let who: Vec<(String, String, String)> = group
+            .iter()
+            .map(|&k| {
+                let r = &reports[k];
+                let mac = r.mac.clone().unwrap_or_default();
+                (r.id.clone(), format!("{} ({mac})", r.label), r.kind.clone())
+            })
+            .collect();
+        for &k in group {
+            let r = &mut reports[k];
+            let others: Vec<&(String, String, String)> =
+                who.iter().filter(|(id, _, _)| *id != r.id).collect();
+            for (id, _, _) in &others {
+                if !r.same_host.contains(id) {
+                    r.same_host.push(id.clone());
+                }
+            }
+            let names: Vec<String> = others.iter().map(|(_, n, _)| n.clone()).collect();
+            // A router that is another interface of a computer is that computer sharing its
+            // connection.
+            let sharing =
+                r.kind == "router/ap" && others.iter().any(|(_, _, kind)| kind == "computer");
+            let all = if group.len() == 2 { "both" } else { "all" };
+            r.verdict.text.push_str(&format!(
+                " It is the same host as {}, through another network interface: {all} announce \
+                 {shown} over mDNS{}.",
+                and_list(&names, 3),
+                if sharing {
+                    ", so the computer is what routes this network (it shares its connection)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
 }
 
 /// Items of the verdict's local-network sentence before "and N more".

@@ -322,6 +322,13 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
     if let Some(b) = &d.because {
         let _ = writeln!(o, "  identified by: {}", wrap(b, 2, 17));
     }
+    if !d.same_host.is_empty() {
+        let _ = writeln!(
+            o,
+            "  same host as: {}",
+            wrap(&d.same_host.join(", "), 2, 16)
+        );
+    }
     let _ = writeln!(o, "\n  Verdict: {}", wrap(&d.verdict.text, 2, 11));
     if !d.findings.is_empty() {
         o.push('\n');

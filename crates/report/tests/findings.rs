@@ -4169,3 +4169,33 @@ fn long_endpoint_names_are_cut_in_the_middle() {
         "{shown}"
     );
 }
+
+/// nDPI's iphone.pcap: Luca's iMac shares its connection. Its bridge (c6:2c:03:60:6a:64, a
+/// locally administered MAC, the DHCP server and router) and its Wi-Fi (d8:30:62:56:00:1c) both
+/// bind Lucas-iMac.local over mDNS (tshark: `mdns && eth.src == …`, both answer for the same
+/// name and services): one host, said on both devices.
+#[test]
+fn one_host_with_two_interfaces_is_told_as_one() {
+    let r = report(capture("nDPI__iphone.pcap"));
+    let bridge = with_mac(&r, "c6:2c:03:60:6a:64");
+    let wifi = with_mac(&r, "d8:30:62:56:00:1c");
+    assert_eq!(bridge.same_host, vec![wifi.id.clone()]);
+    assert_eq!(wifi.same_host, vec![bridge.id.clone()]);
+    assert_eq!(bridge.kind, "router/ap");
+    assert!(
+        bridge.verdict.text.contains(
+            "It is the same host as Lucas-iMac (d8:30:62:56:00:1c), through another network \
+             interface: both announce Lucas-iMac.local over mDNS, so the computer is what routes \
+             this network"
+        ),
+        "{}",
+        bridge.verdict.text
+    );
+    assert!(wifi
+        .verdict
+        .text
+        .contains("same host as Lucas-iMac.local (c6:2c:03:60:6a:64)"));
+    // The phone on the same link announces a name of its own.
+    let phone = with_mac(&r, "c4:61:8b:35:82:a9");
+    assert!(phone.same_host.is_empty());
+}
