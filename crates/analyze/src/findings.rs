@@ -1104,7 +1104,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
         } else {
             Severity::Info
         };
-        let acc = out.get(FindingId::Periodic, dev, &subject, sev);
+        let acc = out.get(FindingId::Periodic, dev, subject, sev);
         acc.raise(sev);
         if hidden {
             acc.fact(
