@@ -1,6 +1,8 @@
 //! Any bytes as a frame on any supported link type: decoding must not panic, the payload it points
 //! at must lie inside the frame (for the packets tunnels carry too), the reading thread's quick
-//! test for tunnels must not miss one, and the flow table must accept the result.
+//! test for tunnels must not miss one, and the flow table must accept the result. The same bytes
+//! as an IPv4 packet, and the frame: the everyday header's and untagged Ethernet's own paths
+//! must agree with the general one.
 #![no_main]
 
 use iotscope_flow::{Config, FlowTable};
@@ -16,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let end = d.payload_offset as usize + d.payload_len as usize;
     assert!(end <= frame.len() || d.payload_len == 0);
     assert_eq!(d.payload(frame).len(), d.payload_len as usize);
+    assert!(iotscope_packet::fast_ipv4_agrees(frame));
+    assert!(iotscope_packet::decode_agrees(link, frame));
     let (_, may_tunnel) = pair_hash(link, frame);
     let mut layers = 1;
     let mut outer = d;

@@ -691,6 +691,8 @@ fn read_one(
     progress: Option<&Progress>,
 ) -> Result<(), ReadError> {
     let mut next_flush = FLUSH_EVERY;
+    // Pages are given back in steps: the reader looks at its position every 64 kB.
+    let mut next_release = 0;
     loop {
         if *frame_no % PROGRESS_EVERY == 0 {
             if let Some(p) = progress {
@@ -730,7 +732,11 @@ fn read_one(
         // A mapped file's pages behind the frames still in use are given back.
         let pos = frames.position();
         match dispatch {
-            Dispatch::Inline(_) => frames.release_before(pos),
+            Dispatch::Inline(_) if pos >= next_release => {
+                frames.release_before(pos);
+                next_release = pos + (64 << 10);
+            }
+            Dispatch::Inline(_) => {}
             Dispatch::Workers { .. } if pos >= next_flush => {
                 // Batches that fill slowly (a quiet host's frames) go out at least this often,
                 // so that no frame far behind the reader is still waiting.

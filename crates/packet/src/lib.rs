@@ -17,6 +17,8 @@ pub mod link;
 pub mod tunnel;
 
 pub use decode::{decode, tcp_flags, Decoded, Layer, Malformed, Net, Transport};
+#[doc(hidden)]
+pub use decode::{decode_agrees, fast_ipv4_agrees};
 pub use link::LinkType;
 
 /// One address type for the whole program: IPv4 addresses are stored as IPv4-mapped IPv6.

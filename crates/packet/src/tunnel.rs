@@ -134,9 +134,16 @@ pub fn mirrors(d: &Decoded, frame: &[u8], tunnel: Tunnel) -> bool {
     }
 }
 
+/// Whether packet `d` can be a tunnel's at all (an unfragmented IP packet of UDP or of another
+/// IP protocol than TCP and ICMP): false spares the caller [`decode_inner`].
+#[inline]
+pub fn may_tunnel(d: &Decoded) -> bool {
+    d.is_ip() && !d.fragment && matches!(d.transport, Transport::Udp | Transport::Other)
+}
+
 /// The tunnel, the inner packet's link type and its offset in `frame`.
 fn inner_link(d: &Decoded, frame: &[u8]) -> Option<(Tunnel, LinkType, usize)> {
-    if !d.is_ip() || d.fragment {
+    if !may_tunnel(d) {
         return None;
     }
     let start = d.payload_offset as usize;
