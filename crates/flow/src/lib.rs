@@ -855,8 +855,10 @@ impl FlowTable {
         layers: u8,
     ) {
         // Most frames carry no tunnel (TCP never does): accounted without copying the summary.
-        if layers == 1 && !tunnel::may_tunnel(d) {
-            self.add_layer(frame, ts, wire_len, d, bytes, (0, None, None));
+        if !tunnel::may_tunnel(d) {
+            if layers & 1 != 0 {
+                self.add_layer(frame, ts, wire_len, d, bytes, (0, None, None));
+            }
             return;
         }
         // A tunnel's packet is also a packet of its own flow, as tshark counts it.
