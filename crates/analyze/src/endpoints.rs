@@ -671,7 +671,6 @@ const PROXY_RTT_MS: f64 = 10.0;
 /// answering every handshake itself, a capture of several sites). Returns the site (or the tied
 /// ones, joined by "/") when there were two candidates or more.
 pub fn place_by_round_trips(v: &mut [Endpoint]) -> Option<String> {
-    let geo = Geo::get();
     // (index, round trip, country, votes)
     let mut measured: Vec<(usize, f64, String, bool)> = v
         .iter()
@@ -703,6 +702,8 @@ pub fn place_by_round_trips(v: &mut [Endpoint]) -> Option<String> {
     if candidates.len() < 2 {
         return None;
     }
+    // The towns are read only for a capture that needs them.
+    let geo = Geo::get();
     let mut km: HashMap<(String, String), Option<f64>> = HashMap::new();
     let mut contradicts = |site: &str, rtt: f64, cc: &str| -> Option<f64> {
         let d = *km
