@@ -918,12 +918,12 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             _ => by_ip.get(&src).copied(),
         };
-        // The device an address a message binds a name to belongs to (the sender's own).
-        let owner = |a: IpAddr| {
-            by_ip
-                .get(&a)
-                .copied()
-                .or(if a == src { sender } else { None })
+        // The device an address a message binds a name to belongs to: the sender, when it is
+        // the sender's own address (an address that changed hands belongs to whoever sends
+        // from it now), else the address's device.
+        let owner = |a: IpAddr| match (a == src, sender) {
+            (true, Some(k)) => Some(k),
+            _ => by_ip.get(&a).copied(),
         };
         match &e.message {
             // A message a relay agent passed on (giaddr set) is about a client of another

@@ -518,8 +518,8 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
         FindingId::Firmware if facts.iter().any(|f| f.label == "certificate") => Some(
             "The device downloaded a large binary, most often a firmware or app update, over TLS \
              from a server whose certificate proves nothing (self-signed, expired, or made out \
-             to another name), and went on with the download: it does not check who it talks \
-             to. Anyone on the path could have answered in the server's place and sent an image \
+             to another name), and went on with the download: unless it pins that very \
+             certificate, it does not check who it talks to. Anyone on the path could have answered in the server's place and sent an image \
              of their own, as over plain HTTP, unless the device checks a signature on it.",
         ),
         FindingId::Tunnel
@@ -812,13 +812,13 @@ impl<'a> Index<'a> {
         let mut name_of = HashMap::new();
         let mut several = HashMap::new();
         for d in i.devices {
-            // A named device is called by its name and its first address (IPv4 before IPv6,
-            // global before link-local) whichever address a flow reached: one device with
+            // A named device is called by its name and its main address ([`primary_address`])
+            // whichever address a flow reached: one device with
             // several addresses (dual stack, a new lease) is one subject, whose findings list
             // the addresses in their facts.
             let name = d
                 .short_name()
-                .zip(d.addresses.first())
+                .zip(primary_address(&d.addresses))
                 .map(|(n, a)| format!("{n} ({a})"));
             if let (Some(subject), true) = (&name, d.addresses.len() > 1) {
                 several.insert(subject.clone(), d);
@@ -904,6 +904,18 @@ impl<'a> Index<'a> {
                 None => a.to_string(),
             })
             .clone()
+    }
+
+    /// "Philips-hue (10.10.10.6)" for a named device's address `a` itself, whichever of its
+    /// addresses it is: for facts that tell one connection.
+    fn named_at(&self, a: IpAddr) -> String {
+        match self.name_of.get(&a) {
+            Some(n) => match n.rsplit_once(" (") {
+                Some((name, _)) => format!("{name} ({a})"),
+                None => n.clone(),
+            },
+            None => a.to_string(),
+        }
     }
 
     /// "Amazon.com, Inc., us-west-2, US": where an address is, in the region a looked-up name
@@ -1291,8 +1303,13 @@ pub fn findings(i: &Input) -> Vec<Finding> {
     let mut v: Vec<Finding> = entries
         .into_iter()
         .map(|((id, device, mut subject), acc)| {
-            // A device of several addresses reached by only one of them is called by that one.
-            if let Some(d) = ix.several.get(&subject) {
+            // A device of several addresses reached by only one of them is called by that one
+            // (also inside a subject: "uses tftp to NAME (ADDRESS)").
+            let called = ix
+                .several
+                .iter()
+                .find(|(key, _)| subject.contains(key.as_str()));
+            if let Some((key, d)) = called {
                 let mut reached = d.addresses.iter().filter(|a| {
                     let a = a.to_string();
                     acc.facts
@@ -1302,7 +1319,7 @@ pub fn findings(i: &Input) -> Vec<Finding> {
                 });
                 if let (Some(a), None) = (reached.next(), reached.next()) {
                     if let Some(name) = d.short_name() {
-                        subject = format!("{name} ({a})");
+                        subject = subject.replace(key.as_str(), &format!("{name} ({a})"));
                     }
                 }
             }
@@ -1356,6 +1373,21 @@ pub fn findings(i: &Input) -> Vec<Finding> {
             .then(a.first.cmp(&b.first))
     });
     v
+}
+
+/// The address a device with several is called by: a private or public IPv4 address before a
+/// link-local or unspecified one, then a global IPv6 address, a unique-local one, a link-local
+/// one (the lowest of the best kind).
+fn primary_address(addresses: &BTreeSet<IpAddr>) -> Option<IpAddr> {
+    let rank = |a: &IpAddr| match a {
+        IpAddr::V4(v) if v.is_unspecified() || v.octets()[0] == 0 => 5,
+        IpAddr::V4(v) if v.is_link_local() => 4,
+        IpAddr::V4(_) => 0,
+        IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80 => 3,
+        IpAddr::V6(v) if v.segments()[0] & 0xfe00 == 0xfc00 => 2,
+        IpAddr::V6(_) => 1,
+    };
+    addresses.iter().min_by_key(|a| rank(a)).copied()
 }
 
 /// Whether `text` holds the address `addr` as a whole ("192.168.0.1" is not in "192.168.0.13").
@@ -1668,7 +1700,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
                 }
             }
             t.by_device = of_client == Some(dev);
-            t.client = ix.named(client);
+            t.client = ix.named_at(client);
             t.server = of_server.map(|s| (s.to_string(), service(f)));
         }
         acc.fact("server", ix.described(i, server)).fact(

@@ -1666,10 +1666,21 @@ fn same_hosts(devs: &[Device], reports: &mut [DeviceReport]) {
                 (r.id.clone(), format!("{} ({mac})", r.label), r.kind.clone())
             })
             .collect();
+        // mDNS keeps a name unique at one moment: devices that bore it at different times are
+        // a device that replaced another, or a phone's new private MAC, not one host.
+        let overlap =
+            |a: usize, b: usize| devs[a].first <= devs[b].last && devs[b].first <= devs[a].last;
         for &k in group {
             let r = &mut reports[k];
-            let others: Vec<&(String, String, String)> =
-                who.iter().filter(|(id, _, _)| *id != r.id).collect();
+            let others: Vec<&(String, String, String)> = group
+                .iter()
+                .zip(&who)
+                .filter(|(&j, _)| j != k && overlap(j, k))
+                .map(|(_, w)| w)
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
             for (id, _, _) in &others {
                 if !r.same_host.contains(id) {
                     r.same_host.push(id.clone());
@@ -1680,7 +1691,7 @@ fn same_hosts(devs: &[Device], reports: &mut [DeviceReport]) {
             // connection.
             let sharing =
                 r.kind == "router/ap" && others.iter().any(|(_, _, kind)| kind == "computer");
-            let all = if group.len() == 2 { "both" } else { "all" };
+            let all = if others.len() == 1 { "both" } else { "all" };
             r.verdict.text.push_str(&format!(
                 " It is the same host as {}, through another network interface: {all} announce \
                  {shown} over mDNS{}.",
