@@ -1292,7 +1292,7 @@ fn protocol_shown(p: &str) -> String {
 fn app_spoken(label: &str) -> String {
     match label {
         "mdns" => "mDNS".into(),
-        "nbns" => "NetBIOS names".into(),
+        "nbns" => "the NetBIOS name service".into(),
         "netbios" => "NetBIOS".into(),
         "wsd" => "WS-Discovery".into(),
         "tuya" => "Tuya's local protocol".into(),
@@ -1435,7 +1435,12 @@ fn weakness(f: &FindingReport) -> String {
             } else {
                 size
             };
-            let over = fact("over");
+            // "tls/http" is HTTPS to a reader; a layered label otherwise in capitals.
+            let over = match fact("over").as_str() {
+                "tls/http" => "HTTPS".to_string(),
+                "plain HTTP" => "plain HTTP".to_string(),
+                o => app_spoken(o),
+            };
             // Over TLS, what made it worth telling: a certificate that proves nothing.
             let unproven = if fact("certificate").is_empty() {
                 ""

@@ -910,7 +910,7 @@ fn a_large_download_over_tls_from_the_vendor_cloud() {
     );
     assert!(
         dev.verdict.text.contains(
-            "it downloads a 6.3 MB binary over tls/http from fw.example-iot.com whose \
+            "it downloads a 6.3 MB binary over HTTPS from fw.example-iot.com whose \
              certificate proves nothing"
         ),
         "{}",
