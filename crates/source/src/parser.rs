@@ -441,10 +441,21 @@ fn pcap_record(
     if w.len() < record_len {
         return Step::Need(record_len);
     }
-    let sec = rd32(w, 0, be);
-    let frac = rd32(w, 4, be);
-    let caplen = rd32(w, 8, be) as usize;
-    let origlen = rd32(w, 12, be);
+    // The four header words from one 16-byte load, swapped at once when big-endian.
+    let Some(h) = w.get(..16) else {
+        return Step::Need(record_len.max(16));
+    };
+    let mut words = [0u32; 4];
+    for (k, x) in words.iter_mut().enumerate() {
+        *x = u32::from_le_bytes([h[4 * k], h[4 * k + 1], h[4 * k + 2], h[4 * k + 3]]);
+    }
+    if be {
+        for x in &mut words {
+            *x = x.swap_bytes();
+        }
+    }
+    let [sec, frac, caplen, origlen] = words;
+    let caplen = caplen as usize;
     // A record longer than both the snap length and any sane packet means the framing is lost.
     if caplen > MAX_RECORD || (caplen > snaplen.max(262_144) as usize) {
         return Step::Error(ErrorKind::Corrupt(format!(
