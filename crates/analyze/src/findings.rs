@@ -519,8 +519,9 @@ pub fn explanation_for(id: FindingId, subject: &str, facts: &[Fact]) -> Option<&
             "The device downloaded a large binary, most often a firmware or app update, over TLS \
              from a server whose certificate proves nothing (self-signed, expired, or made out \
              to another name), and went on with the download: unless it pins that very \
-             certificate, it does not check who it talks to. Anyone on the path could have answered in the server's place and sent an image \
-             of their own, as over plain HTTP, unless the device checks a signature on it.",
+             certificate, it does not check who it talks to. Anyone on the path could have \
+             answered in the server's place and sent an image of their own, as over plain HTTP, \
+             unless the device checks a signature on it.",
         ),
         FindingId::Tunnel
             if facts
@@ -776,8 +777,8 @@ struct Index<'a> {
     /// The devices that held each address, with their ids.
     device_of: HashMap<IpAddr, Vec<(&'a Device, String)>>,
     flow_of: HashMap<u64, &'a Flow>,
-    /// Short names of the devices, by address.
-    name_of: HashMap<IpAddr, String>,
+    /// Short names of the devices and their main addresses ([`primary_address`]), by address.
+    name_of: HashMap<IpAddr, (String, IpAddr)>,
     /// The named devices with several addresses, by the subject they are called by.
     several: HashMap<String, &'a Device>,
     events_of: HashMap<u64, Vec<&'a Event>>,
@@ -816,12 +817,9 @@ impl<'a> Index<'a> {
             // whichever address a flow reached: one device with
             // several addresses (dual stack, a new lease) is one subject, whose findings list
             // the addresses in their facts.
-            let name = d
-                .short_name()
-                .zip(primary_address(&d.addresses))
-                .map(|(n, a)| format!("{n} ({a})"));
-            if let (Some(subject), true) = (&name, d.addresses.len() > 1) {
-                several.insert(subject.clone(), d);
+            let name = d.short_name().zip(primary_address(&d.addresses));
+            if let (Some((n, a)), true) = (&name, d.addresses.len() > 1) {
+                several.insert(format!("{n} ({a})"), d);
             }
             for a in &d.addresses {
                 device_of.entry(*a).or_default().push((d, d.id()));
@@ -893,14 +891,14 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// "Philips-hue (10.10.10.6)" for any address of a named device (its name and first
+    /// "Philips-hue (10.10.10.6)" for any address of a named device (its name and main
     /// address); the address alone otherwise.
     fn named(&self, a: IpAddr) -> String {
         self.named_memo
             .borrow_mut()
             .entry(a)
             .or_insert_with(|| match self.name_of.get(&a) {
-                Some(n) => n.clone(),
+                Some((n, main)) => format!("{n} ({main})"),
                 None => a.to_string(),
             })
             .clone()
@@ -910,10 +908,7 @@ impl<'a> Index<'a> {
     /// addresses it is: for facts that tell one connection.
     fn named_at(&self, a: IpAddr) -> String {
         match self.name_of.get(&a) {
-            Some(n) => match n.rsplit_once(" (") {
-                Some((name, _)) => format!("{name} ({a})"),
-                None => n.clone(),
-            },
+            Some((n, _)) => format!("{n} ({a})"),
             None => a.to_string(),
         }
     }
@@ -4265,22 +4260,17 @@ fn endpoint_findings(
             (c.0, s.0)
         })
         .collect();
-    // Hosts that look names up over plain HTTP (HTTPDNS): their answers are not read here, so
-    // their lookups are as unseen as encrypted ones.
-    let http_dns: BTreeSet<IpAddr> = i
-        .events
-        .iter()
-        .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
-        .map(|e| ip_of(&e.src))
-        .collect();
-    // Their HTTPDNS servers, reached by an address the service hands out to be written into
-    // apps: told by the dns-bypass finding, not as addresses never looked up.
+    // Hosts that look names up over plain HTTP (HTTPDNS), with their HTTPDNS servers. Their
+    // answers are not read here, so their lookups are as unseen as encrypted ones; and the
+    // servers, reached by an address the service hands out to be written into apps, are told
+    // by the dns-bypass finding, not as addresses never looked up.
     let http_dns_servers: BTreeSet<(IpAddr, IpAddr)> = i
         .events
         .iter()
         .filter(|e| matches!(&e.message, Message::HttpRequest(r) if is_http_dns(&r.uri)))
         .map(|e| (ip_of(&e.src), ip_of(&e.dst)))
         .collect();
+    let http_dns: BTreeSet<IpAddr> = http_dns_servers.iter().map(|(c, _)| *c).collect();
     // No host looked any name up, while several reached the internet: the capture misses the
     // network's DNS (taken where it does not pass, or filtered), and a missing lookup says
     // nothing. (One device alone that resolved nothing may well use hard-coded addresses.)

@@ -208,11 +208,7 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
             ..Decoded::default()
         };
         if fast_ipv4(&mut d, &frame[14..], 14) {
-            let mut dst = [0u8; 6];
-            let mut src = [0u8; 6];
-            dst.copy_from_slice(&frame[..6]);
-            src.copy_from_slice(&frame[6..12]);
-            d.eth = Some((src, dst));
+            d.eth = Some(link::ethernet_macs(frame));
             return d;
         }
     }
@@ -292,6 +288,9 @@ fn fast_ipv4(d: &mut Decoded, bytes: &[u8], offset: usize) -> bool {
         return false;
     }
     d.net = Net::Ipv4;
+    // IPv4-mapped by hand: `Ipv4Addr::to_ipv6_mapped` made this function too large to be
+    // inlined into `decode` (80.1 M to 81.7 M instructions on the benchmark's first 100 000
+    // frames).
     let mut a = [0u8; 16];
     a[10] = 0xff;
     a[11] = 0xff;

@@ -515,16 +515,21 @@ fn raw(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
     })
 }
 
-fn ethernet(frame: &[u8]) -> Result<Link, LinkError> {
-    if frame.len() < field::ETH_LEN {
-        return Err(LinkError::Truncated);
-    }
+/// The (source, destination) MACs of a frame that holds a whole Ethernet header.
+pub(crate) fn ethernet_macs(frame: &[u8]) -> (Mac, Mac) {
     let mut dst = [0u8; 6];
     let mut src = [0u8; 6];
     dst.copy_from_slice(&frame[field::ETH_DST]);
     src.copy_from_slice(&frame[field::ETH_SRC]);
+    (src, dst)
+}
+
+fn ethernet(frame: &[u8]) -> Result<Link, LinkError> {
+    if frame.len() < field::ETH_LEN {
+        return Err(LinkError::Truncated);
+    }
     let link = Link {
-        eth: Some((src, dst)),
+        eth: Some(ethernet_macs(frame)),
         ..Link::default()
     };
     after_ethertype(frame, be16(frame, field::ETH_TYPE), field::ETH_LEN, link)

@@ -1640,29 +1640,25 @@ fn local_talk(flows: &[&Flow], local: &Local) -> Vec<String> {
 /// Each device's report names the others, and its verdict says so. `reports` are in the order
 /// of `devs`.
 fn same_hosts(devs: &[Device], reports: &mut [DeviceReport]) {
-    let mut by_name: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    // By the name in lower case: the name as first announced, and the devices.
+    let mut by_name: BTreeMap<String, (&str, BTreeSet<usize>)> = BTreeMap::new();
     for (k, d) in devs.iter().enumerate() {
         if !matches!(d.key, DeviceKey::Mac(_)) {
             continue;
         }
         for c in d.claims.iter().filter(|c| c.kind == "mdns-name") {
-            let name = c.value.trim_end_matches('.').to_ascii_lowercase();
+            let shown = c.value.trim_end_matches('.');
+            let name = shown.to_ascii_lowercase();
             if name.ends_with(".local") {
-                by_name.entry(name).or_default().insert(k);
+                by_name
+                    .entry(name)
+                    .or_insert((shown, BTreeSet::new()))
+                    .1
+                    .insert(k);
             }
         }
     }
-    for (name, group) in by_name.iter().filter(|(_, g)| g.len() > 1) {
-        let shown = devs
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| group.contains(k))
-            .flat_map(|(_, d)| &d.claims)
-            .find(|c| {
-                c.kind == "mdns-name" && c.value.trim_end_matches('.').eq_ignore_ascii_case(name)
-            })
-            .map_or(name.as_str(), |c| c.value.trim_end_matches('.'))
-            .to_string();
+    for (shown, group) in by_name.values().filter(|(_, g)| g.len() > 1) {
         let who: Vec<(String, String, String)> = group
             .iter()
             .map(|&k| {
@@ -1971,12 +1967,11 @@ fn verdict(
     // TLS 1.3 encrypts the server's certificate: when every TLS connection the device made
     // was 1.3, no certificate of its servers was seen, and none could be checked (where one
     // was, a bad one is a tls-weak finding).
-    let tls: Vec<&EndpointReport> = endpoints
-        .iter()
-        .copied()
-        .filter(|e| !e.tls.is_empty())
-        .collect();
-    if !tls.is_empty() && tls.iter().all(|e| e.tls.iter().all(|v| v == "TLS 1.3")) {
+    if endpoints.iter().any(|e| !e.tls.is_empty())
+        && endpoints
+            .iter()
+            .all(|e| e.tls.iter().all(|v| v == "TLS 1.3"))
+    {
         s.push(
             "Its servers' certificates were not visible (TLS 1.3 encrypts them), so they could \
              not be checked."

@@ -505,7 +505,7 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         let _ = writeln!(
             o,
             "  {} {} {} {} {:>6}  {}/{}",
-            // A long name keeps its end, the domain that says whose it is.
+            // A long name keeps its start (the service) and its end (whose it is).
             pad(&cut_middle(&e.name, 34), 34),
             pad(&via, 12),
             pad(&place, 34),
