@@ -25,11 +25,8 @@ use crate::{Config, FlowOutput, FlowTable, SweepClock, ALL_LAYERS};
 const BATCH: usize = 1024;
 /// Batches in flight per worker.
 const IN_FLIGHT: usize = 8;
-/// With worker threads, every batch goes out at least once per this much input...
+/// With worker threads, every batch goes out at least once per this much input.
 const FLUSH_EVERY: u64 = 1 << 20;
-/// ... and a mapped file's pages this far behind the reader are given back: the batches in flight
-/// (a few per worker, each from at most `FLUSH_EVERY` of input) lie within it.
-const WORKER_LAG: u64 = 8 << 20;
 /// How many frames ahead a worker asks for the headers it will read.
 const PREFETCH_FRAMES: usize = 4;
 
@@ -245,7 +242,7 @@ struct Item {
     ts: Nanos,
     wire_len: u32,
     link: LinkType,
-    /// Offset in its chunk (in a mapped file, the file offset: it can pass 4 GB).
+    /// Offset in its chunk.
     start: usize,
     len: u32,
     /// The last sweep the reading thread's clock called for before this frame: its number and
@@ -510,7 +507,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
             sweep: 0,
             sweep_at: 0,
             batches,
-            chunk: Arc::new(Bytes::Heap(Vec::new())),
+            chunk: Arc::new(Bytes::new()),
             send,
             recycle: recycle_rx,
         };
@@ -537,7 +534,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
 /// Parts of a file at least this large are read on threads of their own ([`split_run`]).
 pub const SPLIT_MIN_PART: usize = 1 << 20;
 
-/// One mapped pcap file read in parts, one thread each, each part with its own flow table, the
+/// One pcap file read in parts, one thread each, each part with its own flow table, the
 /// tables merged at the end; `None` when that cannot be done, and the file is read as usual.
 ///
 /// Only when the address-pair tables are all that is wanted (`Config::fold_addresses`, no
@@ -554,8 +551,8 @@ fn split_run(
     if threads < 2 || !opts.flow.fold_addresses || opts.flow.messages {
         return None;
     }
-    // Only a regular file can be mapped, and opened again when it cannot be split: opening
-    // standard input or a pipe reads from it, and what was read would be lost.
+    // Only a regular file can be split, and opened again when it cannot be: opening standard
+    // input or a pipe reads from it, and what was read would be lost.
     let regular = path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file());
     if !regular {
         return None;
@@ -691,8 +688,6 @@ fn read_one(
     progress: Option<&Progress>,
 ) -> Result<(), ReadError> {
     let mut next_flush = FLUSH_EVERY;
-    // Pages are given back in steps: the reader looks at its position every 64 kB.
-    let mut next_release = 0;
     loop {
         if *frame_no % PROGRESS_EVERY == 0 {
             if let Some(p) = progress {
@@ -729,22 +724,14 @@ fn read_one(
         let start = at - chunk.as_ptr() as usize;
         it.start = start;
         dispatch.push(it, chunk, &chunk[start..start + it.len as usize]);
-        // A mapped file's pages behind the frames still in use are given back.
-        let pos = frames.position();
-        match dispatch {
-            Dispatch::Inline(_) if pos >= next_release => {
-                frames.release_before(pos);
-                next_release = pos + (64 << 10);
-            }
-            Dispatch::Inline(_) => {}
-            Dispatch::Workers { .. } if pos >= next_flush => {
-                // Batches that fill slowly (a quiet host's frames) go out at least this often,
-                // so that no frame far behind the reader is still waiting.
+        // Batches that fill slowly (a quiet host's frames) go out at least this often, so that
+        // no frame far behind the reader is still waiting.
+        if let Dispatch::Workers { .. } = dispatch {
+            let pos = frames.position();
+            if pos >= next_flush {
                 dispatch.flush_all();
-                frames.release_before(pos.saturating_sub(WORKER_LAG));
                 next_flush = pos + FLUSH_EVERY;
             }
-            Dispatch::Workers { .. } => {}
         }
     }
 }

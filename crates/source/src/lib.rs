@@ -3,9 +3,8 @@
 //! For now the one source is a capture file: pcap (microsecond or nanosecond, either byte order)
 //! or pcapng (any number of sections and interfaces, each with its own link type and timestamp
 //! resolution), recognised by magic number, optionally gzip-compressed, or read from standard
-//! input. An uncompressed capture file is memory-mapped; any other input is read into large
-//! reference-counted chunks. Frames borrow from the mapping or the chunk, so no packet is copied,
-//! and a frame can go to another thread with its chunk.
+//! input. Every input is read into large reference-counted chunks. Frames borrow from the chunk,
+//! so no packet is copied, and a frame can go to another thread with its chunk.
 //!
 //! A read error names the file and the byte offset of the record that broke, after every frame
 //! before it has been handed out.
@@ -172,60 +171,14 @@ impl std::error::Error for ReadError {}
 pub struct Capture {
     name: String,
     input: Box<dyn Read + Send>,
-    /// The whole file, when it is an uncompressed file that could be mapped.
-    mapped: Option<Arc<Bytes>>,
+    /// The file itself, when it is a regular, uncompressed file: parts of it can then be read
+    /// apart ([`Capture::split`]).
+    file: Option<Arc<File>>,
 }
 
-/// Bytes frames are read from: a chunk read into memory, or a mapped file.
-pub enum Bytes {
-    Heap(Vec<u8>),
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Heap(v) => v,
-            Bytes::Mapped(m) => m,
-        }
-    }
-}
-
-impl Bytes {
-    fn heap(&mut self) -> Option<&mut Vec<u8>> {
-        match self {
-            Bytes::Heap(v) => Some(v),
-            Bytes::Mapped(_) => None,
-        }
-    }
-}
-
-/// How far ahead of the record being read a mapped file is fetched into the cache. Each record's
-/// length says where the next one starts, so without it every record header is a wait on memory;
-/// fetching ahead turns the walk into a stream.
-const PREFETCH_AHEAD: usize = 8 << 10;
-/// Pages of a mapped file are given back in steps of at least this much (see
-/// [`Frames::release_before`]).
-const RELEASE_STEP: usize = 256 << 10;
-
-/// Maps `f` when it is a regular, uncompressed, non-empty file; `None` leaves it to plain reads.
-fn map(f: &File) -> Option<Bytes> {
-    let meta = f.metadata().ok()?;
-    if !meta.is_file() || meta.len() == 0 {
-        return None;
-    }
-    // SAFETY: the mapping is read-only and private. Its bytes change only if another program
-    // rewrites or truncates the capture while it is being read (a truncation ends the process with
-    // SIGBUS), the same hazard every tool that maps its input accepts.
-    let m = unsafe { memmap2::Mmap::map(f) }.ok()?;
-    if m.starts_with(&GZIP_MAGIC) {
-        return None;
-    }
-    let _ = m.advise(memmap2::Advice::Sequential);
-    Some(Bytes::Mapped(m))
-}
+/// The bytes frames are read from: a chunk of the input read into memory, shared by reference
+/// count between the reader and the threads that work on its frames.
+pub type Bytes = Vec<u8>;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Size of one read: large enough that a read costs little per packet, small enough that memory
@@ -235,9 +188,11 @@ pub const CHUNK: usize = 1 << 20;
 impl Capture {
     /// Opens a capture file, or standard input when `path` is `-`.
     ///
-    /// An uncompressed file is memory-mapped: the reading thread then copies nothing (reading it
-    /// into chunks costs a copy of every byte in the kernel, the largest single cost of `flows`).
-    /// Compressed files, pipes and anything that cannot be mapped are read in chunks.
+    /// Every input is read into chunks, a file too. Mapping a file copies nothing, but every page
+    /// mapped must be entered in the page tables, faulted in and taken out again, which costs more
+    /// than the kernel's copy into a chunk (on the 300 MB bench file, `flows` took 0.072 s mapped,
+    /// 0.028 s of it in the kernel, and 0.051 s read), and the records are then read from a cache
+    /// that the copy has just filled.
     pub fn open(path: &Path) -> Result<Capture, ReadError> {
         let name = path.display().to_string();
         let err = |e: io::Error| ReadError {
@@ -246,32 +201,27 @@ impl Capture {
             kind: ErrorKind::Io(e),
         };
         if path.as_os_str() == "-" {
-            let input = stream(Box::new(io::stdin())).map_err(err)?;
+            let (input, _) = stream(Box::new(io::stdin())).map_err(err)?;
             return Ok(Capture {
                 name: "<stdin>".into(),
                 input,
-                mapped: None,
+                file: None,
             });
         }
         let file = File::open(path).map_err(err)?;
-        if let Some(m) = map(&file) {
-            return Ok(Capture {
-                name,
-                input: Box::new(io::empty()),
-                mapped: Some(Arc::new(m)),
-            });
-        }
-        let input = stream(Box::new(file)).map_err(err)?;
+        let regular = file.metadata().map_err(err)?.is_file();
+        let whole = file.try_clone().map_err(err)?;
+        let (input, gzip) = stream(Box::new(file)).map_err(err)?;
         Ok(Capture {
             name,
             input,
-            mapped: None,
+            file: (regular && !gzip).then(|| Arc::new(whole)),
         })
     }
 
     /// Wraps any byte stream (tests, pipes).
     pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<Capture, ReadError> {
-        let input = stream(r).map_err(|e| ReadError {
+        let (input, _) = stream(r).map_err(|e| ReadError {
             file: name.into(),
             offset: 0,
             kind: ErrorKind::Io(e),
@@ -279,7 +229,7 @@ impl Capture {
         Ok(Capture {
             name: name.into(),
             input,
-            mapped: None,
+            file: None,
         })
     }
 
@@ -290,43 +240,53 @@ impl Capture {
 
     /// Starts reading frames.
     pub fn frames(&mut self) -> Frames<'_> {
-        let (chunk, end) = match &self.mapped {
-            Some(m) => (m.clone(), m.len()),
-            None => (Arc::new(Bytes::Heap(Vec::new())), 0),
-        };
         Frames {
             name: &self.name,
             parser: Parser::default(),
-            r: self.input.as_mut(),
-            chunk,
+            r: Box::new(self.input.as_mut()),
+            chunk: Arc::new(Bytes::new()),
             start: 0,
-            end,
-            eof: self.mapped.is_some(),
+            end: 0,
+            eof: false,
             base: 0,
             pool: Vec::new(),
-            fetched: 0,
-            released: 0,
-            release_step: RELEASE_STEP,
         }
     }
 }
 
-/// Pages of a part read on a thread of its own are given back in steps of this much. Giving
-/// pages back while another thread of the process runs interrupts that thread's core (its cached
-/// address translations must go): on the 300 MB bench file, two threads took 0.064 s with
-/// 256 KB steps and 0.055 s with 4 MB steps, with 16 MiB resident instead of 12.
-const SPLIT_RELEASE_STEP: usize = 4 << 20;
 /// How far past each even cut [`Capture::split`] looks for a record boundary.
 const SPLIT_SEARCH: usize = 1 << 20;
 /// Records that must follow one another for a cut to be taken for a record boundary.
 const SPLIT_RECORDS: usize = 16;
+/// Bytes read past the search range, for the records that must follow a cut found near its end.
+const SPLIT_MARGIN: usize = 1 << 20;
+
+/// One part of a file, read with positioned reads (the parts of a file are read on several
+/// threads at once, each at its own offset).
+struct Part {
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Part {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let want = buf.len().min((self.end - self.at) as usize);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
 
 impl Capture {
-    /// Splits a memory-mapped classic pcap file into `parts` readers of about equal size, each
-    /// part at least `min_part` bytes, to be read on as many threads: the first from the file's
-    /// start, each other from a likely record boundary ([`Parser::plausible_records`]), each to the
-    /// next one's start. `None` when the file is not such a file, is too small, or no boundary
-    /// was found.
+    /// Splits a classic pcap file into `parts` readers of about equal size, each part at least
+    /// `min_part` bytes, to be read on as many threads: the first from the file's start, each
+    /// other from a likely record boundary ([`Parser::plausible_records`]), each to the next one's
+    /// start. `None` when the input is not such a file, is too small, or no boundary was found.
     ///
     /// A cut is a guess. The reader of the part before it confirms it: a part that ends cleanly
     /// (its last record ends exactly where the next part starts) proves that a record starts
@@ -334,21 +294,28 @@ impl Capture {
     /// that does not end cleanly (an error) means the guess, or the file, is wrong, and the
     /// caller must read the file again in one piece.
     pub fn split(&self, parts: usize, min_part: usize) -> Option<Vec<Frames<'_>>> {
-        let m = self.mapped.as_ref()?;
-        let len = m.len();
+        use std::os::unix::fs::FileExt;
+        let file = self.file.as_ref()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
         if parts < 2 || len < parts * min_part.max(1) {
             return None;
         }
+        let read = |from: usize, n: usize| {
+            let mut w = vec![0; n.min(len - from)];
+            file.read_exact_at(&mut w, from as u64).ok().map(|_| w)
+        };
         let mut header = Parser::default();
-        let Step::Skip(at) = header.step(m) else {
+        let Step::Skip(at) = header.step(&read(0, 4096)?) else {
             return None;
         };
         let resumed = header.resume()?;
         let mut starts = vec![at];
         for i in 1..parts {
             let even = len / parts * i;
-            let cut = (even..(even + SPLIT_SEARCH).min(len))
-                .find(|&o| resumed.plausible_records(&m[o..], SPLIT_RECORDS))?;
+            let w = read(even, SPLIT_SEARCH + SPLIT_MARGIN)?;
+            let cut = even
+                + (0..SPLIT_SEARCH.min(w.len()))
+                    .find(|&o| resumed.plausible_records(&w[o..], SPLIT_RECORDS))?;
             if cut <= *starts.last()? {
                 return None;
             }
@@ -359,42 +326,43 @@ impl Capture {
             .iter()
             .zip(ends)
             .enumerate()
-            .map(|(i, (&start, end))| Frames {
-                name: &self.name,
+            .map(|(i, (&start, end))| {
                 // The first part reads the file header itself, as a whole read does.
-                parser: if i == 0 {
-                    Parser::default()
-                } else {
-                    resumed.resume().expect("a pcap parser resumes")
-                },
-                // Nothing is read from a mapped file. An empty reader has no size, so leaking
-                // a box of one allocates nothing.
-                r: Box::leak(Box::new(io::empty())),
-                chunk: m.clone(),
-                start: if i == 0 { 0 } else { start },
-                end,
-                eof: true,
-                base: 0,
-                pool: Vec::new(),
-                fetched: start,
-                // Pages are given back from the first whole page of the part on.
-                released: (start + 4095) & !4095,
-                release_step: SPLIT_RELEASE_STEP,
+                let start = if i == 0 { 0 } else { start };
+                Frames {
+                    name: &self.name,
+                    parser: if i == 0 {
+                        Parser::default()
+                    } else {
+                        resumed.resume().expect("a pcap parser resumes")
+                    },
+                    r: Box::new(Part {
+                        file: file.clone(),
+                        at: start as u64,
+                        end: end as u64,
+                    }),
+                    chunk: Arc::new(Bytes::new()),
+                    start: 0,
+                    end: 0,
+                    eof: false,
+                    base: start as u64,
+                    pool: Vec::new(),
+                }
             })
             .collect();
         Some(frames)
     }
 }
 
-/// Reads from `r`, decompressing when it starts with the gzip magic.
-fn stream(r: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+/// Reads from `r`, decompressing when it starts with the gzip magic (then also true).
+fn stream(r: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read + Send>, bool)> {
     let mut br = BufReader::with_capacity(64 << 10, r);
     let head = br.fill_buf()?;
     if head.starts_with(&GZIP_MAGIC) {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(br)))
+        Ok((Box::new(flate2::bufread::MultiGzDecoder::new(br)), true))
     } else {
         // The buffered reader passes large reads straight through to the file.
-        Ok(Box::new(br))
+        Ok((Box::new(br), false))
     }
 }
 
@@ -407,7 +375,7 @@ fn stream(r: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
 pub struct Frames<'a> {
     name: &'a str,
     parser: Parser,
-    r: &'a mut (dyn Read + Send),
+    r: Box<dyn Read + Send + 'a>,
     chunk: Arc<Bytes>,
     start: usize,
     end: usize,
@@ -415,11 +383,6 @@ pub struct Frames<'a> {
     /// Input offset of `chunk[0]`.
     base: u64,
     pool: Vec<Arc<Bytes>>,
-    /// In a mapped file: how far it has been fetched ahead, and given back behind.
-    fetched: usize,
-    released: usize,
-    /// Pages are given back in steps of at least this much.
-    release_step: usize,
 }
 
 /// Chunks kept for reuse; beyond this, chunks still held elsewhere are simply dropped.
@@ -508,21 +471,16 @@ impl Frames<'_> {
         }
         let want = n.max(CHUNK);
         let tail = self.end - self.start;
-        if let Some(buf) = Arc::get_mut(&mut self.chunk)
-            .and_then(Bytes::heap)
-            .filter(|b| b.len() >= want)
-        {
+        if let Some(buf) = Arc::get_mut(&mut self.chunk).filter(|b| b.len() >= want) {
             // Nobody else holds the chunk: move the partial record to its front.
             buf.copy_within(self.start..self.end, 0);
         } else {
             let free = self.pool.iter().position(|c| Arc::strong_count(c) == 1);
             let mut next = match free {
                 Some(i) => self.pool.swap_remove(i),
-                None => Arc::new(Bytes::Heap(Vec::new())),
+                None => Arc::new(Bytes::new()),
             };
-            let buf = Arc::get_mut(&mut next)
-                .and_then(Bytes::heap)
-                .expect("a free chunk has one owner");
+            let buf = Arc::get_mut(&mut next).expect("a free chunk has one owner");
             if buf.len() < want {
                 buf.resize(want, 0);
             }
@@ -535,9 +493,7 @@ impl Frames<'_> {
         self.base += self.start as u64;
         self.end = tail;
         self.start = 0;
-        let buf = Arc::get_mut(&mut self.chunk)
-            .and_then(Bytes::heap)
-            .expect("the current chunk has one owner");
+        let buf = Arc::get_mut(&mut self.chunk).expect("the current chunk has one owner");
         while self.end < n && !self.eof {
             match self.r.read(&mut buf[self.end..]) {
                 Ok(0) => self.eof = true,
@@ -549,47 +505,8 @@ impl Frames<'_> {
         Ok(self.end >= n)
     }
 
-    /// Keeps a mapped file streaming into the cache ahead of the reader.
-    #[inline]
-    fn stream_mapped(&mut self) {
-        let Bytes::Mapped(m) = &*self.chunk else {
-            return;
-        };
-        let ahead = (self.start + PREFETCH_AHEAD).min(self.end);
-        while self.fetched < ahead {
-            prefetch(&m[self.fetched..self.fetched + 1]);
-            self.fetched += 64;
-        }
-    }
-
-    /// Gives back the pages of a mapped file that lie wholly before input offset `offset`: the
-    /// caller is done with every frame there. They stay in the page cache, and come back (read
-    /// from the file again) if anything still touches them, so this only keeps resident memory
-    /// from growing with the file. Does nothing for inputs read into chunks.
-    #[inline]
-    pub fn release_before(&mut self, offset: u64) {
-        let Bytes::Mapped(m) = &*self.chunk else {
-            return;
-        };
-        let upto = (offset.min(self.position()) as usize) & !(4096 - 1);
-        if upto < self.released + self.release_step {
-            return;
-        }
-        // SAFETY: the mapping is read-only and file-backed, so no page in it was ever written:
-        // a page given back is read again from the file if anything touches it later.
-        let _ = unsafe {
-            m.unchecked_advise_range(
-                memmap2::UncheckedAdvice::DontNeed,
-                self.released,
-                upto - self.released,
-            )
-        };
-        self.released = upto;
-    }
-
     /// The next frame, or `None` at the clean end of the input.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, ReadError> {
-        self.stream_mapped();
         let Some((rec, at, offset)) = self.advance()? else {
             return Ok(None);
         };
