@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use iotscope_packet::link::{pair_hash, pair_hash_of};
 use iotscope_packet::tunnel::{self, MAX_DEPTH};
-use iotscope_packet::{decode, Decoded, LinkType, Malformed, Nanos, Net, Transport};
+use iotscope_packet::{decode, decode_to, Decoded, LinkType, Malformed, Nanos, Net, Transport};
 use iotscope_source::{Bytes, Capture, Format, Frames, Interface, ReadError};
 use serde::Serialize;
 
@@ -277,7 +277,8 @@ impl Worker {
             self.sweep = it.sweep;
             self.table.sweep_at(it.sweep_at);
         }
-        let d = decode(it.link, data);
+        let mut d = Decoded::default();
+        decode_to(it.link, data, &mut d);
         if it.layers & 1 != 0 {
             self.counters.count(it, data.len(), &d);
         }

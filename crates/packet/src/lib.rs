@@ -16,7 +16,7 @@ mod decode;
 pub mod link;
 pub mod tunnel;
 
-pub use decode::{decode, tcp_flags, Decoded, Layer, Malformed, Net, Transport};
+pub use decode::{decode, decode_to, tcp_flags, Decoded, Layer, Malformed, Net, Transport};
 #[doc(hidden)]
 pub use decode::{decode_agrees, fast_ipv4_agrees};
 pub use link::LinkType;

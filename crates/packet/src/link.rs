@@ -516,12 +516,18 @@ fn raw(frame: &[u8], offset: usize) -> Result<Link, LinkError> {
 }
 
 /// The (source, destination) MACs of a frame that holds a whole Ethernet header.
-pub(crate) fn ethernet_macs(frame: &[u8]) -> (Mac, Mac) {
-    let mut dst = [0u8; 6];
-    let mut src = [0u8; 6];
+fn ethernet_macs(frame: &[u8]) -> (Mac, Mac) {
+    let (mut src, mut dst) = ([0; 6], [0; 6]);
+    ethernet_macs_to(frame, &mut src, &mut dst);
+    (src, dst)
+}
+
+/// [`ethernet_macs`] written where they are kept (the packet path's summary): built apart and
+/// copied, they are read back in wider words than they were written in, a stall.
+#[inline]
+pub(crate) fn ethernet_macs_to(frame: &[u8], src: &mut Mac, dst: &mut Mac) {
     dst.copy_from_slice(&frame[field::ETH_DST]);
     src.copy_from_slice(&frame[field::ETH_SRC]);
-    (src, dst)
 }
 
 fn ethernet(frame: &[u8]) -> Result<Link, LinkError> {

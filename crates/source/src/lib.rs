@@ -181,9 +181,11 @@ pub struct Capture {
 pub type Bytes = Vec<u8>;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-/// Size of one read: large enough that a read costs little per packet, small enough that memory
-/// stays low (a handful are in flight when worker threads hold some).
-pub const CHUNK: usize = 1 << 20;
+/// Size of one read: large enough that a read costs little per packet, small enough that what
+/// the kernel has just copied is still in the core's cache when the records are read (on the
+/// 300 MB bench file, `flows` took 0.040 s with 256 kB and 0.041 s with 1 MB reads, best of
+/// eleven), and that memory stays low (a handful are in flight when worker threads hold some).
+pub const CHUNK: usize = 256 << 10;
 
 impl Capture {
     /// Opens a capture file, or standard input when `path` is `-`.
@@ -431,6 +433,11 @@ impl Frames<'_> {
     fn advance(&mut self) -> Result<Option<(parser::Record, usize, u64)>, ReadError> {
         loop {
             let window = &self.chunk[self.start..self.end];
+            if let Some((rec, used)) = self.parser.packet(window) {
+                let at = self.start;
+                self.start += used;
+                return Ok(Some((rec, at, self.base + at as u64)));
+            }
             match self.parser.step(window) {
                 Step::Packet(rec, used) => {
                     let at = self.start;

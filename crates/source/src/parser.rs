@@ -185,6 +185,25 @@ impl Parser {
         true
     }
 
+    /// The packet at the front of `w` when it is a classic pcap record that `w` holds whole and
+    /// whose lengths hold (`None` leaves every other case to [`Parser::step`]): the reader's
+    /// everyday case, answered in registers. Through `step`, whose answer other arms write to
+    /// memory, the record went to memory a field at a time and was read back in wider words
+    /// before the writes had landed, a stall at every record.
+    #[inline(always)]
+    pub fn packet(&self, w: &[u8]) -> Option<(Record, usize)> {
+        match self.state {
+            State::Pcap {
+                big_endian,
+                nanos,
+                link,
+                snaplen,
+                record_len,
+            } => pcap_packet(w, big_endian, nanos, link, snaplen, record_len),
+            _ => None,
+        }
+    }
+
     /// Looks at the front of `w` and says what is there.
     pub fn step(&mut self, w: &[u8]) -> Step {
         match self.state {
@@ -427,24 +446,21 @@ impl Parser {
     }
 }
 
+#[cold]
+fn too_long(caplen: usize, snaplen: u32) -> Step {
+    Step::Error(ErrorKind::Corrupt(format!(
+        "pcap record claims {caplen} captured bytes (the file header's snap length is {snaplen})"
+    )))
+}
+
 /// The link type's bits of a pcap header's link-type field.
 const LINKTYPE_MASK: u32 = 0x03ff_ffff;
 
-fn pcap_record(
-    w: &[u8],
-    be: bool,
-    nanos: bool,
-    link: LinkType,
-    snaplen: u32,
-    record_len: usize,
-) -> Step {
-    if w.len() < record_len {
-        return Step::Need(record_len);
-    }
-    // The four header words from one 16-byte load, swapped at once when big-endian.
-    let Some(h) = w.get(..16) else {
-        return Step::Need(record_len.max(16));
-    };
+/// A pcap record header's four words (seconds, fraction, captured and original length), from one
+/// 16-byte load, swapped at once when big-endian; `None` when `w` is shorter.
+#[inline(always)]
+fn pcap_words(w: &[u8], be: bool) -> Option<[u32; 4]> {
+    let h = w.get(..16)?;
     let mut words = [0u32; 4];
     for (k, x) in words.iter_mut().enumerate() {
         *x = u32::from_le_bytes([h[4 * k], h[4 * k + 1], h[4 * k + 2], h[4 * k + 3]]);
@@ -454,17 +470,33 @@ fn pcap_record(
             *x = x.swap_bytes();
         }
     }
-    let [sec, frac, caplen, origlen] = words;
-    let caplen = caplen as usize;
-    // A record longer than both the snap length and any sane packet means the framing is lost.
-    if caplen > MAX_RECORD || (caplen > snaplen.max(262_144) as usize) {
-        return Step::Error(ErrorKind::Corrupt(format!(
-            "pcap record claims {caplen} captured bytes (the file header's snap length is {snaplen})"
-        )));
+    Some(words)
+}
+
+/// A record longer than both the snap length and any sane packet means the framing is lost.
+#[inline(always)]
+fn too_long_for(caplen: usize, snaplen: u32) -> bool {
+    caplen > MAX_RECORD || caplen > snaplen.max(262_144) as usize
+}
+
+/// See [`Parser::packet`].
+#[inline(always)]
+fn pcap_packet(
+    w: &[u8],
+    be: bool,
+    nanos: bool,
+    link: LinkType,
+    snaplen: u32,
+    record_len: usize,
+) -> Option<(Record, usize)> {
+    if w.len() < record_len {
+        return None;
     }
+    let [sec, frac, caplen, origlen] = pcap_words(w, be)?;
+    let caplen = caplen as usize;
     let total = record_len + caplen;
-    if w.len() < total {
-        return Step::Need(total);
+    if too_long_for(caplen, snaplen) || w.len() < total {
+        return None;
     }
     let frac_ns = if nanos {
         i64::from(frac)
@@ -479,7 +511,31 @@ fn pcap_record(
         start: record_len,
         len: caplen,
     };
-    Step::Packet(rec, total)
+    Some((rec, total))
+}
+
+fn pcap_record(
+    w: &[u8],
+    be: bool,
+    nanos: bool,
+    link: LinkType,
+    snaplen: u32,
+    record_len: usize,
+) -> Step {
+    if let Some((rec, total)) = pcap_packet(w, be, nanos, link, snaplen, record_len) {
+        return Step::Packet(rec, total);
+    }
+    if w.len() < record_len {
+        return Step::Need(record_len);
+    }
+    let Some([_, _, caplen, _]) = pcap_words(w, be) else {
+        return Step::Need(record_len.max(16));
+    };
+    let caplen = caplen as usize;
+    if too_long_for(caplen, snaplen) {
+        return too_long(caplen, snaplen);
+    }
+    Step::Need(record_len + caplen)
 }
 
 #[cfg(test)]
