@@ -854,17 +854,28 @@ impl FlowTable {
         bytes: &[u8],
         layers: u8,
     ) {
-        // Most frames carry no tunnel (TCP never does): accounted without copying the summary.
-        if !tunnel::may_tunnel(d) {
-            if layers & 1 != 0 {
-                self.add_layer(frame, ts, wire_len, d, bytes, (0, None, None));
-            }
+        if layers == 0 {
             return;
         }
-        // A tunnel's packet is also a packet of its own flow, as tshark counts it.
-        let mut layer = *d;
-        let mut outer = None;
-        for depth in 0..=tunnel::MAX_DEPTH {
+        // Most frames carry no tunnel (TCP never does): the frame's own packet is accounted from
+        // the caller's summary, never copied (a copy read fields in wider words than they had
+        // just been written in, a stall on every UDP frame).
+        let inner = if tunnel::may_tunnel(d) {
+            tunnel::decode_inner(d, bytes)
+        } else {
+            None
+        };
+        if layers & 1 != 0 {
+            let carries = inner.as_ref().map(|(t, _)| *t);
+            self.add_layer(frame, ts, wire_len, d, bytes, (0, carries, None));
+        }
+        let Some((t, mut layer)) = inner else {
+            return;
+        };
+        // A tunnel's packet is also a packet of its own flow, as tshark counts it. A mirror's
+        // copies were seen where it is: no tunnel carried them there.
+        let mut outer = (!tunnel::mirrors(d, bytes, t)).then_some(d.src);
+        for depth in 1..=tunnel::MAX_DEPTH {
             if layers >> depth == 0 {
                 break;
             }
@@ -874,16 +885,13 @@ impl FlowTable {
                 None
             };
             if layers & (1 << depth) != 0 {
-                if depth > 0 {
-                    self.stats.tunnelled += 1;
-                }
+                self.stats.tunnelled += 1;
                 let carries = inner.map(|(t, _)| t);
                 let at = (depth as u8, carries, outer);
                 self.add_layer(frame, ts, wire_len, &layer, bytes, at);
             }
             match inner {
                 Some((t, next)) => {
-                    // A mirror's copies were seen where it is: no tunnel carried them there.
                     outer = (!tunnel::mirrors(&layer, bytes, t)).then_some(layer.src);
                     layer = next;
                 }

@@ -149,7 +149,9 @@ impl Parser {
     /// (a fraction of a second under one second, a captured length no longer than the snap length
     /// nor than the original length, and not 0), all within a day of the first. A guess: the
     /// caller must confirm it (see `Capture::split`).
-    pub fn plausible_records(&self, w: &[u8], n: usize) -> bool {
+    /// `ends_file` says whether `w` ends where the file does: otherwise records that reach its
+    /// end prove nothing.
+    pub fn plausible_records(&self, w: &[u8], n: usize, ends_file: bool) -> bool {
         let State::Pcap {
             big_endian: be,
             nanos,
@@ -164,7 +166,7 @@ impl Parser {
         let (mut at, mut first) = (0, None);
         for _ in 0..n {
             if at == w.len() {
-                return true;
+                return ends_file;
             }
             let Some(h) = w.get(at..at + record_len) else {
                 return false;
