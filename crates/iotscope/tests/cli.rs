@@ -389,8 +389,7 @@ fn ctrl_c_on_a_live_pipe_reports_what_was_read() {
         .unwrap();
     assert!(sent.success());
     // Records go on arriving, slowly, as from a capture program whose pipe stays open: the
-    // reader, waiting on the pipe, wakes for each, and stops at the first it finds the stop at
-    // (the handler sets it on a thread of its own, a moment after the signal).
+    // reader, waiting on the pipe, wakes for each, and stops at the first it finds the stop at.
     let mut written = 10;
     for r in &records[10..] {
         if child.try_wait().unwrap().is_some() || stdin.write_all(r).is_err() {
