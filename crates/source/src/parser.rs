@@ -147,8 +147,15 @@ impl Parser {
     /// Whether `w` likely starts at a record boundary of this classic pcap file: `n` records
     /// follow one another there (or reach the end of `w` exactly), each with a plausible header
     /// (a fraction of a second under one second, a captured length no longer than the snap length
-    /// nor than the original length, and not 0), all within a day of the first. A guess: the
-    /// caller must confirm it (see `Capture::split`).
+    /// nor than the original length, and not 0, an original length no longer than any packet's),
+    /// all within a day of the first. A guess: the caller must confirm it (see `Capture::split`).
+    ///
+    /// The bound on the original length matters: four bytes past a boundary, in a capture whose
+    /// microseconds are small and whose packets were captured whole, the microseconds read as
+    /// seconds, the captured length as the fraction, the original length as the captured one,
+    /// and the records chain exactly as the true ones do; only the first bytes of each packet,
+    /// read as its original length, are no length at all (a cut of the 300 MB bench file in 32
+    /// parts landed there).
     /// `ends_file` says whether `w` ends where the file does: otherwise records that reach its
     /// end prove nothing.
     pub fn plausible_records(&self, w: &[u8], n: usize, ends_file: bool) -> bool {
@@ -177,6 +184,7 @@ impl Parser {
             if frac >= second
                 || caplen == 0
                 || caplen > origlen
+                || origlen > MAX_ORIGLEN
                 || caplen > snaplen.max(262_144)
                 || sec.abs_diff(first_sec) > 86_400
             {
@@ -454,6 +462,11 @@ fn too_long(caplen: usize, snaplen: u32) -> Step {
         "pcap record claims {caplen} captured bytes (the file header's snap length is {snaplen})"
     )))
 }
+
+/// The longest original length [`Parser::plausible_records`] takes for a packet's: an IPv4 or
+/// IPv6 packet (65 535 bytes) with any link header, or a segment offloaded in one piece (Linux
+/// captures of offloaded TCP hold up to 256 kB).
+const MAX_ORIGLEN: u32 = 262_144;
 
 /// The link type's bits of a pcap header's link-type field.
 const LINKTYPE_MASK: u32 = 0x03ff_ffff;
