@@ -160,12 +160,11 @@ impl<K: Copy + Ord + Hash> Conversations<K> {
         c.last = c.last.max(last);
     }
 
-    /// Renumbers the frames by `n` more: the table of a later part of a file read on its own,
-    /// joining the parts before it.
-    pub fn shift_frames(&mut self, n: u64) {
+    /// Renumbers the frames (see [`crate::FlowOutput::renumber_frames`]).
+    pub fn renumber_frames(&mut self, to: impl Fn(u64) -> u64) {
         self.end_run();
         for c in self.map.values_mut() {
-            c.first_frame += n;
+            c.first_frame = to(c.first_frame);
         }
     }
 

@@ -1271,19 +1271,19 @@ pub struct FlowOutput {
 }
 
 impl FlowOutput {
-    /// Renumbers the frames by `n` more: the output of a later part of a file read on its own,
-    /// before it joins the parts before it.
-    pub fn shift_frames(&mut self, n: u64) {
+    /// Renumbers the frames with `to`, which keeps their order: the output of parts of a file
+    /// read apart, numbered by part ([`crate::pipeline`]), before the parts are joined.
+    pub fn renumber_frames(&mut self, to: impl Fn(u64) -> u64) {
         for f in &mut self.flows {
-            f.first_frame += n;
-            f.last_frame += n;
+            f.first_frame = to(f.first_frame);
+            f.last_frame = to(f.last_frame);
         }
         for e in &mut self.events {
-            e.frame += n;
-            e.flow += n;
+            e.frame = to(e.frame);
+            e.flow = to(e.flow);
         }
-        self.eth.shift_frames(n);
-        self.addresses.shift_frames(n);
+        self.eth.renumber_frames(&to);
+        self.addresses.renumber_frames(&to);
     }
 
     /// Merges the outputs of several tables (one per worker thread).

@@ -186,9 +186,9 @@ impl Counters {
         }
     }
 
-    /// Renumbers the frames by `n` more (see [`FlowOutput::shift_frames`]).
-    fn shift_frames(&mut self, n: u64) {
-        self.first_frame += n;
+    /// Renumbers the frames (see [`FlowOutput::renumber_frames`]).
+    fn renumber_frames(&mut self, to: impl Fn(u64) -> u64) {
+        self.first_frame = to(self.first_frame);
     }
 
     fn finish(&mut self) {
@@ -537,10 +537,14 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
 pub const SPLIT_MIN_PART: usize = 1 << 20;
 /// A file is cut into this many parts per thread, taken in turn by whichever thread is free: with
 /// one part per thread, the threads ended up to 3 ms apart on the 300 MB bench file (about 18
-/// ms each), the one that started late or was interrupted holding up the end.
-const PARTS_PER_THREAD: usize = 4;
+/// ms each), the one that started late or was interrupted holding up the end. Two threads used
+/// 1.59 CPUs with 4 parts each, 1.69 with 8 and 1.75-1.83 with 16 (30 runs each).
+const PARTS_PER_THREAD: usize = 16;
+/// Frames of part `i` of a file read in parts are numbered from `i << PART_SHIFT` on, until the
+/// parts are joined: room for 2^40 frames a part.
+const PART_SHIFT: u32 = 40;
 
-/// One pcap file read in parts on `threads` threads, each part with its own flow table, the
+/// One pcap file read in parts on `threads` threads, each thread with its own flow table, the
 /// tables merged at the end; `None` when that cannot be done, and the file is read as usual.
 ///
 /// Only when the address-pair tables are all that is wanted (`Config::fold_addresses`, no
@@ -559,96 +563,103 @@ fn split_run(
     }
     // Only a regular file can be split, and opened again when it cannot be: opening standard
     // input or a pipe reads from it, and what was read would be lost.
-    let regular = path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    if !regular {
-        return None;
-    }
+    let len = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && path.as_os_str() != "-" => m.len(),
+        _ => return None,
+    };
     let cap = Capture::open(path).ok()?;
-    let parts = cap
-        .split(threads * PARTS_PER_THREAD, SPLIT_MIN_PART)
-        .or_else(|| cap.split(threads, SPLIT_MIN_PART))?;
+    // As many parts as the file holds of at least `SPLIT_MIN_PART`, up to `PARTS_PER_THREAD`.
+    let n = usize::try_from(len / SPLIT_MIN_PART as u64)
+        .unwrap_or(usize::MAX)
+        .clamp(threads, threads * PARTS_PER_THREAD);
+    let parts = cap.split(n, SPLIT_MIN_PART)?;
     let mut cfg = opts.flow;
     cfg.max_flows = (cfg.max_flows / threads).max(1);
-    type Part = (Result<(), ReadError>, u64, Box<Worker>, InputSummary);
-    let read_part = |i: usize, mut frames: Frames<'_>| -> Part {
-        let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
-        let mut n = 0;
-        let mut first = None;
-        let shown = if i == 0 { progress } else { None };
-        let r = read_one(&mut frames, &mut dispatch, (&mut n, &mut first), shown);
-        let Dispatch::Inline(w) = dispatch else {
-            unreachable!()
-        };
-        (r, n, w, InputSummary::of(path, &frames, n, first))
-    };
-    // Each thread takes the next part not yet taken until none is left; the calling thread is
-    // one of them (one thread fewer to start).
+    // Each thread takes the next part not yet taken until none is left, into one table of its
+    // own; the calling thread is one of them (one thread fewer to start). The frames of part `i`
+    // are numbered from `i << PART_SHIFT` on: a thread takes its parts in file order, so the
+    // numbers keep the order of the frames, and once every part has been read they become the
+    // frames' numbers in the file.
     let todo: Vec<Mutex<Option<Frames<'_>>>> =
         parts.into_iter().map(|f| Mutex::new(Some(f))).collect();
     let next = AtomicUsize::new(0);
     let work = || {
+        let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(slot) = todo.get(i) else {
-                return done;
+                break;
             };
             // Each index is taken once, so the part is there (a lock is poisoned only by a
             // panic, which the join passes on).
-            if let Some(frames) = slot.lock().ok().and_then(|mut f| f.take()) {
-                done.push((i, read_part(i, frames)));
-            }
+            let Some(mut frames) = slot.lock().ok().and_then(|mut f| f.take()) else {
+                continue;
+            };
+            let start = (i as u64) << PART_SHIFT;
+            let (mut n, mut first) = (start, None);
+            let shown = if i == 0 { progress } else { None };
+            let r = read_one(&mut frames, &mut dispatch, (&mut n, &mut first), shown);
+            let n = n - start;
+            done.push((i, r, n, InputSummary::of(path, &frames, n, first)));
         }
+        let Dispatch::Inline(w) = dispatch else {
+            unreachable!()
+        };
+        (done, w)
     };
-    let mut done: Vec<(usize, Part)> = std::thread::scope(|scope| {
+    let (mut done, workers) = std::thread::scope(|scope| {
         let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = work();
+        let (mut done, w) = work();
+        let mut workers = vec![w];
         for h in others {
-            done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let (d, w) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            done.extend(d);
+            workers.push(w);
         }
-        done
+        (done, workers)
     });
-    done.sort_by_key(|(i, _)| *i);
-    let mut done: Vec<Part> = done.into_iter().map(|(_, p)| p).collect();
-    // Stopped on request: what was read from the start of the file up to the first part that
-    // stopped is what gets reported, as when one thread reads it (a later part stopped somewhere
-    // in the middle, after a gap). An error of another kind before it means a cut was wrong,
-    // and the file is read again.
-    if let Some(first) = done
-        .iter()
-        .position(|(r, ..)| r.as_ref().is_err_and(ReadError::is_stop))
-    {
-        done.truncate(first + 1);
-    }
+    done.sort_by_key(|(i, ..)| *i);
     // Every part but the last must end cleanly, where the next one starts: that proves each cut
-    // was a record boundary (see `Capture::split`).
-    if done[..done.len() - 1].iter().any(|(r, ..)| r.is_err()) {
+    // was a record boundary (see `Capture::split`); an error there means a cut was wrong, and
+    // the file is read again. A stop on request (Ctrl-C) is no such error. Everything read is
+    // reported then: the start of the file up to the first part that stopped, and what the
+    // threads had read of the parts after it.
+    if done[..done.len() - 1]
+        .iter()
+        .any(|(_, r, ..)| r.as_ref().is_err_and(|e| !e.is_stop()))
+    {
         return None;
     }
+    // Where each part's frames start in the file.
+    let mut starts = Vec::with_capacity(done.len());
+    let mut frames = 0;
+    for (_, _, n, _) in &done {
+        starts.push(frames);
+        frames += n;
+    }
+    let mask = (1 << PART_SHIFT) - 1;
+    let to = |f: u64| starts[(f >> PART_SHIFT) as usize] + (f & mask);
     let mut counters = Counters::default();
     let mut outputs = Vec::new();
-    let mut errors = Vec::new();
-    let mut input: Option<InputSummary> = None;
-    let mut offset = 0;
-    for (r, n, w, summary) in done {
+    for w in workers {
         let Worker {
             table,
             counters: mut c,
             ..
         } = *w;
-        c.shift_frames(offset);
+        c.renumber_frames(to);
         counters.merge(c);
         let mut out = table.finish();
-        out.shift_frames(offset);
+        out.renumber_frames(to);
         outputs.push(out);
-        if let Err(e) = r {
-            errors.push(e);
-        }
-        input.get_or_insert(summary);
-        offset += n;
     }
-    let mut input = input?;
-    input.frames = offset;
+    let errors: Vec<ReadError> = done
+        .iter_mut()
+        .filter_map(|(_, r, ..)| std::mem::replace(r, Ok(())).err())
+        .collect();
+    let mut input = done.into_iter().next()?.3;
+    input.frames = frames;
     input.error = errors.first().map(|e| e.to_string());
     counters.finish();
     Some(Run {

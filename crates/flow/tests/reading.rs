@@ -329,13 +329,16 @@ fn a_frame_far_older_than_its_record_starts_a_new_one() {
 }
 
 /// With the address-pair tables alone wanted (`flows --by ip|ipv6|eth`), two threads read a large
-/// pcap file in two parts, each thread framing its own: the tables, the counts and the errors
-/// are those of one thread, on every capture large enough to be split, whole and cut short.
+/// pcap file in parts, each thread framing its own: the tables, the counts and the errors are
+/// those of one thread, on every capture large enough to be split, whole and cut short.
 #[test]
 fn files_read_in_parts_give_what_one_thread_gives() {
     let big: Vec<PathBuf> = iotscope_testdata::captures()
         .into_iter()
-        .chain([iotscope_testdata::recorded("upload.pcap")])
+        .chain([
+            iotscope_testdata::recorded("upload.pcap"),
+            iotscope_testdata::recorded("firmware-tls.pcap"),
+        ])
         .filter(|p| {
             iotscope_source::Capture::open(p)
                 .unwrap()
@@ -344,6 +347,15 @@ fn files_read_in_parts_give_what_one_thread_gives() {
         })
         .collect();
     assert!(big.len() >= 2, "{big:?}");
+    // Files of several MB are cut in more parts than there are threads (one per MB, up to 16 a
+    // thread), which the threads take in turn.
+    let most = big
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p).unwrap().len() / iotscope_flow::pipeline::SPLIT_MIN_PART as u64
+        })
+        .max();
+    assert!(most >= Some(6), "{most:?}");
     // The largest, cut short inside its second half: the error and what came before it.
     let whole = big.last().unwrap().clone();
     let bytes = std::fs::read(&whole).unwrap();
