@@ -119,9 +119,9 @@ for t in $tools; do
     fi
     t1=$EPOCHREALTIME
     read -r e m < <(tail -1 "$tmp/time")
-    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
+    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}')
     all+=("$w")
-    printf '  run %d: wall %8.3f s  (time %%e %s s)  peak RSS %8.1f MiB\n' "$i" "$w" "$e" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
+    printf '  run %d: wall %8.4f s  (time %%e %s s)  peak RSS %8.1f MiB\n' "$i" "$w" "$e" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
     if [[ -z "$best" ]] || awk -v a="$w" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$w; fi
     if (( m > maxrss )); then maxrss=$m; fi
   done
@@ -137,7 +137,7 @@ printf '%-11s %9s %14s %10s %13s\n' tool "wall s" "packets/s" "MB/s" "peak RSS M
 for t in $tools; do
   if [[ -n "${wall[$t]:-}" ]]; then
     awk -v t="$t" -v w="${wall[$t]}" -v p="$packets" -v b="$bytes" -v r="${rss[$t]}" \
-      'BEGIN{printf "%-11s %9.3f %14.0f %10.1f %13.1f\n", t, w, p/w, b/1e6/w, r/1024}'
+      'BEGIN{printf "%-11s %9.4f %14.0f %10.1f %13.1f\n", t, w, p/w, b/1e6/w, r/1024}'
   else
     if [[ -n "${failed[$t]:-}" ]]; then printf '%-11s %9s\n' "$t" FAILED; else printf '%-11s %9s\n' "$t" n/a; fi
   fi
