@@ -57,18 +57,22 @@ pub enum Step {
 enum State {
     #[default]
     Start,
-    Pcap {
-        big_endian: bool,
-        nanos: bool,
-        link: LinkType,
-        /// pcap: snap length from the file header, for the record sanity check.
-        snaplen: u32,
-        /// Bytes of each record's header: 16, or 24 in the modified format.
-        record_len: usize,
-    },
+    Pcap(Pcap),
     PcapNg {
         big_endian: bool,
     },
+}
+
+/// What a classic pcap file's header says about its records.
+#[derive(Clone, Copy, Debug)]
+struct Pcap {
+    big_endian: bool,
+    nanos: bool,
+    link: LinkType,
+    /// Snap length from the file header, for the record sanity check.
+    snaplen: u32,
+    /// Bytes of each record's header: 16, or 24 in the modified format.
+    record_len: usize,
 }
 
 /// Format state for one capture stream.
@@ -135,7 +139,7 @@ impl Parser {
     /// once this one has read the file header; `None` for pcapng (whose blocks depend on the
     /// interfaces declared before them) or before the header.
     pub fn resume(&self) -> Option<Parser> {
-        matches!(self.state, State::Pcap { .. }).then(|| Parser {
+        matches!(self.state, State::Pcap(_)).then(|| Parser {
             state: self.state,
             section_interfaces: self.section_interfaces.clone(),
             interfaces: self.interfaces.clone(),
@@ -159,13 +163,13 @@ impl Parser {
     /// `ends_file` says whether `w` ends where the file does: otherwise records that reach its
     /// end prove nothing.
     pub fn plausible_records(&self, w: &[u8], n: usize, ends_file: bool) -> bool {
-        let State::Pcap {
+        let State::Pcap(Pcap {
             big_endian: be,
             nanos,
             snaplen,
             record_len,
             ..
-        } = self.state
+        }) = self.state
         else {
             return false;
         };
@@ -203,13 +207,7 @@ impl Parser {
     #[inline(always)]
     pub fn packet(&self, w: &[u8]) -> Option<(Record, usize)> {
         match self.state {
-            State::Pcap {
-                big_endian,
-                nanos,
-                link,
-                snaplen,
-                record_len,
-            } => pcap_packet(w, big_endian, nanos, link, snaplen, record_len),
+            State::Pcap(p) => pcap_packet(w, p),
             _ => None,
         }
     }
@@ -218,13 +216,7 @@ impl Parser {
     pub fn step(&mut self, w: &[u8]) -> Step {
         match self.state {
             State::Start => self.start(w),
-            State::Pcap {
-                big_endian,
-                nanos,
-                link,
-                snaplen,
-                record_len,
-            } => pcap_record(w, big_endian, nanos, link, snaplen, record_len),
+            State::Pcap(p) => pcap_record(w, p),
             State::PcapNg { big_endian } => self.ng_block(w, big_endian),
         }
     }
@@ -291,7 +283,7 @@ impl Parser {
                 self.section_interfaces = vec![iface.clone()];
                 self.interfaces = vec![iface];
                 self.sections = 1;
-                self.state = State::Pcap {
+                self.state = State::Pcap(Pcap {
                     big_endian,
                     nanos,
                     link,
@@ -301,7 +293,7 @@ impl Parser {
                     } else {
                         PCAP_RECORD_LEN
                     },
-                };
+                });
                 Step::Skip(PCAP_HEADER_LEN)
             }
             SHB => {
@@ -496,14 +488,14 @@ fn too_long_for(caplen: usize, snaplen: u32) -> bool {
 
 /// See [`Parser::packet`].
 #[inline(always)]
-fn pcap_packet(
-    w: &[u8],
-    be: bool,
-    nanos: bool,
-    link: LinkType,
-    snaplen: u32,
-    record_len: usize,
-) -> Option<(Record, usize)> {
+fn pcap_packet(w: &[u8], p: Pcap) -> Option<(Record, usize)> {
+    let Pcap {
+        big_endian: be,
+        nanos,
+        link,
+        snaplen,
+        record_len,
+    } = p;
     if w.len() < record_len {
         return None;
     }
@@ -529,28 +521,21 @@ fn pcap_packet(
     Some((rec, total))
 }
 
-fn pcap_record(
-    w: &[u8],
-    be: bool,
-    nanos: bool,
-    link: LinkType,
-    snaplen: u32,
-    record_len: usize,
-) -> Step {
-    if let Some((rec, total)) = pcap_packet(w, be, nanos, link, snaplen, record_len) {
+fn pcap_record(w: &[u8], p: Pcap) -> Step {
+    if let Some((rec, total)) = pcap_packet(w, p) {
         return Step::Packet(rec, total);
     }
-    if w.len() < record_len {
-        return Step::Need(record_len);
+    if w.len() < p.record_len {
+        return Step::Need(p.record_len);
     }
-    let Some([_, _, caplen, _]) = pcap_words(w, be) else {
-        return Step::Need(record_len.max(16));
+    let Some([_, _, caplen, _]) = pcap_words(w, p.big_endian) else {
+        return Step::Need(p.record_len.max(16));
     };
     let caplen = caplen as usize;
-    if too_long_for(caplen, snaplen) {
-        return too_long(caplen, snaplen);
+    if too_long_for(caplen, p.snaplen) {
+        return too_long(caplen, p.snaplen);
     }
-    Step::Need(record_len + caplen)
+    Step::Need(p.record_len + caplen)
 }
 
 #[cfg(test)]
