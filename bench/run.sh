@@ -63,8 +63,12 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # reading it costs more in the kernel: on the 2-core machine of bench/README.md, `flows` took
 # 0.057 s on the builder's fresh file and 0.039 s once it had been dropped from the cache and
 # read again; ndpiReader 0.199 s both ways. So the file's pages are dropped (GNU dd's `nocache`
-# flag with no data asks the kernel to) and read again once, before any tool runs.
-dd if="$input" iflag=nocache count=0 status=none 2>/dev/null || true
+# flag with no data asks the kernel to; pages not yet written to disk are not dropped, so the
+# file is synced first) and read again once, before any tool runs.
+sync -- "$input" 2>/dev/null || sync
+if ! dd if="$input" iflag=nocache count=0 status=none; then
+  echo "warning: could not drop $input from the page cache; figures may differ from bench/README.md" >&2
+fi
 cat "$input" > /dev/null
 
 packets=$(capinfos -c -M -T -r "$input" | cut -f2)

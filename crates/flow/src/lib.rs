@@ -1280,7 +1280,9 @@ impl FlowOutput {
         }
         for e in &mut self.events {
             e.frame = to(e.frame);
-            e.flow = to(e.flow);
+            // A flow's id keeps its depth above its first frame's number.
+            let depth = u64::from(Flow::depth_of(e.flow)) << DEPTH_SHIFT;
+            e.flow = to(Flow::first_frame_of(e.flow)) | depth;
         }
         self.eth.renumber_frames(&to);
         self.addresses.renumber_frames(&to);

@@ -1,7 +1,8 @@
 //! Reading captures into flow tables, on one thread or several.
 //!
-//! With several threads, the calling thread only reads: it frames the records and picks each
-//! frame's worker from a symmetric hash of its address pair ([`pair_hash`]), so both directions
+//! With several threads, a regular pcap file whose address-pair tables alone are wanted is cut
+//! into parts that every thread reads and frames itself ([`split_run`]). Otherwise the calling
+//! thread only reads: it frames the records and picks each frame's worker from a symmetric hash of its address pair ([`pair_hash`]), so both directions
 //! of a flow, and all fragments of a datagram, meet in one table. Workers receive the chunk the
 //! frames were read into (shared, not copied) and the frames' positions in it, in recycled
 //! batches, then decode, count and track flows; their results are merged at the end. Nothing is
@@ -541,8 +542,11 @@ pub const SPLIT_MIN_PART: usize = 1 << 20;
 /// 1.59 CPUs with 4 parts each, 1.69 with 8 and 1.75-1.83 with 16 (30 runs each).
 const PARTS_PER_THREAD: usize = 16;
 /// Frames of part `i` of a file read in parts are numbered from `i << PART_SHIFT` on, until the
-/// parts are joined: room for 2^40 frames a part.
+/// parts are joined: room for 2^40 frames a part, below a flow id's depth bits (56 on).
 const PART_SHIFT: u32 = 40;
+/// The most parts a file is cut into, whatever the threads: their numbers stay below the depth
+/// bits.
+const MAX_PARTS: usize = 1 << 12;
 
 /// One pcap file read in parts on `threads` threads, each thread with its own flow table, the
 /// tables merged at the end; `None` when that cannot be done, and the file is read as usual.
@@ -568,10 +572,13 @@ fn split_run(
         _ => return None,
     };
     let cap = Capture::open(path).ok()?;
-    // As many parts as the file holds of at least `SPLIT_MIN_PART`, up to `PARTS_PER_THREAD`.
+    // As many parts as the file holds of at least `SPLIT_MIN_PART`, up to `PARTS_PER_THREAD` a
+    // thread and `MAX_PARTS` in all.
     let n = usize::try_from(len / SPLIT_MIN_PART as u64)
         .unwrap_or(usize::MAX)
-        .clamp(threads, threads * PARTS_PER_THREAD);
+        .min(threads.saturating_mul(PARTS_PER_THREAD))
+        .min(MAX_PARTS)
+        .max(threads.min(MAX_PARTS));
     let parts = cap.split(n, SPLIT_MIN_PART)?;
     let mut cfg = opts.flow;
     cfg.max_flows = (cfg.max_flows / threads).max(1);
@@ -622,12 +629,18 @@ fn split_run(
     done.sort_by_key(|(i, ..)| *i);
     // Every part but the last must end cleanly, where the next one starts: that proves each cut
     // was a record boundary (see `Capture::split`); an error there means a cut was wrong, and
-    // the file is read again. A stop on request (Ctrl-C) is no such error. Everything read is
-    // reported then: the start of the file up to the first part that stopped, and what the
-    // threads had read of the parts after it.
-    if done[..done.len() - 1]
+    // the file is read again. After a stop on request (Ctrl-C) nothing is read again (the reads
+    // would stop at once): everything read is reported, the start of the file up to the first
+    // part that stopped and what the other threads had read of the parts after it, whose cuts
+    // no part before them confirmed and whose frames are numbered as if the parts between had
+    // been read whole. The one error reported is the first in file order.
+    let stopped = done
         .iter()
-        .any(|(_, r, ..)| r.as_ref().is_err_and(|e| !e.is_stop()))
+        .position(|(_, r, ..)| r.as_ref().is_err_and(ReadError::is_stop))
+        .unwrap_or(done.len());
+    if done[..stopped.min(done.len() - 1)]
+        .iter()
+        .any(|(_, r, ..)| r.is_err())
     {
         return None;
     }
@@ -656,7 +669,8 @@ fn split_run(
     }
     let errors: Vec<ReadError> = done
         .iter_mut()
-        .filter_map(|(_, r, ..)| std::mem::replace(r, Ok(())).err())
+        .find_map(|(_, r, ..)| std::mem::replace(r, Ok(())).err())
+        .into_iter()
         .collect();
     let mut input = done.into_iter().next()?.3;
     input.frames = frames;

@@ -189,7 +189,7 @@ impl Parser {
                 || caplen == 0
                 || caplen > origlen
                 || origlen > MAX_ORIGLEN
-                || caplen > snaplen.max(262_144)
+                || caplen > snaplen.max(MAX_ORIGLEN)
                 || sec.abs_diff(first_sec) > 86_400
             {
                 return false;
@@ -458,7 +458,7 @@ fn too_long(caplen: usize, snaplen: u32) -> Step {
 /// The longest original length [`Parser::plausible_records`] takes for a packet's: an IPv4 or
 /// IPv6 packet (65 535 bytes) with any link header, or a segment offloaded in one piece (Linux
 /// captures of offloaded TCP hold up to 256 kB).
-const MAX_ORIGLEN: u32 = 262_144;
+pub(crate) const MAX_ORIGLEN: u32 = 262_144;
 
 /// The link type's bits of a pcap header's link-type field.
 const LINKTYPE_MASK: u32 = 0x03ff_ffff;
@@ -483,7 +483,7 @@ fn pcap_words(w: &[u8], be: bool) -> Option<[u32; 4]> {
 /// A record longer than both the snap length and any sane packet means the framing is lost.
 #[inline(always)]
 fn too_long_for(caplen: usize, snaplen: u32) -> bool {
-    caplen > MAX_RECORD || caplen > snaplen.max(262_144) as usize
+    caplen > MAX_RECORD || caplen > snaplen.max(MAX_ORIGLEN) as usize
 }
 
 /// See [`Parser::packet`].
