@@ -62,6 +62,7 @@ fn in_parts(path: &Path, parts: usize) -> Option<Read> {
 fn whole_streamed_and_in_parts_agree_on_every_capture() {
     let mut files = iotscope_testdata::captures();
     files.push(iotscope_testdata::recorded("upload.pcap"));
+    files.push(iotscope_testdata::recorded("firmware-tls.pcap"));
     let mut split = 0;
     // Cuts proved wrong by the part before them (the file is then read whole): none, as
     // `plausible_records` has been made to hold. Before its bound on original lengths, 10 of
