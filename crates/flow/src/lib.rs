@@ -792,7 +792,9 @@ pub struct FlowTable {
 }
 
 /// See [`FlowTable`]'s `expected`.
-type Expected = HashMap<(Addr, u16), (Nanos, App), Hasher>;
+/// Announced flows, by the end they involve: until when, what they carry, and the address of the
+/// end that must answer first (a TFTP server's; none for an FTP data connection).
+type Expected = HashMap<(Addr, u16), (Nanos, App, Option<Addr>), Hasher>;
 
 /// How long an announced FTP data connection or a TFTP answer is waited for (servers give up
 /// after a minute or so; a client that announced a port connects at once).
@@ -1119,10 +1121,11 @@ impl FlowTable {
                 && d.transport == Transport::Udp
                 && side == flow.initiator
             {
+                let server = flow.key.end(side.other()).0;
                 expect_at(
                     &mut self.expected,
                     flow.key.end(side),
-                    App::Tftp,
+                    (App::Tftp, Some(server)),
                     ts.saturating_add(EXPECT_LIFETIME),
                 );
             }
@@ -1178,7 +1181,7 @@ impl FlowTable {
     fn sweep(&mut self, now: Nanos) {
         self.fragments
             .retain(|_, (_, _, t)| now.saturating_sub(*t) < FRAGMENT_LIFETIME);
-        self.expected.retain(|_, (until, _)| *until >= now);
+        self.expected.retain(|_, (until, ..)| *until >= now);
         // A sweep walks every open flow. When they outnumber twice the frames since the last
         // walk (a scan leaves hundreds of thousands open, one packet each), the walk waits, so
         // that it costs at most two flow checks per frame. Only memory waits with it: a packet
@@ -1415,35 +1418,46 @@ fn expect(expected: &mut Expected, control: &Flow, ch: &ftp::DataChannel, ts: Na
     expect_at(
         expected,
         (control.key.end(listener).0, ch.port),
-        App::FtpData,
+        (App::FtpData, None),
         until,
     );
 }
 
-/// Waits until `until` for a flow to or from `end` that carries `app`.
-fn expect_at(expected: &mut Expected, end: (Addr, u16), app: App, until: Nanos) {
+/// Waits until `until` for a flow to or from `end` that carries `app`, and, when `from` is
+/// given, that this address opened.
+fn expect_at(
+    expected: &mut Expected,
+    end: (Addr, u16),
+    (app, from): (App, Option<Addr>),
+    until: Nanos,
+) {
     if expected.len() >= MAX_EXPECTED && !expected.contains_key(&end) {
         let now = until.saturating_sub(EXPECT_LIFETIME);
-        expected.retain(|_, (t, _)| *t >= now);
+        expected.retain(|_, (t, ..)| *t >= now);
         if expected.len() >= MAX_EXPECTED {
             return;
         }
     }
-    expected.insert(end, (until, app));
+    expected.insert(end, (until, app, from));
 }
 
 /// Labels a new flow that another one announced: an FTP data connection (TCP) its control
 /// connection announced, either end of which may be the listening one (the first packet seen
 /// is not always the SYN); a TFTP transfer (UDP), whose client is the end that sent the
-/// request, though the server's answer comes first.
+/// request, though the server's answer comes first: a flow the client opened, or one with
+/// another host, is none (a scanner's probes to other ports from the same port are not).
 #[cold]
 #[inline(never)]
 fn take_expected(expected: &mut Expected, f: &mut Flow, transport: Transport, ts: Nanos) {
     for side in [Side::A, Side::B] {
         let end = f.key.end(side);
-        let Some(&(until, app)) = expected.get(&end) else {
+        let Some(&(until, app, from)) = expected.get(&end) else {
             continue;
         };
+        let opener = f.key.end(side.other()).0;
+        if from.is_some_and(|a| a != opener || f.initiator == side) {
+            continue;
+        }
         let fits = match app {
             App::FtpData => transport == Transport::Tcp,
             App::Tftp => transport == Transport::Udp,

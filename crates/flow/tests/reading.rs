@@ -462,3 +462,40 @@ fn content_orients_and_contradicts_port_labels() {
         assert_eq!(f.app.app, iotscope_proto::app::App::Unknown);
     }
 }
+
+/// A TFTP server answers from a port of its own: the flow it opens to the request's port is the
+/// transfer. A scanner's other probes from that port (record.sh udpscan: nmap sends a TFTP read
+/// among probes to 1-30, 123 and 161 of two hosts, from one port, and nothing answers) are none,
+/// whichever of them comes first and however many threads read the capture.
+#[test]
+fn a_scanners_probes_after_a_tftp_request_are_no_transfer() {
+    let path = iotscope_testdata::recorded("udpscan.pcap");
+    let mut seen = Vec::new();
+    for threads in [1, 2] {
+        let r = run(
+            std::slice::from_ref(&path),
+            &Options {
+                threads,
+                ..Options::for_analysis()
+            },
+        );
+        let mut tftp: Vec<(u16, u16)> = r
+            .flows
+            .flows
+            .iter()
+            .filter(|f| f.app_name() == "tftp")
+            .map(|f| {
+                (
+                    f.key.a_port.min(f.key.b_port),
+                    f.key.a_port.max(f.key.b_port),
+                )
+            })
+            .collect();
+        tftp.sort_unstable();
+        // The two requests, to port 69 of each host, and nothing else.
+        assert_eq!(tftp.len(), 2, "{threads}: {tftp:?}");
+        assert!(tftp.iter().all(|&(lo, _)| lo == 69), "{threads}: {tftp:?}");
+        seen.push(tftp);
+    }
+    assert_eq!(seen[0], seen[1]);
+}
