@@ -2,8 +2,9 @@
 //!
 //! With several threads, a regular pcap file whose address-pair tables alone are wanted is cut
 //! into parts that every thread reads and frames itself ([`split_run`]). Otherwise the calling
-//! thread only reads: it frames the records and picks each frame's worker from a symmetric hash of its address pair ([`pair_hash`]), so both directions
-//! of a flow, and all fragments of a datagram, meet in one table. Workers receive the chunk the
+//! thread only reads: it frames the records and picks each frame's worker from a symmetric hash
+//! of its address pair ([`pair_hash`]), so both directions of a flow, and all fragments of a
+//! datagram, meet in one table. Workers receive the chunk the
 //! frames were read into (shared, not copied) and the frames' positions in it, in recycled
 //! batches, then decode, count and track flows; their results are merged at the end. Nothing is
 //! allocated or copied per packet. With one thread everything runs inline, without channels.

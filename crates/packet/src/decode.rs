@@ -205,13 +205,16 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
     d
 }
 
-/// [`decode`] into `d`, whatever it held: what the packet path calls. A summary built in a local
-/// and returned is copied out, and the copy reads in wide words fields that were just written a
-/// byte at a time, before the writes have landed: a stall on every frame, a fifth of `flows`'
-/// time in `decode`.
+/// [`decode`] into `d`, a default summary (`Decoded::default()`, made once by the caller): what
+/// the packet path calls. A summary built in a local and returned is copied out, and the copy
+/// reads in wide words fields that were just written a byte at a time, before the writes have
+/// landed: a stall on every frame, a fifth of `flows`' time in `decode`.
 #[inline]
 pub fn decode_to(link: LinkType, frame: &[u8], d: &mut Decoded) {
-    *d = Decoded::default();
+    debug_assert!(
+        *d == Decoded::default(),
+        "decode_to wants a default summary"
+    );
     // Untagged Ethernet carrying an everyday IPv4 header, most frames of most captures, without
     // the general link parser: the same summary, read from the same bytes.
     if link == LinkType::Ethernet && frame.len() >= 34 && frame[12..14] == [0x08, 0x00] {

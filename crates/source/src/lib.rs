@@ -14,6 +14,7 @@ mod parser;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -242,17 +243,12 @@ impl Capture {
 
     /// Starts reading frames.
     pub fn frames(&mut self) -> Frames<'_> {
-        Frames {
-            name: &self.name,
-            parser: Parser::default(),
-            r: Box::new(self.input.as_mut()),
-            chunk: Arc::new(Bytes::new()),
-            start: 0,
-            end: 0,
-            eof: false,
-            base: 0,
-            pool: Vec::new(),
-        }
+        Frames::new(
+            &self.name,
+            Parser::default(),
+            Box::new(self.input.as_mut()),
+            0,
+        )
     }
 }
 
@@ -269,7 +265,6 @@ const SPLIT_WINDOWS: [usize; 4] = [64 << 10, 256 << 10, 1 << 20, SPLIT_SEARCH + 
 
 /// `n` bytes of `file` from offset `from`, read into `buf` (grown as needed).
 fn window<'b>(file: &File, buf: &'b mut Vec<u8>, from: usize, n: usize) -> Option<&'b [u8]> {
-    use std::os::unix::fs::FileExt;
     if buf.len() < n {
         buf.resize(n, 0);
     }
@@ -287,7 +282,6 @@ struct Part {
 
 impl Read for Part {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
         let want = buf.len().min((self.end - self.at) as usize);
         if want == 0 {
             return Ok(0);
@@ -354,25 +348,17 @@ impl Capture {
             .map(|(i, (&start, end))| {
                 // The first part reads the file header itself, as a whole read does.
                 let start = if i == 0 { 0 } else { start };
-                Frames {
-                    name: &self.name,
-                    parser: if i == 0 {
-                        Parser::default()
-                    } else {
-                        resumed.resume().expect("a pcap parser resumes")
-                    },
-                    r: Box::new(Part {
-                        file: file.clone(),
-                        at: start as u64,
-                        end: end as u64,
-                    }),
-                    chunk: Arc::new(Bytes::new()),
-                    start: 0,
-                    end: 0,
-                    eof: false,
-                    base: start as u64,
-                    pool: Vec::new(),
-                }
+                let parser = if i == 0 {
+                    Parser::default()
+                } else {
+                    resumed.resume().expect("a pcap parser resumes")
+                };
+                let part = Part {
+                    file: file.clone(),
+                    at: start as u64,
+                    end: end as u64,
+                };
+                Frames::new(&self.name, parser, Box::new(part), start as u64)
             })
             .collect();
         Some(frames)
@@ -413,7 +399,22 @@ pub struct Frames<'a> {
 /// Chunks kept for reuse; beyond this, chunks still held elsewhere are simply dropped.
 const POOL: usize = 64;
 
-impl Frames<'_> {
+impl<'a> Frames<'a> {
+    /// Frames read from `r` by `parser`, the first byte of `r` being input offset `base`.
+    fn new(name: &'a str, parser: Parser, r: Box<dyn Read + Send + 'a>, base: u64) -> Frames<'a> {
+        Frames {
+            name,
+            parser,
+            r,
+            chunk: Arc::new(Bytes::new()),
+            start: 0,
+            end: 0,
+            eof: false,
+            base,
+            pool: Vec::new(),
+        }
+    }
+
     /// The container format, once the header has been read.
     pub fn format(&self) -> Option<Format> {
         self.parser.format
