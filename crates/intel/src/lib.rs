@@ -642,8 +642,11 @@ fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
     );
     let h = ((la2 - la1) / 2.0).sin().powi(2)
         + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * 6371.0 * h.sqrt().asin()
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
 }
+
+/// The Earth's mean radius.
+const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// A point (latitude, longitude in degrees) on the unit sphere.
 fn on_sphere((lat, lon): (f64, f64)) -> [f64; 3] {
@@ -667,23 +670,28 @@ fn nearest_pair(x: &[[f64; 3]], y: &[[f64; 3]]) -> f64 {
     };
     let mut best = f64::MAX;
     for p in x {
+        // Outward from `p`'s height, downwards then upwards, until the height alone is too far.
+        let mut nearer = |q: &[f64; 3]| {
+            let dz = p[2] - q[2];
+            let on = dz * dz < best;
+            if on {
+                best = best.min(chord2(p, q));
+            }
+            on
+        };
         let i = y.partition_point(|q| q[2] < p[2]);
         for q in y[..i].iter().rev() {
-            let dz = p[2] - q[2];
-            if dz * dz >= best {
+            if !nearer(q) {
                 break;
             }
-            best = best.min(chord2(p, q));
         }
         for q in &y[i..] {
-            let dz = q[2] - p[2];
-            if dz * dz >= best {
+            if !nearer(q) {
                 break;
             }
-            best = best.min(chord2(p, q));
         }
     }
-    2.0 * 6371.0 * (best.sqrt() / 2.0).min(1.0).asin()
+    2.0 * EARTH_RADIUS_KM * (best.sqrt() / 2.0).min(1.0).asin()
 }
 
 /// Light in fibre covers about 200 000 km/s: 100 km of distance per millisecond of round trip.
@@ -797,7 +805,7 @@ mod tests {
                     .flat_map(|p| {
                         y.iter().map(move |q| {
                             let dot = p[0] * q[0] + p[1] * q[1] + p[2] * q[2];
-                            6371.0 * dot.clamp(-1.0, 1.0).acos()
+                            EARTH_RADIUS_KM * dot.clamp(-1.0, 1.0).acos()
                         })
                     })
                     .fold(f64::MAX, f64::min);
