@@ -65,6 +65,21 @@ pub struct Device {
     /// A host of another subnet whose packets arrive through this MAC, a router on the way (a
     /// phone on a plug's setup network, a guest network behind a second router): the MAC.
     pub behind: Option<Mac>,
+    /// The earliest frame of each kind and value of claim, found without building a claim (a
+    /// host repeats itself: every lookup, request and announcement claims again). A cache of
+    /// `claims`, whose earliest frames only go down: one missing here is looked up there.
+    #[serde(skip)]
+    earliest: HashMap<(String, String), u64>,
+}
+
+/// A claim's kind and value, to look up [`Device::earliest`] without allocating.
+#[derive(Hash)]
+struct ClaimRef<'a>(&'a str, &'a str);
+
+impl hashbrown::Equivalent<(String, String)> for ClaimRef<'_> {
+    fn equivalent(&self, k: &(String, String)) -> bool {
+        self.0 == k.0 && self.1 == k.1
+    }
 }
 
 impl Device {
@@ -91,6 +106,7 @@ impl Device {
             bytes_down: 0,
             flows: 0,
             behind: None,
+            earliest: HashMap::new(),
         }
     }
 
@@ -165,6 +181,13 @@ impl Device {
         if value.is_empty() {
             return;
         }
+        if self
+            .earliest
+            .get(&ClaimRef(kind, value))
+            .is_some_and(|&f| f <= frame + 1)
+        {
+            return;
+        }
         // Keep the earliest frame for each (kind, value): the set is ordered by kind, value,
         // frame, so the first claim from (kind, value, 0) on is the one to compare with.
         let mut key = Claim {
@@ -175,6 +198,7 @@ impl Device {
         match self.claims.range(&key..).next() {
             Some(c) if c.kind == key.kind && c.value == key.value => {
                 if c.frame <= frame + 1 {
+                    self.earliest.insert((key.kind, key.value), c.frame);
                     return;
                 }
                 let c = c.clone();
@@ -183,6 +207,8 @@ impl Device {
             _ => {}
         }
         key.frame = frame + 1;
+        self.earliest
+            .insert((key.kind.clone(), key.value.clone()), key.frame);
         self.claims.insert(key);
     }
 }
@@ -905,26 +931,37 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     let flow_macs = flow_macs(flows);
     for e in events {
         let src = ip_of(&e.src);
-        let mac = flow_macs
-            .get(&e.flow)
-            .and_then(|m| m[usize::from(!e.from_client)]);
-        let sender = match mac {
-            Some(m)
-                if by_key
-                    .get(&DeviceKey::Mac(m))
-                    .is_some_and(|d| d.addresses.contains(&src)) =>
-            {
-                Some(DeviceKey::Mac(m))
-            }
-            _ => by_ip.get(&src).copied(),
-        };
+        // The device that sent the message, worked out only for the messages that tell
+        // something of a device (most are answers and hellos that tell nothing here).
+        macro_rules! sender {
+            () => {
+                match flow_macs
+                    .get(&e.flow)
+                    .and_then(|m| m[usize::from(!e.from_client)])
+                {
+                    Some(m)
+                        if by_key
+                            .get(&DeviceKey::Mac(m))
+                            .is_some_and(|d| d.addresses.contains(&src)) =>
+                    {
+                        Some(DeviceKey::Mac(m))
+                    }
+                    _ => by_ip.get(&src).copied(),
+                }
+            };
+        }
         // The device an address a message binds a name to belongs to: the sender, when it is
         // the sender's own address (an address that changed hands belongs to whoever sends
         // from it now), else the address's device.
-        let owner = |a: IpAddr| match (a == src, sender) {
-            (true, Some(k)) => Some(k),
-            _ => by_ip.get(&a).copied(),
-        };
+        macro_rules! owner {
+            ($a:expr) => {{
+                let a: IpAddr = $a;
+                match (a == src).then(|| sender!()).flatten() {
+                    Some(k) => Some(k),
+                    None => by_ip.get(&a).copied(),
+                }
+            }};
+        }
         match &e.message {
             // A message a relay agent passed on (giaddr set) is about a client of another
             // subnet, which is no device of this link, and its server serves that subnet: the
@@ -933,7 +970,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             Message::Dhcp(m) if !m.relay_addr.is_unspecified() => {
                 let request = !matches!(m.msg_type, Some(2) | Some(5) | Some(6));
                 if request && src == IpAddr::V4(m.relay_addr) {
-                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                         d.claim("dhcp-relay", "relays DHCP for another subnet", e.frame);
                     }
                 }
@@ -945,7 +982,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     // running dnsmasq hands out addresses and names the router that is.
                     let own = |a: &Ipv4Addr| m.is_own(src, *a);
                     let itself = m.names_itself_router(src);
-                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                         let what = if itself {
                             "offers addresses, naming itself the router"
                         } else {
@@ -954,7 +991,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                         d.claim("dhcp-server", what, e.frame);
                     }
                     for r in m.routers.iter().filter(|a| !own(a)) {
-                        if let Some(d) = owner(IpAddr::V4(*r)).and_then(|k| by_key.get_mut(&k)) {
+                        if let Some(d) = owner!(IpAddr::V4(*r)).and_then(|k| by_key.get_mut(&k)) {
                             d.claim(
                                 "dhcp-router",
                                 "named the router by the DHCP server",
@@ -1063,13 +1100,13 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 d.last = d.last.max(e.ts);
             }
             Message::Dhcpv6(m) => {
-                let Some(key) = sender else { continue };
+                let Some(key) = sender!() else { continue };
                 if let (Some(f), Some(d)) = (&m.fqdn, by_key.get_mut(&key)) {
                     d.claim("dhcpv6-fqdn", f, e.frame);
                 }
             }
             Message::Dns(m) if !m.response && e.dst_port == 53 => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     // Reverse lookups ask who an address is, and a bare label (`local`, a
                     // search-list probe) names no server: neither is a host the device contacts.
                     for q in m.questions.iter().filter(|q| {
@@ -1087,13 +1124,13 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     .sni
                     .as_deref()
                     .filter(|n| crate::endpoints::names_a_host(n));
-                if let (Some(sni), Some(d)) = (sni, sender.and_then(|k| by_key.get_mut(&k))) {
+                if let (Some(sni), Some(d)) = (sni, sender!().and_then(|k| by_key.get_mut(&k))) {
                     d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);
                 }
             }
             Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355) => {
                 // Services the announcer offers (mDNS PTR records of service types).
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     for r in &m.records {
                         if let RData::Ptr(target) = &r.data {
                             if r.name.starts_with('_') && !r.name.starts_with("_services.") {
@@ -1112,7 +1149,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
                 // A HomeKit accessory's TXT record gives its category (ci) and model (md).
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     for r in &m.records {
                         let RData::Txt(strings) = &r.data else {
                             continue;
@@ -1132,7 +1169,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 // Announcements: the names bound to the announcer's own addresses.
                 for r in &m.records {
                     let Some(a) = r.data.addr() else { continue };
-                    if let Some(d) = owner(a).and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = owner!(a).and_then(|k| by_key.get_mut(&k)) {
                         d.claim("mdns-name", &r.name, e.frame);
                     }
                 }
@@ -1154,7 +1191,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     let Some(name) = host_netbios_name(&r.name) else {
                         continue;
                     };
-                    if let Some(d) = owner(IpAddr::V4(addr)).and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = owner!(IpAddr::V4(addr)).and_then(|k| by_key.get_mut(&k)) {
                         d.claim("nbns-name", name, e.frame);
                     }
                 }
@@ -1165,12 +1202,13 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 let Some(name) = host_netbios_name(&n.source) else {
                     continue;
                 };
-                if let Some(d) = owner(IpAddr::V4(n.source_addr)).and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = owner!(IpAddr::V4(n.source_addr)).and_then(|k| by_key.get_mut(&k))
+                {
                     d.claim("nbns-name", name, e.frame);
                 }
             }
             Message::HttpRequest(r) => {
-                let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
+                let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) else {
                     continue;
                 };
                 if let Some(ua) = &r.user_agent {
@@ -1202,7 +1240,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             // The name an MQTT client gives itself ("sensor-kitchen-01").
             Message::Mqtt(c) if e.from_client => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     d.claim("mqtt-client-id", &c.client_id, e.frame);
                 }
             }
@@ -1210,14 +1248,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             // number, IMEI or model and number).
             Message::Coap(c) if e.from_client => {
                 if let Some(ep) = c.lwm2m_endpoint() {
-                    if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                    if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                         d.claim("lwm2m-endpoint", ep, e.frame);
                     }
                 }
             }
             // What a host announces itself as over WS-Discovery (not what a search looks for).
             Message::Wsd(w) if w.announces() => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     for t in &w.types {
                         d.claim("wsd-type", t, e.frame);
                     }
@@ -1231,7 +1269,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             // A NAT-PMP or PCP answer comes from the gateway that maps its public ports.
             Message::NatPmp(n) if n.response && !e.from_client => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     let what = if n.pcp {
                         "answers PCP"
                     } else {
@@ -1242,7 +1280,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             }
             // A Ubiquiti device's own announcement or answer: its name and model.
             Message::Ubnt(u) if !u.search => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     if let Some(n) = &u.hostname {
                         d.claim("ubnt-name", n, e.frame);
                     }
@@ -1254,7 +1292,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
             // An SNMP agent's answers say what it is and what it is called (sysDescr, sysName).
             // A manager acknowledging an inform (from udp/162) echoes the inform's values.
             Message::Snmp(m) if !e.from_client && e.src_port != 162 => {
-                if let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) {
+                if let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) {
                     if let Some(n) = &m.name {
                         d.claim("snmp-name", n, e.frame);
                     }
@@ -1264,7 +1302,7 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                 }
             }
             Message::HttpResponse(r) if r.ssdp.is_some() => {
-                let Some(d) = sender.and_then(|k| by_key.get_mut(&k)) else {
+                let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) else {
                     continue;
                 };
                 if let Some(s) = &r.server {

@@ -4008,11 +4008,14 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
             }
             continue;
         }
-        // Only HTTP heads concern UPnP: the sender is looked up for them alone.
-        if !matches!(
-            e.message,
-            Message::HttpRequest(_) | Message::HttpResponse(_)
-        ) {
+        // Only SOAP requests and SSDP heads concern UPnP: the sender is looked up for them
+        // alone.
+        let upnp = match &e.message {
+            Message::HttpRequest(r) => r.soap_action.is_some() || r.ssdp.is_some(),
+            Message::HttpResponse(r) => r.ssdp.is_some(),
+            _ => false,
+        };
+        if !upnp {
             continue;
         }
         let Some(dev) = ix.sender(e) else { continue };
@@ -4058,7 +4061,7 @@ fn upnp(i: &Input, ix: &Index, out: &mut Findings) {
                     continue;
                 }
                 let Some(ssdp) = &r.ssdp else { continue };
-                let target = ssdp.target.clone().unwrap_or_default();
+                let target = ssdp.target.as_deref().unwrap_or_default();
                 if r.method.eq_ignore_ascii_case("NOTIFY") {
                     let acc = out.get(FindingId::Upnp, dev, "announces", Severity::Low);
                     acc.count += 1;
