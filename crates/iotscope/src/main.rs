@@ -346,3 +346,11 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// jemalloc rather than the C library's allocator. The packet path allocates nothing, but the
+/// parsers' messages and the analysis after reading make millions of small allocations, most of
+/// them kept to the end: `report` spends a tenth less time on the benchmark input with the same
+/// peak memory (figures in bench/README.md). mimalloc was faster still but committed memory
+/// eagerly, above ndpiReader's for `flows`.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
