@@ -16,6 +16,11 @@
 //! label u32` sorted by (start, end, label); they nest (a service's range inside its provider's),
 //! so unlike the other tables they may overlap. `cloud-labels.txt` holds the labels, one
 //! `provider<TAB>service<TAB>region` line each, numbered from 0 in order of first appearance.
+//!
+//! The towns (for distance bounds) become `cities.bin`, records of the country code's two ASCII
+//! bytes, then latitude and longitude as f64 (18 bytes), in the order of the data file: the
+//! program used to inflate and parse 68 000 lines at its first distance check, which was most of
+//! a small capture's `report`.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -168,17 +173,40 @@ fn clouds(src: &Path, out: &Path) {
     std::fs::write(out.join("cloud-labels.txt"), labels.join("\n")).expect("write table");
 }
 
+fn cities(src: &Path, dst: &Path) {
+    let mut out = Vec::new();
+    for l in text(src).lines() {
+        let mut f = l.split('\t');
+        let (Some(cc), Some(lat), Some(lon)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let (Ok(lat), Ok(lon)) = (lat.parse::<f64>(), lon.parse::<f64>()) else {
+            continue;
+        };
+        let cc = cc.as_bytes();
+        assert_eq!(cc.len(), 2, "country code {cc:?}");
+        out.extend_from_slice(cc);
+        out.extend_from_slice(&lat.to_le_bytes());
+        out.extend_from_slice(&lon.to_le_bytes());
+    }
+    std::fs::write(dst, out).expect("write cities.bin");
+}
+
 fn main() {
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     let oui_src = Path::new("data/oui.tsv.gz");
     println!("cargo:rerun-if-changed={}", oui_src.display());
     oui(oui_src, Path::new(&out));
     let data = Path::new("data");
-    for f in ["asn-names.tsv.gz", "cloud.tsv.gz"] {
+    for f in ["asn-names.tsv.gz", "cloud.tsv.gz", "cities.tsv.gz"] {
         println!("cargo:rerun-if-changed={}", data.join(f).display());
     }
     names(&data.join("asn-names.tsv.gz"), Path::new(&out));
     clouds(&data.join("cloud.tsv.gz"), Path::new(&out));
+    cities(
+        &data.join("cities.tsv.gz"),
+        &Path::new(&out).join("cities.bin"),
+    );
     for (name, v6, country) in [
         ("asn-v4", false, false),
         ("asn-v6", true, false),

@@ -8,7 +8,6 @@
 //! tables into fixed-size records that the program embeds, so starting costs nothing.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -82,13 +81,6 @@ const CLOUD_LABELS: &str = include_str!(concat!(env!("OUT_DIR"), "/cloud-labels.
 
 /// The shipped data's provenance, for `--version` and reports.
 pub const SOURCES: &str = include_str!("../data/SOURCES.md");
-
-fn gunzip(b: &[u8]) -> String {
-    let mut s = String::new();
-    // The data is part of the program: a failure here is a build defect, shown as empty tables.
-    let _ = flate2::read::GzDecoder::new(b).read_to_string(&mut s);
-    s
-}
 
 /// Sorted, non-overlapping address ranges with a value each, read in place from records of
 /// `start, end` (`B` bytes each, little-endian) and a `u32` value (see build.rs).
@@ -595,7 +587,8 @@ impl Intel {
     }
 }
 
-const CITIES: &[u8] = include_bytes!("../data/cities.tsv.gz");
+/// Towns: country code, latitude, longitude (see build.rs).
+const CITIES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cities.bin"));
 
 /// Where the capture was taken, for the distance check.
 #[derive(Clone, Debug, PartialEq)]
@@ -715,13 +708,19 @@ impl Geo {
         static GEO: OnceLock<Geo> = OnceLock::new();
         GEO.get_or_init(|| {
             let mut towns: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
-            for l in gunzip(CITIES).lines() {
-                let mut f = l.split('\t');
-                let (Some(cc), Some(lat), Some(lon)) = (f.next(), f.next(), f.next()) else {
+            let f64_at = |r: &[u8], at: usize| {
+                f64::from_le_bytes(std::array::from_fn(|i| r.get(at + i).copied().unwrap_or(0)))
+            };
+            for r in CITIES.chunks_exact(18) {
+                let Ok(cc) = std::str::from_utf8(&r[..2]) else {
                     continue;
                 };
-                if let (Ok(lat), Ok(lon)) = (lat.parse(), lon.parse()) {
-                    towns.entry(cc.to_string()).or_default().push((lat, lon));
+                let town = (f64_at(r, 2), f64_at(r, 10));
+                match towns.get_mut(cc) {
+                    Some(t) => t.push(town),
+                    None => {
+                        towns.insert(cc.to_string(), vec![town]);
+                    }
                 }
             }
             let cells: HashMap<String, Vec<(f64, f64)>> = towns
