@@ -711,18 +711,24 @@ impl Geo {
             let f64_at = |r: &[u8], at: usize| {
                 f64::from_le_bytes(std::array::from_fn(|i| r.get(at + i).copied().unwrap_or(0)))
             };
+            // The records come country by country: each run of one country is filed at once.
+            let mut file = |cc: &str, run: &mut Vec<(f64, f64)>| {
+                if !run.is_empty() {
+                    towns.entry(cc.to_string()).or_default().append(run);
+                }
+            };
+            let (mut cc, mut run) = ("", Vec::new());
             for r in CITIES.chunks_exact(18) {
-                let Ok(cc) = std::str::from_utf8(&r[..2]) else {
+                let Ok(c) = std::str::from_utf8(&r[..2]) else {
                     continue;
                 };
-                let town = (f64_at(r, 2), f64_at(r, 10));
-                match towns.get_mut(cc) {
-                    Some(t) => t.push(town),
-                    None => {
-                        towns.insert(cc.to_string(), vec![town]);
-                    }
+                if c != cc {
+                    file(cc, &mut run);
+                    cc = c;
                 }
+                run.push((f64_at(r, 2), f64_at(r, 10)));
             }
+            file(cc, &mut run);
             let cells: HashMap<String, Vec<(f64, f64)>> = towns
                 .iter()
                 .map(|(cc, t)| {
