@@ -956,10 +956,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
         macro_rules! owner {
             ($a:expr) => {{
                 let a: IpAddr = $a;
-                match (a == src).then(|| sender!()).flatten() {
-                    Some(k) => Some(k),
-                    None => by_ip.get(&a).copied(),
-                }
+                (a == src)
+                    .then(|| sender!())
+                    .flatten()
+                    .or_else(|| by_ip.get(&a).copied())
             }};
         }
         match &e.message {

@@ -871,7 +871,8 @@ impl FlowTable {
             let carries = inner.as_ref().map(|(t, _)| *t);
             self.add_layer(frame, ts, wire_len, d, bytes, (0, carries, None));
         }
-        let Some((t, mut layer)) = inner else {
+        // The inner packets, when this table tracks any.
+        let Some((t, mut layer)) = inner.filter(|_| layers >> 1 != 0) else {
             return;
         };
         // A tunnel's packet is also a packet of its own flow, as tshark counts it. A mirror's

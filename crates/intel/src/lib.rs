@@ -709,7 +709,7 @@ impl Geo {
         GEO.get_or_init(|| {
             let mut towns: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
             let f64_at = |r: &[u8], at: usize| {
-                f64::from_le_bytes(std::array::from_fn(|i| r.get(at + i).copied().unwrap_or(0)))
+                f64::from_le_bytes(r[at..at + 8].try_into().unwrap_or_default())
             };
             // The records come country by country: each run of one country is filed at once.
             let mut file = |cc: &str, run: &mut Vec<(f64, f64)>| {
