@@ -37,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
         let Ok(cap) = Capture::open(&path) else {
             return;
         };
-        let Some(parts) = cap.split(n, 1) else {
+        // Every part, or none when the file is not split (a boundary not found).
+        let Some(parts) = cap
+            .split(n, 1)
+            .and_then(|s| (0..s.parts()).map(|i| s.part(i)).collect::<Option<Vec<_>>>())
+        else {
             continue;
         };
         let count = parts.len();

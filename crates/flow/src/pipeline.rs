@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 use iotscope_packet::link::{pair_hash, pair_hash_of};
@@ -580,29 +580,28 @@ fn split_run(
         .min(threads.saturating_mul(PARTS_PER_THREAD))
         .min(MAX_PARTS)
         .max(threads.min(MAX_PARTS));
-    let parts = cap.split(n, SPLIT_MIN_PART)?;
+    let split = cap.split(n, SPLIT_MIN_PART)?;
     let mut cfg = opts.flow;
     cfg.max_flows = (cfg.max_flows / threads).max(1);
     // Each thread takes the next part not yet taken until none is left, into one table of its
     // own; the calling thread is one of them (one thread fewer to start). The frames of part `i`
     // are numbered from `i << PART_SHIFT` on: a thread takes its parts in file order, so the
     // numbers keep the order of the frames, and once every part has been read they become the
-    // frames' numbers in the file.
-    let todo: Vec<Mutex<Option<Frames<'_>>>> =
-        parts.into_iter().map(|f| Mutex::new(Some(f))).collect();
+    // frames' numbers in the file. A part whose boundaries cannot be found stops every thread:
+    // the file is read whole instead.
     let next = AtomicUsize::new(0);
+    let unfound = std::sync::atomic::AtomicBool::new(false);
     let work = || {
         let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = todo.get(i) else {
+            if i >= split.parts() || unfound.load(Ordering::Relaxed) {
                 break;
-            };
-            // Each index is taken once, so the part is there (a lock is poisoned only by a
-            // panic, which the join passes on).
-            let Some(mut frames) = slot.lock().ok().and_then(|mut f| f.take()) else {
-                continue;
+            }
+            let Some(mut frames) = split.part(i) else {
+                unfound.store(true, Ordering::Relaxed);
+                break;
             };
             let start = (i as u64) << PART_SHIFT;
             let (mut n, mut first) = (start, None);
@@ -627,6 +626,9 @@ fn split_run(
         }
         (done, workers)
     });
+    if unfound.into_inner() {
+        return None;
+    }
     done.sort_by_key(|(i, ..)| *i);
     // Every part but the last must end cleanly, where the next one starts: that proves each cut
     // was a record boundary (see `Capture::split`); an error there means a cut was wrong, and
