@@ -373,14 +373,25 @@ impl<'a> Split<'a> {
         Some(Frames::new(self.name, parser, Box::new(part), start as u64))
     }
 
-    /// Where part `i` starts (the file's end for `i` = the number of parts). Each boundary is
-    /// looked for once, by whichever thread asks first (a part's reader asks for its own start
-    /// and its end, the next part's start).
+    /// Where part `i` starts (the file's end for `i` = the number of parts). A part's reader asks
+    /// for its own start and its end, the next part's start, which the thread that takes the next
+    /// part at about the same time asks for too: a boundary not yet found is looked for by every
+    /// thread that asks, the first answer kept (the search gives the same answer every time). One
+    /// thread waiting for the other's search (`OnceLock::get_or_init`) slept on a futex up to 4
+    /// times a run, the search being sometimes long (a window past the first).
     fn cut(&self, i: usize) -> Option<usize> {
         match i {
             0 => Some(self.first),
             i if i >= self.cuts.len() => Some(self.len),
-            i => *self.cuts[i].get_or_init(|| self.search(i)),
+            i => match self.cuts[i].get() {
+                Some(&cut) => cut,
+                None => {
+                    let cut = self.search(i);
+                    // Another thread's answer, if it came first, is the same.
+                    let _ = self.cuts[i].set(cut);
+                    cut
+                }
+            },
         }
     }
 
