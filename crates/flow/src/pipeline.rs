@@ -594,6 +594,8 @@ fn split_run(
     let work = || {
         let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
         let mut done = Vec::new();
+        // One chunk for every part the thread reads.
+        let mut chunk = Arc::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= split.parts() || unfound.load(Ordering::Relaxed) {
@@ -603,12 +605,14 @@ fn split_run(
                 unfound.store(true, Ordering::Relaxed);
                 break;
             };
+            frames.read_into(std::mem::take(&mut chunk));
             let start = (i as u64) << PART_SHIFT;
             let (mut n, mut first) = (start, None);
             let shown = if i == 0 { progress } else { None };
             let r = read_one(&mut frames, &mut dispatch, (&mut n, &mut first), shown);
             let n = n - start;
             done.push((i, r, n, InputSummary::of(path, &frames, n, first)));
+            chunk = frames.take_chunk();
         }
         let Dispatch::Inline(w) = dispatch else {
             unreachable!()
