@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -590,7 +590,7 @@ fn split_run(
     // frames' numbers in the file. A part whose boundaries cannot be found stops every thread:
     // the file is read whole instead.
     let next = AtomicUsize::new(0);
-    let unfound = std::sync::atomic::AtomicBool::new(false);
+    let unfound = AtomicBool::new(false);
     let work = || {
         let mut dispatch = Dispatch::Inline(Box::new(Worker::new(cfg)));
         let mut done = Vec::new();

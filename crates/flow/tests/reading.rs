@@ -398,6 +398,39 @@ fn files_read_in_parts_give_what_one_thread_gives() {
     assert_eq!(r.errors.len(), 1);
 }
 
+/// A part whose boundary cannot be found (the firmware recording with more than the search range
+/// of zeros written over it from one even cut on: no record starts there) stops the threads, and
+/// the file is read whole: what one thread reads, up to the damage and its error.
+#[test]
+fn a_part_without_a_boundary_is_read_whole() {
+    let mut bytes = std::fs::read(iotscope_testdata::recorded("firmware-tls.pcap")).unwrap();
+    let parts = bytes.len() / iotscope_flow::pipeline::SPLIT_MIN_PART;
+    let even = bytes.len() / parts * (parts / 2);
+    bytes[even..even + (5 << 20) / 4].fill(0);
+    let damaged = tmp("split-unfound.pcap");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let cap = iotscope_source::Capture::open(&damaged).unwrap();
+    let split = cap
+        .split(parts, iotscope_flow::pipeline::SPLIT_MIN_PART)
+        .unwrap();
+    assert!(split.part(parts / 2).is_none());
+    let flow = Config {
+        fold_addresses: true,
+        ..Config::default()
+    };
+    let read = |threads| run(std::slice::from_ref(&damaged), &Options { flow, threads });
+    let (one, two) = (read(1), read(2));
+    assert!(one.counters.frames > 0);
+    assert_eq!(one.counters.frames, two.counters.frames);
+    assert_eq!(one.counters.bytes_wire, two.counters.bytes_wire);
+    assert_eq!(one.inputs[0].error, two.inputs[0].error);
+    assert!(one.inputs[0].error.is_some());
+    assert_eq!(
+        one.flows.addresses.clone().into_sorted(),
+        two.flows.addresses.clone().into_sorted()
+    );
+}
+
 #[test]
 fn dns_over_tcp_answers_longer_than_a_segment_are_joined() {
     // record.sh dns-tcp: unbound's TXT answer of about 6 kB comes in five segments (tshark

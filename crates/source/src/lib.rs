@@ -404,27 +404,25 @@ impl<'a> Split<'a> {
         thread_local! {
             static WINDOW: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        WINDOW.with_borrow_mut(|buf| self.search_in(buf, even, len, file))
-    }
-
-    fn search_in(&self, buf: &mut Vec<u8>, even: usize, len: usize, file: &File) -> Option<usize> {
         // A record boundary is almost always found in the first few kB after the even cut, and
         // the records that must follow it in a few more: small windows first (the whole range,
         // read and searched for every cut, took 2 ms of 32 cuts).
-        let mut reached_end = false;
-        SPLIT_WINDOWS.iter().find_map(|&n| {
-            if reached_end {
-                return None;
-            }
-            reached_end = even + n >= len;
-            let w = window(file, buf, even, n.min(len - even))?;
-            let ends_file = even + w.len() == len;
-            (0..SPLIT_SEARCH.min(w.len()))
-                .find(|&o| {
-                    self.resumed
-                        .plausible_records(&w[o..], SPLIT_RECORDS, ends_file)
-                })
-                .map(|o| even + o)
+        WINDOW.with_borrow_mut(|buf| {
+            let mut reached_end = false;
+            SPLIT_WINDOWS.iter().find_map(|&n| {
+                if reached_end {
+                    return None;
+                }
+                reached_end = even + n >= len;
+                let w = window(file, buf, even, n.min(len - even))?;
+                let ends_file = even + w.len() == len;
+                (0..SPLIT_SEARCH.min(w.len()))
+                    .find(|&o| {
+                        self.resumed
+                            .plausible_records(&w[o..], SPLIT_RECORDS, ends_file)
+                    })
+                    .map(|o| even + o)
+            })
         })
     }
 }
@@ -514,7 +512,7 @@ impl<'a> Frames<'a> {
     /// Reads into `chunk` (from [`Frames::take_chunk`]) rather than into a chunk of its own, before
     /// the first frame; nothing is done after it, or when another owner holds `chunk`.
     pub fn read_into(&mut self, mut chunk: Arc<Bytes>) {
-        if self.base == self.position() && self.end == 0 && Arc::get_mut(&mut chunk).is_some() {
+        if self.start == 0 && self.end == 0 && Arc::get_mut(&mut chunk).is_some() {
             self.chunk = chunk;
         }
     }
