@@ -1248,8 +1248,18 @@ impl FlowTable {
             Finished::Folded(t) => (Vec::new(), t),
         };
         flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
-        self.events
-            .sort_by_key(|e| (e.frame, Flow::depth_of(e.flow)));
+        // Nearly in order already (a flow's held-back messages come when it ends): a stable
+        // sort of the keys and their places, then each event moved once, costs far less than
+        // sorting the events themselves, which are large.
+        let key = |e: &Event| (e.frame, Flow::depth_of(e.flow));
+        if !self.events.is_sorted_by_key(key) {
+            let mut order: Vec<((u64, u8), u32)> = (self.events.iter().map(key)).zip(0..).collect();
+            order.sort_unstable();
+            let mut slots: Vec<Option<Event>> = self.events.drain(..).map(Some).collect();
+            self.events = (order.into_iter())
+                .filter_map(|(_, at)| slots[at as usize].take())
+                .collect();
+        }
         FlowOutput {
             flows,
             events: self.events,

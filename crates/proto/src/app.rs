@@ -435,6 +435,8 @@ const INSPECT: u16 = 8;
 /// Largest TLS handshake message joined across segments (certificate chains can be larger;
 /// hellos are far smaller).
 const MAX_JOIN: usize = 32 << 10;
+/// Room a TLS join starts with: a hello, or a server's first flight with its certificates.
+const JOIN_ROOM: usize = 8 << 10;
 
 /// Payload packets per direction that content detection looks at.
 const CONTENT_TRIES: u16 = 4;
@@ -1497,11 +1499,20 @@ impl AppState {
     /// The label shown for the flow: the application, and for TLS the service inside when the
     /// port names one (`tls/dns` is DNS over TLS).
     pub fn display(&self) -> Cow<'static, str> {
+        match self.display_parts() {
+            (app, None) => Cow::Borrowed(app),
+            (app, Some(inner)) => Cow::Owned([app, "/", inner].concat()),
+        }
+    }
+
+    /// [`AppState::display`] in its two parts, the second one only for a service inside another
+    /// ("tls" and "http" for "tls/http"), for callers that write them into a string of their own.
+    pub fn display_parts(&self) -> (&'static str, Option<&'static str>) {
         match (self.app, self.inner) {
             // A proxy's service is the proxy, whatever it carries.
-            _ if self.proxied() => Cow::Borrowed(self.app.name()),
-            (App::Tls, App::Unknown) | (_, App::Unknown) => Cow::Borrowed(self.app.name()),
-            (app, inner) => Cow::Owned(format!("{}/{}", app.name(), inner.name())),
+            _ if self.proxied() => (self.app.name(), None),
+            (_, App::Unknown) => (self.app.name(), None),
+            (app, inner) => (app.name(), Some(inner.name())),
         }
     }
 
@@ -2663,16 +2674,16 @@ impl AppState {
             return;
         }
         // Not all there yet: keep joining this direction's first bytes.
+        // Room for a hello and a certificate chain of a few kB, the usual; a longer one grows
+        // the buffer (a reservation of the largest message joined, for every handshake, cost
+        // more in the allocator than the joining).
         let mut j = join.unwrap_or_else(|| {
             let mut j = Box::new(Join::new());
-            j.bytes.reserve(MAX_JOIN + 1500);
+            j.bytes.reserve((2 * p.payload.len()).max(JOIN_ROOM));
             j.bytes.extend_from_slice(p.payload);
             j.next_seq = p.seq.wrapping_add(p.payload.len() as u32);
             j
         });
-        if scratch.capacity() < MAX_JOIN {
-            scratch.reserve(MAX_JOIN + 1500);
-        }
         j.scratch = scratch;
         self.tls[dir] = Some(j);
     }

@@ -352,7 +352,7 @@ fn hello(version: u16, ciphers: Vec<u16>, ext: &[u8], transport: char) -> Client
         sni: None,
         alpn: Vec::new(),
         ciphers,
-        extensions: Vec::new(),
+        extensions: Vec::with_capacity(24),
         groups: Vec::new(),
         point_formats: Vec::new(),
         sig_algs: Vec::new(),
