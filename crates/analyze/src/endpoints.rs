@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use iotscope_flow::{Event, Flow};
 use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
@@ -229,7 +230,9 @@ pub fn service(f: &Flow) -> String {
 pub const LOOKUP_SKEW: Nanos = 2_000_000_000;
 
 /// When a host resolved a name to an address, the name, and its CNAME chain.
-type Resolution = (Nanos, String, Vec<String>);
+/// Shared, not copied: a binding of several addresses is one resolution of each, and the MAC's
+/// lookups repeat its hosts'.
+type Resolution = (Nanos, Arc<str>, Arc<[String]>);
 
 /// Whether a server name a client sent (TLS SNI, HTTP Host) can name the server: not an address
 /// written where a name belongs (`Host: 52.94.1.2`), not `localhost` (RFC 6761), which some
@@ -248,6 +251,11 @@ pub fn names_a_host(name: &str) -> bool {
         && !n.eq_ignore_ascii_case(b"localhost.localdomain")
 }
 
+/// A flow's naming, kept: how, the name, its CNAME chain.
+type Settled = (NamedBy, Arc<str>, Arc<[String]>);
+/// [`Settled`], as the namer holds it.
+type Found<'a> = (NamedBy, &'a Arc<str>, &'a Arc<[String]>);
+
 /// Names flows' servers the way their clients named them: the latest name the client resolved to
 /// the address before the flow began, else the server name the flow itself carried.
 pub struct Namer {
@@ -260,10 +268,15 @@ pub struct Namer {
     /// MACs that speak for several hosts ([`Namer::one_host`]).
     shared: HashSet<Mac>,
     /// Server names sent in each flow (by the flow's first frame).
-    sent: HashMap<u64, (NamedBy, String)>,
+    sent: HashMap<u64, (NamedBy, Arc<str>)>,
     /// Hosts behind a router, with the router's addresses and MAC: a router that forwards DNS
     /// (a setup access point, a second router) makes the lookups for the hosts behind it.
     through: HashMap<IpAddr, (Vec<IpAddr>, Option<Mac>)>,
+    /// Each flow's naming, once [`Namer::settle`] worked them all out: the analysis asks for a
+    /// flow's several times, and each answer is three lookups in maps of large keys.
+    settled: HashMap<u64, Option<Settled>>,
+    /// The CNAME chain of a name no lookup gave.
+    no_cnames: Arc<[String]>,
 }
 
 /// The lookup (of a host's, in time order) that named a flow beginning at `first`: the latest
@@ -274,7 +287,7 @@ pub struct Namer {
 /// opened, by address, an hour before a lookup of that address, was not made by name.
 fn pick_lookup<'v>(
     v: &'v [Resolution],
-    sent: Option<&(NamedBy, String)>,
+    sent: Option<&(NamedBy, Arc<str>)>,
     first: Nanos,
     older: bool,
 ) -> Option<&'v Resolution> {
@@ -321,11 +334,13 @@ impl Namer {
                 .get(&b.frame)
                 .and_then(|flow| macs.get(flow))
                 .and_then(|m| m[0]);
+            let (name, cnames): (Arc<str>, Arc<[String]>) =
+                (b.name.as_str().into(), b.cnames.as_slice().into());
             for a in &b.addrs {
                 resolved.entry((b.host, mac, *a)).or_default().push((
                     b.ts,
-                    b.name.clone(),
-                    b.cnames.clone(),
+                    name.clone(),
+                    cnames.clone(),
                 ));
             }
         }
@@ -361,7 +376,7 @@ impl Namer {
             .filter(|f| f.app.proxied())
             .map(Flow::id)
             .collect();
-        let mut sent: HashMap<u64, (NamedBy, String)> = HashMap::new();
+        let mut sent: HashMap<u64, (NamedBy, Arc<str>)> = HashMap::new();
         for e in events
             .iter()
             .filter(|e| e.from_client && !proxied.contains(&e.flow))
@@ -375,8 +390,8 @@ impl Namer {
                 _ => None,
             };
             // An address written where a name belongs (`Host: 52.94.1.2`) names nothing.
-            if let Some(n) = named.filter(|(_, n)| names_a_host(n)) {
-                sent.entry(e.flow).or_insert(n);
+            if let Some((by, n)) = named.filter(|(_, n)| names_a_host(n)) {
+                sent.entry(e.flow).or_insert((by, n.into()));
             }
         }
         Namer {
@@ -385,6 +400,8 @@ impl Namer {
             shared,
             sent,
             through: HashMap::new(),
+            settled: HashMap::new(),
+            no_cnames: Arc::new([]),
         }
     }
 
@@ -397,6 +414,12 @@ impl Namer {
 
     /// The name `client` knew the server of flow `f` (at `server`) by.
     pub fn name<'a>(&'a self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Naming<'a>> {
+        self.find(client, server, f)
+            .map(|(by, name, cnames)| Naming { by, name, cnames })
+    }
+
+    /// [`Namer::name`], with the shared name and chain it comes from.
+    fn find<'a>(&'a self, client: IpAddr, server: IpAddr, f: &Flow) -> Option<Found<'a>> {
         // A TCP connection seen from its middle: its lookup could not be seen.
         let older = f.begun_before_capture();
         let sent = self.sent.get(&f.id());
@@ -419,42 +442,51 @@ impl Namer {
         if let Some((_, name, cnames)) = by_dns {
             // A lookup of another name for the address than the one the flow sent: the flow's
             // own word is the better one.
-            match sent {
+            return match sent {
                 Some((by, n))
                     if !name.eq_ignore_ascii_case(n)
                         && !cnames.iter().any(|c| c.eq_ignore_ascii_case(n)) =>
                 {
-                    return Some(Naming {
-                        by: *by,
-                        name: n,
-                        cnames: &[],
-                    });
+                    Some((*by, n, &self.no_cnames))
                 }
-                _ => {
-                    return Some(Naming {
-                        by: NamedBy::Dns,
-                        name,
-                        cnames,
-                    })
-                }
-            }
+                _ => Some((NamedBy::Dns, name, cnames)),
+            };
         }
-        sent.map(|(by, name)| Naming {
-            by: *by,
-            name,
-            cnames: &[],
-        })
+        sent.map(|(by, name)| (*by, name, &self.no_cnames))
+    }
+
+    /// Works out the naming of every flow of `flows` at once, for [`Namer::of_flow`] to answer
+    /// from. Called when every router's hosts are known ([`Namer::resolve_through`]).
+    pub fn settle(&mut self, flows: &[Flow]) {
+        let settled = flows
+            .iter()
+            .map(|f| {
+                let client = ip_of(&f.key.end(f.initiator).0);
+                let server = ip_of(&f.key.end(f.initiator.other()).0);
+                let found = self.find(client, server, f);
+                (f.id(), found.map(|(by, n, c)| (by, n.clone(), c.clone())))
+            })
+            .collect();
+        self.settled = settled;
     }
 
     /// Lets `host` be named by the lookups of the router it sits behind (its addresses and MAC).
     pub fn resolve_through(&mut self, host: IpAddr, router: &[IpAddr], mac: Option<Mac>) {
         if !router.is_empty() {
             self.through.insert(host, (router.to_vec(), mac));
+            self.settled.clear();
         }
     }
 
     /// The name for flow `f` as its initiator knew it.
     pub fn of_flow(&self, f: &Flow) -> Option<Naming<'_>> {
+        if let Some(s) = self.settled.get(&f.id()) {
+            return s.as_ref().map(|(by, name, cnames)| Naming {
+                by: *by,
+                name,
+                cnames,
+            });
+        }
         let client = ip_of(&f.key.end(f.initiator).0);
         let server = ip_of(&f.key.end(f.initiator.other()).0);
         self.name(client, server, f)

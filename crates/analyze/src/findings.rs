@@ -2640,31 +2640,42 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
         None => (uri, ""),
     };
     let mut secret = false;
-    let masked: Vec<&str> = path
-        .split('/')
-        .map(|seg| {
-            let hex_digits = seg.chars().filter(char::is_ascii_hexdigit).count();
-            let hex = hex_digits >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            // Base64 and URL-safe base64, percent-escaped or not (`%2B` for `+`, `%3D` for `=`).
-            let escapes_ok = seg.split('%').skip(1).all(|rest| {
-                rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit)
-            });
-            let token = seg.len() >= 20
-                && escapes_ok
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '=' | '%'))
-                && seg.chars().any(|c| c.is_ascii_digit())
-                && seg.chars().any(|c| c.is_ascii_alphabetic());
-            if hex || token {
-                secret = true;
-                "<key>"
-            } else {
-                seg
+    let mut masked = String::with_capacity(uri.len());
+    for (k, seg) in path.split('/').enumerate() {
+        if k > 0 {
+            masked.push('/');
+        }
+        // One walk over the segment's bytes (every test is of ASCII classes; any other byte
+        // fails them all).
+        let b = seg.as_bytes();
+        let (mut hex_digits, mut hex_only, mut token_only) = (0, true, true);
+        let (mut digit, mut alpha, mut escapes_ok) = (false, false, true);
+        for (j, &c) in b.iter().enumerate() {
+            hex_digits += usize::from(c.is_ascii_hexdigit());
+            hex_only &= c.is_ascii_hexdigit() || c == b'-';
+            token_only &=
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'+' | b'=' | b'%');
+            digit |= c.is_ascii_digit();
+            alpha |= c.is_ascii_alphabetic();
+            // Base64 and URL-safe base64, percent-escaped or not (`%2B` for `+`, `%3D` for `=`):
+            // every `%` starts an escape of two hex digits.
+            if c == b'%' {
+                escapes_ok &= b
+                    .get(j + 1..j + 3)
+                    .is_some_and(|e| e.iter().all(u8::is_ascii_hexdigit));
             }
-        })
-        .collect();
-    (format!("{}{query}", masked.join("/")), secret)
+        }
+        let hex = hex_digits >= 16 && hex_only;
+        let token = b.len() >= 20 && escapes_ok && token_only && digit && alpha;
+        if hex || token {
+            secret = true;
+            masked.push_str("<key>");
+        } else {
+            masked.push_str(seg);
+        }
+    }
+    masked.push_str(query);
+    (masked, secret)
 }
 
 /// Telnet, FTP and mail without TLS: on the device that offers it and the one that uses it.

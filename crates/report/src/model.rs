@@ -416,6 +416,7 @@ pub fn build(i: &Input) -> Report {
             namer.resolve_through(*a, &via, Some(router));
         }
     }
+    namer.settle(i.flows);
     let mut eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
     // A registered country the capture's own round trips rule out is dropped (a CDN edge).
     endpoints::place_by_round_trips(&mut eps);
