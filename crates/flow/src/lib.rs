@@ -768,6 +768,9 @@ pub struct FlowTable {
     finished: Finished,
     /// Messages read by the application parsers, in frame order.
     pub events: Vec<Event>,
+    /// Messages the parsers held back until their flow ended, which come after later frames'
+    /// (put in order with the others at the end, [`FlowTable::finish`]).
+    late: Vec<Event>,
     pub eth: Conversations<Mac>,
     pub stats: TableStats,
     /// (MAC, IPv4) pairs ARP has shown already.
@@ -815,6 +818,7 @@ impl FlowTable {
                 Finished::Kept(Vec::new())
             },
             events: Vec::new(),
+            late: Vec::new(),
             eth: Conversations::default(),
             stats: TableStats::default(),
             arp_seen: hashbrown::HashSet::with_hasher(Hasher::default()),
@@ -942,7 +946,7 @@ impl FlowTable {
         });
         self.stats.events += 1;
         if !self.cfg.keep_events {
-            self.events.clear();
+            self.drop_events();
         }
     }
 
@@ -972,7 +976,7 @@ impl FlowTable {
         });
         self.stats.events += 1;
         if !self.cfg.keep_events {
-            self.events.clear();
+            self.drop_events();
         }
     }
 
@@ -1017,7 +1021,7 @@ impl FlowTable {
                 });
                 self.stats.events += 1;
                 if !self.cfg.keep_events {
-                    self.events.clear();
+                    self.drop_events();
                 }
             }
         }
@@ -1064,7 +1068,7 @@ impl FlowTable {
                 if let Some(reason) = ends_before(f, &cfg, side, ts, d) {
                     let mut old = std::mem::replace(f, Flow::new(key, side, ts, frame, depth));
                     old.end = reason;
-                    close(&mut old, &mut self.events);
+                    close(&mut old, &mut self.late);
                     self.finished.push(old);
                 } else {
                     created = false;
@@ -1104,6 +1108,7 @@ impl FlowTable {
                     }
                     if !cfg.keep_events {
                         self.events.clear();
+                        self.late.clear();
                     }
                 }
             } else {
@@ -1198,18 +1203,25 @@ impl FlowTable {
         self.walk(now);
     }
 
+    /// Drops the messages read so far, when they are counted and not kept
+    /// ([`Config::keep_events`]).
+    fn drop_events(&mut self) {
+        self.events.clear();
+        self.late.clear();
+    }
+
     /// Ends every open flow that timed out at `now`.
     fn walk(&mut self, now: Nanos) {
         self.since_sweep = 0;
         self.deferred = None;
         let cfg = self.cfg;
         let finished = &mut self.finished;
-        let events = &mut self.events;
+        let late = &mut self.late;
         self.flows.retain(|_, f| match quiet_end(f, &cfg, now) {
             Some(reason) => {
                 let mut f = f.clone();
                 f.end = reason;
-                close(&mut f, events);
+                close(&mut f, late);
                 finished.push(f);
                 false
             }
@@ -1227,7 +1239,7 @@ impl FlowTable {
         for (_, key) in self.scratch.drain(..n) {
             if let Some(mut f) = self.flows.remove(&key) {
                 f.end = EndReason::Evicted;
-                close(&mut f, &mut self.events);
+                close(&mut f, &mut self.late);
                 self.finished.push(f);
                 self.stats.evicted += 1;
             }
@@ -1240,7 +1252,7 @@ impl FlowTable {
             self.walk(t);
         }
         for (_, mut f) in self.flows.drain() {
-            close(&mut f, &mut self.events);
+            close(&mut f, &mut self.late);
             self.finished.push(f);
         }
         let (mut flows, addresses) = match self.finished {
@@ -1248,18 +1260,16 @@ impl FlowTable {
             Finished::Folded(t) => (Vec::new(), t),
         };
         flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
-        // Nearly in order already (a flow's held-back messages come when it ends): a stable
-        // sort of the keys and their places, then each event moved once, costs far less than
-        // sorting the events themselves, which are large.
-        let key = |e: &Event| (e.frame, Flow::depth_of(e.flow));
-        if !self.events.is_sorted_by_key(key) {
-            let mut order: Vec<((u64, u8), u32)> = (self.events.iter().map(key)).zip(0..).collect();
-            order.sort_unstable();
-            let mut slots: Vec<Option<Event>> = self.events.drain(..).map(Some).collect();
-            self.events = (order.into_iter())
-                .filter_map(|(_, at)| slots[at as usize].take())
-                .collect();
+        // The messages flows held back until they ended, after the others (in frame order
+        // already): the stable sort merges the two in about one pass (the whole, sorted with the
+        // held-back messages in their places, was many short runs, 2 % of `report`). Ties keep
+        // the order they were made in, as before: a message held back was made after every
+        // other message of its frame.
+        if !self.late.is_empty() {
+            self.events.append(&mut self.late);
         }
+        self.events
+            .sort_by_key(|e| (e.frame, Flow::depth_of(e.flow)));
         FlowOutput {
             flows,
             events: self.events,
