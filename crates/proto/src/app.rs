@@ -7,6 +7,10 @@
 //! else is read in place.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::recent::Recent;
 
 use serde::Serialize;
 
@@ -338,13 +342,13 @@ pub enum By {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
-    Dns(Box<dns::DnsMessage>),
+    Dns(Arc<dns::DnsMessage>),
     Dhcp(Box<dhcp::Dhcp>),
     Dhcpv6(Box<dhcp::Dhcpv6>),
     ClientHello(Box<tls::ClientHello>),
     ServerHello(Box<tls::ServerHello>),
-    HttpRequest(Box<http::HttpRequest>),
-    HttpResponse(Box<http::HttpResponse>),
+    HttpRequest(Arc<http::HttpRequest>),
+    HttpResponse(Arc<http::HttpResponse>),
     Ntp(Box<ntp::Ntp>),
     /// A login sent in clear (the password is never kept).
     Login(Box<Login>),
@@ -430,6 +434,14 @@ impl Packet<'_> {
     }
 }
 
+thread_local! {
+    /// DNS, mDNS and LLMNR messages, NBNS messages (their names decoded), and SSDP heads read
+    /// from datagrams seen before ([`Recent`]).
+    static DNS: RefCell<Recent<dns::DnsMessage>> = RefCell::default();
+    static NBNS: RefCell<Recent<dns::DnsMessage>> = RefCell::default();
+    static SSDP: RefCell<Recent<Message>> = RefCell::default();
+}
+
 /// Payload packets looked at per direction before giving up on a flow that says nothing.
 const INSPECT: u16 = 8;
 /// Largest TLS handshake message joined across segments (certificate chains can be larger;
@@ -477,6 +489,8 @@ fn sniff(m: &mut Message, body: &[u8]) {
             Some(n) => &body[n + 1..],
             None => body,
         };
+        // (The message is not shared yet: nothing is copied.)
+        let r = Arc::make_mut(r);
         r.body_kind = r
             .body_kind
             .or_else(|| http::program_kind(data).or_else(|| http::gzipped_program_kind(data)));
@@ -527,7 +541,7 @@ fn body_secrets(m: &mut Message, body: &[u8], emit: &mut dyn FnMut(Message)) {
             _ => {}
         }
     });
-    r.body_keys = keys;
+    Arc::make_mut(r).body_keys = keys;
     let (Some(kind), Some(&(_, value))) = (kind, passwords.first()) else {
         return;
     };
@@ -582,9 +596,9 @@ fn partial_head(mut head: Vec<u8>, emit: &mut dyn FnMut(Message)) {
         if let Some(login) = basic_login(&r) {
             emit(login);
         }
-        emit(cut(Message::HttpRequest(Box::new(r))));
+        emit(cut(Message::HttpRequest(Arc::new(r))));
     } else if let Some(r) = http::response(&head) {
-        emit(cut(Message::HttpResponse(Box::new(r))));
+        emit(cut(Message::HttpResponse(Arc::new(r))));
     }
 }
 
@@ -607,8 +621,8 @@ fn basic_login(r: &http::HttpRequest) -> Option<Message> {
 /// Marks an HTTP message whose body did not arrive whole.
 fn cut(mut m: Message) -> Message {
     match &mut m {
-        Message::HttpRequest(r) => r.body_cut = true,
-        Message::HttpResponse(r) => r.body_cut = true,
+        Message::HttpRequest(r) => Arc::make_mut(r).body_cut = true,
+        Message::HttpResponse(r) => Arc::make_mut(r).body_cut = true,
         _ => {}
     }
     m
@@ -1839,13 +1853,15 @@ impl AppState {
             App::Dns | App::Mdns | App::Llmnr => {
                 if p.tcp {
                     self.dns_tcp(p, dir, emit);
-                } else if let Ok(m) = dns::parse(p.payload) {
+                } else if let Some(m) =
+                    DNS.with_borrow_mut(|c| c.get_or_read(p.payload, |b| dns::parse(b).ok()))
+                {
                     self.by = if self.by == By::Port {
                         By::Both
                     } else {
                         self.by
                     };
-                    emit(Message::Dns(Box::new(m)));
+                    emit(Message::Dns(m));
                 }
                 // Every message of a name-service flow is worth reading.
                 return;
@@ -1856,22 +1872,26 @@ impl AppState {
                 if !p.tcp && p.payload.get(..8) != Some(DNSCRYPT_MAGIC) {
                     if let Ok(m) = dns::parse(p.payload) {
                         if !m.questions.is_empty() {
-                            emit(Message::Dns(Box::new(m)));
+                            emit(Message::Dns(Arc::new(m)));
                         }
                     }
                 }
                 return;
             }
             App::Nbns => {
-                if let Ok(mut m) = dns::parse(p.payload) {
-                    self.by = By::Both;
+                let read = |b: &[u8]| {
+                    let mut m = dns::parse(b).ok()?;
                     for q in &mut m.questions {
                         q.name = iot::netbios_name(&q.name);
                     }
                     for r in &mut m.records {
                         r.name = iot::netbios_name(&r.name);
                     }
-                    emit(Message::Dns(Box::new(m)));
+                    Some(m)
+                };
+                if let Some(m) = NBNS.with_borrow_mut(|c| c.get_or_read(p.payload, read)) {
+                    self.by = By::Both;
+                    emit(Message::Dns(m));
                 }
                 return;
             }
@@ -1921,11 +1941,15 @@ impl AppState {
                 return;
             }
             App::Ssdp => {
-                if let Some(r) = http::request(p.payload) {
-                    self.by = By::Both;
-                    emit(Message::HttpRequest(Box::new(r)));
-                } else if let Some(r) = http::response(p.payload) {
-                    emit(Message::HttpResponse(Box::new(r)));
+                let read = |b: &[u8]| match http::request(b) {
+                    Some(r) => Some(Message::HttpRequest(Arc::new(r))),
+                    None => http::response(b).map(|r| Message::HttpResponse(Arc::new(r))),
+                };
+                if let Some(m) = SSDP.with_borrow_mut(|c| c.get_or_read(p.payload, read)) {
+                    if matches!(*m, Message::HttpRequest(_)) {
+                        self.by = By::Both;
+                    }
+                    emit(Message::clone(&m));
                 }
                 return;
             }
@@ -2224,7 +2248,7 @@ impl AppState {
                 if self.by == By::Port {
                     self.by = By::Both;
                 }
-                emit(Message::Dns(Box::new(m)));
+                emit(Message::Dns(Arc::new(m)));
             }
             rest = &rest[2 + n..];
         }
@@ -2425,14 +2449,14 @@ impl AppState {
             let n = r.content_length.unwrap_or(0);
             self.connect = r.method == "CONNECT";
             self.via_proxy |= http::absolute_host(&r.uri).is_some();
-            (Message::HttpRequest(Box::new(r)), n)
+            (Message::HttpRequest(Arc::new(r)), n)
         } else if let Some(r) = http::response(head) {
             let n = r.content_length.unwrap_or(0);
             // The proxy opened the tunnel: what follows is the client's connection, not HTTP.
             if std::mem::take(&mut self.connect) && (200..300).contains(&r.status) {
                 self.starttls = true;
             }
-            (Message::HttpResponse(Box::new(r)), n)
+            (Message::HttpResponse(Arc::new(r)), n)
         } else {
             return;
         };

@@ -17,6 +17,7 @@ pub mod ndp;
 pub mod neighbor;
 pub mod ntp;
 pub mod quic;
+mod recent;
 pub mod remote;
 pub mod snmp;
 pub mod socks;

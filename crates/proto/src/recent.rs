@@ -1,0 +1,130 @@
+//! Messages read again from the same bytes: a device announces itself by mDNS and SSDP every few
+//! seconds, with the same datagram each time, and asks the same names again and again. The
+//! message read from a datagram is kept, per thread and shared, for the next datagram with
+//! exactly the same bytes, which is then not read again, and whose event holds the same message
+//! rather than a copy.
+//!
+//! The bytes are compared whole (a hash alone could confuse two datagrams), and the cache is
+//! bounded: past [`MAX_HELD`] bytes of datagrams kept, it starts afresh.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+use std::sync::Arc;
+
+/// Bytes of datagrams a thread keeps, per kind of message.
+const MAX_HELD: usize = 1 << 20;
+/// Longest datagram kept (larger ones are read every time).
+const MAX_BYTES: usize = 4096;
+
+/// A map by a hash computed once per datagram (the key is that hash already).
+type ByHash<T> = HashMap<u64, Vec<(Box<[u8]>, Arc<T>)>, BuildHasherDefault<Passthrough>>;
+
+/// The hasher of keys that are hashes already.
+#[derive(Default)]
+struct Passthrough(u64);
+
+impl std::hash::Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u64 keys; any bytes still spread over the hash.
+        self.0 = foldhash::fast::FixedState::with_seed(self.0).hash_one(bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Messages of one kind, by the bytes they were read from.
+pub struct Recent<T> {
+    by_hash: ByHash<T>,
+    held: usize,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Recent {
+            by_hash: ByHash::default(),
+            held: 0,
+        }
+    }
+}
+
+impl<T> Recent<T> {
+    /// The message `read` makes of `bytes`, from a datagram with the same bytes if one was read
+    /// before; None when `read` makes none (that is not kept).
+    pub fn get_or_read(
+        &mut self,
+        bytes: &[u8],
+        read: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Option<Arc<T>> {
+        if bytes.len() > MAX_BYTES {
+            return read(bytes).map(Arc::new);
+        }
+        let hash = foldhash::fast::FixedState::with_seed(29).hash_one(bytes);
+        if let Some(m) = self
+            .by_hash
+            .get(&hash)
+            .and_then(|v| v.iter().find(|(b, _)| **b == *bytes))
+        {
+            return Some(m.1.clone());
+        }
+        let m = Arc::new(read(bytes)?);
+        if self.held + bytes.len() > MAX_HELD {
+            self.by_hash.clear();
+            self.held = 0;
+        }
+        self.held += bytes.len();
+        (self.by_hash.entry(hash).or_default()).push((bytes.into(), m.clone()));
+        Some(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_bytes_give_the_same_message_read_once() {
+        let mut r: Recent<String> = Recent::default();
+        let mut reads = 0;
+        let mut read = |b: &[u8]| {
+            reads += 1;
+            Some(String::from_utf8_lossy(b).into_owned())
+        };
+        let a = r.get_or_read(b"hello", &mut read).unwrap();
+        let b = r.get_or_read(b"hello", &mut read).unwrap();
+        let c = r.get_or_read(b"hellp", &mut read).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(*c, "hellp");
+        assert_eq!(reads, 2);
+        // Nothing read, nothing kept: the next time is read again.
+        let mut tries = 0;
+        for _ in 0..2 {
+            let none = r.get_or_read(b"bad", |_| {
+                tries += 1;
+                None::<String>
+            });
+            assert!(none.is_none());
+        }
+        assert_eq!(tries, 2);
+    }
+
+    #[test]
+    fn what_is_kept_is_bounded() {
+        let mut r: Recent<usize> = Recent::default();
+        for i in 0..(4 * MAX_HELD / 1000) {
+            let bytes = vec![(i % 251) as u8; 1000 + i % 7];
+            let mut b = bytes.clone();
+            b.extend_from_slice(&i.to_le_bytes());
+            assert_eq!(*r.get_or_read(&b, |b| Some(b.len())).unwrap(), b.len());
+            assert!(r.held <= MAX_HELD);
+        }
+        // A datagram larger than any kept is read every time.
+        let big = vec![1u8; MAX_BYTES + 1];
+        let x = r.get_or_read(&big, |b| Some(b.len())).unwrap();
+        let y = r.get_or_read(&big, |b| Some(b.len())).unwrap();
+        assert!(!Arc::ptr_eq(&x, &y));
+    }
+}
