@@ -1853,9 +1853,9 @@ impl AppState {
             App::Dns | App::Mdns | App::Llmnr => {
                 if p.tcp {
                     self.dns_tcp(p, dir, emit);
-                } else if let Some(m) =
-                    DNS.with_borrow_mut(|c| c.get_or_read(p.payload, |b| dns::parse(b).ok()))
-                {
+                } else if let Some(m) = DNS.with_borrow_mut(|c| {
+                    c.get_or_read(p.payload, |b| dns::parse(b).ok(), dns::DnsMessage::weight)
+                }) {
                     self.by = if self.by == By::Port {
                         By::Both
                     } else {
@@ -1889,7 +1889,8 @@ impl AppState {
                     }
                     Some(m)
                 };
-                if let Some(m) = NBNS.with_borrow_mut(|c| c.get_or_read(p.payload, read)) {
+                let weight = dns::DnsMessage::weight;
+                if let Some(m) = NBNS.with_borrow_mut(|c| c.get_or_read(p.payload, read, weight)) {
                     self.by = By::Both;
                     emit(Message::Dns(m));
                 }
@@ -1945,7 +1946,9 @@ impl AppState {
                     Some(r) => Some(Message::HttpRequest(Arc::new(r))),
                     None => http::response(b).map(|r| Message::HttpResponse(Arc::new(r))),
                 };
-                if let Some(m) = SSDP.with_borrow_mut(|c| c.get_or_read(p.payload, read)) {
+                // A head's texts are copies of its bytes' (twice them: a room to spare).
+                let weight = |_: &Message| 2 * p.payload.len();
+                if let Some(m) = SSDP.with_borrow_mut(|c| c.get_or_read(p.payload, read, weight)) {
                     if matches!(*m, Message::HttpRequest(_)) {
                         self.by = By::Both;
                     }

@@ -227,6 +227,23 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     ]))
 }
 
+impl DnsMessage {
+    /// About how many bytes the message holds, its names and texts with their records'.
+    pub fn weight(&self) -> usize {
+        let data = |d: &RData| match d {
+            RData::Cname(n) | RData::Ptr(n) => n.len(),
+            RData::Srv { target, .. } | RData::Svcb { target, .. } => target.len(),
+            RData::Txt(t) => t.iter().map(|x| x.len() + 24).sum(),
+            _ => 0,
+        };
+        let questions: usize = self.questions.iter().map(|q| 32 + q.name.len()).sum();
+        let records: usize = (self.records.iter())
+            .map(|r| std::mem::size_of::<Record>() + r.name.len() + data(&r.data))
+            .sum();
+        std::mem::size_of::<Self>() + questions + records
+    }
+}
+
 /// Reads a possibly compressed name at `pos`; returns it and the position after it.
 fn name(msg: &[u8], pos: usize) -> Option<(String, usize)> {
     // Names are kept with their message: each is written into a buffer of the thread's and

@@ -5,14 +5,16 @@
 //! rather than a copy.
 //!
 //! The bytes are compared whole (a hash alone could confuse two datagrams), and the cache is
-//! bounded: past [`MAX_HELD`] bytes of datagrams kept, it starts afresh.
+//! bounded: past [`MAX_HELD`] bytes held, the datagrams and what was read of them (a small
+//! datagram can make a large message: DNS compression repeats a long name in every record), it
+//! starts afresh.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 use std::sync::Arc;
 
-/// Bytes of datagrams a thread keeps, per kind of message.
-const MAX_HELD: usize = 1 << 20;
+/// Bytes a thread keeps per kind of message: datagrams, and the messages read of them.
+const MAX_HELD: usize = 4 << 20;
 /// Longest datagram kept (larger ones are read every time).
 const MAX_BYTES: usize = 4096;
 
@@ -53,11 +55,13 @@ impl<T> Default for Recent<T> {
 
 impl<T> Recent<T> {
     /// The message `read` makes of `bytes`, from a datagram with the same bytes if one was read
-    /// before; None when `read` makes none (that is not kept).
+    /// before; None when `read` makes none (that is not kept). `weigh` tells about how many
+    /// bytes a message holds.
     pub fn get_or_read(
         &mut self,
         bytes: &[u8],
         read: impl FnOnce(&[u8]) -> Option<T>,
+        weigh: impl FnOnce(&T) -> usize,
     ) -> Option<Arc<T>> {
         if bytes.len() > MAX_BYTES {
             return read(bytes).map(Arc::new);
@@ -71,11 +75,16 @@ impl<T> Recent<T> {
             return Some(m.1.clone());
         }
         let m = Arc::new(read(bytes)?);
-        if self.held + bytes.len() > MAX_HELD {
+        let weight = bytes.len() + weigh(&m);
+        if weight > MAX_HELD / 16 {
+            // Too large to keep, however often it comes.
+            return Some(m);
+        }
+        if self.held + weight > MAX_HELD {
             self.by_hash.clear();
             self.held = 0;
         }
-        self.held += bytes.len();
+        self.held += weight;
         (self.by_hash.entry(hash).or_default()).push((bytes.into(), m.clone()));
         Some(m)
     }
@@ -93,19 +102,23 @@ mod tests {
             reads += 1;
             Some(String::from_utf8_lossy(b).into_owned())
         };
-        let a = r.get_or_read(b"hello", &mut read).unwrap();
-        let b = r.get_or_read(b"hello", &mut read).unwrap();
-        let c = r.get_or_read(b"hellp", &mut read).unwrap();
+        let a = r.get_or_read(b"hello", &mut read, String::len).unwrap();
+        let b = r.get_or_read(b"hello", &mut read, String::len).unwrap();
+        let c = r.get_or_read(b"hellp", &mut read, String::len).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(*c, "hellp");
         assert_eq!(reads, 2);
         // Nothing read, nothing kept: the next time is read again.
         let mut tries = 0;
         for _ in 0..2 {
-            let none = r.get_or_read(b"bad", |_| {
-                tries += 1;
-                None::<String>
-            });
+            let none = r.get_or_read(
+                b"bad",
+                |_| {
+                    tries += 1;
+                    None::<String>
+                },
+                String::len,
+            );
             assert!(none.is_none());
         }
         assert_eq!(tries, 2);
@@ -114,17 +127,26 @@ mod tests {
     #[test]
     fn what_is_kept_is_bounded() {
         let mut r: Recent<usize> = Recent::default();
+        // Each message weighs forty times its datagram (the amplification a DNS name's
+        // compression allows): what is held, datagrams and messages, stays bounded.
         for i in 0..(4 * MAX_HELD / 1000) {
             let bytes = vec![(i % 251) as u8; 1000 + i % 7];
             let mut b = bytes.clone();
             b.extend_from_slice(&i.to_le_bytes());
-            assert_eq!(*r.get_or_read(&b, |b| Some(b.len())).unwrap(), b.len());
+            assert_eq!(
+                *r.get_or_read(&b, |b| Some(b.len()), |n| 40 * n).unwrap(),
+                b.len()
+            );
             assert!(r.held <= MAX_HELD);
         }
-        // A datagram larger than any kept is read every time.
+        // A datagram larger than any kept is read every time, and so is a message too large.
         let big = vec![1u8; MAX_BYTES + 1];
-        let x = r.get_or_read(&big, |b| Some(b.len())).unwrap();
-        let y = r.get_or_read(&big, |b| Some(b.len())).unwrap();
+        let x = r.get_or_read(&big, |b| Some(b.len()), |_| 0).unwrap();
+        let y = r.get_or_read(&big, |b| Some(b.len()), |_| 0).unwrap();
+        assert!(!Arc::ptr_eq(&x, &y));
+        let heavy = |_: &usize| MAX_HELD;
+        let x = r.get_or_read(b"small", |b| Some(b.len()), heavy).unwrap();
+        let y = r.get_or_read(b"small", |b| Some(b.len()), heavy).unwrap();
         assert!(!Arc::ptr_eq(&x, &y));
     }
 }
