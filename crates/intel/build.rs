@@ -20,7 +20,11 @@
 //! The towns (for distance bounds) become `cities.bin`, records of the country code's two ASCII
 //! bytes, then latitude and longitude as f64 (18 bytes), in the order of the data file: the
 //! program used to inflate and parse 68 000 lines at its first distance check, which was most of
-//! a small capture's `report`.
+//! a small capture's `report`. Each country's towns in whole degrees also become `cells.bin`,
+//! records of the country code, then latitude and longitude rounded (i16 each, 6 bytes), each
+//! cell once, sorted by country, latitude and longitude: the bounds between two countries
+//! compare cells, and rounding and sorting them at the program's first distance check took most
+//! of the time it spent on the towns.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -173,8 +177,9 @@ fn clouds(src: &Path, out: &Path) {
     std::fs::write(out.join("cloud-labels.txt"), labels.join("\n")).expect("write table");
 }
 
-fn cities(src: &Path, dst: &Path) {
+fn cities(src: &Path, dst: &Path, cells_dst: &Path) {
     let mut out = Vec::new();
+    let mut cells: Vec<([u8; 2], i16, i16)> = Vec::new();
     for l in text(src).lines() {
         let mut f = l.split('\t');
         let (Some(cc), Some(lat), Some(lon)) = (f.next(), f.next(), f.next()) else {
@@ -188,8 +193,22 @@ fn cities(src: &Path, dst: &Path) {
         out.extend_from_slice(cc);
         out.extend_from_slice(&lat.to_le_bytes());
         out.extend_from_slice(&lon.to_le_bytes());
+        assert!(
+            lat.abs() <= 90.0 && lon.abs() <= 180.0,
+            "town at {lat} {lon}"
+        );
+        cells.push(([cc[0], cc[1]], lat.round() as i16, lon.round() as i16));
     }
     std::fs::write(dst, out).expect("write cities.bin");
+    cells.sort_unstable();
+    cells.dedup();
+    let mut o = Vec::with_capacity(6 * cells.len());
+    for (cc, lat, lon) in cells {
+        o.extend_from_slice(&cc);
+        o.extend_from_slice(&lat.to_le_bytes());
+        o.extend_from_slice(&lon.to_le_bytes());
+    }
+    std::fs::write(cells_dst, o).expect("write cells.bin");
 }
 
 fn main() {
@@ -206,6 +225,7 @@ fn main() {
     cities(
         &data.join("cities.tsv.gz"),
         &Path::new(&out).join("cities.bin"),
+        &Path::new(&out).join("cells.bin"),
     );
     for (name, v6, country) in [
         ("asn-v4", false, false),

@@ -589,6 +589,8 @@ impl Intel {
 
 /// Towns: country code, latitude, longitude (see build.rs).
 const CITIES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cities.bin"));
+/// Each country's towns in cells of one degree (see build.rs).
+const CELLS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cells.bin"));
 
 /// Where the capture was taken, for the distance check.
 #[derive(Clone, Debug, PartialEq)]
@@ -642,6 +644,24 @@ fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
 const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// A point (latitude, longitude in degrees) on the unit sphere.
+/// The runs of records of one country in `data` (records of `size` bytes, the first two the
+/// country's code), with the country: the data comes country by country, and each run's code is
+/// read as text once. A code that is not text is left out with its run.
+fn country_runs(data: &[u8], size: usize) -> impl Iterator<Item = (&str, &[u8])> {
+    let mut rest = data;
+    std::iter::from_fn(move || loop {
+        let first = rest.get(..size)?.get(..2)?;
+        let n = (rest.chunks_exact(size))
+            .take_while(|r| r[..2] == *first)
+            .count();
+        let (run, after) = rest.split_at(n * size);
+        rest = after;
+        if let Ok(cc) = std::str::from_utf8(&run[..2]) {
+            return Some((cc, run));
+        }
+    })
+}
+
 fn on_sphere((lat, lon): (f64, f64)) -> [f64; 3] {
     let (la, lo) = (lat.to_radians(), lon.to_radians());
     [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
@@ -711,58 +731,21 @@ impl Geo {
             let f64_at = |r: &[u8], at: usize| {
                 f64::from_le_bytes(r[at..at + 8].try_into().unwrap_or_default())
             };
-            // The records come country by country: each run of one country is filed at once.
-            let mut file = |cc: &str, run: &mut Vec<(f64, f64)>| {
-                if !run.is_empty() {
-                    towns.entry(cc.to_string()).or_default().append(run);
-                }
-            };
-            // A record's country is checked as text once per run of records, not per record.
-            let (mut cc, mut run, mut last) = ("", Vec::new(), [0u8; 2]);
-            for r in CITIES.chunks_exact(18) {
-                if r[..2] != last || cc.is_empty() {
-                    let Ok(c) = std::str::from_utf8(&r[..2]) else {
-                        continue;
-                    };
-                    file(cc, &mut run);
-                    (cc, last) = (c, [r[0], r[1]]);
-                }
-                run.push((f64_at(r, 2), f64_at(r, 10)));
+            for (cc, run) in country_runs(CITIES, 18) {
+                (towns.entry(cc.to_string()).or_default())
+                    .extend(run.chunks_exact(18).map(|r| (f64_at(r, 2), f64_at(r, 10))));
             }
-            file(cc, &mut run);
-            // Each country's towns in whole degrees, each cell once, by latitude then longitude:
-            // marked on a map of the world's cells and read back in order (sorting the towns'
-            // cells took half of this function's time).
-            const LONS: usize = 361;
-            let mut map = vec![0u64; (181 * LONS).div_ceil(64)];
-            let cells: HashMap<String, Vec<(f64, f64)>> = towns
-                .iter()
-                .map(|(cc, t)| {
-                    for (lat, lon) in t {
-                        let (y, x) = (lat.round() as i32 + 90, lon.round() as i32 + 180);
-                        let at = y.clamp(0, 180) as usize * LONS + x.clamp(0, 360) as usize;
-                        map[at / 64] |= 1 << (at % 64);
-                    }
-                    let mut c = Vec::new();
-                    // Read back and cleared for the next country.
-                    for (w, word) in map.iter_mut().enumerate() {
-                        let mut bits = std::mem::take(word);
-                        while bits != 0 {
-                            let at = w * 64 + bits.trailing_zeros() as usize;
-                            bits &= bits - 1;
-                            let (y, x) = (at / LONS, at % LONS);
-                            c.push((y as f64 - 90.0, x as f64 - 180.0));
-                        }
-                    }
-                    (cc.clone(), c)
-                })
-                .collect();
-            let spheres = cells
-                .iter()
-                .map(|(cc, c): (&String, &Vec<(f64, f64)>)| {
-                    (cc.clone(), c.iter().map(|p| on_sphere(*p)).collect())
-                })
-                .collect();
+            // Each country's cells of one degree, on the unit sphere, in the order `cells.bin`
+            // has them (by latitude, then longitude).
+            let mut spheres: HashMap<String, Vec<[f64; 3]>> = HashMap::new();
+            for (cc, run) in country_runs(CELLS, 6) {
+                let cell = |r: &[u8]| {
+                    let lat = i16::from_le_bytes([r[2], r[3]]);
+                    let lon = i16::from_le_bytes([r[4], r[5]]);
+                    on_sphere((lat.into(), lon.into()))
+                };
+                (spheres.entry(cc.to_string()).or_default()).extend(run.chunks_exact(6).map(cell));
+            }
             Geo { towns, spheres }
         })
     }
