@@ -434,8 +434,16 @@ impl Intel {
             clouds: CLOUD_LABELS
                 .split('\n')
                 .map(|l| {
-                    let mut f = l.split('\t');
-                    let mut next = || f.next().unwrap_or("");
+                    // The tabs found byte by byte: the fields are short, and a search of each
+                    // for its tab cost more to set up than to run (a third of a small report's
+                    // work, for six thousand lines).
+                    let mut rest = l;
+                    let mut next = || {
+                        let at = rest.bytes().position(|c| c == b'\t').unwrap_or(rest.len());
+                        let field = &rest[..at];
+                        rest = rest.get(at + 1..).unwrap_or("");
+                        field
+                    };
                     (next(), next(), next())
                 })
                 .collect(),
@@ -712,7 +720,9 @@ pub const KM_PER_RTT_MS: f64 = 100.0;
 
 /// Towns of each country, for distance bounds.
 pub struct Geo {
-    towns: HashMap<String, Vec<(f64, f64)>>,
+    /// Read when first needed (a site given as a point): the bounds between countries need only
+    /// the cells below.
+    towns: OnceLock<HashMap<String, Vec<(f64, f64)>>>,
     /// The same on a grid of one degree (each cell once), as points on the unit sphere sorted
     /// by latitude: a few hundred points for a large country instead of thousands, for bounds
     /// between two countries.
@@ -727,14 +737,6 @@ impl Geo {
     pub fn get() -> &'static Geo {
         static GEO: OnceLock<Geo> = OnceLock::new();
         GEO.get_or_init(|| {
-            let mut towns: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
-            let f64_at = |r: &[u8], at: usize| {
-                f64::from_le_bytes(r[at..at + 8].try_into().unwrap_or_default())
-            };
-            for (cc, run) in country_runs(CITIES, 18) {
-                (towns.entry(cc.to_string()).or_default())
-                    .extend(run.chunks_exact(18).map(|r| (f64_at(r, 2), f64_at(r, 10))));
-            }
             // Each country's cells of one degree, on the unit sphere, in the order `cells.bin`
             // has them (by latitude, then longitude).
             let mut spheres: HashMap<String, Vec<[f64; 3]>> = HashMap::new();
@@ -746,7 +748,24 @@ impl Geo {
                 };
                 (spheres.entry(cc.to_string()).or_default()).extend(run.chunks_exact(6).map(cell));
             }
-            Geo { towns, spheres }
+            Geo {
+                towns: OnceLock::new(),
+                spheres,
+            }
+        })
+    }
+
+    fn towns(&self) -> &HashMap<String, Vec<(f64, f64)>> {
+        self.towns.get_or_init(|| {
+            let mut towns: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
+            let f64_at = |r: &[u8], at: usize| {
+                f64::from_le_bytes(r[at..at + 8].try_into().unwrap_or_default())
+            };
+            for (cc, run) in country_runs(CITIES, 18) {
+                (towns.entry(cc.to_string()).or_default())
+                    .extend(run.chunks_exact(18).map(|r| (f64_at(r, 2), f64_at(r, 10))));
+            }
+            towns
         })
     }
 
@@ -764,10 +783,10 @@ impl Geo {
     /// to its nearest town (for a site given as a country, [`Geo::min_km_between`] the two).
     /// None when the country is unknown to the data.
     pub fn min_km(&self, site: &Site, cc: &str) -> Option<f64> {
-        let there = self.towns.get(cc)?;
         match site {
-            Site::Country(c) => self.min_km_between(c, cc),
-            Site::Point(lat, lon) => there
+            // (The cells are the towns': a country has cells when it has towns.)
+            Site::Country(c) => self.spheres.get(cc).and(self.min_km_between(c, cc)),
+            Site::Point(lat, lon) => (self.towns().get(cc)?)
                 .iter()
                 .map(|b| haversine((*lat, *lon), *b))
                 .reduce(f64::min),
