@@ -315,7 +315,7 @@ fn dtls_message(
             scratch.extend_from_slice(&msg[1..4]);
             scratch.extend_from_slice(&msg[tls::DTLS_HANDSHAKE..]);
             if let Some(c) = cert::leaf(&cert::chain(scratch)) {
-                emit(Message::Certificate(Box::new(c)));
+                emit(Message::Certificate(c));
             }
             true
         }
@@ -355,7 +355,7 @@ pub enum Message {
     /// The server's answer to the login before it on the flow.
     LoginAnswer(Box<login::LoginAnswer>),
     /// The leaf of the certificate chain a TLS server sent in clear.
-    Certificate(Box<cert::Certificate>),
+    Certificate(Arc<cert::Certificate>),
     /// An MQTT client's CONNECT (the password is never kept).
     Mqtt(Box<iot::MqttConnect>),
     /// The line a server or client announces itself with (SSH version, FTP/SMTP/POP3/IMAP
@@ -2678,7 +2678,7 @@ impl AppState {
                 *emitted |= 2;
                 finished = true;
                 if let Some(c) = cert::leaf(&cert::chain(m)) {
-                    emit(Message::Certificate(Box::new(c)));
+                    emit(Message::Certificate(c));
                 }
             }
             // ServerHelloDone: no certificate is coming from the server; ClientKeyExchange:

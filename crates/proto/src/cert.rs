@@ -1,6 +1,8 @@
 //! Server certificates (TLS 1.2 and earlier send them in clear): who the certificate names, who
 //! signed it, for which names, until when, and whether it signed itself. Read with `x509-parser`.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -74,14 +76,17 @@ fn key_name(spki: &SubjectPublicKeyInfo<'_>) -> String {
 /// Certificates kept per thread: a device meets the same few servers again and again.
 const CACHE: usize = 512;
 
+/// A chain read before: its leaf, or nothing readable.
+type Seen = Option<Arc<Certificate>>;
+
 thread_local! {
-    static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), Option<Certificate>>> =
+    static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), Seen>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// Reads the leaf of a certificate chain (remembered by its bytes' hash, so a certificate met
-/// again is not parsed again).
-pub fn leaf(chain: &[&[u8]]) -> Option<Certificate> {
+/// again is not parsed again, and its events share it).
+pub fn leaf(chain: &[&[u8]]) -> Option<Arc<Certificate>> {
     use std::hash::BuildHasher;
     let der = chain.first()?;
     let key = (
@@ -91,7 +96,7 @@ pub fn leaf(chain: &[&[u8]]) -> Option<Certificate> {
     if let Some(hit) = SEEN.with(|c| c.borrow().get(&key).cloned()) {
         return hit;
     }
-    let parsed = parse_leaf(chain);
+    let parsed = parse_leaf(chain).map(Arc::new);
     SEEN.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE {
