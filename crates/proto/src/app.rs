@@ -297,7 +297,7 @@ fn dtls_message(
     match msg_type {
         1 => {
             if let Some(h) = tls::dtls_client_hello(msg) {
-                emit(Message::ClientHello(Box::new(h)));
+                emit(Message::ClientHello(tls::shared(h)));
             }
             true
         }
@@ -345,7 +345,7 @@ pub enum Message {
     Dns(Arc<dns::DnsMessage>),
     Dhcp(Box<dhcp::Dhcp>),
     Dhcpv6(Box<dhcp::Dhcpv6>),
-    ClientHello(Box<tls::ClientHello>),
+    ClientHello(Arc<tls::ClientHello>),
     ServerHello(Box<tls::ServerHello>),
     HttpRequest(Arc<http::HttpRequest>),
     HttpResponse(Arc<http::HttpResponse>),
@@ -2359,7 +2359,7 @@ impl AppState {
             let n = tls::be24(&have[1..]);
             if have.len() >= 4 + n {
                 if let Some(h) = tls::client_hello(&have[..4 + n], true) {
-                    emit(Message::ClientHello(Box::new(h)));
+                    emit(Message::ClientHello(tls::shared(h)));
                 }
                 self.tls_seen[0] = true;
                 self.tls[0] = None;
@@ -2654,7 +2654,7 @@ impl AppState {
             1 if *emitted & 4 != 0 => {
                 finished = true;
                 if let Some(h) = tls::client_hello(m, false) {
-                    emit(Message::ClientHello(Box::new(h)));
+                    emit(Message::ClientHello(tls::shared(h)));
                 }
             }
             1 if *emitted & 1 == 0 => {
@@ -2663,7 +2663,7 @@ impl AppState {
                 read_hello = true;
                 if let Some(h) = tls::client_hello(m, false) {
                     offered = Some(h.alpn.clone());
-                    emit(Message::ClientHello(Box::new(h)));
+                    emit(Message::ClientHello(tls::shared(h)));
                 }
             }
             2 if *emitted & 1 == 0 => {

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
 /// What a ClientHello says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct ClientHello {
     /// The legacy version field (0x0303 for TLS 1.2 and 1.3).
     pub version: u16,
@@ -313,6 +313,34 @@ type Prints = (String, String, String);
 thread_local! {
     static PRINTS: std::cell::RefCell<std::collections::HashMap<u64, Prints>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Hellos already made, by their hash (see [`shared`]).
+type Hellos = std::collections::HashMap<u64, Vec<std::sync::Arc<ClientHello>>>;
+
+thread_local! {
+    static HELLOS: std::cell::RefCell<Hellos> = std::cell::RefCell::new(Hellos::new());
+}
+
+/// Most distinct hellos a thread keeps for [`shared`].
+const HELLOS_KEPT: usize = 1024;
+
+/// `h`, or a hello equal to it made before: a client's connections repeat the same hello (the
+/// same name, the same offer), and their events then hold one.
+pub fn shared(h: ClientHello) -> std::sync::Arc<ClientHello> {
+    use std::hash::BuildHasher;
+    let key = foldhash::fast::FixedState::with_seed(17).hash_one(&h);
+    HELLOS.with_borrow_mut(|kept| {
+        if let Some(same) = kept.get(&key).and_then(|v| v.iter().find(|x| ***x == h)) {
+            return same.clone();
+        }
+        if kept.len() >= HELLOS_KEPT {
+            kept.clear();
+        }
+        let h = std::sync::Arc::new(h);
+        kept.entry(key).or_default().push(h.clone());
+        h
+    })
 }
 
 /// Reads a ClientHello handshake message (type 1, with its 4-byte header); `quic` when it came
