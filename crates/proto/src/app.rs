@@ -314,7 +314,7 @@ fn dtls_message(
             scratch.push(msg_type);
             scratch.extend_from_slice(&msg[1..4]);
             scratch.extend_from_slice(&msg[tls::DTLS_HANDSHAKE..]);
-            if let Some(c) = cert::leaf(&cert::chain(scratch)) {
+            if let Some(c) = cert::leaf(scratch) {
                 emit(Message::Certificate(c));
             }
             true
@@ -2677,7 +2677,7 @@ impl AppState {
             11 if *emitted & 2 == 0 => {
                 *emitted |= 2;
                 finished = true;
-                if let Some(c) = cert::leaf(&cert::chain(m)) {
+                if let Some(c) = cert::leaf(m) {
                     emit(Message::Certificate(c));
                 }
             }

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::recent::Recent;
+
 use serde::Serialize;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -73,38 +75,25 @@ fn key_name(spki: &SubjectPublicKeyInfo<'_>) -> String {
     }
 }
 
-/// Certificates kept per thread: a device meets the same few servers again and again.
-const CACHE: usize = 512;
-
-/// A chain read before: its leaf, or nothing readable.
-type Seen = Option<Arc<Certificate>>;
-
 thread_local! {
-    static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), Seen>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// Certificates read before, by the bytes of the message that carried them: a device meets
+    /// the same few servers again and again.
+    static SEEN: std::cell::RefCell<Recent<Certificate>> =
+        std::cell::RefCell::new(Recent::up_to(MAX_CHAIN));
 }
 
-/// Reads the leaf of a certificate chain (remembered by its bytes' hash, so a certificate met
-/// again is not parsed again, and its events share it).
-pub fn leaf(chain: &[&[u8]]) -> Option<Arc<Certificate>> {
-    use std::hash::BuildHasher;
-    let der = chain.first()?;
-    let key = (
-        foldhash::fast::FixedState::with_seed(11).hash_one(der),
-        chain.len(),
-    );
-    if let Some(hit) = SEEN.with(|c| c.borrow().get(&key).cloned()) {
-        return hit;
-    }
-    let parsed = parse_leaf(chain).map(Arc::new);
-    SEEN.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= CACHE {
-            c.clear();
-        }
-        c.insert(key, parsed.clone());
-    });
-    parsed
+/// Longest certificate message whose leaf is kept for the next time it comes.
+const MAX_CHAIN: usize = 32 << 10;
+
+/// Reads the leaf of the certificate chain in a Certificate handshake message (with its 4-byte
+/// header, as [`chain`] takes it); a message met again is not read again, and its events share
+/// the certificate.
+pub fn leaf(msg: &[u8]) -> Option<Arc<Certificate>> {
+    let weigh = |c: &Certificate| {
+        let names: usize = c.san.iter().map(|n| n.len() + 24).sum();
+        std::mem::size_of::<Certificate>() + c.subject.len() + c.issuer.len() + names
+    };
+    SEEN.with_borrow_mut(|seen| seen.get_or_read(msg, |m| parse_leaf(&chain(m)), weigh))
 }
 
 fn parse_leaf(chain: &[&[u8]]) -> Option<Certificate> {

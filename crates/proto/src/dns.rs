@@ -229,7 +229,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 impl DnsMessage {
     /// About how many bytes the message holds, its names and texts with their records'.
-    pub fn weight(&self) -> usize {
+    pub(crate) fn weight(&self) -> usize {
         let data = |d: &RData| match d {
             RData::Cname(n) | RData::Ptr(n) => n.len(),
             RData::Srv { target, .. } | RData::Svcb { target, .. } => target.len(),

@@ -1,61 +1,52 @@
 //! Messages read again from the same bytes: a device announces itself by mDNS and SSDP every few
-//! seconds, with the same datagram each time, and asks the same names again and again. The
-//! message read from a datagram is kept, per thread and shared, for the next datagram with
-//! exactly the same bytes, which is then not read again, and whose event holds the same message
-//! rather than a copy.
+//! seconds, with the same datagram each time, asks the same names again and again, and meets the
+//! same servers' certificates. The message read from some bytes is kept, per thread and shared,
+//! for the next time exactly the same bytes come, which are then not read again, and whose event
+//! holds the same message rather than a copy.
 //!
-//! The bytes are compared whole (a hash alone could confuse two datagrams), and the cache is
-//! bounded: past [`MAX_HELD`] bytes held, the datagrams and what was read of them (a small
-//! datagram can make a large message: DNS compression repeats a long name in every record), it
-//! starts afresh.
+//! The bytes are compared whole (a hash alone could confuse two messages), and the cache is
+//! bounded: past [`MAX_HELD`] bytes held, the bytes and what was read of them (a small datagram
+//! can make a large message: DNS compression repeats a long name in every record), it starts
+//! afresh.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// Bytes a thread keeps per kind of message: datagrams, and the messages read of them.
 const MAX_HELD: usize = 4 << 20;
-/// Longest datagram kept (larger ones are read every time).
+/// Longest datagram kept by default (larger ones are read every time).
 const MAX_BYTES: usize = 4096;
 
-/// A map by a hash computed once per datagram (the key is that hash already).
-type ByHash<T> = HashMap<u64, Vec<(Box<[u8]>, Arc<T>)>, BuildHasherDefault<Passthrough>>;
-
-/// The hasher of keys that are hashes already.
-#[derive(Default)]
-struct Passthrough(u64);
-
-impl std::hash::Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by u64 keys; any bytes still spread over the hash.
-        self.0 = foldhash::fast::FixedState::with_seed(self.0).hash_one(bytes);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
+/// Messages by the hash of their bytes, with the bytes.
+type ByHash<T> = HashMap<u64, Vec<(Box<[u8]>, Arc<T>)>, foldhash::fast::FixedState>;
 
 /// Messages of one kind, by the bytes they were read from.
 pub struct Recent<T> {
     by_hash: ByHash<T>,
     held: usize,
+    /// The most bytes a message kept was read from.
+    max_bytes: usize,
 }
 
 impl<T> Default for Recent<T> {
+    /// For datagrams.
     fn default() -> Self {
-        Recent {
-            by_hash: ByHash::default(),
-            held: 0,
-        }
+        Recent::up_to(MAX_BYTES)
     }
 }
 
 impl<T> Recent<T> {
-    /// The message `read` makes of `bytes`, from a datagram with the same bytes if one was read
-    /// before; None when `read` makes none (that is not kept). `weigh` tells about how many
+    /// Keeps the messages read from at most `max_bytes` bytes.
+    pub fn up_to(max_bytes: usize) -> Self {
+        Recent {
+            by_hash: ByHash::default(),
+            held: 0,
+            max_bytes,
+        }
+    }
+
+    /// The message `read` makes of `bytes`, the one read before from the same bytes if any; None when `read` makes none (that is not kept). `weigh` tells about how many
     /// bytes a message holds.
     pub fn get_or_read(
         &mut self,
@@ -63,7 +54,7 @@ impl<T> Recent<T> {
         read: impl FnOnce(&[u8]) -> Option<T>,
         weigh: impl FnOnce(&T) -> usize,
     ) -> Option<Arc<T>> {
-        if bytes.len() > MAX_BYTES {
+        if bytes.len() > self.max_bytes {
             return read(bytes).map(Arc::new);
         }
         let hash = foldhash::fast::FixedState::with_seed(29).hash_one(bytes);
