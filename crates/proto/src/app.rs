@@ -180,10 +180,7 @@ impl App {
 /// at).
 fn first_line(b: &[u8]) -> &[u8] {
     let b = &b[..b.len().min(64)];
-    let end = b
-        .iter()
-        .position(|&c| c == b'\r' || c == b'\n')
-        .unwrap_or(b.len());
+    let end = memchr::memchr2(b'\r', b'\n', b).unwrap_or(b.len());
     &b[..end]
 }
 
@@ -1035,7 +1032,7 @@ fn is_rtsp(b: &[u8]) -> bool {
     }
     // A request line is short; the URI of a camera's stream fits in a few hundred bytes.
     let head = &b[..b.len().min(1024)];
-    let Some(end) = head.iter().position(|&c| c == b'\r' || c == b'\n') else {
+    let Some(end) = memchr::memchr2(b'\r', b'\n', head) else {
         return false;
     };
     let line = &head[..end];

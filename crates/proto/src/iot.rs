@@ -312,7 +312,7 @@ pub fn banner(b: &[u8]) -> Option<String> {
 pub fn looks_like_irc(b: &[u8]) -> bool {
     // A line of at most 512 bytes (RFC 1459), ended within the payload.
     let head = &b[..b.len().min(513)];
-    let Some(end) = head.iter().position(|&c| c == b'\r' || c == b'\n') else {
+    let Some(end) = memchr::memchr2(b'\r', b'\n', head) else {
         return false;
     };
     let word = |w: &[u8]| w.len() > 1 && w.iter().all(|c| c.is_ascii_graphic());
