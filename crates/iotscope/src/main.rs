@@ -1,6 +1,7 @@
 //! The `iotscope` command line: parses flags, runs the pipeline, hands the result to a renderer.
 //! It wires the other crates together and does little else.
 
+mod alloc;
 mod commands;
 mod report;
 mod table;
@@ -347,10 +348,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// jemalloc rather than the C library's allocator. The packet path allocates nothing, but the
-/// parsers' messages and the analysis after reading make millions of small allocations, most of
-/// them kept to the end: `report` spends a tenth less time on the benchmark input with the same
-/// peak memory (figures in bench/README.md). mimalloc was faster still but committed memory
-/// eagerly, above ndpiReader's for `flows`.
+/// jemalloc, with the largest blocks mapped on their own ([`alloc`]).
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: alloc::Allocator = alloc::Allocator;
