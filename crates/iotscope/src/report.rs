@@ -135,32 +135,34 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
     if a.redact {
         redact::redact(&mut model);
     }
-    let text = match a.format {
-        ReportFormat::Text => terminal::render(&model),
-        ReportFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&model).map_err(io::Error::other)?;
-            s.push('\n');
-            s
-        }
-        ReportFormat::Html => html::render(&model),
-        ReportFormat::Csv => csv::render(
-            &model,
-            match a.table {
+    let to = |e: io::Error| match &a.output {
+        Some(p) => io::Error::new(e.kind(), format!("{}: {e}", p.display())),
+        None => e,
+    };
+    let out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::fs::File::create(p).map_err(to)?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    match a.format {
+        ReportFormat::Text => out.write_all(terminal::render(&model).as_bytes()),
+        // Written as it is made: the document of a large capture runs to megabytes, which a
+        // string would hold twice over while it grew.
+        ReportFormat::Json => serde_json::to_writer_pretty(&mut out, &model)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
+        ReportFormat::Html => out.write_all(html::render(&model).as_bytes()),
+        ReportFormat::Csv => {
+            let table = match a.table {
                 CsvTable::Findings => Table::Findings,
                 CsvTable::Endpoints => Table::Endpoints,
                 CsvTable::Devices => Table::Devices,
-            },
-        ),
-    };
-    match &a.output {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?,
-        None => {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            };
+            out.write_all(csv::render(&model, table).as_bytes())
         }
     }
+    .and_then(|()| out.flush())
+    .map_err(to)?;
     if !run.errors.is_empty() {
         return Ok(read_error_code(&run.errors));
     }
