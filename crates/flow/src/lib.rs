@@ -1315,9 +1315,11 @@ impl FlowOutput {
     /// Merges the outputs of several tables (one per worker thread).
     pub fn merge(parts: Vec<FlowOutput>) -> FlowOutput {
         let mut out = FlowOutput::default();
+        let mut flows = Vec::with_capacity(parts.len());
+        let mut events = Vec::with_capacity(parts.len());
         for p in parts {
-            out.flows.extend(p.flows);
-            out.events.extend(p.events);
+            flows.push(p.flows);
+            events.push(p.events);
             out.eth.merge(p.eth);
             out.addresses.merge(p.addresses);
             out.stats.frames += p.stats.frames;
@@ -1328,9 +1330,10 @@ impl FlowOutput {
             out.stats.events += p.stats.events;
             out.stats.tunnelled += p.stats.tunnelled;
         }
-        out.flows.sort_unstable_by_key(|f| (f.first_frame, f.depth));
-        out.events
-            .sort_by_key(|e| (e.frame, Flow::depth_of(e.flow)));
+        // Each part is in order already (`finish`): merged, as one stable sort of the parts one
+        // after the other would order them.
+        out.flows = merge_sorted(flows, |f| (f.first_frame, f.depth));
+        out.events = merge_sorted(events, |e| (e.frame, Flow::depth_of(e.flow)));
         // Each table reports a (MAC, address) pair of ARP once, and ARP frames of one host can go
         // to several workers: keep the first report of each pair, as one table would.
         let mut arp_seen = hashbrown::HashSet::with_hasher(Hasher::default());
@@ -1349,6 +1352,58 @@ impl FlowOutput {
         });
         out.stats.events -= (before - out.events.len()) as u64;
         out
+    }
+}
+
+/// The vectors, each sorted by `key`, merged into one sorted the same way, the elements of an
+/// earlier vector first among equal keys (what a stable sort of them one after the other gives).
+/// Merged two by two, each pair from the back into the first's own block, grown: every element
+/// moves once a round, and only the second's elements need memory not yet written. Appending
+/// every part to a new vector and sorting it took 22 ms of `report` on two threads (the bench
+/// file's 51 000 flow records and 143 000 messages): 32 MB written to fresh pages, then a
+/// sort's scratch space of half as much.
+fn merge_sorted<T, K: Ord>(mut runs: Vec<Vec<T>>, key: impl Fn(&T) -> K) -> Vec<T> {
+    while runs.len() > 1 {
+        let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut it = runs.into_iter();
+        while let Some(mut a) = it.next() {
+            if let Some(b) = it.next() {
+                merge_into(&mut a, b, &key);
+            }
+            next.push(a);
+        }
+        runs = next;
+    }
+    runs.pop().unwrap_or_default()
+}
+
+/// Merges `b` into `a`, both sorted by `key`, `a`'s elements first among equal keys.
+fn merge_into<T, K: Ord>(a: &mut Vec<T>, mut b: Vec<T>, key: &impl Fn(&T) -> K) {
+    let (n, m) = (a.len(), b.len());
+    a.reserve(m);
+    // SAFETY: `a` has room for `n + m` elements. Each step moves one element, bit for bit, from
+    // `a[i - 1]` or `b[j - 1]` to `a[i + j - 1]` (the counts after the step), a slot at or past
+    // `a`'s elements not yet moved (`a[..i]`, j being at least 1 for an element of `a`) and never
+    // read again: every element ends in exactly one slot of `a[..n + m]`. Neither vector owns
+    // its elements meanwhile (lengths 0: should `key` panic, they are leaked, never dropped
+    // twice); `b`'s block is freed without dropping any, and `a` owns all `n + m` at the end.
+    unsafe {
+        let (pa, pb) = (a.as_mut_ptr(), b.as_ptr());
+        a.set_len(0);
+        b.set_len(0);
+        let (mut i, mut j) = (n, m);
+        while j > 0 {
+            let from_a = i > 0 && key(&*pa.add(i - 1)) > key(&*pb.add(j - 1));
+            let src = if from_a {
+                i -= 1;
+                pa.add(i).cast_const()
+            } else {
+                j -= 1;
+                pb.add(j)
+            };
+            std::ptr::copy_nonoverlapping(src, pa.add(i + j), 1);
+        }
+        a.set_len(n + m);
     }
 }
 
@@ -1700,6 +1755,37 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn sorted_runs_merge_as_a_stable_sort_of_them_one_after_the_other() {
+        // Owned elements (a double drop or a leak would show under Miri or a sanitizer), keys
+        // that repeat within and across runs, runs of every length including none.
+        let runs: Vec<Vec<(u8, String)>> = vec![
+            vec![
+                (1, "a0".into()),
+                (3, "a1".into()),
+                (3, "a2".into()),
+                (9, "a3".into()),
+            ],
+            vec![],
+            vec![(0, "c0".into()), (3, "c1".into()), (10, "c2".into())],
+            vec![(3, "d0".into())],
+            vec![
+                (2, "e0".into()),
+                (2, "e1".into()),
+                (3, "e2".into()),
+                (4, "e3".into()),
+            ],
+        ];
+        let mut want: Vec<(u8, String)> = runs.iter().flatten().cloned().collect();
+        want.sort_by_key(|x| x.0);
+        assert_eq!(merge_sorted(runs, |x| x.0), want);
+        assert!(merge_sorted(Vec::<Vec<u8>>::new(), |x| *x).is_empty());
+        assert_eq!(
+            merge_sorted(vec![vec![2u8, 5], vec![1, 7]], |x| *x),
+            [1, 2, 5, 7]
+        );
+    }
     use iotscope_packet::{Net, Transport};
 
     fn tcp(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16, flags: u8, seq: u32) -> Decoded {

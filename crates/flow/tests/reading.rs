@@ -398,6 +398,67 @@ fn files_read_in_parts_give_what_one_thread_gives() {
     assert_eq!(r.errors.len(), 1);
 }
 
+/// Parsers on: every thread reads every file whole and keeps the frames of the address pairs
+/// that are its own, tunnels' inner packets by theirs. Records and messages are one thread's, in
+/// its order: several inputs as one timeline, tunnels, a capture cut short (its error once), and
+/// a compressed one (read once, its frames handed out).
+#[test]
+fn threads_that_each_read_every_frame_find_what_one_thread_finds() {
+    let cut = tmp("threads-cut.pcap");
+    let whole = std::fs::read(iotscope_testdata::recorded("firmware-tls.pcap")).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let gz = tmp("threads.pcap.gz");
+    gzip(
+        &iotscope_testdata::capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"),
+        &gz,
+    );
+    let sets = [
+        vec![
+            iotscope_testdata::capture("IoTSentinel__Aria__Setup-C-1-STA.pcap"),
+            iotscope_testdata::capture("IoTSentinel__Withings__Setup-C-2-STA.pcap"),
+        ],
+        vec![
+            iotscope_testdata::capture("nDPI__4in6tunnel.pcap"),
+            iotscope_testdata::capture("nDPI__6in4tunnel.pcap"),
+            iotscope_testdata::recorded("site-tunnel.pcap"),
+        ],
+        vec![cut],
+        vec![gz],
+    ];
+    for paths in &sets {
+        let read = |threads| {
+            run(
+                paths,
+                &Options {
+                    flow: Config::with_messages(),
+                    threads,
+                },
+            )
+        };
+        let one = read(1);
+        assert!(!one.flows.events.is_empty(), "{paths:?}");
+        for threads in [2, 3] {
+            let many = read(threads);
+            assert_eq!(many.flows.flows, one.flows.flows, "{paths:?} {threads}");
+            assert_eq!(many.flows.events, one.flows.events, "{paths:?} {threads}");
+            let (a, b) = (&one.counters, &many.counters);
+            assert_eq!(
+                (a.frames, a.bytes_wire, a.first_ts, a.net, a.transport),
+                (b.frames, b.bytes_wire, b.first_ts, b.net, b.transport),
+                "{paths:?} {threads}"
+            );
+            let summary = |r: &Run| {
+                r.inputs
+                    .iter()
+                    .map(|i| (i.frames, i.error.clone(), i.first_ts))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(summary(&many), summary(&one), "{paths:?} {threads}");
+            assert_eq!(many.errors.len(), one.errors.len());
+        }
+    }
+}
+
 /// A part whose boundary cannot be found (the firmware recording with more than the search range
 /// of zeros written over it from one even cut on: no record starts there) stops the threads, and
 /// the file is read whole: what one thread reads, up to the damage and its error.

@@ -252,6 +252,42 @@ impl Capture {
     }
 }
 
+impl Capture {
+    /// The whole file as it is now, for several threads to read at once, each from the start
+    /// with frames of its own ([`Replica::frames`]); `None` when the input is not a regular,
+    /// uncompressed file (standard input and pipes are read once; a compressed file would be
+    /// inflated by every thread). Every reader stops at the file's present length, so that all
+    /// of them see the same frames of a file still being written.
+    pub fn replica(&self) -> Option<Replica<'_>> {
+        let file = self.file.as_ref()?;
+        let len = file.metadata().ok()?.len();
+        Some(Replica {
+            name: &self.name,
+            file,
+            len,
+        })
+    }
+}
+
+/// A capture file that several threads read whole at once ([`Capture::replica`]).
+pub struct Replica<'a> {
+    name: &'a str,
+    file: &'a Arc<File>,
+    len: u64,
+}
+
+impl<'a> Replica<'a> {
+    /// The file's frames from its start, with positioned reads of its own.
+    pub fn frames(&self) -> Frames<'a> {
+        let whole = Part {
+            file: self.file.clone(),
+            at: 0,
+            end: self.len,
+        };
+        Frames::new(self.name, Parser::default(), Box::new(whole), 0)
+    }
+}
+
 /// How far past each even cut [`Capture::split`] looks for a record boundary.
 const SPLIT_SEARCH: usize = 1 << 20;
 /// Records that must follow one another for a cut to be taken for a record boundary.
