@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hashbrown::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use iotscope_flow::{icmp_kind, Event, Flow, Side};
+use iotscope_flow::{icmp_kind, Event, Flow, FlowIndex, Side};
 use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::dns::RData;
@@ -658,21 +658,13 @@ fn eui64_mac(ip: IpAddr) -> Option<Mac> {
 }
 
 /// Builds the device inventory from flows and parser events.
-/// Each flow's MACs as [client, server], by the flow's first frame (what a message's `flow`
-/// names).
-pub(crate) fn flow_macs(flows: &[Flow]) -> HashMap<u64, [Option<Mac>; 2]> {
-    flows
-        .iter()
-        .map(|f| {
-            (
-                f.id(),
-                [
-                    f.mac[f.initiator as usize],
-                    f.mac[f.initiator.other() as usize],
-                ],
-            )
-        })
-        .collect()
+/// The MACs of the flow with id `id` (what a message's `flow` names) as [client, server].
+pub(crate) fn flow_macs(flows: &[Flow], index: &FlowIndex, id: u64) -> Option<[Option<Mac>; 2]> {
+    let f = &flows[index.find(id)?];
+    Some([
+        f.mac[f.initiator as usize],
+        f.mac[f.initiator.other() as usize],
+    ])
 }
 
 /// The host name in a NetBIOS name (`NAS<20>`, as the parsers write it): its workstation's or
@@ -928,16 +920,14 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
     }
     // So that a message is given to the device that sent it even when its address also belonged
     // to another device.
-    let flow_macs = flow_macs(flows);
+    let index = FlowIndex::new(flows);
     for e in events {
         let src = ip_of(&e.src);
         // The device that sent the message, worked out only for the messages that tell
         // something of a device (most are answers and hellos that tell nothing here).
         macro_rules! sender {
             () => {
-                match flow_macs
-                    .get(&e.flow)
-                    .and_then(|m| m[usize::from(!e.from_client)])
+                match flow_macs(flows, &index, e.flow).and_then(|m| m[usize::from(!e.from_client)])
                 {
                     Some(m)
                         if by_key

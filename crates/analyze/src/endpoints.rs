@@ -11,14 +11,14 @@ use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use iotscope_flow::{Event, Flow};
+use iotscope_flow::{Event, Flow, FlowIndex};
 use iotscope_intel::{Geo, Intel, Place, Site, KM_PER_RTT_MS};
 use iotscope_packet::{ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use serde::Serialize;
 
 use crate::devices::{is_broadcast, Local};
-use crate::passive_dns::{bindings, Via};
+use crate::passive_dns::each_binding;
 
 /// How an endpoint got its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -321,22 +321,11 @@ pub struct Naming<'a> {
 
 impl Namer {
     pub fn new(events: &[Event], flows: &[Flow]) -> Namer {
-        // The MAC of each lookup's host: its DNS flow's client.
-        let macs = crate::devices::flow_macs(flows);
-        let flow_of_frame: HashMap<u64, u64> = events
-            .iter()
-            .filter(|e| matches!(e.message, Message::Dns(_)))
-            .map(|e| (e.frame, e.flow))
-            .collect();
         let mut resolved: HashMap<(IpAddr, Option<Mac>, IpAddr), Vec<Resolution>> = HashMap::new();
-        for b in bindings(events) {
-            if b.via != Via::Dns {
-                continue;
-            }
-            let mac = flow_of_frame
-                .get(&b.frame)
-                .and_then(|flow| macs.get(flow))
-                .and_then(|m| m[0]);
+        let index = FlowIndex::new(flows);
+        each_binding(events, false, |b| {
+            // The MAC of the lookup's host: its DNS flow's client.
+            let mac = crate::devices::flow_macs(flows, &index, b.flow).and_then(|m| m[0]);
             let (name, cnames): (Arc<str>, Arc<[String]>) =
                 (b.name.as_str().into(), b.cnames.as_slice().into());
             for a in &b.addrs {
@@ -346,7 +335,7 @@ impl Namer {
                     cnames.clone(),
                 ));
             }
-        }
+        });
         // MACs that open connections from several IPv4 addresses speak for several hosts (a
         // router, a setup access point forwarding its clients' traffic).
         let mut v4: HashMap<Mac, IpAddr> = HashMap::new();

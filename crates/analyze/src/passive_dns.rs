@@ -29,6 +29,9 @@ pub enum Via {
 pub struct NameBinding {
     pub ts: Nanos,
     pub frame: u64,
+    /// The flow of the message ([`Event::flow`]).
+    #[serde(skip)]
+    pub flow: u64,
     /// The host that asked (DNS), or that announced (mDNS).
     pub host: IpAddr,
     /// The resolver or announcer that answered.
@@ -89,6 +92,15 @@ fn resolve(m: &dns::DnsMessage, name: &str) -> (Vec<String>, Vec<IpAddr>, Option
 /// Every name binding in `events`, in frame order.
 pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
     let mut out = Vec::new();
+    each_binding(events, true, |b| out.push(b));
+    out
+}
+
+/// [`bindings`] one by one, in the same order, without those of multicast DNS unless
+/// `multicast`: the names of a capture's endpoints are learned from them as they come, without
+/// a vector of them all (the bench file's took 7 % of `report`'s page faults).
+pub fn each_binding(events: &[Event], multicast: bool, mut out: impl FnMut(NameBinding)) {
+    let wanted = multicast;
     for e in events {
         let Message::Dns(m) = &e.message else {
             continue;
@@ -97,6 +109,9 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
             continue;
         }
         let multicast = is_multicast_dns(e);
+        if multicast && !wanted {
+            continue;
+        }
         let (host, server) = if multicast {
             (ip_of(&e.src), ip_of(&e.src))
         } else {
@@ -106,6 +121,7 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
         let binding = |name: String, qtype, cnames, addrs, ttl| NameBinding {
             ts: e.ts,
             frame: e.frame,
+            flow: e.flow,
             host,
             server,
             via,
@@ -119,7 +135,7 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
         if !multicast || !m.questions.is_empty() {
             for q in &m.questions {
                 let (cnames, addrs, ttl) = resolve(m, &q.name);
-                out.push(binding(q.name.clone(), q.qtype, cnames, addrs, ttl));
+                out(binding(q.name.clone(), q.qtype, cnames, addrs, ttl));
             }
             if !multicast {
                 continue;
@@ -152,8 +168,7 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
         for key in order {
             let (addrs, ttl) = by_name.remove(&key).unwrap_or_default();
             let (name, qtype) = key;
-            out.push(binding(name, qtype, Vec::new(), addrs, Some(ttl)));
+            out(binding(name, qtype, Vec::new(), addrs, Some(ttl)));
         }
     }
-    out
 }

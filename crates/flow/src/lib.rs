@@ -448,6 +448,34 @@ pub struct Event {
     pub message: Message,
 }
 
+/// Where each flow record is among the records, kept in the order of [`FlowOutput::flows`] (by
+/// first frame, then depth), found by its id ([`Flow::id`]): a binary search in their ids alone,
+/// 8 bytes a record (a map by id cost its building, its memory and a hash a question; a search in
+/// the records themselves a cache miss a step).
+pub struct FlowIndex {
+    /// Each record's id with its depth moved to the low byte: sorted as the records are.
+    keys: Vec<u64>,
+}
+
+impl FlowIndex {
+    pub fn new(flows: &[Flow]) -> FlowIndex {
+        let keys: Vec<u64> = flows.iter().map(|f| order_key(f.id())).collect();
+        debug_assert!(keys.is_sorted(), "flow records out of order");
+        FlowIndex { keys }
+    }
+
+    /// Where the record with id `id` is.
+    pub fn find(&self, id: u64) -> Option<usize> {
+        self.keys.binary_search(&order_key(id)).ok()
+    }
+}
+
+/// An id ([`Flow::id`]) as a number that orders by first frame, then depth: the first frame's
+/// number is below 2^56 (the depth's bits), so the depth rotates into the low byte.
+fn order_key(id: u64) -> u64 {
+    id.rotate_left(8)
+}
+
 /// Where [`Flow::id`] keeps the depth.
 const DEPTH_SHIFT: u32 = 56;
 
@@ -1755,6 +1783,25 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn records_are_found_by_id_in_the_order_of_first_frame_then_depth() {
+        // Ids as records are ordered: a frame's record at depth 1 after its own, before the next
+        // frame's (the ids themselves order every depth-1 record after every depth-0 one).
+        let ids: Vec<u64> = [(3, 0), (5, 0), (5, 1), (5, 2), (6, 0), (1 << 40, 1)]
+            .iter()
+            .map(|&(frame, depth): &(u64, u64)| frame | depth << DEPTH_SHIFT)
+            .collect();
+        let index = FlowIndex {
+            keys: ids.iter().map(|&id| order_key(id)).collect(),
+        };
+        assert!(index.keys.is_sorted());
+        for (k, &id) in ids.iter().enumerate() {
+            assert_eq!(index.find(id), Some(k));
+        }
+        assert_eq!(index.find(4), None);
+        assert_eq!(index.find(3 | 1 << DEPTH_SHIFT), None);
+    }
 
     #[test]
     fn sorted_runs_merge_as_a_stable_sort_of_them_one_after_the_other() {

@@ -421,11 +421,7 @@ pub fn build(i: &Input) -> Report {
     // A registered country the capture's own round trips rule out is dropped (a CDN edge).
     endpoints::place_by_round_trips(&mut eps);
     // What each flow named its server (several names can share an address).
-    let flow_names: HashMap<u64, &str> = i
-        .flows
-        .iter()
-        .filter_map(|f| Some((f.id(), namer.of_flow(f)?.name)))
-        .collect();
+
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
@@ -530,7 +526,7 @@ pub fn build(i: &Input) -> Report {
                 &flows,
                 &eps,
                 (&beacons, &long),
-                (&tls_of, &flow_names),
+                (&tls_of, &namer),
                 start,
                 i.baseline,
                 i.local,
@@ -716,7 +712,7 @@ fn device_report(
     flows: &[&Flow],
     eps: &[Endpoint],
     (beacons, long): (&[Beacon], &[LongLived]),
-    (tls_of, flow_names): (&HashMap<u64, &'static str>, &HashMap<u64, &str>),
+    (tls_of, namer): (&HashMap<u64, &'static str>, &Namer),
     start: Nanos,
     base: Option<&Baseline>,
     local: &Local,
@@ -842,8 +838,8 @@ fn device_report(
             continue;
         };
         // The flow's own name when it is one of the rows, else its address's.
-        let name = match flow_names.get(&f.id()) {
-            Some(n) if rows.contains_key(*n) => n.to_string(),
+        let name = match namer.of_flow(f).map(|n| n.name) {
+            Some(n) if rows.contains_key(n) => n.to_string(),
             _ => by_address.clone(),
         };
         let name = &name;
