@@ -1061,7 +1061,7 @@ impl FlowTable {
         if self.cfg.messages && d.ip_proto == 58 && d.ttl == 255 && matches!(d.icmp.0, 134..=136) {
             self.neighbor_discovery(frame, ts, d, bytes);
         }
-        // Every frame counts for the sweep schedule, as on the reading thread with workers.
+        // Every frame counts for the sweep schedule, as with a clock that sees every frame.
         if depth == 0 {
             self.since_sweep += 1;
             if !self.external_sweeps && self.sweeps.due(ts) {
@@ -1198,8 +1198,9 @@ impl FlowTable {
     }
 
     /// From now on, flows are swept only when the caller says ([`FlowTable::sweep_at`]): a
-    /// worker thread sweeps when the reading thread's [`SweepClock`] says, at the same moments in
-    /// the whole input as one table would, so that the thread count changes no flow.
+    /// worker thread sweeps when a [`SweepClock`] that saw every frame says (the reading thread's,
+    /// or its own when it reads every frame itself), at the same moments in the whole input as
+    /// one table would, so that the thread count changes no flow.
     pub fn external_sweeps(&mut self) {
         self.external_sweeps = true;
     }
