@@ -105,12 +105,13 @@ pub fn report(a: &ReportArgs) -> io::Result<ExitCode> {
         long_lived: (a.long_lived * 1e9) as i64,
         min_beats: a.min_beats,
     };
-    let mut model = iotscope_report::from_run_with_baseline(
+    let mut model = iotscope_report::from_run_on(
         &run,
         &local,
         allow.as_ref(),
         thresholds,
         baseline.as_ref(),
+        opts.threads,
     );
     if show {
         eprint!("\r\x1b[K");

@@ -383,6 +383,25 @@ pub struct Input<'a> {
     pub thresholds: Thresholds,
     /// An earlier report to compare each device with (`drift` findings).
     pub baseline: Option<&'a Baseline>,
+    /// Threads the analysis may use (1: only the calling one). The report is the same whatever
+    /// their number.
+    pub threads: usize,
+}
+
+/// `a()` and `b()`, the second on a thread of its own when `threads` allows one.
+fn on_two<A: Send, B: Send>(
+    threads: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if threads < 2 {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let b = s.spawn(b);
+        let a = a();
+        (a, b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
 }
 
 fn time(t: Nanos) -> String {
@@ -403,8 +422,13 @@ fn is_iot(k: Kind) -> bool {
 /// Builds the report: analysis, findings, verdicts.
 pub fn build(i: &Input) -> Report {
     let intel = Intel::get();
-    let mut namer = Namer::new(i.events, i.flows);
-    let devs = devices::devices(i.flows, i.events, i.local);
+    // The devices and the names looked up are worked out from the flows and messages alone,
+    // each apart from the other: on two threads when there are two.
+    let (mut namer, devs) = on_two(
+        i.threads,
+        || Namer::new(i.events, i.flows),
+        || devices::devices(i.flows, i.events, i.local),
+    );
     // A host behind a router is named by the router's lookups too.
     for d in &devs {
         let Some(router) = d.behind else { continue };
@@ -514,25 +538,38 @@ pub fn build(i: &Input) -> Report {
             opened[*k].push(f);
         }
     }
-    let mut reports: Vec<DeviceReport> = devs
+    let jobs: Vec<_> = devs
         .iter()
         .zip(opened)
-        .map(|(d, flows)| {
-            let id = d.id();
-            let findings = by_device.remove(&id).unwrap_or_default();
-            device_report(
-                d,
-                findings,
-                &flows,
-                &eps,
-                (&beacons, &long),
-                (&tls_of, &namer),
-                start,
-                i.baseline,
-                i.local,
-            )
-        })
+        .map(|(d, flows)| (d, by_device.remove(&d.id()).unwrap_or_default(), flows))
         .collect();
+    let report = |(d, findings, flows): (&Device, Vec<FindingReport>, Vec<&Flow>)| {
+        device_report(
+            d,
+            findings,
+            &flows,
+            &eps,
+            (&beacons, &long),
+            (&tls_of, &namer),
+            start,
+            i.baseline,
+            i.local,
+        )
+    };
+    // Each device's report is its own: the second half of them on a second thread, if any.
+    let mut reports: Vec<DeviceReport> = if i.threads > 1 && jobs.len() > 1 {
+        let mut first = jobs;
+        let second = first.split_off(first.len() / 2);
+        let (mut a, b) = on_two(
+            i.threads,
+            || first.into_iter().map(report).collect::<Vec<_>>(),
+            || second.into_iter().map(report).collect::<Vec<_>>(),
+        );
+        a.extend(b);
+        a
+    } else {
+        jobs.into_iter().map(report).collect()
+    };
     // A device that is not known as a router but forwards the packets of hosts behind it onto
     // this network (a plug's setup access point routed to the LAN, a PC sharing its
     // connection): said in its verdict, since it makes a bridge into the network.
@@ -2011,6 +2048,18 @@ pub fn from_run_with_baseline(
     thresholds: Thresholds,
     baseline: Option<&Baseline>,
 ) -> Report {
+    from_run_on(run, local, allow_countries, thresholds, baseline, 1)
+}
+
+/// [`from_run_with_baseline`], the analysis on up to `threads` threads (the same report).
+pub fn from_run_on(
+    run: &iotscope_flow::pipeline::Run,
+    local: &Local,
+    allow_countries: Option<&BTreeSet<String>>,
+    thresholds: Thresholds,
+    baseline: Option<&Baseline>,
+    threads: usize,
+) -> Report {
     let c = &run.counters;
     let mut local = local.clone();
     local.learn(&run.flows.events, &run.flows.flows);
@@ -2042,5 +2091,6 @@ pub fn from_run_with_baseline(
         allow_countries,
         thresholds,
         baseline,
+        threads,
     })
 }

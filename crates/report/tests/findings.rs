@@ -4199,3 +4199,37 @@ fn one_host_with_two_interfaces_is_told_as_one() {
     let phone = with_mac(&r, "c4:61:8b:35:82:a9");
     assert!(phone.same_host.is_empty());
 }
+
+/// The analysis on two or three threads (the devices and the names apart, the devices' reports
+/// in halves) writes the report one thread writes, read on as many threads.
+#[test]
+fn the_analysis_on_several_threads_writes_the_same_report() {
+    let paths = [
+        capture("IoTSentinel__HueBridge__Setup-A-2-STA.pcap"),
+        capture("IoTSentinel__D-LinkHomeHub__Setup-C-3-STA.pcap"),
+        capture("nDPI__iphone.pcap"),
+    ];
+    let json = |threads: usize| {
+        let r = run(
+            &paths,
+            &Options {
+                threads,
+                ..Options::for_analysis()
+            },
+        );
+        let report = iotscope_report::from_run_on(
+            &r,
+            &Local::new(&[]).unwrap(),
+            None,
+            Default::default(),
+            None,
+            threads,
+        );
+        assert!(report.devices.len() > 2);
+        serde_json::to_string(&report).unwrap()
+    };
+    let one = json(1);
+    for threads in [2, 3] {
+        assert!(json(threads) == one, "{threads} threads");
+    }
+}
