@@ -758,7 +758,7 @@ fn split_run(
 }
 
 /// Captures that are all regular, uncompressed files, read whole by every one of `threads`
-/// threads at once ([`Capture::replica`]), each thread keeping in a table of its own the frames
+/// threads at once ([`Replica`]), each thread keeping in a table of its own the frames
 /// the reader of [`Dispatch::Workers`] would hand its worker, in the same batches' order, and
 /// passing over the others once framed and hashed; `None` when an input cannot be read more than
 /// once, and it is read once and handed out.
@@ -777,20 +777,12 @@ fn replicated_run(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Option<Run> {
-    // Only regular files are opened here: opening standard input or a pipe reads from it, and
-    // what was read would be lost to the reading that follows.
-    let regular =
-        |p: &PathBuf| p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_file());
-    if paths.is_empty() || !paths.iter().all(regular) {
+    if paths.is_empty() {
         return None;
     }
-    let captures: Vec<Capture> = paths
+    let replicas: Vec<Replica> = paths
         .iter()
-        .map(|p| Capture::open(p).ok())
-        .collect::<Option<_>>()?;
-    let replicas: Vec<Replica<'_>> = captures
-        .iter()
-        .map(Capture::replica)
+        .map(|p| Replica::open(p))
         .collect::<Option<_>>()?;
     let mut cfg = opts.flow;
     cfg.max_flows = (cfg.max_flows / threads).max(1);
@@ -837,8 +829,8 @@ fn replicated_run(
         }
         done
     });
-    // Every thread read the same frames and met the same errors: the first thread's summaries
-    // and errors stand for all.
+    // Every thread read the same frames and met the same errors (after a stop on request, each
+    // stopped where it was): the first thread's summaries and errors stand for all.
     let (inputs, errors, ..) = &mut done[0];
     let (inputs, errors) = (std::mem::take(inputs), std::mem::take(errors));
     let mut counters = Counters::default();
@@ -921,7 +913,7 @@ enum Source<'a> {
     /// A path, opened when its turn comes.
     Path(&'a std::path::Path),
     /// A file every thread reads whole ([`replicated_run`]).
-    Replica(&'a std::path::Path, &'a Replica<'a>),
+    Replica(&'a std::path::Path, &'a Replica),
 }
 
 fn read_all<'a>(

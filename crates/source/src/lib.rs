@@ -252,39 +252,47 @@ impl Capture {
     }
 }
 
-impl Capture {
-    /// The whole file as it is now, for several threads to read at once, each from the start
-    /// with frames of its own ([`Replica::frames`]); `None` when the input is not a regular,
-    /// uncompressed file (standard input and pipes are read once; a compressed file would be
-    /// inflated by every thread). Every reader stops at the file's present length, so that all
-    /// of them see the same frames of a file still being written.
-    pub fn replica(&self) -> Option<Replica<'_>> {
-        let file = self.file.as_ref()?;
-        let len = file.metadata().ok()?.len();
-        Some(Replica {
-            name: &self.name,
-            file,
-            len,
-        })
-    }
-}
-
-/// A capture file that several threads read whole at once ([`Capture::replica`]).
-pub struct Replica<'a> {
-    name: &'a str,
-    file: &'a Arc<File>,
+/// A capture file that several threads read whole at once, each from the start with frames of
+/// its own ([`Replica::frames`]).
+pub struct Replica {
+    name: String,
+    file: Arc<File>,
     len: u64,
 }
 
-impl<'a> Replica<'a> {
+impl Replica {
+    /// `path` opened for several readers; `None` when it is not a regular, uncompressed file
+    /// (standard input and pipes are read once; a compressed file would be inflated by every
+    /// reader), or cannot be opened (reading it the usual way says why). Only the file is
+    /// opened, no buffer read: a directory of captures may hold thousands. Every reader stops
+    /// at the file's present length, so that all of them see the same frames of a file still
+    /// being written.
+    pub fn open(path: &Path) -> Option<Replica> {
+        if path.as_os_str() == "-" {
+            return None;
+        }
+        let file = File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        let mut magic = [0u8; 2];
+        let n = file.read_at(&mut magic, 0).ok()?;
+        if !meta.is_file() || (n == magic.len() && magic == GZIP_MAGIC) {
+            return None;
+        }
+        Some(Replica {
+            name: path.display().to_string(),
+            file: Arc::new(file),
+            len: meta.len(),
+        })
+    }
+
     /// The file's frames from its start, with positioned reads of its own.
-    pub fn frames(&self) -> Frames<'a> {
+    pub fn frames(&self) -> Frames<'_> {
         let whole = Part {
             file: self.file.clone(),
             at: 0,
             end: self.len,
         };
-        Frames::new(self.name, Parser::default(), Box::new(whole), 0)
+        Frames::new(&self.name, Parser::default(), Box::new(whole), 0)
     }
 }
 
