@@ -309,15 +309,10 @@ enum Dispatch {
         worker: Box<Worker>,
         me: usize,
         n: usize,
-        sweeps: SweepClock,
-        sweep: u32,
-        sweep_at: Nanos,
+        sweeps: Sweeps,
     },
     Workers {
-        /// One sweep schedule for all the workers' tables, kept from every frame's time.
-        sweeps: SweepClock,
-        sweep: u32,
-        sweep_at: Nanos,
+        sweeps: Sweeps,
         batches: Vec<Vec<Item>>,
         chunk: Arc<Bytes>,
         send: Vec<Sender<Batch>>,
@@ -360,24 +355,13 @@ impl Dispatch {
                 me,
                 n,
                 sweeps,
-                sweep,
-                sweep_at,
             } => {
                 // The same sweeps, owners and layers as a reader handing the frames out.
-                if sweeps.due(it.ts) {
-                    *sweep += 1;
-                    *sweep_at = it.ts;
-                }
-                (it.sweep, it.sweep_at) = (*sweep, *sweep_at);
-                let (hash, may_tunnel) = pair_hash(it.link, data);
-                let w = (hash % *n as u64) as usize;
-                match may_tunnel
-                    .then(|| tunnel_owners(it.link, data, *n, w))
-                    .flatten()
-                {
-                    None if w == *me => worker.process(&it, data),
-                    None => {}
-                    Some((owners, count)) => {
+                sweeps.stamp(&mut it);
+                match owners(it.link, data, *n) {
+                    (w, None) if w == *me => worker.process(&it, data),
+                    (_, None) => {}
+                    (_, Some((owners, count))) => {
                         if let Some(&(_, layers)) = owners[..count].iter().find(|(o, _)| o == me) {
                             it.layers = layers;
                             worker.process(&it, data);
@@ -389,15 +373,9 @@ impl Dispatch {
                 batches,
                 chunk,
                 sweeps,
-                sweep,
-                sweep_at,
                 ..
             } => {
-                if sweeps.due(it.ts) {
-                    *sweep += 1;
-                    *sweep_at = it.ts;
-                }
-                (it.sweep, it.sweep_at) = (*sweep, *sweep_at);
+                sweeps.stamp(&mut it);
                 if !Arc::ptr_eq(chunk, current) {
                     // The reader moved to a new chunk: the batches of the old one go out first.
                     for w in 0..batches.len() {
@@ -411,19 +389,14 @@ impl Dispatch {
                 let Dispatch::Workers { batches, .. } = self else {
                     return;
                 };
-                let n = batches.len();
-                let (hash, may_tunnel) = pair_hash(it.link, data);
-                let w = (hash % n as u64) as usize;
-                let Some((owners, count)) = may_tunnel
-                    .then(|| tunnel_owners(it.link, data, n, w))
-                    .flatten()
-                else {
-                    self.put(w, it);
-                    return;
-                };
-                for &(w, layers) in &owners[..count] {
-                    it.layers = layers;
-                    self.put(w, it);
+                match owners(it.link, data, batches.len()) {
+                    (w, None) => self.put(w, it),
+                    (_, Some((owners, count))) => {
+                        for &(w, layers) in &owners[..count] {
+                            it.layers = layers;
+                            self.put(w, it);
+                        }
+                    }
                 }
             }
         }
@@ -446,6 +419,50 @@ impl Dispatch {
             }
         }
     }
+}
+
+/// One sweep schedule for all the workers' tables, kept from every frame's time by a thread that
+/// sees every frame: each frame carries the last sweep due before it.
+struct Sweeps {
+    clock: SweepClock,
+    last: u32,
+    at: Nanos,
+}
+
+impl Sweeps {
+    fn new(cfg: &Config) -> Sweeps {
+        Sweeps {
+            clock: SweepClock::new(cfg),
+            last: 0,
+            at: 0,
+        }
+    }
+
+    fn stamp(&mut self, it: &mut Item) {
+        if self.clock.due(it.ts) {
+            self.last += 1;
+            self.at = it.ts;
+        }
+        (it.sweep, it.sweep_at) = (self.last, self.at);
+    }
+}
+
+/// The worker of a frame among `n`, from its address pair; and when it is a tunnel packet whose
+/// inner packets belong to others, every worker with the layers it tracks ([`tunnel_owners`]).
+#[allow(clippy::type_complexity)]
+fn owners(
+    link: LinkType,
+    data: &[u8],
+    n: usize,
+) -> (usize, Option<([(usize, u8); MAX_DEPTH + 1], usize)>) {
+    let (hash, may_tunnel) = pair_hash(link, data);
+    let w = (hash % n as u64) as usize;
+    (
+        w,
+        may_tunnel
+            .then(|| tunnel_owners(link, data, n, w))
+            .flatten(),
+    )
 }
 
 /// The workers that own the layers of a tunnel packet (worker `w` owning the frame itself), each
@@ -560,9 +577,7 @@ pub fn run_with_progress(paths: &[PathBuf], opts: &Options, progress: Option<&Pr
         }
         let batches = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut dispatch = Dispatch::Workers {
-            sweeps: SweepClock::new(&cfg),
-            sweep: 0,
-            sweep_at: 0,
+            sweeps: Sweeps::new(&cfg),
             batches,
             chunk: Arc::new(Bytes::new()),
             send,
@@ -793,9 +808,7 @@ fn replicated_run(
             worker: Box::new(worker),
             me,
             n: threads,
-            sweeps: SweepClock::new(&cfg),
-            sweep: 0,
-            sweep_at: 0,
+            sweeps: Sweeps::new(&cfg),
         };
         let sources = paths
             .iter()
