@@ -12,7 +12,7 @@ use hashbrown::HashMap;
 use std::net::IpAddr;
 
 use iotscope_flow::{EndReason, Flow, FlowKey, TcpState};
-use iotscope_packet::{ip_of, Mac, Nanos};
+use iotscope_packet::{fmt_ip, ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By};
 use serde::Serialize;
 
@@ -157,7 +157,7 @@ fn outbound(f: &Flow, local: &Local, namer: &Namer) -> Option<(IpAddr, IpAddr, D
     }
     let (name, named) = match namer.of_flow(f) {
         Some(n) => (n.name.to_ascii_lowercase(), true),
-        None => (server.to_string(), false),
+        None => (fmt_ip(&server), false),
     };
     Some((
         client,

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use iotscope_flow::{icmp_kind, service_rank, Event, Flow, FlowIndex, Side};
 use iotscope_intel::{doh_service, is_connectivity_check, looks_like_doh, public_resolver, Intel};
-use iotscope_packet::{fmt_mac, ip_of, Mac, Nanos};
+use iotscope_packet::{fmt_ip, fmt_mac, ip_of, Mac, Nanos};
 use iotscope_proto::app::{App, By, Message};
 use iotscope_proto::http::PortMapping;
 use iotscope_proto::tls;
@@ -1697,7 +1697,7 @@ fn credentials(i: &Input, ix: &Index, out: &mut Findings) {
             .flow(e.flow)
             .map(|f| View::new(i, ix, f))
             .filter(|v| v.s == server)
-            .map_or_else(|| server.to_string(), |v| v.name);
+            .map_or_else(|| fmt_ip(&server), |v| v.name);
         let subject = format!("{protocol} to {name}");
         let acc = out.get(
             FindingId::CleartextCredentials,
@@ -1960,10 +1960,10 @@ impl<'a> View<'a> {
             (None, None) if f.from(f.initiator).payload_bytes == 0 => {
                 match ix.endpoint_name.get(&(c, f.mac[f.initiator as usize], s)) {
                     Some(n) => n.to_ascii_lowercase(),
-                    None => s.to_string(),
+                    None => fmt_ip(&s),
                 }
             }
-            (None, None) => s.to_string(),
+            (None, None) => fmt_ip(&s),
         };
         View {
             ix,
@@ -2788,7 +2788,7 @@ fn unsafe_protocol(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
         acc.raise(sev);
         acc.count += 1;
         acc.at(f.first, f.last, v.frame)
-            .fact("clients", v.c.to_string());
+            .fact("clients", fmt_ip(&v.c));
         for ver in &versions {
             acc.fact("versions", format!("v{ver} (community in clear)"));
         }
@@ -2963,7 +2963,7 @@ fn anonymous_mqtt(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
     let acc = out.get(FindingId::UnsafeProtocol, dev, &subject, sev);
     acc.raise(sev).count += 1;
     acc.at(f.first, f.last, v.frame)
-        .fact("clients", v.c.to_string())
+        .fact("clients", fmt_ip(&v.c))
         .fact("client ids", client_id.to_string());
 }
 
@@ -3027,7 +3027,7 @@ fn inbound(i: &Input, v: &View, resolvers: &BTreeSet<IpAddr>, out: &mut Findings
     if from_internet {
         acc.fact("clients on the internet", v.ix.described(i, v.c));
     } else {
-        acc.fact("clients on the LAN", v.c.to_string());
+        acc.fact("clients on the LAN", fmt_ip(&v.c));
     }
     // What the service says it is (an SSH or FTP server's greeting, an HTTP Server header).
     for e in v.ix.events(f) {
@@ -3865,7 +3865,7 @@ fn lan_peer(ix: &Index, v: &View, out: &mut Findings) {
     let acc = out.get(FindingId::LanPeer, a, &ix.named(v.s), Severity::Info);
     acc.count += 1;
     // A device keyed by its address is named once.
-    let peer = if b == v.s.to_string() {
+    let peer = if b == fmt_ip(&v.s) {
         b.to_string()
     } else {
         format!("{b} ({})", v.s)

@@ -55,6 +55,31 @@ pub fn is_private(a: &std::net::IpAddr) -> bool {
     }
 }
 
+/// An address as its `Display` writes it. The analysis writes tens of thousands (servers named by
+/// their address, facts): an IPv4 address's `Display` goes through the formatting machinery for
+/// each of its four numbers, 1 500 instructions an address; its digits are written here directly.
+pub fn fmt_ip(a: &std::net::IpAddr) -> String {
+    match a {
+        std::net::IpAddr::V4(v) => {
+            let mut s = String::with_capacity(15);
+            for (k, &o) in v.octets().iter().enumerate() {
+                if k > 0 {
+                    s.push('.');
+                }
+                if o >= 100 {
+                    s.push(char::from(b'0' + o / 100));
+                }
+                if o >= 10 {
+                    s.push(char::from(b'0' + o / 10 % 10));
+                }
+                s.push(char::from(b'0' + o % 10));
+            }
+            s
+        }
+        std::net::IpAddr::V6(v) => v.to_string(),
+    }
+}
+
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn fmt_mac(m: &Mac) -> String {
     format!(
@@ -93,6 +118,18 @@ pub fn fmt_utc(t: Nanos) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for a in 0..=255u8 {
+            for b in [0u8, 1, 9, 10, 99, 100, 199, 255] {
+                let v4 = std::net::IpAddr::from([a, b, 255 - a, b / 3]);
+                assert_eq!(super::fmt_ip(&v4), v4.to_string());
+            }
+        }
+        let v6: std::net::IpAddr = "fe80::217:88ff:fe24:76ff".parse().unwrap();
+        assert_eq!(super::fmt_ip(&v6), v6.to_string());
+    }
+
     #[test]
     fn civil_dates() {
         use super::civil_from_days as c;

@@ -126,7 +126,7 @@ pub fn parse(b: &[u8]) -> Option<Dhcp> {
             12 => d.hostname = Some(text(v)),
             60 => d.vendor_class = Some(text(v)),
             55 => d.params = v.to_vec(),
-            61 => d.client_id = Some(v.iter().map(|x| format!("{x:02x}")).collect()),
+            61 => d.client_id = Some(crate::tls::hex(v)),
             50 => d.requested_addr = addr(v),
             51 => {
                 d.lease_secs = v
@@ -220,7 +220,7 @@ pub fn parse_v6(b: &[u8]) -> Option<Dhcpv6> {
             break;
         };
         match code {
-            1 => d.duid = Some(v.iter().map(|x| format!("{x:02x}")).collect()),
+            1 => d.duid = Some(crate::tls::hex(v)),
             6 => {
                 d.requested = v
                     .chunks_exact(2)

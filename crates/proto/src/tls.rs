@@ -153,8 +153,8 @@ fn sni_name(body: &[u8]) -> Option<String> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex of `bytes` (a table, not one `format!` per byte: fingerprints are made for every
-/// TLS connection).
-fn hex(bytes: &[u8]) -> String {
+/// TLS connection, DHCP's identifiers for every message).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         s.push(HEX[usize::from(b >> 4)] as char);
