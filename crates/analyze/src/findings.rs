@@ -2543,7 +2543,7 @@ fn plain_http(i: &Input, ix: &Index, v: &View, out: &mut Findings) {
                 } else {
                     mask_path_secrets(&r.uri)
                 };
-                acc.fact("requests", format!("{} {uri}", r.method));
+                acc.fact("requests", [r.method.as_str(), &uri].join(" "));
                 // An OCSP request in the path is the certificate's serial, not a key.
                 if secret && !is_ocsp_get(r.uri.split('?').next().unwrap_or("")) {
                     acc.fact(
@@ -2693,9 +2693,15 @@ pub fn mask_path_secrets(uri: &str) -> (String, bool) {
         if k > 0 {
             masked.push('/');
         }
+        // A segment too short for a key (16 hex digits, or 20 characters of a token) is kept
+        // without a look at its bytes: most of a path's are.
+        let b = seg.as_bytes();
+        if b.len() < 16 {
+            masked.push_str(seg);
+            continue;
+        }
         // One walk over the segment's bytes (every test is of ASCII classes; any other byte
         // fails them all).
-        let b = seg.as_bytes();
         let (mut hex_digits, mut hex_only, mut token_only) = (0, true, true);
         let (mut digit, mut alpha, mut escapes_ok) = (false, false, true);
         for (j, &c) in b.iter().enumerate() {
