@@ -268,20 +268,22 @@ impl Replica {
     /// at the file's present length, so that all of them see the same frames of a file still
     /// being written.
     pub fn open(path: &Path) -> Option<Replica> {
-        if path.as_os_str() == "-" {
+        // Asked of the path before it is opened: opening a named pipe waits for its writer, and
+        // closing it again would leave that writer with a broken pipe.
+        if path.as_os_str() == "-" || !std::fs::metadata(path).ok()?.is_file() {
             return None;
         }
         let file = File::open(path).ok()?;
-        let meta = file.metadata().ok()?;
+        let len = file.metadata().ok()?.len();
         let mut magic = [0u8; 2];
         let n = file.read_at(&mut magic, 0).ok()?;
-        if !meta.is_file() || (n == magic.len() && magic == GZIP_MAGIC) {
+        if n == magic.len() && magic == GZIP_MAGIC {
             return None;
         }
         Some(Replica {
             name: path.display().to_string(),
             file: Arc::new(file),
-            len: meta.len(),
+            len,
         })
     }
 
