@@ -691,26 +691,8 @@ fn split_run(
         };
         (done, w)
     };
-    let (mut done, workers) = std::thread::scope(|scope| {
-        let caller = current_cpu();
-        let others: Vec<_> = (1..threads)
-            .map(|_| {
-                scope.spawn(move || {
-                    leave_cpu(caller);
-                    work()
-                })
-            })
-            .collect();
-        let_others_run();
-        let (mut done, w) = work();
-        let mut workers = vec![w];
-        for h in others {
-            let (d, w) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            done.extend(d);
-            workers.push(w);
-        }
-        (done, workers)
-    });
+    let (done, workers): (Vec<_>, Vec<_>) = on_threads(threads, |_| work()).into_iter().unzip();
+    let mut done: Vec<_> = done.into_iter().flatten().collect();
     if unfound.into_inner() {
         return None;
     }
@@ -824,24 +806,7 @@ fn replicated_run(
         } = *worker;
         (inputs, errors, table.finish(), counters)
     };
-    let work = &work;
-    let mut done = std::thread::scope(|scope| {
-        let caller = current_cpu();
-        let others: Vec<_> = (1..threads)
-            .map(|me| {
-                scope.spawn(move || {
-                    leave_cpu(caller);
-                    work(me)
-                })
-            })
-            .collect();
-        let_others_run();
-        let mut done = vec![work(0)];
-        for h in others {
-            done.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        done
-    });
+    let mut done = on_threads(threads, work);
     // Every thread read the same frames and met the same errors (after a stop on request, each
     // stopped where it was): the first thread's summaries and errors stand for all.
     let (inputs, errors, ..) = &mut done[0];
@@ -858,6 +823,29 @@ fn replicated_run(
         counters,
         flows: FlowOutput::merge(parts),
         errors,
+    })
+}
+
+/// `work(0)` to `work(threads - 1)`, each on a thread of its own, the calling thread doing the
+/// first; the results in that order.
+fn on_threads<T: Send>(threads: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let caller = current_cpu();
+        let others: Vec<_> = (1..threads)
+            .map(|me| {
+                scope.spawn(move || {
+                    leave_cpu(caller);
+                    work(me)
+                })
+            })
+            .collect();
+        let_others_run();
+        let mut done = vec![work(0)];
+        for h in others {
+            done.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
     })
 }
 
