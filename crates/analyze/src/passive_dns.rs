@@ -97,10 +97,9 @@ pub fn bindings(events: &[Event]) -> Vec<NameBinding> {
 }
 
 /// [`bindings`] one by one, in the same order, without those of multicast DNS unless
-/// `multicast`: the names of a capture's endpoints are learned from them as they come, without
+/// `with_mdns`: the names of a capture's endpoints are learned from them as they come, without
 /// a vector of them all (the bench file's took 7 % of `report`'s page faults).
-pub fn each_binding(events: &[Event], multicast: bool, mut out: impl FnMut(NameBinding)) {
-    let wanted = multicast;
+pub fn each_binding(events: &[Event], with_mdns: bool, mut out: impl FnMut(NameBinding)) {
     for e in events {
         let Message::Dns(m) = &e.message else {
             continue;
@@ -109,7 +108,7 @@ pub fn each_binding(events: &[Event], multicast: bool, mut out: impl FnMut(NameB
             continue;
         }
         let multicast = is_multicast_dns(e);
-        if multicast && !wanted {
+        if multicast && !with_mdns {
             continue;
         }
         let (host, server) = if multicast {
