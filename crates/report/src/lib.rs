@@ -12,9 +12,7 @@ pub mod redact;
 pub mod svg;
 pub mod terminal;
 
-pub use model::{
-    build, from_run, from_run_on, from_run_with_baseline, Input, Report, SCHEMA_VERSION,
-};
+pub use model::{build, from_run, from_run_on, Input, Report, SCHEMA_VERSION};
 
 use std::borrow::Cow;
 

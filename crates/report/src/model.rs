@@ -444,8 +444,6 @@ pub fn build(i: &Input) -> Report {
     let mut eps = endpoints::endpoints_named(i.flows, &namer, intel, i.local, None);
     // A registered country the capture's own round trips rule out is dropped (a CDN edge).
     endpoints::place_by_round_trips(&mut eps);
-    // What each flow named its server (several names can share an address).
-
     let beacons = behaviour::beacons(i.flows, i.local, &namer, &i.thresholds);
     let long = behaviour::long_lived(i.flows, i.local, &namer, &i.thresholds);
     let start = i.first.unwrap_or(0);
@@ -557,19 +555,14 @@ pub fn build(i: &Input) -> Report {
         )
     };
     // Each device's report is its own: the second half of them on a second thread, if any.
-    let mut reports: Vec<DeviceReport> = if i.threads > 1 && jobs.len() > 1 {
-        let mut first = jobs;
-        let second = first.split_off(first.len() / 2);
-        let (mut a, b) = on_two(
-            i.threads,
-            || first.into_iter().map(report).collect::<Vec<_>>(),
-            || second.into_iter().map(report).collect::<Vec<_>>(),
-        );
-        a.extend(b);
-        a
-    } else {
-        jobs.into_iter().map(report).collect()
-    };
+    let mut first = jobs;
+    let second = first.split_off(first.len() / 2);
+    let (mut reports, rest): (Vec<DeviceReport>, Vec<_>) = on_two(
+        i.threads,
+        || first.into_iter().map(report).collect(),
+        || second.into_iter().map(report).collect(),
+    );
+    reports.extend(rest);
     // A device that is not known as a router but forwards the packets of hosts behind it onto
     // this network (a plug's setup access point routed to the LAN, a PC sharing its
     // connection): said in its verdict, since it makes a bridge into the network.
@@ -2037,21 +2030,11 @@ pub fn from_run(
     allow_countries: Option<&BTreeSet<String>>,
     thresholds: Thresholds,
 ) -> Report {
-    from_run_with_baseline(run, local, allow_countries, thresholds, None)
+    from_run_on(run, local, allow_countries, thresholds, None, 1)
 }
 
-/// [`from_run`], each device also compared with an earlier report of the network.
-pub fn from_run_with_baseline(
-    run: &iotscope_flow::pipeline::Run,
-    local: &Local,
-    allow_countries: Option<&BTreeSet<String>>,
-    thresholds: Thresholds,
-    baseline: Option<&Baseline>,
-) -> Report {
-    from_run_on(run, local, allow_countries, thresholds, baseline, 1)
-}
-
-/// [`from_run_with_baseline`], the analysis on up to `threads` threads (the same report).
+/// [`from_run`], each device also compared with an earlier report of the network (`baseline`),
+/// the analysis on up to `threads` threads (the same report whatever their number).
 pub fn from_run_on(
     run: &iotscope_flow::pipeline::Run,
     local: &Local,

@@ -3258,12 +3258,13 @@ fn as_baseline(r: &Report, name: &str) -> iotscope_report::baseline::Baseline {
 
 fn report_against(path: PathBuf, base: &iotscope_report::baseline::Baseline) -> Report {
     let r = run(&[path], &Options::for_analysis());
-    iotscope_report::from_run_with_baseline(
+    iotscope_report::from_run_on(
         &r,
         &Local::new(&[]).unwrap(),
         None,
         Default::default(),
         Some(base),
+        1,
     )
 }
 
