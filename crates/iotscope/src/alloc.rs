@@ -227,4 +227,54 @@ mod tests {
             a.dealloc(p, z);
         }
     }
+
+    /// The flags the kernel shows for the mapping that holds `p` (`VmFlags` of /proc/self/smaps).
+    #[cfg(target_os = "linux")]
+    fn vm_flags(p: *const u8) -> Option<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            // A mapping's first line starts with its range, "start-end" in hex.
+            let range = line
+                .split_whitespace()
+                .next()
+                .and_then(|r| r.split_once('-'));
+            if let Some((Ok(a), Ok(b))) =
+                range.map(|(a, b)| (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)))
+            {
+                inside = (a..b).contains(&(p as usize));
+            } else if let Some(flags) = line.strip_prefix("VmFlags:").filter(|_| inside) {
+                return Some(flags.to_string());
+            }
+        }
+        None
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn blocks_of_a_huge_page_or_more_ask_for_huge_pages() {
+        // A kernel built without transparent huge pages refuses the advice, as it may.
+        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+            return;
+        }
+        let a = Allocator;
+        let small = Layout::from_size_align(MAPPED_MIN, 8).unwrap();
+        let big = Layout::from_size_align(2 * HUGE, 8).unwrap();
+        // SAFETY: the blocks are only looked up in the process's map, and freed with their layout.
+        unsafe {
+            let p = a.alloc(small);
+            let flags = vm_flags(p).expect("a mapped block is a mapping of its own");
+            assert!(!flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+            // Grown past HUGE by a remap, it asks for them too.
+            let q = a.realloc(p, small, big.size());
+            assert!(!q.is_null());
+            let flags = vm_flags(q).unwrap();
+            assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+            a.dealloc(q, big);
+            let p = a.alloc(big);
+            let flags = vm_flags(p).unwrap();
+            assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+            a.dealloc(p, big);
+        }
+    }
 }
