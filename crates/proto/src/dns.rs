@@ -126,12 +126,26 @@ pub fn type_name(t: u16) -> String {
         15 => "MX".into(),
         16 => "TXT".into(),
         28 => "AAAA".into(),
+        29 => "LOC".into(),
         33 => "SRV".into(),
+        35 => "NAPTR".into(),
+        39 => "DNAME".into(),
         41 => "OPT".into(),
+        43 => "DS".into(),
+        46 => "RRSIG".into(),
         47 => "NSEC".into(),
+        48 => "DNSKEY".into(),
+        50 => "NSEC3".into(),
+        51 => "NSEC3PARAM".into(),
+        52 => "TLSA".into(),
         64 => "SVCB".into(),
         65 => "HTTPS".into(),
+        99 => "SPF".into(),
+        251 => "IXFR".into(),
+        252 => "AXFR".into(),
         255 => "ANY".into(),
+        256 => "URI".into(),
+        257 => "CAA".into(),
         n => format!("TYPE{n}"),
     }
 }
@@ -541,5 +555,22 @@ mod tests {
         assert_eq!(m.questions.len(), 1);
         assert!(m.incomplete);
         assert_eq!(parse(&RESPONSE[..11]), Err(DnsError::Short));
+    }
+
+    #[test]
+    fn record_types_are_named_as_dig_and_tshark_name_them() {
+        // DNSSEC answers (DNSKEY, RRSIG) are common enough to read by name; an unassigned
+        // number keeps RFC 3597's generic form.
+        let named = [
+            (48, "DNSKEY"),
+            (46, "RRSIG"),
+            (43, "DS"),
+            (50, "NSEC3"),
+            (257, "CAA"),
+        ];
+        for (n, name) in named {
+            assert_eq!(type_name(n), name);
+        }
+        assert_eq!(type_name(65280), "TYPE65280");
     }
 }
