@@ -7,7 +7,7 @@
 # -E aggregator=,): one line per matching frame, a header line with the field names, empty cell when
 # the field is absent, repeated occurrences joined with ',' (except tls_cert.tsv: '|', because
 # certificate name strings contain commas). Field names checked against `tshark -G fields` (4.0.17):
-#   dns.tsv        dns || mdns || llmnr (all three use the dns.* fields); ip.fragment lists the
+#   dns.tsv        dns || mdns || llmnr (all three use the dns.* fields); ip.fragment (ipv6.fragment) lists the
 #                  frames of a datagram tshark reassembled from IP fragments (shown on its last)
 #   tls.tsv        ClientHello/ServerHello, also those carried in QUIC CRYPTO frames (tshark decrypts
 #                  QUIC Initials). renamed: tls.handshake.extensions_supported_version ->
@@ -81,7 +81,7 @@ for f in "${files[@]}"; do
     ip.src ipv6.src udp.srcport tcp.srcport ip.dst ipv6.dst udp.dstport tcp.dstport \
     dns.id dns.flags.response dns.flags.rcode dns.qry.name dns.qry.type dns.resp.name dns.resp.type \
     dns.resp.ttl dns.a dns.aaaa dns.cname dns.ptr.domain_name dns.srv.target dns.srv.port dns.txt \
-    ip.fragment
+    ip.fragment ipv6.fragment
   tsv "$out/tls.tsv" "tls.handshake.type == 1 || tls.handshake.type == 2" , frame.number \
     ip.src ipv6.src tcp.srcport ip.dst ipv6.dst tcp.dstport tls.handshake.type tls.handshake.version \
     tls.handshake.extensions_server_name tls.handshake.extensions_alpn_str tls.handshake.ja3 \

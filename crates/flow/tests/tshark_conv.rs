@@ -180,7 +180,17 @@ fn compare(name: &str, by: &str, mut mine: Vec<Ours>, theirs: Vec<Row>) -> Vec<S
 /// datagram's flow, from the first; tshark counts the reassembled datagram once, on its last
 /// fragment (README, "Agreement with tshark"), so their UDP tables differ by design. Their other
 /// tables are compared.
-const FRAGMENTED_UDP: [&str; 1] = ["nDPI__dnscrypt-v1-and-resolver-pings.pcap"];
+const FRAGMENTED_UDP: [&str; 2] = [
+    "nDPI__dnscrypt-v1-and-resolver-pings.pcap",
+    "nDPI__dns_fragmented.pcap",
+];
+
+/// Captures with IPv6 fragments. tshark 4.0 counts an IPv4 fragment in its IPv4 table whether or
+/// not it completes a datagram, but leaves every IPv6 fragment but a datagram's last out of its
+/// IPv6 table (nDPI__dns_fragmented.pcap: first fragments 5, 8 and 38 count nowhere there, while
+/// the IPv4 first fragments 2, 11, 16 and 41 count in the IPv4 table). iotscope counts every
+/// fragment of both in the pair's row. Their other tables are compared.
+const FRAGMENTED_IPV6: [&str; 1] = ["nDPI__dns_fragmented.pcap"];
 
 /// Captures whose TCP connections tshark 4.0 cuts in two: its VNC dissector starts a conversation
 /// of its own at the client's version line, and TCP then numbers a new stream from that frame,
@@ -198,6 +208,9 @@ fn every_capture_matches_tshark_conversations() {
         let r = read(&path, 1);
         for (by, mine) in tables(&r) {
             if by == "udp" && FRAGMENTED_UDP.contains(&name.as_str()) {
+                continue;
+            }
+            if by == "ipv6" && FRAGMENTED_IPV6.contains(&name.as_str()) {
                 continue;
             }
             if by == "tcp" && VNC_SPLIT.contains(&name.as_str()) {

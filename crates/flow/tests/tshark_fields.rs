@@ -219,8 +219,13 @@ fn parsers_agree_with_tshark_fields() {
             }
             let what = format!("{name} frame {frame} dns");
             // A datagram of IP fragments: tshark shows it on its last fragment, iotscope reads
-            // what its first holds (it does not reassemble).
-            let at = row["ip.fragment"]
+            // what its first holds (it does not reassemble). IPv4's and IPv6's alike
+            // (nDPI__dns_fragmented.pcap: DNSSEC answers of both, frames 2 and 5 the first).
+            let fragments = match row["ip.fragment"].as_str() {
+                "" => row["ipv6.fragment"].as_str(),
+                v4 => v4,
+            };
+            let at = fragments
                 .split(',')
                 .next()
                 .and_then(|f| f.parse().ok())
