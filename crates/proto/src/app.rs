@@ -1043,6 +1043,28 @@ fn is_rtsp(b: &[u8]) -> bool {
 /// queries start with a magic of the resolver's certificate, which says nothing alone.
 const DNSCRYPT_MAGIC: &[u8; 8] = b"r6fnvWj8";
 
+/// A STUN message of RFC 3489, before RFC 5389 put a magic cookie in its header: the NAT-type
+/// probes of older P2P and VoIP libraries (cameras' among them) and Zoom's reachability checks
+/// still send it. Without the cookie the header says little, so the whole datagram must frame as
+/// one: a Binding or Shared Secret request, response or error response, a length that is the
+/// rest of the datagram, and attributes (type, length, value) that fill it exactly. At least one
+/// attribute: a bare 20-byte header would match too much else.
+fn classic_stun(b: &[u8]) -> bool {
+    const TYPES: [u16; 6] = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112];
+    let Some(h) = b.get(..20) else { return false };
+    let kind = u16::from_be_bytes([h[0], h[1]]);
+    let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    if !TYPES.contains(&kind) || len == 0 || len % 4 != 0 || 20 + len != b.len() {
+        return false;
+    }
+    let mut at = 20;
+    while let Some(a) = b.get(at..at + 4) {
+        // RFC 3489's attribute values are whole 4-byte words; RFC 5389 pads the others.
+        at += 4 + usize::from(u16::from_be_bytes([a[2], a[3]])).div_ceil(4) * 4;
+    }
+    at == b.len()
+}
+
 /// The application a payload's first bytes reveal, when they do.
 /// MSNP's first command on a connection, a line of its own: to the notification server the
 /// versions the client speaks (`VER 1 MSNP8 CVR0`), to a switchboard its login (`USR 93
@@ -1200,6 +1222,9 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
             return Some(App::NatPmp);
         }
         if b.len() >= 20 && b[4..8] == [0x21, 0x12, 0xa4, 0x42] && b[0] & 0xc0 == 0 {
+            return Some(App::Stun);
+        }
+        if classic_stun(b) {
             return Some(App::Stun);
         }
         // HTTP over UDP is SSDP: announcements and searches on 1900, and the answers to a
@@ -2716,6 +2741,30 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classic_stun_is_told_by_its_framing() {
+        let hex = |h: &str| -> Vec<u8> {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        // Zoom's client and server (nDPI's zoom.pcap, frames 49 and 81, udp/3479): RFC 3489
+        // messages with attributes of Zoom's own.
+        let request = hex("00010018c15dae63585d14392e582c260403bf30010100143132333435363738393031323334353637383900");
+        let answer = hex("0002000cc15dae63585d14392e582c260403bf30010300080001ff7550b4dcef");
+        assert!(classic_stun(&request) && classic_stun(&answer));
+        // The same with a byte more or less, or no attribute at all, is not one.
+        assert!(!classic_stun(&request[..request.len() - 1]));
+        let mut longer = answer.clone();
+        longer.push(0);
+        assert!(!classic_stun(&longer));
+        assert!(!classic_stun(&answer[..20]));
+        // Skype's obfuscated stream (nDPI's skype_no_unknown.pcap, frame 1822) is no STUN.
+        let skype = hex("b0abbf1bebea0bc8df43e1efc080e88d5b442ccad51f1f12952dbbe3e1842c4bfc331fec3881cbe70a527091bbfbc46d53e839160f");
+        assert!(!classic_stun(&skype));
+    }
 
     #[test]
     fn the_server_port_labels_a_flow_not_the_clients() {
