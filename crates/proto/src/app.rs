@@ -2741,15 +2741,10 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::unhex as hex;
 
     #[test]
     fn classic_stun_is_told_by_its_framing() {
-        let hex = |h: &str| -> Vec<u8> {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        };
         // Zoom's client and server (nDPI's zoom.pcap, frames 49 and 81, udp/3479): RFC 3489
         // messages with attributes of Zoom's own.
         let request = hex("00010018c15dae63585d14392e582c260403bf30010100143132333435363738393031323334353637383900");
@@ -2786,12 +2781,6 @@ mod tests {
 
     #[test]
     fn rpc_calls_and_replies_are_told_apart() {
-        let hex = |s: &str| -> Vec<u8> {
-            (0..s.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-                .collect()
-        };
         // tcpdump's nfs-write-verf-cookie: an NFSv3 WRITE call and its reply.
         let call = hex("80000090056495690000000000000002000186a30000000300000007000000010000002c005a96160000000d63656e746f7337325f62617365000000");
         let reply = hex("800000a0056495690000000100000000000000000000000000000000000000000000000100000000000000005b7fc7de1bbc13485b7fc7de1ba84c06");

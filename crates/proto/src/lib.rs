@@ -25,3 +25,12 @@ pub mod tftp;
 pub mod tls;
 pub mod vpn;
 pub mod wsd;
+
+/// The bytes a hex dump stands for: the tests' payloads, copied from real captures and RFCs.
+#[cfg(test)]
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -265,13 +265,7 @@ fn open_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::unhex as hex;
 
     /// RFC 9001 Appendix A.1, RFC 9369 Appendix A.1 and draft 29: client Initial keys for DCID
     /// 0x8394c8f03e515708.
