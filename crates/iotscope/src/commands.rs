@@ -513,7 +513,7 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             if l.password {
                 "password sent in clear (not shown)".into()
             } else {
-                String::new()
+                "no password sent".into()
             },
         ),
         Message::Certificate(c) => (

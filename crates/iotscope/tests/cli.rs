@@ -215,6 +215,42 @@ fn cleartext_logins_are_reported_and_passwords_never_shown() {
     }
 }
 
+/// A user name the server refuses before any password still crossed in clear: nDPI's
+/// ftp_failed.pcap (vsftpd answers `USER hello` with 530, the client sends SYST and QUIT).
+#[test]
+fn a_user_name_refused_before_any_password_is_a_login_without_one() {
+    let cap = iotscope_testdata::capture("nDPI__ftp_failed.pcap");
+    let out = iotscope(&["events", "--format", "json", cap.to_str().unwrap()]);
+    assert!(out.status.success());
+    let logins: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["type"] == "cleartext-login")
+        .collect();
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    let (l, m) = (&logins[0], &logins[0]["message"]);
+    assert_eq!(
+        (&m["protocol"], &m["method"], &m["user"], &m["password"]),
+        (
+            &serde_json::json!("ftp"),
+            &serde_json::json!("USER"),
+            &serde_json::json!("hello"),
+            &serde_json::json!(false)
+        ),
+        "{l}"
+    );
+    // Reported at the client's next command (SYST, frame 10), from the client.
+    assert_eq!(l["frame"], 10, "{l}");
+    assert_eq!(l["src_port"], 44724, "{l}");
+    let table = text(&iotscope(&["events", cap.to_str().unwrap()]).stdout);
+    assert!(
+        table
+            .lines()
+            .any(|r| r.contains("ftp USER user=hello") && r.contains("no password sent")),
+        "{table}"
+    );
+}
+
 #[test]
 fn events_inside_a_tunnel_name_their_flow_by_its_first_frame() {
     // nDPI's 6in4 capture: DNS over IPv6 inside IPv4. Each event's flow is the frame number of

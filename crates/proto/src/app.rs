@@ -1348,6 +1348,10 @@ impl AppState {
                 emit(dir == 0, cut(b.message));
             }
         }
+        // An FTP or POP3 user name that no password followed before the end.
+        if let Some(l) = self.login.as_mut().and_then(|s| s.user_alone()) {
+            emit(true, Message::Login(Box::new(l)));
+        }
         // An HTTP head still being joined when the flow ended: its whole lines so far.
         if self.app == App::Http && !self.starttls {
             for (dir, j) in self.tls.iter_mut().enumerate() {

@@ -182,6 +182,28 @@ impl LoginState {
         }
     }
 
+    /// The FTP or POP3 user name sent with `USER` that no `PASS` followed, reported once, when
+    /// the client's next command (or the connection's end) shows none is coming: the name crossed
+    /// in clear, no password did. No answer is awaited for it (the server's answer to the name,
+    /// a refusal most often, came before).
+    pub fn user_alone(&mut self) -> Option<Login> {
+        let protocol = match self.kind {
+            Kind::Ftp => "ftp",
+            Kind::Pop3 => "pop3",
+            _ => return None,
+        };
+        let user = self.user.take()?;
+        self.logins += 1;
+        self.done = self.logins >= MAX_LOGINS;
+        Some(Login {
+            protocol: protocol.into(),
+            method: "USER".into(),
+            user: Some(user),
+            password: false,
+            secret: 0,
+        })
+    }
+
     /// Starts the fingerprint of a password line (`PASS x`, `a1 LOGIN user pw`, a SASL
     /// credential) from its text.
     fn secret_of(&mut self, text: &str) {
@@ -383,13 +405,21 @@ impl LoginState {
         match self.kind {
             Kind::Ftp | Kind::Pop3 => {
                 if upper.starts_with("USER ") {
+                    // A name sent before, that no password followed, crossed in clear all the
+                    // same.
+                    let before = self.user_alone();
                     self.user = words.get(1).map(|s| s.to_string());
+                    return before;
                 } else if upper.starts_with("PASS") {
                     self.secret_of(line.get(4..).unwrap_or(""));
                     let user = self.user.take();
                     return Some(self.login(proto, "USER/PASS", user));
                 } else if upper.starts_with("AUTH PLAIN") {
                     return self.sasl_plain(proto, words.get(2));
+                } else {
+                    // Another command after USER: the server refused the name (FTP 530, POP3
+                    // -ERR) or the client gave up before a password.
+                    return self.user_alone();
                 }
             }
             Kind::Imap => {
@@ -508,6 +538,28 @@ mod tests {
         assert!(s.from_client(b"PASS x\r\n").is_some());
         let a = s.from_server(b"530 Login incorrect.\r\n").unwrap();
         assert_eq!((a.accepted, a.reply.as_str()), (false, "530"));
+
+        // A name the server refuses before any password (nDPI's ftp_failed.pcap: "530 This FTP
+        // server is anonymous only."), then another command: the name alone crossed in clear.
+        let mut s = LoginState::new(Kind::Ftp);
+        assert_eq!(s.from_client(b"USER hello\r\n"), None);
+        assert_eq!(
+            s.from_server(b"530 This FTP server is anonymous only.\r\n"),
+            None
+        );
+        let l = s.from_client(b"SYST\r\n").unwrap();
+        assert_eq!(
+            (l.method.as_str(), l.user.as_deref(), l.password),
+            ("USER", Some("hello"), false)
+        );
+        assert_eq!(s.from_client(b"QUIT\r\n"), None);
+        // Or the connection ends after the name; a name a password followed is one login.
+        let mut s = LoginState::new(Kind::Pop3);
+        s.from_client(b"USER ann\r\n");
+        assert_eq!(s.user_alone().unwrap().user.as_deref(), Some("ann"));
+        s.from_client(b"USER bob\r\n");
+        assert!(s.from_client(b"PASS x\r\n").unwrap().password);
+        assert_eq!(s.user_alone(), None);
 
         let mut s = LoginState::new(Kind::Imap);
         assert!(s.from_client(b"a1 LOGIN bob pw\r\n").is_some());
