@@ -84,6 +84,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = cert::chain(body);
     let _ = cert::leaf(body);
     let _ = quic::open_initials(body, &mut |_, _| {});
+    let _ = quic::gquic_hello(body);
     let _ = iot::mqtt_connect(body);
     let _ = iot::mqtt_connack(body);
     let _ = coap::parse(body).map(|m| (m.target(), m.lwm2m_endpoint().is_some()));

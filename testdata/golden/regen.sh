@@ -33,7 +33,9 @@
 #   ssdp.tsv       udp.port 1900. tshark has no NT/ST/USN/NTS fields: they are in http.unknown_header
 #                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
 #                  protocol field (prints "ssdp").
-#   neighbor.tsv, coap.tsv: kept only for captures that have such frames.
+#   neighbor.tsv, coap.tsv, gquic.tsv: kept only for captures that have such frames.
+#   gquic.tsv      Google QUIC client hellos (gquic.tag == "CHLO"): the version the header states,
+#                  the SNI and UAID tags.
 #   neighbor.tsv   lldp || cdp: names, descriptions, CDP platform, management addresses (CDP's are
 #                  in cdp.nrgyz.ip_address and cdp.nrgyz.ipv6_address in 4.0, whatever TLV holds
 #                  them), enabled capabilities (LLDP) and capabilities (CDP) as bit masks
@@ -120,8 +122,10 @@ for f in "${files[@]}"; do
   tsv "$out/protocols.tsv" "" , frame.number frame.protocols
   tsv "$out/coap.tsv" "coap" , frame.number coap.type coap.code coap.mid coap.opt.uri_host \
     coap.opt.uri_port coap.opt.uri_path coap.opt.uri_query coap.opt.ctype coap.opt.observe
+  tsv "$out/gquic.tsv" "gquic.tag == \"CHLO\"" , frame.number udp.srcport gquic.version \
+    gquic.tag.sni gquic.tag.uaid
   # Kept only where the capture has any.
-  for t in neighbor coap; do
+  for t in neighbor coap gquic; do
     if [ "$(wc -l < "$out/$t.tsv")" -le 1 ]; then rm "$out/$t.tsv"; fi
   done
 

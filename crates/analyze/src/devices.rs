@@ -1109,10 +1109,10 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     }
                 }
             }
-            Message::ClientHello(h) => {
-                let sni = h
-                    .sni
-                    .as_deref()
+            Message::ClientHello(_) | Message::GquicHello(_) => {
+                let sni = e
+                    .message
+                    .server_name()
                     .filter(|n| crate::endpoints::names_a_host(n));
                 if let (Some(sni), Some(d)) = (sni, sender!().and_then(|k| by_key.get_mut(&k))) {
                     d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);

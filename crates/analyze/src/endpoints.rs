@@ -374,7 +374,10 @@ impl Namer {
             .filter(|e| e.from_client && !proxied.contains(&e.flow))
         {
             let named = match &e.message {
-                Message::ClientHello(h) => h.sni.clone().map(|s| (NamedBy::Sni, s)),
+                Message::ClientHello(_) | Message::GquicHello(_) => e
+                    .message
+                    .server_name()
+                    .map(|s| (NamedBy::Sni, s.to_string())),
                 Message::HttpRequest(r) if r.ssdp.is_none() => r
                     .host
                     .as_deref()

@@ -346,6 +346,29 @@ fn parsers_agree_with_tshark_fields() {
             );
         }
 
+        // Google QUIC client hellos in clear (Q039-Q046): the version the header states, the
+        // server's name and the client's user agent.
+        let gquic = iotscope_testdata::golden_if_any(&cap, "gquic.tsv").unwrap_or_default();
+        for (frame, row) in tsv_text(&gquic) {
+            let ours = messages(&ev, frame).find_map(|m| match m {
+                Message::GquicHello(h) => Some(vec![
+                    h.version.clone().unwrap_or_default(),
+                    h.sni.clone().unwrap_or_default(),
+                    h.user_agent.clone().unwrap_or_default(),
+                ]),
+                _ => None,
+            });
+            t.eq(
+                &format!("{name} frame {frame} gquic"),
+                ours.unwrap_or_default(),
+                vec![
+                    row["gquic.version"].clone(),
+                    row["gquic.tag.sni"].clone(),
+                    row["gquic.tag.uaid"].clone(),
+                ],
+            );
+        }
+
         // Certificates, the server's and a client's (this file joins lists with '|', as names
         // hold commas).
         for (frame, row) in tsv(&cap, "tls_cert.tsv") {

@@ -452,6 +452,18 @@ fn describe(m: &Message) -> (&'static str, String, String) {
             h.sni.clone().unwrap_or_else(|| "(no SNI)".into()),
             format!("alpn={} ja3={} ja4={}", h.alpn.join(","), h.ja3, h.ja4),
         ),
+        Message::GquicHello(h) => (
+            "gquic-hello",
+            h.sni.clone().unwrap_or_else(|| "(no SNI)".into()),
+            format!(
+                "version={}{}",
+                h.version.as_deref().unwrap_or("?"),
+                h.user_agent
+                    .as_deref()
+                    .map(|u| format!(" ua={u}"))
+                    .unwrap_or_default()
+            ),
+        ),
         Message::ServerHello(h) => (
             "tls-server-hello",
             format!(

@@ -343,6 +343,8 @@ pub enum Message {
     Dhcp(Box<dhcp::Dhcp>),
     Dhcpv6(Box<dhcp::Dhcpv6>),
     ClientHello(Arc<tls::ClientHello>),
+    /// A Google QUIC client's hello (Q039-Q046), which is no TLS ClientHello.
+    GquicHello(Box<quic::GquicHello>),
     ServerHello(Box<tls::ServerHello>),
     HttpRequest(Arc<http::HttpRequest>),
     HttpResponse(Arc<http::HttpResponse>),
@@ -399,6 +401,18 @@ pub enum Message {
         #[serde(skip_serializing_if = "Option::is_none")]
         via: Option<std::net::IpAddr>,
     },
+}
+
+impl Message {
+    /// The server name a client's hello asked for: a TLS or QUIC ClientHello's SNI, or a Google
+    /// QUIC hello's SNI tag.
+    pub fn server_name(&self) -> Option<&str> {
+        match self {
+            Message::ClientHello(h) => h.sni.as_deref(),
+            Message::GquicHello(h) => h.sni.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// What the inspector needs to know about the packet besides its payload.
@@ -2355,6 +2369,13 @@ impl AppState {
     /// Opens client Initial packets and gathers their CRYPTO data until the ClientHello is whole.
     fn quic(&mut self, p: &Packet<'_>, emit: &mut dyn FnMut(Message)) {
         if self.tls_seen[0] {
+            return;
+        }
+        // Google's own QUIC, whose first versions said their hello in clear.
+        if let Some(h) = quic::gquic_hello(p.payload) {
+            emit(Message::GquicHello(Box::new(h)));
+            self.tls_seen[0] = true;
+            self.tls[0] = None;
             return;
         }
         let j = self.tls[0].get_or_insert_with(|| {

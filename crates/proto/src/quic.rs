@@ -10,6 +10,7 @@ use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, Nonce};
 use hkdf::Hkdf;
+use serde::Serialize;
 use sha2::Sha256;
 
 pub const V1: u32 = 0x0000_0001;
@@ -262,10 +263,127 @@ fn open_one(
     crypto_frames(ct, out)
 }
 
+/// What a Google QUIC client says in its first packet: the versions before Q050 carry their
+/// handshake in clear, a CHLO message of tag/value pairs (Chromium's `CryptoHandshakeMessage`) in
+/// stream 1. Chromecasts, Google speakers and Android apps spoke it before IETF QUIC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GquicHello {
+    /// The version tag ("Q043", "Q046"), when the packet's header states it (a client that
+    /// already agreed a version leaves it out).
+    pub version: Option<String>,
+    /// The server's name (tag `SNI`).
+    pub sni: Option<String>,
+    /// The client's user agent (tag `UAID`).
+    pub user_agent: Option<String>,
+}
+
+/// Longest CHLO tag table read: a client's names a dozen or two.
+const GQUIC_MAX_TAGS: usize = 64;
+
+/// The CHLO of a Google QUIC client's hello, when `b` is one: a version tag `Q0dd` where the
+/// public header (Q039-Q043: flags, 8-byte connection ID) or the long header (Q046: first byte,
+/// then the version) puts it, or a public header without one, then `CHLO` in the packet's first
+/// bytes (after the packet
+/// number, the 12-byte hash of an unencrypted packet and a STREAM frame's header), and a tag
+/// table whose values the datagram holds. Q050 protects its Initial packets as IETF QUIC does,
+/// with a salt of its own: not read.
+pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
+    let version_at = |at: usize| {
+        b.get(at..at + 4)
+            .filter(|v| v[0] == b'Q' && v[1..].iter().all(u8::is_ascii_digit))
+    };
+    let version = match b.first()? {
+        // Long header (fixed bit, long form): Q046.
+        f if f & 0xc0 == 0xc0 => Some(version_at(1)?),
+        // Public header with the version and an 8-byte connection ID: Q039-Q043.
+        f if f & 0x09 == 0x09 && f & 0x80 == 0 => Some(version_at(9)?),
+        // The same without the version, once the client has agreed one (its hello again, or
+        // a new connection to a server it knows): the CHLO and its table must say the rest.
+        f if f & 0x89 == 0x08 => None,
+        _ => return None,
+    };
+    if version.is_some_and(|v| v >= &b"Q050"[..]) {
+        return None;
+    }
+    let head = &b[..b.len().min(96)];
+    let at = memchr::memmem::find(head, b"CHLO")? + 4;
+    let n = usize::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    if n == 0 || n > GQUIC_MAX_TAGS {
+        return None;
+    }
+    let table = b.get(at + 4..at + 4 + 8 * n)?;
+    let values = &b[at + 4 + 8 * n..];
+    let (mut sni, mut user_agent, mut start) = (None, None, 0usize);
+    for entry in table.chunks_exact(8) {
+        let end = u32::from_le_bytes(entry[4..8].try_into().ok()?) as usize;
+        if end < start {
+            return None;
+        }
+        // A value past this datagram (a hello of two packets) is passed over.
+        let text = values
+            .get(start..end)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .filter(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() || c == b' '))
+            .map(str::to_string);
+        match &entry[..4] {
+            b"SNI\0" => sni = text,
+            b"UAID" => user_agent = text,
+            _ => {}
+        }
+        start = end;
+    }
+    // Without a version in the header, a table that names no server is taken for chance.
+    if version.is_none() && sni.is_none() {
+        return None;
+    }
+    Some(GquicHello {
+        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+        sni,
+        user_agent,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::unhex as hex;
+
+    #[test]
+    fn gquic_hellos_are_read_only_whole_and_before_q050() {
+        // nDPI's quic_q43.pcap, frame 1 (1350 bytes): public header with version Q043, packet
+        // number, hash, STREAM frame, CHLO of 24 tags. Whole, it names dns.google.com (as
+        // tshark's gquic.tag.sni: tests/tshark_fields.rs compares every test capture's).
+        let whole = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/captures/nDPI__quic_q43.pcap"
+        ))
+        .unwrap();
+        // A pcap file header, a record header, Ethernet, IPv4 and UDP headers come first.
+        let udp = &whole[24 + 16 + 14 + 20 + 8..][..1350];
+        let h = gquic_hello(udp).unwrap();
+        assert_eq!(
+            (h.version.as_deref(), h.sni.as_deref()),
+            (Some("Q043"), Some("dns.google.com"))
+        );
+        // Its first 64 bytes hold the CHLO's start but not its tag table: no hello.
+        assert_eq!(gquic_hello(&udp[..64]), None);
+        // The same packet saying Q050 (whose Initials are protected) is not read; without a
+        // version in its header, the name it gives still makes it one.
+        let mut q050 = udp.to_vec();
+        q050[9..13].copy_from_slice(b"Q050");
+        assert_eq!(gquic_hello(&q050), None);
+        let mut no_version = udp.to_vec();
+        no_version[0] = 0x0c;
+        assert_eq!(
+            gquic_hello(&no_version).and_then(|h| h.sni).as_deref(),
+            Some("dns.google.com")
+        );
+        // An IETF long header (version 1) is no Google QUIC.
+        let mut ietf = udp.to_vec();
+        ietf[0] = 0xc3;
+        ietf[1..5].copy_from_slice(&[0, 0, 0, 1]);
+        assert_eq!(gquic_hello(&ietf), None);
+    }
 
     /// RFC 9001 Appendix A.1, RFC 9369 Appendix A.1 and draft 29: client Initial keys for DCID
     /// 0x8394c8f03e515708.
