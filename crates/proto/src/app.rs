@@ -1241,6 +1241,10 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
         if classic_stun(b) {
             return Some(App::Stun);
         }
+        // Google QUIC on a port of its own: a client hello in clear says so.
+        if quic::gquic_hello(b).is_some() {
+            return Some(App::Quic);
+        }
         // HTTP over UDP is SSDP: announcements and searches on 1900, and the answers to a
         // search, which a device may send from a port of its own to the searcher's.
         if http::looks_like_http(b)
