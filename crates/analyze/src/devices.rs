@@ -1114,8 +1114,18 @@ pub fn devices(flows: &[Flow], events: &[Event], local: &Local) -> Vec<Device> {
                     .message
                     .server_name()
                     .filter(|n| crate::endpoints::names_a_host(n));
-                if let (Some(sni), Some(d)) = (sni, sender!().and_then(|k| by_key.get_mut(&k))) {
+                let Some(d) = sender!().and_then(|k| by_key.get_mut(&k)) else {
+                    continue;
+                };
+                if let Some(sni) = sni {
                     d.claim("contacts", &sni.to_ascii_lowercase(), e.frame);
+                }
+                // A Google QUIC hello names the client as an HTTP User-Agent does ("Chrome/74
+                // Android 8.0.0; BND-L21", "com.google.android.youtube Cronet/76").
+                if let Message::GquicHello(h) = &e.message {
+                    if let Some(ua) = &h.user_agent {
+                        d.claim("user-agent", ua, e.frame);
+                    }
                 }
             }
             Message::Dns(m) if m.response && matches!(e.src_port, 5353 | 5355) => {

@@ -251,6 +251,41 @@ fn a_user_name_refused_before_any_password_is_a_login_without_one() {
     );
 }
 
+/// A Google QUIC hello in clear (nDPI's quic_q46_b.pcap, Q046, as tshark's gquic.tag fields
+/// read it): an event with the server's name and the client's user agent, the endpoint named by
+/// it, and the user agent telling what the client is.
+#[test]
+fn a_google_quic_hello_names_its_server_and_its_client() {
+    let cap = iotscope_testdata::capture("nDPI__quic_q46_b.pcap");
+    let cap = cap.to_str().unwrap();
+    let events = text(&iotscope(&["events", "--format", "json", cap]).stdout);
+    let hello: serde_json::Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "gquic-hello")
+        .expect("a gquic-hello event");
+    assert_eq!(hello["frame"], 1);
+    assert_eq!(hello["message"]["version"], "Q046");
+    assert_eq!(hello["message"]["sni"], "upload.youtube.com");
+    let devices = text(&iotscope(&["devices", "--format", "json", cap]).stdout);
+    let d: serde_json::Value = serde_json::from_str(devices.lines().next().unwrap()).unwrap();
+    assert_eq!(d["kind"], "phone", "{d}");
+    assert!(
+        d["kind_because"]
+            .as_str()
+            .unwrap()
+            .contains("com.google.android.youtube Cronet/76.0.3809.0"),
+        "{d}"
+    );
+    let report = text(&iotscope(&["report", cap]).stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.trim_start().starts_with("upload.youtube.com")),
+        "{report}"
+    );
+}
+
 #[test]
 fn events_inside_a_tunnel_name_their_flow_by_its_first_frame() {
     // nDPI's 6in4 capture: DNS over IPv6 inside IPv4. Each event's flow is the frame number of
