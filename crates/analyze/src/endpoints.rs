@@ -478,7 +478,7 @@ impl Namer {
     /// The name for flow `f` as its initiator knew it.
     pub fn of_flow(&self, f: &Flow) -> Option<Naming<'_>> {
         // The flow's place in the slice settled, if it is one of its flows (its id says so).
-        let at = (f as *const Flow as usize).wrapping_sub(self.settled_at) / size_of::<Flow>();
+        let at = iotscope_flow::slot_of(self.settled_at, f);
         if let Some((_, s)) = self.settled.get(at).filter(|(id, _)| *id == f.id()) {
             return s.as_ref().map(|(by, name, cnames)| Naming {
                 by: *by,

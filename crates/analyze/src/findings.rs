@@ -1012,8 +1012,7 @@ impl<'a> Index<'a> {
     fn events(&self, f: &Flow) -> &[&'a Event] {
         // A flow of the slice (nearly every question) is found by its place in it, any other by
         // its id.
-        let at = (f as *const Flow as usize).wrapping_sub(self.flows.as_ptr() as usize)
-            / size_of::<Flow>().max(1);
+        let at = iotscope_flow::slot_of(self.flows.as_ptr() as usize, f);
         match self.flows.get(at) {
             Some(g) if std::ptr::eq(g, f) => self.events_at(at),
             _ => self.events_by_id(f.id()),

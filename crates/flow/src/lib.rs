@@ -470,6 +470,14 @@ impl FlowIndex {
     }
 }
 
+/// Where record `f` would be in a slice of records starting at address `start`
+/// (`flows.as_ptr() as usize`), found from its address alone: nearly every record the analysis
+/// asks about is one of the slice's. A record of another slice gives any index, so the caller
+/// checks the record there (by address or by id) before trusting it.
+pub fn slot_of(start: usize, f: &Flow) -> usize {
+    (f as *const Flow as usize).wrapping_sub(start) / std::mem::size_of::<Flow>()
+}
+
 /// An id ([`Flow::id`]) as a number that orders by first frame, then depth: the first frame's
 /// number is below 2^56 (the depth's bits), so the depth rotates into the low byte.
 fn order_key(id: u64) -> u64 {

@@ -265,7 +265,8 @@ fn open_one(
 
 /// What a Google QUIC client says in its first packet: the versions before Q050 carry their
 /// handshake in clear, a CHLO message of tag/value pairs (Chromium's `CryptoHandshakeMessage`) in
-/// stream 1. Chromecasts, Google speakers and Android apps spoke it before IETF QUIC.
+/// stream 1. Chrome and Android apps (through Google's Cronet library) spoke it before IETF
+/// QUIC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GquicHello {
     /// The version tag ("Q043", "Q046"), when the packet's header states it (a client that
