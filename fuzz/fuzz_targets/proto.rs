@@ -110,6 +110,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = vpn::looks_like_ike(body, tcp);
     let _ = vpn::openvpn_reset(body, tcp);
     let _ = http::gzipped_program_kind(body);
+    // The bytes as the deflate data of a gzip member, for the inflater to read whatever they are.
+    let gz = [&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0][..], body].concat();
+    let _ = http::gzipped_program_kind(&gz);
     let _ = http::program_kind(body);
     // A request body under each kind of content type, the multipart one's boundary taken
     // from the body's first bytes.

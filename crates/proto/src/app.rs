@@ -2496,27 +2496,29 @@ impl AppState {
             }
         };
         let head = joined.as_deref().unwrap_or(p.payload);
-        let (message, length) = if let Some(r) = http::request(head) {
+        let (message, length, head_end) = if let Some((r, head_end)) = http::request_head(head) {
             if let Some(login) = basic_login(&r) {
                 emit(login);
             }
             let n = r.content_length.unwrap_or(0);
             self.connect = r.method == "CONNECT";
             self.via_proxy |= http::absolute_host(&r.uri).is_some();
-            (Message::HttpRequest(Arc::new(r)), n)
-        } else if let Some(r) = http::response(head) {
+            (Message::HttpRequest(Arc::new(r)), n, head_end)
+        } else if let Some((r, head_end)) = http::response_head(head) {
             let n = r.content_length.unwrap_or(0);
             // The proxy opened the tunnel: what follows is the client's connection, not HTTP.
             if std::mem::take(&mut self.connect) && (200..300).contains(&r.status) {
                 self.starttls = true;
             }
-            (Message::HttpResponse(Arc::new(r)), n)
+            (Message::HttpResponse(Arc::new(r)), n, head_end)
         } else {
             return;
         };
         let mut message = message;
         // Like tshark, a message is reported with the frame that completes its body.
-        let body_here = head_len(head).map_or(0, |h| head.len() - h) as u64;
+        let body_here = head_end
+            .or_else(|| head_len(head))
+            .map_or(0, |h| head.len() - h) as u64;
         if body_here > 0 {
             let body = &head[head.len() - body_here as usize..];
             sniff(&mut message, body);

@@ -127,18 +127,10 @@ pub fn program_kind(body: &[u8]) -> Option<&'static str> {
 }
 
 /// A program compressed with gzip: a body sent with `Content-Encoding: gzip`, or a `.gz` file,
-/// whose first inflated bytes are a program's ([`program_kind`]). Only the bytes at hand are
-/// inflated, eight bytes' worth, by one inflater per thread: `GzDecoder` would allocate a read
-/// buffer and an inflater for every gzip response, and ordinary web traffic is full of them.
-/// miniz_oxide's core inflater is used rather than flate2's stream: into a small buffer, the
-/// stream inflates all the input it is given into its own 32 KiB window and copies eight bytes
-/// out of it, while the core one stops when the eight bytes are there.
+/// whose first inflated bytes are a program's ([`program_kind`]). Only the first eight bytes are
+/// inflated ([`crate::deflate`]): a stream inflater would allocate its window and tables for every
+/// gzip response, and ordinary web traffic is full of them.
 pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
-    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
-    use std::cell::RefCell;
-    thread_local! {
-        static INFLATE: RefCell<Box<DecompressorOxide>> = RefCell::new(Box::default());
-    }
     // RFC 1952: magic, method 8 (deflate), flags, time, extra flags, system; then the optional
     // extra field, name, comment and header checksum the flags announce.
     let [0x1f, 0x8b, 8, flags, ..] = *body else {
@@ -159,13 +151,7 @@ pub fn gzipped_program_kind(body: &[u8]) -> Option<&'static str> {
     }
     let deflate = body.get(at..)?;
     let mut out = [0u8; 8];
-    let n = INFLATE.with(|d| {
-        let mut d = d.borrow_mut();
-        d.init();
-        let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF
-            | inflate_flags::TINFL_FLAG_HAS_MORE_INPUT;
-        decompress(&mut d, deflate, &mut out, 0, flags).2
-    });
+    let n = crate::deflate::inflate_start(deflate, &mut out);
     Some(match program_kind(&out[..n.min(out.len())])? {
         "ELF executable" => "gzip-compressed ELF executable",
         "Windows executable" => "gzip-compressed Windows executable",
@@ -217,13 +203,22 @@ pub fn strip_query(uri: &str) -> String {
     let mut out = String::with_capacity(uri.len() + 1);
     out.push_str(path);
     out.push('?');
-    for (k, kv) in query.split('&').enumerate() {
-        if k > 0 {
-            out.push('&');
+    // Each `key=value` (or bare `key`) as `key=`, in one pass over the bytes: splitting at every
+    // `&` and `=` cost a searcher's setup for each, on every request.
+    let (mut seg, mut key_end) = (0, None);
+    for (i, c) in query.bytes().enumerate() {
+        match c {
+            b'=' if key_end.is_none() => key_end = Some(i),
+            b'&' => {
+                out.push_str(&query[seg..key_end.unwrap_or(i)]);
+                out.push_str("=&");
+                (seg, key_end) = (i + 1, None);
+            }
+            _ => {}
         }
-        out.push_str(kv.split('=').next().unwrap_or(""));
-        out.push('=');
     }
+    out.push_str(&query[seg..key_end.unwrap_or(query.len())]);
+    out.push('=');
     out
 }
 
@@ -308,6 +303,22 @@ fn read_headers(hs: &[httparse::Header<'_>]) -> Heads {
 
 /// Reads a request head; a head cut before its end still yields what was read.
 pub fn request(b: &[u8]) -> Option<HttpRequest> {
+    request_head(b).map(|(r, _)| r)
+}
+
+/// The length of a head that httparse read whole, when it ends with an empty CRLF line: then no
+/// earlier CRLF CRLF can be in it (an empty line would have ended it there), and it is what a
+/// search for the first one finds.
+fn crlf_head(b: &[u8], status: &httparse::Result<usize>) -> Option<usize> {
+    match status {
+        Ok(httparse::Status::Complete(n)) if b[..*n].ends_with(b"\r\n\r\n") => Some(*n),
+        _ => None,
+    }
+}
+
+/// [`request`], with the length of its head up to and with its first CRLF CRLF when the parse
+/// found it (None: not known, not that there is none).
+pub fn request_head(b: &[u8]) -> Option<(HttpRequest, Option<usize>)> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let status = req.parse(b);
@@ -318,14 +329,9 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
                 Ok(httparse::Status::Complete(n)) => Some(n),
                 _ => None,
             };
-            Some(build_request(
-                b,
-                m,
-                p,
-                req.version.unwrap_or(1),
-                req.headers,
-                complete,
-            ))
+            let head = crlf_head(b, &status);
+            let r = build_request(b, m, p, req.version.unwrap_or(1), req.headers, complete);
+            Some((r, head))
         }
         // One malformed header (a scanner's control byte, a NUL in a value) and httparse
         // rejects the head; the request line and the well-formed headers still say what was
@@ -333,7 +339,7 @@ pub fn request(b: &[u8]) -> Option<HttpRequest> {
         _ => {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let (m, p, v, n) = lenient_request(b, &mut headers)?;
-            Some(build_request(b, m, p, v, &headers[..n], None))
+            Some((build_request(b, m, p, v, &headers[..n], None), None))
         }
     }
 }
@@ -429,6 +435,11 @@ fn lenient_request<'b>(
 
 /// Reads a response head.
 pub fn response(b: &[u8]) -> Option<HttpResponse> {
+    response_head(b).map(|(r, _)| r)
+}
+
+/// [`response`], with the length of its head as [`request_head`] gives it.
+pub fn response_head(b: &[u8]) -> Option<(HttpResponse, Option<usize>)> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut headers);
     let status = res.parse(b);
@@ -436,6 +447,7 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
     if status.is_err() && !matches!(status, Err(httparse::Error::TooManyHeaders)) {
         return None;
     }
+    let head = crlf_head(b, &status);
     let h = read_headers(res.headers);
     let ssdp = h.any_ssdp.then(|| {
         Box::new(Ssdp {
@@ -444,7 +456,7 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
             ..h.ssdp.clone()
         })
     });
-    Some(HttpResponse {
+    let r = HttpResponse {
         status: code,
         reason: res.reason.unwrap_or("").to_string(),
         version: res.version.unwrap_or(1),
@@ -455,7 +467,8 @@ pub fn response(b: &[u8]) -> Option<HttpResponse> {
         ssdp,
         body_cut: false,
         body_kind: None,
-    })
+    };
+    Some((r, head))
 }
 
 /// The starts of HTTP/1 request lines and status lines that [`looks_like_http`] knows.
@@ -831,6 +844,39 @@ mod gzip_tests {
         assert_eq!(program_kind(&jar), Some("Java archive"));
         jar[30..39].copy_from_slice(b"word/docs");
         assert_eq!(program_kind(&jar), None);
+    }
+
+    #[test]
+    fn a_query_keeps_its_keys_and_loses_its_values() {
+        // What splitting at every `&`, then at the first `=`, gives.
+        let reference = |q: &str| {
+            q.split('&')
+                .map(|kv| format!("{}=", kv.split('=').next().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        for q in [
+            "",
+            "&",
+            "=",
+            "&&",
+            "a",
+            "a=1",
+            "a=1&b",
+            "a=1&&b=2=3",
+            "=x&y=",
+            "a==b&c",
+            "pw=s3cr3t&user=bob&x",
+            "ä=ö&ü&ß=1",
+            "a&b&c&",
+        ] {
+            assert_eq!(
+                strip_query(&format!("/p?{q}")),
+                format!("/p?{}", reference(q)),
+                "{q}"
+            );
+        }
+        assert_eq!(strip_query("/no/query"), "/no/query");
     }
 
     #[test]

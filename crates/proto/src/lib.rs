@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cert;
 pub mod coap;
+mod deflate;
 pub mod dhcp;
 pub mod dns;
 pub mod ftp;

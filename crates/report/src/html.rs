@@ -678,7 +678,8 @@ fn endpoint_table(o: &mut String, rows: &[EndpointReport]) {
         };
         let via = match e.named_by.as_str() {
             "dns" => "DNS",
-            "sni" => "TLS SNI",
+            // A TLS, DTLS or QUIC client hello's server name (Google QUIC's too).
+            "sni" => "SNI",
             "host" => "HTTP Host",
             _ => "no lookup",
         };

@@ -438,7 +438,8 @@ fn device(o: &mut String, d: &DeviceReport, cat: &[CatalogueEntry]) {
         let via = match e.named_by.as_str() {
             "dns" if !e.cnames.is_empty() => "DNS+CNAME".to_string(),
             "dns" => "DNS".into(),
-            "sni" => "TLS SNI".into(),
+            // A TLS, DTLS or QUIC client hello's server name (Google QUIC's too).
+            "sni" => "SNI".into(),
             "host" => "HTTP Host".into(),
             _ => "no lookup".into(),
         };
