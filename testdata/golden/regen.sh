@@ -34,7 +34,8 @@
 #                  ("NT: upnp:rootdevice\r\n" with a literal backslash-r-backslash-n). ssdp is the
 #                  protocol field (prints "ssdp").
 #   neighbor.tsv, coap.tsv, gquic.tsv: kept only for captures that have such frames.
-#   gquic.tsv      Google QUIC client hellos (gquic.tag == "CHLO"): the version the header states,
+#   gquic.tsv      Google QUIC client hellos (gquic.tag == "CHLO"): the version the header states
+#                  (gquic.version; quic.version for Q050, whose Initial has IETF QUIC's long header),
 #                  the SNI and UAID tags.
 #   neighbor.tsv   lldp || cdp: names, descriptions, CDP platform, management addresses (CDP's are
 #                  in cdp.nrgyz.ip_address and cdp.nrgyz.ipv6_address in 4.0, whatever TLV holds
@@ -123,7 +124,7 @@ for f in "${files[@]}"; do
   tsv "$out/coap.tsv" "coap" , frame.number coap.type coap.code coap.mid coap.opt.uri_host \
     coap.opt.uri_port coap.opt.uri_path coap.opt.uri_query coap.opt.ctype coap.opt.observe
   tsv "$out/gquic.tsv" "gquic.tag == \"CHLO\"" , frame.number udp.srcport gquic.version \
-    gquic.tag.sni gquic.tag.uaid
+    quic.version gquic.tag.sni gquic.tag.uaid
   # Kept only where the capture has any.
   for t in neighbor coap gquic; do
     if [ "$(wc -l < "$out/$t.tsv")" -le 1 ]; then rm "$out/$t.tsv"; fi

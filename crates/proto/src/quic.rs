@@ -1,7 +1,8 @@
 //! QUIC Initial packets (v1, RFC 9001; v2, RFC 9369; drafts 22-32, and mvfst's): their
 //! protection uses keys derived from the client's destination connection ID alone, so a passive
 //! observer can remove it and read the CRYPTO frames, which carry the TLS ClientHello (server
-//! name, ALPN, JA4 with the `q` prefix).
+//! name, ALPN, JA4 with the `q` prefix). Google QUIC's hellos are read too: in clear up to
+//! Q046, and in Q050 from an Initial protected the same way with a salt of its own.
 //!
 //! Key derivation uses `hkdf`/`sha2`, packet and header protection `aes-gcm`/`aes`; the header and
 //! frame layouts are read here (no crate reads Initial packets passively).
@@ -42,6 +43,12 @@ const SALT_DRAFT_23: [u8; 20] = [
 const SALT_DRAFT_22: [u8; 20] = [
     0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd,
     0x7a, 0x02, 0x64, 0x4a,
+];
+/// Google QUIC Q050, whose Initials are protected as draft 23's with this salt (Chromium's
+/// `kQ050Salt`, as tshark opens them).
+const SALT_Q050: [u8; 20] = [
+    0x50, 0x45, 0x74, 0xef, 0xd0, 0x66, 0xfe, 0x2f, 0x9d, 0x94, 0x5c, 0xfc, 0xdb, 0xd3, 0xa7, 0xf0,
+    0xd3, 0xb5, 0x6b, 0x45,
 ];
 const SALT_V2: [u8; 20] = [
     0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
@@ -109,6 +116,11 @@ pub fn is_known_version(v: u32) -> bool {
 /// The client's Initial keys for a version and destination connection ID.
 pub fn client_keys(version_number: u32, dcid: &[u8]) -> Option<Keys> {
     let (salt, prefix, _) = version(version_number)?;
+    keys_with(salt, prefix, dcid)
+}
+
+/// The client's Initial keys from a salt, the key labels' prefix and the connection ID.
+fn keys_with(salt: &[u8; 20], prefix: &str, dcid: &[u8]) -> Option<Keys> {
     let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
     let mut client = [0u8; 32];
     expand_label(&initial, "client in", &mut client)?;
@@ -209,7 +221,7 @@ pub fn open_initials(datagram: &[u8], out: &mut dyn FnMut(u64, &[u8])) -> Option
             // Its own version's keys (none for a reserved one), then the openers'.
             for v in std::iter::once(number).chain(openers(number).iter().copied()) {
                 if let Some(keys) = client_keys(v, dcid) {
-                    if open_one(packet, at, &keys, out).is_some() {
+                    if open_one(packet, at, &keys, &mut |p| crypto_frames(p, out)).is_some() {
                         opened = Some(number);
                         break;
                     }
@@ -226,7 +238,7 @@ fn open_one(
     packet: &[u8],
     pn_offset: usize,
     k: &Keys,
-    out: &mut dyn FnMut(u64, &[u8]),
+    read: &mut dyn FnMut(&[u8]) -> Option<()>,
 ) -> Option<()> {
     let sample = packet.get(pn_offset + 4..pn_offset + 20)?;
     let hp = aes::Aes128::new_from_slice(&k.hp).ok()?;
@@ -260,7 +272,7 @@ fn open_one(
             aes_gcm::Tag::from_slice(tag),
         )
         .ok()?;
-    crypto_frames(ct, out)
+    read(ct)
 }
 
 /// What a Google QUIC client says in its first packet: the versions before Q050 carry their
@@ -287,7 +299,8 @@ const GQUIC_MAX_TAGS: usize = 64;
 /// bytes (after the packet
 /// number, the 12-byte hash of an unencrypted packet and a STREAM frame's header), and a tag
 /// table whose values the datagram holds. Q050 protects its Initial packets as IETF QUIC does,
-/// with a salt of its own: not read.
+/// with a salt of its own, and carries the CHLO in CRYPTO frames ([`q050_hello`]); the later
+/// versions (T050, T051) speak TLS 1.3 and are not read here.
 pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
     let version_at = |at: usize| {
         b.get(at..at + 4)
@@ -303,11 +316,68 @@ pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
         f if f & 0x89 == 0x08 => None,
         _ => return None,
     };
+    if version == Some(&b"Q050"[..]) {
+        return q050_hello(b);
+    }
     if version.is_some_and(|v| v >= &b"Q050"[..]) {
         return None;
     }
     let head = &b[..b.len().min(96)];
     let at = memchr::memmem::find(head, b"CHLO")? + 4;
+    let (sni, user_agent) = chlo_tags(b, at)?;
+    // Without a version in the header, a table that names no server is taken for chance.
+    if version.is_none() && sni.is_none() {
+        return None;
+    }
+    Some(GquicHello {
+        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+        sni,
+        user_agent,
+    })
+}
+
+/// A Q050 client's Initial packet opened (its header laid out as IETF QUIC's long header), and
+/// the CHLO at the start of its CRYPTO data read.
+fn q050_hello(b: &[u8]) -> Option<GquicHello> {
+    if (b[0] >> 4) & 3 != 0 {
+        return None;
+    }
+    let dcid_len = usize::from(*b.get(5)?);
+    let dcid = b.get(6..6 + dcid_len)?;
+    let mut at = 6 + dcid_len;
+    at += 1 + usize::from(*b.get(at)?);
+    let (token_len, n) = varint(b.get(at..)?)?;
+    at = at
+        .checked_add(n)?
+        .checked_add(usize::try_from(token_len).ok()?)?;
+    let (len, n) = varint(b.get(at..)?)?;
+    at += n;
+    let packet = b.get(..at.checked_add(usize::try_from(len).ok()?)?)?;
+    let keys = keys_with(&SALT_Q050, "quic", dcid)?;
+    let mut hello = None;
+    open_one(packet, at, &keys, &mut |p| {
+        // Its first frame: a CRYPTO frame as IETF QUIC lays it out, under Google QUIC's type
+        // number (0x08), from offset 0.
+        let (0x08, rest) = p.split_first().map(|(t, r)| (*t, r))? else {
+            return None;
+        };
+        let (0, n) = varint(rest)? else { return None };
+        let (len, m) = varint(&rest[n..])?;
+        let data = rest.get(n + m..n + m + usize::try_from(len).ok()?)?;
+        hello = chlo_tags(data, data.strip_prefix(b"CHLO").map(|_| 4)?);
+        Some(())
+    })?;
+    let (sni, user_agent) = hello?;
+    Some(GquicHello {
+        version: Some("Q050".into()),
+        sni,
+        user_agent,
+    })
+}
+
+/// The server name and user agent of a CHLO's tag table, which starts at `at` in `b` (after the
+/// `CHLO` tag), its values after it.
+fn chlo_tags(b: &[u8], at: usize) -> Option<(Option<String>, Option<String>)> {
     let n = usize::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
     if n == 0 || n > GQUIC_MAX_TAGS {
         return None;
@@ -333,15 +403,7 @@ pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
         }
         start = end;
     }
-    // Without a version in the header, a table that names no server is taken for chance.
-    if version.is_none() && sni.is_none() {
-        return None;
-    }
-    Some(GquicHello {
-        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
-        sni,
-        user_agent,
-    })
+    Some((sni, user_agent))
 }
 
 #[cfg(test)]
@@ -368,8 +430,9 @@ mod tests {
         );
         // Its first 64 bytes hold the CHLO's start but not its tag table: no hello.
         assert_eq!(gquic_hello(&udp[..64]), None);
-        // The same packet saying Q050 (whose Initials are protected) is not read; without a
-        // version in its header, the name it gives still makes it one.
+        // The same packet saying Q050 in its public header is no Q050 Initial (those have IETF
+        // QUIC's long header and are protected): not read. Without a version in its header, the
+        // name it gives still makes it one.
         let mut q050 = udp.to_vec();
         q050[9..13].copy_from_slice(b"Q050");
         assert_eq!(gquic_hello(&q050), None);
