@@ -363,7 +363,7 @@ fn q050_hello(b: &[u8]) -> Option<GquicHello> {
         };
         let (0, n) = varint(rest)? else { return None };
         let (len, m) = varint(&rest[n..])?;
-        let data = rest.get(n + m..n + m + usize::try_from(len).ok()?)?;
+        let data = rest.get(n + m..(n + m).checked_add(usize::try_from(len).ok()?)?)?;
         hello = chlo_tags(data, data.strip_prefix(b"CHLO").map(|_| 4)?);
         Some(())
     })?;
