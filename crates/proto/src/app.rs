@@ -1242,7 +1242,7 @@ fn by_content(p: &Packet<'_>) -> Option<App> {
             return Some(App::Stun);
         }
         // Google QUIC on a port of its own: a client hello in clear says so.
-        if quic::gquic_hello(b).is_some() {
+        if quic::is_gquic_hello(b) {
             return Some(App::Quic);
         }
         // HTTP over UDP is SSDP: announcements and searches on 1900, and the answers to a

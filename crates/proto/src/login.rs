@@ -80,6 +80,20 @@ pub enum Kind {
     Smtp,
 }
 
+impl Kind {
+    /// The protocol's name in a [`Login`]; None for no protocol.
+    fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Telnet => "telnet",
+            Kind::Ftp => "ftp",
+            Kind::Pop3 => "pop3",
+            Kind::Imap => "imap",
+            Kind::Smtp => "smtp",
+            Kind::None => return None,
+        })
+    }
+}
+
 /// Longest command line kept; longer lines are cut (their tail is ignored).
 const LINE: usize = 256;
 
@@ -170,8 +184,7 @@ impl LoginState {
 
     fn login(&mut self, protocol: &str, method: &str, user: Option<String>) -> Login {
         self.awaiting = true;
-        self.logins += 1;
-        self.done = self.logins >= MAX_LOGINS;
+        self.count_login();
         let secret = keyed(std::mem::replace(&mut self.secret, FNV_START));
         Login {
             protocol: protocol.into(),
@@ -187,14 +200,12 @@ impl LoginState {
     /// in clear, no password did. No answer is awaited for it (the server's answer to the name,
     /// a refusal most often, came before).
     pub fn user_alone(&mut self) -> Option<Login> {
-        let protocol = match self.kind {
-            Kind::Ftp => "ftp",
-            Kind::Pop3 => "pop3",
-            _ => return None,
-        };
+        if !matches!(self.kind, Kind::Ftp | Kind::Pop3) {
+            return None;
+        }
+        let protocol = self.kind.name()?;
         let user = self.user.take()?;
-        self.logins += 1;
-        self.done = self.logins >= MAX_LOGINS;
+        self.count_login();
         Some(Login {
             protocol: protocol.into(),
             method: "USER".into(),
@@ -202,6 +213,12 @@ impl LoginState {
             password: false,
             secret: 0,
         })
+    }
+
+    /// One more login reported; past [`MAX_LOGINS`] the connection is no longer followed.
+    fn count_login(&mut self) {
+        self.logins += 1;
+        self.done = self.logins >= MAX_LOGINS;
     }
 
     /// Starts the fingerprint of a password line (`PASS x`, `a1 LOGIN user pw`, a SASL
@@ -363,14 +380,7 @@ impl LoginState {
     }
 
     fn line_done(&mut self, line: &str) -> Option<Login> {
-        let proto = match self.kind {
-            Kind::Telnet => "telnet",
-            Kind::Ftp => "ftp",
-            Kind::Pop3 => "pop3",
-            Kind::Imap => "imap",
-            Kind::Smtp => "smtp",
-            Kind::None => return None,
-        };
+        let proto = self.kind.name()?;
         match self.expect {
             Expect::TelnetUser => {
                 self.user = Some(line.trim().to_string());

@@ -302,6 +302,36 @@ const GQUIC_MAX_TAGS: usize = 64;
 /// with a salt of its own, and carries the CHLO in CRYPTO frames ([`q050_hello`]); the later
 /// versions (T050, T051) speak TLS 1.3 and are not read here.
 pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
+    match said(b)? {
+        Said::Q050 => q050_hello(b),
+        Said::Clear(version, sni, user_agent) => Some(GquicHello {
+            version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+            sni: sni.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
+        }),
+    }
+}
+
+/// Whether `b` is a Google QUIC client's hello ([`gquic_hello`]), told without making one (what
+/// labelling a flow by its content asks).
+pub fn is_gquic_hello(b: &[u8]) -> bool {
+    match said(b) {
+        Some(Said::Q050) => q050_hello(b).is_some(),
+        Some(Said::Clear(..)) => true,
+        None => false,
+    }
+}
+
+/// A Google QUIC hello as a datagram holds it.
+enum Said<'a> {
+    /// In clear (up to Q046): the version its header states, the server's name, the user agent.
+    Clear(Option<&'a [u8]>, Option<&'a str>, Option<&'a str>),
+    /// A Q050 Initial, to be opened ([`q050_hello`]).
+    Q050,
+}
+
+/// What a datagram says of a Google QUIC hello ([`gquic_hello`]), read in place.
+fn said(b: &[u8]) -> Option<Said<'_>> {
     let version_at = |at: usize| {
         b.get(at..at + 4)
             .filter(|v| v[0] == b'Q' && v[1..].iter().all(u8::is_ascii_digit))
@@ -317,7 +347,7 @@ pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
         _ => return None,
     };
     if version == Some(&b"Q050"[..]) {
-        return q050_hello(b);
+        return Some(Said::Q050);
     }
     if version.is_some_and(|v| v >= &b"Q050"[..]) {
         return None;
@@ -329,11 +359,7 @@ pub fn gquic_hello(b: &[u8]) -> Option<GquicHello> {
     if version.is_none() && sni.is_none() {
         return None;
     }
-    Some(GquicHello {
-        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
-        sni,
-        user_agent,
-    })
+    Some(Said::Clear(version, sni, user_agent))
 }
 
 /// A Q050 client's Initial packet opened (its header laid out as IETF QUIC's long header), and
@@ -364,20 +390,20 @@ fn q050_hello(b: &[u8]) -> Option<GquicHello> {
         let (0, n) = varint(rest)? else { return None };
         let (len, m) = varint(&rest[n..])?;
         let data = rest.get(n + m..(n + m).checked_add(usize::try_from(len).ok()?)?)?;
-        hello = chlo_tags(data, data.strip_prefix(b"CHLO").map(|_| 4)?);
+        let (sni, user_agent) = chlo_tags(data, data.strip_prefix(b"CHLO").map(|_| 4)?)?;
+        hello = Some(GquicHello {
+            version: Some("Q050".into()),
+            sni: sni.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
+        });
         Some(())
     })?;
-    let (sni, user_agent) = hello?;
-    Some(GquicHello {
-        version: Some("Q050".into()),
-        sni,
-        user_agent,
-    })
+    hello
 }
 
 /// The server name and user agent of a CHLO's tag table, which starts at `at` in `b` (after the
 /// `CHLO` tag), its values after it.
-fn chlo_tags(b: &[u8], at: usize) -> Option<(Option<String>, Option<String>)> {
+fn chlo_tags(b: &[u8], at: usize) -> Option<(Option<&str>, Option<&str>)> {
     let n = usize::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
     if n == 0 || n > GQUIC_MAX_TAGS {
         return None;
@@ -394,8 +420,7 @@ fn chlo_tags(b: &[u8], at: usize) -> Option<(Option<String>, Option<String>)> {
         let text = values
             .get(start..end)
             .and_then(|v| std::str::from_utf8(v).ok())
-            .filter(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() || c == b' '))
-            .map(str::to_string);
+            .filter(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() || c == b' '));
         match &entry[..4] {
             b"SNI\0" => sni = text,
             b"UAID" => user_agent = text,
